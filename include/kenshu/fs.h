@@ -1,0 +1,87 @@
+/* fs: one file system on one volume of an image — walk it, read its files.
+ *
+ * A struct fs is NOT thread-safe (libntfs-3g has no locking): open one per
+ * thread on the same volume. The walker hands out entries whose `id` and
+ * `stream_key` any other struct fs on the same volume accepts.
+ */
+#ifndef KENSHU_FS_H
+#define KENSHU_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kenshu/image.h>
+
+struct fs;
+struct fs_stream;
+
+/* Named caps against hostile file systems. */
+#define FS_MAX_PATH 32768          /* bytes of UTF-8 path; deeper entries are recorded, not walked */
+#define FS_MAX_DIR_ENTRIES 1000000 /* entries read from one directory */
+
+enum {
+	FS_F_COMPRESSED = 1u << 0,  /* stored compressed (NTFS LZNT1); read decompressed */
+	FS_F_SPARSE = 1u << 1,
+	FS_F_ENCRYPTED = 1u << 2,   /* EFS: contents unreadable offline */
+	FS_F_REPARSE = 1u << 3,     /* carries a reparse point (never followed) */
+	FS_F_DIRECTORY = 1u << 4,   /* a stream of a directory (ADS on a folder) */
+	FS_F_HARDLINK = 1u << 5,    /* another name of a file already walked */
+	FS_F_NAME_LOSSY = 1u << 6,  /* name held invalid UTF-16; replaced by U+FFFD */
+};
+
+enum fs_entry_kind {
+	FS_ENTRY_STREAM = 0,  /* a data stream to hash and scan */
+	FS_ENTRY_REPARSE,     /* a reparse point (junction, symlink...): reported, not followed */
+	FS_ENTRY_LINK,        /* a further hard-link name: scanned once under link_of */
+	FS_ENTRY_PROBLEM,     /* something that cannot be read; `problem` says why */
+};
+
+/* Borrowed by the walk callback for the duration of the call only. */
+struct fs_entry {
+	enum fs_entry_kind kind;
+	const char *path;        /* absolute in the volume, '/'-separated, UTF-8 */
+	const char *stream;      /* ADS name, "" for the main data */
+	uint64_t id;             /* file id (NTFS MFT reference) for fs_stream_open */
+	const void *stream_key;  /* back-end name of the stream, for fs_stream_open */
+	size_t stream_key_len;   /* bytes */
+	uint64_t size;           /* logical size in bytes */
+	unsigned flags;          /* FS_F_* */
+	uint32_t reparse_tag;    /* for FS_F_REPARSE */
+	const char *reparse_target; /* symlink/junction target if known, else NULL */
+	const char *link_of;     /* FS_ENTRY_LINK: the path scanned for this file */
+	const char *problem;     /* FS_ENTRY_PROBLEM, or a stream that must not be trusted */
+};
+
+/* Return 0 to go on, non-zero to stop the walk (returned by fs_walk). */
+typedef int (*fs_walk_fn)(void *ctx, const struct fs_entry *e);
+
+/* Opens the file system of a readable volume, read-only. Returns 0, or -1
+ * with the reason in err (no image name: the caller adds it). */
+int fs_open(struct img *img, const struct img_volume *vol, struct fs **out,
+	    char *err, size_t errlen);
+void fs_close(struct fs *fs);
+
+const char *fs_label(const struct fs *fs);    /* volume label, UTF-8 */
+const char *fs_version(const struct fs *fs);  /* e.g. "3.1" */
+bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not replayed */
+
+/* Walks every directory (no depth cut-off; iterative), reporting every data
+ * stream of every file and directory, each reparse point, each further
+ * hard-link name and each unreadable item. Never follows reparse points.
+ * Returns 0, the callback's non-zero value, or -1 when the walk could not
+ * start (err says why). */
+int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen);
+
+int fs_stream_open(struct fs *fs, uint64_t id, const void *stream_key, size_t key_len,
+		   struct fs_stream **out, char *err, size_t errlen);
+/* Reads up to n bytes at off; returns bytes read (0 at end), or -1 with the
+ * reason in errno (EACCES for EFS-encrypted data, EIO for corruption). */
+int64_t fs_stream_pread(struct fs_stream *s, void *buf, size_t n, uint64_t off);
+uint64_t fs_stream_size(const struct fs_stream *s);
+void fs_stream_close(struct fs_stream *s);
+
+/* Reason text of the back end's last error on this thread, or "". */
+const char *fs_last_error(void);
+
+#endif

@@ -1,0 +1,62 @@
+/* image: a disk image opened read-only, and the volumes on it.
+ *
+ * The walker, scanner and report see images only through this header, so a
+ * new container (VMDK, VHD(X), QCOW2 through qemu-nbd, libguestfs) is a new
+ * back end in scanner/image_*.c and nothing else changes.
+ */
+#ifndef KENSHU_IMAGE_H
+#define KENSHU_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct img;
+
+/* Why a volume is or is not inspected. */
+enum vol_state {
+	VOL_READABLE = 0,   /* a file-system reader exists and will walk it */
+	VOL_RESERVED,       /* no file system by design (MSR, BIOS boot, LDM metadata) */
+	VOL_UNSUPPORTED,    /* file system recognised, no reader yet (FAT, exFAT, ReFS) */
+	VOL_ENCRYPTED,      /* BitLocker: contents cannot be inspected */
+	VOL_EMPTY,          /* first sectors all zero: never formatted */
+	VOL_UNKNOWN,        /* contents not recognised */
+};
+
+struct img_volume {
+	unsigned index;         /* partition number (1-based); 1 for a bare volume */
+	uint64_t offset;        /* bytes from the start of the image */
+	uint64_t size;          /* bytes */
+	const char *part_type;  /* partition type, human readable, static */
+	char gpt_type[37];      /* GPT type GUID or "" */
+	char mbr_type[5];       /* "0x07" or "" */
+	char part_name[160];    /* GPT partition name or "" */
+	bool logical;           /* MBR logical partition */
+	const char *fs;         /* "ntfs", "fat", "exfat", "refs", "bitlocker", "none", "unknown" */
+	enum vol_state state;
+	const char *state_reason; /* human sentence for state != VOL_READABLE, static */
+};
+
+/* Opens path O_RDONLY, detects the container by content and reads the
+ * partition table. Returns 0, or -1 after printing one error line naming
+ * the file. *out is owned by the caller: img_close(). */
+int img_open(const char *path, struct img **out);
+void img_close(struct img *img);
+
+const char *img_path(const struct img *img);
+const char *img_format(const struct img *img);   /* "raw" */
+const char *img_scheme(const struct img *img);   /* "gpt", "mbr", "none" */
+const char *img_disk_guid(const struct img *img); /* GPT disk GUID or "" */
+bool img_gpt_backup_used(const struct img *img);
+uint64_t img_size(const struct img *img);
+size_t img_nvolumes(const struct img *img);
+/* Borrowed, valid until img_close(). */
+const struct img_volume *img_volume(const struct img *img, size_t i);
+
+/* Reads exactly n bytes at off. Safe to call from many threads at once.
+ * Returns 0, or -1 with errno set (EIO for a short read past the end). */
+int img_pread(struct img *img, void *buf, size_t n, uint64_t off);
+
+const char *vol_state_name(enum vol_state s);
+
+#endif

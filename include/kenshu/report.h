@@ -1,0 +1,121 @@
+/* report: what one image scan found, and the files that record it.
+ *
+ * The scanner fills a struct report; the writers turn it into report.json,
+ * report.txt and manifest.jsonl. Every list is sorted before writing so the
+ * same image gives the same report apart from times and durations.
+ */
+#ifndef KENSHU_REPORT_H
+#define KENSHU_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kenshu/av.h>
+#include <kenshu/hash.h>
+#include <kenshu/image.h>
+#include <kenshu/verdict.h>
+
+#define REPORT_SCHEMA_VERSION "1.0"
+
+struct rep_volume {
+	struct img_volume v;     /* copied from the image layer */
+	char *label;             /* "" when unknown */
+	char *fs_version;        /* "" when unknown */
+	bool dirty;
+	bool scanned;            /* walked and scanned */
+	uint64_t files;          /* distinct files and directories with data streams */
+	uint64_t streams;        /* data streams scanned (main + alternate) */
+	uint64_t bytes;          /* bytes read and scanned */
+	uint64_t reparse_points;
+	uint64_t hardlinks;
+};
+
+struct rep_detection {
+	unsigned volume;
+	char *path;
+	char *stream;
+	char *signature;
+	char sha256[SHA256_HEX_LEN + 1];
+	uint64_t size;
+};
+
+struct rep_skip {
+	unsigned volume;         /* 0: the item is a volume, not a file */
+	char *path;
+	char *stream;
+	char *reason;
+	uint64_t size;
+};
+
+struct rep_reparse {
+	unsigned volume;
+	char *path;
+	uint32_t tag;
+	char *target;            /* "" when unknown */
+	bool directory;
+};
+
+struct rep_file {              /* one manifest line */
+	unsigned volume;
+	char *path;
+	char *stream;
+	uint64_t size;
+	char sha256[SHA256_HEX_LEN + 1]; /* "" when unread */
+	unsigned flags;          /* FS_F_* */
+	char *link_of;           /* NULL unless a further hard-link name */
+	char *status;            /* "scanned", "detected", "skipped", "link" */
+};
+
+struct report {
+	char *image_path;
+	char *image_format;
+	char *scheme;
+	char *disk_guid;
+	bool gpt_backup_used;
+	uint64_t image_size;
+	char sha256_before[SHA256_HEX_LEN + 1];
+	char sha256_after[SHA256_HEX_LEN + 1];
+	char started[32], finished[32]; /* ISO 8601 UTC */
+	double seconds_total, seconds_hash, seconds_scan;
+	unsigned threads;
+
+	struct rep_volume *vol; size_t nvol;
+	struct rep_detection *det; size_t ndet;
+	struct rep_skip *skip; size_t nskip;
+	struct rep_reparse *rp; size_t nrp;
+	struct rep_file *files; size_t nfiles;
+
+	enum verdict verdict;
+	char *verdict_reason;
+};
+
+void report_init(struct report *r);
+void report_release(struct report *r);
+
+/* Appenders take ownership of nothing: strings are copied. */
+void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,
+			  const char *sig, const char *sha256, uint64_t size);
+void report_add_skip(struct report *r, unsigned vol, const char *path, const char *stream,
+		     const char *reason, uint64_t size);
+void report_add_reparse(struct report *r, unsigned vol, const char *path, uint32_t tag,
+			const char *target, bool dir);
+void report_add_file(struct report *r, unsigned vol, const char *path, const char *stream,
+		     uint64_t size, const char *sha256, unsigned flags, const char *link_of,
+		     const char *status);
+
+/* Sorts every list and derives the verdict. */
+void report_finish(struct report *r);
+
+/* Writers. Each returns 0, or -1 with errno set; the caller names the file. */
+int report_write_json(const struct report *r, const struct av *av, FILE *f);
+int report_write_text(const struct report *r, const struct av *av, FILE *f);
+int report_write_manifest(const struct report *r, FILE *f);
+
+/* Writes report.json, report.txt and manifest.jsonl into dir atomically
+ * (temporary names, fsync, rename): a directory never holds half a report.
+ * Returns 0, or -1 after printing one error line. */
+int report_save(const struct report *r, const struct av *av, const char *dir);
+
+#endif

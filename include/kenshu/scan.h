@@ -1,0 +1,22 @@
+/* scan: one image, end to end — hash, walk every volume, scan every data
+ * stream with the shared engine on N threads, hash again, fill a report. */
+#ifndef KENSHU_SCAN_H
+#define KENSHU_SCAN_H
+
+#include <stdbool.h>
+
+#include <kenshu/av.h>
+#include <kenshu/report.h>
+
+struct scan_opts {
+	unsigned threads;   /* worker threads, >= 1 */
+	bool progress;      /* draw a progress line on stderr */
+};
+
+/* Returns 0 with *r filled (report_release() it), or -1 after printing one
+ * error line: the image could not be scanned completely and no report may
+ * be written. */
+int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
+	       struct report *r);
+
+#endif

@@ -1,0 +1,90 @@
+/* fs front: picks the reader for a volume and forwards to it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kenshu/err.h>
+#include <kenshu/fs.h>
+#include "fs_internal.h"
+#include "banned.h"
+
+struct fs {
+	const struct fs_backend *be;
+	void *state;
+};
+
+struct fs_stream {
+	const struct fs_backend *be;
+	void *state;
+};
+
+static const struct fs_backend *const backends[] = {
+	&fs_backend_ntfs,
+};
+
+int fs_open(struct img *img, const struct img_volume *vol, struct fs **out, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		const struct fs_backend *be = backends[i];
+		void *state;
+
+		if (strcmp(be->name, vol->fs) != 0)
+			continue;
+		if (be->open(img, vol, &state, err, errlen) < 0)
+			return -1;
+		*out = xmalloc(sizeof(**out));
+		(*out)->be = be;
+		(*out)->state = state;
+		return 0;
+	}
+	snprintf(err, errlen, "no reader for file system '%s'", vol->fs);
+	return -1;
+}
+
+void fs_close(struct fs *fs)
+{
+	if (!fs)
+		return;
+	fs->be->close(fs->state);
+	free(fs);
+}
+
+const char *fs_label(const struct fs *fs) { return fs->be->label(fs->state); }
+const char *fs_version(const struct fs *fs) { return fs->be->version(fs->state); }
+bool fs_dirty(const struct fs *fs) { return fs->be->dirty(fs->state); }
+
+int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen)
+{
+	return fs->be->walk(fs->state, fn, ctx, err, errlen);
+}
+
+int fs_stream_open(struct fs *fs, uint64_t id, const void *key, size_t key_len,
+		   struct fs_stream **out, char *err, size_t errlen)
+{
+	void *state;
+
+	if (fs->be->stream_open(fs->state, id, key, key_len, &state, err, errlen) < 0)
+		return -1;
+	*out = xmalloc(sizeof(**out));
+	(*out)->be = fs->be;
+	(*out)->state = state;
+	return 0;
+}
+
+int64_t fs_stream_pread(struct fs_stream *s, void *buf, size_t n, uint64_t off)
+{
+	return s->be->stream_pread(s->state, buf, n, off);
+}
+
+uint64_t fs_stream_size(const struct fs_stream *s)
+{
+	return s->be->stream_size(s->state);
+}
+
+void fs_stream_close(struct fs_stream *s)
+{
+	if (!s)
+		return;
+	s->be->stream_close(s->state);
+	free(s);
+}

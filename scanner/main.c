@@ -1,0 +1,201 @@
+/* kenshu command line: parse, load the engine once, scan each image,
+ * write each report, compose the exit code. The only file that exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kenshu/av.h>
+#include <kenshu/err.h>
+#include <kenshu/report.h>
+#include <kenshu/scan.h>
+#include <kenshu/verdict.h>
+#include "fs_internal.h"
+#include "banned.h"
+
+#define DEFAULT_DBDIR "/var/lib/clamav"
+#define DEFAULT_OUTDIR "kenshu-report"
+
+static const char usage_text[] =
+	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] IMAGE...\n"
+	"       kenshu --version\n"
+	"       kenshu --help\n";
+
+static const char help_text[] =
+	"\n"
+	"Scans raw Windows disk images read-only with libclamav and decides whether\n"
+	"the machine may be accepted.\n"
+	"\n"
+	"  -d, --database DIR   ClamAV database directory (default " DEFAULT_DBDIR ")\n"
+	"  -p, --profile NAME   acceptance profile (this version: 'default' only)\n"
+	"  -o, --output DIR     report directory (default ./" DEFAULT_OUTDIR "; one\n"
+	"                       sub-directory per image when several are given)\n"
+	"  -j, --jobs N         worker threads (default: number of cores)\n"
+	"  -q, --quiet          no progress line, no summary on stdout\n"
+	"\n"
+	"Exit status: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage.\n"
+	"For several images: FAIL > could not complete > REVIEW > PASS.\n"
+	"See kenshu(1).\n";
+
+struct scan_args {
+	const char *dbdir;
+	const char *profile;
+	const char *outdir;
+	unsigned jobs;
+	bool quiet;
+	char **images;
+	int nimages;
+};
+
+static _Noreturn KS_PRINTF(1, 2) void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kenshu: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+	exit(EXIT_USAGE);
+}
+
+static unsigned parse_jobs(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 256 || s[0] == '-')
+		usage_error("-j wants a number of threads from 1 to 256, not '%s'", s);
+	return (unsigned)v;
+}
+
+static void parse_scan(int argc, char **argv, struct scan_args *a)
+{
+	static const struct option opts[] = {
+		{ "database", required_argument, NULL, 'd' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int c;
+
+	a->dbdir = DEFAULT_DBDIR;
+	a->profile = "default";
+	a->outdir = DEFAULT_OUTDIR;
+	a->jobs = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+d:p:o:j:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->dbdir = optarg; break;
+		case 'p': a->profile = optarg; break;
+		case 'o': a->outdir = optarg; break;
+		case 'j': a->jobs = parse_jobs(optarg); break;
+		case 'q': a->quiet = true; break;
+		case 'h':
+			printf("%s%s", usage_text, help_text);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (strcmp(a->profile, "default") != 0)
+		usage_error("unknown profile '%s': this version has only the built-in 'default' policy "
+			    "(any detection FAILs, anything not fully scanned needs REVIEW)", a->profile);
+	a->images = argv + optind;
+	a->nimages = argc - optind;
+	if (a->nimages == 0)
+		usage_error("no image given");
+}
+
+/* Report directory of image i: OUTDIR itself for one image, else
+ * OUTDIR/<image file name>, made unique when two images share a name. */
+static char *out_dir_for(const struct scan_args *a, int i)
+{
+	const char *base, *s;
+	int dup = 0;
+
+	if (a->nimages == 1)
+		return xstrdup(a->outdir);
+	s = strrchr(a->images[i], '/');
+	base = s ? s + 1 : a->images[i];
+	for (int k = 0; k < i; k++) {
+		const char *o = strrchr(a->images[k], '/');
+		if (strcmp(o ? o + 1 : a->images[k], base) == 0)
+			dup++;
+	}
+	return dup ? xasprintf("%s/%s.%d", a->outdir, base, dup + 1) : xasprintf("%s/%s", a->outdir, base);
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+	struct scan_args a = { 0 };
+	struct av_limits limits;
+	struct av *av;
+	int code = EXIT_PASS;
+
+	parse_scan(argc, argv, &a);
+	av_default_limits(&limits);
+	fs_ntfs_global_init();
+	if (av_open(a.dbdir, &limits, &av) < 0)
+		return EXIT_ERROR;
+
+	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO) };
+	for (int i = 0; i < a.nimages; i++) {
+		struct report r;
+		char *dir = out_dir_for(&a, i);
+		int c;
+
+		if (scan_image(a.images[i], av, &so, &r) < 0) {
+			fprintf(stderr, "kenshu: '%s': scan not completed, no report written\n", a.images[i]);
+			c = EXIT_ERROR;
+		} else if (report_save(&r, av, dir) < 0) {
+			c = EXIT_ERROR;
+			report_release(&r);
+		} else {
+			c = verdict_exit_code(r.verdict);
+			if (!a.quiet) {
+				report_write_text(&r, av, stdout);
+				printf("Report:     %s/report.json\n%s", dir, i + 1 < a.nimages ? "\n" : "");
+				fflush(stdout);
+			}
+			report_release(&r);
+		}
+		code = exit_code_combine(code, c);
+		free(dir);
+	}
+	av_close(av);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("kenshu %s (%s), libclamav %s\n", KENSHU_VERSION, KENSHU_COMMIT, av_version());
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		printf("%s%s", usage_text, help_text);
+		return 0;
+	}
+	if (!strcmp(argv[1], "scan"))
+		return cmd_scan(argc - 1, argv + 1);
+	fprintf(stderr, "kenshu: unknown command '%s'\n%s", argv[1], usage_text);
+	return EXIT_USAGE;
+}

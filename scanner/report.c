@@ -1,0 +1,166 @@
+/* The report's data: appenders, ordering, verdict. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <kenshu/err.h>
+#include <kenshu/report.h>
+#include "banned.h"
+
+#define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])
+
+void report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void report_release(struct report *r)
+{
+	free(r->image_path);
+	free(r->image_format);
+	free(r->scheme);
+	free(r->disk_guid);
+	for (size_t i = 0; i < r->nvol; i++) {
+		free(r->vol[i].label);
+		free(r->vol[i].fs_version);
+	}
+	free(r->vol);
+	for (size_t i = 0; i < r->ndet; i++) {
+		free(r->det[i].path);
+		free(r->det[i].stream);
+		free(r->det[i].signature);
+	}
+	free(r->det);
+	for (size_t i = 0; i < r->nskip; i++) {
+		free(r->skip[i].path);
+		free(r->skip[i].stream);
+		free(r->skip[i].reason);
+	}
+	free(r->skip);
+	for (size_t i = 0; i < r->nrp; i++) {
+		free(r->rp[i].path);
+		free(r->rp[i].target);
+	}
+	free(r->rp);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		free(r->files[i].path);
+		free(r->files[i].stream);
+		free(r->files[i].link_of);
+		free(r->files[i].status);
+	}
+	free(r->files);
+	free(r->verdict_reason);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,
+			  const char *sig, const char *sha256, uint64_t size)
+{
+	struct rep_detection *d = GROW(r->det, r->ndet);
+
+	d->volume = vol;
+	d->path = xstrdup(path);
+	d->stream = dup_or_empty(stream);
+	d->signature = xstrdup(sig);
+	snprintf(d->sha256, sizeof(d->sha256), "%s", sha256 ? sha256 : "");
+	d->size = size;
+}
+
+void report_add_skip(struct report *r, unsigned vol, const char *path, const char *stream,
+		     const char *reason, uint64_t size)
+{
+	struct rep_skip *s = GROW(r->skip, r->nskip);
+
+	s->volume = vol;
+	s->path = xstrdup(path);
+	s->stream = dup_or_empty(stream);
+	s->reason = xstrdup(reason);
+	s->size = size;
+}
+
+void report_add_reparse(struct report *r, unsigned vol, const char *path, uint32_t tag,
+			const char *target, bool dir)
+{
+	struct rep_reparse *p = GROW(r->rp, r->nrp);
+
+	p->volume = vol;
+	p->path = xstrdup(path);
+	p->tag = tag;
+	p->target = dup_or_empty(target);
+	p->directory = dir;
+}
+
+void report_add_file(struct report *r, unsigned vol, const char *path, const char *stream,
+		     uint64_t size, const char *sha256, unsigned flags, const char *link_of,
+		     const char *status)
+{
+	struct rep_file *f = GROW(r->files, r->nfiles);
+
+	f->volume = vol;
+	f->path = xstrdup(path);
+	f->stream = dup_or_empty(stream);
+	f->size = size;
+	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256 ? sha256 : "");
+	f->flags = flags;
+	f->link_of = link_of ? xstrdup(link_of) : NULL;
+	f->status = xstrdup(status);
+}
+
+/* Byte order of the UTF-8 paths: stable across locales and runs. */
+static int cmp_loc(unsigned va, const char *pa, const char *sa, unsigned vb, const char *pb, const char *sb)
+{
+	int c;
+
+	if (va != vb)
+		return va < vb ? -1 : 1;
+	if ((c = strcmp(pa, pb)))
+		return c;
+	return strcmp(sa, sb);
+}
+
+static int det_cmp(const void *a, const void *b)
+{
+	const struct rep_detection *x = a, *y = b;
+	int c = cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
+
+	return c ? c : strcmp(x->signature, y->signature);
+}
+
+static int skip_cmp(const void *a, const void *b)
+{
+	const struct rep_skip *x = a, *y = b;
+	int c = cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
+
+	return c ? c : strcmp(x->reason, y->reason);
+}
+
+static int rp_cmp(const void *a, const void *b)
+{
+	const struct rep_reparse *x = a, *y = b;
+
+	return cmp_loc(x->volume, x->path, "", y->volume, y->path, "");
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	const struct rep_file *x = a, *y = b;
+
+	return cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
+}
+
+void report_finish(struct report *r)
+{
+	const char *reason;
+
+	qsort(r->det, r->ndet, sizeof(*r->det), det_cmp);
+	qsort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
+	qsort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
+	qsort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
+	r->verdict = verdict_decide(r->ndet, r->nskip, &reason);
+	free(r->verdict_reason);
+	r->verdict_reason = xstrdup(reason);
+}

@@ -1,0 +1,291 @@
+/* report.json and manifest.jsonl through json-c (escaping, UTF-8 and
+ * number formatting are json-c's, not ours). Keys are added in a fixed
+ * order and lists are pre-sorted, so the output is deterministic. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include <kenshu/err.h>
+#include <kenshu/fs.h>
+#include <kenshu/report.h>
+#include "banned.h"
+
+static const struct {
+	unsigned flag;
+	const char *name;
+} flag_names[] = {
+	{ FS_F_COMPRESSED, "compressed" },
+	{ FS_F_SPARSE, "sparse" },
+	{ FS_F_ENCRYPTED, "encrypted" },
+	{ FS_F_REPARSE, "reparse-point" },
+	{ FS_F_DIRECTORY, "directory" },
+	{ FS_F_HARDLINK, "hardlink" },
+	{ FS_F_NAME_LOSSY, "name-not-valid-utf16" },
+};
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static void add_bool(json_object *o, const char *k, bool v)
+{
+	json_object_object_add(o, k, json_object_new_boolean(v));
+}
+
+static void add_double(json_object *o, const char *k, double v)
+{
+	char text[32];
+
+	/* Millisecond precision is all a duration here means. */
+	snprintf(text, sizeof(text), "%.3f", v);
+	json_object_object_add(o, k, json_object_new_double_s(v, text));
+}
+
+static json_object *flags_array(unsigned flags)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+		if (flags & flag_names[i].flag)
+			json_object_array_add(a, json_object_new_string(flag_names[i].name));
+	return a;
+}
+
+static json_object *engine_json(const struct av *av)
+{
+	json_object *e = json_object_new_object(), *dbs = json_object_new_array(), *lim;
+	const struct av_limits *l = av_limits(av);
+
+	add_str(e, "name", "libclamav");
+	add_str(e, "version", av_version());
+	add_u64(e, "functionality_level", av_functionality_level());
+	add_str(e, "database_dir", av_dbdir(av));
+	add_u64(e, "signatures", av_signature_count(av));
+	for (size_t i = 0; i < av_db_count(av); i++) {
+		const struct av_db *d = av_db(av, i);
+		json_object *o = json_object_new_object();
+
+		add_str(o, "name", d->name);
+		add_bool(o, "official", d->official);
+		add_u64(o, "version", d->version);
+		add_u64(o, "signatures", d->sigs);
+		if (d->build_time[0])
+			add_str(o, "build_time", d->build_time);
+		if (d->builder[0])
+			add_str(o, "builder", d->builder);
+		add_u64(o, "size", d->size);
+		add_str(o, "sha256", d->sha256);
+		json_object_array_add(dbs, o);
+	}
+	json_object_object_add(e, "databases", dbs);
+	lim = json_object_new_object();
+	add_u64(lim, "max_filesize", l->max_filesize);
+	add_u64(lim, "max_scansize", l->max_scansize);
+	add_u64(lim, "max_recursion", l->max_recursion);
+	add_u64(lim, "max_files", l->max_files);
+	add_u64(lim, "max_scantime_ms", l->max_scantime_ms);
+	json_object_object_add(e, "limits", lim);
+	return e;
+}
+
+static json_object *volume_json(const struct rep_volume *rv)
+{
+	json_object *o = json_object_new_object();
+	const struct img_volume *v = &rv->v;
+
+	add_u64(o, "index", v->index);
+	add_u64(o, "offset", v->offset);
+	add_u64(o, "size", v->size);
+	add_str(o, "partition_type", v->part_type);
+	if (v->gpt_type[0])
+		add_str(o, "gpt_type", v->gpt_type);
+	if (v->mbr_type[0])
+		add_str(o, "mbr_type", v->mbr_type);
+	if (v->part_name[0])
+		add_str(o, "partition_name", v->part_name);
+	if (v->logical)
+		add_bool(o, "logical", true);
+	add_str(o, "filesystem", v->fs);
+	add_str(o, "label", rv->label);
+	if (rv->fs_version && rv->fs_version[0])
+		add_str(o, "filesystem_version", rv->fs_version);
+	add_str(o, "state", vol_state_name(v->state));
+	if (v->state_reason)
+		add_str(o, "state_reason", v->state_reason);
+	add_bool(o, "scanned", rv->scanned);
+	if (rv->scanned) {
+		add_bool(o, "dirty", rv->dirty);
+		add_u64(o, "files", rv->files);
+		add_u64(o, "streams", rv->streams);
+		add_u64(o, "bytes_scanned", rv->bytes);
+		add_u64(o, "reparse_points", rv->reparse_points);
+		add_u64(o, "hardlinks", rv->hardlinks);
+	}
+	return o;
+}
+
+static json_object *report_json(const struct report *r, const struct av *av)
+{
+	json_object *root = json_object_new_object(), *o, *a;
+	uint64_t files = 0, streams = 0, bytes = 0, scanned = 0, rp = 0, hl = 0;
+
+	add_str(root, "schema_version", REPORT_SCHEMA_VERSION);
+	o = json_object_new_object();
+	add_str(o, "name", "kenshu");
+	add_str(o, "version", KENSHU_VERSION);
+	add_str(o, "commit", KENSHU_COMMIT);
+	json_object_object_add(root, "tool", o);
+
+	add_str(root, "verdict", verdict_name(r->verdict));
+	add_str(root, "verdict_reason", r->verdict_reason);
+
+	o = json_object_new_object();
+	add_str(o, "path", r->image_path);
+	add_str(o, "format", r->image_format);
+	add_u64(o, "size", r->image_size);
+	add_str(o, "sha256_before", r->sha256_before);
+	add_str(o, "sha256_after", r->sha256_after);
+	add_bool(o, "unchanged", strcmp(r->sha256_before, r->sha256_after) == 0);
+	add_str(o, "partition_scheme", r->scheme);
+	if (r->disk_guid && r->disk_guid[0])
+		add_str(o, "disk_guid", r->disk_guid);
+	if (r->gpt_backup_used)
+		add_bool(o, "gpt_backup_used", true);
+	json_object_object_add(root, "image", o);
+
+	json_object_object_add(root, "engine", engine_json(av));
+
+	o = json_object_new_object();
+	add_str(o, "started", r->started);
+	add_str(o, "finished", r->finished);
+	add_double(o, "seconds", r->seconds_total);
+	add_double(o, "seconds_hashing", r->seconds_hash);
+	add_double(o, "seconds_scanning", r->seconds_scan);
+	add_u64(o, "threads", r->threads);
+	json_object_object_add(root, "scan", o);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nvol; i++) {
+		const struct rep_volume *v = &r->vol[i];
+		json_object_array_add(a, volume_json(v));
+		if (v->scanned) {
+			scanned++;
+			files += v->files;
+			streams += v->streams;
+			bytes += v->bytes;
+			rp += v->reparse_points;
+			hl += v->hardlinks;
+		}
+	}
+	json_object_object_add(root, "volumes", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->ndet; i++) {
+		const struct rep_detection *d = &r->det[i];
+		o = json_object_new_object();
+		add_u64(o, "volume", d->volume);
+		add_str(o, "path", d->path);
+		add_str(o, "stream", d->stream);
+		add_str(o, "signature", d->signature);
+		add_str(o, "sha256", d->sha256);
+		add_u64(o, "size", d->size);
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(root, "detections", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nskip; i++) {
+		const struct rep_skip *s = &r->skip[i];
+		o = json_object_new_object();
+		add_u64(o, "volume", s->volume);
+		add_str(o, "path", s->path);
+		add_str(o, "stream", s->stream);
+		add_str(o, "reason", s->reason);
+		add_u64(o, "size", s->size);
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(root, "skipped", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nrp; i++) {
+		const struct rep_reparse *p = &r->rp[i];
+		char tag[16];
+		o = json_object_new_object();
+		snprintf(tag, sizeof(tag), "0x%08X", p->tag);
+		add_u64(o, "volume", p->volume);
+		add_str(o, "path", p->path);
+		add_str(o, "tag", tag);
+		add_str(o, "target", p->target);
+		add_bool(o, "directory", p->directory);
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(root, "reparse_points", a);
+
+	o = json_object_new_object();
+	add_u64(o, "volumes", r->nvol);
+	add_u64(o, "volumes_scanned", scanned);
+	add_u64(o, "files", files);
+	add_u64(o, "streams", streams);
+	add_u64(o, "bytes_scanned", bytes);
+	add_u64(o, "detections", r->ndet);
+	add_u64(o, "skipped", r->nskip);
+	add_u64(o, "reparse_points", rp);
+	add_u64(o, "hardlinks", hl);
+	json_object_object_add(root, "counters", o);
+	return root;
+}
+
+static int write_all(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	return fwrite(s, 1, n, f) == n ? 0 : -1;
+}
+
+int report_write_json(const struct report *r, const struct av *av, FILE *f)
+{
+	json_object *root = report_json(r, av);
+	int rc = write_all(f, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	if (rc == 0)
+		rc = write_all(f, "\n");
+	json_object_put(root);
+	return rc;
+}
+
+int report_write_manifest(const struct report *r, FILE *f)
+{
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const struct rep_file *m = &r->files[i];
+		json_object *o = json_object_new_object();
+		int rc;
+
+		add_u64(o, "volume", m->volume);
+		add_str(o, "path", m->path);
+		add_str(o, "stream", m->stream);
+		add_u64(o, "size", m->size);
+		if (m->sha256[0])
+			add_str(o, "sha256", m->sha256);
+		add_str(o, "status", m->status);
+		if (m->flags)
+			json_object_object_add(o, "flags", flags_array(m->flags));
+		if (m->link_of)
+			add_str(o, "link_of", m->link_of);
+		rc = write_all(f, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		if (rc < 0 || write_all(f, "\n") < 0)
+			return -1;
+	}
+	return 0;
+}

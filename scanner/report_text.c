@@ -1,0 +1,104 @@
+/* report.txt: the summary a person reads first. */
+#include <stdio.h>
+#include <string.h>
+
+#include <kenshu/report.h>
+#include "banned.h"
+
+static void human_size(uint64_t n, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, len, "%.1f %s", v, units[u]);
+}
+
+static void print_loc(FILE *f, unsigned vol, const char *path, const char *stream)
+{
+	if (!path[0])
+		fprintf(f, "  [vol %u] (whole volume)\n", vol);
+	else
+		fprintf(f, "  [vol %u] %s%s%s\n", vol, path, stream[0] ? ":" : "", stream);
+}
+
+int report_write_text(const struct report *r, const struct av *av, FILE *f)
+{
+	char sz[32];
+	uint64_t files = 0, streams = 0, bytes = 0;
+
+	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
+	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
+	human_size(r->image_size, sz, sizeof(sz));
+	fprintf(f, "Image:      %s\n", r->image_path);
+	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
+		(unsigned long long)r->image_size, r->scheme);
+	fprintf(f, "SHA-256:    %s\n", r->sha256_before);
+	fprintf(f, "            %s\n", strcmp(r->sha256_before, r->sha256_after) == 0
+		? "identical after the scan: the image was not modified"
+		: "DIFFERENT after the scan");
+
+	fprintf(f, "\nDetections: %zu\n", r->ndet);
+	for (size_t i = 0; i < r->ndet; i++) {
+		const struct rep_detection *d = &r->det[i];
+		print_loc(f, d->volume, d->path, d->stream);
+		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
+			(unsigned long long)d->size);
+	}
+
+	fprintf(f, "\nNot fully scanned: %zu\n", r->nskip);
+	for (size_t i = 0; i < r->nskip; i++) {
+		const struct rep_skip *s = &r->skip[i];
+		print_loc(f, s->volume, s->path, s->stream);
+		fprintf(f, "      %s\n", s->reason);
+	}
+
+	fprintf(f, "\nVolumes: %zu\n", r->nvol);
+	for (size_t i = 0; i < r->nvol; i++) {
+		const struct rep_volume *v = &r->vol[i];
+		human_size(v->v.size, sz, sizeof(sz));
+		fprintf(f, "  %u  %-28s %10s  %-9s", v->v.index, v->v.part_type, sz, v->v.fs);
+		if (v->scanned) {
+			char b[32];
+			human_size(v->bytes, b, sizeof(b));
+			fprintf(f, " \"%s\"  %llu files, %llu streams, %s scanned%s\n", v->label,
+				(unsigned long long)v->files, (unsigned long long)v->streams, b,
+				v->dirty ? ", marked dirty (unclean shutdown)" : "");
+			files += v->files;
+			streams += v->streams;
+			bytes += v->bytes;
+		} else {
+			fprintf(f, " not scanned: %s\n", v->v.state_reason ? v->v.state_reason : "");
+		}
+	}
+	if (r->nrp)
+		fprintf(f, "\nReparse points (reported, not followed): %zu\n", r->nrp);
+	for (size_t i = 0; i < r->nrp; i++) {
+		const struct rep_reparse *p = &r->rp[i];
+		fprintf(f, "  [vol %u] %s  tag 0x%08X%s%s\n", p->volume, p->path, p->tag,
+			p->target[0] ? " -> " : "", p->target);
+	}
+
+	human_size(bytes, sz, sizeof(sz));
+	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s with %u threads\n",
+		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
+	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
+		av_version(), av_signature_count(av), av_db_count(av), av_dbdir(av));
+	for (size_t i = 0; i < av_db_count(av); i++) {
+		const struct av_db *d = av_db(av, i);
+		if (d->version)
+			fprintf(f, "            %s: %u signatures, version %u built %s\n", d->name,
+				d->sigs, d->version, d->build_time);
+		else
+			fprintf(f, "            %s: %u signatures\n", d->name, d->sigs);
+	}
+	fprintf(f, "Started:    %s\nFinished:   %s\n", r->started, r->finished);
+	return ferror(f) ? -1 : 0;
+}
