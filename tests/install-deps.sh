@@ -1,0 +1,38 @@
+#!/bin/bash
+# Installs the Debian 12 packages kenshu needs to build, test and demo,
+# only those that are missing. Needs root (or sudo) only when something is
+# missing; run by `make check`, `make demo` and `make bench`.
+set -euo pipefail
+
+pkgs=(
+	build-essential pkg-config
+	libclamav-dev       # the scan engine
+	ntfs-3g-dev         # NTFS reader (libntfs-3g)
+	libjson-c-dev       # report.json / manifest.jsonl writer
+	libssl-dev          # SHA-256 (and later Ed25519 signing)
+	libcmocka-dev       # unit tests
+	ntfs-3g             # mkntfs, for fixtures built at test time
+	util-linux gdisk    # sfdisk/sgdisk, for fixture partition tables
+	clamav-testfiles    # real ClamAV test files (clam.exe, clam.zip...)
+	clamav              # clamscan: the peer in `make bench`
+	jq                  # golden-report normalisation in the tests
+	python3
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "kenshu: installing missing packages: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "kenshu: missing packages (${missing[*]}) and not root: install them with apt-get" >&2; exit 2; }
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

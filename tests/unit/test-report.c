@@ -1,0 +1,225 @@
+/* Report writers: escaping of hostile names, ordering, atomic save. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include <kenshu/av.h>
+#include <kenshu/err.h>
+#include <kenshu/report.h>
+
+static char tmpdir[] = "/tmp/kenshu-test-report-XXXXXX";
+static struct av *av;
+
+static const char hostile[] = "/Users/<img src=x onerror=alert(1)>\"q\"\\back\nline\t\x01\x7f/"
+			      "\xE8\xA8\xAD\xE5\xAE\x9A.exe";
+
+static int setup(void **state)
+{
+	struct av_limits l;
+	char *db;
+	FILE *f;
+
+	assert_non_null(mkdtemp(tmpdir));
+	db = xasprintf("%s/db", tmpdir);
+	assert_int_equal(mkdir(db, 0755), 0);
+	char *sig = xasprintf("%s/t.ndb", db);
+	f = fopen(sig, "w");
+	assert_non_null(f);
+	fputs("Kenshu.Unit.Test:0:*:6b656e7368752d756e69742d74657374\n", f);
+	fclose(f);
+	av_default_limits(&l);
+	assert_int_equal(av_open(db, &l, &av), 0);
+	free(sig);
+	free(db);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	av_close(av);
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return 0;
+}
+
+static void fill(struct report *r)
+{
+	report_init(r);
+	r->image_path = xstrdup("/tmp/x.img");
+	r->image_format = xstrdup("raw");
+	r->scheme = xstrdup("gpt");
+	r->disk_guid = xstrdup("");
+	memset(r->sha256_before, 'a', 64);
+	memset(r->sha256_after, 'a', 64);
+	/* Added out of order on purpose: workers finish in any order. */
+	report_add_detection(r, 2, "/z.exe", "", "Sig.B", "00", 1);
+	report_add_detection(r, 2, hostile, "ads", "Sig.A", "11", 2);
+	report_add_detection(r, 1, "/a.exe", "", "Sig.C", "22", 3);
+	report_add_skip(r, 2, "/big.bin", "", "too big", 5);
+	report_add_file(r, 2, hostile, "ads", 2, "11", 0, NULL, "detected");
+	report_add_file(r, 1, "/a.exe", "", 3, "22", 0, NULL, "detected");
+	report_finish(r);
+}
+
+static json_object *parse_file(const char *path)
+{
+	json_object *o = json_object_from_file(path);
+
+	assert_non_null(o);
+	return o;
+}
+
+static void ordering_and_verdict(void **state)
+{
+	struct report r;
+
+	fill(&r);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	assert_int_equal(r.det[0].volume, 1);
+	assert_string_equal(r.det[1].path, hostile);
+	assert_string_equal(r.det[2].path, "/z.exe");
+	report_release(&r);
+}
+
+static void json_escapes_and_round_trips(void **state)
+{
+	struct report r;
+	char *path = xasprintf("%s/r.json", tmpdir);
+	FILE *f = fopen(path, "w");
+	char buf[65536];
+
+	fill(&r);
+	assert_int_equal(report_write_json(&r, av, f), 0);
+	fclose(f);
+	f = fopen(path, "r");
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	/* Control characters never appear raw; quotes and backslashes are escaped. */
+	assert_null(strchr(buf, '\x01'));
+	assert_non_null(strstr(buf, "\\\"q\\\""));
+	assert_non_null(strstr(buf, "\\\\back\\nline\\t\\u0001"));
+	/* Japanese stays readable UTF-8. */
+	assert_non_null(strstr(buf, "\xE8\xA8\xAD\xE5\xAE\x9A.exe"));
+
+	json_object *o = parse_file(path), *dets, *d, *v;
+	assert_true(json_object_object_get_ex(o, "detections", &dets));
+	assert_int_equal(json_object_array_length(dets), 3);
+	d = json_object_array_get_idx(dets, 1);
+	assert_true(json_object_object_get_ex(d, "path", &v));
+	assert_string_equal(json_object_get_string(v), hostile);
+	assert_true(json_object_object_get_ex(o, "verdict", &v));
+	assert_string_equal(json_object_get_string(v), "FAIL");
+	assert_true(json_object_object_get_ex(o, "schema_version", &v));
+	assert_string_equal(json_object_get_string(v), REPORT_SCHEMA_VERSION);
+	json_object_put(o);
+	report_release(&r);
+	free(path);
+}
+
+static void manifest_one_valid_line_per_stream(void **state)
+{
+	struct report r;
+	char *path = xasprintf("%s/m.jsonl", tmpdir);
+	FILE *f = fopen(path, "w");
+	char line[8192];
+	int lines = 0;
+
+	fill(&r);
+	assert_int_equal(report_write_manifest(&r, f), 0);
+	fclose(f);
+	f = fopen(path, "r");
+	while (fgets(line, sizeof(line), f)) {
+		json_object *o = json_tokener_parse(line), *v;
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "sha256", &v));
+		lines++;
+		json_object_put(o);
+	}
+	fclose(f);
+	assert_int_equal(lines, 2);
+	report_release(&r);
+	free(path);
+}
+
+static void same_input_same_bytes(void **state)
+{
+	struct report a, b;
+	char *pa = NULL, *pb = NULL;
+	size_t na = 0, nb = 0;
+	FILE *fa = open_memstream(&pa, &na), *fb = open_memstream(&pb, &nb);
+
+	fill(&a);
+	fill(&b);
+	assert_int_equal(report_write_json(&a, av, fa), 0);
+	assert_int_equal(report_write_json(&b, av, fb), 0);
+	fclose(fa);
+	fclose(fb);
+	assert_int_equal(na, nb);
+	assert_memory_equal(pa, pb, na);
+	free(pa);
+	free(pb);
+	report_release(&a);
+	report_release(&b);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' || (de->d_name[1] && de->d_name[1] != '.'))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void save_is_whole_or_absent(void **state)
+{
+	struct report r;
+	char *dir = xasprintf("%s/out/nested", tmpdir);
+	char *blocker = xasprintf("%s/blocker", tmpdir);
+	char *bad = xasprintf("%s/blocker/sub", tmpdir);
+	struct stat st;
+
+	fill(&r);
+	assert_int_equal(report_save(&r, av, dir), 0);
+	assert_int_equal(count_entries(dir), 3);   /* no temporary files left */
+	char *j = xasprintf("%s/report.json", dir);
+	assert_int_equal(stat(j, &st), 0);
+	free(j);
+
+	FILE *f = fopen(blocker, "w");
+	fclose(f);
+	ks_set_msg_fn(NULL);
+	assert_int_equal(report_save(&r, av, bad), -1);
+	report_release(&r);
+	free(dir);
+	free(blocker);
+	free(bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ordering_and_verdict),
+		cmocka_unit_test(json_escapes_and_round_trips),
+		cmocka_unit_test(manifest_one_valid_line_per_stream),
+		cmocka_unit_test(same_input_same_bytes),
+		cmocka_unit_test(save_is_whole_or_absent),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,59 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <kenshu/verdict.h>
+
+static void decide(void **state)
+{
+	const char *why = NULL;
+
+	assert_int_equal(verdict_decide(0, 0, &why), VERDICT_PASS);
+	assert_non_null(why);
+	assert_int_equal(verdict_decide(0, 3, &why), VERDICT_REVIEW);
+	assert_int_equal(verdict_decide(1, 0, &why), VERDICT_FAIL);
+	/* Malware decides even when other content was skipped. */
+	assert_int_equal(verdict_decide(2, 5, &why), VERDICT_FAIL);
+	assert_string_equal(why, "malware detected");
+}
+
+static void exit_codes(void **state)
+{
+	assert_int_equal(verdict_exit_code(VERDICT_PASS), 0);
+	assert_int_equal(verdict_exit_code(VERDICT_FAIL), 1);
+	assert_int_equal(verdict_exit_code(VERDICT_REVIEW), 3);
+	assert_string_equal(verdict_name(VERDICT_REVIEW), "REVIEW");
+}
+
+/* The documented batch precedence: FAIL > ERROR > REVIEW > PASS. */
+static void batch_precedence(void **state)
+{
+	const int order[] = { EXIT_PASS, EXIT_REVIEW, EXIT_ERROR, EXIT_FAIL };
+
+	for (size_t i = 0; i < 4; i++)
+		for (size_t j = 0; j < 4; j++) {
+			int want = order[i > j ? i : j];
+			assert_int_equal(exit_code_combine(order[i], order[j]), want);
+		}
+	/* A batch: PASS, REVIEW, ERROR, PASS, FAIL, REVIEW -> FAIL */
+	int seq[] = { 0, 3, 2, 0, 1, 3 }, c = 0;
+	for (size_t i = 0; i < 6; i++)
+		c = exit_code_combine(c, seq[i]);
+	assert_int_equal(c, EXIT_FAIL);
+	/* ERROR outranks REVIEW: an incomplete scan is never "just review". */
+	assert_int_equal(exit_code_combine(EXIT_REVIEW, EXIT_ERROR), EXIT_ERROR);
+	/* An unknown code counts as an error, never as a pass. */
+	assert_int_equal(exit_code_combine(EXIT_PASS, 42), EXIT_ERROR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decide),
+		cmocka_unit_test(exit_codes),
+		cmocka_unit_test(batch_precedence),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
