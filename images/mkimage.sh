@@ -237,7 +237,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 		[[ -n $SCHEME ]] || die "'fs' before 'disk'"
 		(($# == 3 || $# == 4)) || die "usage: fs PARTNUM ntfs [LABEL]"
 		[[ $2 =~ ^[1-9][0-9]*$ ]] || die "bad partition number '$2'"
-		[[ $3 == ntfs ]] || die "unsupported filesystem '$3' (only ntfs)"
+		[[ $3 == ntfs || $3 == fat ]] || die "unsupported filesystem '$3' (ntfs or fat)"
 		for n in "${F_NUM[@]}"; do
 			[[ $n != "$2" ]] || die "partition $2 is formatted twice"
 		done
@@ -412,6 +412,18 @@ for ((k = 0; k < ${#F_NUM[@]}; k++)); do
 	script=$TMPDIR_MK/fs$k.script
 	truncate -s $((size * 512)) -- "$vol"
 	label_opt=()
+	if [[ ${F_TYPE[k]} == fat ]]; then
+		# An empty FAT file system (an EFI system partition, say): kenshu
+		# must list it even though it cannot read it yet.
+		[[ ${F_SCRIPT_LINES[k]} -eq 0 ]] || die "fat volumes cannot be populated"
+		[[ -n ${F_LABEL[k]} ]] && label_opt=(-n "${F_LABEL[k]}")
+		mkfs.fat -i 4b454e53 -h "$start" "${label_opt[@]}" "$vol" >"$TMPDIR_MK/mkfs.log" 2>&1 ||
+			die "mkfs.fat failed: $(tr '\n' ' ' <"$TMPDIR_MK/mkfs.log")"
+		dd if="$vol" of="$OUT_TMP" bs=1M seek=$((start * 512)) oflag=seek_bytes \
+			conv=notrunc,sparse status=none
+		rm -f -- "$vol"
+		continue
+	fi
 	[[ -n ${F_LABEL[k]} ]] && label_opt=(-L "${F_LABEL[k]}")
 	mkntfs -F -Q -q -s 512 -p "$start" -H 255 -S 63 "${label_opt[@]}" "$vol" \
 		>"$TMPDIR_MK/mkntfs.log" 2>&1 ||

@@ -318,6 +318,7 @@ struct walk {
 	void *ctx;
 	struct pending *stack;
 	size_t depth, alloc;
+	size_t pushed;       /* directories pushed by the current walk_dir */
 	uint8_t *seen_dir;   /* bitmap by MFT record number: cycle guard */
 	uint64_t nrec;
 	/* Files with several names: record number -> first path walked. */
@@ -534,6 +535,7 @@ static void visit_child(struct walk *w, const char *dirpath, const struct child 
 			free(path);
 		} else {
 			push_dir(w, c->mref, path);
+			w->pushed++;
 		}
 		free(target);
 		return;
@@ -573,12 +575,21 @@ static int walk_dir(struct walk *w, MFT_REF mref, const char *path)
 		emit_problem(w, *path ? path : "/", MREF(mref), "directory has more entries than kenshu's limit; the rest were not walked");
 	/* Sorted so that two scans of one volume walk in the same order. */
 	qsort(l.v, l.n, sizeof(*l.v), child_cmp);
+	size_t base = w->depth;
+	w->pushed = 0;
 	for (size_t i = 0; i < l.n && !w->stop; i++) {
 		/* NTFS metadata files ($MFT, $LogFile, $Extend...) live in the root
 		 * below the first user record; they are the file system itself. */
 		if (at_root && MREF(l.v[i].mref) < FILE_first_user)
 			continue;
 		visit_child(w, path, &l.v[i]);
+	}
+	/* Reverse this directory's sub-directories on the stack so that they
+	 * pop in name order: the walk is a plain sorted depth-first one. */
+	for (size_t a = base, b = w->depth; a + 1 < b; a++, b--) {
+		struct pending t = w->stack[a];
+		w->stack[a] = w->stack[b - 1];
+		w->stack[b - 1] = t;
 	}
 	dir_list_release(&l);
 	return w->stop;

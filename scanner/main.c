@@ -159,8 +159,7 @@ static int cmd_scan(int argc, char **argv)
 		int c;
 
 		if (scan_image(a.images[i], av, &so, &r) < 0) {
-			fprintf(stderr, "kenshu: '%s': scan not completed, no report written\n", a.images[i]);
-			c = EXIT_ERROR;
+			c = EXIT_ERROR;   /* scan_image said why; no report is written */
 		} else if (report_save(&r, av, dir) < 0) {
 			c = EXIT_ERROR;
 			report_release(&r);

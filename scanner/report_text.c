@@ -87,7 +87,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	}
 
 	human_size(bytes, sz, sizeof(sz));
-	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s with %u threads\n",
+	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
 		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
 	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
 		av_version(), av_signature_count(av), av_db_count(av), av_dbdir(av));

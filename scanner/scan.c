@@ -418,7 +418,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 			continue;
 		}
 		if (fs_open(j.img, &rv->v, &fs, err, sizeof(err)) < 0) {
-			error("'%s': partition %u: %s", path, rv->v.index, err);
+			error("'%s': volume %u: %s", path, rv->v.index, err);
 			goto out;
 		}
 		free(rv->label);
@@ -430,7 +430,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		int wr = fs_walk(fs, on_entry, &wc, err, sizeof(err));
 		fs_close(fs);
 		if (wr < 0) {
-			error("'%s': partition %u: %s", path, rv->v.index, err);
+			error("'%s': volume %u: %s", path, rv->v.index, err);
 			goto out;
 		}
 		rv->scanned = true;

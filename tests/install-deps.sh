@@ -13,6 +13,7 @@ pkgs=(
 	libcmocka-dev       # unit tests
 	ntfs-3g             # mkntfs, for fixtures built at test time
 	util-linux gdisk    # sfdisk/sgdisk, for fixture partition tables
+	dosfstools          # mkfs.fat, for the EFI system partition fixture
 	clamav-testfiles    # real ClamAV test files (clam.exe, clam.zip...)
 	clamav              # clamscan: the peer in `make bench`
 	jq                  # golden-report normalisation in the tests

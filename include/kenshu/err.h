@@ -9,6 +9,7 @@
 #define KENSHU_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define KS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 

@@ -1,0 +1,412 @@
+#!/bin/bash
+# bench/run.sh BUILD - kenshu against clamscan on a >= 1.5 GiB NTFS image.
+#
+# Run by `make bench` (which builds BUILD/kenshu and BUILD/tools first).  It
+#   1. lists real files from this machine's /usr (a deterministic sample, at
+#      least 1.5 GiB of data) into a recipe for images/mkimage.sh, plus a few
+#      planted test detections (EICAR, clam.exe, clam.zip);
+#   2. builds the image (timed);
+#   3. scans it with the same tiny signature DB (tests/mkdb.sh) twice, page
+#      cache warmed the same way before each:
+#        clamscan -r over a read-only ntfs-3g FUSE mount of the NTFS partition
+#        BUILD/kenshu scan -q -j 2 straight from the image
+#      each under /usr/bin/time -v (wall, CPU, peak RSS);
+#   4. checks that every file clamscan reports FOUND is also a kenshu
+#      detection (exit 1 and the list if not);
+#   5. prints a result table on stderr, then the same table as markdown on
+#      stdout (for docs/performance.md).
+# Missing the 2x speed target is reported (MET / NOT MET), never an error.
+#
+# Needs root (losetup + FUSE mount for clamscan).  Exit status: 0 done,
+# 1 kenshu missed a detection, 2 could not run.  See bench/README.md.
+#
+# Environment:
+#   KENSHU_BENCH_DIR    parent of the work directory (default /var/tmp/kenshu-bench)
+#   KEEP=1              keep the work directory (image, recipe, reports, logs)
+#   BENCH_DATA_MIB      file data to put in the image (default 1536 = 1.5 GiB;
+#                       lower values are for smoke tests of this script only)
+#   BENCH_MAX_FILE_MIB  skip /usr files of this size or more (default 128)
+#   BENCH_JOBS          kenshu -j (default 2)
+#   BENCH_IMAGE         reuse an image (and BENCH_IMAGE.recipe if present) from
+#                       an earlier KEEP=1 run instead of building one
+set -euo pipefail
+
+PROG=bench
+T_START=$SECONDS
+
+msg() { printf '%s [%4ds] %s\n' "$PROG:" $((SECONDS - T_START)) "$*" >&2; }
+die() {
+	printf '%s: error: %s\n' "$PROG" "$*" >&2
+	exit 2
+}
+
+if [[ $# -gt 1 || ${1-} == -h || ${1-} == --help ]]; then
+	echo "usage: $0 [BUILD]   (default BUILD: build)" >&2
+	exit 2
+fi
+
+ROOT=$(cd "$(dirname -- "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${1:-build}
+KENSHU=$BUILD/kenshu
+export KENSHU_TOOLS=$BUILD/tools
+POPULATE=$KENSHU_TOOLS/ntfs-populate
+PATH=$PATH:/usr/sbin:/sbin
+
+BENCH_DIR=${KENSHU_BENCH_DIR:-/var/tmp/kenshu-bench}
+DATA_MIB=${BENCH_DATA_MIB:-1536}
+MAX_FILE_MIB=${BENCH_MAX_FILE_MIB:-128}
+JOBS=${BENCH_JOBS:-2}
+SRC_ROOT=/usr
+TESTFILES=${CLAM_TESTFILES:-/usr/share/clamav-testfiles}
+TARGET_RATIO=2
+
+[[ $DATA_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_DATA_MIB must be a positive number of MiB"
+[[ $MAX_FILE_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_MAX_FILE_MIB must be a positive number of MiB"
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "BENCH_JOBS must be a positive number"
+
+# ---- prerequisites ---------------------------------------------------------
+
+[[ $(id -u) -eq 0 ]] || die "must run as root: clamscan's side needs losetup and an ntfs-3g FUSE mount"
+[[ -x $KENSHU ]] || die "'$KENSHU' not found: run 'make bench' (or 'make all tests')"
+[[ -x $POPULATE ]] || die "'$POPULATE' not found: run 'make tests'"
+if [[ ! -x /usr/bin/time ]]; then
+	msg "installing package 'time' (GNU time, for wall time and peak RSS)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time >/dev/null ||
+		die "cannot install package 'time'"
+fi
+for cmd in clamscan ntfs-3g losetup sfdisk mkntfs jq find shuf df mountpoint umount; do
+	command -v "$cmd" >/dev/null || die "'$cmd' not found (run 'make deps' as root)"
+done
+for f in clam.exe clam.zip; do
+	[[ -r $TESTFILES/$f ]] || die "'$TESTFILES/$f' not found (install clamav-testfiles)"
+done
+[[ -c /dev/fuse ]] || die "/dev/fuse is missing: clamscan's ntfs-3g mount needs FUSE"
+UTF8_LOCALE=C.UTF-8
+locale -a 2>/dev/null | grep -qix 'c\.utf-\?8' || UTF8_LOCALE=C
+
+# ---- work directory and cleanup ---------------------------------------------
+
+mkdir -p -- "$BENCH_DIR"
+WORK=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+MNT=$WORK/mnt
+LOOP=''
+NTFS_PID=''
+cleanup() {
+	local rc=$?
+	set +e
+	if mountpoint -q "$MNT" 2>/dev/null; then
+		umount "$MNT" || umount -l "$MNT"
+	fi
+	if [[ -n $NTFS_PID ]]; then
+		wait "$NTFS_PID" 2>/dev/null
+	fi
+	if [[ -n $LOOP ]]; then
+		losetup -d "$LOOP"
+	fi
+	if [[ ${KEEP:-0} == 1 ]]; then
+		echo "$PROG: kept work directory $WORK" >&2
+	else
+		rm -rf -- "$WORK"
+		rmdir -- "$BENCH_DIR" 2>/dev/null
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+RECIPE=$WORK/bench.recipe
+IMG=$WORK/bench.img
+DB=$WORK/db
+OUT=$WORK/kenshu-out
+
+# Seconds from GNU time's "Elapsed (wall clock) time (h:mm:ss or m:ss): X".
+time_field() { # FILE LABEL-PREFIX
+	sed -n "s/^[[:space:]]*$2[^:]*: //p" "$1" | head -n1
+}
+wall_seconds() {
+	time_field "$1" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' |
+		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f\n", s }'
+}
+cpu_seconds() {
+	awk -v u="$(time_field "$1" 'User time (seconds)')" -v s="$(time_field "$1" 'System time (seconds)')" \
+		'BEGIN { printf "%.2f\n", u + s }'
+}
+rss_kib() { time_field "$1" 'Maximum resident set size (kbytes)'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
+gib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1073741824 }'; }
+fmt_rss() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
+# utime + stime of a process in clock ticks.
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# ---- 1. recipe ----------------------------------------------------------------
+
+# Planted detections: path (in the image), source, expected at clamscan too?
+DEEP=/Program\ Files/bench/deep
+for ((i = 1; i <= 40; i++)); do DEEP+=$(printf '/level%02d' "$i"); done
+PLANT_PATHS=(
+	"$DEEP/eicar.com"
+	"/Program Files/Vendor/Updater/bankupd.exe"
+	"/Users/Public/Downloads/tools.zip"
+	"/Users/Public/制御/設定.exe"
+	"/Users/Public/readme.txt:payload"
+)
+PLANT_LINES=(
+	"file \"$DEEP/eicar.com\" eicar"
+	"file \"/Program Files/Vendor/Updater/bankupd.exe\" \"@$TESTFILES/clam.exe\""
+	"file \"/Users/Public/Downloads/tools.zip\" \"@$TESTFILES/clam.zip\""
+	"file \"/Users/Public/制御/設定.exe\" \"@$TESTFILES/clam.exe\""
+	"file \"/Users/Public/readme.txt\" text:Public files of the bench image.\\n"
+	"ads \"/Users/Public/readme.txt:payload\" eicar"
+)
+
+if [[ -n ${BENCH_IMAGE-} ]]; then
+	[[ -f $BENCH_IMAGE ]] || die "BENCH_IMAGE '$BENCH_IMAGE' not found"
+	IMG=$BENCH_IMAGE
+	[[ -f $BENCH_IMAGE.recipe ]] && RECIPE=$BENCH_IMAGE.recipe
+	msg "reusing image $IMG"
+	NFILES=$(sed -n 's/^# bench: files=\([0-9]*\) bytes=[0-9]*$/\1/p' "$RECIPE" 2>/dev/null || true)
+	DATA_BYTES=$(sed -n 's/^# bench: files=[0-9]* bytes=\([0-9]*\)$/\1/p' "$RECIPE" 2>/dev/null || true)
+	NFILES=${NFILES:-?} DATA_BYTES=${DATA_BYTES:-0}
+	DISK_MIB=$(($(stat -c %s -- "$IMG") / 1048576))
+	MKIMAGE_WALL='(reused)'
+else
+	msg "listing regular files under $SRC_ROOT (files < ${MAX_FILE_MIB} MiB, names a recipe and NTFS can hold)"
+	# Random source for shuf: splitmix64 bytes from ntfs-populate, so the
+	# sample is the same from run to run on the same machine.
+	"$POPULATE" --cat random:16M:20240611 >"$WORK/random.bin"
+	TAB=$'\t'
+	# size<TAB>path; each component: no " \ : * ? < > | or control
+	# characters, valid UTF-8, not ending in '.' or ' ' (so never . or ..).
+	comp='[^/"\\:*?<>|[:cntrl:]]*[^/"\\:*?<>|[:cntrl:]. ]'
+	find "$SRC_ROOT" -xdev -path "$TESTFILES" -prune -o \
+		-type f -readable -size -"$((MAX_FILE_MIB * 1024))"k -printf '%s\t%p\0' 2>/dev/null |
+		LC_ALL=$UTF8_LOCALE grep -zaxE "[0-9]+$TAB(/$comp)+" |
+		LC_ALL=$UTF8_LOCALE grep -zaxE "[0-9]+$TAB[[:print:]]+" |
+		LC_ALL=C sort -z -t "$TAB" -k2 |
+		shuf -z --random-source="$WORK/random.bin" |
+		tr '\0' '\n' >"$WORK/candidates.tsv" || true
+	ncand=$(wc -l <"$WORK/candidates.tsv")
+	((ncand > 0)) || die "no usable files found under $SRC_ROOT"
+
+	# Take files until DATA_MIB is listed; if the sample runs out, repeat it
+	# under another top-level folder.
+	awk -F '\t' -v target=$((DATA_MIB * 1048576)) -v n="$ncand" '
+		{ size[NR] = $1; path[NR] = $2 }
+		END {
+			split("/Program Files/bench|/Program Files (x86)/bench", pre, "|")
+			for (pass = 1; sum < target && pass <= 50; pass++) {
+				p = pass in pre ? pre[pass] : "/Program Files/bench-copy" pass
+				for (i = 1; i <= n && sum < target; i++) {
+					printf "file \"%s%s\" \"@%s\"\n", p, path[i], path[i]
+					sum += size[i]; files++
+				}
+			}
+			printf "%d %d %d\n", files, sum, pass - 1 > "/dev/stderr"
+		}' "$WORK/candidates.tsv" >"$WORK/files.recipe" 2>"$WORK/files.stats"
+	read -r NFILES DATA_BYTES PASSES <"$WORK/files.stats"
+	((PASSES > 1)) && msg "$SRC_ROOT holds less than ${DATA_MIB} MiB of usable files: tree repeated $PASSES times"
+
+	# Room for the data, cluster slack and MFT records, at least 2200 MiB.
+	DISK_MIB=$(awk -v b="$DATA_BYTES" -v n="$NFILES" \
+		'BEGIN { m = b / 1048576 * 1.15 + n * 8 / 1024 + 160; m = int(m) + 1; print (m < 2200 ? 2200 : m) }')
+	need_kib=$((DISK_MIB * 2 * 1024 + 512 * 1024))	# volume temp file + image + slack
+	avail_kib=$(df -Pk -- "$BENCH_DIR" | awk 'NR == 2 { print $4 }')
+	((avail_kib >= need_kib)) ||
+		die "not enough disk space in $BENCH_DIR: need $((need_kib / 1024)) MiB (image of $DISK_MIB MiB, built through a temporary volume file of the same size), $((avail_kib / 1024)) MiB available; set KENSHU_BENCH_DIR"
+	mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+	((mem_kib > DISK_MIB * 1024 * 3 / 2)) ||
+		msg "warning: RAM ($((mem_kib / 1024)) MiB) is small next to the image ($DISK_MIB MiB): page-cache warming cannot hold it, timings include disk reads"
+
+	{
+		echo "# Generated by bench/run.sh on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)."
+		echo "# bench: files=$NFILES bytes=$DATA_BYTES"
+		echo "disk ${DISK_MIB}M gpt"
+		echo 'part 16M msr "Microsoft reserved partition"'
+		echo 'part rest basic OS'
+		echo 'fs 2 ntfs BENCH'
+		cat "$WORK/files.recipe"
+		echo '# planted detections'
+		printf '%s\n' "${PLANT_LINES[@]}"
+	} >"$RECIPE"
+	rm -f -- "$WORK/files.recipe" "$WORK/candidates.tsv" "$WORK/random.bin"
+	msg "recipe: $NFILES files, $DATA_BYTES bytes ($(gib "$DATA_BYTES") GiB) from $SRC_ROOT + ${#PLANT_PATHS[@]} planted detections, disk ${DISK_MIB} MiB"
+
+	# ---- 2. image -----------------------------------------------------------------
+
+	msg "building the image with images/mkimage.sh (takes a few minutes)"
+	rc=0
+	TMPDIR=$WORK /usr/bin/time -v -o "$WORK/mkimage.time" images/mkimage.sh "$RECIPE" "$IMG" || rc=$?
+	((rc == 0)) || die "images/mkimage.sh failed (exit $rc)"
+	MKIMAGE_WALL=$(wall_seconds "$WORK/mkimage.time")
+	msg "image built in ${MKIMAGE_WALL} s: $IMG"
+	cp -- "$RECIPE" "$IMG.recipe"
+fi
+
+IMG_BYTES=$(stat -c %s -- "$IMG")
+
+# The NTFS partition: the GPT "basic data" entry (or the only partition).
+ptab=$(sfdisk -J -- "$IMG") || die "cannot read the partition table of $IMG"
+read -r PSTART PSIZE SECTOR < <(jq -r '.partitiontable as $t
+	| ([$t.partitions[] | select(.type == "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7")] + $t.partitions)[0]
+	| "\(.start) \(.size) \($t.sectorsize // 512)"' <<<"$ptab")
+[[ $PSTART =~ ^[0-9]+$ && $PSIZE =~ ^[0-9]+$ ]] || die "no partition found in $IMG"
+POFF=$((PSTART * SECTOR))
+PLEN=$((PSIZE * SECTOR))
+
+tests/mkdb.sh "$DB" || die "tests/mkdb.sh failed"
+
+warm_cache() {
+	msg "warming the page cache: cat image >/dev/null"
+	cat -- "$IMG" >/dev/null
+}
+
+# ---- 3a. clamscan over ntfs-3g -------------------------------------------------
+
+warm_cache
+LOOP=$(losetup -r -f --show -o "$POFF" --sizelimit "$PLEN" -- "$IMG") || die "losetup failed"
+mkdir -p -- "$MNT"
+# no_detach: ntfs-3g stays our child, so its CPU time can be read and added.
+ntfs-3g -o ro,no_detach "$LOOP" "$MNT" >"$WORK/ntfs-3g.log" 2>&1 &
+NTFS_PID=$!
+for ((i = 0; i < 300; i++)); do
+	mountpoint -q "$MNT" && break
+	kill -0 "$NTFS_PID" 2>/dev/null || break
+	sleep 0.1
+done
+mountpoint -q "$MNT" || die "ntfs-3g could not mount $LOOP: $(tr '\n' ' ' <"$WORK/ntfs-3g.log")"
+NTFS_T0=$(proc_ticks "$NTFS_PID")
+
+msg "clamscan -r over the read-only ntfs-3g mount (partition at byte $POFF)"
+CLAM_RC=0
+/usr/bin/time -v -o "$WORK/clamscan.time" \
+	clamscan -r -i --max-dir-recursion=200 --max-filesize=1024M --max-scansize=4096M \
+	-d "$DB" "$MNT" >"$WORK/clamscan.out" 2>"$WORK/clamscan.err" || CLAM_RC=$?
+NTFS_T1=$(proc_ticks "$NTFS_PID")
+NTFS_RSS=$(awk '/^VmHWM:/ { print $2 }' "/proc/$NTFS_PID/status")
+umount "$MNT"
+wait "$NTFS_PID" || true
+NTFS_PID=''
+losetup -d "$LOOP"
+LOOP=''
+((CLAM_RC == 0 || CLAM_RC == 1)) ||
+	msg "warning: clamscan exit $CLAM_RC (some files could not be scanned): $(head -c 400 "$WORK/clamscan.err" | tr '\n' ' ')"
+
+TICK=$(getconf CLK_TCK)
+CLAM_WALL=$(wall_seconds "$WORK/clamscan.time")
+CLAM_CPU=$(cpu_seconds "$WORK/clamscan.time")
+CLAM_RSS=$(rss_kib "$WORK/clamscan.time")
+NTFS_CPU=$(awk -v a="$NTFS_T0" -v b="$NTFS_T1" -v t="$TICK" 'BEGIN { printf "%.2f\n", (b - a) / t }')
+CLAM_SCANNED=$(sed -n 's/^Scanned files: //p' "$WORK/clamscan.out")
+msg "clamscan: ${CLAM_WALL} s wall, ${CLAM_CPU} s CPU (+ ${NTFS_CPU} s in ntfs-3g), exit $CLAM_RC"
+
+# ---- 3b. kenshu -----------------------------------------------------------------
+
+warm_cache
+msg "$KENSHU scan -q -j $JOBS on the image"
+K_RC=0
+/usr/bin/time -v -o "$WORK/kenshu.time" \
+	"$KENSHU" scan -q -j "$JOBS" -d "$DB" -o "$OUT" "$IMG" >"$WORK/kenshu.out" 2>"$WORK/kenshu.err" || K_RC=$?
+if ((K_RC != 0 && K_RC != 1 && K_RC != 3)) || [[ ! -f $OUT/report.json ]]; then
+	cat "$WORK/kenshu.err" >&2
+	KEEP=1
+	die "kenshu exit $K_RC, no usable report (work directory kept)"
+fi
+K_WALL=$(wall_seconds "$WORK/kenshu.time")
+K_CPU=$(cpu_seconds "$WORK/kenshu.time")
+K_RSS=$(rss_kib "$WORK/kenshu.time")
+REPORT=$OUT/report.json
+read -r K_VERDICT K_FILES K_STREAMS K_BYTES K_SKIPPED K_HASH K_SCAN < <(jq -r \
+	'[.verdict, .counters.files, .counters.streams, .counters.bytes_scanned, .counters.skipped,
+	  .scan.seconds_hashing, .scan.seconds_scanning] | map(tostring) | join(" ")' "$REPORT")
+msg "kenshu: ${K_WALL} s wall, ${K_CPU} s CPU, exit $K_RC ($K_VERDICT)"
+
+# ---- 4. detections -----------------------------------------------------------------
+
+# clamscan -i: "MNT/path: Signature FOUND"; paths relative to the mount.
+while IFS= read -r line; do
+	l=${line% FOUND}
+	p=${l%: *}
+	printf '%s\n' "${p#"$MNT"}"
+done < <(grep -a ' FOUND$' "$WORK/clamscan.out" || true) | LC_ALL=C sort -u >"$WORK/clam.found"
+jq -r '.detections[] | select(.stream == "") | .path' "$REPORT" | LC_ALL=C sort -u >"$WORK/kenshu.found"
+jq -r '.detections[] | if .stream == "" then .path else "\(.path):\(.stream)" end' "$REPORT" |
+	LC_ALL=C sort -u >"$WORK/kenshu.found.streams"
+CLAM_N=$(wc -l <"$WORK/clam.found")
+K_N=$(jq '.detections | length' "$REPORT")
+LC_ALL=C comm -23 "$WORK/clam.found" "$WORK/kenshu.found" >"$WORK/missed"
+printf '%s\n' "${PLANT_PATHS[@]}" | LC_ALL=C sort -u |
+	LC_ALL=C comm -23 - "$WORK/kenshu.found.streams" >"$WORK/planted.missed"
+STATUS=0
+if [[ -s $WORK/missed ]]; then
+	echo "$PROG: FAILED: clamscan found $(wc -l <"$WORK/missed") file(s) that kenshu did not report:" >&2
+	sed 's/^/  /' "$WORK/missed" >&2
+	STATUS=1
+fi
+if [[ -n ${BENCH_IMAGE-} ]] && ! grep -q '^# planted detections' "$RECIPE" 2>/dev/null; then
+	: # an image from elsewhere: no planted list to check
+elif [[ -s $WORK/planted.missed ]]; then
+	echo "$PROG: FAILED: kenshu did not report these planted detections:" >&2
+	sed 's/^/  /' "$WORK/planted.missed" >&2
+	STATUS=1
+fi
+# Found by kenshu only (clamscan cannot see alternate data streams through
+# the default ntfs-3g mount): informational.
+jq -r '.detections[] | "\(.path)\(if .stream == "" then "" else ":" + .stream end)\t\(.signature)"' "$REPORT" |
+	LC_ALL=C sort >"$WORK/kenshu.detections"
+
+# ---- 5. table ---------------------------------------------------------------------
+
+RATIO=$(awk -v c="$CLAM_WALL" -v k="$K_WALL" 'BEGIN { if (k > 0) printf "%.2f", c / k; else print "inf" }')
+TARGET=$(awk -v r="$RATIO" -v t="$TARGET_RATIO" 'BEGIN { print (r == "inf" || r + 0 >= t) ? "MET" : "NOT MET" }')
+CLAM_TOTAL_CPU=$(awk -v a="$CLAM_CPU" -v b="$NTFS_CPU" 'BEGIN { printf "%.2f", a + b }')
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+MEM_GIB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
+OS=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-?}")
+K_VERSION=$("$KENSHU" --version 2>/dev/null | head -n1)
+CLAM_VERSION=$(clamscan --version 2>/dev/null | head -n1)
+
+rows=(
+	"Image|$(gib "$IMG_BYTES") GiB ($IMG_BYTES bytes), GPT, NTFS partition of $(mib "$PLEN") MiB"
+	"Files from $SRC_ROOT (recipe)|$NFILES files, $(gib "$DATA_BYTES") GiB ($DATA_BYTES bytes) + ${#PLANT_PATHS[@]} planted detections"
+	"Image build (mkimage.sh)|${MKIMAGE_WALL} s"
+	"kenshu counters|$K_FILES files, $K_STREAMS streams, $(gib "$K_BYTES") GiB scanned, $K_SKIPPED skipped"
+	"clamscan wall|${CLAM_WALL} s"
+	"clamscan CPU (user+sys)|${CLAM_CPU} s clamscan + ${NTFS_CPU} s ntfs-3g = ${CLAM_TOTAL_CPU} s (kernel FUSE/loop work not included)"
+	"clamscan peak RSS|$(fmt_rss "$CLAM_RSS") clamscan, $(fmt_rss "$NTFS_RSS") ntfs-3g"
+	"clamscan files scanned|${CLAM_SCANNED:-?} (exit $CLAM_RC)"
+	"kenshu wall (-j $JOBS)|${K_WALL} s (hashing image twice ${K_HASH} s, scanning ${K_SCAN} s)"
+	"kenshu CPU (user+sys)|${K_CPU} s"
+	"kenshu peak RSS|$(fmt_rss "$K_RSS")"
+	"Speed ratio clamscan/kenshu (wall)|${RATIO}x"
+	"Detections|clamscan $CLAM_N files, kenshu $K_N (verdict $K_VERDICT)"
+	"clamscan findings missed by kenshu|$(wc -l <"$WORK/missed")"
+	"Target: kenshu >= ${TARGET_RATIO}x faster on $(nproc) cores|$TARGET"
+)
+
+{
+	echo
+	echo "Result ($CPU_MODEL, $(nproc) cores, $MEM_GIB GiB RAM, $OS)"
+	echo "  $K_VERSION; $CLAM_VERSION"
+	for r in "${rows[@]}"; do
+		printf '  %-42s %s\n' "${r%%|*}" "${r#*|}"
+	done
+	echo
+	echo "Detections by kenshu (path[:stream] and signature):"
+	sed 's/^/  /' "$WORK/kenshu.detections"
+	echo "Files clamscan reported FOUND:"
+	sed 's/^/  /' "$WORK/clam.found"
+	echo
+} >&2
+
+echo "| Measure | Result |"
+echo "|---|---|"
+echo "| Machine | $(nproc) cores, $CPU_MODEL, $MEM_GIB GiB RAM, $OS |"
+echo "| Versions | $K_VERSION; $CLAM_VERSION |"
+for r in "${rows[@]}"; do
+	printf '| %s | %s |\n' "${r%%|*}" "${r#*|}"
+done
+
+msg "done in $((SECONDS - T_START)) s"
+exit "$STATUS"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# fixtures.sh BUILD FXDIR — builds every image the end-to-end cases use,
+# from the recipes in images/ and, for hostile input, by damaging copies
+# of them in ways a bad vendor delivery or an attacker could.
+set -euo pipefail
+BUILD=$1
+FX=$2
+mkdir -p "$FX"
+export KENSHU_TOOLS=$BUILD/tools
+
+for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi; do
+	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
+done
+tests/mkdb.sh "$FX/db"
+mkdir -p "$FX/emptydb" "$FX/baddb" "$FX/notdb"
+printf 'this is not a signature\n' >"$FX/baddb/broken.ndb"
+printf 'readme\n' >"$FX/notdb/README.txt"
+
+# write_at FILE OFFSET HEXBYTES: patch bytes in place.
+write_at() {
+	printf "$(echo "$3" | sed 's/\(..\)/\\x\1/g')" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# mbr_entry SLOT TYPE START_LBA SECTORS -> hex of one 16-byte partition entry
+mbr_entry() {
+	printf '00000000%02x000000%s%s' "$2" "$(le32 "$3")" "$(le32 "$4")"
+}
+le32() {
+	printf '%02x%02x%02x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255))
+}
+mbr_disk() { # FILE SIZE_MIB ENTRY...
+	local f=$1 size=$2
+	shift 2
+	rm -f "$f"
+	truncate -s "${size}M" "$f"
+	local slot=0
+	for e in "$@"; do
+		write_at "$f" $((446 + 16 * slot)) "$e"
+		slot=$((slot + 1))
+	done
+	write_at "$f" 510 55aa
+}
+
+# The clean GPT disk cut short: the vendor's copy did not finish.
+cp "$FX/vendor-clean.img" "$FX/truncated.img"
+truncate -s 64M "$FX/truncated.img"
+# A partition entry that points past the end of a 4 MiB disk.
+mbr_disk "$FX/past-end.img" 4 "$(mbr_entry 0 7 2048 65536)"
+# Two partitions sharing sectors.
+mbr_disk "$FX/overlap.img" 8 "$(mbr_entry 0 7 2048 8192)" "$(mbr_entry 1 7 8000 4096)"
+# An NTFS volume whose boot sector geometry was wiped (OEM id kept, so it
+# is still recognised as NTFS and must fail loudly, not be skipped).
+cp "$FX/bare-ntfs.img" "$FX/badboot.img"
+write_at "$FX/badboot.img" 11 "$(printf '%0100d' 0)"
+# A VMDK (sparse extent magic) that must not be read as a raw disk.
+{ printf 'KDMV'; head -c 4092 /dev/zero; } >"$FX/disk.vmdk"
+: >"$FX/empty.img"
