@@ -91,7 +91,7 @@ install: $(BUILD)/kenshu
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/kenshu/profiles
 	install -m 0755 $(BUILD)/kenshu $(DESTDIR)$(PREFIX)/bin/kenshu
 	install -m 0644 docs/kenshu.1 $(DESTDIR)$(PREFIX)/share/man/man1/kenshu.1
-	install -m 0644 profiles/*.ini $(DESTDIR)$(PREFIX)/share/kenshu/profiles/
+	for p in profiles/*.ini; do [ -f "$$p" ] && install -m 0644 "$$p" $(DESTDIR)$(PREFIX)/share/kenshu/profiles/ || true; done
 
 clean:
 	rm -rf build build-san
