@@ -11,6 +11,7 @@
 #include <clamav.h>
 
 #include <kenshu/av.h>
+#include <kenshu/cleanup.h>
 #include <kenshu/err.h>
 #include "banned.h"
 
@@ -168,22 +169,23 @@ static void on_msg(enum cl_msg severity, const char *fullmsg, const char *msg, v
 	 * failures reach us as return codes, which carry the reason. */
 }
 
-static int rm_tree_shallow(const char *dir)
+static void rm_tree(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
 	if (d) {
 		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			char *p = xasprintf("%s/%s", dir, de->d_name);
-			unlink(p);
+			if (unlink(p) < 0)
+				rm_tree(p);
 			free(p);
 		}
 		closedir(d);
 	}
-	return rmdir(dir);
+	rmdir(dir);
 }
 
 int av_open(const char *dbdir, const struct av_limits *limits, struct av **out)
@@ -224,6 +226,7 @@ int av_open(const char *dbdir, const struct av_limits *limits, struct av **out)
 		av->tmpdir = NULL;
 		goto fail;
 	}
+	cleanup_add(av->tmpdir, true);
 	cl_engine_set_str(av->engine, CL_ENGINE_TMPDIR, av->tmpdir);
 	if ((rc = cl_load(dbdir, av->engine, &av->sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
 		error("'%s': cannot load ClamAV databases: %s", dbdir, cl_strerror(rc));
@@ -257,7 +260,8 @@ void av_close(struct av *av)
 	if (av->engine)
 		cl_engine_free(av->engine);
 	if (av->tmpdir) {
-		rm_tree_shallow(av->tmpdir);
+		cleanup_forget(av->tmpdir);
+		rm_tree(av->tmpdir);
 		free(av->tmpdir);
 	}
 	for (size_t i = 0; i < av->ndb; i++) {

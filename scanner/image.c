@@ -22,29 +22,33 @@ struct img {
 };
 
 /* Containers recognised by their magic so that they are never mistaken for
- * a raw disk; the ones without a back end yet are refused by name. */
+ * a raw disk (a VMDK read as raw would "pass" with nothing scanned). This
+ * version has only the raw back end: these are refused by name. */
 struct container_magic {
 	const char *name;
 	int64_t offset;        /* from the start; negative = from the end */
 	const char *magic;
 	size_t len;
-	const struct img_backend *be; /* NULL: recognised, not readable yet */
+	const char *hint;      /* what the user can do meanwhile */
 };
 
+#define QEMU_HINT "convert it with 'qemu-img convert -O raw' first"
+#define UNPACK_HINT "unpack it and scan the disk image inside"
+
 static const struct container_magic containers[] = {
-	{ "VMDK (sparse)", 0, "KDMV", 4, NULL },
-	{ "VMDK (descriptor)", 0, "# Disk DescriptorFile", 21, NULL },
-	{ "QCOW", 0, "QFI\xfb", 4, NULL },
-	{ "VHDX", 0, "vhdxfile", 8, NULL },
-	{ "VHD (dynamic)", 0, "conectix", 8, NULL },
-	{ "VHD (fixed)", -512, "conectix", 8, NULL },
-	{ "EWF (E01)", 0, "EVF\x09\x0d\x0a\xff\x00", 8, NULL },
-	{ "WIM", 0, "MSWIM\0\0\0", 8, NULL },
-	{ "ZIP archive", 0, "PK\x03\x04", 4, NULL },
-	{ "7-Zip archive", 0, "7z\xbc\xaf\x27\x1c", 6, NULL },
-	{ "gzip file", 0, "\x1f\x8b", 2, NULL },
-	{ "xz file", 0, "\xfd" "7zXZ\0", 6, NULL },
-	{ "ISO 9660 image", 0x8001, "CD001", 5, NULL },
+	{ "VMDK (sparse)", 0, "KDMV", 4, QEMU_HINT },
+	{ "VMDK (descriptor)", 0, "# Disk DescriptorFile", 21, QEMU_HINT },
+	{ "QCOW", 0, "QFI\xfb", 4, QEMU_HINT },
+	{ "VHDX", 0, "vhdxfile", 8, QEMU_HINT },
+	{ "VHD (dynamic)", 0, "conectix", 8, QEMU_HINT },
+	{ "VHD (fixed)", -512, "conectix", 8, QEMU_HINT },
+	{ "EWF (E01)", 0, "EVF\x09\x0d\x0a\xff\x00", 8, "export it to raw with ewfexport (package ewf-tools) first" },
+	{ "WIM", 0, "MSWIM\0\0\0", 8, "apply it with wimlib-imagex to a raw NTFS volume first" },
+	{ "ZIP archive", 0, "PK\x03\x04", 4, UNPACK_HINT },
+	{ "7-Zip archive", 0, "7z\xbc\xaf\x27\x1c", 6, UNPACK_HINT },
+	{ "gzip file", 0, "\x1f\x8b", 2, UNPACK_HINT },
+	{ "xz file", 0, "\xfd" "7zXZ\0", 6, UNPACK_HINT },
+	{ "ISO 9660 image", 0x8001, "CD001", 5, UNPACK_HINT },
 };
 
 /* File systems recognised from a volume's first sector. */
@@ -131,8 +135,7 @@ static int check_container(struct img *img, char *err, size_t errlen)
 		if (off + c->len > img->size || img_pread(img, buf, c->len, off) < 0)
 			continue;
 		if (memcmp(buf, c->magic, c->len) == 0) {
-			snprintf(err, errlen, "%s: this format is not supported yet "
-				 "(convert it with 'qemu-img convert -O raw' or unpack it first)", c->name);
+			snprintf(err, errlen, "%s: this format is not supported yet (%s)", c->name, c->hint);
 			return -1;
 		}
 	}

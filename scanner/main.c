@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <kenshu/av.h>
+#include <kenshu/cleanup.h>
 #include <kenshu/err.h>
 #include <kenshu/report.h>
 #include <kenshu/scan.h>
@@ -149,6 +150,7 @@ static int cmd_scan(int argc, char **argv)
 	parse_scan(argc, argv, &a);
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
+	cleanup_install_signal_handlers();
 	if (av_open(a.dbdir, &limits, &av) < 0)
 		return EXIT_ERROR;
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kenshu/cleanup.h>
 #include <kenshu/err.h>
 #include <kenshu/report.h>
 #include "banned.h"
@@ -59,6 +60,7 @@ int report_save(const struct report *r, const struct av *av, const char *dir)
 		return error("'%s': cannot create report directory: %s", dir, strerror(errno));
 	for (; done < NOUT; done++) {
 		tmp[done] = xasprintf("%s/.%s.tmp.%ld", dir, outputs[done].name, (long)getpid());
+		cleanup_add(tmp[done], false);
 		FILE *f = fopen(tmp[done], "w");
 		if (!f) {
 			error("'%s': cannot write: %s", tmp[done], strerror(errno));
@@ -84,6 +86,7 @@ int report_save(const struct report *r, const struct av *av, const char *dir)
 			error("'%s/%s': cannot rename into place: %s", dir, outputs[i].name, strerror(errno));
 			goto out;
 		}
+		cleanup_forget(tmp[i]);
 		free(tmp[i]);
 		tmp[i] = NULL;
 	}
@@ -91,6 +94,7 @@ int report_save(const struct report *r, const struct av *av, const char *dir)
 out:
 	for (size_t i = 0; i < NOUT; i++) {
 		if (tmp[i]) {
+			cleanup_forget(tmp[i]);
 			unlink(tmp[i]);
 			free(tmp[i]);
 		}

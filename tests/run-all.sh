@@ -48,14 +48,16 @@ if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = e2e ]; then
-	tests/e2e/run.sh "$BUILD" >"$log" 2>&1
-	rc=$?
-	cat "$log"
-	count
-	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
-		echo "not ok - e2e suite exited $rc"
-		fail=$((fail + 1))
-	fi
+	for script in tests/e2e/run.sh tests/e2e/test-*.sh; do
+		"$script" "$BUILD" >"$log" 2>&1
+		rc=$?
+		cat "$log"
+		count
+		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+			echo "not ok - $script exited $rc"
+			fail=$((fail + 1))
+		fi
+	done
 fi
 
 echo "$pass passed, $fail failed"

@@ -11,8 +11,11 @@
  *	link       /newpath /existingpath
  *	sparse     /path SIZE SRC
  *	compressed /path SRC
+ *	symlink    /path TARGET
+ *	junction   /path TARGET
  *
- * SRC is @hostfile, text:LITERAL, eicar, zeros:N or random:N:SEED.
+ * SRC is @hostfile, text:LITERAL, eicar, zeros:N or random:N:SEED, or one of
+ * those wrapped in ZIP archives: zipnest:DEPTH:SRC, zipcrypt:SRC.
  *
  * `ntfs-populate --cat SRC` writes the bytes of SRC to stdout, so tests can
  * derive expected hashes and signatures from the same decoder.
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <ntfs-3g/types.h>
@@ -38,6 +42,7 @@
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/logging.h>
+#include <ntfs-3g/reparse.h>
 
 #define PROG		"ntfs-populate"
 #define CHUNK		(64 * 1024)	/* multiple of 8: see src_read() */
@@ -253,7 +258,8 @@ static void src_free(struct source *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static bool src_open(const char *spec, struct source *s, char *why,
+/* The sources that are not archives; src_open() adds the ZIP wrappers. */
+static bool src_open_basic(const char *spec, struct source *s, char *why,
 		size_t whylen)
 {
 	memset(s, 0, sizeof(*s));
@@ -336,8 +342,8 @@ static bool src_open(const char *spec, struct source *s, char *why,
 		return true;
 	}
 	snprintf(why, whylen,
-		"unknown source '%s' (want @path, text:..., eicar, zeros:N "
-		"or random:N:SEED)", spec);
+		"unknown source '%s' (want @path, text:..., eicar, zeros:N, "
+		"random:N:SEED, zipnest:DEPTH:SRC or zipcrypt:SRC)", spec);
 	return false;
 }
 
@@ -386,6 +392,332 @@ static int64_t src_read(struct source *s, unsigned char *buf, size_t len,
 	}
 	s->pos += n;
 	return (int64_t)n;
+}
+
+/* ---- ZIP wrappers ----------------------------------------------------- */
+
+/*
+ * zipnest:DEPTH:SRC and zipcrypt:SRC build a whole archive in memory and
+ * serve it as SRC_BYTES.  Only what the fixtures need: one stored (method 0)
+ * member per archive, no data descriptor, no ZIP64, fixed timestamps so two
+ * builds give identical bytes.
+ */
+#define ZIP_LOCAL_SIG	UINT32_C(0x04034b50)
+#define ZIP_CENTRAL_SIG	UINT32_C(0x02014b50)
+#define ZIP_END_SIG	UINT32_C(0x06054b50)
+#define ZIP_LOCAL_LEN	30
+#define ZIP_CENTRAL_LEN	46
+#define ZIP_END_LEN	22
+#define ZIP_CRYPT_HDR	12		/* PKWARE encryption header */
+#define ZIP_DOS_TIME	0x6000		/* 12:00:00 */
+#define ZIP_DOS_DATE	0x5821		/* 2024-01-01 */
+#define ZIP_PASSWORD	"kenshu"
+#define ZIPNEST_MAX	1000
+#define ZIP_SRC_MAX	(UINT64_C(256) << 20)	/* what we hold in memory */
+
+static uint32_t crc_table[256];
+
+/* Standard CRC-32 (reflected polynomial 0xEDB88320), as ZIP uses it. */
+static void crc_init(void)
+{
+	if (crc_table[1])
+		return;
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? UINT32_C(0xEDB88320) ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* One raw table step: what both the CRC and the ZipCrypto keys use. */
+static uint32_t crc_byte(uint32_t crc, unsigned char b)
+{
+	return crc_table[(crc ^ b) & 0xff] ^ (crc >> 8);
+}
+
+static uint32_t crc32_buf(const unsigned char *p, size_t n)
+{
+	uint32_t crc = UINT32_C(0xFFFFFFFF);
+
+	for (size_t i = 0; i < n; i++)
+		crc = crc_byte(crc, p[i]);
+	return crc ^ UINT32_C(0xFFFFFFFF);
+}
+
+/* Traditional PKWARE ("ZipCrypto") stream cipher, APPNOTE.TXT 6.1. */
+struct zipcrypto {
+	uint32_t k0, k1, k2;
+};
+
+static void zc_update(struct zipcrypto *z, unsigned char plain)
+{
+	z->k0 = crc_byte(z->k0, plain);
+	z->k1 = (z->k1 + (z->k0 & 0xff)) * UINT32_C(134775813) + 1;
+	z->k2 = crc_byte(z->k2, (unsigned char)(z->k1 >> 24));
+}
+
+static void zc_init(struct zipcrypto *z, const char *password)
+{
+	z->k0 = UINT32_C(0x12345678);
+	z->k1 = UINT32_C(0x23456789);
+	z->k2 = UINT32_C(0x34567890);
+	for (const char *p = password; *p; p++)
+		zc_update(z, (unsigned char)*p);
+}
+
+static unsigned char zc_encrypt(struct zipcrypto *z, unsigned char plain)
+{
+	uint32_t t = (z->k2 | 2) & 0xffff;
+	unsigned char cipher = plain ^ (unsigned char)((t * (t ^ 1)) >> 8);
+
+	zc_update(z, plain);
+	return cipher;
+}
+
+static unsigned char *put16(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	return p + 2;
+}
+
+static unsigned char *put32(unsigned char *p, uint32_t v)
+{
+	p = put16(p, v & 0xffff);
+	return put16(p, v >> 16);
+}
+
+/*
+ * Returns a new buffer holding a ZIP archive whose only member is `name`
+ * with contents data[0..len).  With `encrypt` the member is ZipCrypto
+ * encrypted with ZIP_PASSWORD (general purpose bit 0).
+ */
+static unsigned char *zip_wrap(const char *name, const unsigned char *data,
+		size_t len, bool encrypt, size_t *outlen, char *why,
+		size_t whylen)
+{
+	size_t nlen = strlen(name);
+	size_t csize = len + (encrypt ? ZIP_CRYPT_HDR : 0);
+	size_t cd_off = ZIP_LOCAL_LEN + nlen + csize;
+	size_t total = cd_off + ZIP_CENTRAL_LEN + nlen + ZIP_END_LEN;
+	uint32_t crc, flags = encrypt ? 1 : 0;
+	uint32_t need = encrypt ? 20 : 10;	/* APPNOTE version needed */
+	unsigned char *buf, *p;
+
+	if (len > UINT32_MAX - 64 || total > UINT32_MAX) {
+		snprintf(why, whylen, "zip member too large (no ZIP64)");
+		return NULL;
+	}
+	buf = malloc(total);
+	if (!buf) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	crc_init();
+	crc = crc32_buf(data, len);
+
+	p = put32(buf, ZIP_LOCAL_SIG);
+	p = put16(p, need);
+	p = put16(p, flags);
+	p = put16(p, 0);			/* method: stored */
+	p = put16(p, ZIP_DOS_TIME);
+	p = put16(p, ZIP_DOS_DATE);
+	p = put32(p, crc);
+	p = put32(p, (uint32_t)csize);
+	p = put32(p, (uint32_t)len);
+	p = put16(p, (uint32_t)nlen);
+	p = put16(p, 0);			/* extra field length */
+	memcpy(p, name, nlen);
+	p += nlen;
+	if (encrypt) {
+		struct zipcrypto z;
+		/* Deterministic "random" header bytes: same input, same zip. */
+		uint64_t rng = crc ^ UINT64_C(0x6b656e736875);
+
+		zc_init(&z, ZIP_PASSWORD);
+		for (int i = 0; i < ZIP_CRYPT_HDR - 1; i++)
+			*p++ = zc_encrypt(&z, (unsigned char)splitmix64(&rng));
+		/* Last header byte: CRC high byte, the password check. */
+		*p++ = zc_encrypt(&z, (unsigned char)(crc >> 24));
+		for (size_t i = 0; i < len; i++)
+			*p++ = zc_encrypt(&z, data[i]);
+	} else {
+		memcpy(p, data, len);
+		p += len;
+	}
+
+	p = put32(p, ZIP_CENTRAL_SIG);
+	p = put16(p, 20);			/* made by: MS-DOS, 2.0 */
+	p = put16(p, need);
+	p = put16(p, flags);
+	p = put16(p, 0);
+	p = put16(p, ZIP_DOS_TIME);
+	p = put16(p, ZIP_DOS_DATE);
+	p = put32(p, crc);
+	p = put32(p, (uint32_t)csize);
+	p = put32(p, (uint32_t)len);
+	p = put16(p, (uint32_t)nlen);
+	p = put16(p, 0);			/* extra field length */
+	p = put16(p, 0);			/* comment length */
+	p = put16(p, 0);			/* disk number start */
+	p = put16(p, 0);			/* internal attributes */
+	p = put32(p, 0x20);			/* external: FILE_ATTRIBUTE_ARCHIVE */
+	p = put32(p, 0);			/* local header offset */
+	memcpy(p, name, nlen);
+	p += nlen;
+
+	p = put32(p, ZIP_END_SIG);
+	p = put16(p, 0);			/* this disk */
+	p = put16(p, 0);			/* disk with the central directory */
+	p = put16(p, 1);			/* entries on this disk */
+	p = put16(p, 1);			/* entries in total */
+	p = put32(p, (uint32_t)(ZIP_CENTRAL_LEN + nlen));
+	p = put32(p, (uint32_t)cd_off);
+	p = put16(p, 0);			/* comment length */
+	if ((size_t)(p - buf) != total) {
+		free(buf);
+		snprintf(why, whylen, "internal error: zip size mismatch");
+		return NULL;
+	}
+	*outlen = total;
+	return buf;
+}
+
+/* Reads a whole source into memory (the archive needs its CRC up front). */
+static bool src_slurp(struct source *s, unsigned char **out, size_t *outlen,
+		char *why, size_t whylen)
+{
+	unsigned char *buf;
+	size_t len = 0;
+
+	if (s->size > ZIP_SRC_MAX) {
+		snprintf(why, whylen, "source of %" PRIu64 " bytes is too large "
+				"to put in a zip (max %" PRIu64 ")", s->size,
+				ZIP_SRC_MAX);
+		return false;
+	}
+	/* +1: malloc(0) may return NULL. */
+	buf = malloc((size_t)s->size + 1);
+	if (!buf) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	for (;;) {
+		size_t want = (size_t)s->size - len;
+		int64_t n = src_read(s, buf + len, want < CHUNK ? want : CHUNK,
+				why, whylen);
+
+		if (n < 0) {
+			free(buf);
+			return false;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*out = buf;
+	*outlen = len;
+	return true;
+}
+
+/* Skips a "zipnest:DEPTH:" prefix; returns NULL if spec does not have one. */
+static const char *zipnest_inner(const char *spec, uint64_t *depth)
+{
+	const char *p = spec + 8, *colon;
+	char num[16];
+
+	if (strncmp(spec, "zipnest:", 8))
+		return NULL;
+	colon = strchr(p, ':');
+	if (!colon || colon == p || (size_t)(colon - p) >= sizeof(num))
+		return NULL;
+	memcpy(num, p, (size_t)(colon - p));
+	num[colon - p] = '\0';
+	/* Decimal only: parse_u64() would read a leading 0 as octal. */
+	if (strspn(num, "0123456789") != strlen(num))
+		return NULL;
+	*depth = strtoull(num, NULL, 10);
+	return colon + 1;
+}
+
+/*
+ * The innermost SRC under any ZIP wrappers, so that the script parser knows
+ * when a text: source (which takes the rest of the line) is wrapped.
+ */
+static const char *src_innermost(const char *spec)
+{
+	for (;;) {
+		uint64_t depth;
+		const char *inner = zipnest_inner(spec, &depth);
+
+		if (inner)
+			spec = inner;
+		else if (!strncmp(spec, "zipcrypt:", 9))
+			spec += 9;
+		else
+			return spec;
+	}
+}
+
+static bool src_open(const char *spec, struct source *s, char *why,
+		size_t whylen)
+{
+	struct source inner;
+	const char *inner_spec;
+	unsigned char *data;
+	size_t len;
+	uint64_t depth = 1;
+	bool crypt = false;
+
+	if (!strncmp(spec, "zipcrypt:", 9)) {
+		crypt = true;
+		inner_spec = spec + 9;
+	} else if (!strncmp(spec, "zipnest:", 8)) {
+		inner_spec = zipnest_inner(spec, &depth);
+		if (!inner_spec || depth < 1 || depth > ZIPNEST_MAX) {
+			snprintf(why, whylen, "expected zipnest:DEPTH:SRC with "
+					"DEPTH 1..%d, got '%s'", ZIPNEST_MAX,
+					spec);
+			return false;
+		}
+	} else {
+		return src_open_basic(spec, s, why, whylen);
+	}
+
+	if (!src_open(inner_spec, &inner, why, whylen))
+		return false;
+	if (!src_slurp(&inner, &data, &len, why, whylen)) {
+		src_free(&inner);
+		return false;
+	}
+	src_free(&inner);
+
+	/* Innermost first: payload.bin, then level<DEPTH>.zip ... level2.zip;
+	 * the outermost archive (level 1) is the source itself. */
+	for (uint64_t level = depth; level >= 1; level--) {
+		char name[32];
+		unsigned char *zip;
+		size_t zlen;
+
+		if (level == depth)
+			snprintf(name, sizeof(name), "payload.bin");
+		else
+			snprintf(name, sizeof(name), "level%" PRIu64 ".zip",
+					level + 1);
+		zip = zip_wrap(name, data, len, crypt, &zlen, why, whylen);
+		free(data);
+		if (!zip)
+			return false;
+		data = zip;
+		len = zlen;
+	}
+	memset(s, 0, sizeof(*s));
+	s->kind = SRC_BYTES;
+	s->bytes = data;
+	s->size = len;
+	return true;
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -625,6 +957,12 @@ static ntfs_inode *open_dir(struct ctx *c, char **comp, size_t n, bool create,
 		if (!is_dir(dir)) {
 			fail(c, "'%s': '%s' is not a directory", fullpath,
 					comp[i]);
+			goto err;
+		}
+		/* Windows keeps junctions empty; so do we. */
+		if (dir->flags & FILE_ATTR_REPARSE_POINT) {
+			fail(c, "'%s': '%s' is a reparse point (junction)",
+					fullpath, comp[i]);
 			goto err;
 		}
 	}
@@ -995,6 +1333,184 @@ out:
 	return ok;
 }
 
+/*
+ * Reparse points, laid out as Windows writes them (MS-FSCC 2.1.2):
+ *   REPARSE_POINT header: tag, data length, reserved
+ *   symlink:  SubstituteName{Offset,Length}, PrintName{Offset,Length},
+ *             Flags, then PrintName and SubstituteName (no terminators),
+ *             as CreateSymbolicLink stores them
+ *   junction: the same without Flags, then SubstituteName and PrintName,
+ *             each NUL-terminated, as mklink /J stores them
+ * Offsets and lengths are in bytes into the path buffer, lengths without the
+ * terminator.
+ */
+#define REPARSE_HDR_LEN		8
+#define REPARSE_MAX_LEN		16384	/* MAXIMUM_REPARSE_DATA_BUFFER_SIZE */
+#define SYMLINK_FLAG_RELATIVE	1
+
+static bool is_drive_path(const char *t)
+{
+	return ((t[0] >= 'A' && t[0] <= 'Z') || (t[0] >= 'a' && t[0] <= 'z'))
+		&& t[1] == ':' && t[2] == '\\';
+}
+
+static unsigned char *build_reparse(struct ctx *c, const char *target,
+		bool junction, size_t *size)
+{
+	bool relative = !is_drive_path(target);
+	ntfschar *sub = NULL, *prn = NULL;
+	int sublen, prnlen;
+	size_t sb, pb, fixed, data_len, total;
+	char *subst = NULL;
+	unsigned char *buf = NULL, *p;
+
+	if (!*target) {
+		fail(c, "empty reparse target");
+		return NULL;
+	}
+	if (relative && junction) {
+		fail(c, "junction target '%s' must be absolute, like "
+				"C:\\Users", target);
+		return NULL;
+	}
+	if (relative && (target[0] == '\\' || strchr(target, ':'))) {
+		fail(c, "symlink target '%s' must be X:\\... or relative "
+				"(no leading '\\', no ':')", target);
+		return NULL;
+	}
+	if (relative) {
+		subst = strdup(target);
+	} else {
+		size_t n = strlen(target) + 5;
+
+		subst = malloc(n);
+		if (subst)
+			snprintf(subst, n, "\\??\\%s", target);
+	}
+	if (!subst) {
+		fail(c, "out of memory");
+		return NULL;
+	}
+	if (!utf8_to_ntfs(subst, &sub, &sublen) ||
+			!utf8_to_ntfs(target, &prn, &prnlen)) {
+		fail(c, "reparse target '%s' is not valid UTF-8", target);
+		goto out;
+	}
+	sb = (size_t)sublen * 2;
+	pb = (size_t)prnlen * 2;
+	fixed = junction ? 8 : 12;
+	data_len = fixed + sb + pb + (junction ? 4 : 0);
+	total = REPARSE_HDR_LEN + data_len;
+	if (total > REPARSE_MAX_LEN) {
+		fail(c, "reparse target '%s' is too long", target);
+		goto out;
+	}
+	buf = calloc(1, total);
+	if (!buf) {
+		fail(c, "out of memory");
+		goto out;
+	}
+	p = put32(buf, junction ? 0xA0000003u : 0xA000000Cu);
+	p = put16(p, (uint32_t)data_len);
+	p = put16(p, 0);
+	if (junction) {
+		p = put16(p, 0);			/* substitute offset */
+		p = put16(p, (uint32_t)sb);
+		p = put16(p, (uint32_t)(sb + 2));	/* print offset */
+		p = put16(p, (uint32_t)pb);
+		memcpy(p, sub, sb);
+		memcpy(p + sb + 2, prn, pb);		/* calloc: NULs */
+	} else {
+		p = put16(p, (uint32_t)pb);		/* substitute offset */
+		p = put16(p, (uint32_t)sb);
+		p = put16(p, 0);			/* print offset */
+		p = put16(p, (uint32_t)pb);
+		p = put32(p, relative ? SYMLINK_FLAG_RELATIVE : 0);
+		memcpy(p, prn, pb);
+		memcpy(p + pb, sub, sb);
+	}
+	*size = total;
+out:
+	free(subst);
+	free(sub);
+	free(prn);
+	return buf;
+}
+
+/*
+ * symlink: a regular file (empty unnamed $DATA) with a symlink reparse point;
+ * junction: an empty directory with a mount-point reparse point.  libntfs-3g
+ * adds the $REPARSE_POINT attribute, the $Extend/$Reparse index entry and
+ * FILE_ATTR_REPARSE_POINT (also in the parent's index on close).
+ */
+static bool cmd_reparse(struct ctx *c, const char *path, const char *target,
+		bool junction)
+{
+	struct path p = { 0 };
+	ntfs_inode *dir = NULL, *ni = NULL;
+	ntfschar *u = NULL;
+	unsigned char *rp;
+	size_t rplen = 0;
+	int len, found;
+	u64 mref;
+	bool ok = false;
+
+	rp = build_reparse(c, target, junction, &rplen);
+	if (!rp)
+		return false;
+	if (!path_split(c, path, &p))
+		goto out;
+	if (p.n == 0) {
+		fail(c, "'%s' names the root directory", path);
+		goto out;
+	}
+	dir = open_dir(c, p.comp, p.n - 1, true, path);
+	if (!dir)
+		goto out;
+	u = to_uname(c, p.comp[p.n - 1], &len);
+	if (!u)
+		goto out;
+	found = lookup(c, dir, u, len, path, &mref);
+	if (found < 0)
+		goto out;
+	if (found) {
+		fail(c, "'%s' already exists", path);
+		goto out;
+	}
+	ni = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)len,
+			junction ? S_IFDIR : S_IFREG);
+	if (!ni) {
+		fail(c, "cannot create '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (ntfs_set_ntfs_reparse_data(ni, (const char *)rp, rplen,
+				XATTR_CREATE)) {
+		fail(c, "cannot set reparse point on '%s': %s", path,
+				strerror(errno));
+		goto out;
+	}
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT)) {
+		fail(c, "'%s': libntfs-3g did not mark the file "
+				"REPARSE_POINT", path);
+		goto out;
+	}
+	ok = true;
+out:
+	if (ni && ntfs_inode_close_in_dir(ni, dir) && ok) {
+		fail(c, "cannot write '%s': %s", path, strerror(errno));
+		ok = false;
+	}
+	if (dir && ntfs_inode_close(dir) && ok) {
+		fail(c, "cannot write parent of '%s': %s", path,
+				strerror(errno));
+		ok = false;
+	}
+	free(u);
+	free(rp);
+	path_free(&p);
+	return ok;
+}
+
 /* ---- script parsing --------------------------------------------------- */
 
 /*
@@ -1043,14 +1559,17 @@ static int next_token(struct ctx *c, char **cur, char **tok)
 	return 1;
 }
 
-/* A text: source swallows the rest of the line, spaces included. */
+/*
+ * A text: source swallows the rest of the line, spaces included, also when
+ * it is wrapped (zipcrypt:text:..., zipnest:3:text:...).
+ */
 static int next_source(struct ctx *c, char **cur, char **tok)
 {
 	char *s = *cur;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (!strncmp(s, "text:", 5)) {
+	if (!strncmp(src_innermost(s), "text:", 5)) {
 		*tok = s;
 		*cur = s + strlen(s);
 		return 1;
@@ -1110,6 +1629,14 @@ static bool run_line(struct ctx *c, char *line)
 				!expect_end(c, &cur))
 			return false;
 		return cmd_dir(c, a);
+	}
+	if (!strcmp(cmd, "symlink") || !strcmp(cmd, "junction")) {
+		if (!need(c, next_token(c, &cur, &a), cmd, "/path TARGET") ||
+				!need(c, next_token(c, &cur, &b), cmd,
+					"/path TARGET") ||
+				!expect_end(c, &cur))
+			return false;
+		return cmd_reparse(c, a, b, !strcmp(cmd, "junction"));
 	}
 	if (!strcmp(cmd, "link")) {
 		if (!need(c, next_token(c, &cur, &a), cmd, "/newpath /existing")
@@ -1199,8 +1726,11 @@ static int usage(void)
 		"  link /newpath /existingpath\n"
 		"  sparse /path SIZE SRC\n"
 		"  compressed /path SRC\n"
+		"  symlink /path TARGET       (TARGET: C:\\dir\\file or relative)\n"
+		"  junction /path TARGET      (TARGET: C:\\dir)\n"
 		"SRC: @hostfile | text:LITERAL | eicar | zeros:N | "
-		"random:N:SEED\n");
+		"random:N:SEED |\n"
+		"     zipnest:DEPTH:SRC | zipcrypt:SRC\n");
 	return 2;
 }
 
