@@ -134,7 +134,8 @@ static int inventory(struct av *av)
 		av->db[av->ndb++] = db;
 	}
 	closedir(d);
-	qsort(av->db, av->ndb, sizeof(*av->db), db_cmp);
+	if (av->ndb > 1)
+		qsort(av->db, av->ndb, sizeof(*av->db), db_cmp);
 	if (av->ndb == 0)
 		return error("'%s': no ClamAV signature databases in this directory "
 			     "(expected .cvd/.cld/.hdb/.ndb/... files: run freshclam or copy them from the plant's mirror)",

@@ -574,7 +574,8 @@ static int walk_dir(struct walk *w, MFT_REF mref, const char *path)
 	if (l.too_many)
 		emit_problem(w, *path ? path : "/", MREF(mref), "directory has more entries than kenshu's limit; the rest were not walked");
 	/* Sorted so that two scans of one volume walk in the same order. */
-	qsort(l.v, l.n, sizeof(*l.v), child_cmp);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), child_cmp);
 	size_t base = w->depth;
 	w->pushed = 0;
 	for (size_t i = 0; i < l.n && !w->stop; i++) {

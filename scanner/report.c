@@ -152,14 +152,21 @@ static int file_cmp(const void *a, const void *b)
 	return cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
 }
 
+/* qsort's base may not be NULL even for zero elements. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 void report_finish(struct report *r)
 {
 	const char *reason;
 
-	qsort(r->det, r->ndet, sizeof(*r->det), det_cmp);
-	qsort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
-	qsort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
-	qsort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
+	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
+	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
+	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
+	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
 	r->verdict = verdict_decide(r->ndet, r->nskip, &reason);
 	free(r->verdict_reason);
 	r->verdict_reason = xstrdup(reason);
