@@ -171,3 +171,25 @@ void report_finish(struct report *r)
 	free(r->verdict_reason);
 	r->verdict_reason = xstrdup(reason);
 }
+
+static const struct {
+	uint32_t tag;
+	const char *name;
+} reparse_tags[] = {
+	{ 0xA0000003u, "junction" },
+	{ 0xA000000Cu, "symbolic link" },
+	{ 0x80000017u, "CompactOS (WOF) compressed file" },
+	{ 0x80000013u, "deduplicated file" },
+	{ 0x8000001Bu, "app execution alias" },
+	{ 0x80000023u, "AF_UNIX socket" },
+	{ 0x9000001Au, "cloud files placeholder" },
+	{ 0x80000020u, "WCI (container) link" },
+};
+
+const char *reparse_tag_name(uint32_t tag)
+{
+	for (size_t i = 0; i < sizeof(reparse_tags) / sizeof(reparse_tags[0]); i++)
+		if (reparse_tags[i].tag == tag)
+			return reparse_tags[i].name;
+	return "other reparse point";
+}

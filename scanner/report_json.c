@@ -223,6 +223,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 		add_u64(o, "volume", p->volume);
 		add_str(o, "path", p->path);
 		add_str(o, "tag", tag);
+		add_str(o, "kind", reparse_tag_name(p->tag));
 		add_str(o, "target", p->target);
 		add_bool(o, "directory", p->directory);
 		json_object_array_add(a, o);

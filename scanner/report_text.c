@@ -82,8 +82,8 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 		fprintf(f, "\nReparse points (reported, not followed): %zu\n", r->nrp);
 	for (size_t i = 0; i < r->nrp; i++) {
 		const struct rep_reparse *p = &r->rp[i];
-		fprintf(f, "  [vol %u] %s  tag 0x%08X%s%s\n", p->volume, p->path, p->tag,
-			p->target[0] ? " -> " : "", p->target);
+		fprintf(f, "  [vol %u] %s  %s (0x%08X)%s%s\n", p->volume, p->path,
+			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
 	}
 
 	human_size(bytes, sz, sizeof(sz));

@@ -108,6 +108,9 @@ void report_add_file(struct report *r, unsigned vol, const char *path, const cha
 /* Sorts every list and derives the verdict. */
 void report_finish(struct report *r);
 
+/* Human name of a reparse tag ("junction", "symbolic link"...), static. */
+const char *reparse_tag_name(uint32_t tag);
+
 /* Writers. Each returns 0, or -1 with errno set; the caller names the file. */
 int report_write_json(const struct report *r, const struct av *av, FILE *f);
 int report_write_text(const struct report *r, const struct av *av, FILE *f);

@@ -8,7 +8,7 @@ FX=$2
 mkdir -p "$FX"
 export KENSHU_TOOLS=$BUILD/tools
 
-for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi; do
+for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 tests/mkdb.sh "$FX/db"
