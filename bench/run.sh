@@ -27,6 +27,8 @@
 #                       lower values are for smoke tests of this script only)
 #   BENCH_MAX_FILE_MIB  skip /usr files of this size or more (default 128)
 #   BENCH_JOBS          kenshu -j (default 2)
+#   BENCH_IDLE_WAIT     before each scan, wait up to this many seconds for
+#                       other processes to leave the CPUs < 10% busy (default 120)
 #   BENCH_IMAGE         reuse an image (and BENCH_IMAGE.recipe if present) from
 #                       an earlier KEEP=1 run instead of building one
 set -euo pipefail
@@ -57,6 +59,8 @@ BENCH_DIR=${KENSHU_BENCH_DIR:-/var/tmp/kenshu-bench}
 DATA_MIB=${BENCH_DATA_MIB:-1536}
 MAX_FILE_MIB=${BENCH_MAX_FILE_MIB:-128}
 JOBS=${BENCH_JOBS:-2}
+IDLE_WAIT=${BENCH_IDLE_WAIT:-120}
+TICK=$(getconf CLK_TCK)
 SRC_ROOT=/usr
 TESTFILES=${CLAM_TESTFILES:-/usr/share/clamav-testfiles}
 TARGET_RATIO=2
@@ -64,6 +68,7 @@ TARGET_RATIO=2
 [[ $DATA_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_DATA_MIB must be a positive number of MiB"
 [[ $MAX_FILE_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_MAX_FILE_MIB must be a positive number of MiB"
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "BENCH_JOBS must be a positive number"
+[[ $IDLE_WAIT =~ ^[0-9]+$ ]] || die "BENCH_IDLE_WAIT must be a number of seconds"
 
 # ---- prerequisites ---------------------------------------------------------
 
@@ -139,6 +144,36 @@ gib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1073741824 }'; }
 fmt_rss() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
 # utime + stime of a process in clock ticks.
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# All CPUs from /proc/stat, in clock ticks: "busy steal total" (busy: user,
+# nice, system, irq, softirq; total adds idle and iowait).
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+# Other processes' load while one of the scans ran: "CPU-seconds avg-cores
+# steal-seconds", from cpu_ticks before/after and the scan's own CPU.
+other_load() { # BEFORE AFTER OWN_CPU_SECONDS WALL_SECONDS
+	awk -v a="$1" -v b="$2" -v own="$3" -v wall="$4" -v t="$TICK" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		o = (y[1] - x[1]) / t - own; if (o < 0) o = 0
+		printf "%.1f %.2f %.1f\n", o, (wall > 0 ? o / wall : 0), (y[2] - x[2]) / t }'
+}
+# A benchmark on a shared machine measures the other jobs too: before each
+# scan, wait up to BENCH_IDLE_WAIT seconds for the CPUs to be < 10% busy.
+wait_idle() {
+	local waited=0 a b busy
+	while :; do
+		a=$(cpu_ticks)
+		sleep 2
+		b=$(cpu_ticks)
+		busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+			d = y[3] - x[3]; printf "%.0f", (d > 0 ? 100 * (y[1] - x[1] + y[2] - x[2]) / d : 0) }')
+		((busy < 10)) && return 0
+		if ((waited >= IDLE_WAIT)); then
+			msg "warning: the machine is still ${busy}% busy with other work: timings will be pessimistic"
+			return 0
+		fi
+		((waited == 0)) && msg "the machine is ${busy}% busy with other work: waiting up to ${IDLE_WAIT} s for it to settle"
+		waited=$((waited + 2))
+	done
+}
 
 # ---- 1. recipe ----------------------------------------------------------------
 
@@ -276,13 +311,16 @@ for ((i = 0; i < 300; i++)); do
 	sleep 0.1
 done
 mountpoint -q "$MNT" || die "ntfs-3g could not mount $LOOP: $(tr '\n' ' ' <"$WORK/ntfs-3g.log")"
+wait_idle
 NTFS_T0=$(proc_ticks "$NTFS_PID")
 
 msg "clamscan -r over the read-only ntfs-3g mount (partition at byte $POFF)"
 CLAM_RC=0
+CPU0=$(cpu_ticks)
 /usr/bin/time -v -o "$WORK/clamscan.time" \
 	clamscan -r -i --max-dir-recursion=200 --max-filesize=1024M --max-scansize=4096M \
 	-d "$DB" "$MNT" >"$WORK/clamscan.out" 2>"$WORK/clamscan.err" || CLAM_RC=$?
+CPU1=$(cpu_ticks)
 NTFS_T1=$(proc_ticks "$NTFS_PID")
 NTFS_RSS=$(awk '/^VmHWM:/ { print $2 }' "/proc/$NTFS_PID/status")
 umount "$MNT"
@@ -293,19 +331,22 @@ LOOP=''
 ((CLAM_RC == 0 || CLAM_RC == 1)) ||
 	msg "warning: clamscan exit $CLAM_RC (some files could not be scanned): $(head -c 400 "$WORK/clamscan.err" | tr '\n' ' ')"
 
-TICK=$(getconf CLK_TCK)
 CLAM_WALL=$(wall_seconds "$WORK/clamscan.time")
 CLAM_CPU=$(cpu_seconds "$WORK/clamscan.time")
 CLAM_RSS=$(rss_kib "$WORK/clamscan.time")
 NTFS_CPU=$(awk -v a="$NTFS_T0" -v b="$NTFS_T1" -v t="$TICK" 'BEGIN { printf "%.2f\n", (b - a) / t }')
 CLAM_SCANNED=$(sed -n 's/^Scanned files: //p' "$WORK/clamscan.out")
+read -r CLAM_OTHER CLAM_OTHER_AVG CLAM_STEAL < <(other_load "$CPU0" "$CPU1" \
+	"$(awk -v a="$CLAM_CPU" -v b="$NTFS_CPU" 'BEGIN { print a + b }')" "$CLAM_WALL")
 msg "clamscan: ${CLAM_WALL} s wall, ${CLAM_CPU} s CPU (+ ${NTFS_CPU} s in ntfs-3g), exit $CLAM_RC"
 
 # ---- 3b. kenshu -----------------------------------------------------------------
 
 warm_cache
+wait_idle
 msg "$KENSHU scan -q -j $JOBS on the image"
 K_RC=0
+CPU0=$(cpu_ticks)
 /usr/bin/time -v -o "$WORK/kenshu.time" \
 	"$KENSHU" scan -q -j "$JOBS" -d "$DB" -o "$OUT" "$IMG" >"$WORK/kenshu.out" 2>"$WORK/kenshu.err" || K_RC=$?
 if ((K_RC != 0 && K_RC != 1 && K_RC != 3)) || [[ ! -f $OUT/report.json ]]; then
@@ -313,8 +354,10 @@ if ((K_RC != 0 && K_RC != 1 && K_RC != 3)) || [[ ! -f $OUT/report.json ]]; then
 	KEEP=1
 	die "kenshu exit $K_RC, no usable report (work directory kept)"
 fi
+CPU1=$(cpu_ticks)
 K_WALL=$(wall_seconds "$WORK/kenshu.time")
 K_CPU=$(cpu_seconds "$WORK/kenshu.time")
+read -r K_OTHER K_OTHER_AVG K_STEAL < <(other_load "$CPU0" "$CPU1" "$K_CPU" "$K_WALL")
 K_RSS=$(rss_kib "$WORK/kenshu.time")
 REPORT=$OUT/report.json
 read -r K_VERDICT K_FILES K_STREAMS K_BYTES K_SKIPPED K_HASH K_SCAN < <(jq -r \
@@ -359,7 +402,7 @@ jq -r '.detections[] | "\(.path)\(if .stream == "" then "" else ":" + .stream en
 # ---- 5. table ---------------------------------------------------------------------
 
 RATIO=$(awk -v c="$CLAM_WALL" -v k="$K_WALL" 'BEGIN { if (k > 0) printf "%.2f", c / k; else print "inf" }')
-TARGET=$(awk -v r="$RATIO" -v t="$TARGET_RATIO" 'BEGIN { print (r == "inf" || r + 0 >= t) ? "MET" : "NOT MET" }')
+TARGET=$(awk -v r="$RATIO" -v t="$TARGET_RATIO" 'BEGIN { print ((r == "inf" || r + 0 >= t) ? "MET" : "NOT MET") }')
 CLAM_TOTAL_CPU=$(awk -v a="$CLAM_CPU" -v b="$NTFS_CPU" 'BEGIN { printf "%.2f", a + b }')
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 MEM_GIB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
@@ -379,6 +422,7 @@ rows=(
 	"kenshu wall (-j $JOBS)|${K_WALL} s (hashing image twice ${K_HASH} s, scanning ${K_SCAN} s)"
 	"kenshu CPU (user+sys)|${K_CPU} s"
 	"kenshu peak RSS|$(fmt_rss "$K_RSS")"
+	"Other load during the scans|clamscan run: ${CLAM_OTHER} CPU-s (${CLAM_OTHER_AVG} cores avg, steal ${CLAM_STEAL} s); kenshu run: ${K_OTHER} CPU-s (${K_OTHER_AVG} cores avg, steal ${K_STEAL} s)"
 	"Speed ratio clamscan/kenshu (wall)|${RATIO}x"
 	"Detections|clamscan $CLAM_N files, kenshu $K_N (verdict $K_VERDICT)"
 	"clamscan findings missed by kenshu|$(wc -l <"$WORK/missed")"
