@@ -49,6 +49,18 @@ static void add_double(json_object *o, const char *k, double v)
 	json_object_object_add(o, k, json_object_new_double_s(v, text));
 }
 
+/* Every finding starts with where it is. */
+static json_object *located(unsigned volume, const char *path, const char *stream)
+{
+	json_object *o = json_object_new_object();
+
+	add_u64(o, "volume", volume);
+	add_str(o, "path", path);
+	if (stream)
+		add_str(o, "stream", stream);
+	return o;
+}
+
 static json_object *flags_array(unsigned flags)
 {
 	json_object *a = json_object_new_array();
@@ -190,10 +202,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
-		o = json_object_new_object();
-		add_u64(o, "volume", d->volume);
-		add_str(o, "path", d->path);
-		add_str(o, "stream", d->stream);
+		o = located(d->volume, d->path, d->stream);
 		add_str(o, "signature", d->signature);
 		add_str(o, "sha256", d->sha256);
 		add_u64(o, "size", d->size);
@@ -204,10 +213,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->nskip; i++) {
 		const struct rep_skip *s = &r->skip[i];
-		o = json_object_new_object();
-		add_u64(o, "volume", s->volume);
-		add_str(o, "path", s->path);
-		add_str(o, "stream", s->stream);
+		o = located(s->volume, s->path, s->stream);
 		add_str(o, "reason", s->reason);
 		add_u64(o, "size", s->size);
 		json_object_array_add(a, o);
@@ -218,10 +224,8 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	for (size_t i = 0; i < r->nrp; i++) {
 		const struct rep_reparse *p = &r->rp[i];
 		char tag[16];
-		o = json_object_new_object();
+		o = located(p->volume, p->path, NULL);
 		snprintf(tag, sizeof(tag), "0x%08X", p->tag);
-		add_u64(o, "volume", p->volume);
-		add_str(o, "path", p->path);
 		add_str(o, "tag", tag);
 		add_str(o, "kind", reparse_tag_name(p->tag));
 		add_str(o, "target", p->target);
@@ -268,12 +272,9 @@ int report_write_manifest(const struct report *r, FILE *f)
 {
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct rep_file *m = &r->files[i];
-		json_object *o = json_object_new_object();
+		json_object *o = located(m->volume, m->path, m->stream);
 		int rc;
 
-		add_u64(o, "volume", m->volume);
-		add_str(o, "path", m->path);
-		add_str(o, "stream", m->stream);
 		add_u64(o, "size", m->size);
 		if (m->sha256[0])
 			add_str(o, "sha256", m->sha256);

@@ -16,6 +16,13 @@
 #include <kenshu/err.h>
 #include <kenshu/report.h>
 
+static char said[1024];
+
+static void capture(const char *prefix, const char *msg)
+{
+	snprintf(said, sizeof(said), "%s%s", prefix, msg);
+}
+
 static char tmpdir[] = "/tmp/kenshu-test-report-XXXXXX";
 static struct av *av;
 
@@ -204,8 +211,12 @@ static void save_is_whole_or_absent(void **state)
 
 	FILE *f = fopen(blocker, "w");
 	fclose(f);
-	ks_set_msg_fn(NULL);
+	ks_set_msg_fn(capture);
 	assert_int_equal(report_save(&r, av, bad), -1);
+	ks_set_msg_fn(NULL);
+	/* One line naming the directory and the reason. */
+	assert_non_null(strstr(said, "error: '"));
+	assert_non_null(strstr(said, "blocker/sub': cannot create report directory: Not a directory"));
 	report_release(&r);
 	free(dir);
 	free(blocker);
