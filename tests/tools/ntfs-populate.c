@@ -973,9 +973,118 @@ err:
 	return NULL;
 }
 
-/* Writes a whole source at offset; ntfs_attr_pwrite may write short. */
+/*
+ * What a command needs to create, look up or link a name: the split path,
+ * the parent directory (open) and the last component in UTF-16.  Zeroed by
+ * entry_split(), so entry_close()/entry_free() are safe after any failure.
+ */
+struct entry {
+	struct path p;
+	ntfs_inode *dir;
+	ntfschar *u;
+	int len;
+};
+
+/* Splits path into e, refusing the root directory (it has no parent). */
+static bool entry_split(struct ctx *c, const char *path, struct entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (!path_split(c, path, &e->p))
+		return false;
+	if (e->p.n == 0) {
+		fail(c, "'%s' names the root directory", path);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Opens the parent of a split entry (creating missing levels when asked),
+ * converts its name and looks it up.  Returns 1 and *mref when the name
+ * exists, 0 when not, -1 on error.
+ */
+static int entry_lookup(struct ctx *c, struct entry *e, bool create,
+		const char *path, u64 *mref)
+{
+	e->dir = open_dir(c, e->p.comp, e->p.n - 1, create, path);
+	if (!e->dir)
+		return -1;
+	e->u = to_uname(c, e->p.comp[e->p.n - 1], &e->len);
+	if (!e->u)
+		return -1;
+	return lookup(c, e->dir, e->u, e->len, path, mref);
+}
+
+/*
+ * Readies a split entry for a new name: its parents created and the parent
+ * open in e->dir, its name in e->u; refuses a name that already exists.
+ */
+static bool prepare_new_entry(struct ctx *c, struct entry *e,
+		const char *path)
+{
+	u64 mref;
+	int found = entry_lookup(c, e, true, path, &mref);
+
+	if (found < 0)
+		return false;
+	if (found) {
+		fail(c, "'%s' already exists", path);
+		return false;
+	}
+	return true;
+}
+
+/* Creates the prepared entry as a file (S_IFREG) or directory (S_IFDIR). */
+static ntfs_inode *entry_create(struct ctx *c, struct entry *e,
+		const char *path, mode_t type)
+{
+	ntfs_inode *ni = ntfs_create(e->dir, const_cpu_to_le32(0), e->u,
+			(u8)e->len, type);
+
+	if (!ni)
+		fail(c, "cannot create '%s': %s", path, strerror(errno));
+	return ni;
+}
+
+/* Releases an entry, closing its parent without checking the write. */
+static void entry_free(struct entry *e)
+{
+	if (e->dir)
+		ntfs_inode_close(e->dir);
+	free(e->u);
+	path_free(&e->p);
+	memset(e, 0, sizeof(*e));
+}
+
+/*
+ * Closes ni (may be NULL; named niname in messages) through the entry's
+ * parent, then the parent, then frees the entry.  Write errors turn a
+ * successful ok into false; after an earlier failure they are not reported.
+ */
+static bool entry_close(struct ctx *c, struct entry *e, ntfs_inode *ni,
+		const char *niname, const char *path, bool ok)
+{
+	if (ni && ntfs_inode_close_in_dir(ni, e->dir) && ok) {
+		fail(c, "cannot write '%s': %s", niname, strerror(errno));
+		ok = false;
+	}
+	if (e->dir && ntfs_inode_close(e->dir) && ok) {
+		fail(c, "cannot write parent of '%s': %s", path,
+				strerror(errno));
+		ok = false;
+	}
+	e->dir = NULL;
+	entry_free(e);
+	return ok;
+}
+
+/*
+ * Writes a whole source at offset; ntfs_attr_pwrite may write short.  A
+ * compressed attribute buffers its last compression block until
+ * ntfs_attr_pclose(), so `compressed` flushes it at the end.
+ */
 static bool write_source(struct ctx *c, ntfs_attr *na, s64 offset,
-		struct source *src, const char *what)
+		struct source *src, const char *what, bool compressed)
 {
 	unsigned char *buf = malloc(CHUNK);
 	char why[512];
@@ -1008,6 +1117,11 @@ static bool write_source(struct ctx *c, ntfs_attr *na, s64 offset,
 			done += w;
 		}
 		offset += n;
+	}
+	if (compressed && ntfs_attr_pclose(na)) {
+		fail(c, "cannot finish compressed '%s': %s", what,
+				strerror(errno));
+		goto out;
 	}
 	ok = true;
 out:
@@ -1044,21 +1158,14 @@ static bool cmd_dir(struct ctx *c, const char *path)
 static bool cmd_file(struct ctx *c, const char *path, struct source *src,
 		enum data_mode mode, uint64_t size)
 {
-	struct path p;
-	ntfs_inode *dir = NULL, *ni = NULL;
+	struct entry e;
+	ntfs_inode *ni = NULL;
 	ntfs_attr *na = NULL;
-	ntfschar *u = NULL;
-	int len, found;
-	u64 mref;
 	s64 offset = 0;
 	bool ok = false;
 
-	if (!path_split(c, path, &p))
-		return false;
-	if (p.n == 0) {
-		fail(c, "'%s' names the root directory", path);
+	if (!entry_split(c, path, &e))
 		goto out;
-	}
 	if (mode == DATA_SPARSE) {
 		if (size < src->size) {
 			fail(c, "sparse size %" PRIu64 " is smaller than its "
@@ -1072,24 +1179,11 @@ static bool cmd_file(struct ctx *c, const char *path, struct source *src,
 		}
 		offset = (s64)(size - src->size);
 	}
-	dir = open_dir(c, p.comp, p.n - 1, true, path);
-	if (!dir)
+	if (!prepare_new_entry(c, &e, path))
 		goto out;
-	u = to_uname(c, p.comp[p.n - 1], &len);
-	if (!u)
+	ni = entry_create(c, &e, path, S_IFREG);
+	if (!ni)
 		goto out;
-	found = lookup(c, dir, u, len, path, &mref);
-	if (found < 0)
-		goto out;
-	if (found) {
-		fail(c, "'%s' already exists", path);
-		goto out;
-	}
-	ni = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)len, S_IFREG);
-	if (!ni) {
-		fail(c, "cannot create '%s': %s", path, strerror(errno));
-		goto out;
-	}
 	if (mode == DATA_COMPRESSED) {
 		ni->flags |= FILE_ATTR_COMPRESSED;
 		NInoSetDirty(ni);
@@ -1110,30 +1204,13 @@ static bool cmd_file(struct ctx *c, const char *path, struct source *src,
 				size, strerror(errno));
 		goto out;
 	}
-	if (!write_source(c, na, offset, src, path))
+	if (!write_source(c, na, offset, src, path, mode == DATA_COMPRESSED))
 		goto out;
-	/* Compressed attributes buffer the last compression block. */
-	if (mode == DATA_COMPRESSED && ntfs_attr_pclose(na)) {
-		fail(c, "cannot finish compressed '%s': %s", path,
-				strerror(errno));
-		goto out;
-	}
 	ok = true;
 out:
 	if (na)
 		ntfs_attr_close(na);
-	if (ni && ntfs_inode_close_in_dir(ni, dir) && ok) {
-		fail(c, "cannot write '%s': %s", path, strerror(errno));
-		ok = false;
-	}
-	if (dir && ntfs_inode_close(dir) && ok) {
-		fail(c, "cannot write parent of '%s': %s", path,
-				strerror(errno));
-		ok = false;
-	}
-	free(u);
-	path_free(&p);
-	return ok;
+	return entry_close(c, &e, ni, path, path, ok);
 }
 
 /* Adds a named $DATA stream, creating the file when it does not exist. */
@@ -1142,11 +1219,11 @@ static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 	const char *slash = strrchr(spec, '/');
 	const char *colon = slash ? strchr(slash, ':') : NULL;
 	char *path = NULL;
-	struct path p = { 0 };
-	ntfs_inode *dir = NULL, *ni = NULL;
+	struct entry e = { 0 };
+	ntfs_inode *ni = NULL;
 	ntfs_attr *na = NULL;
-	ntfschar *u = NULL, *su = NULL;
-	int len, slen, found;
+	ntfschar *su = NULL;
+	int slen, found;
 	u64 mref;
 	bool ok = false;
 
@@ -1164,9 +1241,10 @@ static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 		fail(c, "out of memory");
 		return false;
 	}
-	if (!path_split(c, path, &p))
+	/* Not entry_split(): the root gets its own message here. */
+	if (!path_split(c, path, &e.p))
 		goto out;
-	if (p.n == 0) {
+	if (e.p.n == 0) {
 		fail(c, "'%s': streams on the root directory are not "
 				"supported", spec);
 		goto out;
@@ -1174,19 +1252,13 @@ static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 	su = to_uname(c, colon + 1, &slen);
 	if (!su)
 		goto out;
-	dir = open_dir(c, p.comp, p.n - 1, true, path);
-	if (!dir)
-		goto out;
-	u = to_uname(c, p.comp[p.n - 1], &len);
-	if (!u)
-		goto out;
-	found = lookup(c, dir, u, len, path, &mref);
+	found = entry_lookup(c, &e, true, path, &mref);
 	if (found < 0)
 		goto out;
 	if (found)
 		ni = ntfs_inode_open(c->vol, MREF(mref));
 	else
-		ni = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)len,
+		ni = ntfs_create(e.dir, const_cpu_to_le32(0), e.u, (u8)e.len,
 				S_IFREG);
 	if (!ni) {
 		fail(c, "cannot %s '%s': %s", found ? "open" : "create", path,
@@ -1206,29 +1278,17 @@ static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 		fail(c, "cannot open stream '%s': %s", spec, strerror(errno));
 		goto out;
 	}
-	if (!write_source(c, na, 0, src, spec))
+	/* A named stream is compressed when its file is (libntfs-3g fixes
+	 * that when it opens the empty stream). */
+	if (!write_source(c, na, 0, src, spec,
+				(na->data_flags & ATTR_IS_COMPRESSED) != 0))
 		goto out;
-	if ((na->data_flags & ATTR_IS_COMPRESSED) && ntfs_attr_pclose(na)) {
-		fail(c, "cannot finish compressed '%s': %s", spec,
-				strerror(errno));
-		goto out;
-	}
 	ok = true;
 out:
 	if (na)
 		ntfs_attr_close(na);
-	if (ni && ntfs_inode_close_in_dir(ni, dir) && ok) {
-		fail(c, "cannot write '%s': %s", path, strerror(errno));
-		ok = false;
-	}
-	if (dir && ntfs_inode_close(dir) && ok) {
-		fail(c, "cannot write parent of '%s': %s", path,
-				strerror(errno));
-		ok = false;
-	}
-	free(u);
+	ok = entry_close(c, &e, ni, path, path, ok);
 	free(su);
-	path_free(&p);
 	free(path);
 	return ok;
 }
@@ -1236,25 +1296,13 @@ out:
 /* Resolves an existing path to its MFT reference, leaving nothing open. */
 static bool resolve(struct ctx *c, const char *path, u64 *mref)
 {
-	struct path p;
-	ntfs_inode *dir = NULL;
-	ntfschar *u = NULL;
-	int len, found;
+	struct entry e;
+	int found;
 	bool ok = false;
 
-	if (!path_split(c, path, &p))
-		return false;
-	if (p.n == 0) {
-		fail(c, "'%s' names the root directory", path);
+	if (!entry_split(c, path, &e))
 		goto out;
-	}
-	dir = open_dir(c, p.comp, p.n - 1, false, path);
-	if (!dir)
-		goto out;
-	u = to_uname(c, p.comp[p.n - 1], &len);
-	if (!u)
-		goto out;
-	found = lookup(c, dir, u, len, path, mref);
+	found = entry_lookup(c, &e, false, path, mref);
 	if (found < 0)
 		goto out;
 	if (!found) {
@@ -1263,45 +1311,23 @@ static bool resolve(struct ctx *c, const char *path, u64 *mref)
 	}
 	ok = true;
 out:
-	if (dir)
-		ntfs_inode_close(dir);
-	free(u);
-	path_free(&p);
+	entry_free(&e);
 	return ok;
 }
 
 static bool cmd_link(struct ctx *c, const char *newpath, const char *oldpath)
 {
-	struct path p;
-	ntfs_inode *dir = NULL, *ni = NULL;
-	ntfschar *u = NULL;
-	int len, found;
-	u64 target, mref;
+	struct entry e;
+	ntfs_inode *ni = NULL;
+	u64 target;
 	bool ok = false;
 
 	/* Resolve first, so the target's parent is closed again before the
 	 * link's parent is opened: the two may be the same directory. */
 	if (!resolve(c, oldpath, &target))
 		return false;
-	if (!path_split(c, newpath, &p))
-		return false;
-	if (p.n == 0) {
-		fail(c, "'%s' names the root directory", newpath);
+	if (!entry_split(c, newpath, &e) || !prepare_new_entry(c, &e, newpath))
 		goto out;
-	}
-	dir = open_dir(c, p.comp, p.n - 1, true, newpath);
-	if (!dir)
-		goto out;
-	u = to_uname(c, p.comp[p.n - 1], &len);
-	if (!u)
-		goto out;
-	found = lookup(c, dir, u, len, newpath, &mref);
-	if (found < 0)
-		goto out;
-	if (found) {
-		fail(c, "'%s' already exists", newpath);
-		goto out;
-	}
 	ni = ntfs_inode_open(c->vol, MREF(target));
 	if (!ni) {
 		fail(c, "cannot open '%s': %s", oldpath, strerror(errno));
@@ -1312,25 +1338,14 @@ static bool cmd_link(struct ctx *c, const char *newpath, const char *oldpath)
 				oldpath);
 		goto out;
 	}
-	if (ntfs_link(ni, dir, u, (u8)len)) {
+	if (ntfs_link(ni, e.dir, e.u, (u8)e.len)) {
 		fail(c, "cannot link '%s' to '%s': %s", newpath, oldpath,
 				strerror(errno));
 		goto out;
 	}
 	ok = true;
 out:
-	if (ni && ntfs_inode_close_in_dir(ni, dir) && ok) {
-		fail(c, "cannot write '%s': %s", oldpath, strerror(errno));
-		ok = false;
-	}
-	if (dir && ntfs_inode_close(dir) && ok) {
-		fail(c, "cannot write parent of '%s': %s", newpath,
-				strerror(errno));
-		ok = false;
-	}
-	free(u);
-	path_free(&p);
-	return ok;
+	return entry_close(c, &e, ni, oldpath, newpath, ok);
 }
 
 /*
@@ -1446,43 +1461,20 @@ out:
 static bool cmd_reparse(struct ctx *c, const char *path, const char *target,
 		bool junction)
 {
-	struct path p = { 0 };
-	ntfs_inode *dir = NULL, *ni = NULL;
-	ntfschar *u = NULL;
+	struct entry e;
+	ntfs_inode *ni = NULL;
 	unsigned char *rp;
 	size_t rplen = 0;
-	int len, found;
-	u64 mref;
 	bool ok = false;
 
 	rp = build_reparse(c, target, junction, &rplen);
 	if (!rp)
 		return false;
-	if (!path_split(c, path, &p))
+	if (!entry_split(c, path, &e) || !prepare_new_entry(c, &e, path))
 		goto out;
-	if (p.n == 0) {
-		fail(c, "'%s' names the root directory", path);
+	ni = entry_create(c, &e, path, junction ? S_IFDIR : S_IFREG);
+	if (!ni)
 		goto out;
-	}
-	dir = open_dir(c, p.comp, p.n - 1, true, path);
-	if (!dir)
-		goto out;
-	u = to_uname(c, p.comp[p.n - 1], &len);
-	if (!u)
-		goto out;
-	found = lookup(c, dir, u, len, path, &mref);
-	if (found < 0)
-		goto out;
-	if (found) {
-		fail(c, "'%s' already exists", path);
-		goto out;
-	}
-	ni = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)len,
-			junction ? S_IFDIR : S_IFREG);
-	if (!ni) {
-		fail(c, "cannot create '%s': %s", path, strerror(errno));
-		goto out;
-	}
 	if (ntfs_set_ntfs_reparse_data(ni, (const char *)rp, rplen,
 				XATTR_CREATE)) {
 		fail(c, "cannot set reparse point on '%s': %s", path,
@@ -1496,18 +1488,8 @@ static bool cmd_reparse(struct ctx *c, const char *path, const char *target,
 	}
 	ok = true;
 out:
-	if (ni && ntfs_inode_close_in_dir(ni, dir) && ok) {
-		fail(c, "cannot write '%s': %s", path, strerror(errno));
-		ok = false;
-	}
-	if (dir && ntfs_inode_close(dir) && ok) {
-		fail(c, "cannot write parent of '%s': %s", path,
-				strerror(errno));
-		ok = false;
-	}
-	free(u);
+	ok = entry_close(c, &e, ni, path, path, ok);
 	free(rp);
-	path_free(&p);
 	return ok;
 }
 
