@@ -161,7 +161,7 @@ SCHEME=''
 P_SIZE=() P_TYPE=() P_NAME=() P_LOGICAL=() P_LINE=()
 # fs lines.
 F_NUM=() F_TYPE=() F_LABEL=() F_LINE=() F_SCRIPT_LINES=()
-POPULATE_CMDS=' dir file ads link sparse compressed symlink junction '
+POPULATE_CMDS=' dir file ads link sparse compressed symlink junction efs wof '
 
 line_no=0
 cur_fs=-1

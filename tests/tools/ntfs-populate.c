@@ -13,6 +13,8 @@
  *	compressed /path SRC
  *	symlink    /path TARGET
  *	junction   /path TARGET
+ *	efs        /path SRC
+ *	wof        /path SIZE SRC
  *
  * SRC is @hostfile, text:LITERAL, eicar, zeros:N or random:N:SEED, or one of
  * those wrapped in ZIP archives: zipnest:DEPTH:SRC, zipcrypt:SRC.
@@ -1213,6 +1215,37 @@ out:
 	return entry_close(c, &e, ni, path, path, ok);
 }
 
+/*
+ * Adds the named $DATA stream su (slen UTF-16 units, named `what` in
+ * messages) to an open inode and writes src into it.
+ */
+static bool add_stream(struct ctx *c, ntfs_inode *ni, ntfschar *su, int slen,
+		struct source *src, const char *what)
+{
+	ntfs_attr *na;
+	bool ok;
+
+	if (ntfs_attr_exist(ni, AT_DATA, su, (u32)slen)) {
+		fail(c, "stream '%s' already exists", what);
+		return false;
+	}
+	if (ntfs_attr_add(ni, AT_DATA, su, (u8)slen, NULL, 0)) {
+		fail(c, "cannot add stream '%s': %s", what, strerror(errno));
+		return false;
+	}
+	na = ntfs_attr_open(ni, AT_DATA, su, (u32)slen);
+	if (!na) {
+		fail(c, "cannot open stream '%s': %s", what, strerror(errno));
+		return false;
+	}
+	/* A named stream is compressed when its file is (libntfs-3g fixes
+	 * that when it opens the empty stream). */
+	ok = write_source(c, na, 0, src, what,
+			(na->data_flags & ATTR_IS_COMPRESSED) != 0);
+	ntfs_attr_close(na);
+	return ok;
+}
+
 /* Adds a named $DATA stream, creating the file when it does not exist. */
 static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 {
@@ -1221,7 +1254,6 @@ static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 	char *path = NULL;
 	struct entry e = { 0 };
 	ntfs_inode *ni = NULL;
-	ntfs_attr *na = NULL;
 	ntfschar *su = NULL;
 	int slen, found;
 	u64 mref;
@@ -1265,28 +1297,8 @@ static bool cmd_ads(struct ctx *c, const char *spec, struct source *src)
 				strerror(errno));
 		goto out;
 	}
-	if (ntfs_attr_exist(ni, AT_DATA, su, (u32)slen)) {
-		fail(c, "stream '%s' already exists", spec);
-		goto out;
-	}
-	if (ntfs_attr_add(ni, AT_DATA, su, (u8)slen, NULL, 0)) {
-		fail(c, "cannot add stream '%s': %s", spec, strerror(errno));
-		goto out;
-	}
-	na = ntfs_attr_open(ni, AT_DATA, su, (u32)slen);
-	if (!na) {
-		fail(c, "cannot open stream '%s': %s", spec, strerror(errno));
-		goto out;
-	}
-	/* A named stream is compressed when its file is (libntfs-3g fixes
-	 * that when it opens the empty stream). */
-	if (!write_source(c, na, 0, src, spec,
-				(na->data_flags & ATTR_IS_COMPRESSED) != 0))
-		goto out;
-	ok = true;
+	ok = add_stream(c, ni, su, slen, src, spec);
 out:
-	if (na)
-		ntfs_attr_close(na);
 	ok = entry_close(c, &e, ni, path, path, ok);
 	free(su);
 	free(path);
@@ -1493,6 +1505,241 @@ out:
 	return ok;
 }
 
+/*
+ * EFS, as Windows leaves an encrypted file on disk: the ciphertext in the
+ * unnamed $DATA, which is non-resident and flagged ATTR_IS_ENCRYPTED;
+ * FILE_ATTR_ENCRYPTED in $STANDARD_INFORMATION and in the parent's index
+ * entry; the wrapped file encryption keys in a $LOGGED_UTILITY_STREAM named
+ * $EFS.  SRC plays the ciphertext, and $EFS is a dummy holding no key.
+ *
+ * libntfs-3g will not write to an encrypted attribute (EACCES, as it will
+ * not read one), so the data is written first and the flags set afterwards
+ * by editing the attribute record.  ntfs_set_efs_info() would set them too,
+ * but it expects the padded raw format of ntfs-3g's efs_raw mount option.
+ */
+#define EFS_HDR_LEN	76	/* sizeof(EFS_ATTR_HEADER) */
+#define EFS_INFO_LEN	96	/* ntfs.sys rejects $EFS values <= 0x54 bytes */
+#define EFS_MARKER	"KENSHU-DUMMY-EFS"
+
+_Static_assert(sizeof(EFS_ATTR_HEADER) == EFS_HDR_LEN,
+		"EFS_ATTR_HEADER layout");
+_Static_assert(EFS_HDR_LEN + 4 + sizeof(EFS_MARKER) - 1 == EFS_INFO_LEN,
+		"$EFS blob layout");
+
+static ntfschar efs_stream_name[] = {
+	const_cpu_to_le16('$'), const_cpu_to_le16('E'),
+	const_cpu_to_le16('F'), const_cpu_to_le16('S'),
+};
+
+/*
+ * A well-formed but empty $EFS value: EFS_ATTR_HEADER (version 2, zero
+ * GUID and checksums), a data decryption field array with no entries, no
+ * recovery field array, and a marker saying what this is.
+ */
+static void build_efs_info(unsigned char *b)
+{
+	unsigned char *p;
+
+	memset(b, 0, EFS_INFO_LEN);
+	p = put32(b, EFS_INFO_LEN);		/* length */
+	p = put32(p, 0);			/* state */
+	p = put32(p, 2);			/* version */
+	put32(p, 0);				/* crypto API version */
+	p = put32(b + 64, EFS_HDR_LEN);		/* offset to the DDF array */
+	p = put32(p, 0);			/* no DRF array */
+	p = put32(p, 0);			/* reserved */
+	p = put32(p, 0);			/* DDF array: df_count 0 */
+	memcpy(p, EFS_MARKER, sizeof(EFS_MARKER) - 1);
+}
+
+static bool cmd_efs(struct ctx *c, const char *path, struct source *src)
+{
+	struct entry e;
+	ntfs_inode *ni = NULL;
+	ntfs_attr *na = NULL;
+	ntfs_attr_search_ctx *actx = NULL;
+	unsigned char info[EFS_INFO_LEN];
+	bool ok = false;
+
+	if (!entry_split(c, path, &e) || !prepare_new_entry(c, &e, path))
+		goto out;
+	ni = entry_create(c, &e, path, S_IFREG);
+	if (!ni)
+		goto out;
+	if (ni->flags & FILE_ATTR_COMPRESSED) {
+		fail(c, "'%s': a compressed file cannot be encrypted", path);
+		goto out;
+	}
+	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		fail(c, "cannot open $DATA of '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!write_source(c, na, 0, src, path, false))
+		goto out;
+	/* Encrypted data is always non-resident, however small. */
+	if (!NAttrNonResident(na) && ntfs_attr_force_non_resident(na)) {
+		fail(c, "cannot make $DATA of '%s' non-resident: %s", path,
+				strerror(errno));
+		goto out;
+	}
+	ntfs_attr_close(na);
+	na = NULL;
+
+	build_efs_info(info);
+	if (ntfs_attr_add(ni, AT_LOGGED_UTILITY_STREAM, efs_stream_name, 4,
+				info, sizeof(info))) {
+		fail(c, "cannot add $EFS to '%s': %s", path, strerror(errno));
+		goto out;
+	}
+
+	/* Looked up only now: adding $EFS may have moved the record. */
+	actx = ntfs_attr_get_search_ctx(ni, NULL);
+	if (!actx || ntfs_attr_lookup(AT_DATA, AT_UNNAMED, 0, CASE_SENSITIVE,
+				0, NULL, 0, actx)) {
+		fail(c, "cannot find $DATA of '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	actx->attr->flags |= ATTR_IS_ENCRYPTED;
+	ntfs_inode_mark_dirty(actx->ntfs_ino);	/* may be an extent record */
+	/* Written to $STANDARD_INFORMATION and the index entry on close. */
+	ni->flags |= FILE_ATTR_ENCRYPTED;
+	NInoSetDirty(ni);
+	NInoFileNameSetDirty(ni);
+	ok = true;
+out:
+	if (actx)
+		ntfs_attr_put_search_ctx(actx);
+	if (na)
+		ntfs_attr_close(na);
+	return entry_close(c, &e, ni, path, path, ok);
+}
+
+/*
+ * CompactOS (Windows Overlay Filter, WOF), as `compact /CompactOS` and
+ * Windows 10 IoT images leave system files: the unnamed $DATA is sparse,
+ * keeps the original size and has no clusters (without the filter it reads
+ * as zeros); the compressed bytes are in the named $DATA stream
+ * WofCompressedData; a $REPARSE_POINT with tag IO_REPARSE_TAG_WOF tells the
+ * filter how to decode them: WOF_EXTERNAL_INFO {Version, Provider} then
+ * FILE_PROVIDER_EXTERNAL_INFO_V1 {Version, Algorithm}, four ULONGs.
+ */
+#define WOF_REPARSE_TAG		0x80000017u	/* IO_REPARSE_TAG_WOF */
+#define WOF_CURRENT_VERSION	1
+#define WOF_PROVIDER_FILE	2
+#define FILE_PROVIDER_VERSION	1
+#define FILE_PROVIDER_XPRESS8K	1	/* 0 XPRESS4K, 2 LZX, 3 XPRESS16K */
+#define WOF_DATA_LEN		16
+#define WOF_STREAM		"WofCompressedData"
+
+/* True when the (non-resident) attribute has no cluster allocated. */
+static bool no_clusters(ntfs_attr *na)
+{
+	if (!NAttrNonResident(na))
+		return na->data_size == 0;
+	if (ntfs_attr_map_whole_runlist(na))
+		return false;
+	for (const runlist_element *rl = na->rl; rl && rl->length; rl++)
+		if (rl->lcn >= 0)
+			return false;
+	return true;
+}
+
+static bool cmd_wof(struct ctx *c, const char *path, uint64_t size,
+		struct source *src)
+{
+	struct entry e;
+	ntfs_inode *ni = NULL;
+	ntfs_attr *na = NULL;
+	ntfschar *su = NULL;
+	char *what = NULL;
+	unsigned char rp[REPARSE_HDR_LEN + WOF_DATA_LEN], *p;
+	size_t wlen;
+	int slen;
+	bool ok = false;
+
+	if (!entry_split(c, path, &e))
+		goto out;
+	if (size == 0 || size > (uint64_t)INT64_MAX) {
+		fail(c, "WOF size must be 1 to 2^63-1 bytes");
+		goto out;
+	}
+	wlen = strlen(path) + sizeof(":" WOF_STREAM);
+	what = malloc(wlen);
+	su = to_uname(c, WOF_STREAM, &slen);
+	if (!what || !su) {
+		fail(c, "out of memory");
+		goto out;
+	}
+	snprintf(what, wlen, "%s:" WOF_STREAM, path);
+	if (!prepare_new_entry(c, &e, path))
+		goto out;
+	ni = entry_create(c, &e, path, S_IFREG);
+	if (!ni)
+		goto out;
+	if (ni->flags & FILE_ATTR_COMPRESSED) {
+		fail(c, "'%s': WOF does not apply to NTFS-compressed files",
+				path);
+		goto out;
+	}
+
+	/* The main stream: made non-resident while still empty, so that
+	 * growing it adds a hole instead of allocating clusters. */
+	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		fail(c, "cannot open $DATA of '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!NAttrNonResident(na) && ntfs_attr_force_non_resident(na)) {
+		fail(c, "cannot make $DATA of '%s' non-resident: %s", path,
+				strerror(errno));
+		goto out;
+	}
+	if (ntfs_attr_truncate(na, (s64)size)) {
+		fail(c, "cannot extend '%s' to %" PRIu64 " bytes: %s", path,
+				size, strerror(errno));
+		goto out;
+	}
+	if (!NAttrSparse(na) || !no_clusters(na)) {
+		fail(c, "'%s': libntfs-3g did not leave $DATA a sparse hole",
+				path);
+		goto out;
+	}
+	ntfs_attr_close(na);
+	na = NULL;
+
+	if (!add_stream(c, ni, su, slen, src, what))
+		goto out;
+
+	p = put32(rp, WOF_REPARSE_TAG);
+	p = put16(p, WOF_DATA_LEN);
+	p = put16(p, 0);
+	p = put32(p, WOF_CURRENT_VERSION);
+	p = put32(p, WOF_PROVIDER_FILE);
+	p = put32(p, FILE_PROVIDER_VERSION);
+	put32(p, FILE_PROVIDER_XPRESS8K);
+	if (ntfs_set_ntfs_reparse_data(ni, (const char *)rp, sizeof(rp),
+				XATTR_CREATE)) {
+		fail(c, "cannot set reparse point on '%s': %s", path,
+				strerror(errno));
+		goto out;
+	}
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT) ||
+			!(ni->flags & FILE_ATTR_SPARSE_FILE)) {
+		fail(c, "'%s': libntfs-3g did not mark the file "
+				"REPARSE_POINT and SPARSE_FILE", path);
+		goto out;
+	}
+	ok = true;
+out:
+	if (na)
+		ntfs_attr_close(na);
+	ok = entry_close(c, &e, ni, path, path, ok);
+	free(su);
+	free(what);
+	return ok;
+}
+
 /* ---- script parsing --------------------------------------------------- */
 
 /*
@@ -1629,13 +1876,14 @@ static bool run_line(struct ctx *c, char *line)
 		return cmd_link(c, a, b);
 	}
 	if (strcmp(cmd, "file") && strcmp(cmd, "ads") &&
-			strcmp(cmd, "sparse") && strcmp(cmd, "compressed")) {
+			strcmp(cmd, "sparse") && strcmp(cmd, "compressed") &&
+			strcmp(cmd, "efs") && strcmp(cmd, "wof")) {
 		fail(c, "unknown command '%s'", cmd);
 		return false;
 	}
 	if (!need(c, next_token(c, &cur, &a), cmd, "a path"))
 		return false;
-	if (!strcmp(cmd, "sparse")) {
+	if (!strcmp(cmd, "sparse") || !strcmp(cmd, "wof")) {
 		if (!need(c, next_token(c, &cur, &b), cmd, "a size"))
 			return false;
 		if (!parse_size(b, &size)) {
@@ -1653,6 +1901,10 @@ static bool run_line(struct ctx *c, char *line)
 		ok = cmd_file(c, a, &src, DATA_SPARSE, size);
 	else if (!strcmp(cmd, "compressed"))
 		ok = cmd_file(c, a, &src, DATA_COMPRESSED, 0);
+	else if (!strcmp(cmd, "efs"))
+		ok = cmd_efs(c, a, &src);
+	else if (!strcmp(cmd, "wof"))
+		ok = cmd_wof(c, a, size, &src);
 	else
 		ok = cmd_ads(c, a, &src);
 	src_free(&src);
@@ -1710,6 +1962,8 @@ static int usage(void)
 		"  compressed /path SRC\n"
 		"  symlink /path TARGET       (TARGET: C:\\dir\\file or relative)\n"
 		"  junction /path TARGET      (TARGET: C:\\dir)\n"
+		"  efs /path SRC              (EFS-encrypted; SRC as ciphertext)\n"
+		"  wof /path SIZE SRC         (CompactOS; SRC in WofCompressedData)\n"
 		"SRC: @hostfile | text:LITERAL | eicar | zeros:N | "
 		"random:N:SEED |\n"
 		"     zipnest:DEPTH:SRC | zipcrypt:SRC\n");
