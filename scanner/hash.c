@@ -45,6 +45,12 @@ void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN + 1])
 	hex[SHA256_HEX_LEN] = '\0';
 }
 
+void sha256_reset(struct sha256 *h)
+{
+	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+		die(2, "openssl: cannot reset SHA-256");
+}
+
 void sha256_free(struct sha256 *h)
 {
 	if (!h)

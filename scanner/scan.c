@@ -183,6 +183,8 @@ static int hash_pass(struct worker *w, struct fs_stream *s, uint64_t size, bool 
 		got = fs_stream_pread(s, dst, want, off);
 		if (got <= 0) {
 			it->error = read_error(got < 0 ? errno : 0, off);
+			/* The worker's hash context serves the next stream. */
+			sha256_reset(w->h);
 			return -1;
 		}
 		sha256_update(w->h, dst, (size_t)got);

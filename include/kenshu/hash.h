@@ -13,6 +13,8 @@ struct sha256 *sha256_new(void);   /* caller frees with sha256_free() */
 void sha256_update(struct sha256 *h, const void *data, size_t n);
 /* Writes 64 lower-case hex digits and a NUL into hex; h can be reused. */
 void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN + 1]);
+/* Drops whatever was hashed so far: h starts afresh. */
+void sha256_reset(struct sha256 *h);
 void sha256_free(struct sha256 *h);
 
 /* Hashes a whole host file. Returns 0, or -1 with errno set. */
