@@ -50,6 +50,7 @@ struct job {
 	struct report *r;
 	struct item *items;
 	size_t nitems, alloc;
+	size_t *order;           /* scan order: largest streams first */
 	_Atomic size_t next;
 	struct progress_counts pc;
 	unsigned nworkers;
@@ -234,7 +235,7 @@ static void *worker_main(void *arg)
 	size_t i;
 
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->nitems) {
-		struct item *it = &j->items[i];
+		struct item *it = &j->items[j->order[i]];
 
 		if (!w->fs[it->vol]) {
 			char err[512];
@@ -350,8 +351,30 @@ static void collect(struct job *j)
 	}
 }
 
+static int by_size_desc(const void *a, const void *b, void *items)
+{
+	const struct item *it = items;
+	uint64_t x = it[*(const size_t *)a].size, y = it[*(const size_t *)b].size;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Largest streams first, so that no worker starts a big file while the
+ * other sits idle at the end: the results do not depend on the order. */
+static void plan_order(struct job *j)
+{
+	j->order = xmalloc((j->nitems ? j->nitems : 1) * sizeof(*j->order));
+	for (size_t i = 0; i < j->nitems; i++)
+		j->order[i] = i;
+	if (j->nitems > 1)
+		qsort_r(j->order, j->nitems, sizeof(*j->order), by_size_desc, j->items);
+}
+
 static void job_release(struct job *j)
 {
+	free(j->order);
 	for (size_t i = 0; i < j->nitems; i++) {
 		free(j->items[i].path);
 		free(j->items[i].stream);
@@ -439,6 +462,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	}
 
 	/* Scan. */
+	plan_order(&j);
 	t1 = now_mono();
 	progress_phase(prog, "scanning");
 	{
