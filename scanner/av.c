@@ -294,32 +294,17 @@ static off_t fmap_pread(void *handle, void *buf, size_t count, off_t offset)
 	return (off_t)c->rd(c->handle, buf, count, (uint64_t)offset);
 }
 
-int av_scan(const struct av *av, av_read_fn rd, void *handle, uint64_t size,
-	    const char *name, struct av_result *res)
+static int scan_map(const struct av *av, cl_fmap_t *map, const char *name, struct av_result *res)
 {
 	struct cl_scan_options opts = { 0 };
-	struct pread_ctx pc = { rd, handle };
 	const char *virname = NULL;
 	unsigned long scanned = 0;
-	cl_fmap_t *map;
 	cl_error_t rc;
 
-	memset(res, 0, sizeof(*res));
-	if (size == 0)
-		return 0;
-	if (size > AV_MAX_STREAM) {
-		res->error = xstrdup("larger than 2 GiB: ClamAV cannot scan it");
-		return -1;
-	}
 	opts.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
 	opts.parse = ~0u;
 	opts.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
 			 CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
-	map = cl_fmap_open_handle(&pc, 0, (size_t)size, fmap_pread, 1);
-	if (!map) {
-		res->error = xstrdup("ClamAV cannot map the data");
-		return -1;
-	}
 	rc = cl_scanmap_callback(map, name, &virname, &scanned, av->engine, &opts, res);
 	cl_fmap_close(map);
 	if (rc == CL_VIRUS && res->n == 0 && virname)
@@ -329,6 +314,51 @@ int av_scan(const struct av *av, av_read_fn rd, void *handle, uint64_t size,
 		return -1;
 	}
 	return 0;
+}
+
+static int too_big(uint64_t size, struct av_result *res)
+{
+	if (size <= AV_MAX_STREAM)
+		return 0;
+	res->error = xstrdup("larger than 2 GiB: ClamAV cannot scan it");
+	return -1;
+}
+
+int av_scan(const struct av *av, av_read_fn rd, void *handle, uint64_t size,
+	    const char *name, struct av_result *res)
+{
+	struct pread_ctx pc = { rd, handle };
+	cl_fmap_t *map;
+
+	memset(res, 0, sizeof(*res));
+	if (size == 0 || too_big(size, res))
+		return size == 0 ? 0 : -1;
+	/* No page ageing: libclamav 1.4 cannot read back a page it aged out of
+	 * a handle-based map ("fmap_readpage: fstat failed"), and silently
+	 * scans the rest of an archive without it. Without ageing the map
+	 * keeps what it read: memory up to the stream's size. */
+	map = cl_fmap_open_handle(&pc, 0, (size_t)size, fmap_pread, 0);
+	if (!map) {
+		res->error = xstrdup("ClamAV cannot map the data");
+		return -1;
+	}
+	return scan_map(av, map, name, res);
+}
+
+int av_scan_memory(const struct av *av, const void *data, uint64_t size,
+		   const char *name, struct av_result *res)
+{
+	cl_fmap_t *map;
+
+	memset(res, 0, sizeof(*res));
+	if (size == 0 || too_big(size, res))
+		return size == 0 ? 0 : -1;
+	map = cl_fmap_open_memory(data, (size_t)size);
+	if (!map) {
+		res->error = xstrdup("ClamAV cannot map the data");
+		return -1;
+	}
+	return scan_map(av, map, name, res);
 }
 
 void av_result_release(struct av_result *res)

@@ -23,8 +23,9 @@
 #include "banned.h"
 
 /* Streams up to this size are read once into memory, hashed, and scanned
- * from that buffer; larger ones are hashed in a first pass and then scanned
- * straight from the volume. */
+ * from that buffer (one read, no copy inside libclamav); larger ones are
+ * hashed in a first pass and then scanned straight from the volume through
+ * a read callback. */
 #define SCAN_BUF_MAX (64u << 20)
 #define READ_CHUNK (1u << 20)
 
@@ -131,23 +132,6 @@ static int on_entry(void *ctx, const struct fs_entry *e)
 
 /* ---- scanning one stream ---- */
 
-struct buf_src {
-	const unsigned char *p;
-	uint64_t n;
-};
-
-static int64_t read_buf(void *h, void *out, size_t n, uint64_t off)
-{
-	struct buf_src *b = h;
-
-	if (off >= b->n)
-		return 0;
-	if (n > b->n - off)
-		n = (size_t)(b->n - off);
-	memcpy(out, b->p + off, n);
-	return (int64_t)n;
-}
-
 static int64_t read_stream(void *h, void *out, size_t n, uint64_t off)
 {
 	return fs_stream_pread(h, out, n, off);
@@ -216,8 +200,7 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 	it->size = size;
 	name = xasprintf("%s%s%s", it->path, it->stream[0] ? ":" : "", it->stream);
 	if (keep) {
-		struct buf_src b = { w->buf, size };
-		av_scan(w->job->av, read_buf, &b, size, name, &it->res);
+		av_scan_memory(w->job->av, w->buf, size, name, &it->res);
 	} else {
 		av_scan(w->job->av, read_stream, s, size, name, &it->res);
 		atomic_fetch_add(&w->job->pc.bytes_done, size);

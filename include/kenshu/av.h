@@ -69,11 +69,15 @@ size_t av_db_count(const struct av *av);
 const struct av_db *av_db(const struct av *av, size_t i); /* borrowed */
 const struct av_limits *av_limits(const struct av *av);
 
-/* Scans size bytes behind rd/handle in place (no temporary copy). Thread
- * safe. Fills *res (release with av_result_release). Returns 0, or -1 when
+/* Scans size bytes behind rd/handle in place (no temporary copy), reading
+ * through rd as libclamav asks for pages. Thread safe. Fills *res (release with av_result_release). Returns 0, or -1 when
  * the scan failed (res->error says why). */
 int av_scan(const struct av *av, av_read_fn rd, void *handle, uint64_t size,
 	    const char *name, struct av_result *res);
+/* The same for a stream already read whole into memory (it must be the
+ * entire stream): libclamav scans the buffer itself, with no copy. */
+int av_scan_memory(const struct av *av, const void *data, uint64_t size,
+		   const char *name, struct av_result *res);
 void av_result_release(struct av_result *res);
 
 const char *av_match_kind_name(enum av_match_kind k);
