@@ -26,7 +26,7 @@
  * from that buffer (one read, no copy inside libclamav); larger ones are
  * hashed in a first pass and then scanned straight from the volume through
  * a read callback. */
-#define SCAN_BUF_MAX (64u << 20)
+#define SCAN_BUF_MAX_DEFAULT (64u << 20)
 #define READ_CHUNK (1u << 20)
 
 struct item {
@@ -52,6 +52,7 @@ struct job {
 	struct item *items;
 	size_t nitems, alloc;
 	size_t *order;           /* scan order: largest streams first */
+	uint64_t buf_max;        /* streams up to this size are scanned from memory */
 	_Atomic size_t next;
 	struct progress_counts pc;
 	unsigned nworkers;
@@ -194,7 +195,7 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 		return;
 	}
 	size = fs_stream_size(s);
-	keep = size <= SCAN_BUF_MAX;
+	keep = size <= w->job->buf_max;
 	if (hash_pass(w, s, size, keep, it) < 0)
 		goto out;
 	it->size = size;
@@ -368,6 +369,25 @@ static void job_release(struct job *j)
 	free(j->items);
 }
 
+/* KENSHU_SCAN_BUF_MAX (bytes) trades memory for speed; the tests also use
+ * it to send small streams down the read-callback path. */
+static uint64_t scan_buf_max(void)
+{
+	const char *e = getenv("KENSHU_SCAN_BUF_MAX");
+	char *end;
+	unsigned long long v;
+
+	if (!e || !*e)
+		return SCAN_BUF_MAX_DEFAULT;
+	errno = 0;
+	v = strtoull(e, &end, 10);
+	if (errno || *end || e[0] == '-') {
+		warning("KENSHU_SCAN_BUF_MAX='%s' is not a number of bytes; using %u", e, SCAN_BUF_MAX_DEFAULT);
+		return SCAN_BUF_MAX_DEFAULT;
+	}
+	return v;
+}
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -377,7 +397,8 @@ static const char *base_name(const char *p)
 
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r)
 {
-	struct job j = { .av = av, .r = r, .nworkers = o->threads ? o->threads : 1 };
+	struct job j = { .av = av, .r = r, .nworkers = o->threads ? o->threads : 1,
+			 .buf_max = scan_buf_max() };
 	struct progress *prog = NULL;
 	double t0 = now_mono(), t1;
 	int rc = -1;

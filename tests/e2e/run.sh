@@ -7,6 +7,7 @@
 #   cmd             kenshu's arguments, one line; @FX@ = fixture dir,
 #                   @OUT@ = a fresh output dir for the case
 #   rc              expected exit code
+#   env             (optional) VAR=value lines set for kenshu
 #   stderr          (optional) expected stderr, exactly (else it must be empty)
 #   stdout          (optional) expected stdout, normalised like report.txt
 #   report.json, report.txt, manifest.jsonl
@@ -88,8 +89,10 @@ for dir in "$HERE"/cases/*/; do
 	# Hash every image the case names, to prove kenshu never wrote to it.
 	imgs=$(printf '%s\n' $args | grep -E "^$FX/.*\.(img|vmdk)$" || true)
 	before=$(for i in $imgs; do [ -f "$i" ] && sha256sum "$i"; done)
+	envs=()
+	[ -f "$dir/env" ] && mapfile -t envs <"$dir/env"
 	# shellcheck disable=SC2086
-	"$KENSHU" $args >"$WORK/stdout" 2>"$WORK/stderr"
+	env "${envs[@]}" "$KENSHU" $args >"$WORK/stdout" 2>"$WORK/stderr"
 	rc=$?
 	after=$(for i in $imgs; do [ -f "$i" ] && sha256sum "$i"; done)
 	want=$(cat "$dir/rc")

@@ -17,7 +17,8 @@
  *	wof        /path SIZE SRC
  *
  * SRC is @hostfile, text:LITERAL, eicar, zeros:N or random:N:SEED, or one of
- * those wrapped in ZIP archives: zipnest:DEPTH:SRC, zipcrypt:SRC.
+ * those wrapped in ZIP archives: zipnest:DEPTH:SRC, zipcrypt:SRC,
+ * zipmany:COUNT:SIZE:SEED:SRC.
  *
  * `ntfs-populate --cat SRC` writes the bytes of SRC to stdout, so tests can
  * derive expected hashes and signatures from the same decoder.
@@ -47,7 +48,7 @@
 #include <ntfs-3g/reparse.h>
 
 #define PROG		"ntfs-populate"
-#define CHUNK		(64 * 1024)	/* multiple of 8: see src_read() */
+#define CHUNK		(64 * 1024)
 #define NAME_MAX_U16	255		/* NTFS limit, in UTF-16 units */
 
 /*
@@ -72,7 +73,9 @@ struct ctx {
 	char err[1024];
 };
 
-enum src_kind { SRC_FILE, SRC_BYTES, SRC_ZEROS, SRC_RANDOM };
+enum src_kind { SRC_FILE, SRC_BYTES, SRC_ZEROS, SRC_RANDOM, SRC_ZIPMANY };
+
+struct zipmany;
 
 struct source {
 	enum src_kind kind;
@@ -81,8 +84,13 @@ struct source {
 	FILE *fp;
 	char *path;
 	unsigned char *bytes;
-	uint64_t rng;
+	uint64_t rng;			/* SRC_RANDOM: the seed */
+	struct zipmany *zm;		/* SRC_ZIPMANY: generated on the fly */
 };
+
+static void zipmany_free(struct zipmany *zm);
+static void zipmany_fill(const struct zipmany *zm, uint64_t off,
+		unsigned char *buf, size_t n);
 
 /* A split absolute path: comp[0..n) point into buf. */
 struct path {
@@ -257,6 +265,7 @@ static void src_free(struct source *s)
 		fclose(s->fp);
 	free(s->path);
 	free(s->bytes);
+	zipmany_free(s->zm);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -345,14 +354,17 @@ static bool src_open_basic(const char *spec, struct source *s, char *why,
 	}
 	snprintf(why, whylen,
 		"unknown source '%s' (want @path, text:..., eicar, zeros:N, "
-		"random:N:SEED, zipnest:DEPTH:SRC or zipcrypt:SRC)", spec);
+		"random:N:SEED, zipnest:DEPTH:SRC, zipcrypt:SRC or "
+		"zipmany:COUNT:SIZE:SEED:SRC)", spec);
 	return false;
 }
+
+#define SPLITMIX_GAMMA	UINT64_C(0x9e3779b97f4a7c15)
 
 /* splitmix64: tiny, well known, and identical on every platform. */
 static uint64_t splitmix64(uint64_t *state)
 {
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+	uint64_t z = (*state += SPLITMIX_GAMMA);
 
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
@@ -360,10 +372,28 @@ static uint64_t splitmix64(uint64_t *state)
 }
 
 /*
- * Fills buf with the next min(len, remaining) bytes.  Callers read in
- * multiples of 8 until the last chunk, so a random word never straddles two
- * calls and the byte stream depends only on N and SEED.
+ * Bytes [off, off + n) of the random:N:SEED stream: splitmix64 seeded with
+ * SEED, each 64-bit output little-endian.  The generator's state is a plain
+ * counter (word k comes from state SEED + k * GAMMA), so any offset can be
+ * produced directly and the bytes do not depend on how reads are chunked.
  */
+static void random_fill(uint64_t seed, uint64_t off, unsigned char *buf,
+		size_t n)
+{
+	uint64_t state = seed + (off / 8) * SPLITMIX_GAMMA;
+	unsigned skip = (unsigned)(off % 8);
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t w = splitmix64(&state);
+
+		for (unsigned k = skip; k < 8 && i < n; k++)
+			buf[i++] = (unsigned char)(w >> (8 * k));
+		skip = 0;
+	}
+}
+
+/* Fills buf with the next min(len, remaining) bytes. */
 static int64_t src_read(struct source *s, unsigned char *buf, size_t len,
 		char *why, size_t whylen)
 {
@@ -384,12 +414,10 @@ static int64_t src_read(struct source *s, unsigned char *buf, size_t len,
 		memset(buf, 0, n);
 		break;
 	case SRC_RANDOM:
-		for (size_t i = 0; i < n; i += 8) {
-			uint64_t w = splitmix64(&s->rng);
-
-			for (size_t k = 0; k < 8 && i + k < n; k++)
-				buf[i + k] = (unsigned char)(w >> (8 * k));
-		}
+		random_fill(s->rng, s->pos, buf, n);
+		break;
+	case SRC_ZIPMANY:
+		zipmany_fill(s->zm, s->pos, buf, n);
 		break;
 	}
 	s->pos += n;
@@ -400,9 +428,11 @@ static int64_t src_read(struct source *s, unsigned char *buf, size_t len,
 
 /*
  * zipnest:DEPTH:SRC and zipcrypt:SRC build a whole archive in memory and
- * serve it as SRC_BYTES.  Only what the fixtures need: one stored (method 0)
- * member per archive, no data descriptor, no ZIP64, fixed timestamps so two
- * builds give identical bytes.
+ * serve it as SRC_BYTES.  zipmany:COUNT:SIZE:SEED:SRC keeps only its headers
+ * and SRC in memory and generates the member data as it is read
+ * (SRC_ZIPMANY).  Only what the fixtures need: stored (method 0) members, no
+ * data descriptor, no ZIP64, fixed timestamps so two builds give identical
+ * bytes.
  */
 #define ZIP_LOCAL_SIG	UINT32_C(0x04034b50)
 #define ZIP_CENTRAL_SIG	UINT32_C(0x02014b50)
@@ -416,6 +446,9 @@ static int64_t src_read(struct source *s, unsigned char *buf, size_t len,
 #define ZIP_PASSWORD	"kenshu"
 #define ZIPNEST_MAX	1000
 #define ZIP_SRC_MAX	(UINT64_C(256) << 20)	/* what we hold in memory */
+#define ZIP_MAX_ENTRIES	65535		/* 16-bit counts in the end record */
+#define ZIP_MAX_SIZE	UINT64_C(0xFFFFFFFF)	/* 32-bit sizes and offsets */
+#define ZIPMANY_PAYLOAD	"lib/zz/payload.bin"
 
 static uint32_t crc_table[256];
 
@@ -439,13 +472,17 @@ static uint32_t crc_byte(uint32_t crc, unsigned char b)
 	return crc_table[(crc ^ b) & 0xff] ^ (crc >> 8);
 }
 
-static uint32_t crc32_buf(const unsigned char *p, size_t n)
+/* Running CRC: start with 0xFFFFFFFF, XOR the end result with it. */
+static uint32_t crc32_more(uint32_t crc, const unsigned char *p, size_t n)
 {
-	uint32_t crc = UINT32_C(0xFFFFFFFF);
-
 	for (size_t i = 0; i < n; i++)
 		crc = crc_byte(crc, p[i]);
-	return crc ^ UINT32_C(0xFFFFFFFF);
+	return crc;
+}
+
+static uint32_t crc32_buf(const unsigned char *p, size_t n)
+{
+	return crc32_more(UINT32_C(0xFFFFFFFF), p, n) ^ UINT32_C(0xFFFFFFFF);
 }
 
 /* Traditional PKWARE ("ZipCrypto") stream cipher, APPNOTE.TXT 6.1. */
@@ -491,6 +528,74 @@ static unsigned char *put32(unsigned char *p, uint32_t v)
 	return put16(p, v >> 16);
 }
 
+/* What the local and central headers of one member share. */
+struct zip_member {
+	const char *name;
+	size_t nlen;
+	uint32_t need;			/* APPNOTE version needed */
+	uint32_t flags;			/* general purpose bits */
+	uint32_t crc;
+	uint32_t csize;			/* stored size (+ encryption header) */
+	uint32_t usize;
+	uint32_t offset;		/* of the local header */
+};
+
+/* Local file header (APPNOTE 4.3.7), no extra field, then the name. */
+static unsigned char *zip_local(unsigned char *p, const struct zip_member *m)
+{
+	p = put32(p, ZIP_LOCAL_SIG);
+	p = put16(p, m->need);
+	p = put16(p, m->flags);
+	p = put16(p, 0);			/* method: stored */
+	p = put16(p, ZIP_DOS_TIME);
+	p = put16(p, ZIP_DOS_DATE);
+	p = put32(p, m->crc);
+	p = put32(p, m->csize);
+	p = put32(p, m->usize);
+	p = put16(p, (uint32_t)m->nlen);
+	p = put16(p, 0);			/* extra field length */
+	memcpy(p, m->name, m->nlen);
+	return p + m->nlen;
+}
+
+/* Central directory header (APPNOTE 4.3.12), then the name. */
+static unsigned char *zip_central(unsigned char *p, const struct zip_member *m)
+{
+	p = put32(p, ZIP_CENTRAL_SIG);
+	p = put16(p, 20);			/* made by: MS-DOS, 2.0 */
+	p = put16(p, m->need);
+	p = put16(p, m->flags);
+	p = put16(p, 0);			/* method: stored */
+	p = put16(p, ZIP_DOS_TIME);
+	p = put16(p, ZIP_DOS_DATE);
+	p = put32(p, m->crc);
+	p = put32(p, m->csize);
+	p = put32(p, m->usize);
+	p = put16(p, (uint32_t)m->nlen);
+	p = put16(p, 0);			/* extra field length */
+	p = put16(p, 0);			/* comment length */
+	p = put16(p, 0);			/* disk number start */
+	p = put16(p, 0);			/* internal attributes */
+	p = put32(p, 0x20);			/* external: FILE_ATTRIBUTE_ARCHIVE */
+	p = put32(p, m->offset);
+	memcpy(p, m->name, m->nlen);
+	return p + m->nlen;
+}
+
+/* End of central directory record (APPNOTE 4.3.16), single disk. */
+static unsigned char *zip_end(unsigned char *p, uint32_t entries,
+		uint32_t cd_size, uint32_t cd_off)
+{
+	p = put32(p, ZIP_END_SIG);
+	p = put16(p, 0);			/* this disk */
+	p = put16(p, 0);			/* disk with the central directory */
+	p = put16(p, entries);			/* entries on this disk */
+	p = put16(p, entries);			/* entries in total */
+	p = put32(p, cd_size);
+	p = put32(p, cd_off);
+	return put16(p, 0);			/* comment length */
+}
+
 /*
  * Returns a new buffer holding a ZIP archive whose only member is `name`
  * with contents data[0..len).  With `encrypt` the member is ZipCrypto
@@ -504,8 +609,16 @@ static unsigned char *zip_wrap(const char *name, const unsigned char *data,
 	size_t csize = len + (encrypt ? ZIP_CRYPT_HDR : 0);
 	size_t cd_off = ZIP_LOCAL_LEN + nlen + csize;
 	size_t total = cd_off + ZIP_CENTRAL_LEN + nlen + ZIP_END_LEN;
-	uint32_t crc, flags = encrypt ? 1 : 0;
-	uint32_t need = encrypt ? 20 : 10;	/* APPNOTE version needed */
+	uint32_t crc;
+	struct zip_member m = {
+		.name = name,
+		.nlen = nlen,
+		.need = encrypt ? 20 : 10,
+		.flags = encrypt ? 1 : 0,
+		.csize = (uint32_t)csize,
+		.usize = (uint32_t)len,
+		.offset = 0,
+	};
 	unsigned char *buf, *p;
 
 	if (len > UINT32_MAX - 64 || total > UINT32_MAX) {
@@ -519,20 +632,9 @@ static unsigned char *zip_wrap(const char *name, const unsigned char *data,
 	}
 	crc_init();
 	crc = crc32_buf(data, len);
+	m.crc = crc;
 
-	p = put32(buf, ZIP_LOCAL_SIG);
-	p = put16(p, need);
-	p = put16(p, flags);
-	p = put16(p, 0);			/* method: stored */
-	p = put16(p, ZIP_DOS_TIME);
-	p = put16(p, ZIP_DOS_DATE);
-	p = put32(p, crc);
-	p = put32(p, (uint32_t)csize);
-	p = put32(p, (uint32_t)len);
-	p = put16(p, (uint32_t)nlen);
-	p = put16(p, 0);			/* extra field length */
-	memcpy(p, name, nlen);
-	p += nlen;
+	p = zip_local(buf, &m);
 	if (encrypt) {
 		struct zipcrypto z;
 		/* Deterministic "random" header bytes: same input, same zip. */
@@ -549,35 +651,9 @@ static unsigned char *zip_wrap(const char *name, const unsigned char *data,
 		memcpy(p, data, len);
 		p += len;
 	}
-
-	p = put32(p, ZIP_CENTRAL_SIG);
-	p = put16(p, 20);			/* made by: MS-DOS, 2.0 */
-	p = put16(p, need);
-	p = put16(p, flags);
-	p = put16(p, 0);
-	p = put16(p, ZIP_DOS_TIME);
-	p = put16(p, ZIP_DOS_DATE);
-	p = put32(p, crc);
-	p = put32(p, (uint32_t)csize);
-	p = put32(p, (uint32_t)len);
-	p = put16(p, (uint32_t)nlen);
-	p = put16(p, 0);			/* extra field length */
-	p = put16(p, 0);			/* comment length */
-	p = put16(p, 0);			/* disk number start */
-	p = put16(p, 0);			/* internal attributes */
-	p = put32(p, 0x20);			/* external: FILE_ATTRIBUTE_ARCHIVE */
-	p = put32(p, 0);			/* local header offset */
-	memcpy(p, name, nlen);
-	p += nlen;
-
-	p = put32(p, ZIP_END_SIG);
-	p = put16(p, 0);			/* this disk */
-	p = put16(p, 0);			/* disk with the central directory */
-	p = put16(p, 1);			/* entries on this disk */
-	p = put16(p, 1);			/* entries in total */
-	p = put32(p, (uint32_t)(ZIP_CENTRAL_LEN + nlen));
-	p = put32(p, (uint32_t)cd_off);
-	p = put16(p, 0);			/* comment length */
+	p = zip_central(p, &m);
+	p = zip_end(p, 1, (uint32_t)(ZIP_CENTRAL_LEN + nlen),
+			(uint32_t)cd_off);
 	if ((size_t)(p - buf) != total) {
 		free(buf);
 		snprintf(why, whylen, "internal error: zip size mismatch");
@@ -645,15 +721,260 @@ static const char *zipnest_inner(const char *spec, uint64_t *depth)
 }
 
 /*
+ * zipmany:COUNT:SIZE:SEED:SRC - one archive with COUNT stored members
+ * lib/m0000.bin, lib/m0001.bin, ... of SIZE pseudo-random bytes each, then
+ * lib/zz/payload.bin = SRC.  Member I holds random:SIZE:S_I, where S_I is the
+ * I-th (from 0) output of splitmix64 seeded with SEED, that is the I-th
+ * little-endian 64-bit word of random:8*COUNT:SEED.
+ *
+ * The archive is described as a list of contiguous segments: literal bytes
+ * (headers, central directory, SRC) or a random: stream.  Only the headers
+ * and SRC are held in memory, so an archive near the 4 GiB ZIP limit costs
+ * a few MiB; the member data is generated again on every read.
+ */
+struct zm_seg {
+	uint64_t start;			/* offset in the archive */
+	uint64_t len;			/* > 0 */
+	const unsigned char *lit;	/* literal bytes, or NULL: */
+	uint64_t seed;			/* random:len:seed */
+};
+
+struct zipmany {
+	struct zm_seg *seg;
+	size_t nseg;
+	unsigned char *meta;		/* local headers, central dir, end */
+	unsigned char *payload;
+};
+
+static void zipmany_free(struct zipmany *zm)
+{
+	if (!zm)
+		return;
+	free(zm->seg);
+	free(zm->meta);
+	free(zm->payload);
+	free(zm);
+}
+
+static void zipmany_fill(const struct zipmany *zm, uint64_t off,
+		unsigned char *buf, size_t n)
+{
+	size_t lo = 0, hi = zm->nseg;
+
+	/* The last segment starting at or before off. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (zm->seg[mid].start <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; n > 0 && i < zm->nseg; i++) {
+		const struct zm_seg *g = &zm->seg[i];
+		uint64_t in = off - g->start;
+		size_t take = g->len - in < n ? (size_t)(g->len - in) : n;
+
+		if (g->lit)
+			memcpy(buf, g->lit + in, take);
+		else
+			random_fill(g->seed, in, buf, take);
+		buf += take;
+		off += take;
+		n -= take;
+	}
+}
+
+static void zipmany_name(char *buf, size_t len, uint64_t i, uint64_t count)
+{
+	if (i < count)
+		snprintf(buf, len, "lib/m%04" PRIu64 ".bin", i);
+	else
+		snprintf(buf, len, "%s", ZIPMANY_PAYLOAD);
+}
+
+/* Seed of member i: output i of splitmix64 seeded with seed. */
+static uint64_t zipmany_seed(uint64_t seed, uint64_t i)
+{
+	uint64_t state = seed + i * SPLITMIX_GAMMA;
+
+	return splitmix64(&state);
+}
+
+static uint32_t random_crc(uint64_t seed, uint64_t len, unsigned char *tmp)
+{
+	uint32_t crc = UINT32_C(0xFFFFFFFF);
+
+	for (uint64_t off = 0; off < len; ) {
+		size_t n = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
+
+		random_fill(seed, off, tmp, n);
+		crc = crc32_more(crc, tmp, n);
+		off += n;
+	}
+	return crc ^ UINT32_C(0xFFFFFFFF);
+}
+
+/*
+ * Makes s a SRC_ZIPMANY source; takes over payload (freed on failure too).
+ */
+static bool zipmany_open(struct source *s, uint64_t count, uint64_t msize,
+		uint64_t seed, unsigned char *payload, size_t plen, char *why,
+		size_t whylen)
+{
+	struct zipmany *zm = NULL;
+	struct zip_member m = { .need = 10 };
+	unsigned char *tmp = NULL, *p, *cd;
+	uint64_t members = count + 1, names = 0, meta_len, total, off;
+	uint64_t cd_size;
+	char name[32];
+	size_t k = 0;
+
+	if (count >= ZIP_MAX_ENTRIES) {
+		snprintf(why, whylen, "zipmany: %" PRIu64 " members plus "
+				ZIPMANY_PAYLOAD " is more than the %d entries "
+				"a ZIP without ZIP64 can hold (COUNT at most "
+				"%d)", count, ZIP_MAX_ENTRIES,
+				ZIP_MAX_ENTRIES - 1);
+		goto fail;
+	}
+	if (count > 0 && msize > ZIP_MAX_SIZE) {
+		snprintf(why, whylen, "zipmany: members of %" PRIu64 " bytes "
+				"are over the 4 GiB - 1 (%" PRIu64 " bytes) a "
+				"ZIP without ZIP64 can hold", msize,
+				ZIP_MAX_SIZE);
+		goto fail;
+	}
+	for (uint64_t i = 0; i < members; i++) {
+		zipmany_name(name, sizeof(name), i, count);
+		names += strlen(name);
+	}
+	cd_size = members * ZIP_CENTRAL_LEN + names;
+	meta_len = members * ZIP_LOCAL_LEN + names + cd_size + ZIP_END_LEN;
+	/* count < 65535 and msize < 2^32: no overflow. */
+	total = meta_len + count * msize + plen;
+	if (total > ZIP_MAX_SIZE) {
+		snprintf(why, whylen, "zipmany: the archive would be %" PRIu64
+				" bytes, over the 4 GiB - 1 (%" PRIu64 " bytes) "
+				"a ZIP without ZIP64 can hold", total,
+				ZIP_MAX_SIZE);
+		goto fail;
+	}
+
+	zm = calloc(1, sizeof(*zm));
+	tmp = malloc(CHUNK);
+	if (zm) {
+		zm->meta = malloc((size_t)meta_len);
+		/* Header + data per member, central directory + end. */
+		zm->seg = calloc((size_t)(2 * members + 1), sizeof(*zm->seg));
+	}
+	if (!zm || !tmp || !zm->meta || !zm->seg) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	zm->payload = payload;
+	payload = NULL;
+
+	/* Local headers go to the front of meta, the central directory
+	 * right after them: both are written in one pass. */
+	crc_init();
+	p = zm->meta;
+	cd = zm->meta + (meta_len - cd_size - ZIP_END_LEN);
+	off = 0;
+	for (uint64_t i = 0; i < members; i++) {
+		bool last = i == count;
+		uint64_t dlen = last ? plen : msize;
+		uint64_t mseed = last ? 0 : zipmany_seed(seed, i);
+
+		zipmany_name(name, sizeof(name), i, count);
+		m.name = name;
+		m.nlen = strlen(name);
+		m.crc = last ? crc32_buf(zm->payload, plen) :
+				random_crc(mseed, msize, tmp);
+		m.csize = m.usize = (uint32_t)dlen;
+		m.offset = (uint32_t)off;
+
+		zm->seg[k++] = (struct zm_seg){ off, ZIP_LOCAL_LEN + m.nlen,
+				p, 0 };
+		p = zip_local(p, &m);
+		off += ZIP_LOCAL_LEN + m.nlen;
+		if (dlen) {
+			zm->seg[k++] = (struct zm_seg){ off, dlen,
+					last ? zm->payload : NULL, mseed };
+			off += dlen;
+		}
+		cd = zip_central(cd, &m);
+	}
+	zm->seg[k++] = (struct zm_seg){ off, cd_size + ZIP_END_LEN, p, 0 };
+	cd = zip_end(cd, (uint32_t)members, (uint32_t)cd_size, (uint32_t)off);
+	off += cd_size + ZIP_END_LEN;
+	if (off != total || cd != zm->meta + meta_len ||
+			p != zm->meta + (meta_len - cd_size - ZIP_END_LEN)) {
+		snprintf(why, whylen, "internal error: zip size mismatch");
+		goto fail;
+	}
+	zm->nseg = k;
+	free(tmp);
+	memset(s, 0, sizeof(*s));
+	s->kind = SRC_ZIPMANY;
+	s->zm = zm;
+	s->size = total;
+	return true;
+
+fail:
+	free(payload);
+	free(tmp);
+	zipmany_free(zm);
+	return false;
+}
+
+/*
+ * Skips a "zipmany:COUNT:SIZE:SEED:" prefix and parses its numbers; returns
+ * NULL if spec does not have a well-formed one.
+ */
+static const char *zipmany_inner(const char *spec, uint64_t *count,
+		uint64_t *msize, uint64_t *seed)
+{
+	const char *p = spec + 8;
+	uint64_t *out[3] = { count, msize, seed };
+	char num[32];
+
+	if (strncmp(spec, "zipmany:", 8))
+		return NULL;
+	for (int i = 0; i < 3; i++) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : 0;
+
+		if (!colon || n == 0 || n >= sizeof(num))
+			return NULL;
+		memcpy(num, p, n);
+		num[n] = '\0';
+		if (i == 0) {
+			/* Decimal only, like zipnest's DEPTH. */
+			if (strspn(num, "0123456789") != n || n > 19)
+				return NULL;
+			*out[i] = strtoull(num, NULL, 10);
+		} else if (!(i == 1 ? parse_size(num, out[i]) :
+				parse_u64(num, out[i]))) {
+			return NULL;
+		}
+		p = colon + 1;
+	}
+	return p;
+}
+
+/*
  * The innermost SRC under any ZIP wrappers, so that the script parser knows
  * when a text: source (which takes the rest of the line) is wrapped.
  */
 static const char *src_innermost(const char *spec)
 {
 	for (;;) {
-		uint64_t depth;
+		uint64_t depth, count, msize, seed;
 		const char *inner = zipnest_inner(spec, &depth);
 
+		if (!inner)
+			inner = zipmany_inner(spec, &count, &msize, &seed);
 		if (inner)
 			spec = inner;
 		else if (!strncmp(spec, "zipcrypt:", 9))
@@ -670,8 +991,8 @@ static bool src_open(const char *spec, struct source *s, char *why,
 	const char *inner_spec;
 	unsigned char *data;
 	size_t len;
-	uint64_t depth = 1;
-	bool crypt = false;
+	uint64_t depth = 1, count = 0, msize = 0, seed = 0;
+	bool crypt = false, many = false;
 
 	if (!strncmp(spec, "zipcrypt:", 9)) {
 		crypt = true;
@@ -682,6 +1003,15 @@ static bool src_open(const char *spec, struct source *s, char *why,
 			snprintf(why, whylen, "expected zipnest:DEPTH:SRC with "
 					"DEPTH 1..%d, got '%s'", ZIPNEST_MAX,
 					spec);
+			return false;
+		}
+	} else if (!strncmp(spec, "zipmany:", 8)) {
+		many = true;
+		inner_spec = zipmany_inner(spec, &count, &msize, &seed);
+		if (!inner_spec) {
+			snprintf(why, whylen, "expected zipmany:COUNT:SIZE:SEED:"
+					"SRC (COUNT decimal, SIZE as in "
+					"random:N), got '%s'", spec);
 			return false;
 		}
 	} else {
@@ -695,6 +1025,9 @@ static bool src_open(const char *spec, struct source *s, char *why,
 		return false;
 	}
 	src_free(&inner);
+	if (many)
+		return zipmany_open(s, count, msize, seed, data, len, why,
+				whylen);
 
 	/* Innermost first: payload.bin, then level<DEPTH>.zip ... level2.zip;
 	 * the outermost archive (level 1) is the source itself. */
@@ -1966,7 +2299,8 @@ static int usage(void)
 		"  wof /path SIZE SRC         (CompactOS; SRC in WofCompressedData)\n"
 		"SRC: @hostfile | text:LITERAL | eicar | zeros:N | "
 		"random:N:SEED |\n"
-		"     zipnest:DEPTH:SRC | zipcrypt:SRC\n");
+		"     zipnest:DEPTH:SRC | zipcrypt:SRC | "
+		"zipmany:COUNT:SIZE:SEED:SRC\n");
 	return 2;
 }
 
