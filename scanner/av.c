@@ -166,8 +166,18 @@ static void on_virus(int fd, const char *virname, void *context)
 
 static void on_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void *context)
 {
-	/* libclamav's chatter would interleave with our one-line errors; its
-	 * failures reach us as return codes, which carry the reason. */
+	struct av_result *res = context;
+
+	/* libclamav's chatter would interleave with our one-line errors. But an
+	 * ERROR during a scan (context is then that scan's result) can mean part
+	 * of the file went unscanned while the scan still returns CL_CLEAN:
+	 * keep the first one so the stream is reported as not fully scanned. */
+	if (!res || severity != CL_MSG_ERROR || res->engine_error)
+		return;
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	res->engine_error = xstrndup(msg, n);
 }
 
 static void rm_tree(const char *dir)
@@ -367,6 +377,7 @@ void av_result_release(struct av_result *res)
 		free(res->m[i].name);
 	free(res->m);
 	free(res->error);
+	free(res->engine_error);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -304,6 +304,12 @@ static void collect(struct job *j)
 		if (it->res.error) {
 			report_add_skip(r, vi, it->path, it->stream, it->res.error, it->size);
 			status = "skipped";
+		} else if (it->res.engine_error) {
+			char *why = xasprintf("not fully scanned: libclamav reported an error (%s)",
+					      it->res.engine_error);
+			report_add_skip(r, vi, it->path, it->stream, why, it->size);
+			free(why);
+			partial = true;
 		}
 		for (size_t k = 0; k < it->res.n; k++) {
 			const struct av_match *m = &it->res.m[k];

@@ -49,6 +49,7 @@ struct av_result {
 	struct av_match *m;
 	size_t n;
 	char *error;       /* non-NULL: the scan failed (ClamAV's reason) */
+	char *engine_error; /* non-NULL: libclamav logged an error while scanning */
 };
 
 /* Reads up to n bytes at off, returns bytes read or -1. */
