@@ -58,6 +58,49 @@ int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen)
 	return fs->be->walk(fs->state, fn, ctx, err, errlen);
 }
 
+int fs_lookup(struct fs *fs, const char *path, uint64_t *id)
+{
+	return fs->be->lookup(fs->state, path, id);
+}
+
+int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uint64_t *size,
+		 char *err, size_t errlen)
+{
+	struct fs_stream *s = NULL;
+	uint64_t id, n, off = 0;
+	unsigned char *buf;
+	int found = fs_lookup(fs, path, &id);
+
+	if (found <= 0) {
+		snprintf(err, errlen, "%s", found == 0 ? "not found" : "cannot look it up");
+		return -1;
+	}
+	if (fs_stream_open(fs, id, NULL, 0, &s, err, errlen) < 0)
+		return -1;
+	n = fs_stream_size(s);
+	if (n > max) {
+		snprintf(err, errlen, "%llu bytes, more than the limit of %llu",
+			 (unsigned long long)n, (unsigned long long)max);
+		fs_stream_close(s);
+		return -1;
+	}
+	buf = xmalloc(n ? (size_t)n : 1);
+	while (off < n) {
+		int64_t got = fs_stream_pread(s, buf + off, (size_t)(n - off), off);
+		if (got <= 0) {
+			snprintf(err, errlen, "read error at offset %llu", (unsigned long long)off);
+			free(buf);
+			fs_stream_close(s);
+			return -1;
+		}
+		off += (uint64_t)got;
+	}
+	fs_stream_close(s);
+	*data = buf;
+	*size = n;
+	return 0;
+}
+
 int fs_stream_open(struct fs *fs, uint64_t id, const void *key, size_t key_len,
 		   struct fs_stream **out, char *err, size_t errlen)
 {

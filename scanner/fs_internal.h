@@ -16,6 +16,7 @@ struct fs_backend {
 	const char *(*version)(const void *fs);
 	bool (*dirty)(const void *fs);
 	int (*walk)(void *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen);
+	int (*lookup)(void *fs, const char *path, uint64_t *id);
 	int (*stream_open)(void *fs, uint64_t id, const void *key, size_t key_len,
 			   void **out, char *err, size_t errlen);
 	int64_t (*stream_pread)(void *s, void *buf, size_t n, uint64_t off);

@@ -21,6 +21,7 @@
 #include <ntfs-3g/layout.h>
 #include <ntfs-3g/logging.h>
 #include <ntfs-3g/volume.h>
+#include <ntfs-3g/unistr.h>
 
 #include <kenshu/err.h>
 #include <kenshu/fs.h>
@@ -629,6 +630,85 @@ static int ntfs_fs_walk(void *p, fs_walk_fn fn, void *ctx, char *err, size_t err
 	return w.stop;
 }
 
+/* ---- lookup ---- */
+
+/* One directory's entries matching a name case-insensitively through the
+ * volume's $UpCase table. Names in the POSIX namespace (written by Linux
+ * tools, or by our fixture builder) are case-sensitive to libntfs-3g's own
+ * lookup, but not to Windows' view of a system path: compare them all. */
+struct find_ctx {
+	ntfs_volume *vol;
+	const uint16_t *name;
+	size_t len;
+	MFT_REF found;
+	bool hit;
+};
+
+static int match_child(void *ctx, const ntfschar *name, const int name_len,
+		       const int name_type, const s64 pos, const MFT_REF mref,
+		       const unsigned dt_type)
+{
+	struct find_ctx *f = ctx;
+
+	if (name_type == FILE_NAME_DOS || (size_t)name_len != f->len)
+		return 0;
+	if (ntfs_names_are_equal(name, (size_t)name_len, (const ntfschar *)f->name, f->len,
+				 IGNORE_CASE, f->vol->upcase, f->vol->upcase_len)) {
+		f->found = mref;
+		f->hit = true;
+		return 1;   /* stop the listing */
+	}
+	return 0;
+}
+
+static int ntfs_fs_lookup(void *p, const char *path, uint64_t *id)
+{
+	struct ntfs_fs *fs = p;
+	MFT_REF cur = FILE_root;
+	char *copy = xstrdup(path), *save = NULL;
+	int rc = 1;
+
+	for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		uint16_t *u = NULL;
+		long n = utf8_to_utf16le(part, &u);
+		ntfs_inode *dir;
+		s64 pos = 0;
+
+		if (n <= 0) {
+			free(u);
+			rc = 0;
+			break;
+		}
+		for (long k = 0; k < n; k++)
+			u[k] = cpu_to_le16(u[k]);
+		struct find_ctx f = { .vol = fs->vol, .name = u, .len = (size_t)n };
+		dir = ntfs_inode_open(fs->vol, cur);
+		if (!dir) {
+			free(u);
+			rc = -1;
+			break;
+		}
+		if (!(dir->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
+			ntfs_inode_close(dir);
+			free(u);
+			rc = 0;
+			break;
+		}
+		ntfs_readdir(dir, &pos, &f, match_child);
+		ntfs_inode_close(dir);
+		free(u);
+		if (!f.hit) {
+			rc = 0;
+			break;
+		}
+		cur = f.found;
+	}
+	free(copy);
+	if (rc == 1)
+		*id = cur;
+	return rc;
+}
+
 /* ---- reading ---- */
 
 static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_len,
@@ -701,6 +781,7 @@ const struct fs_backend fs_backend_ntfs = {
 	.version = ntfs_fs_version,
 	.dirty = ntfs_fs_dirty,
 	.walk = ntfs_fs_walk,
+	.lookup = ntfs_fs_lookup,
 	.stream_open = ntfs_stream_open,
 	.stream_pread = ntfs_stream_pread,
 	.stream_size = ntfs_stream_size,

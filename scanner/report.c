@@ -48,6 +48,9 @@ void report_release(struct report *r)
 		free(r->files[i].status);
 	}
 	free(r->files);
+	for (size_t i = 0; i < r->nos; i++)
+		os_info_release(&r->os[i]);
+	free(r->os);
 	free(r->verdict_reason);
 	memset(r, 0, sizeof(*r));
 }
@@ -108,6 +111,14 @@ void report_add_file(struct report *r, unsigned vol, const char *path, const cha
 	f->flags = flags;
 	f->link_of = link_of ? xstrdup(link_of) : NULL;
 	f->status = xstrdup(status);
+}
+
+void report_add_os(struct report *r, struct os_info *os)
+{
+	struct os_info *o = GROW(r->os, r->nos);
+
+	*o = *os;
+	memset(os, 0, sizeof(*os));
 }
 
 /* Byte order of the UTF-8 paths: stable across locales and runs. */

@@ -144,6 +144,72 @@ static json_object *volume_json(const struct rep_volume *rv)
 	return o;
 }
 
+static void add_opt(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static json_object *os_json(const struct os_info *os)
+{
+	json_object *o = json_object_new_object(), *a, *h;
+
+	add_u64(o, "volume", os->volume);
+	add_str(o, "system_root", os->system_root);
+	add_opt(o, "product_name", os->product_name);
+	add_opt(o, "edition", os->edition);
+	add_str(o, "family", os->family);
+	add_opt(o, "current_version", os->current_version);
+	if (os->major) {
+		char ver[32];
+		snprintf(ver, sizeof(ver), "%u.%u", os->major, os->minor);
+		add_str(o, "version", ver);
+	} else {
+		add_opt(o, "version", NULL);
+	}
+	add_opt(o, "build", os->build);
+	if (os->has_ubr)
+		add_u64(o, "ubr", os->ubr);
+	else
+		add_opt(o, "ubr", NULL);
+	add_opt(o, "service_pack", os->service_pack);
+	add_opt(o, "architecture", os->architecture);
+	add_opt(o, "hostname", os->hostname);
+	add_opt(o, "install_date", os->install_date);
+	add_opt(o, "registered_owner", os->registered_owner);
+	add_opt(o, "registered_organization", os->registered_organization);
+	add_opt(o, "time_zone", os->time_zone);
+	add_u64(o, "control_set", os->control_set);
+	a = json_object_new_array();
+	for (size_t i = 0; i < os->nprofiles; i++) {
+		json_object *p = json_object_new_object();
+		add_str(p, "sid", os->profiles[i].sid);
+		add_str(p, "user", os->profiles[i].user);
+		add_str(p, "path", os->profiles[i].path);
+		json_object_array_add(a, p);
+	}
+	json_object_object_add(o, "profiles", a);
+	a = json_object_new_array();
+	for (int k = 0; k < 2; k++) {
+		const struct os_hive *hv = &os->hives[k];
+		if (!hv->name)
+			continue;
+		h = json_object_new_object();
+		add_str(h, "name", hv->name);
+		add_str(h, "path", hv->path);
+		add_bool(h, "opened", hv->health.opened);
+		if (hv->health.error[0])
+			add_str(h, "error", hv->health.error);
+		add_bool(h, "dirty", hv->health.dirty);
+		add_u64(h, "sequence1", hv->health.seq1);
+		add_u64(h, "sequence2", hv->health.seq2);
+		add_bool(h, "log1_present", hv->health.log1);
+		add_bool(h, "log2_present", hv->health.log2);
+		json_object_array_add(a, h);
+	}
+	json_object_object_add(o, "hives", a);
+	return o;
+}
+
 static json_object *report_json(const struct report *r, const struct av *av)
 {
 	json_object *root = json_object_new_object(), *o, *a;
@@ -198,6 +264,11 @@ static json_object *report_json(const struct report *r, const struct av *av)
 		}
 	}
 	json_object_object_add(root, "volumes", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nos; i++)
+		json_object_array_add(a, os_json(&r->os[i]));
+	json_object_object_add(root, "os", a);
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->ndet; i++) {

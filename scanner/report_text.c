@@ -45,6 +45,30 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 		? "identical after the scan: the image was not modified"
 		: "DIFFERENT after the scan");
 
+	for (size_t i = 0; i < r->nos; i++) {
+		const struct os_info *os = &r->os[i];
+		fprintf(f, "Windows:    [vol %u] %s%s%s (%s), build %s%s%s%s%s\n", os->volume,
+			os->product_name ? os->product_name : "(no product name)",
+			os->edition ? ", edition " : "", os->edition ? os->edition : "",
+			os->family, os->build ? os->build : "?", os->service_pack ? ", " : "",
+			os->service_pack ? os->service_pack : "", os->architecture ? ", " : "",
+			os->architecture ? os->architecture : "");
+		fprintf(f, "            host %s, time zone %s, installed %s, %zu profiles\n",
+			os->hostname ? os->hostname : "?", os->time_zone ? os->time_zone : "?",
+			os->install_date ? os->install_date : "?", os->nprofiles);
+		for (int k = 0; k < 2; k++) {
+			const struct os_hive *hv = &os->hives[k];
+			if (!hv->name)
+				continue;
+			if (!hv->health.opened)
+				fprintf(f, "            %s hive not readable: %s\n", hv->name, hv->health.error);
+			else if (hv->health.dirty || hv->health.log1 || hv->health.log2)
+				fprintf(f, "            %s hive %s%s (read as it is on disk)\n", hv->name,
+					hv->health.dirty ? "dirty (sequence numbers differ)" : "",
+					hv->health.log1 || hv->health.log2 ? ", transaction logs present" : "");
+		}
+	}
+
 	fprintf(f, "\nDetections: %zu\n", r->ndet);
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];

@@ -18,6 +18,7 @@
 #include <kenshu/fs.h>
 #include <kenshu/hash.h>
 #include <kenshu/image.h>
+#include <kenshu/os.h>
 #include <kenshu/progress.h>
 #include <kenshu/scan.h>
 #include "banned.h"
@@ -463,6 +464,9 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		rv->dirty = fs_dirty(fs);
 		struct walk_ctx wc = { .job = &j, .vol = i, .rv = rv };
 		int wr = fs_walk(fs, on_entry, &wc, err, sizeof(err));
+		struct os_info os;
+		if (wr >= 0 && os_inspect(fs, rv->v.index, &os) == 1)
+			report_add_os(r, &os);
 		fs_close(fs);
 		if (wr < 0) {
 			error("'%s': volume %u: %s", path, rv->v.index, err);

@@ -73,6 +73,16 @@ bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not r
  * start (err says why). */
 int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Finds a path ('/'-separated, UTF-8; matched case-insensitively as Windows
+ * does). Returns 1 and sets *id, 0 if it does not exist, -1 on error. */
+int fs_lookup(struct fs *fs, const char *path, uint64_t *id);
+
+/* Reads a whole main data stream into memory, up to max bytes. Returns 0
+ * with *data (caller frees) and *size, or -1 with err set (a larger file
+ * is an error, not a truncation). */
+int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uint64_t *size,
+		 char *err, size_t errlen);
+
 int fs_stream_open(struct fs *fs, uint64_t id, const void *stream_key, size_t key_len,
 		   struct fs_stream **out, char *err, size_t errlen);
 /* Reads up to n bytes at off; returns bytes read (0 at end), or -1 with the

@@ -15,6 +15,7 @@
 #include <kenshu/av.h>
 #include <kenshu/hash.h>
 #include <kenshu/image.h>
+#include <kenshu/os.h>
 #include <kenshu/verdict.h>
 
 #define REPORT_SCHEMA_VERSION "1.0"
@@ -86,6 +87,7 @@ struct report {
 	struct rep_skip *skip; size_t nskip;
 	struct rep_reparse *rp; size_t nrp;
 	struct rep_file *files; size_t nfiles;
+	struct os_info *os; size_t nos;   /* one per Windows install found */
 
 	enum verdict verdict;
 	char *verdict_reason;
@@ -104,6 +106,9 @@ void report_add_reparse(struct report *r, unsigned vol, const char *path, uint32
 void report_add_file(struct report *r, unsigned vol, const char *path, const char *stream,
 		     uint64_t size, const char *sha256, unsigned flags, const char *link_of,
 		     const char *status);
+
+/* Takes over *os (the caller's copy is zeroed). */
+void report_add_os(struct report *r, struct os_info *os);
 
 /* Sorts every list and derives the verdict. */
 void report_finish(struct report *r);

@@ -1,0 +1,52 @@
+/* hive: one offline registry hive, read from the image into memory and
+ * opened with hivex — never from a mounted or copied file system.
+ *
+ * Hives come from an untrusted image: hivex's own checks stay on (no
+ * HIVEX_OPEN_UNSAFE), and every accessor treats absence and damage alike
+ * (returns NULL / -1), so callers report what is there and go on. */
+#ifndef KENSHU_HIVE_H
+#define KENSHU_HIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kenshu/fs.h>
+
+struct hive;
+
+#define HIVE_MAX_SIZE (512ull << 20) /* larger than any real SOFTWARE hive */
+
+/* What the hive's own header says about its state. */
+struct hive_health {
+	bool opened;         /* hivex accepted it */
+	bool dirty;          /* base block sequence numbers differ: writes were in flight */
+	uint32_t seq1, seq2;
+	bool log1, log2;     /* a non-empty NAME.LOG1 / NAME.LOG2 lies beside it */
+	char error[160];     /* why it could not be opened, "" if it was */
+};
+
+/* Opens path on fs (e.g. "/Windows/System32/config/SOFTWARE"). Returns 0
+ * with *out set (hive_close() it), or -1 when the file is absent,
+ * unreadable or rejected by hivex; *health is filled either way. */
+int hive_open_fs(struct fs *fs, const char *path, struct hive **out, struct hive_health *health);
+/* The same for a hive already in memory (tests, hives inside archives). */
+int hive_open_mem(const void *data, size_t size, struct hive **out, struct hive_health *health);
+void hive_close(struct hive *h);
+
+/* Looks up a key path below the root, '\'-separated, case-insensitively.
+ * Returns the node, or 0 when absent. */
+size_t hive_key(struct hive *h, const char *path);
+/* Child keys of node, their count in *n; caller frees the array. */
+size_t *hive_subkeys(struct hive *h, size_t node, size_t *n);
+/* Key name as UTF-8; caller frees. */
+char *hive_key_name(struct hive *h, size_t node);
+
+/* Value of a key as UTF-8 text (REG_SZ, REG_EXPAND_SZ; a DWORD is given in
+ * decimal); NULL if absent or of another type. Caller frees. */
+char *hive_string(struct hive *h, size_t node, const char *value);
+/* REG_DWORD (or a REG_SZ holding a number, as some vendors write them).
+ * Returns 0, or -1 if absent or not a number. */
+int hive_dword(struct hive *h, size_t node, const char *value, uint32_t *out);
+
+#endif

@@ -1,0 +1,54 @@
+/* os: which Windows is installed on a volume, from its own registry.
+ *
+ * The Windows volume is found by content (a SOFTWARE and a SYSTEM hive
+ * under a system root), never by partition number, so every install on an
+ * image is reported. */
+#ifndef KENSHU_OS_H
+#define KENSHU_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kenshu/fs.h>
+#include <kenshu/hive.h>
+
+struct os_profile {
+	char *sid;
+	char *path;        /* as stored, e.g. "%SystemDrive%\Users\operator" */
+	char *user;        /* last component of the path */
+};
+
+struct os_hive {
+	const char *name;  /* "SOFTWARE", "SYSTEM" */
+	char *path;        /* inside the volume */
+	struct hive_health health;
+};
+
+struct os_info {
+	unsigned volume;           /* partition index */
+	char *system_root;         /* "/Windows" */
+	char *product_name, *edition, *current_version, *build, *service_pack;
+	uint32_t major, minor;     /* 0 when unknown */
+	bool has_ubr;
+	uint32_t ubr;
+	char *family;              /* derived from version and build, static text copied */
+	char *architecture, *hostname, *install_date, *registered_owner, *registered_organization;
+	char *time_zone;
+	uint32_t control_set;      /* Select\Current, 0 if unknown */
+	struct os_profile *profiles;
+	size_t nprofiles;
+	struct os_hive hives[2];
+};
+
+/* Looks for a Windows system root on fs. Returns 1 and fills *os (release
+ * with os_info_release), 0 when there is none, never fails otherwise:
+ * damaged hives are recorded in os->hives[].health. */
+int os_inspect(struct fs *fs, unsigned volume, struct os_info *os);
+void os_info_release(struct os_info *os);
+
+/* Family from the version numbers: "Windows 7 / Windows Embedded Standard 7"
+ * for 6.1, ... Exposed for tests. Static string. */
+const char *os_family(uint32_t major, uint32_t minor, uint32_t build);
+
+#endif

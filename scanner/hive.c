@@ -1,0 +1,200 @@
+/* hivex wants a file name: a memfd holds the hive read from the image, so
+ * nothing of the evidence ever lands on the host's disks. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <hivex.h>
+
+#include <kenshu/err.h>
+#include <kenshu/hive.h>
+#include "banned.h"
+
+struct hive {
+	hive_h *h;
+	int fd;
+};
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int hive_open_mem(const void *data, size_t size, struct hive **out, struct hive_health *health)
+{
+	const unsigned char *d = data;
+	struct hive *h;
+	char path[64];
+	int fd;
+
+	memset(health, 0, sizeof(*health));
+	if (size < 4096 || memcmp(d, "regf", 4) != 0) {
+		snprintf(health->error, sizeof(health->error), "not a registry hive (%s)",
+			 size < 4096 ? "shorter than a base block" : "no 'regf' signature");
+		return -1;
+	}
+	health->seq1 = le32(d + 4);
+	health->seq2 = le32(d + 8);
+	health->dirty = health->seq1 != health->seq2;
+	fd = memfd_create("kenshu-hive", MFD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(health->error, sizeof(health->error), "memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t off = 0; off < size;) {
+		ssize_t w = write(fd, d + off, size - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(health->error, sizeof(health->error), "memfd write: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	errno = 0;
+	hive_h *hx = hivex_open(path, 0);
+	if (!hx) {
+		snprintf(health->error, sizeof(health->error), "damaged hive: %s",
+			 errno == ENOTSUP ? "structure not valid" : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	h = xmalloc(sizeof(*h));
+	h->h = hx;
+	h->fd = fd;
+	health->opened = true;
+	*out = h;
+	return 0;
+}
+
+static bool nonempty_file(struct fs *fs, const char *path)
+{
+	void *data;
+	uint64_t size;
+	char err[128];
+
+	if (fs_read_file(fs, path, HIVE_MAX_SIZE, &data, &size, err, sizeof(err)) < 0)
+		return false;
+	free(data);
+	return size > 0;
+}
+
+int hive_open_fs(struct fs *fs, const char *path, struct hive **out, struct hive_health *health)
+{
+	void *data;
+	uint64_t size;
+	char err[160];
+	int rc;
+
+	memset(health, 0, sizeof(*health));
+	if (fs_read_file(fs, path, HIVE_MAX_SIZE, &data, &size, err, sizeof(err)) < 0) {
+		snprintf(health->error, sizeof(health->error), "%s", err);
+		return -1;
+	}
+	rc = hive_open_mem(data, (size_t)size, out, health);
+	free(data);
+	/* Transaction logs Windows had not yet folded into the hive. */
+	char *log = xasprintf("%s.LOG1", path);
+	health->log1 = nonempty_file(fs, log);
+	free(log);
+	log = xasprintf("%s.LOG2", path);
+	health->log2 = nonempty_file(fs, log);
+	free(log);
+	return rc;
+}
+
+void hive_close(struct hive *h)
+{
+	if (!h)
+		return;
+	hivex_close(h->h);
+	close(h->fd);
+	free(h);
+}
+
+size_t hive_key(struct hive *h, const char *path)
+{
+	size_t node = hivex_root(h->h);
+	char *copy = xstrdup(path), *save = NULL;
+
+	for (char *part = strtok_r(copy, "\\", &save); part && node; part = strtok_r(NULL, "\\", &save))
+		node = hivex_node_get_child(h->h, node, part);
+	free(copy);
+	return node;
+}
+
+size_t *hive_subkeys(struct hive *h, size_t node, size_t *n)
+{
+	hive_node_h *c = hivex_node_children(h->h, node);
+	size_t k = 0;
+
+	if (!c) {
+		*n = 0;
+		return NULL;
+	}
+	while (c[k])
+		k++;
+	*n = k;
+	return c;
+}
+
+char *hive_key_name(struct hive *h, size_t node)
+{
+	return hivex_node_name(h->h, node);
+}
+
+char *hive_string(struct hive *h, size_t node, const char *value)
+{
+	hive_value_h v;
+	hive_type t;
+	size_t len;
+
+	if (!node)
+		return NULL;
+	v = hivex_node_get_value(h->h, node, value);
+	if (!v || hivex_value_type(h->h, v, &t, &len) < 0)
+		return NULL;
+	if (t == hive_t_REG_SZ || t == hive_t_REG_EXPAND_SZ)
+		return hivex_value_string(h->h, v);
+	if (t == hive_t_REG_DWORD && len == 4)
+		return xasprintf("%u", (uint32_t)hivex_value_dword(h->h, v));
+	return NULL;
+}
+
+int hive_dword(struct hive *h, size_t node, const char *value, uint32_t *out)
+{
+	hive_value_h v;
+	hive_type t;
+	size_t len;
+
+	if (!node)
+		return -1;
+	v = hivex_node_get_value(h->h, node, value);
+	if (!v || hivex_value_type(h->h, v, &t, &len) < 0)
+		return -1;
+	if (t == hive_t_REG_DWORD && len == 4) {
+		*out = (uint32_t)hivex_value_dword(h->h, v);
+		return 0;
+	}
+	if (t == hive_t_REG_SZ) {
+		char *s = hivex_value_string(h->h, v), *end;
+		unsigned long n;
+		int rc = -1;
+
+		if (s && *s) {
+			errno = 0;
+			n = strtoul(s, &end, 0);
+			if (!errno && !*end && n <= UINT32_MAX) {
+				*out = (uint32_t)n;
+				rc = 0;
+			}
+		}
+		free(s);
+		return rc;
+	}
+	return -1;
+}

@@ -1,0 +1,199 @@
+/* OS identity from SOFTWARE and SYSTEM. WES7 calls itself just "Windows
+ * Embedded Standard", so the family comes from the version numbers, never
+ * from ProductName. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <kenshu/err.h>
+#include <kenshu/os.h>
+#include "banned.h"
+
+/* System roots Windows has used, looked up case-insensitively. */
+static const char *const system_roots[] = { "/Windows", "/WINNT" };
+
+static const struct {
+	uint32_t major, minor;
+	uint32_t build_min;      /* first build of this family */
+	const char *family;
+} families[] = {
+	{ 5, 1, 0, "Windows XP / Windows Embedded POSReady 2009 / XP Embedded" },
+	{ 5, 2, 0, "Windows Server 2003 / XP x64" },
+	{ 6, 0, 0, "Windows Vista / Server 2008" },
+	{ 6, 1, 0, "Windows 7 / Windows Embedded Standard 7 / POSReady 7" },
+	{ 6, 2, 0, "Windows 8 / Windows Embedded 8" },
+	{ 6, 3, 0, "Windows 8.1 / Windows Embedded 8.1 Industry" },
+	{ 10, 0, 0, "Windows 10 / Windows 10 IoT Enterprise" },
+	{ 10, 0, 22000, "Windows 11 / Windows 11 IoT Enterprise" },
+};
+
+const char *os_family(uint32_t major, uint32_t minor, uint32_t build)
+{
+	const char *best = NULL;
+
+	/* Rows are in ascending build order: the last match wins. */
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (families[i].major == major && families[i].minor == minor && build >= families[i].build_min)
+			best = families[i].family;
+	return best ? best : "unknown Windows version";
+}
+
+static int parse_version(const char *s, uint32_t *major, uint32_t *minor)
+{
+	unsigned a, b;
+	char extra;
+
+	if (!s || sscanf(s, "%u.%u%c", &a, &b, &extra) != 2)
+		return -1;
+	*major = a;
+	*minor = b;
+	return 0;
+}
+
+static char *unix_time_iso(uint32_t t)
+{
+	char buf[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		return NULL;
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static void read_software(struct hive *sw, struct os_info *os)
+{
+	size_t cv = hive_key(sw, "Microsoft\\Windows NT\\CurrentVersion");
+	uint32_t v, build = 0;
+
+	os->product_name = hive_string(sw, cv, "ProductName");
+	os->edition = hive_string(sw, cv, "EditionID");
+	os->current_version = hive_string(sw, cv, "CurrentVersion");
+	os->build = hive_string(sw, cv, "CurrentBuildNumber");
+	if (!os->build)
+		os->build = hive_string(sw, cv, "CurrentBuild");
+	os->service_pack = hive_string(sw, cv, "CSDVersion");
+	os->registered_owner = hive_string(sw, cv, "RegisteredOwner");
+	os->registered_organization = hive_string(sw, cv, "RegisteredOrganization");
+	if (hive_dword(sw, cv, "UBR", &v) == 0) {
+		os->has_ubr = true;
+		os->ubr = v;
+	}
+	if (hive_dword(sw, cv, "InstallDate", &v) == 0)
+		os->install_date = unix_time_iso(v);
+	/* Windows 10 keeps "6.3" in CurrentVersion for old software's sake; the
+	 * real numbers are in CurrentMajor/MinorVersionNumber. */
+	if (hive_dword(sw, cv, "CurrentMajorVersionNumber", &os->major) < 0 ||
+	    hive_dword(sw, cv, "CurrentMinorVersionNumber", &os->minor) < 0)
+		parse_version(os->current_version, &os->major, &os->minor);
+	if (os->build)
+		build = (uint32_t)strtoul(os->build, NULL, 10);
+	os->family = xstrdup(os->major ? os_family(os->major, os->minor, build) : "unknown Windows version");
+
+	size_t pl = hive_key(sw, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList"), n = 0;
+	size_t *sids = pl ? hive_subkeys(sw, pl, &n) : NULL;
+	os->profiles = xcalloc(n ? n : 1, sizeof(*os->profiles));
+	for (size_t i = 0; i < n; i++) {
+		struct os_profile *p = &os->profiles[os->nprofiles];
+		char *path = hive_string(sw, sids[i], "ProfileImagePath");
+		const char *slash;
+
+		if (!path)
+			continue;
+		p->sid = hive_key_name(sw, sids[i]);
+		p->path = path;
+		slash = strrchr(path, '\\');
+		p->user = xstrdup(slash ? slash + 1 : path);
+		os->nprofiles++;
+	}
+	free(sids);
+}
+
+static void read_system(struct hive *sys, struct os_info *os)
+{
+	char key[160];
+	size_t node;
+
+	if (hive_dword(sys, hive_key(sys, "Select"), "Current", &os->control_set) < 0 || !os->control_set)
+		return;   /* no ControlSet to read from: leave the rest unknown */
+	snprintf(key, sizeof(key), "ControlSet%03u\\Control\\ComputerName\\ComputerName", os->control_set);
+	os->hostname = hive_string(sys, hive_key(sys, key), "ComputerName");
+	if (!os->hostname) {
+		snprintf(key, sizeof(key), "ControlSet%03u\\Services\\Tcpip\\Parameters", os->control_set);
+		os->hostname = hive_string(sys, hive_key(sys, key), "Hostname");
+	}
+	snprintf(key, sizeof(key), "ControlSet%03u\\Control\\Session Manager\\Environment", os->control_set);
+	os->architecture = hive_string(sys, hive_key(sys, key), "PROCESSOR_ARCHITECTURE");
+	snprintf(key, sizeof(key), "ControlSet%03u\\Control\\TimeZoneInformation", os->control_set);
+	node = hive_key(sys, key);
+	os->time_zone = hive_string(sys, node, "TimeZoneKeyName");
+	if (!os->time_zone)
+		os->time_zone = hive_string(sys, node, "StandardName"); /* XP has no key name */
+}
+
+int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
+{
+	static const char *const names[2] = { "SOFTWARE", "SYSTEM" };
+
+	memset(os, 0, sizeof(*os));
+	for (size_t r = 0; r < sizeof(system_roots) / sizeof(system_roots[0]); r++) {
+		char *sw_path = xasprintf("%s/System32/config/SOFTWARE", system_roots[r]);
+		char *sys_path = xasprintf("%s/System32/config/SYSTEM", system_roots[r]);
+		uint64_t id;
+		bool found = fs_lookup(fs, sw_path, &id) == 1 && fs_lookup(fs, sys_path, &id) == 1;
+
+		if (!found) {
+			free(sw_path);
+			free(sys_path);
+			continue;
+		}
+		os->volume = volume;
+		os->system_root = xstrdup(system_roots[r]);
+		char *paths[2] = { sw_path, sys_path };
+		for (int k = 0; k < 2; k++) {
+			struct hive *h = NULL;
+
+			os->hives[k].name = names[k];
+			os->hives[k].path = paths[k];
+			if (hive_open_fs(fs, paths[k], &h, &os->hives[k].health) < 0)
+				continue;
+			if (k == 0)
+				read_software(h, os);
+			else
+				read_system(h, os);
+			hive_close(h);
+		}
+		if (!os->family)
+			os->family = xstrdup("unknown Windows version");
+		return 1;
+	}
+	return 0;
+}
+
+void os_info_release(struct os_info *os)
+{
+	free(os->system_root);
+	free(os->product_name);
+	free(os->edition);
+	free(os->current_version);
+	free(os->build);
+	free(os->service_pack);
+	free(os->family);
+	free(os->architecture);
+	free(os->hostname);
+	free(os->install_date);
+	free(os->registered_owner);
+	free(os->registered_organization);
+	free(os->time_zone);
+	for (size_t i = 0; i < os->nprofiles; i++) {
+		free(os->profiles[i].sid);
+		free(os->profiles[i].path);
+		free(os->profiles[i].user);
+	}
+	free(os->profiles);
+	for (int k = 0; k < 2; k++)
+		free(os->hives[k].path);
+	memset(os, 0, sizeof(*os));
+}
