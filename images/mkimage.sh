@@ -5,10 +5,13 @@
 # recipes in this directory.  Needs no root and mounts nothing: sfdisk writes
 # the partition table into a plain file, mkntfs formats each volume into its
 # own temporary file, build/tools/ntfs-populate fills it through libntfs-3g,
-# and dd copies it to its offset.  The recipe format is in images/README.
+# and dd copies it to its offset.  `hive` lines build registry hives from
+# .reg files with build/tools/mkhive first.  The recipe format is in
+# images/README.
 #
 # Environment:
-#   KENSHU_TOOLS          directory holding ntfs-populate (default build/tools)
+#   KENSHU_TOOLS          directory holding ntfs-populate and mkhive
+#                         (default build/tools)
 #   NTFS_POPULATE_SRCDIR  base for relative @paths (default: recipe directory)
 set -euo pipefail
 
@@ -27,6 +30,7 @@ OUTPUT=$2
 PATH=$PATH:/usr/sbin:/sbin
 TOOLS=${KENSHU_TOOLS:-build/tools}
 POPULATE=$TOOLS/ntfs-populate
+MKHIVE=$TOOLS/mkhive
 
 LINENO_RECIPE=0
 die() {
@@ -39,12 +43,14 @@ die() {
 }
 
 [[ -f $RECIPE && -r $RECIPE ]] || die "cannot read recipe '$RECIPE'"
+RECIPE_DIR=$(cd "$(dirname -- "$RECIPE")" && pwd)
 for cmd in sfdisk mkntfs dd truncate sha256sum; do
 	command -v "$cmd" >/dev/null || die "'$cmd' not found (need util-linux, ntfs-3g, coreutils)"
 done
 [[ -x $POPULATE ]] || die "'$POPULATE' not found: run 'make $POPULATE' or set KENSHU_TOOLS"
 
 TMPDIR_MK=$(mktemp -d "${TMPDIR:-/tmp}/mkimage.XXXXXX")
+TMPDIR_MK=$(cd "$TMPDIR_MK" && pwd)
 OUT_TMP=$OUTPUT.tmp
 OUT_TMP_OURS=0
 cleanup() {
@@ -108,6 +114,39 @@ parse_size() {
 	G) mul=$((1024 * 1024 * 1024)) ;;
 	esac
 	echo $((n * mul))
+}
+
+# Quotes $1 as one ntfs-populate token (\" and \\ are its only escapes).
+quote_token() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# The path a hive's base block records, as Windows writes it when it loads
+# the hive: \SystemRoot\System32\Config\NAME for the system hives,
+# \??\C:\path\NTUSER.DAT for the others (mkhive keeps the last 31
+# characters).
+hive_name() {
+	local p=$1 sys=/windows/system32/config/
+	if [[ ${p,,} == "$sys"* ]]; then
+		printf '\\SystemRoot\\System32\\Config\\%s' "${p:${#sys}}"
+	else
+		printf '\\??\\C:%s' "${p//\//\\}"
+	fi
+}
+
+# Adds a line to the script of the current fs, padded with empty lines so
+# that the script's line numbers are the recipe's and ntfs-populate errors
+# point into the recipe.
+script_add() {
+	local script=$TMPDIR_MK/fs$cur_fs.script
+	while ((F_SCRIPT_LINES[cur_fs] < line_no - 1)); do
+		echo >>"$script"
+		((F_SCRIPT_LINES[cur_fs] += 1))
+	done
+	printf '%s\n' "$1" >>"$script"
+	((F_SCRIPT_LINES[cur_fs] += 1))
 }
 
 # Stable identifiers, so two builds of a recipe agree on disk and partition
@@ -175,15 +214,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 
 	if [[ $POPULATE_CMDS == *" $word "* ]]; then
 		((cur_fs >= 0)) || die "'$word' before any 'fs' line"
-		# Pad with empty lines so the script's line numbers are the
-		# recipe's, and ntfs-populate errors point into the recipe.
-		script=$TMPDIR_MK/fs$cur_fs.script
-		while ((F_SCRIPT_LINES[cur_fs] < line_no - 1)); do
-			echo >>"$script"
-			((F_SCRIPT_LINES[cur_fs] += 1))
-		done
-		printf '%s\n' "$line" >>"$script"
-		((F_SCRIPT_LINES[cur_fs] += 1))
+		script_add "$line"
 		continue
 	fi
 
@@ -245,6 +276,25 @@ while IFS= read -r line || [[ -n $line ]]; do
 		cur_fs=$((${#F_NUM[@]} - 1))
 		F_SCRIPT_LINES[cur_fs]=0
 		: >"$TMPDIR_MK/fs$cur_fs.script"
+		;;
+	hive)
+		# hive /PATH FILE.reg...: mkhive builds the hive now, and the
+		# volume gets it as `file /PATH @tempfile`.
+		((cur_fs >= 0)) || die "'hive' before any 'fs' line"
+		(($# >= 3)) || die "usage: hive /PATH FILE.reg [FILE.reg...]"
+		[[ $2 == /* ]] || die "hive path '$2' must be absolute"
+		[[ -x $MKHIVE ]] || die "'$MKHIVE' not found: run 'make $MKHIVE' or set KENSHU_TOOLS"
+		[[ $MKHIVE == /* ]] || MKHIVE=$PWD/$MKHIVE
+		hive_file=$TMPDIR_MK/hive$line_no
+		# Relative .reg paths are the recipe directory's; mkhive runs
+		# there so that its FILE:LINE messages show them as written.
+		if ! (cd "$RECIPE_DIR" && "$MKHIVE" -n "$(hive_name "$2")" "$hive_file" "${@:3}") \
+			2>"$TMPDIR_MK/mkhive.log"; then
+			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkhive.log")
+			msg=${msg% }
+			die "${msg#mkhive: }"
+		fi
+		script_add "file $(quote_token "$2") $(quote_token "@$hive_file")"
 		;;
 	*)
 		die "unknown keyword '$1'"

@@ -11,7 +11,7 @@ pkgs=(
 	libjson-c-dev       # report.json / manifest.jsonl writer
 	libssl-dev          # SHA-256 (and later Ed25519 signing)
 	libhivex-dev        # offline registry hives
-	libhivex-bin        # hivexregedit, to check fixture hives
+	libhivex-bin        # hivexsh/hivexml, to inspect fixture hives
 	libcmocka-dev       # unit tests
 	ntfs-3g             # mkntfs, for fixtures built at test time
 	util-linux gdisk    # sfdisk/sgdisk, for fixture partition tables
