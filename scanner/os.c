@@ -133,6 +133,14 @@ static void read_system(struct hive *sys, struct os_info *os)
 		os->time_zone = hive_string(sys, node, "StandardName"); /* XP has no key name */
 }
 
+void os_read_hive(struct hive *h, enum os_hive_kind kind, struct os_info *os)
+{
+	if (kind == OS_HIVE_SOFTWARE)
+		read_software(h, os);
+	else
+		read_system(h, os);
+}
+
 int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
 {
 	static const char *const names[2] = { "SOFTWARE", "SYSTEM" };
@@ -159,10 +167,7 @@ int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
 			os->hives[k].path = paths[k];
 			if (hive_open_fs(fs, paths[k], &h, &os->hives[k].health) < 0)
 				continue;
-			if (k == 0)
-				read_software(h, os);
-			else
-				read_system(h, os);
+			os_read_hive(h, k == 0 ? OS_HIVE_SOFTWARE : OS_HIVE_SYSTEM, os);
 			hive_close(h);
 		}
 		if (!os->family)

@@ -4,6 +4,8 @@
 set -uo pipefail
 BUILD=${1:-build}
 WHAT=${2:-all}
+# Tests that build their own fixtures use the tools of the same build.
+export KENSHU_TOOLS=$BUILD/tools
 pass=0
 fail=0
 log=$(mktemp)

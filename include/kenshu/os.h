@@ -47,6 +47,12 @@ struct os_info {
 int os_inspect(struct fs *fs, unsigned volume, struct os_info *os);
 void os_info_release(struct os_info *os);
 
+enum os_hive_kind { OS_HIVE_SOFTWARE, OS_HIVE_SYSTEM };
+/* Fills the fields of *os that one open hive gives (os_inspect's work for
+ * a single hive; exposed so hostile hives can be tested without an image).
+ * Call once per kind on a zeroed *os. */
+void os_read_hive(struct hive *h, enum os_hive_kind kind, struct os_info *os);
+
 /* Family from the version numbers: "Windows 7 / Windows Embedded Standard 7"
  * for 6.1, ... Exposed for tests. Static string. */
 const char *os_family(uint32_t major, uint32_t minor, uint32_t build);
