@@ -127,6 +127,11 @@ size_t hive_key(struct hive *h, const char *path)
 	return node;
 }
 
+size_t hive_child(struct hive *h, size_t node, const char *name)
+{
+	return node ? hivex_node_get_child(h->h, node, name) : 0;
+}
+
 size_t *hive_subkeys(struct hive *h, size_t node, size_t *n)
 {
 	hive_node_h *c = hivex_node_children(h->h, node);
@@ -197,4 +202,68 @@ int hive_dword(struct hive *h, size_t node, const char *value, uint32_t *out)
 		return rc;
 	}
 	return -1;
+}
+
+struct hive_value *hive_values(struct hive *h, size_t node, size_t *n)
+{
+	hive_value_h *vals = node ? hivex_node_values(h->h, node) : NULL;
+	struct hive_value *out;
+	size_t k = 0, cnt = 0;
+
+	*n = 0;
+	if (!vals)
+		return NULL;
+	while (vals[cnt])
+		cnt++;
+	out = xcalloc(cnt ? cnt : 1, sizeof(*out));
+	for (size_t i = 0; i < cnt; i++) {
+		hive_type t;
+		size_t len;
+		char *name = hivex_value_key(h->h, vals[i]);
+
+		if (!name || hivex_value_type(h->h, vals[i], &t, &len) < 0) {
+			free(name);
+			continue;    /* a damaged value: skip it, keep the rest */
+		}
+		out[k].name = name;
+		out[k].type = (uint32_t)t;
+		if (t == hive_t_REG_SZ || t == hive_t_REG_EXPAND_SZ) {
+			out[k].text = hivex_value_string(h->h, vals[i]);
+		} else if (t == hive_t_REG_DWORD && len == 4) {
+			out[k].text = xasprintf("%u", (uint32_t)hivex_value_dword(h->h, vals[i]));
+		} else if (t == hive_t_REG_MULTI_SZ) {
+			char **items = hivex_value_multiple_strings(h->h, vals[i]);
+			size_t total = 1;
+			for (size_t j = 0; items && items[j]; j++)
+				total += strlen(items[j]) + 1;
+			out[k].text = xcalloc(1, total);
+			for (size_t j = 0, o = 0; items && items[j]; j++) {
+				size_t l = strlen(items[j]);
+				if (!l)
+					continue;
+				if (o)
+					out[k].text[o++] = '\n';
+				memcpy(out[k].text + o, items[j], l);
+				o += l;
+			}
+			for (size_t j = 0; items && items[j]; j++)
+				free(items[j]);
+			free(items);
+		}
+		if (!out[k].text)
+			out[k].text = xstrdup("");
+		k++;
+	}
+	free(vals);
+	*n = k;
+	return out;
+}
+
+void hive_values_free(struct hive_value *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].text);
+	}
+	free(v);
 }

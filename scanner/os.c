@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <kenshu/err.h>
@@ -135,10 +136,65 @@ static void read_system(struct hive *sys, struct os_info *os)
 
 void os_read_hive(struct hive *h, enum os_hive_kind kind, struct os_info *os)
 {
-	if (kind == OS_HIVE_SOFTWARE)
+	if (kind == OS_HIVE_SOFTWARE) {
 		read_software(h, os);
-	else
+		autorun_collect(h, AR_SOFTWARE, 0, NULL, os->volume, &os->autoruns);
+	} else {
 		read_system(h, os);
+		if (os->control_set)
+			autorun_collect(h, AR_SYSTEM, os->control_set, NULL, os->volume, &os->autoruns);
+	}
+}
+
+/* A profile path as Windows stores it ("%SystemDrive%\Users\bob",
+ * "C:\Users\bob", "%systemroot%\ServiceProfiles\x") as a path in the
+ * volume, or NULL when it points elsewhere (another drive, a share). */
+static char *profile_dir(const struct os_info *os, const char *stored)
+{
+	static const struct {
+		const char *prefix;
+		int root;   /* 1: replaced by the system root, 0: by the volume root */
+	} prefixes[] = {
+		{ "%SystemDrive%", 0 }, { "C:", 0 }, { "%SystemRoot%", 1 }, { "%windir%", 1 },
+	};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t l = strlen(prefixes[i].prefix);
+		if (strncasecmp(stored, prefixes[i].prefix, l) != 0)
+			continue;
+		char *p = xasprintf("%s%s", prefixes[i].root ? os->system_root : "", stored + l);
+		for (char *c = p; *c; c++)
+			if (*c == '\\')
+				*c = '/';
+		return p;
+	}
+	return NULL;
+}
+
+static void read_user_hives(struct fs *fs, struct os_info *os)
+{
+	os->user_hives = xcalloc(os->nprofiles ? os->nprofiles : 1, sizeof(*os->user_hives));
+	for (size_t i = 0; i < os->nprofiles; i++) {
+		char *dir = profile_dir(os, os->profiles[i].path);
+		struct os_user_hive *u;
+		struct hive *h = NULL;
+		uint64_t id;
+
+		if (!dir)
+			continue;
+		char *path = xasprintf("%s/NTUSER.DAT", dir);
+		free(dir);
+		if (fs_lookup(fs, path, &id) != 1) {
+			free(path);
+			continue;   /* a profile never logged on has no hive */
+		}
+		u = &os->user_hives[os->nuser_hives++];
+		u->user = xstrdup(os->profiles[i].user);
+		u->path = path;
+		if (hive_open_fs(fs, path, &h, &u->health) < 0)
+			continue;
+		autorun_collect(h, AR_NTUSER, 0, u->user, os->volume, &os->autoruns);
+		hive_close(h);
+	}
 }
 
 int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
@@ -172,6 +228,8 @@ int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
 		}
 		if (!os->family)
 			os->family = xstrdup("unknown Windows version");
+		read_user_hives(fs, os);
+		autorun_sort(&os->autoruns);
 		return 1;
 	}
 	return 0;
@@ -200,5 +258,11 @@ void os_info_release(struct os_info *os)
 	free(os->profiles);
 	for (int k = 0; k < 2; k++)
 		free(os->hives[k].path);
+	for (size_t i = 0; i < os->nuser_hives; i++) {
+		free(os->user_hives[i].user);
+		free(os->user_hives[i].path);
+	}
+	free(os->user_hives);
+	autorun_list_release(&os->autoruns);
 	memset(os, 0, sizeof(*os));
 }

@@ -207,6 +207,35 @@ static json_object *os_json(const struct os_info *os)
 		json_object_array_add(a, h);
 	}
 	json_object_object_add(o, "hives", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < os->nuser_hives; i++) {
+		const struct os_user_hive *u = &os->user_hives[i];
+		h = json_object_new_object();
+		add_str(h, "user", u->user);
+		add_str(h, "path", u->path);
+		add_bool(h, "opened", u->health.opened);
+		if (u->health.error[0])
+			add_str(h, "error", u->health.error);
+		add_bool(h, "dirty", u->health.dirty);
+		add_bool(h, "log1_present", u->health.log1);
+		add_bool(h, "log2_present", u->health.log2);
+		json_object_array_add(a, h);
+	}
+	json_object_object_add(o, "user_hives", a);
+	return o;
+}
+
+static json_object *autorun_json(const struct autorun *ar)
+{
+	json_object *o = json_object_new_object();
+
+	add_u64(o, "volume", ar->volume);
+	add_str(o, "category", ar->category);
+	add_str(o, "technique", ar->technique);
+	add_str(o, "location", ar->location);
+	add_str(o, "name", ar->name);
+	add_str(o, "command", ar->command);
+	add_opt(o, "user", ar->user);
 	return o;
 }
 
@@ -269,6 +298,12 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	for (size_t i = 0; i < r->nos; i++)
 		json_object_array_add(a, os_json(&r->os[i]));
 	json_object_object_add(root, "os", a);
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nos; i++)
+		for (size_t k = 0; k < r->os[i].autoruns.n; k++)
+			json_object_array_add(a, autorun_json(&r->os[i].autoruns.v[k]));
+	json_object_object_add(root, "autoruns", a);
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->ndet; i++) {

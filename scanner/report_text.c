@@ -84,6 +84,25 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 		fprintf(f, "      %s\n", s->reason);
 	}
 
+	for (size_t i = 0; i < r->nos; i++) {
+		const struct autorun_list *l = &r->os[i].autoruns;
+		size_t services = 0;
+
+		fprintf(f, "\nAutostart entries [vol %u]: %zu\n", r->os[i].volume, l->n);
+		for (size_t k = 0; k < l->n; k++) {
+			const struct autorun *a = &l->v[k];
+			/* Hundreds on a real system: counted here, listed in report.json. */
+			if (!strcmp(a->category, "Services and drivers")) {
+				services++;
+				continue;
+			}
+			fprintf(f, "  %-26s %s%s%s = %s\n", a->category, a->user ? a->user : "",
+				a->user ? ": " : "", a->name[0] ? a->name : "(default)", a->command);
+		}
+		if (services)
+			fprintf(f, "  %-26s %zu entries (listed in report.json)\n", "Services and drivers", services);
+	}
+
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {
 		const struct rep_volume *v = &r->vol[i];

@@ -11,6 +11,7 @@ pkgs=(
 	libjson-c-dev       # report.json / manifest.jsonl writer
 	libssl-dev          # SHA-256 (and later Ed25519 signing)
 	libhivex-dev        # offline registry hives
+	libxml2-dev         # scheduled task XML (Task Scheduler 2.0)
 	libhivex-bin        # hivexsh/hivexml, to inspect fixture hives
 	libcmocka-dev       # unit tests
 	ntfs-3g             # mkntfs, for fixtures built at test time

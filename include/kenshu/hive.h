@@ -37,6 +37,8 @@ void hive_close(struct hive *h);
 /* Looks up a key path below the root, '\'-separated, case-insensitively.
  * Returns the node, or 0 when absent. */
 size_t hive_key(struct hive *h, const char *path);
+/* The child of node named name (case-insensitive), or 0. */
+size_t hive_child(struct hive *h, size_t node, const char *name);
 /* Child keys of node, their count in *n; caller frees the array. */
 size_t *hive_subkeys(struct hive *h, size_t node, size_t *n);
 /* Key name as UTF-8; caller frees. */
@@ -48,5 +50,18 @@ char *hive_string(struct hive *h, size_t node, const char *value);
 /* REG_DWORD (or a REG_SZ holding a number, as some vendors write them).
  * Returns 0, or -1 if absent or not a number. */
 int hive_dword(struct hive *h, size_t node, const char *value, uint32_t *out);
+
+/* One value of a key, as text: REG_SZ/REG_EXPAND_SZ as stored, REG_DWORD in
+ * decimal, REG_MULTI_SZ with its strings joined by '\n'; other types "".
+ * name is "" for the default value. */
+struct hive_value {
+	char *name;
+	char *text;
+	uint32_t type;   /* hive_type: 1 SZ, 2 EXPAND_SZ, 4 DWORD, 7 MULTI_SZ ... */
+};
+
+/* All values of node; *n their count. Free with hive_values_free(). */
+struct hive_value *hive_values(struct hive *h, size_t node, size_t *n);
+void hive_values_free(struct hive_value *v, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kenshu/autorun.h>
 #include <kenshu/fs.h>
 #include <kenshu/hive.h>
 
@@ -21,6 +22,12 @@ struct os_profile {
 
 struct os_hive {
 	const char *name;  /* "SOFTWARE", "SYSTEM" */
+	char *path;        /* inside the volume */
+	struct hive_health health;
+};
+
+struct os_user_hive {
+	char *user;
 	char *path;        /* inside the volume */
 	struct hive_health health;
 };
@@ -39,6 +46,9 @@ struct os_info {
 	struct os_profile *profiles;
 	size_t nprofiles;
 	struct os_hive hives[2];
+	struct os_user_hive *user_hives;   /* each profile's NTUSER.DAT found */
+	size_t nuser_hives;
+	struct autorun_list autoruns;      /* sorted */
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release

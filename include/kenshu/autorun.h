@@ -1,0 +1,62 @@
+/* autorun: every way code starts at boot or logon, from the offline
+ * registry. The locations are one data table (scanner/autorun_table.c):
+ * a row names the hive, the key, which values count, the category, why it
+ * matters and the ATT&CK technique. */
+#ifndef KENSHU_AUTORUN_H
+#define KENSHU_AUTORUN_H
+
+#include <stddef.h>
+
+#include <kenshu/hive.h>
+
+enum ar_hive {
+	AR_SOFTWARE = 0,  /* HKLM\SOFTWARE */
+	AR_SYSTEM,        /* HKLM\SYSTEM\ControlSetNNN (the Select\Current set) */
+	AR_NTUSER,        /* HKU\<user> (each profile's NTUSER.DAT) */
+};
+
+enum ar_rule {
+	AR_ALL_VALUES = 0, /* every value of the key */
+	AR_VALUE,          /* the named value of the key */
+	AR_SUBKEY_VALUE,   /* the named value of every subkey (services, IFEO, Active Setup),
+	                      or of a key below each subkey when `sub` is set */
+};
+
+struct autorun_loc {
+	enum ar_hive hive;
+	const char *key;        /* below the hive root; for AR_SYSTEM below ControlSetNNN */
+	enum ar_rule rule;
+	const char *value;      /* for AR_VALUE and AR_SUBKEY_VALUE */
+	const char *sub;        /* AR_SUBKEY_VALUE: read value in this key below each subkey */
+	const char *category;
+	const char *technique;  /* MITRE ATT&CK id */
+	const char *why;
+};
+
+extern const struct autorun_loc autorun_locs[];
+extern const size_t autorun_nlocs;
+
+struct autorun {
+	const char *category;   /* static, from the table */
+	const char *technique;  /* static */
+	char *location;         /* "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run" */
+	char *name;             /* value name, or subkey name for AR_SUBKEY_VALUE rows */
+	char *command;          /* as stored (one entry per REG_MULTI_SZ string) */
+	char *user;             /* profile user for AR_NTUSER rows, else NULL */
+	unsigned volume;
+};
+
+struct autorun_list {
+	struct autorun *v;
+	size_t n;
+};
+
+/* Appends the entries one hive holds. control_set is Select\Current (for
+ * AR_SYSTEM), user the profile name (for AR_NTUSER). */
+void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, const char *user,
+		     unsigned volume, struct autorun_list *out);
+/* Sorts by category, location, name, command: a stable report order. */
+void autorun_sort(struct autorun_list *l);
+void autorun_list_release(struct autorun_list *l);
+
+#endif

@@ -1,0 +1,148 @@
+/* Walks the autostart table over one hive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kenshu/autorun.h>
+#include <kenshu/err.h>
+#include "banned.h"
+
+static const char *const hive_prefix[] = {
+	[AR_SOFTWARE] = "HKLM\\SOFTWARE",
+	[AR_SYSTEM] = "HKLM\\SYSTEM",
+	[AR_NTUSER] = "HKU",
+};
+
+static void add(struct autorun_list *out, const struct autorun_loc *loc, const char *location,
+		const char *name, const char *command, const char *user, unsigned volume)
+{
+	struct autorun *a;
+
+	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+	a = &out->v[out->n++];
+	a->category = loc->category;
+	a->technique = loc->technique;
+	a->location = xstrdup(location);
+	a->name = xstrdup(name);
+	a->command = xstrdup(command);
+	a->user = user ? xstrdup(user) : NULL;
+	a->volume = volume;
+}
+
+/* One entry per string: REG_MULTI_SZ values (BootExecute, LSA packages)
+ * list several things that each start. */
+static void add_each(struct autorun_list *out, const struct autorun_loc *loc, const char *location,
+		     const struct hive_value *v, const char *name, const char *user, unsigned volume)
+{
+	char *copy = xstrdup(v->text), *save = NULL;
+
+	if (!*copy)
+		add(out, loc, location, name, "", user, volume);
+	for (char *s = strtok_r(copy, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
+		add(out, loc, location, name, s, user, volume);
+	free(copy);
+}
+
+static void named_value(struct hive *h, size_t node, const struct autorun_loc *loc, const char *location,
+			const char *name, const char *user, unsigned volume, struct autorun_list *out)
+{
+	size_t n;
+	struct hive_value *v = hive_values(h, node, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(v[i].name, loc->value) == 0)
+			add_each(out, loc, location, &v[i], name, user, volume);
+	hive_values_free(v, n);
+}
+
+void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, const char *user,
+		     unsigned volume, struct autorun_list *out)
+{
+	for (size_t i = 0; i < autorun_nlocs; i++) {
+		const struct autorun_loc *loc = &autorun_locs[i];
+		char key[512], location[640];
+		size_t node;
+
+		if (loc->hive != kind)
+			continue;
+		if (kind == AR_SYSTEM)
+			snprintf(key, sizeof(key), "ControlSet%03u\\%s", control_set, loc->key);
+		else
+			snprintf(key, sizeof(key), "%s", loc->key);
+		if (kind == AR_NTUSER)
+			snprintf(location, sizeof(location), "%s\\%s\\%s", hive_prefix[kind], user ? user : "?", key);
+		else
+			snprintf(location, sizeof(location), "%s\\%s", hive_prefix[kind], key);
+		node = hive_key(h, key);
+		if (!node)
+			continue;
+		switch (loc->rule) {
+		case AR_ALL_VALUES: {
+			size_t n;
+			struct hive_value *v = hive_values(h, node, &n);
+			for (size_t k = 0; k < n; k++)
+				add_each(out, loc, location, &v[k], v[k].name, user, volume);
+			hive_values_free(v, n);
+			break;
+		}
+		case AR_VALUE:
+			named_value(h, node, loc, location, loc->value, user, volume, out);
+			break;
+		case AR_SUBKEY_VALUE: {
+			size_t n;
+			size_t *kids = hive_subkeys(h, node, &n);
+			for (size_t k = 0; k < n; k++) {
+				char *sub = hive_key_name(h, kids[k]);
+				char subloc[1024];
+				if (!sub)
+					continue;
+				size_t target = kids[k];
+				if (loc->sub) {
+					/* hive_key walks from the root: find the sub key by name below this one. */
+					target = hive_child(h, kids[k], loc->sub);
+					snprintf(subloc, sizeof(subloc), "%s\\%s\\%s", location, sub, loc->sub);
+				} else {
+					snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub);
+				}
+				if (target)
+					named_value(h, target, loc, subloc, sub, user, volume, out);
+				free(sub);
+			}
+			free(kids);
+			break;
+		}
+		}
+	}
+}
+
+static int cmp(const void *a, const void *b)
+{
+	const struct autorun *x = a, *y = b;
+	int c;
+
+	if (x->volume != y->volume)
+		return x->volume < y->volume ? -1 : 1;
+	if ((c = strcmp(x->category, y->category)) || (c = strcmp(x->location, y->location)) ||
+	    (c = strcmp(x->name, y->name)))
+		return c;
+	return strcmp(x->command, y->command);
+}
+
+void autorun_sort(struct autorun_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp);
+}
+
+void autorun_list_release(struct autorun_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].location);
+		free(l->v[i].name);
+		free(l->v[i].command);
+		free(l->v[i].user);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}

@@ -1,0 +1,202 @@
+/* The autostart table and its collector, on hives built at test time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <kenshu/autorun.h>
+#include <kenshu/err.h>
+#include <kenshu/hive.h>
+
+static char dir[] = "/tmp/kenshu-test-autorun-XXXXXX";
+
+static int setup(void **state)
+{
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return 0;
+}
+
+/* Builds a hive from .reg text with build/tools/mkhive and opens it. */
+static struct hive *hive_from(const char *reg_text)
+{
+	const char *tools = getenv("KENSHU_TOOLS");
+	char *reg = xasprintf("%s/in.reg", dir), *out = xasprintf("%s/out.hive", dir);
+	char *cmd = xasprintf("'%s/mkhive' '%s' '%s'", tools ? tools : "build/tools", out, reg);
+	FILE *f = fopen(reg, "w");
+	struct hive *h = NULL;
+	struct hive_health hh;
+	void *data;
+	long n;
+
+	assert_non_null(f);
+	fputs("Windows Registry Editor Version 5.00\n\n", f);
+	fputs(reg_text, f);
+	fclose(f);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(out, "rb");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	data = xmalloc((size_t)n);
+	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	assert_int_equal(hive_open_mem(data, (size_t)n, &h, &hh), 0);
+	free(data);
+	free(reg);
+	free(out);
+	free(cmd);
+	return h;
+}
+
+static const struct autorun *find(const struct autorun_list *l, const char *category, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].category, category) && !strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
+}
+
+static void table_sorted_unique_documented(void **state)
+{
+	for (size_t i = 0; i < autorun_nlocs; i++) {
+		const struct autorun_loc *a = &autorun_locs[i];
+		assert_non_null(a->category);
+		assert_non_null(a->technique);
+		assert_true(strncmp(a->technique, "T1", 2) == 0);
+		assert_non_null(a->why);
+		assert_true((a->rule == AR_ALL_VALUES) == (a->value == NULL));
+		if (i == 0)
+			continue;
+		const struct autorun_loc *p = &autorun_locs[i - 1];
+		assert_true(p->hive <= a->hive);
+		if (p->hive == a->hive) {
+			int c = strcmp(p->key, a->key);
+			assert_true(c <= 0);
+			if (c == 0)   /* same key: different value or sub key */
+				assert_true(strcmp(p->value ? p->value : "", a->value ? a->value : "") != 0 ||
+					    strcmp(p->sub ? p->sub : "", a->sub ? a->sub : "") != 0);
+		}
+	}
+}
+
+static void software_locations(void **state)
+{
+	struct hive *h = hive_from(
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run]\n"
+		"\"Updater\"=\"C:\\\\ProgramData\\\\Updater\\\\bankupd.exe\"\n"
+		"@=\"C:\\\\default.exe\"\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon]\n"
+		"\"Shell\"=\"explorer.exe, C:\\\\Users\\\\Public\\\\svchosts.exe\"\n"
+		"\"DefaultUserName\"=\"operator\"\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\sethc.exe]\n"
+		"\"Debugger\"=\"C:\\\\Windows\\\\System32\\\\cmd.exe\"\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\notepad.exe]\n"
+		"\"UseFilter\"=dword:00000001\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce]\n");
+	struct autorun_list l = { 0 };
+	const struct autorun *a;
+
+	autorun_collect(h, AR_SOFTWARE, 0, NULL, 2, &l);
+	autorun_sort(&l);
+	assert_int_equal(l.n, 4);
+	a = find(&l, "Run", "Updater");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\ProgramData\\Updater\\bankupd.exe");
+	assert_string_equal(a->location, "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run");
+	assert_string_equal(a->technique, "T1547.001");
+	assert_null(a->user);
+	assert_int_equal(a->volume, 2);
+	assert_non_null(find(&l, "Run", ""));            /* the default value counts too */
+	a = find(&l, "Winlogon", "Shell");
+	assert_non_null(a);
+	assert_null(find(&l, "Winlogon", "DefaultUserName")); /* only the named values */
+	a = find(&l, "Image File Execution Options", "sethc.exe");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\Windows\\System32\\cmd.exe");
+	assert_null(find(&l, "Image File Execution Options", "notepad.exe"));
+	/* sorted: category, then location, then name */
+	for (size_t i = 1; i < l.n; i++)
+		assert_true(strcmp(l.v[i - 1].category, l.v[i].category) <= 0);
+	autorun_list_release(&l);
+	hive_close(h);
+}
+
+static void system_uses_the_current_control_set(void **state)
+{
+	struct hive *h = hive_from(
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\evil]\n"
+		"\"ImagePath\"=\"C:\\\\Users\\\\Public\\\\evil.exe\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Services\\good]\n"
+		"\"ImagePath\"=expand:\"%SystemRoot%\\\\system32\\\\svchost.exe -k netsvcs\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Services\\good\\Parameters]\n"
+		"\"ServiceDll\"=expand:\"%SystemRoot%\\\\system32\\\\good.dll\"\n"
+		"\"FailureCommand\"=\"not here\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Control\\Session Manager]\n"
+		"\"BootExecute\"=multi:\"autocheck autochk *\",\"C:\\\\evil.exe\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Control\\Lsa]\n"
+		"\"Security Packages\"=multi:\"kerberos\",\"msv1_0\"\n");
+	struct autorun_list l = { 0 };
+
+	autorun_collect(h, AR_SYSTEM, 2, NULL, 1, &l);
+	autorun_sort(&l);
+	assert_null(find(&l, "Services and drivers", "evil"));   /* ControlSet001 is not current */
+	assert_non_null(find(&l, "Services and drivers", "good"));
+	const struct autorun *dll = find(&l, "Service DLLs", "good");
+	assert_non_null(dll);
+	assert_string_equal(dll->command, "%SystemRoot%\\system32\\good.dll");
+	assert_string_equal(dll->location, "HKLM\\SYSTEM\\ControlSet002\\Services\\good\\Parameters");
+	assert_null(find(&l, "Service failure command", "good")); /* FailureCommand lives on the service key */
+	size_t boot = 0, lsa = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		boot += !strcmp(l.v[i].category, "Boot execute");
+		lsa += !strcmp(l.v[i].category, "LSA packages");
+	}
+	assert_int_equal(boot, 2);   /* one entry per string */
+	assert_int_equal(lsa, 2);
+	autorun_list_release(&l);
+	hive_close(h);
+}
+
+static void per_user(void **state)
+{
+	struct hive *h = hive_from(
+		"[HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run]\n"
+		"\"OneDrive\"=\"C:\\\\Users\\\\operator\\\\AppData\\\\Local\\\\x.exe /background\"\n"
+		"[HKEY_CURRENT_USER\\Control Panel\\Desktop]\n"
+		"\"SCRNSAVE.EXE\"=\"C:\\\\Users\\\\operator\\\\evil.scr\"\n");
+	struct autorun_list l = { 0 };
+
+	autorun_collect(h, AR_NTUSER, 0, "operator", 2, &l);
+	assert_int_equal(l.n, 2);
+	const struct autorun *a = find(&l, "Run", "OneDrive");
+	assert_non_null(a);
+	assert_string_equal(a->user, "operator");
+	assert_string_equal(a->location, "HKU\\operator\\Software\\Microsoft\\Windows\\CurrentVersion\\Run");
+	assert_non_null(find(&l, "Screensaver", "SCRNSAVE.EXE"));
+	autorun_list_release(&l);
+	hive_close(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(table_sorted_unique_documented),
+		cmocka_unit_test(software_locations),
+		cmocka_unit_test(system_uses_the_current_control_set),
+		cmocka_unit_test(per_user),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
