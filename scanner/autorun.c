@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <fnmatch.h>
 
 #include <kenshu/autorun.h>
 #include <kenshu/err.h>
@@ -113,6 +115,57 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 		}
 		}
 	}
+}
+
+/* Startup folders, with the position of the user name in the pattern
+ * (0: all users). Everything in them runs at logon. */
+static const struct {
+	const char *pattern;
+	int user_component;   /* 1-based '/'-component holding the user name, 0 none */
+	const char *why;
+} startup_dirs[] = {
+	{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/*", 0, "all users' Startup folder" },
+	{ "/Users/*/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/*", 2, "the user's Startup folder" },
+	{ "/Documents and Settings/All Users/Start Menu/Programs/Startup/*", 0, "all users' Startup folder (XP)" },
+	{ "/Documents and Settings/*/Start Menu/Programs/Startup/*", 2, "the user's Startup folder (XP)" },
+};
+
+static const struct autorun_loc startup_loc = {
+	.category = "Startup folder", .technique = "T1547.001", .why = "runs at logon",
+};
+
+int autorun_startup_file(const char *path, unsigned volume, struct autorun_list *out)
+{
+	for (size_t i = 0; i < sizeof(startup_dirs) / sizeof(startup_dirs[0]); i++) {
+		const char *slash = strrchr(path, '/');
+		char *dir, *user = NULL;
+
+		if (fnmatch(startup_dirs[i].pattern, path, FNM_PATHNAME | FNM_CASEFOLD) != 0)
+			continue;
+		/* Explorer's folder settings, not something that runs. */
+		if (!strcasecmp(slash + 1, "desktop.ini"))
+			return 0;
+		if (startup_dirs[i].user_component) {
+			const char *p = path;
+			for (int c = 1; c < startup_dirs[i].user_component && p; c++)
+				p = strchr(p + 1, '/');
+			if (p) {
+				const char *end = strchr(p + 1, '/');
+				user = xstrndup(p + 1, end ? (size_t)(end - p - 1) : strlen(p + 1));
+			}
+			/* "All Users" matched the XP all-users row already. */
+			if (user && !strcasecmp(user, "All Users")) {
+				free(user);
+				return 0;
+			}
+		}
+		dir = xstrndup(path, (size_t)(slash - path));
+		add(out, &startup_loc, dir, slash + 1, path, user, volume);
+		free(dir);
+		free(user);
+		return 1;
+	}
+	return 0;
 }
 
 static int cmp(const void *a, const void *b)

@@ -424,6 +424,27 @@ static bool valid_utf8(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* NULs become U+FFFD, as utf16le_to_utf8() does. */
+static char *latin1_to_utf8(const uint8_t *p, size_t n)
+{
+	char *out = xmalloc(3 * n + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == 0) {
+			memcpy(out + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+		} else if (p[i] < 0x80) {
+			out[o++] = (char)p[i];
+		} else {
+			out[o++] = (char)(0xC0 | (p[i] >> 6));
+			out[o++] = (char)(0x80 | (p[i] & 0x3F));
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 enum xml_enc { ENC_8BIT, ENC_UTF16LE, ENC_UTF16BE };
 
 /* What the bytes are, from a BOM or else from where the NULs sit: markup
@@ -482,8 +503,9 @@ static void quiet(void *ctx, xmlErrorPtr e)
 	(void)e;
 }
 
-static int parse_utf8_doc(const char *buf, size_t len, const char *encoding,
-			  struct task_info *out, char *err, size_t errlen)
+/* buf is valid UTF-8 (NULs aside): libxml2 is told so and never converts. */
+static int parse_utf8_doc(const char *buf, size_t len, struct task_info *out,
+			  char *err, size_t errlen)
 {
 	/* Never NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE. */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
@@ -501,7 +523,7 @@ static int parse_utf8_doc(const char *buf, size_t len, const char *encoding,
 	ctxt->sax->resolveEntity = no_entity;
 	ctxt->sax->externalSubset = no_subset;
 	ctxt->sax->serror = quiet;
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, encoding, opts);
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", opts);
 	if (!doc) {
 		const char *msg = ctxt->lastError.message;
 		char why[160];
@@ -555,10 +577,16 @@ int task_parse_xml(const void *data, size_t size, struct task_info *out,
 		if (n == 0)
 			return fail(err, errlen, "task xml is empty");
 		/* UTF-8 (or ASCII) whatever the declaration says; anything else
-		 * is taken as Windows-1252 rather than trusted to the label. */
-		rc = parse_utf8_doc((const char *)p, n,
-				    valid_utf8(p, n) ? "UTF-8" : "WINDOWS-1252",
-				    out, err, errlen);
+		 * is taken as ISO-8859-1, which every byte sequence is, rather
+		 * than trusted to the label. */
+		if (valid_utf8(p, n)) {
+			rc = parse_utf8_doc((const char *)p, n, out, err, errlen);
+		} else {
+			char *u8 = latin1_to_utf8(p, n);
+
+			rc = parse_utf8_doc(u8, strlen(u8), out, err, errlen);
+			free(u8);
+		}
 	} else {
 		size_t units = n / 2;
 		uint8_t *swapped = NULL;
@@ -578,7 +606,7 @@ int task_parse_xml(const void *data, size_t size, struct task_info *out,
 		}
 		u8 = utf16le_to_utf8(swapped ? swapped : p, units, &lossy);
 		free(swapped);
-		rc = parse_utf8_doc(u8, strlen(u8), "UTF-8", out, err, errlen);
+		rc = parse_utf8_doc(u8, strlen(u8), out, err, errlen);
 		free(u8);
 		if (rc == 0)
 			out->lossy = lossy;

@@ -55,6 +55,11 @@ struct autorun_list {
  * AR_SYSTEM), user the profile name (for AR_NTUSER). */
 void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, const char *user,
 		     unsigned volume, struct autorun_list *out);
+/* If path (a file in the volume, '/'-separated) sits in a Startup folder —
+ * all users' or a profile's, Vista+ or XP layout — appends it as an entry
+ * and returns 1; else returns 0. Matching is case-insensitive. */
+int autorun_startup_file(const char *path, unsigned volume, struct autorun_list *out);
+
 /* Sorts by category, location, name, command: a stable report order. */
 void autorun_sort(struct autorun_list *l);
 void autorun_list_release(struct autorun_list *l);

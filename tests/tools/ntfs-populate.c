@@ -17,6 +17,7 @@
  *	wof        /path SIZE SRC
  *
  * SRC is @hostfile, text:LITERAL, eicar, zeros:N or random:N:SEED, or one of
+ * lnk:TARGET|ARGUMENTS (a minimal shell link), and
  * those wrapped in ZIP archives: zipnest:DEPTH:SRC, zipcrypt:SRC,
  * zipmany:COUNT:SIZE:SEED:SRC.
  *
@@ -269,6 +270,89 @@ static void src_free(struct source *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static bool utf8_to_ntfs(const char *in, ntfschar **out, int *outlen);
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* lnk:TARGET|ARGUMENTS — a minimal Windows shell link (MS-SHLLINK): header,
+ * LinkInfo with VolumeID and an ANSI LocalBasePath (TARGET must be ASCII,
+ * as ANSI paths are), Unicode COMMAND_LINE_ARGUMENTS, terminal block. What
+ * a Startup-folder shortcut made by an installer looks like to a parser. */
+static bool make_lnk(const char *spec, struct source *s, char *why, size_t whylen)
+{
+	static const unsigned char clsid[16] = { 0x01, 0x14, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+						 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
+	const char *bar = strchr(spec, '|');
+	size_t tlen = bar ? (size_t)(bar - spec) : strlen(spec);
+	ntfschar *args = NULL;
+	int alen = 0;
+
+	for (size_t i = 0; i < tlen; i++)
+		if ((unsigned char)spec[i] >= 0x80 || spec[i] < 0x20) {
+			snprintf(why, whylen, "lnk: target must be printable ASCII");
+			return false;
+		}
+	if (tlen == 0 || tlen > 200) {
+		snprintf(why, whylen, "lnk: target must be 1 to 200 characters");
+		return false;
+	}
+	if (bar && bar[1] && (!utf8_to_ntfs(bar + 1, &args, &alen) || alen > 1000)) {
+		free(args);
+		snprintf(why, whylen, "lnk: bad arguments");
+		return false;
+	}
+	/* LinkInfo: header 0x1C, VolumeID 0x11 (empty label), path, suffix "". */
+	size_t vol = 0x11, li = 0x1C + vol + tlen + 1 + 1;
+	size_t total = 0x4C + li + (alen ? 2 + 2 * (size_t)alen : 0) + 4;
+	unsigned char *b = calloc(1, total), *p;
+
+	if (!b) {
+		free(args);
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	put_le32(b, 0x4C);
+	memcpy(b + 4, clsid, 16);
+	/* HasLinkInfo | IsUnicode, plus HasArguments */
+	put_le32(b + 0x14, 0x02 | 0x80 | (alen ? 0x20 : 0));
+	put_le32(b + 0x18, 0x20);          /* FILE_ATTRIBUTE_ARCHIVE */
+	put_le32(b + 0x3C, 1);             /* SW_SHOWNORMAL */
+	p = b + 0x4C;
+	put_le32(p, (uint32_t)li);
+	put_le32(p + 4, 0x1C);
+	put_le32(p + 8, 1);                /* VolumeIDAndLocalBasePath */
+	put_le32(p + 12, 0x1C);            /* VolumeIDOffset */
+	put_le32(p + 16, (uint32_t)(0x1C + vol));       /* LocalBasePathOffset */
+	put_le32(p + 20, 0);               /* no network link */
+	put_le32(p + 24, (uint32_t)(0x1C + vol + tlen + 1)); /* CommonPathSuffixOffset */
+	put_le32(p + 0x1C, (uint32_t)vol);
+	put_le32(p + 0x1C + 4, 3);         /* DRIVE_FIXED */
+	put_le32(p + 0x1C + 8, 0x4b454e53);
+	put_le32(p + 0x1C + 12, 0x10);     /* label offset: an empty string */
+	memcpy(p + 0x1C + vol, spec, tlen);
+	p += li;
+	if (alen) {
+		p[0] = (unsigned char)alen;
+		p[1] = (unsigned char)(alen >> 8);
+		for (int i = 0; i < alen; i++) {
+			uint16_t c = le16_to_cpu(args[i]);
+			p[2 + 2 * i] = (unsigned char)c;
+			p[3 + 2 * i] = (unsigned char)(c >> 8);
+		}
+	}
+	free(args);
+	s->kind = SRC_BYTES;
+	s->bytes = b;
+	s->size = total;
+	return true;
+}
+
 /* The sources that are not archives; src_open() adds the ZIP wrappers. */
 static bool src_open_basic(const char *spec, struct source *s, char *why,
 		size_t whylen)
@@ -312,6 +396,8 @@ static bool src_open_basic(const char *spec, struct source *s, char *why,
 		s->size = n;
 		return true;
 	}
+	if (!strncmp(spec, "lnk:", 4))
+		return make_lnk(spec + 4, s, why, whylen);
 	if (!strcmp(spec, "eicar")) {
 		s->kind = SRC_BYTES;
 		s->bytes = malloc(sizeof(eicar_xor));

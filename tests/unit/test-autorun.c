@@ -190,6 +190,43 @@ static void per_user(void **state)
 	hive_close(h);
 }
 
+static void startup_folders(void **state)
+{
+	struct autorun_list l = { 0 };
+	static const struct {
+		const char *path;
+		int is;
+		const char *user;
+	} cases[] = {
+		{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/evil.lnk", 1, NULL },
+		{ "/PROGRAMDATA/microsoft/windows/start menu/programs/startup/a.bat", 1, NULL },
+		{ "/Users/operator/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/x.exe", 1, "operator" },
+		{ "/Documents and Settings/All Users/Start Menu/Programs/Startup/old.lnk", 1, NULL },
+		{ "/Documents and Settings/bob/Start Menu/Programs/Startup/b.vbs", 1, "bob" },
+		{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/desktop.ini", 0, NULL },
+		{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/sub/deeper.exe", 0, NULL },
+		{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Accessories/x.lnk", 0, NULL },
+		{ "/Users/operator/Desktop/Startup/x.exe", 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t before = l.n;
+		assert_int_equal(autorun_startup_file(cases[i].path, 3, &l), cases[i].is);
+		assert_int_equal(l.n, before + (size_t)cases[i].is);
+		if (!cases[i].is)
+			continue;
+		const struct autorun *a = &l.v[l.n - 1];
+		assert_string_equal(a->category, "Startup folder");
+		assert_string_equal(a->command, cases[i].path);
+		assert_int_equal(a->volume, 3);
+		if (cases[i].user)
+			assert_string_equal(a->user, cases[i].user);
+		else
+			assert_null(a->user);
+		assert_string_equal(a->name, strrchr(cases[i].path, '/') + 1);
+	}
+	autorun_list_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +234,7 @@ int main(void)
 		cmocka_unit_test(software_locations),
 		cmocka_unit_test(system_uses_the_current_control_set),
 		cmocka_unit_test(per_user),
+		cmocka_unit_test(startup_folders),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
