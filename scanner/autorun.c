@@ -1,12 +1,14 @@
 /* Walks the autostart table over one hive. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <fnmatch.h>
 
 #include <kenshu/autorun.h>
 #include <kenshu/err.h>
+#include <kenshu/task.h>
 #include "banned.h"
 
 static const char *const hive_prefix[] = {
@@ -29,6 +31,11 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 	a->command = xstrdup(command);
 	a->user = user ? xstrdup(user) : NULL;
 	a->volume = volume;
+	a->note = NULL;
+	a->target = a->target_sha256 = a->target_detection = NULL;
+	a->host = a->payload = a->decoded = NULL;
+	a->target_exists = -1;
+	a->resolve_flags = 0;
 }
 
 /* One entry per string: REG_MULTI_SZ values (BootExecute, LSA packages)
@@ -37,11 +44,22 @@ static void add_each(struct autorun_list *out, const struct autorun_loc *loc, co
 		     const struct hive_value *v, const char *name, const char *user, unsigned volume)
 {
 	char *copy = xstrdup(v->text), *save = NULL;
+	char seps[3] = { '\n', loc->split, '\0' };
+	bool any = false;
 
-	if (!*copy)
-		add(out, loc, location, name, "", user, volume);
-	for (char *s = strtok_r(copy, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
+	for (char *s = strtok_r(copy, seps, &save); s; s = strtok_r(NULL, seps, &save)) {
+		while (*s == ' ')
+			s++;
+		size_t n = strlen(s);
+		while (n && s[n - 1] == ' ')
+			s[--n] = '\0';
+		if (!n)
+			continue;
 		add(out, loc, location, name, s, user, volume);
+		any = true;
+	}
+	if (!any)   /* an empty value is still worth listing: it overrides a default */
+		add(out, loc, location, name, "", user, volume);
 	free(copy);
 }
 
@@ -168,6 +186,47 @@ int autorun_startup_file(const char *path, unsigned volume, struct autorun_list 
 	return 0;
 }
 
+static const struct autorun_loc task_loc = {
+	.category = "Scheduled task", .technique = "T1053.005", .why = "run by the Task Scheduler",
+};
+
+int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
+		      unsigned volume, struct autorun_list *out, char *err, size_t errlen)
+{
+	struct task_info t;
+	size_t n = strlen(path), dl = strlen(tasks_dir);
+	bool job = n > 4 && !strcasecmp(path + n - 4, ".job");
+	int added = 0;
+
+	if ((job ? task_parse_job : task_parse_xml)(data, size, &t, err, errlen) < 0)
+		return -1;
+	/* The task's name is its path below the Tasks folder, as schtasks shows it. */
+	const char *name = strncasecmp(path, tasks_dir, dl) == 0 && path[dl] == '/' ? path + dl : path;
+	char note[512];
+	size_t o = (size_t)snprintf(note, sizeof(note), "%s%s", t.hidden ? "hidden" : "visible",
+				    t.enabled ? "" : ", disabled");
+	for (size_t i = 0; i < t.ntriggers && o < sizeof(note); i++)
+		o += (size_t)snprintf(note + o, sizeof(note) - o, "; %s", t.triggers[i]);
+	for (size_t i = 0; i < t.nactions; i++) {
+		const struct task_action *a = &t.actions[i];
+		char *cmd;
+
+		if (a->command)
+			cmd = a->arguments ? xasprintf("%s %s", a->command, a->arguments) : xstrdup(a->command);
+		else if (a->com_class_id)
+			cmd = xasprintf("COM handler %s%s%s", a->com_class_id, a->com_data ? " " : "",
+					a->com_data ? a->com_data : "");
+		else
+			continue;
+		add(out, &task_loc, path, name, cmd, t.user_id, volume);
+		out->v[out->n - 1].note = xstrdup(note);
+		free(cmd);
+		added++;
+	}
+	task_info_release(&t);
+	return added;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	const struct autorun *x = a, *y = b;
@@ -190,10 +249,18 @@ void autorun_sort(struct autorun_list *l)
 void autorun_list_release(struct autorun_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].location);
-		free(l->v[i].name);
-		free(l->v[i].command);
-		free(l->v[i].user);
+		struct autorun *a = &l->v[i];
+		free(a->location);
+		free(a->name);
+		free(a->command);
+		free(a->user);
+		free(a->note);
+		free(a->target);
+		free(a->target_sha256);
+		free(a->target_detection);
+		free(a->host);
+		free(a->payload);
+		free(a->decoded);
 	}
 	free(l->v);
 	l->v = NULL;

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include <kenshu/err.h>
+#include <kenshu/cmdline.h>
 #include <kenshu/fs.h>
 #include <kenshu/report.h>
 #include "banned.h"
@@ -225,9 +226,21 @@ static json_object *os_json(const struct os_info *os)
 	return o;
 }
 
+static const struct {
+	unsigned flag;
+	const char *name;
+} cmd_flag_names[] = {
+	{ CMD_F_URL, "url" }, { CMD_F_ENCODED, "encoded-command" }, { CMD_F_SCRIPT, "script" },
+	{ CMD_F_UNRESOLVED_VAR, "unresolved-variable" }, { CMD_F_NOT_LOCAL, "not-in-image" },
+	{ CMD_F_SPACE_HIJACK, "unquoted-path-hijack" }, { CMD_F_NOT_FOUND, "target-missing" },
+	{ CMD_F_PAYLOAD_NOT_FOUND, "payload-missing" }, { CMD_F_INLINE, "inline-code" },
+	{ CMD_F_BAD_QUOTE, "unterminated-quote" }, { CMD_F_BAD_ENCODING, "bad-encoded-command" },
+	{ CMD_F_DEPTH, "nesting-too-deep" }, { CMD_F_TRUNCATED, "truncated" },
+};
+
 static json_object *autorun_json(const struct autorun *ar)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *fl;
 
 	add_u64(o, "volume", ar->volume);
 	add_str(o, "category", ar->category);
@@ -236,6 +249,20 @@ static json_object *autorun_json(const struct autorun *ar)
 	add_str(o, "name", ar->name);
 	add_str(o, "command", ar->command);
 	add_opt(o, "user", ar->user);
+	add_opt(o, "note", ar->note);
+	add_opt(o, "target", ar->target);
+	json_object_object_add(o, "target_exists", ar->target_exists < 0 ? NULL
+				: json_object_new_boolean(ar->target_exists));
+	add_opt(o, "target_sha256", ar->target_sha256);
+	add_opt(o, "target_detection", ar->target_detection);
+	add_opt(o, "host", ar->host);
+	add_opt(o, "payload", ar->payload);
+	add_opt(o, "decoded", ar->decoded);
+	fl = json_object_new_array();
+	for (size_t i = 0; i < sizeof(cmd_flag_names) / sizeof(cmd_flag_names[0]); i++)
+		if (ar->resolve_flags & cmd_flag_names[i].flag)
+			json_object_array_add(fl, json_object_new_string(cmd_flag_names[i].name));
+	json_object_object_add(o, "resolution", fl);
 	return o;
 }
 

@@ -98,6 +98,13 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			}
 			fprintf(f, "  %-26s %s%s%s = %s\n", a->category, a->user ? a->user : "",
 				a->user ? ": " : "", a->name[0] ? a->name : "(default)", a->command);
+			if (a->target)
+				fprintf(f, "  %-26s   runs %s%s%s%s\n", "", a->target,
+					a->target_exists == 0 ? " (MISSING)" : "",
+					a->target_detection ? ", DETECTED: " : "",
+					a->target_detection ? a->target_detection : "");
+			if (a->note)
+				fprintf(f, "  %-26s   %s\n", "", a->note);
 		}
 		if (services)
 			fprintf(f, "  %-26s %zu entries (listed in report.json)\n", "Services and drivers", services);

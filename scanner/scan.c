@@ -19,7 +19,7 @@
 #include <kenshu/fs.h>
 #include <kenshu/hash.h>
 #include <kenshu/image.h>
-#include <kenshu/lnk.h>
+#include <kenshu/autorun_image.h>
 #include <kenshu/os.h>
 #include <kenshu/progress.h>
 #include <kenshu/scan.h>
@@ -365,56 +365,6 @@ static void plan_order(struct job *j)
 		qsort_r(j->order, j->nitems, sizeof(*j->order), by_size_desc, j->items);
 }
 
-/* A shortcut runs its target: the entry's command becomes what Windows
- * would start ("target arguments"), the .lnk path stays its location. */
-static void resolve_shortcut(struct fs *fs, struct autorun *a)
-{
-	size_t n = strlen(a->command);
-	struct lnk_info li;
-	char err[256];
-	void *data;
-	uint64_t size;
-
-	if (n < 4 || strcasecmp(a->command + n - 4, ".lnk") != 0)
-		return;
-	if (fs_read_file(fs, a->command, 1u << 20, &data, &size, err, sizeof(err)) < 0)
-		return;
-	if (lnk_parse(data, (size_t)size, &li, err, sizeof(err)) == 0) {
-		const char *target = li.target ? li.target : li.env_target ? li.env_target : li.relative_path;
-		if (target) {
-			free(a->command);
-			a->command = li.arguments && *li.arguments ? xasprintf("%s %s", target, li.arguments)
-								  : xstrdup(target);
-		}
-		lnk_info_release(&li);
-	}
-	free(data);
-}
-
-/* Files in Startup folders are autostart entries of the install on their
- * volume; the walk has listed them all, so they come from the file list. */
-static void startup_folders(struct img *img, struct report *r)
-{
-	for (size_t i = 0; i < r->nos; i++) {
-		struct os_info *os = &r->os[i];
-		struct fs *fs = NULL;
-		char err[256];
-
-		for (size_t v = 0; v < r->nvol; v++)
-			if (r->vol[v].v.index == os->volume && fs_open(img, &r->vol[v].v, &fs, err, sizeof(err)) < 0)
-				fs = NULL;
-		for (size_t k = 0; k < r->nfiles; k++) {
-			const struct rep_file *f = &r->files[k];
-			if (f->volume != os->volume || f->stream[0] || (f->flags & FS_F_DIRECTORY))
-				continue;
-			if (autorun_startup_file(f->path, os->volume, &os->autoruns) && fs)
-				resolve_shortcut(fs, &os->autoruns.v[os->autoruns.n - 1]);
-		}
-		fs_close(fs);
-		autorun_sort(&os->autoruns);
-	}
-}
-
 static void job_release(struct job *j)
 {
 	free(j->order);
@@ -561,7 +511,8 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	}
 	r->seconds_scan = now_mono() - t1;
 	collect(&j);
-	startup_folders(j.img, r);
+	autoruns_from_files(j.img, r);
+	autoruns_resolve(r);
 
 	/* Prove the evidence was not touched. */
 	progress_phase(prog, "hashing image again");

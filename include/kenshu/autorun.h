@@ -28,6 +28,7 @@ struct autorun_loc {
 	enum ar_rule rule;
 	const char *value;      /* for AR_VALUE and AR_SUBKEY_VALUE */
 	const char *sub;        /* AR_SUBKEY_VALUE: read value in this key below each subkey */
+	char split;             /* the value lists several programs separated by this, or 0 */
 	const char *category;
 	const char *technique;  /* MITRE ATT&CK id */
 	const char *why;
@@ -44,6 +45,16 @@ struct autorun {
 	char *command;          /* as stored (one entry per REG_MULTI_SZ string) */
 	char *user;             /* profile user for AR_NTUSER rows, else NULL */
 	unsigned volume;
+	char *note;             /* e.g. a task's "hidden; TimeTrigger every PT5M", else NULL */
+	/* Filled by autorun_resolve(): */
+	char *target;           /* the file that runs, inside the volume, or NULL */
+	int target_exists;      /* 1 yes, 0 no, -1 not applicable (no file: URL, inline code) */
+	char *target_sha256;    /* from the scan's manifest, NULL if not scanned */
+	char *target_detection; /* signature ClamAV found in the target, NULL if none */
+	char *host;             /* script host or LOLBin that runs the payload */
+	char *payload;          /* what the host runs */
+	char *decoded;          /* powershell -EncodedCommand, decoded */
+	unsigned resolve_flags; /* CMD_F_* from cmdline.h */
 };
 
 struct autorun_list {
@@ -59,6 +70,12 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
  * all users' or a profile's, Vista+ or XP layout — appends it as an entry
  * and returns 1; else returns 0. Matching is case-insensitive. */
 int autorun_startup_file(const char *path, unsigned volume, struct autorun_list *out);
+
+/* Appends the actions of one scheduled task file (XML under
+ * System32\Tasks, or a legacy .job) as entries; returns how many, or -1
+ * when the file is not a task (err says why). */
+int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
+		      unsigned volume, struct autorun_list *out, char *err, size_t errlen);
 
 /* Sorts by category, location, name, command: a stable report order. */
 void autorun_sort(struct autorun_list *l);

@@ -1,0 +1,19 @@
+/* autorun_image: the autostart work that needs a finished scan — entries
+ * that are files (Startup folders, scheduled tasks), and resolving every
+ * entry to the file it runs, with that file's hash and detections. */
+#ifndef KENSHU_AUTORUN_IMAGE_H
+#define KENSHU_AUTORUN_IMAGE_H
+
+#include <kenshu/image.h>
+#include <kenshu/report.h>
+
+/* Adds Startup-folder files (shortcuts resolved) and scheduled tasks
+ * (System32\Tasks XML, Tasks\*.job) of every Windows install in r. */
+void autoruns_from_files(struct img *img, struct report *r);
+
+/* Resolves each entry's command offline (the install's own environment:
+ * SystemRoot, SystemDrive, ProgramFiles...), and looks the target up in the
+ * scan's manifest and detections. */
+void autoruns_resolve(struct report *r);
+
+#endif

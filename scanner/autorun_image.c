@@ -1,0 +1,214 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <kenshu/autorun_image.h>
+#include <kenshu/cmdline.h>
+#include <kenshu/err.h>
+#include <kenshu/fs.h>
+#include <kenshu/lnk.h>
+#include "banned.h"
+
+#define SMALL_FILE_MAX (4u << 20)   /* shortcuts and task files are tiny */
+
+/* A shortcut runs its target: the entry's command becomes what Windows
+ * would start ("target arguments"); the .lnk stays its location. */
+static void resolve_shortcut(struct fs *fs, struct autorun *a)
+{
+	size_t n = strlen(a->command);
+	struct lnk_info li;
+	char err[256];
+	void *data;
+	uint64_t size;
+
+	if (n < 4 || strcasecmp(a->command + n - 4, ".lnk") != 0)
+		return;
+	if (fs_read_file(fs, a->command, SMALL_FILE_MAX, &data, &size, err, sizeof(err)) < 0)
+		return;
+	if (lnk_parse(data, (size_t)size, &li, err, sizeof(err)) == 0) {
+		const char *target = li.target ? li.target : li.env_target ? li.env_target : li.relative_path;
+		if (target) {
+			free(a->command);
+			a->command = li.arguments && *li.arguments ? xasprintf("%s %s", target, li.arguments)
+								  : xstrdup(target);
+		}
+		lnk_info_release(&li);
+	} else {
+		a->note = xasprintf("shortcut not readable: %s", err);
+	}
+	free(data);
+}
+
+static struct fs *open_volume(struct img *img, const struct report *r, unsigned index)
+{
+	char err[256];
+	struct fs *fs = NULL;
+
+	for (size_t v = 0; v < r->nvol; v++)
+		if (r->vol[v].v.index == index && fs_open(img, &r->vol[v].v, &fs, err, sizeof(err)) < 0)
+			fs = NULL;
+	return fs;
+}
+
+static void task_file(struct fs *fs, struct os_info *os, const char *path, const char *tasks_dir)
+{
+	char err[256];
+	void *data;
+	uint64_t size;
+
+	if (fs_read_file(fs, path, SMALL_FILE_MAX, &data, &size, err, sizeof(err)) < 0)
+		return;
+	autorun_task_file(path, tasks_dir, data, (size_t)size, os->volume, &os->autoruns, err, sizeof(err));
+	free(data);
+}
+
+void autoruns_from_files(struct img *img, struct report *r)
+{
+	for (size_t i = 0; i < r->nos; i++) {
+		struct os_info *os = &r->os[i];
+		struct fs *fs = open_volume(img, r, os->volume);
+		char *tasks = xasprintf("%s/System32/Tasks", os->system_root);
+		char *jobs = xasprintf("%s/Tasks/", os->system_root);
+		size_t tl = strlen(tasks), jl = strlen(jobs);
+
+		for (size_t k = 0; k < r->nfiles; k++) {
+			const struct rep_file *f = &r->files[k];
+			size_t n = strlen(f->path);
+
+			if (f->volume != os->volume || f->stream[0] || (f->flags & FS_F_DIRECTORY) ||
+			    !strcmp(f->status, "link"))
+				continue;
+			if (autorun_startup_file(f->path, os->volume, &os->autoruns)) {
+				if (fs)
+					resolve_shortcut(fs, &os->autoruns.v[os->autoruns.n - 1]);
+			} else if (fs && !strncasecmp(f->path, tasks, tl) && f->path[tl] == '/') {
+				task_file(fs, os, f->path, tasks);
+			} else if (fs && !strncasecmp(f->path, jobs, jl) && !strchr(f->path + jl, '/') &&
+				   n > 4 && !strcasecmp(f->path + n - 4, ".job")) {
+				task_file(fs, os, f->path, jobs);
+			}
+		}
+		free(tasks);
+		free(jobs);
+		fs_close(fs);
+		autorun_sort(&os->autoruns);
+	}
+}
+
+/* ---- resolution ---- */
+
+struct lookup {
+	const struct report *r;
+	unsigned volume;
+};
+
+static const struct rep_file *find_file(const struct report *r, unsigned volume, const char *path)
+{
+	/* The manifest is sorted by byte order, Windows paths compare without
+	 * case: a linear pass is plenty for the few hundred entries of a system. */
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const struct rep_file *f = &r->files[i];
+		if (f->volume == volume && !f->stream[0] && !strcasecmp(f->path, path))
+			return f;
+	}
+	return NULL;
+}
+
+static int exists(void *ctx, const char *path)
+{
+	const struct lookup *l = ctx;
+	const struct rep_file *f = find_file(l->r, l->volume, path);
+
+	return f && !(f->flags & FS_F_DIRECTORY);
+}
+
+static char *windows_dir(const char *system_root)
+{
+	/* "/Windows" -> "C:\Windows": the install sees its volume as C:. */
+	char *w = xasprintf("C:%s", system_root);
+	for (char *c = w; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	return w;
+}
+
+/* Words some locations put before the program. */
+static const struct {
+	const char *category;
+	const char *prefix;
+} command_prefixes[] = {
+	{ "Boot execute", "autocheck " },  /* BootExecute: "autocheck autochk *" runs autochk.exe */
+};
+
+static void resolve_one(const struct report *r, struct autorun *a, const struct cmd_env *env, size_t nenv)
+{
+	struct lookup l = { r, a->volume };
+	struct cmd_resolution res;
+	const char *target, *command = a->command;
+
+	if (!*command)
+		return;
+	for (size_t i = 0; i < sizeof(command_prefixes) / sizeof(command_prefixes[0]); i++) {
+		size_t pl = strlen(command_prefixes[i].prefix);
+		if (!strcmp(a->category, command_prefixes[i].category) &&
+		    !strncasecmp(command, command_prefixes[i].prefix, pl))
+			command += pl;
+	}
+
+	if (a->command[0] == '/') {
+		/* a file in a Startup folder: it is its own target */
+		target = a->command;
+	} else {
+		if (cmd_resolve(command, env, nenv, exists, &l, &res) < 0)
+			return;
+		a->resolve_flags = res.flags;
+		if (res.host)
+			a->host = xstrdup(res.host);
+		if (res.payload)
+			a->payload = xstrdup(res.payload);
+		if (res.decoded)
+			a->decoded = xstrdup(res.decoded);
+		/* What really runs: the host's file payload when there is one. */
+		target = res.payload_path ? res.payload_path : res.image_path;
+		a->target = target ? xstrdup(target) : NULL;
+		cmd_resolution_release(&res);
+		target = a->target;
+		if (!target) {
+			a->target_exists = -1;
+			return;
+		}
+	}
+	if (!a->target)
+		a->target = xstrdup(target);
+	const struct rep_file *f = find_file(r, a->volume, a->target);
+	a->target_exists = f != NULL;
+	if (f) {
+		free(a->target);
+		a->target = xstrdup(f->path);   /* as stored on disk */
+		if (f->sha256[0])
+			a->target_sha256 = xstrdup(f->sha256);
+		for (size_t i = 0; i < r->ndet; i++)
+			if (r->det[i].volume == a->volume && !strcmp(r->det[i].path, f->path) && !a->target_detection)
+				a->target_detection = xstrdup(r->det[i].signature);
+	}
+}
+
+void autoruns_resolve(struct report *r)
+{
+	for (size_t i = 0; i < r->nos; i++) {
+		struct os_info *os = &r->os[i];
+		char *windir = windows_dir(os->system_root);
+		/* Only the install's own values; the host environment never leaks in. */
+		const struct cmd_env env[] = {
+			{ "SystemRoot", windir }, { "windir", windir }, { "SystemDrive", "C:" },
+			{ "ProgramFiles", "C:\\Program Files" }, { "ProgramFiles(x86)", "C:\\Program Files (x86)" },
+			{ "CommonProgramFiles", "C:\\Program Files\\Common Files" },
+			{ "ProgramData", "C:\\ProgramData" }, { "ALLUSERSPROFILE", "C:\\ProgramData" },
+			{ "PUBLIC", "C:\\Users\\Public" },
+		};
+		for (size_t k = 0; k < os->autoruns.n; k++)
+			resolve_one(r, &os->autoruns.v[k], env, sizeof(env) / sizeof(env[0]));
+		free(windir);
+	}
+}
