@@ -199,16 +199,20 @@ void autoruns_resolve(struct report *r)
 	for (size_t i = 0; i < r->nos; i++) {
 		struct os_info *os = &r->os[i];
 		char *windir = windows_dir(os->system_root);
+		/* Windows' default search path, so bare "powershell.exe" is found. */
+		char *path = xasprintf("%s\\system32;%s;%s\\System32\\Wbem;%s\\System32\\WindowsPowerShell\\v1.0",
+				       windir, windir, windir, windir);
 		/* Only the install's own values; the host environment never leaks in. */
 		const struct cmd_env env[] = {
 			{ "SystemRoot", windir }, { "windir", windir }, { "SystemDrive", "C:" },
 			{ "ProgramFiles", "C:\\Program Files" }, { "ProgramFiles(x86)", "C:\\Program Files (x86)" },
 			{ "CommonProgramFiles", "C:\\Program Files\\Common Files" },
 			{ "ProgramData", "C:\\ProgramData" }, { "ALLUSERSPROFILE", "C:\\ProgramData" },
-			{ "PUBLIC", "C:\\Users\\Public" },
+			{ "PUBLIC", "C:\\Users\\Public" }, { "Path", path },
 		};
 		for (size_t k = 0; k < os->autoruns.n; k++)
 			resolve_one(r, &os->autoruns.v[k], env, sizeof(env) / sizeof(env[0]));
+		free(path);
 		free(windir);
 	}
 }
