@@ -210,8 +210,10 @@ void autoruns_resolve(struct report *r)
 			{ "ProgramData", "C:\\ProgramData" }, { "ALLUSERSPROFILE", "C:\\ProgramData" },
 			{ "PUBLIC", "C:\\Users\\Public" }, { "Path", path },
 		};
-		for (size_t k = 0; k < os->autoruns.n; k++)
+		for (size_t k = 0; k < os->autoruns.n; k++) {
 			resolve_one(r, &os->autoruns.v[k], env, sizeof(env) / sizeof(env[0]));
+			autorun_judge(&os->autoruns.v[k]);
+		}
 		free(path);
 		free(windir);
 	}

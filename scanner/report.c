@@ -178,7 +178,11 @@ void report_finish(struct report *r)
 	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
 	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
 	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
-	r->verdict = verdict_decide(r->ndet, r->nskip, &reason);
+	size_t flagged = 0;
+	for (size_t i = 0; i < r->nos; i++)
+		for (size_t k = 0; k < r->os[i].autoruns.n; k++)
+			flagged += r->os[i].autoruns.v[k].flags != 0;
+	r->verdict = verdict_decide(r->ndet, r->nskip, flagged, &reason);
 	free(r->verdict_reason);
 	r->verdict_reason = xstrdup(reason);
 }

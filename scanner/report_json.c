@@ -263,6 +263,11 @@ static json_object *autorun_json(const struct autorun *ar)
 		if (ar->resolve_flags & cmd_flag_names[i].flag)
 			json_object_array_add(fl, json_object_new_string(cmd_flag_names[i].name));
 	json_object_object_add(o, "resolution", fl);
+	fl = json_object_new_array();
+	for (size_t i = 0; i < ar_nflag_info; i++)
+		if (ar->flags & ar_flag_info[i].flag)
+			json_object_array_add(fl, json_object_new_string(ar_flag_info[i].name));
+	json_object_object_add(o, "flags", fl);
 	return o;
 }
 

@@ -105,6 +105,12 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 					a->target_detection ? a->target_detection : "");
 			if (a->note)
 				fprintf(f, "  %-26s   %s\n", "", a->note);
+			if (a->decoded)
+				fprintf(f, "  %-26s   decoded: %s\n", "", a->decoded);
+			for (size_t fi = 0; fi < ar_nflag_info; fi++)
+				if (a->flags & ar_flag_info[fi].flag)
+					fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
+						ar_flag_info[fi].reason);
 		}
 		if (services)
 			fprintf(f, "  %-26s %zu entries (listed in report.json)\n", "Services and drivers", services);

@@ -41,16 +41,25 @@ int exit_code_combine(int a, int b)
 	return rank(r) == 2 ? EXIT_ERROR : r;
 }
 
-enum verdict verdict_decide(size_t detections, size_t skipped, const char **reason)
+enum verdict verdict_decide(size_t detections, size_t skipped, size_t flagged_autoruns,
+			    const char **reason)
 {
 	if (detections) {
 		*reason = "malware detected";
 		return VERDICT_FAIL;
 	}
+	if (skipped && flagged_autoruns) {
+		*reason = "some content could not be fully scanned, and autostart entries are flagged";
+		return VERDICT_REVIEW;
+	}
 	if (skipped) {
 		*reason = "some content could not be fully scanned";
 		return VERDICT_REVIEW;
 	}
-	*reason = "no detections and everything was scanned";
+	if (flagged_autoruns) {
+		*reason = "autostart entries are flagged";
+		return VERDICT_REVIEW;
+	}
+	*reason = "no detections, everything was scanned, no autostart entry flagged";
 	return VERDICT_PASS;
 }

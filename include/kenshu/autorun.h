@@ -55,7 +55,33 @@ struct autorun {
 	char *payload;          /* what the host runs */
 	char *decoded;          /* powershell -EncodedCommand, decoded */
 	unsigned resolve_flags; /* CMD_F_* from cmdline.h */
+	unsigned flags;         /* AR_FLAG_*, set by autorun_judge() */
 };
+
+/* Why an entry deserves a look; each has a documented reason (report.md). */
+enum {
+	AR_FLAG_DETECTED = 1u << 0,        /* ClamAV detected the target */
+	AR_FLAG_TARGET_MISSING = 1u << 1,  /* the file it runs is not on the disk */
+	AR_FLAG_USER_WRITABLE = 1u << 2,   /* target in Users, ProgramData, Temp, Public, Recycle Bin */
+	AR_FLAG_SCRIPT_HOST = 1u << 3,     /* a script host or LOLBin runs a script, URL or inline code */
+	AR_FLAG_ENCODED = 1u << 4,         /* an encoded PowerShell command */
+	AR_FLAG_HIDDEN_TASK = 1u << 5,     /* a scheduled task marked hidden */
+	AR_FLAG_MASQUERADE = 1u << 6,      /* a Windows program's name (or one letter off) outside Windows */
+	AR_FLAG_WINLOGON = 1u << 7,        /* Winlogon Shell/Userinit other than the defaults */
+	AR_FLAG_IFEO_ACCESSIBILITY = 1u << 8, /* a debugger on an accessibility program (sticky keys...) */
+	AR_FLAG_PATH_HIJACK = 1u << 9,     /* unquoted path with spaces that a shorter path hijacks */
+};
+
+struct ar_flag_info {
+	unsigned flag;
+	const char *name;
+	const char *reason;
+};
+extern const struct ar_flag_info ar_flag_info[];
+extern const size_t ar_nflag_info;
+
+/* Sets a->flags from its resolved fields (after autorun_resolve). */
+void autorun_judge(struct autorun *a);
 
 struct autorun_list {
 	struct autorun *v;

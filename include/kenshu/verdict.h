@@ -31,8 +31,11 @@ int verdict_exit_code(enum verdict v);
 /* Combines per-image exit codes of a batch by the precedence above. */
 int exit_code_combine(int a, int b);
 
-/* The interim policy until profiles land: any detection fails, anything not
- * fully scanned needs review, otherwise pass. reason: static text. */
-enum verdict verdict_decide(size_t detections, size_t skipped, const char **reason);
+/* The interim policy until profiles land: any detection fails (an autostart
+ * entry whose target is detected is a detection too); anything not fully
+ * scanned, or a flagged autostart entry, needs review; otherwise pass.
+ * reason: static text. */
+enum verdict verdict_decide(size_t detections, size_t skipped, size_t flagged_autoruns,
+			    const char **reason);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <kenshu/verdict.h>
@@ -10,13 +11,18 @@ static void decide(void **state)
 {
 	const char *why = NULL;
 
-	assert_int_equal(verdict_decide(0, 0, &why), VERDICT_PASS);
+	assert_int_equal(verdict_decide(0, 0, 0, &why), VERDICT_PASS);
 	assert_non_null(why);
-	assert_int_equal(verdict_decide(0, 3, &why), VERDICT_REVIEW);
-	assert_int_equal(verdict_decide(1, 0, &why), VERDICT_FAIL);
+	assert_int_equal(verdict_decide(0, 3, 0, &why), VERDICT_REVIEW);
+	assert_int_equal(verdict_decide(1, 0, 0, &why), VERDICT_FAIL);
 	/* Malware decides even when other content was skipped. */
-	assert_int_equal(verdict_decide(2, 5, &why), VERDICT_FAIL);
+	assert_int_equal(verdict_decide(2, 5, 4, &why), VERDICT_FAIL);
 	assert_string_equal(why, "malware detected");
+	/* A flagged autostart entry alone needs review, and says so. */
+	assert_int_equal(verdict_decide(0, 0, 1, &why), VERDICT_REVIEW);
+	assert_string_equal(why, "autostart entries are flagged");
+	assert_int_equal(verdict_decide(0, 2, 1, &why), VERDICT_REVIEW);
+	assert_non_null(strstr(why, "flagged"));
 }
 
 static void exit_codes(void **state)
