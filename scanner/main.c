@@ -22,7 +22,7 @@
 #define DEFAULT_OUTDIR "kenshu-report"
 
 static const char usage_text[] =
-	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] IMAGE...\n"
+	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] IMAGE...\n"
 	"       kenshu --version\n"
 	"       kenshu --help\n";
 
@@ -37,6 +37,8 @@ static const char help_text[] =
 	"                       sub-directory per image when several are given)\n"
 	"  -j, --jobs N         worker threads (default: number of cores)\n"
 	"  -q, --quiet          no progress line, no summary on stdout\n"
+	"      --all-autoruns   list Windows' own unflagged autostart entries in\n"
+	"                       report.txt too (report.json always has them all)\n"
 	"\n"
 	"Exit status: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage.\n"
 	"For several images: FAIL > could not complete > REVIEW > PASS.\n"
@@ -48,6 +50,7 @@ struct scan_args {
 	const char *outdir;
 	unsigned jobs;
 	bool quiet;
+	bool all_autoruns;
 	char **images;
 	int nimages;
 };
@@ -84,6 +87,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "all-autoruns", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,6 +107,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		case 'o': a->outdir = optarg; break;
 		case 'j': a->jobs = parse_jobs(optarg); break;
 		case 'q': a->quiet = true; break;
+		case 'A': a->all_autoruns = true; break;
 		case 'h':
 			printf("%s%s", usage_text, help_text);
 			exit(0);
@@ -162,7 +167,7 @@ static int cmd_scan(int argc, char **argv)
 
 		if (scan_image(a.images[i], av, &so, &r) < 0) {
 			c = EXIT_ERROR;   /* scan_image said why; no report is written */
-		} else if (report_save(&r, av, dir) < 0) {
+		} else if ((r.all_autoruns = a.all_autoruns, report_save(&r, av, dir)) < 0) {
 			c = EXIT_ERROR;
 			report_release(&r);
 		} else {

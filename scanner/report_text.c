@@ -1,6 +1,7 @@
 /* report.txt: the summary a person reads first. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <kenshu/report.h>
 #include "banned.h"
@@ -85,15 +86,19 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	}
 
 	for (size_t i = 0; i < r->nos; i++) {
-		const struct autorun_list *l = &r->os[i].autoruns;
-		size_t services = 0;
+		const struct os_info *os = &r->os[i];
+		const struct autorun_list *l = &os->autoruns;
+		size_t collapsed = 0, rl = strlen(os->system_root);
 
-		fprintf(f, "\nAutostart entries [vol %u]: %zu\n", r->os[i].volume, l->n);
+		fprintf(f, "\nAutostart entries [vol %u]: %zu\n", os->volume, l->n);
 		for (size_t k = 0; k < l->n; k++) {
 			const struct autorun *a = &l->v[k];
-			/* Hundreds on a real system: counted here, listed in report.json. */
-			if (!strcmp(a->category, "Services and drivers")) {
-				services++;
+			/* Windows' own entries (hundreds of services and KnownDLLs on a
+			 * real system) run programs in the Windows folder and raise no
+			 * flag: counted here, all listed in report.json. */
+			if (!r->all_autoruns && !a->flags && a->target &&
+			    !strncasecmp(a->target, os->system_root, rl) && a->target[rl] == '/') {
+				collapsed++;
 				continue;
 			}
 			fprintf(f, "  %-26s %s%s%s = %s\n", a->category, a->user ? a->user : "",
@@ -112,8 +117,9 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 					fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
 						ar_flag_info[fi].reason);
 		}
-		if (services)
-			fprintf(f, "  %-26s %zu entries (listed in report.json)\n", "Services and drivers", services);
+		if (collapsed)
+			fprintf(f, "  (%zu more start programs in %s, none flagged: listed in report.json, "
+				"or here with --all-autoruns)\n", collapsed, os->system_root);
 	}
 
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);

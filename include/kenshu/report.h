@@ -91,6 +91,7 @@ struct report {
 
 	enum verdict verdict;
 	char *verdict_reason;
+	bool all_autoruns;   /* report.txt lists Windows' own entries too */
 };
 
 void report_init(struct report *r);
