@@ -36,6 +36,8 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 	a->host = a->payload = a->decoded = NULL;
 	a->target_exists = -1;
 	a->resolve_flags = 0;
+	a->flags = 0;
+	a->other_control_set = 0;
 }
 
 /* One entry per string: REG_MULTI_SZ values (BootExecute, LSA packages)
@@ -184,6 +186,56 @@ int autorun_startup_file(const char *path, unsigned volume, struct autorun_list 
 		return 1;
 	}
 	return 0;
+}
+
+static bool same_entry(const struct autorun *a, const struct autorun *b)
+{
+	return !strcmp(a->category, b->category) && !strcasecmp(a->name, b->name) &&
+	       !strcasecmp(a->command, b->command);
+}
+
+void autorun_other_control_sets(struct hive *h, unsigned current, unsigned volume,
+				struct autorun_list *out)
+{
+	size_t n, base = out->n;
+	size_t *sets = hive_subkeys(h, hive_key(h, ""), &n);
+	struct autorun_list cur = { 0 };
+
+	/* The current set's entries, to compare against. */
+	autorun_collect(h, AR_SYSTEM, current, NULL, volume, &cur);
+	for (size_t i = 0; i < n; i++) {
+		char *name = hive_key_name(h, sets[i]);
+		unsigned num;
+		char extra;
+
+		if (!name || sscanf(name, "ControlSet%3u%c", &num, &extra) != 1 || num == current || num == 0) {
+			free(name);
+			continue;
+		}
+		free(name);
+		struct autorun_list other = { 0 };
+		autorun_collect(h, AR_SYSTEM, num, NULL, volume, &other);
+		for (size_t k = 0; k < other.n; k++) {
+			bool found = false;
+			for (size_t c = 0; c < cur.n && !found; c++)
+				found = same_entry(&other.v[k], &cur.v[c]);
+			/* one entry per difference, however many other sets hold it */
+			for (size_t c = base; c < out->n && !found; c++)
+				found = same_entry(&other.v[k], &out->v[c]);
+			if (found)
+				continue;
+			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+			out->v[out->n] = other.v[k];
+			out->v[out->n].other_control_set = num;
+			out->v[out->n].note = xasprintf("only in ControlSet%03u, not in the current ControlSet%03u",
+							num, current);
+			out->n++;
+			memset(&other.v[k], 0, sizeof(other.v[k]));
+		}
+		autorun_list_release(&other);   /* what was moved out is zeroed */
+	}
+	autorun_list_release(&cur);
+	free(sets);
 }
 
 static const struct autorun_loc task_loc = {

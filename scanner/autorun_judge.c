@@ -25,6 +25,8 @@ const struct ar_flag_info ar_flag_info[] = {
 	  "a debugger replaces an accessibility program that runs at the logon screen without a password" },
 	{ AR_FLAG_PATH_HIJACK, "unquoted-path-hijack",
 	  "an unquoted path with spaces: a program at a shorter prefix runs instead" },
+	{ AR_FLAG_OTHER_CONTROL_SET, "other-control-set",
+	  "only in a control set Windows is not using now: it runs after a \"last known good\" or fallback boot" },
 };
 const size_t ar_nflag_info = sizeof(ar_flag_info) / sizeof(ar_flag_info[0]);
 
@@ -126,5 +128,7 @@ void autorun_judge(struct autorun *a)
 		for (size_t i = 0; i < N(accessibility); i++)
 			if (!strcasecmp(a->name, accessibility[i]))
 				f |= AR_FLAG_IFEO_ACCESSIBILITY;
+	if (a->other_control_set)
+		f |= AR_FLAG_OTHER_CONTROL_SET;
 	a->flags = f;
 }

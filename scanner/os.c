@@ -141,8 +141,10 @@ void os_read_hive(struct hive *h, enum os_hive_kind kind, struct os_info *os)
 		autorun_collect(h, AR_SOFTWARE, 0, NULL, os->volume, &os->autoruns);
 	} else {
 		read_system(h, os);
-		if (os->control_set)
+		if (os->control_set) {
 			autorun_collect(h, AR_SYSTEM, os->control_set, NULL, os->volume, &os->autoruns);
+			autorun_other_control_sets(h, os->control_set, os->volume, &os->autoruns);
+		}
 	}
 }
 

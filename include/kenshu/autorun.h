@@ -46,6 +46,7 @@ struct autorun {
 	char *user;             /* profile user for AR_NTUSER rows, else NULL */
 	unsigned volume;
 	char *note;             /* e.g. a task's "hidden; TimeTrigger every PT5M", else NULL */
+	unsigned other_control_set; /* N when the entry is only in ControlSet00N, not the current set */
 	/* Filled by autorun_resolve(): */
 	char *target;           /* the file that runs, inside the volume, or NULL */
 	int target_exists;      /* 1 yes, 0 no, -1 not applicable (no file: URL, inline code) */
@@ -70,6 +71,7 @@ enum {
 	AR_FLAG_WINLOGON = 1u << 7,        /* Winlogon Shell/Userinit other than the defaults */
 	AR_FLAG_IFEO_ACCESSIBILITY = 1u << 8, /* a debugger on an accessibility program (sticky keys...) */
 	AR_FLAG_PATH_HIJACK = 1u << 9,     /* unquoted path with spaces that a shorter path hijacks */
+	AR_FLAG_OTHER_CONTROL_SET = 1u << 10, /* only in a non-current ControlSet (e.g. LastKnownGood) */
 };
 
 struct ar_flag_info {
@@ -102,6 +104,12 @@ int autorun_startup_file(const char *path, unsigned volume, struct autorun_list 
  * when the file is not a task (err says why). */
 int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
 		      unsigned volume, struct autorun_list *out, char *err, size_t errlen);
+
+/* Entries of SYSTEM's other ControlSetNNN that the current set does not
+ * have (same category, name and command): a service planted in the
+ * LastKnownGood set starts after a "last known good" boot. */
+void autorun_other_control_sets(struct hive *h, unsigned current, unsigned volume,
+				struct autorun_list *out);
 
 /* Sorts by category, location, name, command: a stable report order. */
 void autorun_sort(struct autorun_list *l);

@@ -172,6 +172,17 @@ static void system_uses_the_current_control_set(void **state)
 	assert_int_equal(boot, 2);   /* one entry per string */
 	assert_int_equal(lsa, 2);
 	autorun_list_release(&l);
+
+	/* ControlSet001 is not current: its extra service is reported as a
+	 * difference, once, and flagged. */
+	autorun_other_control_sets(h, 2, 1, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].name, "evil");
+	assert_int_equal(l.v[0].other_control_set, 1);
+	assert_non_null(strstr(l.v[0].note, "only in ControlSet001"));
+	autorun_judge(&l.v[0]);
+	assert_true(l.v[0].flags & AR_FLAG_OTHER_CONTROL_SET);
+	autorun_list_release(&l);
 	hive_close(h);
 }
 
