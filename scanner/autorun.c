@@ -110,6 +110,23 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 		case AR_VALUE:
 			named_value(h, node, loc, location, loc->value, user, volume, out);
 			break;
+		case AR_SUBKEY_ALL_VALUES: {
+			size_t n;
+			size_t *kids = hive_subkeys(h, node, &n);
+			for (size_t k = 0; k < n; k++) {
+				char *sub = hive_key_name(h, kids[k]);
+				char subloc[1024];
+				size_t nv;
+				struct hive_value *v = hive_values(h, kids[k], &nv);
+				snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub ? sub : "?");
+				for (size_t m = 0; m < nv; m++)
+					add_each(out, loc, subloc, &v[m], v[m].name, user, volume);
+				hive_values_free(v, nv);
+				free(sub);
+			}
+			free(kids);
+			break;
+		}
 		case AR_SUBKEY_VALUE: {
 			size_t n;
 			size_t *kids = hive_subkeys(h, node, &n);

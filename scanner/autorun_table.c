@@ -35,6 +35,8 @@ const struct autorun_loc autorun_locs[] = {
 	  .category = "Run", .technique = RUN, .why = "runs at every logon" },
 	{ .hive = AR_SOFTWARE, .key = "Microsoft\\Windows\\CurrentVersion\\RunOnce", .rule = AR_ALL_VALUES, .value = NULL,
 	  .category = "RunOnce", .technique = RUN, .why = "runs at the next logon" },
+	{ .hive = AR_SOFTWARE, .key = "Microsoft\\Windows\\CurrentVersion\\RunOnceEx", .rule = AR_SUBKEY_ALL_VALUES, .value = NULL,
+	  .category = "RunOnceEx", .technique = RUN, .why = "runs at the next logon, by numbered steps" },
 	{ .hive = AR_SOFTWARE, .key = "Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Run", .rule = AR_ALL_VALUES, .value = NULL,
 	  .category = "Run", .technique = RUN, .why = "32-bit Run key on 64-bit Windows" },
 	{ .hive = AR_SOFTWARE, .key = "Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\RunOnce", .rule = AR_ALL_VALUES, .value = NULL,

@@ -110,6 +110,16 @@ static void read_software(struct hive *sw, struct os_info *os)
 		os->nprofiles++;
 	}
 	free(sids);
+	/* The Default profile is no SID but its hive seeds every new user:
+	 * a Run key planted there runs for each account created later. */
+	char *def = hive_string(sw, pl, "Default");
+	if (def) {
+		os->profiles = xrealloc(os->profiles, (os->nprofiles + 1) * sizeof(*os->profiles));
+		os->profiles[os->nprofiles].sid = xstrdup("Default");
+		os->profiles[os->nprofiles].path = def;
+		os->profiles[os->nprofiles].user = xstrdup("Default");
+		os->nprofiles++;
+	}
 }
 
 static void read_system(struct hive *sys, struct os_info *os)

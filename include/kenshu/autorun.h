@@ -20,6 +20,7 @@ enum ar_rule {
 	AR_VALUE,          /* the named value of the key */
 	AR_SUBKEY_VALUE,   /* the named value of every subkey (services, IFEO, Active Setup),
 	                      or of a key below each subkey when `sub` is set */
+	AR_SUBKEY_ALL_VALUES, /* every value of every subkey (RunOnceEx\0001...) */
 };
 
 struct autorun_loc {

@@ -77,7 +77,7 @@ static void table_sorted_unique_documented(void **state)
 		assert_non_null(a->technique);
 		assert_true(strncmp(a->technique, "T1", 2) == 0);
 		assert_non_null(a->why);
-		assert_true((a->rule == AR_ALL_VALUES) == (a->value == NULL));
+		assert_true((a->rule == AR_ALL_VALUES || a->rule == AR_SUBKEY_ALL_VALUES) == (a->value == NULL));
 		if (i == 0)
 			continue;
 		const struct autorun_loc *p = &autorun_locs[i - 1];
@@ -105,14 +105,19 @@ static void software_locations(void **state)
 		"\"Debugger\"=\"C:\\\\Windows\\\\System32\\\\cmd.exe\"\n"
 		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\notepad.exe]\n"
 		"\"UseFilter\"=dword:00000001\n"
-		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce]\n");
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce]\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnceEx\\0001]\n"
+		"\"step1\"=\"C:\\\\Windows\\\\Temp\\\\s.exe\"\n");
 	struct autorun_list l = { 0 };
 	const struct autorun *a;
 
 	autorun_collect(h, AR_SOFTWARE, 0, NULL, 2, &l);
 	autorun_sort(&l);
 	/* Winlogon Shell lists two programs: one entry each. */
-	assert_int_equal(l.n, 5);
+	assert_int_equal(l.n, 6);
+	a = find(&l, "RunOnceEx", "step1");
+	assert_non_null(a);
+	assert_string_equal(a->location, "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnceEx\\0001");
 	a = find(&l, "Run", "Updater");
 	assert_non_null(a);
 	assert_string_equal(a->command, "C:\\ProgramData\\Updater\\bankupd.exe");
