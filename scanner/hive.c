@@ -10,17 +10,13 @@
 
 #include <kenshu/err.h>
 #include <kenshu/hive.h>
+#include "le.h"
 #include "banned.h"
 
 struct hive {
 	hive_h *h;
 	int fd;
 };
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int hive_open_mem(const void *data, size_t size, struct hive **out, struct hive_health *health)
 {

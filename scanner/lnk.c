@@ -20,6 +20,7 @@
 
 #include <kenshu/err.h>
 #include <kenshu/utf16.h>
+#include "le.h"
 #include "banned.h"
 
 #define HEADER_SIZE 0x4Cu
@@ -79,17 +80,6 @@ static int fail(struct rd *r, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
 }
 
 /* ---- strings ---- */

@@ -27,6 +27,7 @@
 
 #include <kenshu/err.h>
 #include <kenshu/utf16.h>
+#include "le.h"
 #include "banned.h"
 
 #define JOB_FIXED_LEN 68u      /* FIXDLEN_DATA */
@@ -61,17 +62,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 				*p = ' ';
 	}
 	return -1;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
 }
 
 void task_info_release(struct task_info *t)
