@@ -65,15 +65,20 @@ static void add_each(struct autorun_list *out, const struct autorun_loc *loc, co
 	free(copy);
 }
 
-static void named_value(struct hive *h, size_t node, const struct autorun_loc *loc, const char *location,
-			const char *name, const char *user, unsigned volume, struct autorun_list *out)
+/* The values of one key that a location counts: all of them (each named
+ * by its value name), or the one loc->value (named `name`). */
+static void emit_key(struct hive *h, size_t node, const struct autorun_loc *loc, const char *location,
+		     const char *name, const char *user, unsigned volume, struct autorun_list *out)
 {
 	size_t n;
 	struct hive_value *v = hive_values(h, node, &n);
 
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(v[i].name, loc->value) == 0)
+	for (size_t i = 0; i < n; i++) {
+		if (!loc->value)
+			add_each(out, loc, location, &v[i], v[i].name, user, volume);
+		else if (strcasecmp(v[i].name, loc->value) == 0)
 			add_each(out, loc, location, &v[i], name, user, volume);
+	}
 	hive_values_free(v, n);
 }
 
@@ -98,59 +103,31 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 		node = hive_key(h, key);
 		if (!node)
 			continue;
-		switch (loc->rule) {
-		case AR_ALL_VALUES: {
-			size_t n;
-			struct hive_value *v = hive_values(h, node, &n);
-			for (size_t k = 0; k < n; k++)
-				add_each(out, loc, location, &v[k], v[k].name, user, volume);
-			hive_values_free(v, n);
-			break;
+		if (loc->rule == AR_ALL_VALUES || loc->rule == AR_VALUE) {
+			emit_key(h, node, loc, location, loc->value, user, volume, out);
+			continue;
 		}
-		case AR_VALUE:
-			named_value(h, node, loc, location, loc->value, user, volume, out);
-			break;
-		case AR_SUBKEY_ALL_VALUES: {
-			size_t n;
-			size_t *kids = hive_subkeys(h, node, &n);
-			for (size_t k = 0; k < n; k++) {
-				char *sub = hive_key_name(h, kids[k]);
-				char subloc[1024];
-				size_t nv;
-				struct hive_value *v = hive_values(h, kids[k], &nv);
+		/* Subkey rules: services, IFEO programs, Active Setup, RunOnceEx steps. */
+		size_t n;
+		size_t *kids = hive_subkeys(h, node, &n);
+		for (size_t k = 0; k < n; k++) {
+			char *sub = hive_key_name(h, kids[k]);
+			char subloc[1024];
+			size_t target = kids[k];
+
+			if (!sub && loc->rule == AR_SUBKEY_VALUE)
+				continue;
+			if (loc->sub) {
+				target = hive_child(h, kids[k], loc->sub);
+				snprintf(subloc, sizeof(subloc), "%s\\%s\\%s", location, sub, loc->sub);
+			} else {
 				snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub ? sub : "?");
-				for (size_t m = 0; m < nv; m++)
-					add_each(out, loc, subloc, &v[m], v[m].name, user, volume);
-				hive_values_free(v, nv);
-				free(sub);
 			}
-			free(kids);
-			break;
+			if (target)
+				emit_key(h, target, loc, subloc, sub, user, volume, out);
+			free(sub);
 		}
-		case AR_SUBKEY_VALUE: {
-			size_t n;
-			size_t *kids = hive_subkeys(h, node, &n);
-			for (size_t k = 0; k < n; k++) {
-				char *sub = hive_key_name(h, kids[k]);
-				char subloc[1024];
-				if (!sub)
-					continue;
-				size_t target = kids[k];
-				if (loc->sub) {
-					/* hive_key walks from the root: find the sub key by name below this one. */
-					target = hive_child(h, kids[k], loc->sub);
-					snprintf(subloc, sizeof(subloc), "%s\\%s\\%s", location, sub, loc->sub);
-				} else {
-					snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub);
-				}
-				if (target)
-					named_value(h, target, loc, subloc, sub, user, volume, out);
-				free(sub);
-			}
-			free(kids);
-			break;
-		}
-		}
+		free(kids);
 	}
 }
 

@@ -98,27 +98,51 @@ void autoruns_from_files(struct img *img, struct report *r)
 
 /* ---- resolution ---- */
 
+/* The volume's files by case-insensitive path: every probe of every
+ * command (several per entry, hundreds of entries) is a binary search,
+ * not a pass over a manifest of perhaps a hundred thousand files. */
 struct lookup {
-	const struct report *r;
-	unsigned volume;
+	const struct rep_file **idx;
+	size_t n;
 };
 
-static const struct rep_file *find_file(const struct report *r, unsigned volume, const char *path)
+static int by_path(const void *a, const void *b)
 {
-	/* The manifest is sorted by byte order, Windows paths compare without
-	 * case: a linear pass is plenty for the few hundred entries of a system. */
-	for (size_t i = 0; i < r->nfiles; i++) {
-		const struct rep_file *f = &r->files[i];
-		if (f->volume == volume && !f->stream[0] && !strcasecmp(f->path, path))
-			return f;
+	const struct rep_file *x = *(const struct rep_file *const *)a, *y = *(const struct rep_file *const *)b;
+	int c = strcasecmp(x->path, y->path);
+
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static void lookup_init(struct lookup *l, const struct report *r, unsigned volume)
+{
+	l->idx = xmalloc((r->nfiles ? r->nfiles : 1) * sizeof(*l->idx));
+	l->n = 0;
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (r->files[i].volume == volume && !r->files[i].stream[0])
+			l->idx[l->n++] = &r->files[i];
+	if (l->n > 1)
+		qsort(l->idx, l->n, sizeof(*l->idx), by_path);
+}
+
+/* The first match in byte order when names differ only in case. */
+static const struct rep_file *find_file(const struct lookup *l, const char *path)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcasecmp(l->idx[mid]->path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return NULL;
+	return lo < l->n && !strcasecmp(l->idx[lo]->path, path) ? l->idx[lo] : NULL;
 }
 
 static int exists(void *ctx, const char *path)
 {
-	const struct lookup *l = ctx;
-	const struct rep_file *f = find_file(l->r, l->volume, path);
+	const struct rep_file *f = find_file(ctx, path);
 
 	return f && !(f->flags & FS_F_DIRECTORY);
 }
@@ -141,9 +165,9 @@ static const struct {
 	{ "Boot execute", "autocheck " },  /* BootExecute: "autocheck autochk *" runs autochk.exe */
 };
 
-static void resolve_one(const struct report *r, struct autorun *a, const struct cmd_env *env, size_t nenv)
+static void resolve_one(const struct report *r, struct lookup *l, struct autorun *a,
+			const struct cmd_env *env, size_t nenv)
 {
-	struct lookup l = { r, a->volume };
 	struct cmd_resolution res;
 	const char *target, *command = a->command;
 
@@ -160,7 +184,7 @@ static void resolve_one(const struct report *r, struct autorun *a, const struct 
 		/* a file in a Startup folder: it is its own target */
 		target = a->command;
 	} else {
-		if (cmd_resolve(command, env, nenv, exists, &l, &res) < 0)
+		if (cmd_resolve(command, env, nenv, exists, l, &res) < 0)
 			return;
 		a->resolve_flags = res.flags;
 		if (res.host)
@@ -181,7 +205,7 @@ static void resolve_one(const struct report *r, struct autorun *a, const struct 
 	}
 	if (!a->target)
 		a->target = xstrdup(target);
-	const struct rep_file *f = find_file(r, a->volume, a->target);
+	const struct rep_file *f = find_file(l, a->target);
 	a->target_exists = f != NULL;
 	if (f) {
 		free(a->target);
@@ -210,10 +234,14 @@ void autoruns_resolve(struct report *r)
 			{ "ProgramData", "C:\\ProgramData" }, { "ALLUSERSPROFILE", "C:\\ProgramData" },
 			{ "PUBLIC", "C:\\Users\\Public" }, { "Path", path },
 		};
+		struct lookup l;
+
+		lookup_init(&l, r, os->volume);
 		for (size_t k = 0; k < os->autoruns.n; k++) {
-			resolve_one(r, &os->autoruns.v[k], env, sizeof(env) / sizeof(env[0]));
+			resolve_one(r, &l, &os->autoruns.v[k], env, sizeof(env) / sizeof(env[0]));
 			autorun_judge(&os->autoruns.v[k]);
 		}
+		free(l.idx);
 		free(path);
 		free(windir);
 	}
