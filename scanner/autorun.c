@@ -15,7 +15,12 @@ static const char *const hive_prefix[] = {
 	[AR_SOFTWARE] = "HKLM\\SOFTWARE",
 	[AR_SYSTEM] = "HKLM\\SYSTEM",
 	[AR_NTUSER] = "HKU",
+	[AR_USRCLASS] = "HKU",
 };
+
+/* Nested "*" components are few in the table; this caps what a hostile
+ * hive with thousands of subkeys at each level can make us visit. */
+#define GLOB_MAX_KEYS 4096
 
 static void add(struct autorun_list *out, const struct autorun_loc *loc, const char *location,
 		const char *name, const char *command, const char *user, unsigned volume)
@@ -24,6 +29,7 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 
 	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 	a = &out->v[out->n++];
+	a->loc = loc;
 	a->category = loc->category;
 	a->technique = loc->technique;
 	a->location = xstrdup(location);
@@ -38,6 +44,8 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 	a->resolve_flags = 0;
 	a->flags = 0;
 	a->other_control_set = 0;
+	a->setting = loc->setting;
+	a->clsid = a->shadows = NULL;
 }
 
 /* One entry per string: REG_MULTI_SZ values (BootExecute, LSA packages)
@@ -76,10 +84,103 @@ static void emit_key(struct hive *h, size_t node, const struct autorun_loc *loc,
 	for (size_t i = 0; i < n; i++) {
 		if (!loc->value)
 			add_each(out, loc, location, &v[i], v[i].name, user, volume);
-		else if (strcasecmp(v[i].name, loc->value) == 0)
-			add_each(out, loc, location, &v[i], name, user, volume);
+		else if (strchr(loc->value, '*') ? fnmatch(loc->value, v[i].name, FNM_CASEFOLD) == 0
+						   : strcasecmp(v[i].name, loc->value) == 0)
+			add_each(out, loc, location, &v[i], strchr(loc->value, '*') ? v[i].name : name,
+				 user, volume);
 	}
 	hive_values_free(v, n);
+}
+
+/* One location at one key that exists. */
+static void collect_at(struct hive *h, size_t node, const struct autorun_loc *loc, const char *location,
+		       const char *user, unsigned volume, struct autorun_list *out)
+{
+	if (loc->rule == AR_ALL_VALUES || loc->rule == AR_VALUE) {
+		/* A default value is named after its key, not "". */
+		const char *last = strrchr(location, '\\');
+		emit_key(h, node, loc, location, loc->value && *loc->value ? loc->value : last + 1,
+			 user, volume, out);
+		return;
+	}
+	/* Subkey rules: services, IFEO programs, Active Setup, RunOnceEx steps,
+	 * BHOs, add-ins. */
+	size_t n;
+	size_t *kids = hive_subkeys(h, node, &n);
+	for (size_t k = 0; k < n; k++) {
+		char *sub = hive_key_name(h, kids[k]);
+		char subloc[1600];
+		size_t target = kids[k];
+
+		if (!sub && loc->rule != AR_SUBKEY_ALL_VALUES) {
+			free(sub);
+			continue;
+		}
+		if (loc->rule == AR_SUBKEY_NAMES) {
+			char *cmd = loc->value ? hive_string(h, kids[k], loc->value) : NULL;
+			snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub);
+			add(out, loc, subloc, sub, cmd ? cmd : "", user, volume);
+			free(cmd);
+			free(sub);
+			continue;
+		}
+		if (loc->sub) {
+			target = hive_child(h, kids[k], loc->sub);
+			snprintf(subloc, sizeof(subloc), "%s\\%s\\%s", location, sub, loc->sub);
+		} else {
+			snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub ? sub : "?");
+		}
+		if (target)
+			emit_key(h, target, loc, subloc, sub, user, volume, out);
+		free(sub);
+	}
+	free(kids);
+}
+
+/* Follows loc->key from node, component by component; a "*" component
+ * visits every subkey. `path` is the key path matched so far. */
+static void collect_glob(struct hive *h, size_t node, const char *rest, char *path, size_t pathlen,
+			 const struct autorun_loc *loc, const char *prefix, const char *user, unsigned volume,
+			 size_t *budget, struct autorun_list *out)
+{
+	if (!*rest) {
+		char location[1200];
+		snprintf(location, sizeof(location), "%s\\%s", prefix, path);
+		collect_at(h, node, loc, location, user, volume, out);
+		return;
+	}
+	const char *end = strchr(rest, '\\');
+	size_t clen = end ? (size_t)(end - rest) : strlen(rest);
+	const char *next = end ? end + 1 : rest + clen;
+	size_t used = strlen(path);
+
+	if (clen == 3 && !strncmp(rest, "<*>", 3)) {
+		size_t n;
+		size_t *kids = hive_subkeys(h, node, &n);
+		for (size_t k = 0; k < n && *budget; k++, (*budget)--) {
+			char *name = hive_key_name(h, kids[k]);
+			if (name && used + strlen(name) + 2 < pathlen) {
+				snprintf(path + used, pathlen - used, "%s%s", used ? "\\" : "", name);
+				collect_glob(h, kids[k], next, path, pathlen, loc, prefix, user, volume, budget, out);
+				path[used] = '\0';
+			}
+			free(name);
+		}
+		free(kids);
+		return;
+	}
+	char comp[256];
+	if (clen >= sizeof(comp) || used + clen + 2 >= pathlen)
+		return;
+	memcpy(comp, rest, clen);
+	comp[clen] = '\0';
+	size_t child = hive_child(h, node, comp);
+	if (!child)
+		return;
+	/* The report shows the key as the table spells it. */
+	snprintf(path + used, pathlen - used, "%s%s", used ? "\\" : "", comp);
+	collect_glob(h, child, next, path, pathlen, loc, prefix, user, volume, budget, out);
+	path[used] = '\0';
 }
 
 void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, const char *user,
@@ -87,8 +188,8 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 {
 	for (size_t i = 0; i < autorun_nlocs; i++) {
 		const struct autorun_loc *loc = &autorun_locs[i];
-		char key[512], location[640];
-		size_t node;
+		char key[512], prefix[256], path[1024] = "";
+		size_t budget = GLOB_MAX_KEYS;
 
 		if (loc->hive != kind)
 			continue;
@@ -97,37 +198,12 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 		else
 			snprintf(key, sizeof(key), "%s", loc->key);
 		if (kind == AR_NTUSER)
-			snprintf(location, sizeof(location), "%s\\%s\\%s", hive_prefix[kind], user ? user : "?", key);
+			snprintf(prefix, sizeof(prefix), "%s\\%s", hive_prefix[kind], user ? user : "?");
+		else if (kind == AR_USRCLASS)
+			snprintf(prefix, sizeof(prefix), "%s\\%s_Classes", hive_prefix[kind], user ? user : "?");
 		else
-			snprintf(location, sizeof(location), "%s\\%s", hive_prefix[kind], key);
-		node = hive_key(h, key);
-		if (!node)
-			continue;
-		if (loc->rule == AR_ALL_VALUES || loc->rule == AR_VALUE) {
-			emit_key(h, node, loc, location, loc->value, user, volume, out);
-			continue;
-		}
-		/* Subkey rules: services, IFEO programs, Active Setup, RunOnceEx steps. */
-		size_t n;
-		size_t *kids = hive_subkeys(h, node, &n);
-		for (size_t k = 0; k < n; k++) {
-			char *sub = hive_key_name(h, kids[k]);
-			char subloc[1024];
-			size_t target = kids[k];
-
-			if (!sub && loc->rule == AR_SUBKEY_VALUE)
-				continue;
-			if (loc->sub) {
-				target = hive_child(h, kids[k], loc->sub);
-				snprintf(subloc, sizeof(subloc), "%s\\%s\\%s", location, sub, loc->sub);
-			} else {
-				snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub ? sub : "?");
-			}
-			if (target)
-				emit_key(h, target, loc, subloc, sub, user, volume, out);
-			free(sub);
-		}
-		free(kids);
+			snprintf(prefix, sizeof(prefix), "%s", hive_prefix[kind]);
+		collect_glob(h, hive_key(h, ""), key, path, sizeof(path), loc, prefix, user, volume, &budget, out);
 	}
 }
 
@@ -307,6 +383,8 @@ void autorun_list_release(struct autorun_list *l)
 		free(a->host);
 		free(a->payload);
 		free(a->decoded);
+		free(a->clsid);
+		free(a->shadows);
 	}
 	free(l->v);
 	l->v = NULL;

@@ -171,7 +171,7 @@ static void resolve_one(const struct report *r, struct lookup *l, struct autorun
 	struct cmd_resolution res;
 	const char *target, *command = a->command;
 
-	if (!*command)
+	if (!*command || a->setting)
 		return;
 	for (size_t i = 0; i < sizeof(command_prefixes) / sizeof(command_prefixes[0]); i++) {
 		size_t pl = strlen(command_prefixes[i].prefix);

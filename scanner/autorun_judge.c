@@ -27,6 +27,10 @@ const struct ar_flag_info ar_flag_info[] = {
 	  "an unquoted path with spaces: a program at a shorter prefix runs instead" },
 	{ AR_FLAG_OTHER_CONTROL_SET, "other-control-set",
 	  "only in a control set Windows is not using now: it runs after a \"last known good\" or fallback boot" },
+	{ AR_FLAG_COM_HIJACK, "com-hijack",
+	  "a COM class registered for one user with another server than the machine's: every program that user runs loads it instead (no admin rights needed)" },
+	{ AR_FLAG_TASK_UNREGISTERED, "task-unregistered",
+	  "the task's file and the Task Scheduler's registry cache disagree: a task without its file, or a file the scheduler does not run" },
 };
 const size_t ar_nflag_info = sizeof(ar_flag_info) / sizeof(ar_flag_info[0]);
 
@@ -124,11 +128,14 @@ void autorun_judge(struct autorun *a)
 			    strcasecmp(a->command, winlogon_defaults[i].value) != 0)
 				f |= AR_FLAG_WINLOGON;
 	}
-	if (!strcmp(a->category, "Image File Execution Options"))
+	if (!strcmp(a->category, "Image File Execution Options") && a->loc && a->loc->value &&
+	    !strcasecmp(a->loc->value, "Debugger"))
 		for (size_t i = 0; i < N(accessibility); i++)
 			if (!strcasecmp(a->name, accessibility[i]))
 				f |= AR_FLAG_IFEO_ACCESSIBILITY;
 	if (a->other_control_set)
 		f |= AR_FLAG_OTHER_CONTROL_SET;
-	a->flags = f;
+	if (a->shadows)
+		f |= AR_FLAG_COM_HIJACK;
+	a->flags |= f;   /* task-unregistered is set when the task store is compared */
 }

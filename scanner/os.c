@@ -1,6 +1,7 @@
 /* OS identity from SOFTWARE and SYSTEM. WES7 calls itself just "Windows
  * Embedded Standard", so the family comes from the version numbers, never
  * from ProductName. */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,7 @@ static void read_software(struct hive *sw, struct os_info *os)
 		os->profiles[os->nprofiles].sid = xstrdup("Default");
 		os->profiles[os->nprofiles].path = def;
 		os->profiles[os->nprofiles].user = xstrdup("Default");
+		os->profiles[os->nprofiles].found_on_disk = false;
 		os->nprofiles++;
 	}
 }
@@ -182,34 +184,134 @@ static char *profile_dir(const struct os_info *os, const char *stored)
 	return NULL;
 }
 
-static void read_user_hives(struct fs *fs, struct os_info *os)
+/* Where Windows keeps profiles: a hive found in one of these folders is a
+ * profile even when ProfileList does not name it (a deleted SID key, a
+ * service account, a profile copied in by the vendor's imaging tool). */
+static const struct {
+	bool in_system_root;
+	const char *glob;
+} profile_globs[] = {
+	{ false, "/Users/*/NTUSER.DAT" },
+	{ false, "/Documents and Settings/*/NTUSER.DAT" },
+	{ true, "/ServiceProfiles/*/NTUSER.DAT" },
+	{ true, "/System32/config/systemprofile/NTUSER.DAT" },
+};
+
+static bool in_profile_folder(const struct os_info *os, const char *path)
 {
-	os->user_hives = xcalloc(os->nprofiles ? os->nprofiles : 1, sizeof(*os->user_hives));
+	for (size_t i = 0; i < sizeof(profile_globs) / sizeof(profile_globs[0]); i++) {
+		char *glob = xasprintf("%s%s", profile_globs[i].in_system_root ? os->system_root : "",
+				       profile_globs[i].glob);
+		int m = fnmatch(glob, path, FNM_PATHNAME | FNM_CASEFOLD);
+		free(glob);
+		if (m == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Profiles whose NTUSER.DAT the walk found but ProfileList does not name. */
+static void add_found_profiles(struct os_info *os, const char *const *found, size_t nfound)
+{
+	for (size_t f = 0; f < nfound; f++) {
+		bool known = false;
+
+		if (!in_profile_folder(os, found[f]))
+			continue;
+		for (size_t i = 0; i < os->nprofiles && !known; i++) {
+			char *dir = profile_dir(os, os->profiles[i].path);
+			size_t dl = dir ? strlen(dir) : 0;
+			known = dir && !strncasecmp(found[f], dir, dl) && found[f][dl] == '/' &&
+				!strchr(found[f] + dl + 1, '/');
+			free(dir);
+		}
+		if (known)
+			continue;
+		const char *end = strrchr(found[f], '/');
+		const char *start = end;
+		while (start > found[f] && start[-1] != '/')
+			start--;
+		struct os_profile *p;
+		os->profiles = xrealloc(os->profiles, (os->nprofiles + 1) * sizeof(*os->profiles));
+		p = &os->profiles[os->nprofiles++];
+		p->sid = xstrdup("");
+		p->user = xstrndup(start, (size_t)(end - start));
+		p->path = xstrndup(found[f], (size_t)(end - found[f]));
+		for (char *c = p->path; *c; c++)
+			if (*c == '/')
+				*c = '\\';
+		p->found_on_disk = true;
+	}
+}
+
+static struct os_user_hive *new_user_hive(struct os_info *os, const char *user, char *path, const char *kind)
+{
+	struct os_user_hive *u;
+
+	os->user_hives = xrealloc(os->user_hives, (os->nuser_hives + 1) * sizeof(*os->user_hives));
+	u = &os->user_hives[os->nuser_hives++];
+	memset(u, 0, sizeof(*u));
+	u->user = xstrdup(user);
+	u->path = path;
+	u->kind = kind;
+	return u;
+}
+
+/* Each profile's NTUSER.DAT and UsrClass.dat: the per-user autostart keys,
+ * and the user's COM classes that override the machine's. */
+static void read_user_hives(struct fs *fs, struct os_info *os, struct hive *software)
+{
 	for (size_t i = 0; i < os->nprofiles; i++) {
-		char *dir = profile_dir(os, os->profiles[i].path);
-		struct os_user_hive *u;
-		struct hive *h = NULL;
+		char *dir = os->profiles[i].found_on_disk ? xstrdup(os->profiles[i].path)
+							 : profile_dir(os, os->profiles[i].path);
+		const char *user = os->profiles[i].user;
+		struct hive *h = NULL, *classes = NULL;
 		uint64_t id;
 
 		if (!dir)
 			continue;
+		for (char *c = dir; *c; c++)
+			if (*c == '\\')
+				*c = '/';
+		/* Vista and later keep the classes in AppData, XP in Local Settings. */
+		static const char *const classes_paths[] = {
+			"/AppData/Local/Microsoft/Windows/UsrClass.dat",
+			"/Local Settings/Application Data/Microsoft/Windows/UsrClass.dat",
+		};
+		for (size_t k = 0; k < sizeof(classes_paths) / sizeof(classes_paths[0]); k++) {
+			char *path = xasprintf("%s%s", dir, classes_paths[k]);
+			if (fs_lookup(fs, path, &id) != 1) {
+				free(path);
+				continue;
+			}
+			struct os_user_hive *u = new_user_hive(os, user, path, "UsrClass.dat");
+			if (hive_open_fs(fs, path, &classes, &u->health) == 0) {
+				size_t from = os->autoruns.n;
+				autorun_collect(classes, AR_USRCLASS, 0, user, os->volume, &os->autoruns);
+				autorun_resolve_com(&os->autoruns, from, software, classes);
+			}
+			break;
+		}
 		char *path = xasprintf("%s/NTUSER.DAT", dir);
 		free(dir);
 		if (fs_lookup(fs, path, &id) != 1) {
-			free(path);
-			continue;   /* a profile never logged on has no hive */
-		}
-		u = &os->user_hives[os->nuser_hives++];
-		u->user = xstrdup(os->profiles[i].user);
-		u->path = path;
-		if (hive_open_fs(fs, path, &h, &u->health) < 0)
+			free(path);   /* a profile never logged on has no hive */
+			hive_close(classes);
 			continue;
-		autorun_collect(h, AR_NTUSER, 0, u->user, os->volume, &os->autoruns);
-		hive_close(h);
+		}
+		struct os_user_hive *u = new_user_hive(os, user, path, "NTUSER.DAT");
+		if (hive_open_fs(fs, path, &h, &u->health) == 0) {
+			size_t from = os->autoruns.n;
+			autorun_collect(h, AR_NTUSER, 0, user, os->volume, &os->autoruns);
+			autorun_resolve_com(&os->autoruns, from, software, classes);
+			hive_close(h);
+		}
+		hive_close(classes);
 	}
 }
 
-int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
+int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, size_t nfound,
+	       struct os_info *os)
 {
 	static const char *const names[2] = { "SOFTWARE", "SYSTEM" };
 
@@ -217,6 +319,7 @@ int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
 	for (size_t r = 0; r < sizeof(system_roots) / sizeof(system_roots[0]); r++) {
 		char *sw_path = xasprintf("%s/System32/config/SOFTWARE", system_roots[r]);
 		char *sys_path = xasprintf("%s/System32/config/SYSTEM", system_roots[r]);
+		struct hive *software = NULL;
 		uint64_t id;
 		bool found = fs_lookup(fs, sw_path, &id) == 1 && fs_lookup(fs, sys_path, &id) == 1;
 
@@ -235,12 +338,22 @@ int os_inspect(struct fs *fs, unsigned volume, struct os_info *os)
 			os->hives[k].path = paths[k];
 			if (hive_open_fs(fs, paths[k], &h, &os->hives[k].health) < 0)
 				continue;
+			size_t from = os->autoruns.n;
 			os_read_hive(h, k == 0 ? OS_HIVE_SOFTWARE : OS_HIVE_SYSTEM, os);
-			hive_close(h);
+			if (k == 0) {
+				autorun_resolve_com(&os->autoruns, from, h, NULL);
+				software = h;   /* kept open: user COM classes are compared with it */
+			} else {
+				hive_close(h);
+			}
 		}
 		if (!os->family)
 			os->family = xstrdup("unknown Windows version");
-		read_user_hives(fs, os);
+		if (!os->profiles)
+			os->profiles = xcalloc(1, sizeof(*os->profiles));
+		add_found_profiles(os, ntuser_found, nfound);
+		read_user_hives(fs, os, software);
+		hive_close(software);
 		autorun_sort(&os->autoruns);
 		return 1;
 	}

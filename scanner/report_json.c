@@ -186,6 +186,8 @@ static json_object *os_json(const struct os_info *os)
 		add_str(p, "sid", os->profiles[i].sid);
 		add_str(p, "user", os->profiles[i].user);
 		add_str(p, "path", os->profiles[i].path);
+		add_str(p, "source", os->profiles[i].found_on_disk ? "profile folder"
+				     : !strcmp(os->profiles[i].sid, "Default") ? "ProfileList Default" : "ProfileList");
 		json_object_array_add(a, p);
 	}
 	json_object_object_add(o, "profiles", a);
@@ -213,6 +215,7 @@ static json_object *os_json(const struct os_info *os)
 		const struct os_user_hive *u = &os->user_hives[i];
 		h = json_object_new_object();
 		add_str(h, "user", u->user);
+		add_str(h, "kind", u->kind);
 		add_str(h, "path", u->path);
 		add_bool(h, "opened", u->health.opened);
 		if (u->health.error[0])
@@ -250,6 +253,8 @@ static json_object *autorun_json(const struct autorun *ar)
 	add_str(o, "command", ar->command);
 	add_opt(o, "user", ar->user);
 	add_opt(o, "note", ar->note);
+	add_opt(o, "clsid", ar->clsid);
+	add_opt(o, "overrides_machine_server", ar->shadows);
 	add_opt(o, "target", ar->target);
 	json_object_object_add(o, "target_exists", ar->target_exists < 0 ? NULL
 				: json_object_new_boolean(ar->target_exists));

@@ -77,6 +77,8 @@ struct walk_ctx {
 	struct rep_volume *rv;
 	uint64_t last_id;
 	bool any;
+	char **ntuser;       /* every NTUSER.DAT seen: profiles ProfileList may not name */
+	size_t nntuser;
 };
 
 static int on_entry(void *ctx, const struct fs_entry *e)
@@ -109,6 +111,12 @@ static int on_entry(void *ctx, const struct fs_entry *e)
 		report_add_skip(r, vi, e->path, e->stream, e->problem, e->size);
 		report_add_file(r, vi, e->path, e->stream, e->size, NULL, e->flags, NULL, "skipped");
 		return 0;
+	}
+
+	const char *base = strrchr(e->path, '/');
+	if (base && !*e->stream && !strcasecmp(base + 1, "NTUSER.DAT")) {
+		w->ntuser = xrealloc(w->ntuser, (w->nntuser + 1) * sizeof(*w->ntuser));
+		w->ntuser[w->nntuser++] = xstrdup(e->path);
 	}
 
 	struct job *j = w->job;
@@ -467,8 +475,11 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		struct walk_ctx wc = { .job = &j, .vol = i, .rv = rv };
 		int wr = fs_walk(fs, on_entry, &wc, err, sizeof(err));
 		struct os_info os;
-		if (wr >= 0 && os_inspect(fs, rv->v.index, &os) == 1)
+		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, &os) == 1)
 			report_add_os(r, &os);
+		for (size_t k = 0; k < wc.nntuser; k++)
+			free(wc.ntuser[k]);
+		free(wc.ntuser);
 		fs_close(fs);
 		if (wr < 0) {
 			error("'%s': volume %u: %s", path, rv->v.index, err);

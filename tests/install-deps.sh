@@ -20,6 +20,7 @@ pkgs=(
 	clamav-testfiles    # real ClamAV test files (clam.exe, clam.zip...)
 	clamav              # clamscan: the peer in `make bench`
 	jq                  # golden-report normalisation in the tests
+	gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # real PE fixtures with VERSIONINFO
 	python3
 )
 

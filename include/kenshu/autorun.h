@@ -5,6 +5,7 @@
 #ifndef KENSHU_AUTORUN_H
 #define KENSHU_AUTORUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <kenshu/hive.h>
@@ -13,6 +14,7 @@ enum ar_hive {
 	AR_SOFTWARE = 0,  /* HKLM\SOFTWARE */
 	AR_SYSTEM,        /* HKLM\SYSTEM\ControlSetNNN (the Select\Current set) */
 	AR_NTUSER,        /* HKU\<user> (each profile's NTUSER.DAT) */
+	AR_USRCLASS,      /* HKU\<user>_Classes (each profile's UsrClass.dat) */
 };
 
 enum ar_rule {
@@ -21,15 +23,29 @@ enum ar_rule {
 	AR_SUBKEY_VALUE,   /* the named value of every subkey (services, IFEO, Active Setup),
 	                      or of a key below each subkey when `sub` is set */
 	AR_SUBKEY_ALL_VALUES, /* every value of every subkey (RunOnceEx\0001...) */
+	AR_SUBKEY_NAMES,   /* every subkey is an entry, named by the subkey; its command
+	                      is `value` when set and present (BHOs, Office add-ins) */
+};
+
+enum ar_com {
+	AR_COM_NONE = 0,
+	AR_COM_DATA,      /* the value's data is a CLSID (ShellServiceObjectDelayLoad) */
+	AR_COM_NAME,      /* the value or subkey name is a CLSID, else a ProgID (BHOs, add-ins);
+	                     the data (a description) is not a program */
 };
 
 struct autorun_loc {
 	enum ar_hive hive;
-	const char *key;        /* below the hive root; for AR_SYSTEM below ControlSetNNN */
+	const char *key;        /* below the hive root; for AR_SYSTEM below ControlSetNNN.
+	                           A "<*>" component matches every subkey (Office\<*>\Addins);
+	                           a plain "*" is the key of that name (Classes\*). */
 	enum ar_rule rule;
-	const char *value;      /* for AR_VALUE and AR_SUBKEY_VALUE */
+	const char *value;      /* for AR_VALUE and AR_SUBKEY_VALUE ("" is the default
+	                           value; "OPEN*" a glob over value names) */
 	const char *sub;        /* AR_SUBKEY_VALUE: read value in this key below each subkey */
 	char split;             /* the value lists several programs separated by this, or 0 */
+	enum ar_com com;        /* the entry names a COM class, to be resolved to its server */
+	bool setting;           /* the value is a setting (GlobalFlag), not a program */
 	const char *category;
 	const char *technique;  /* MITRE ATT&CK id */
 	const char *why;
@@ -39,6 +55,7 @@ extern const struct autorun_loc autorun_locs[];
 extern const size_t autorun_nlocs;
 
 struct autorun {
+	const struct autorun_loc *loc; /* the table row (or a static row for files) */
 	const char *category;   /* static, from the table */
 	const char *technique;  /* static */
 	char *location;         /* "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run" */
@@ -48,6 +65,9 @@ struct autorun {
 	unsigned volume;
 	char *note;             /* e.g. a task's "hidden; TimeTrigger every PT5M", else NULL */
 	unsigned other_control_set; /* N when the entry is only in ControlSet00N, not the current set */
+	bool setting;           /* a setting, not a program: no target */
+	char *clsid;            /* "{...}" the entry names, after autorun_resolve_com() */
+	char *shadows;          /* per-user COM class: the machine's server it overrides */
 	/* Filled by autorun_resolve(): */
 	char *target;           /* the file that runs, inside the volume, or NULL */
 	int target_exists;      /* 1 yes, 0 no, -1 not applicable (no file: URL, inline code) */
@@ -73,6 +93,8 @@ enum {
 	AR_FLAG_IFEO_ACCESSIBILITY = 1u << 8, /* a debugger on an accessibility program (sticky keys...) */
 	AR_FLAG_PATH_HIJACK = 1u << 9,     /* unquoted path with spaces that a shorter path hijacks */
 	AR_FLAG_OTHER_CONTROL_SET = 1u << 10, /* only in a non-current ControlSet (e.g. LastKnownGood) */
+	AR_FLAG_COM_HIJACK = 1u << 11,     /* a per-user COM class overriding the machine's */
+	AR_FLAG_TASK_UNREGISTERED = 1u << 12, /* task file the Task Scheduler does not know, or the reverse */
 };
 
 struct ar_flag_info {
@@ -95,6 +117,15 @@ struct autorun_list {
  * AR_SYSTEM), user the profile name (for AR_NTUSER). */
 void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, const char *user,
 		     unsigned volume, struct autorun_list *out);
+/* COM entries [from, l->n) of l: finds the class (CLSID in the command or
+ * name, else the name as a ProgID) and sets command to its server
+ * (InprocServer32, else LocalServer32). user_classes (the profile's
+ * UsrClass.dat, may be NULL) is searched before SOFTWARE\Classes, as
+ * Windows does. Per-user CLSID entries (AR_USRCLASS) get `shadows` when
+ * the machine registers the same class with another server. */
+void autorun_resolve_com(struct autorun_list *l, size_t from, struct hive *software,
+			 struct hive *user_classes);
+
 /* If path (a file in the volume, '/'-separated) sits in a Startup folder —
  * all users' or a profile's, Vista+ or XP layout — appends it as an entry
  * and returns 1; else returns 0. Matching is case-insensitive. */

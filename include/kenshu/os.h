@@ -18,6 +18,8 @@ struct os_profile {
 	char *sid;
 	char *path;        /* as stored, e.g. "%SystemDrive%\Users\operator" */
 	char *user;        /* last component of the path */
+	bool found_on_disk; /* not in ProfileList: its NTUSER.DAT lies in a profile folder;
+	                       sid is "" and path is the folder in the volume */
 };
 
 struct os_hive {
@@ -27,6 +29,7 @@ struct os_hive {
 };
 
 struct os_user_hive {
+	const char *kind;  /* "NTUSER.DAT" or "UsrClass.dat" */
 	char *user;
 	char *path;        /* inside the volume */
 	struct hive_health health;
@@ -46,15 +49,19 @@ struct os_info {
 	struct os_profile *profiles;
 	size_t nprofiles;
 	struct os_hive hives[2];
-	struct os_user_hive *user_hives;   /* each profile's NTUSER.DAT found */
+	struct os_user_hive *user_hives;   /* each profile's NTUSER.DAT and UsrClass.dat found */
 	size_t nuser_hives;
 	struct autorun_list autoruns;      /* sorted */
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release
  * with os_info_release), 0 when there is none, never fails otherwise:
- * damaged hives are recorded in os->hives[].health. */
-int os_inspect(struct fs *fs, unsigned volume, struct os_info *os);
+ * damaged hives are recorded in os->hives[].health. ntuser_found lists
+ * every NTUSER.DAT the walk saw: those in a profile folder (Users\*,
+ * Documents and Settings\*, ServiceProfiles\*, systemprofile) are read as
+ * profiles even when ProfileList does not name them. */
+int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, size_t nfound,
+	       struct os_info *os);
 void os_info_release(struct os_info *os);
 
 enum os_hive_kind { OS_HIVE_SOFTWARE, OS_HIVE_SYSTEM };

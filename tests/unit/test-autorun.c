@@ -77,7 +77,12 @@ static void table_sorted_unique_documented(void **state)
 		assert_non_null(a->technique);
 		assert_true(strncmp(a->technique, "T1", 2) == 0);
 		assert_non_null(a->why);
-		assert_true((a->rule == AR_ALL_VALUES || a->rule == AR_SUBKEY_ALL_VALUES) == (a->value == NULL));
+		/* Rules over named values need the name; the others take all, or
+		 * (subkey names) an optional value. */
+		if (a->rule == AR_VALUE || a->rule == AR_SUBKEY_VALUE)
+			assert_non_null(a->value);
+		if (a->rule == AR_ALL_VALUES || a->rule == AR_SUBKEY_ALL_VALUES)
+			assert_null(a->value);
 		if (i == 0)
 			continue;
 		const struct autorun_loc *p = &autorun_locs[i - 1];
@@ -248,6 +253,189 @@ static void startup_folders(void **state)
 	autorun_list_release(&l);
 }
 
+
+#define CLSID_A "{11111111-2222-3333-4444-555555555555}"
+#define CLSID_B "{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}"
+#define CLSID_C "{01234567-89AB-CDEF-0123-456789ABCDEF}"
+#define CLSID_D "{DDDDDDDD-0000-0000-0000-000000000001}"
+
+static const char machine_com[] =
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Browser Helper Objects\\" CLSID_A "]\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\CLSID\\" CLSID_A "\\InprocServer32]\n"
+	"@=\"C:\\\\Program Files\\\\Vendor\\\\bho.dll\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\ShellServiceObjectDelayLoad]\n"
+	"\"Tray\"=\"" CLSID_B "\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Wow6432Node\\CLSID\\" CLSID_B "\\InprocServer32]\n"
+	"@=expand:\"%SystemRoot%\\\\SysWOW64\\\\tray32.dll\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Shell Extensions\\Approved]\n"
+	"\"" CLSID_C "\"=\"An extension whose class is gone\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Office\\Excel\\Addins\\Vendor.Addin]\n"
+	"\"LoadBehavior\"=dword:00000003\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Vendor.Addin\\CLSID]\n"
+	"@=\"" CLSID_D "\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\CLSID\\" CLSID_D "\\LocalServer32]\n"
+	"@=\"C:\\\\ProgramData\\\\Vendor\\\\addin.exe\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Office\\Word\\Addins\\Vendor.Vsto]\n"
+	"\"Manifest\"=\"file:///C:/Program Files/Vendor/report.vsto|vstolocal\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\NetSh]\n"
+	"\"ifmon\"=\"ifmon.dll\"\n"
+	"\"evil\"=\"C:\\\\ProgramData\\\\nh.dll\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\*\\shellex\\ContextMenuHandlers\\Vendor]\n"
+	"@=\"" CLSID_A "\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\Directory\\shellex\\ContextMenuHandlers\\" CLSID_A "]\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\osk.exe]\n"
+	"\"GlobalFlag\"=dword:00000200\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit\\osk.exe]\n"
+	"\"MonitorProcess\"=\"C:\\\\ProgramData\\\\mon.exe\"\n";
+
+static void com_classes_resolved(void **state)
+{
+	struct hive *h = hive_from(machine_com);
+	struct autorun_list l = { 0 };
+	const struct autorun *a;
+
+	autorun_collect(h, AR_SOFTWARE, 0, NULL, 2, &l);
+	autorun_resolve_com(&l, 0, h, NULL);
+	autorun_sort(&l);
+
+	a = find(&l, "Browser Helper Objects", CLSID_A);
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\Program Files\\Vendor\\bho.dll");
+	assert_string_equal(a->clsid, CLSID_A);
+	assert_null(a->shadows);
+	/* the 32-bit view is searched too */
+	a = find(&l, "Explorer shell extensions", "Tray");
+	assert_non_null(a);
+	assert_string_equal(a->command, "%SystemRoot%\\SysWOW64\\tray32.dll");
+	/* an approved extension whose class is gone starts nothing */
+	a = find(&l, "Explorer shell extensions", CLSID_C);
+	assert_non_null(a);
+	assert_true(a->setting);
+	assert_non_null(strstr(a->note, "no server"));
+	/* a ProgID names the class, the class its server */
+	a = find(&l, "Office add-ins", "Vendor.Addin");
+	assert_non_null(a);
+	assert_string_equal(a->location, "HKLM\\SOFTWARE\\Microsoft\\Office\\Excel\\Addins\\Vendor.Addin");
+	assert_string_equal(a->clsid, CLSID_D);
+	assert_string_equal(a->command, "C:\\ProgramData\\Vendor\\addin.exe");
+	/* a VSTO add-in names its manifest */
+	a = find(&l, "Office add-ins", "Vendor.Vsto");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\Program Files\\Vendor\\report.vsto");
+	assert_null(a->clsid);
+	assert_non_null(find(&l, "Netsh helpers", "ifmon"));
+	assert_non_null(find(&l, "Netsh helpers", "evil"));
+	/* "*" in Classes is the key of that name; the handler's class is its
+	 * default value, or its own name */
+	a = find(&l, "Explorer shell extensions", "Vendor");
+	assert_non_null(a);
+	assert_string_equal(a->location, "HKLM\\SOFTWARE\\Classes\\*\\shellex\\ContextMenuHandlers\\Vendor");
+	assert_string_equal(a->command, "C:\\Program Files\\Vendor\\bho.dll");
+	size_t handlers = 0;
+	for (size_t i = 0; i < l.n; i++)
+		handlers += l.v[i].clsid && !strcmp(l.v[i].clsid, CLSID_A);
+	assert_int_equal(handlers, 3);
+	/* GlobalFlag is a setting, not a program; the monitor process is */
+	a = find(&l, "Image File Execution Options", "osk.exe");
+	assert_non_null(a);
+	size_t ifeo = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].category, "Image File Execution Options")) {
+			ifeo++;
+			if (strstr(l.v[i].location, "SilentProcessExit")) {
+				assert_string_equal(l.v[i].command, "C:\\ProgramData\\mon.exe");
+				assert_false(l.v[i].setting);
+			} else {
+				assert_true(l.v[i].setting);
+				assert_string_equal(l.v[i].command, "512");
+				autorun_judge(&l.v[i]);
+				/* only a Debugger is the accessibility backdoor */
+				assert_false(l.v[i].flags & AR_FLAG_IFEO_ACCESSIBILITY);
+			}
+		}
+	assert_int_equal(ifeo, 2);
+	autorun_list_release(&l);
+	hive_close(h);
+}
+
+static void per_user_classes_and_office(void **state)
+{
+	struct hive *sw = hive_from(machine_com);
+	struct hive *cls = hive_from(
+		"[HKEY_USERS\\S-1-5-21-1_Classes\\CLSID\\" CLSID_A "\\InprocServer32]\n"
+		"@=\"C:\\\\Users\\\\operator\\\\AppData\\\\Roaming\\\\hook.dll\"\n"
+		"[HKEY_USERS\\S-1-5-21-1_Classes\\CLSID\\" CLSID_C "\\InprocServer32]\n"
+		"@=\"C:\\\\Users\\\\operator\\\\AppData\\\\Local\\\\own.dll\"\n"
+		"[HKEY_USERS\\S-1-5-21-1_Classes\\CLSID\\{645FF040-5081-101B-9F08-00AA002F954E}\\shell\\open\\command]\n"
+		"@=\"C:\\\\Users\\\\Public\\\\rb.exe\"\n");
+	struct hive *nt = hive_from(
+		"[HKEY_CURRENT_USER\\Software\\Microsoft\\Office test\\Special\\Perf]\n"
+		"@=\"C:\\\\Users\\\\operator\\\\perf.dll\"\n"
+		"[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\14.0\\Excel\\Options]\n"
+		"\"OPEN\"=\"/R \\\"C:\\\\Users\\\\operator\\\\a.xll\\\"\"\n"
+		"\"Font\"=\"Calibri,11\"\n"
+		"[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Excel\\Options]\n"
+		"\"OPEN1\"=\"C:\\\\Users\\\\operator\\\\b.xlam\"\n");
+	struct autorun_list l = { 0 };
+	const struct autorun *a;
+
+	autorun_collect(cls, AR_USRCLASS, 0, "operator", 1, &l);
+	autorun_collect(nt, AR_NTUSER, 0, "operator", 1, &l);
+	autorun_resolve_com(&l, 0, sw, cls);
+	autorun_sort(&l);
+
+	/* the user's class overrides the machine's server: a COM hijack */
+	a = find(&l, "COM objects (per user)", CLSID_A);
+	assert_non_null(a);
+	assert_string_equal(a->location, "HKU\\operator_Classes\\CLSID\\" CLSID_A "\\InprocServer32");
+	assert_string_equal(a->command, "C:\\Users\\operator\\AppData\\Roaming\\hook.dll");
+	assert_string_equal(a->shadows, "C:\\Program Files\\Vendor\\bho.dll");
+	assert_string_equal(a->user, "operator");
+	autorun_judge((struct autorun *)a);
+	assert_true(a->flags & AR_FLAG_COM_HIJACK);
+	/* a class the machine has without a server is not overridden */
+	a = find(&l, "COM objects (per user)", CLSID_C);
+	assert_non_null(a);
+	assert_null(a->shadows);
+	a = find(&l, "COM objects (per user)", "command");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\Users\\Public\\rb.exe");
+	a = find(&l, "Office Test", "Perf");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\Users\\operator\\perf.dll");
+	/* every Office version's Excel OPEN values, and nothing else there */
+	a = find(&l, "Office add-ins", "OPEN");
+	assert_non_null(a);
+	assert_string_equal(a->location, "HKU\\operator\\Software\\Microsoft\\Office\\14.0\\Excel\\Options");
+	assert_non_null(find(&l, "Office add-ins", "OPEN1"));
+	assert_null(find(&l, "Office add-ins", "Font"));
+	autorun_list_release(&l);
+	hive_close(nt);
+	hive_close(cls);
+	hive_close(sw);
+}
+
+/* A hive with thousands of keys under a "<*>" component costs bounded work. */
+static void key_glob_is_bounded(void **state)
+{
+	char *reg = xstrdup("");
+	for (int i = 0; i < 5000; i++) {
+		char *n = xasprintf("%s[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\v%d\\Excel\\Options]\n"
+				    "\"OPEN\"=\"x%d.xll\"\n", reg, i, i);
+		free(reg);
+		reg = n;
+	}
+	struct hive *h = hive_from(reg);
+	struct autorun_list l = { 0 };
+
+	autorun_collect(h, AR_NTUSER, 0, "u", 1, &l);
+	assert_true(l.n > 0);
+	assert_true(l.n <= 4096);
+	autorun_list_release(&l);
+	hive_close(h);
+	free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +444,9 @@ int main(void)
 		cmocka_unit_test(system_uses_the_current_control_set),
 		cmocka_unit_test(per_user),
 		cmocka_unit_test(startup_folders),
+		cmocka_unit_test(com_classes_resolved),
+		cmocka_unit_test(per_user_classes_and_office),
+		cmocka_unit_test(key_glob_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
