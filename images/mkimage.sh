@@ -136,6 +136,24 @@ hive_name() {
 	fi
 }
 
+# Bumps a hive's primary sequence number and fixes the base block's
+# checksum (XOR of its first 127 dwords) so that hivex still opens it.
+hive_make_dirty() {
+	python3 - "$1" <<'PY' || die "cannot make '$1' dirty"
+import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    b = bytearray(f.read(4096))
+    seq1, seq2 = struct.unpack_from('<II', b, 4)
+    struct.pack_into('<I', b, 4, seq2 + 1)
+    x = 0
+    for i in range(127):
+        x ^= struct.unpack_from('<I', b, i * 4)[0]
+    struct.pack_into('<I', b, 0x1fc, x)
+    f.seek(0)
+    f.write(b)
+PY
+}
+
 # Adds a line to the script of the current fs, padded with empty lines so
 # that the script's line numbers are the recipe's and ntfs-populate errors
 # point into the recipe.
@@ -278,9 +296,16 @@ while IFS= read -r line || [[ -n $line ]]; do
 		: >"$TMPDIR_MK/fs$cur_fs.script"
 		;;
 	hive)
-		# hive /PATH FILE.reg...: mkhive builds the hive now, and the
-		# volume gets it as `file /PATH @tempfile`.
+		# hive [--dirty] /PATH FILE.reg...: mkhive builds the hive now,
+		# and the volume gets it as `file /PATH @tempfile`. --dirty
+		# leaves it as Windows does when writes were in flight: the base
+		# block's primary sequence number one ahead of the secondary.
 		((cur_fs >= 0)) || die "'hive' before any 'fs' line"
+		dirty=0
+		if [[ ${2:-} == --dirty ]]; then
+			dirty=1
+			set -- "$1" "${@:3}"
+		fi
 		(($# >= 3)) || die "usage: hive /PATH FILE.reg [FILE.reg...]"
 		[[ $2 == /* ]] || die "hive path '$2' must be absolute"
 		[[ -x $MKHIVE ]] || die "'$MKHIVE' not found: run 'make $MKHIVE' or set KENSHU_TOOLS"
@@ -294,6 +319,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 			msg=${msg% }
 			die "${msg#mkhive: }"
 		fi
+		((dirty)) && hive_make_dirty "$hive_file"
 		script_add "file $(quote_token "$2") $(quote_token "@$hive_file")"
 		;;
 	*)

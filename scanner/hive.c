@@ -103,6 +103,11 @@ int hive_open_fs(struct fs *fs, const char *path, struct hive **out, struct hive
 	return rc;
 }
 
+bool hive_health_incomplete(const struct hive_health *h)
+{
+	return !h->opened || (h->dirty && (h->log1 || h->log2));
+}
+
 void hive_close(struct hive *h)
 {
 	if (!h)
@@ -198,6 +203,30 @@ int hive_dword(struct hive *h, size_t node, const char *value, uint32_t *out)
 		return rc;
 	}
 	return -1;
+}
+
+void *hive_binary(struct hive *h, size_t node, const char *value, size_t *size)
+{
+	hive_value_h v;
+	hive_type t;
+	size_t len = 0;
+	char *data;
+
+	*size = 0;
+	if (!node)
+		return NULL;
+	v = hivex_node_get_value(h->h, node, value);
+	if (!v)
+		return NULL;
+	data = hivex_value_value(h->h, v, &t, &len);
+	if (!data) {
+		/* malloc(0) may give NULL: tell an empty value from a damaged one. */
+		if (hivex_value_type(h->h, v, &t, &len) == 0 && len == 0)
+			return xmalloc(1);
+		return NULL;
+	}
+	*size = len;
+	return data;
 }
 
 struct hive_value *hive_values(struct hive *h, size_t node, size_t *n)

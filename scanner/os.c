@@ -236,7 +236,7 @@ static void add_found_profiles(struct os_info *os, const char *const *found, siz
 		p = &os->profiles[os->nprofiles++];
 		p->sid = xstrdup("");
 		p->user = xstrndup(start, (size_t)(end - start));
-		p->path = xstrndup(found[f], (size_t)(end - found[f]));
+		p->path = xasprintf("C:%.*s", (int)(end - found[f]), found[f]);
 		for (char *c = p->path; *c; c++)
 			if (*c == '/')
 				*c = '\\';
@@ -262,17 +262,13 @@ static struct os_user_hive *new_user_hive(struct os_info *os, const char *user, 
 static void read_user_hives(struct fs *fs, struct os_info *os, struct hive *software)
 {
 	for (size_t i = 0; i < os->nprofiles; i++) {
-		char *dir = os->profiles[i].found_on_disk ? xstrdup(os->profiles[i].path)
-							 : profile_dir(os, os->profiles[i].path);
+		char *dir = profile_dir(os, os->profiles[i].path);
 		const char *user = os->profiles[i].user;
 		struct hive *h = NULL, *classes = NULL;
 		uint64_t id;
 
 		if (!dir)
 			continue;
-		for (char *c = dir; *c; c++)
-			if (*c == '\\')
-				*c = '/';
 		/* Vista and later keep the classes in AppData, XP in Local Settings. */
 		static const char *const classes_paths[] = {
 			"/AppData/Local/Microsoft/Windows/UsrClass.dat",

@@ -172,17 +172,23 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 
 void report_finish(struct report *r)
 {
-	const char *reason;
+	char reason[512];
 
 	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
 	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
 	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
 	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
-	size_t flagged = 0;
-	for (size_t i = 0; i < r->nos; i++)
-		for (size_t k = 0; k < r->os[i].autoruns.n; k++)
-			flagged += r->os[i].autoruns.v[k].flags != 0;
-	r->verdict = verdict_decide(r->ndet, r->nskip, flagged, &reason);
+	struct verdict_inputs in = { .detections = r->ndet, .skipped = r->nskip };
+	for (size_t i = 0; i < r->nos; i++) {
+		const struct os_info *os = &r->os[i];
+		for (size_t k = 0; k < os->autoruns.n; k++)
+			in.flagged_autoruns += os->autoruns.v[k].flags != 0;
+		for (int k = 0; k < 2; k++)
+			in.hive_problems += os->hives[k].name && hive_health_incomplete(&os->hives[k].health);
+		for (size_t k = 0; k < os->nuser_hives; k++)
+			in.hive_problems += hive_health_incomplete(&os->user_hives[k].health);
+	}
+	r->verdict = verdict_decide(&in, reason, sizeof(reason));
 	free(r->verdict_reason);
 	r->verdict_reason = xstrdup(reason);
 }

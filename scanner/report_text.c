@@ -30,6 +30,20 @@ static void print_loc(FILE *f, unsigned vol, const char *path, const char *strea
 		fprintf(f, "  [vol %u] %s%s%s\n", vol, path, stream[0] ? ":" : "", stream);
 }
 
+/* A hive worth a line: one that could not be read, or not as Windows would. */
+static void hive_line(FILE *f, const char *name, const char *user, const struct hive_health *h)
+{
+	const char *who = *user ? " of " : "";
+
+	if (!h->opened)
+		fprintf(f, "            hive %s%s%s not readable: %s\n", name, who, user, h->error);
+	else if (h->dirty || h->log1 || h->log2)
+		fprintf(f, "            hive %s%s%s %s%s%s (read as it is on disk)\n", name, who, user,
+			h->dirty ? "dirty (sequence numbers differ)" : "",
+			h->dirty && (h->log1 || h->log2) ? ", " : "",
+			h->log1 || h->log2 ? "transaction logs present" : "");
+}
+
 int report_write_text(const struct report *r, const struct av *av, FILE *f)
 {
 	char sz[32];
@@ -57,17 +71,11 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 		fprintf(f, "            host %s, time zone %s, installed %s, %zu profiles\n",
 			os->hostname ? os->hostname : "?", os->time_zone ? os->time_zone : "?",
 			os->install_date ? os->install_date : "?", os->nprofiles);
-		for (int k = 0; k < 2; k++) {
-			const struct os_hive *hv = &os->hives[k];
-			if (!hv->name)
-				continue;
-			if (!hv->health.opened)
-				fprintf(f, "            %s hive not readable: %s\n", hv->name, hv->health.error);
-			else if (hv->health.dirty || hv->health.log1 || hv->health.log2)
-				fprintf(f, "            %s hive %s%s (read as it is on disk)\n", hv->name,
-					hv->health.dirty ? "dirty (sequence numbers differ)" : "",
-					hv->health.log1 || hv->health.log2 ? ", transaction logs present" : "");
-		}
+		for (int k = 0; k < 2; k++)
+			if (os->hives[k].name)
+				hive_line(f, os->hives[k].name, "", &os->hives[k].health);
+		for (size_t k = 0; k < os->nuser_hives; k++)
+			hive_line(f, os->user_hives[k].path, os->user_hives[k].user, &os->user_hives[k].health);
 	}
 
 	fprintf(f, "\nDetections: %zu\n", r->ndet);

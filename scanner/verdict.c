@@ -1,3 +1,6 @@
+#include <stddef.h>
+#include <stdio.h>
+
 #include <kenshu/verdict.h>
 #include "banned.h"
 
@@ -41,25 +44,34 @@ int exit_code_combine(int a, int b)
 	return rank(r) == 2 ? EXIT_ERROR : r;
 }
 
-enum verdict verdict_decide(size_t detections, size_t skipped, size_t flagged_autoruns,
-			    const char **reason)
+/* Why an image needs a person, in the order the reason names them. */
+static const struct {
+	size_t offset;
+	const char *text;
+} review_causes[] = {
+	{ offsetof(struct verdict_inputs, skipped), "some content could not be fully scanned" },
+	{ offsetof(struct verdict_inputs, hive_problems),
+	  "some registry hives could not be read completely (damaged, or with unreplayed transaction logs)" },
+	{ offsetof(struct verdict_inputs, flagged_autoruns), "autostart entries are flagged" },
+};
+
+enum verdict verdict_decide(const struct verdict_inputs *in, char *reason, size_t len)
 {
-	if (detections) {
-		*reason = "malware detected";
+	size_t o = 0;
+
+	if (in->detections) {
+		snprintf(reason, len, "malware detected");
 		return VERDICT_FAIL;
 	}
-	if (skipped && flagged_autoruns) {
-		*reason = "some content could not be fully scanned, and autostart entries are flagged";
-		return VERDICT_REVIEW;
+	reason[0] = '\0';
+	for (size_t i = 0; i < sizeof(review_causes) / sizeof(review_causes[0]); i++) {
+		size_t n = *(const size_t *)((const char *)in + review_causes[i].offset);
+		if (!n || o >= len)
+			continue;
+		o += (size_t)snprintf(reason + o, len - o, "%s%s", o ? ", and " : "", review_causes[i].text);
 	}
-	if (skipped) {
-		*reason = "some content could not be fully scanned";
+	if (o)
 		return VERDICT_REVIEW;
-	}
-	if (flagged_autoruns) {
-		*reason = "autostart entries are flagged";
-		return VERDICT_REVIEW;
-	}
-	*reason = "no detections, everything was scanned, no autostart entry flagged";
+	snprintf(reason, len, "no detections, everything was scanned, no autostart entry flagged");
 	return VERDICT_PASS;
 }

@@ -26,6 +26,11 @@ struct hive_health {
 	char error[160];     /* why it could not be opened, "" if it was */
 };
 
+/* The hive could not be read completely: hivex rejected it, or writes were
+ * in flight and transaction logs hold changes hivex never replays (what
+ * Windows would see at the next boot may differ from what was read). */
+bool hive_health_incomplete(const struct hive_health *h);
+
 /* Opens path on fs (e.g. "/Windows/System32/config/SOFTWARE"). Returns 0
  * with *out set (hive_close() it), or -1 when the file is absent,
  * unreadable or rejected by hivex; *health is filled either way. */
@@ -50,6 +55,11 @@ char *hive_string(struct hive *h, size_t node, const char *value);
 /* REG_DWORD (or a REG_SZ holding a number, as some vendors write them).
  * Returns 0, or -1 if absent or not a number. */
 int hive_dword(struct hive *h, size_t node, const char *value, uint32_t *out);
+
+/* The raw data of a value of any type (REG_BINARY for SD or Actions), its
+ * length in *size. NULL if absent or unreadable; a value that is present but
+ * empty gives a non-NULL pointer and *size 0. Caller frees. */
+void *hive_binary(struct hive *h, size_t node, const char *value, size_t *size);
 
 /* One value of a key, as text: REG_SZ/REG_EXPAND_SZ as stored, REG_DWORD in
  * decimal, REG_MULTI_SZ with its strings joined by '\n'; other types "".

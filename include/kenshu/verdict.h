@@ -31,11 +31,17 @@ int verdict_exit_code(enum verdict v);
 /* Combines per-image exit codes of a batch by the precedence above. */
 int exit_code_combine(int a, int b);
 
+struct verdict_inputs {
+	size_t detections;       /* ClamAV detections (autostart targets included) */
+	size_t skipped;          /* items not fully scanned */
+	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs */
+	size_t flagged_autoruns; /* autostart entries with any flag */
+};
+
 /* The interim policy until profiles land: any detection fails (an autostart
  * entry whose target is detected is a detection too); anything not fully
- * scanned, or a flagged autostart entry, needs review; otherwise pass.
- * reason: static text. */
-enum verdict verdict_decide(size_t detections, size_t skipped, size_t flagged_autoruns,
-			    const char **reason);
+ * scanned or read, or a flagged autostart entry, needs review; otherwise
+ * pass. The reason names every cause, in that order. */
+enum verdict verdict_decide(const struct verdict_inputs *in, char *reason, size_t len);
 
 #endif

@@ -55,3 +55,20 @@ write_at "$FX/badboot.img" 11 "$(printf '%0100d' 0)"
 # A VMDK (sparse extent magic) that must not be read as a raw disk.
 { printf 'KDMV'; head -c 4092 /dev/zero; } >"$FX/disk.vmdk"
 : >"$FX/empty.img"
+# vendor-wes7 whose operator NTUSER.DAT has a broken base block (checksum
+# wiped): hivex refuses it, so that user's autostart entries cannot be
+# read. The hive is found by the path Windows records in its base block.
+cp "$FX/vendor-wes7.img" "$FX/badhive.img"
+off=$(python3 - "$FX/badhive.img" <<'PY'
+import sys
+data = open(sys.argv[1], 'rb').read()
+want = 'Users\\operator\\NTUSER.DAT'.encode('utf-16-le')
+at = -1
+for i in range(0, len(data) - 4096, 4096):   # file data is cluster-aligned
+    if data[i:i + 4] == b'regf' and want in data[i + 0x30:i + 0x70]:
+        at = i
+print(at)
+PY
+)
+[ "$off" -ge 0 ] || { echo "fixtures: operator hive not found in vendor-wes7.img" >&2; exit 1; }
+write_at "$FX/badhive.img" $((off + 0x1fc)) 00000000

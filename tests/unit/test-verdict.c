@@ -7,22 +7,40 @@
 
 #include <kenshu/verdict.h>
 
+static enum verdict d(size_t det, size_t skip, size_t hives, size_t flagged, char *why, size_t len)
+{
+	struct verdict_inputs in = { .detections = det, .skipped = skip, .hive_problems = hives,
+				     .flagged_autoruns = flagged };
+	return verdict_decide(&in, why, len);
+}
+
 static void decide(void **state)
 {
-	const char *why = NULL;
+	char why[512];
 
-	assert_int_equal(verdict_decide(0, 0, 0, &why), VERDICT_PASS);
-	assert_non_null(why);
-	assert_int_equal(verdict_decide(0, 3, 0, &why), VERDICT_REVIEW);
-	assert_int_equal(verdict_decide(1, 0, 0, &why), VERDICT_FAIL);
+	assert_int_equal(d(0, 0, 0, 0, why, sizeof(why)), VERDICT_PASS);
+	assert_string_equal(why, "no detections, everything was scanned, no autostart entry flagged");
+	assert_int_equal(d(0, 3, 0, 0, why, sizeof(why)), VERDICT_REVIEW);
+	assert_string_equal(why, "some content could not be fully scanned");
+	assert_int_equal(d(1, 0, 0, 0, why, sizeof(why)), VERDICT_FAIL);
 	/* Malware decides even when other content was skipped. */
-	assert_int_equal(verdict_decide(2, 5, 4, &why), VERDICT_FAIL);
+	assert_int_equal(d(2, 5, 1, 4, why, sizeof(why)), VERDICT_FAIL);
 	assert_string_equal(why, "malware detected");
 	/* A flagged autostart entry alone needs review, and says so. */
-	assert_int_equal(verdict_decide(0, 0, 1, &why), VERDICT_REVIEW);
+	assert_int_equal(d(0, 0, 0, 1, why, sizeof(why)), VERDICT_REVIEW);
 	assert_string_equal(why, "autostart entries are flagged");
-	assert_int_equal(verdict_decide(0, 2, 1, &why), VERDICT_REVIEW);
-	assert_non_null(strstr(why, "flagged"));
+	/* A hive that could not be read hides autostart entries: review. */
+	assert_int_equal(d(0, 0, 1, 0, why, sizeof(why)), VERDICT_REVIEW);
+	assert_non_null(strstr(why, "registry hives"));
+	/* Every cause is named, in a fixed order. */
+	assert_int_equal(d(0, 2, 1, 1, why, sizeof(why)), VERDICT_REVIEW);
+	assert_string_equal(why, "some content could not be fully scanned, and some registry hives could not be "
+				 "read completely (damaged, or with unreplayed transaction logs), and autostart "
+				 "entries are flagged");
+	/* A short buffer truncates, never overflows. */
+	char tiny[8];
+	assert_int_equal(d(0, 2, 1, 1, tiny, sizeof(tiny)), VERDICT_REVIEW);
+	assert_int_equal(strlen(tiny), 7);
 }
 
 static void exit_codes(void **state)
