@@ -207,21 +207,28 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 	}
 }
 
-/* Startup folders, with the position of the user name in the pattern
- * (0: all users). Everything in them runs at logon. */
+static const struct autorun_loc startup_loc = {
+	.category = "Startup folder", .technique = "T1547.001", .why = "runs at logon",
+};
+static const struct autorun_loc office_startup_loc = {
+	.category = "Office startup folder", .technique = "T1137", .why = "opened by Word or Excel at every start",
+};
+
+/* Folders whose files start at logon, or with Office, with the position of
+ * the user name in the pattern (0: all users). */
 static const struct {
 	const char *pattern;
 	int user_component;   /* 1-based '/'-component holding the user name, 0 none */
-	const char *why;
+	const struct autorun_loc *loc;
 } startup_dirs[] = {
-	{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/*", 0, "all users' Startup folder" },
-	{ "/Users/*/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/*", 2, "the user's Startup folder" },
-	{ "/Documents and Settings/All Users/Start Menu/Programs/Startup/*", 0, "all users' Startup folder (XP)" },
-	{ "/Documents and Settings/*/Start Menu/Programs/Startup/*", 2, "the user's Startup folder (XP)" },
-};
-
-static const struct autorun_loc startup_loc = {
-	.category = "Startup folder", .technique = "T1547.001", .why = "runs at logon",
+	{ "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/*", 0, &startup_loc },
+	{ "/Users/*/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/*", 2, &startup_loc },
+	{ "/Documents and Settings/All Users/Start Menu/Programs/Startup/*", 0, &startup_loc },
+	{ "/Documents and Settings/*/Start Menu/Programs/Startup/*", 2, &startup_loc },
+	{ "/Users/*/AppData/Roaming/Microsoft/Word/STARTUP/*", 2, &office_startup_loc },
+	{ "/Users/*/AppData/Roaming/Microsoft/Excel/XLSTART/*", 2, &office_startup_loc },
+	{ "/Documents and Settings/*/Application Data/Microsoft/Word/STARTUP/*", 2, &office_startup_loc },
+	{ "/Documents and Settings/*/Application Data/Microsoft/Excel/XLSTART/*", 2, &office_startup_loc },
 };
 
 int autorun_startup_file(const char *path, unsigned volume, struct autorun_list *out)
@@ -250,7 +257,7 @@ int autorun_startup_file(const char *path, unsigned volume, struct autorun_list 
 			}
 		}
 		dir = xstrndup(path, (size_t)(slash - path));
-		add(out, &startup_loc, dir, slash + 1, path, user, volume);
+		add(out, startup_dirs[i].loc, dir, slash + 1, path, user, volume);
 		free(dir);
 		free(user);
 		return 1;

@@ -103,7 +103,7 @@ void autorun_judge(struct autorun *a)
 	if (a->target_exists == 0)
 		f |= AR_FLAG_TARGET_MISSING;
 	/* A file in a Startup folder is where it has to be; what it starts is judged. */
-	int self = !strcmp(a->category, "Startup folder") && t && !strcmp(t, a->command);
+	int self = t && a->command[0] == '/' && !strcmp(t, a->command);
 	if (t && !self)
 		for (size_t i = 0; i < N(writable); i++)
 			if (!strncasecmp(t, writable[i], strlen(writable[i])))
