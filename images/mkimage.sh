@@ -31,6 +31,7 @@ PATH=$PATH:/usr/sbin:/sbin
 TOOLS=${KENSHU_TOOLS:-build/tools}
 POPULATE=$TOOLS/ntfs-populate
 MKHIVE=$TOOLS/mkhive
+MKWMIREPO=$TOOLS/mkwmirepo
 
 LINENO_RECIPE=0
 die() {
@@ -321,6 +322,23 @@ while IFS= read -r line || [[ -n $line ]]; do
 		fi
 		((dirty)) && hive_make_dirty "$hive_file"
 		script_add "file $(quote_token "$2") $(quote_token "@$hive_file")"
+		;;
+	wmirepo)
+		# wmirepo /PATH RECIPE: mkwmirepo writes a WMI repository
+		# objects file from RECIPE (the recipe directory's) now, and the
+		# volume gets it as `file /PATH @tempfile`.
+		((cur_fs >= 0)) || die "'wmirepo' before any 'fs' line"
+		(($# == 3)) || die "usage: wmirepo /PATH RECIPE"
+		[[ $2 == /* ]] || die "wmirepo path '$2' must be absolute"
+		[[ -x $MKWMIREPO ]] || die "'$MKWMIREPO' not found: run 'make $MKWMIREPO' or set KENSHU_TOOLS"
+		[[ $MKWMIREPO == /* ]] || MKWMIREPO=$PWD/$MKWMIREPO
+		wmi_file=$TMPDIR_MK/wmi$line_no
+		if ! (cd "$RECIPE_DIR" && "$MKWMIREPO" "$wmi_file" "$3") 2>"$TMPDIR_MK/mkwmirepo.log"; then
+			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkwmirepo.log")
+			msg=${msg% }
+			die "$3: ${msg#mkwmirepo: }"
+		fi
+		script_add "file $(quote_token "$2") $(quote_token "@$wmi_file")"
 		;;
 	*)
 		die "unknown keyword '$1'"

@@ -63,6 +63,34 @@ static void task_file(struct fs *fs, struct os_info *os, const char *path, const
 	free(data);
 }
 
+#define WMI_REPOSITORY_MAX (1ull << 30)   /* real ones are tens of MiB */
+
+/* WMI's repository: Vista and later in Repository\, XP in Repository\FS\. */
+static const char *const wmi_objects[] = {
+	"/System32/wbem/Repository/OBJECTS.DATA",
+	"/System32/wbem/Repository/FS/OBJECTS.DATA",
+};
+
+static void wmi_files(struct fs *fs, struct os_info *os)
+{
+	for (size_t i = 0; i < sizeof(wmi_objects) / sizeof(wmi_objects[0]); i++) {
+		char *path = xasprintf("%s%s", os->system_root, wmi_objects[i]);
+		char err[256];
+		void *data;
+		uint64_t size, id;
+
+		if (fs_lookup(fs, path, &id) == 1 &&
+		    fs_read_file(fs, path, WMI_REPOSITORY_MAX, &data, &size, err, sizeof(err)) == 0) {
+			if (autorun_wmi_file(path, data, (size_t)size, os->volume, &os->autoruns, err, sizeof(err)) < 0)
+				os->wmi_error = xasprintf("%s: %s", path, err);
+			free(data);
+		} else if (fs_lookup(fs, path, &id) == 1) {
+			os->wmi_error = xasprintf("%s: %s", path, err);
+		}
+		free(path);
+	}
+}
+
 void autoruns_from_files(struct img *img, struct report *r)
 {
 	for (size_t i = 0; i < r->nos; i++) {
@@ -89,6 +117,8 @@ void autoruns_from_files(struct img *img, struct report *r)
 				task_file(fs, os, f->path, jobs);
 			}
 		}
+		if (fs)
+			wmi_files(fs, os);
 		free(tasks);
 		free(jobs);
 		fs_close(fs);

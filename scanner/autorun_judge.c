@@ -31,6 +31,8 @@ const struct ar_flag_info ar_flag_info[] = {
 	  "a COM class registered for one user with another server than the machine's: every program that user runs loads it instead (no admin rights needed)" },
 	{ AR_FLAG_TASK_UNREGISTERED, "task-unregistered",
 	  "the task's file and the Task Scheduler's registry cache disagree: a task without its file, or a file the scheduler does not run" },
+	{ AR_FLAG_WMI_CONSUMER, "wmi-consumer",
+	  "a WMI event subscription runs a command line or script when its event fires; Windows ships none, and they survive most clean-ups" },
 };
 const size_t ar_nflag_info = sizeof(ar_flag_info) / sizeof(ar_flag_info[0]);
 

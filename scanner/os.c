@@ -385,5 +385,6 @@ void os_info_release(struct os_info *os)
 	}
 	free(os->user_hives);
 	autorun_list_release(&os->autoruns);
+	free(os->wmi_error);
 	memset(os, 0, sizeof(*os));
 }

@@ -187,6 +187,7 @@ void report_finish(struct report *r)
 			in.hive_problems += os->hives[k].name && hive_health_incomplete(&os->hives[k].health);
 		for (size_t k = 0; k < os->nuser_hives; k++)
 			in.hive_problems += hive_health_incomplete(&os->user_hives[k].health);
+		in.hive_problems += os->wmi_error != NULL;
 	}
 	r->verdict = verdict_decide(&in, reason, sizeof(reason));
 	free(r->verdict_reason);

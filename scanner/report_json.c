@@ -226,6 +226,7 @@ static json_object *os_json(const struct os_info *os)
 		json_object_array_add(a, h);
 	}
 	json_object_object_add(o, "user_hives", a);
+	add_opt(o, "wmi_repository_error", os->wmi_error);
 	return o;
 }
 

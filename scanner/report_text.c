@@ -1,8 +1,10 @@
 /* report.txt: the summary a person reads first. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <kenshu/cmdline.h>
 #include <kenshu/report.h>
 #include "banned.h"
 
@@ -28,6 +30,37 @@ static void print_loc(FILE *f, unsigned vol, const char *path, const char *strea
 		fprintf(f, "  [vol %u] (whole volume)\n", vol);
 	else
 		fprintf(f, "  [vol %u] %s%s%s\n", vol, path, stream[0] ? ":" : "", stream);
+}
+
+/* Inline code (a WMI script, mshta javascript:) shown as one line, cut:
+ * enough to see what it does; report.json has it whole. */
+static void script_excerpt(FILE *f, const char *code)
+{
+	enum { SHOW = 160 };
+	char line[SHOW * 4 + 8];
+	size_t o = 0, n = 0;
+
+	const char *c = code;
+
+	/* Stops before a character, never inside one: a cut is whole UTF-8. */
+	for (; *c && o + 5 < sizeof(line); c++) {
+		bool lead = ((unsigned char)*c & 0xC0) != 0x80;
+		if (lead && n == SHOW)
+			break;
+		if (*c == '\r')
+			continue;
+		if (*c == '\n' || *c == '\t') {
+			if (o && line[o - 1] != ' ')
+				line[o++] = ' ', n++;
+			continue;
+		}
+		n += lead;
+		line[o++] = *c;
+	}
+	while (o && line[o - 1] == ' ')
+		o--;
+	line[o] = '\0';
+	fprintf(f, "  %-26s   code: %s%s\n", "", line, *c ? " ..." : "");
 }
 
 /* A hive worth a line: one that could not be read, or not as Windows would. */
@@ -76,6 +109,8 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 				hive_line(f, os->hives[k].name, "", &os->hives[k].health);
 		for (size_t k = 0; k < os->nuser_hives; k++)
 			hive_line(f, os->user_hives[k].path, os->user_hives[k].user, &os->user_hives[k].health);
+		if (os->wmi_error)
+			fprintf(f, "            WMI repository not readable: %s\n", os->wmi_error);
 	}
 
 	fprintf(f, "\nDetections: %zu\n", r->ndet);
@@ -120,6 +155,8 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 				fprintf(f, "  %-26s   %s\n", "", a->note);
 			if (a->decoded)
 				fprintf(f, "  %-26s   decoded: %s\n", "", a->decoded);
+			if (a->payload && (a->resolve_flags & CMD_F_INLINE) && !a->decoded)
+				script_excerpt(f, a->payload);
 			for (size_t fi = 0; fi < ar_nflag_info; fi++)
 				if (a->flags & ar_flag_info[fi].flag)
 					fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,

@@ -51,7 +51,7 @@ static const struct {
 } review_causes[] = {
 	{ offsetof(struct verdict_inputs, skipped), "some content could not be fully scanned" },
 	{ offsetof(struct verdict_inputs, hive_problems),
-	  "some registry hives could not be read completely (damaged, or with unreplayed transaction logs)" },
+	  "some registry hives or the WMI repository could not be read completely (damaged, or with unreplayed transaction logs)" },
 	{ offsetof(struct verdict_inputs, flagged_autoruns), "autostart entries are flagged" },
 };
 

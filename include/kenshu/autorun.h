@@ -95,6 +95,7 @@ enum {
 	AR_FLAG_OTHER_CONTROL_SET = 1u << 10, /* only in a non-current ControlSet (e.g. LastKnownGood) */
 	AR_FLAG_COM_HIJACK = 1u << 11,     /* a per-user COM class overriding the machine's */
 	AR_FLAG_TASK_UNREGISTERED = 1u << 12, /* task file the Task Scheduler does not know, or the reverse */
+	AR_FLAG_WMI_CONSUMER = 1u << 13,   /* a WMI event subscription that runs a command or script */
 };
 
 struct ar_flag_info {
@@ -136,6 +137,13 @@ int autorun_startup_file(const char *path, unsigned volume, struct autorun_list 
  * when the file is not a task (err says why). */
 int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
 		      unsigned volume, struct autorun_list *out, char *err, size_t errlen);
+
+/* Appends the CommandLine and ActiveScript consumers of a WMI repository's
+ * OBJECTS.DATA (path: where it lies in the volume) as entries, with the
+ * filters they are bound to in `note` and an inline script as `payload`;
+ * returns how many, or -1 when the file is not a repository (err says why). */
+int autorun_wmi_file(const char *path, const void *data, size_t size, unsigned volume,
+		     struct autorun_list *out, char *err, size_t errlen);
 
 /* Entries of SYSTEM's other ControlSetNNN that the current set does not
  * have (same category, name and command): a service planted in the

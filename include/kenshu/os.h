@@ -52,6 +52,7 @@ struct os_info {
 	struct os_user_hive *user_hives;   /* each profile's NTUSER.DAT and UsrClass.dat found */
 	size_t nuser_hives;
 	struct autorun_list autoruns;      /* sorted */
+	char *wmi_error;           /* the WMI repository could not be read, NULL if it was or is absent */
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release

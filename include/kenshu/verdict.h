@@ -34,7 +34,8 @@ int exit_code_combine(int a, int b);
 struct verdict_inputs {
 	size_t detections;       /* ClamAV detections (autostart targets included) */
 	size_t skipped;          /* items not fully scanned */
-	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs */
+	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs; an
+	                            unreadable WMI repository */
 	size_t flagged_autoruns; /* autostart entries with any flag */
 };
 

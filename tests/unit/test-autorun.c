@@ -436,6 +436,64 @@ static void key_glob_is_bounded(void **state)
 	free(reg);
 }
 
+/* WMI consumers become entries; Windows' own SCM pair (no code) does not. */
+static void wmi_subscriptions(void **state)
+{
+	const char *tools = getenv("KENSHU_TOOLS");
+	char *recipe = xasprintf("%s/r.wmi", dir), *out = xasprintf("%s/OBJECTS.DATA", dir);
+	char *cmd = xasprintf("'%s/mkwmirepo' '%s' '%s'", tools ? tools : "build/tools", out, recipe);
+	FILE *f = fopen(recipe, "w");
+
+	assert_non_null(f);
+	fputs("filter \"SCM Event Log Filter\" \"select * from MSFT_SCMEventLogEvent\"\n"
+	      "binding NTEventLogEventConsumer \"SCM Event Log Consumer\" \"SCM Event Log Filter\"\n"
+	      "filter Every60 \"SELECT * FROM __TimerEvent WHERE TimerID = 'T'\"\n"
+	      "cmdline Upd \"C:\\\\ProgramData\\\\u.exe -q\"\n"
+	      "binding CommandLineEventConsumer Upd Every60\n"
+	      "script Kill VBScript \"WScript.Echo 1\"\n", f);
+	fclose(f);
+	assert_int_equal(system(cmd), 0);
+
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+
+	struct autorun_list l = { 0 };
+	char err[256];
+	assert_int_equal(autorun_wmi_file("/Windows/System32/wbem/Repository/OBJECTS.DATA", buf, n, 2, &l,
+					  err, sizeof(err)), 2);
+	assert_int_equal(l.n, 2);
+	autorun_sort(&l);
+	const struct autorun *a = find(&l, "WMI event subscription", "Upd");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\ProgramData\\u.exe -q");
+	assert_string_equal(a->technique, "T1546.003");
+	assert_non_null(strstr(a->location, "CommandLineEventConsumer"));
+	assert_non_null(strstr(a->note, "filter Every60: SELECT * FROM __TimerEvent"));
+	assert_true(a->flags & AR_FLAG_WMI_CONSUMER);
+	a = find(&l, "WMI event subscription", "Kill");
+	assert_non_null(a);
+	assert_string_equal(a->payload, "WScript.Echo 1");
+	assert_string_equal(a->host, "scrcons.exe");
+	assert_true(a->setting);                     /* inline code: no file target */
+	assert_non_null(strstr(a->note, "not bound"));
+	autorun_judge((struct autorun *)a);
+	assert_true(a->flags & AR_FLAG_SCRIPT_HOST);
+	assert_true(a->flags & AR_FLAG_WMI_CONSUMER); /* judging keeps what reading set */
+	autorun_list_release(&l);
+
+	/* Not a repository: an error, no entries. */
+	memset(buf, 'A', 8192 * 2);
+	assert_int_equal(autorun_wmi_file("/x", buf, 8192 * 2, 2, &l, err, sizeof(err)), -1);
+	assert_true(err[0]);
+	assert_int_equal(l.n, 0);
+	free(recipe);
+	free(out);
+	free(cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +505,7 @@ int main(void)
 		cmocka_unit_test(com_classes_resolved),
 		cmocka_unit_test(per_user_classes_and_office),
 		cmocka_unit_test(key_glob_is_bounded),
+		cmocka_unit_test(wmi_subscriptions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -34,8 +34,8 @@ static void decide(void **state)
 	assert_non_null(strstr(why, "registry hives"));
 	/* Every cause is named, in a fixed order. */
 	assert_int_equal(d(0, 2, 1, 1, why, sizeof(why)), VERDICT_REVIEW);
-	assert_string_equal(why, "some content could not be fully scanned, and some registry hives could not be "
-				 "read completely (damaged, or with unreplayed transaction logs), and autostart "
+	assert_string_equal(why, "some content could not be fully scanned, and some registry hives or the WMI "
+				 "repository could not be read completely (damaged, or with unreplayed transaction logs), and autostart "
 				 "entries are flagged");
 	/* A short buffer truncates, never overflows. */
 	char tiny[8];
