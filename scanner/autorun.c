@@ -1,4 +1,5 @@
 /* Walks the autostart table over one hive. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
@@ -20,7 +21,7 @@ static const char *const hive_prefix[] = {
 
 /* Nested "*" components are few in the table; this caps what a hostile
  * hive with thousands of subkeys at each level can make us visit. */
-#define GLOB_MAX_KEYS 4096
+#define GLOB_MAX_KEYS 256
 
 static void add(struct autorun_list *out, const struct autorun_loc *loc, const char *location,
 		const char *name, const char *command, const char *user, unsigned volume)
@@ -319,6 +320,17 @@ static const struct autorun_loc task_loc = {
 	.category = "Scheduled task", .technique = "T1053.005", .why = "run by the Task Scheduler",
 };
 
+/* What a task action runs, as one command line. NULL: nothing to run. */
+static char *action_command(const char *command, const char *arguments, const char *com_class_id,
+			    const char *com_data)
+{
+	if (command)
+		return arguments && *arguments ? xasprintf("%s %s", command, arguments) : xstrdup(command);
+	if (com_class_id)
+		return xasprintf("COM handler %s%s%s", com_class_id, com_data ? " " : "", com_data ? com_data : "");
+	return NULL;
+}
+
 int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
 		      unsigned volume, struct autorun_list *out, char *err, size_t errlen)
 {
@@ -338,14 +350,9 @@ int autorun_task_file(const char *path, const char *tasks_dir, const void *data,
 		o += (size_t)snprintf(note + o, sizeof(note) - o, "; %s", t.triggers[i]);
 	for (size_t i = 0; i < t.nactions; i++) {
 		const struct task_action *a = &t.actions[i];
-		char *cmd;
+		char *cmd = action_command(a->command, a->arguments, a->com_class_id, a->com_data);
 
-		if (a->command)
-			cmd = a->arguments ? xasprintf("%s %s", a->command, a->arguments) : xstrdup(a->command);
-		else if (a->com_class_id)
-			cmd = xasprintf("COM handler %s%s%s", a->com_class_id, a->com_data ? " " : "",
-					a->com_data ? a->com_data : "");
-		else
+		if (!cmd)
 			continue;
 		add(out, &task_loc, path, name, cmd, t.user_id, volume);
 		out->v[out->n - 1].note = xstrdup(note);
@@ -354,6 +361,102 @@ int autorun_task_file(const char *path, const char *tasks_dir, const void *data,
 	}
 	task_info_release(&t);
 	return added;
+}
+
+/* "/Folder/Name" (a task file below Tasks) and "\\Folder\\Name" (TaskCache). */
+static bool same_task_path(const char *file_name, const char *cache_path)
+{
+	for (; *file_name && *cache_path; file_name++, cache_path++) {
+		char a = *file_name == '/' ? '\\' : *file_name, b = *cache_path;
+		if (a != b && !((unsigned char)a < 0x80 && (unsigned char)b < 0x80 && tolower(a) == tolower(b)))
+			return false;
+	}
+	return !*file_name && !*cache_path;
+}
+
+static void append_note(struct autorun *a, const char *text)
+{
+	char *n = a->note ? xasprintf("%s; %s", a->note, text) : xstrdup(text);
+	free(a->note);
+	a->note = n;
+}
+
+static const char *hidden_why(const struct taskcache_task *t)
+{
+	return t->no_sd ? "hidden from the Task Scheduler: its TaskCache Tree entry has no security descriptor"
+			: "hidden from the Task Scheduler: its TaskCache Tree entry has Index 0";
+}
+
+#define TASKCACHE_REPORT_KEY "HKLM\\SOFTWARE\\" TASKCACHE_KEY
+
+void autorun_taskcache(const struct taskcache *tc, unsigned volume, struct autorun_list *l)
+{
+	bool *seen = xcalloc(tc->n ? tc->n : 1, sizeof(*seen));
+	size_t files = l->n;
+
+	/* Task files against the cache: each should be registered (when the
+	 * cache has a Tree at all: XP's scheduler keeps none). */
+	for (size_t i = 0; i < files && tc->has_tree; i++) {
+		struct autorun *a = &l->v[i];
+		size_t n = strlen(a->location), k;
+
+		if (a->loc != &task_loc || a->name[0] != '/' || (n > 4 && !strcasecmp(a->location + n - 4, ".job")))
+			continue;
+		for (k = 0; k < tc->n; k++)
+			if (tc->v[k].path && same_task_path(a->name, tc->v[k].path))
+				break;
+		if (k == tc->n) {
+			a->flags |= AR_FLAG_TASK_UNREGISTERED;
+			append_note(a, "not registered in the Task Scheduler's cache (TaskCache): the file alone does not run");
+			continue;
+		}
+		seen[k] = true;
+		if (tc->v[k].in_tree && tc->v[k].hidden) {
+			a->flags |= AR_FLAG_HIDDEN_TASK;
+			append_note(a, hidden_why(&tc->v[k]));
+		}
+	}
+	/* Registered tasks without a file: the cache is what the scheduler runs. */
+	for (size_t k = 0; k < tc->n; k++) {
+		const struct taskcache_task *t = &tc->v[k];
+		char location[1024], *name, *note;
+
+		if (seen[k] || !t->path)
+			continue;
+		if (t->in_tasks && t->id)
+			snprintf(location, sizeof(location), "%s\\Tasks\\%s", TASKCACHE_REPORT_KEY, t->id);
+		else
+			snprintf(location, sizeof(location), "%s\\Tree%s", TASKCACHE_REPORT_KEY, t->path);
+		name = xstrdup(t->path);
+		for (char *c = name; *c; c++)
+			if (*c == '\\')
+				*c = '/';
+		note = xasprintf("registered in TaskCache without a task file in System32\\Tasks%s%s%s",
+				 t->in_tree && t->hidden ? "; " : "", t->in_tree && t->hidden ? hidden_why(t) : "",
+				 t->actions_state == TASKCACHE_ACTIONS_ABSENT
+				 ? "; its actions are only in the missing file (Windows 7 keeps no copy)"
+				 : t->actions_state == TASKCACHE_ACTIONS_DAMAGED ? "; its Actions value is damaged" : "");
+		size_t before = l->n;
+		for (size_t i = 0; i < t->actions.n; i++) {
+			const struct taskcache_action *x = &t->actions.v[i];
+			char *cmd = action_command(x->command, x->arguments, x->com_class_id, x->com_data);
+			if (!cmd)
+				continue;
+			add(l, &task_loc, location, name, cmd, NULL, volume);
+			free(cmd);
+		}
+		if (l->n == before) {
+			add(l, &task_loc, location, name, "", NULL, volume);
+			l->v[l->n - 1].setting = true;   /* nothing known to run */
+		}
+		for (size_t i = before; i < l->n; i++) {
+			l->v[i].note = xstrdup(note);
+			l->v[i].flags |= AR_FLAG_TASK_UNREGISTERED | (t->in_tree && t->hidden ? AR_FLAG_HIDDEN_TASK : 0);
+		}
+		free(note);
+		free(name);
+	}
+	free(seen);
 }
 
 static int cmp(const void *a, const void *b)

@@ -117,6 +117,8 @@ void autoruns_from_files(struct img *img, struct report *r)
 				task_file(fs, os, f->path, jobs);
 			}
 		}
+		if (os->has_taskcache)
+			autorun_taskcache(&os->taskcache, os->volume, &os->autoruns);
 		if (fs)
 			wmi_files(fs, os);
 		free(tasks);

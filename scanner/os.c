@@ -338,6 +338,7 @@ int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, 
 			os_read_hive(h, k == 0 ? OS_HIVE_SOFTWARE : OS_HIVE_SYSTEM, os);
 			if (k == 0) {
 				autorun_resolve_com(&os->autoruns, from, h, NULL);
+				os->has_taskcache = taskcache_read(h, &os->taskcache) == 0;
 				software = h;   /* kept open: user COM classes are compared with it */
 			} else {
 				hive_close(h);
@@ -386,5 +387,6 @@ void os_info_release(struct os_info *os)
 	free(os->user_hives);
 	autorun_list_release(&os->autoruns);
 	free(os->wmi_error);
+	taskcache_release(&os->taskcache);
 	memset(os, 0, sizeof(*os));
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include <kenshu/hive.h>
+#include <kenshu/taskcache.h>
 
 enum ar_hive {
 	AR_SOFTWARE = 0,  /* HKLM\SOFTWARE */
@@ -144,6 +145,13 @@ int autorun_task_file(const char *path, const char *tasks_dir, const void *data,
  * returns how many, or -1 when the file is not a repository (err says why). */
 int autorun_wmi_file(const char *path, const void *data, size_t size, unsigned volume,
 		     struct autorun_list *out, char *err, size_t errlen);
+
+/* Compares the task-file entries in l with the Task Scheduler's registry
+ * cache: a file the cache does not register is flagged task-unregistered;
+ * one whose Tree entry is hidden (no SD, Index 0: Tarrask) hidden-task; and
+ * each registered task without a file becomes entries of its own (actions
+ * from the cache's Actions value, Windows 8+), flagged task-unregistered. */
+void autorun_taskcache(const struct taskcache *tc, unsigned volume, struct autorun_list *l);
 
 /* Entries of SYSTEM's other ControlSetNNN that the current set does not
  * have (same category, name and command): a service planted in the

@@ -13,6 +13,7 @@
 #include <kenshu/autorun.h>
 #include <kenshu/fs.h>
 #include <kenshu/hive.h>
+#include <kenshu/taskcache.h>
 
 struct os_profile {
 	char *sid;
@@ -52,6 +53,8 @@ struct os_info {
 	struct os_user_hive *user_hives;   /* each profile's NTUSER.DAT and UsrClass.dat found */
 	size_t nuser_hives;
 	struct autorun_list autoruns;      /* sorted */
+	struct taskcache taskcache;        /* SOFTWARE's Task Scheduler cache (empty when absent) */
+	bool has_taskcache;
 	char *wmi_error;           /* the WMI repository could not be read, NULL if it was or is absent */
 };
 

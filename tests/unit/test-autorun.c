@@ -415,22 +415,21 @@ static void per_user_classes_and_office(void **state)
 	hive_close(sw);
 }
 
-/* A hive with thousands of keys under a "<*>" component costs bounded work. */
+/* A hive with more keys under a "<*>" component than any real one (Office
+ * versions, print environments) costs bounded work: 256 subkeys a level. */
 static void key_glob_is_bounded(void **state)
 {
-	char *reg = xstrdup("");
-	for (int i = 0; i < 5000; i++) {
-		char *n = xasprintf("%s[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\v%d\\Excel\\Options]\n"
-				    "\"OPEN\"=\"x%d.xll\"\n", reg, i, i);
-		free(reg);
-		reg = n;
-	}
+	size_t len = 0, cap = 400 * 128;
+	char *reg = xmalloc(cap);
+	for (int i = 0; i < 400; i++)
+		len += (size_t)snprintf(reg + len, cap - len,
+					"[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\v%03d\\Excel\\Options]\n"
+					"\"OPEN\"=\"x%d.xll\"\n", i, i);
 	struct hive *h = hive_from(reg);
 	struct autorun_list l = { 0 };
 
 	autorun_collect(h, AR_NTUSER, 0, "u", 1, &l);
-	assert_true(l.n > 0);
-	assert_true(l.n <= 4096);
+	assert_int_equal(l.n, 256);
 	autorun_list_release(&l);
 	hive_close(h);
 	free(reg);
@@ -494,6 +493,70 @@ static void wmi_subscriptions(void **state)
 	free(cmd);
 }
 
+/* Task files against the Task Scheduler's cache, in both directions. */
+static void taskcache_cross_check(void **state)
+{
+	static const char xml[] =
+		"<?xml version=\"1.0\"?><Task xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">"
+		"<Actions><Exec><Command>C:\\x.exe</Command></Exec></Actions></Task>";
+	struct autorun_list l = { 0 };
+	char err[256];
+
+	assert_int_equal(autorun_task_file("/Windows/System32/Tasks/Folder/Known", "/Windows/System32/Tasks", xml,
+					   sizeof(xml) - 1, 2, &l, err, sizeof(err)), 1);
+	assert_int_equal(autorun_task_file("/Windows/System32/Tasks/Stray", "/Windows/System32/Tasks", xml,
+					   sizeof(xml) - 1, 2, &l, err, sizeof(err)), 1);
+
+	/* the module's structs own writable strings */
+	char cmd[] = "C:\\ProgramData\\g.exe", args[] = "-q", p1[] = "\\FOLDER\\known", p2[] = "\\Ghost",
+	     p3[] = "\\Win7Only", i1[] = "{1}", i2[] = "{2}", i3[] = "{3}";
+	struct taskcache_action act = { .kind = "Exec", .magic = 0x6666, .command = cmd, .arguments = args };
+	struct taskcache_task t[3] = {
+		/* the file's task, hidden Tarrask-style; names differ in case only */
+		{ .path = p1, .id = i1, .in_tree = true, .in_tasks = true, .no_sd = true, .hidden = true },
+		/* registered, no file, actions from the cache */
+		{ .path = p2, .id = i2, .in_tree = true, .in_tasks = true,
+		  .actions_state = TASKCACHE_ACTIONS_OK, .actions = { .version = 3, .v = &act, .n = 1 } },
+		/* registered, no file, nothing known (Windows 7) */
+		{ .path = p3, .id = i3, .in_tree = true, .in_tasks = true },
+	};
+	struct taskcache tc = { .v = t, .n = 3, .has_tree = true, .has_tasks = true };
+
+	autorun_taskcache(&tc, 2, &l);
+	assert_int_equal(l.n, 4);
+	for (size_t i = 0; i < l.n; i++)
+		autorun_judge(&l.v[i]);
+	const struct autorun *a = find(&l, "Scheduled task", "/Folder/Known");
+	assert_non_null(a);
+	assert_true(a->flags & AR_FLAG_HIDDEN_TASK);
+	assert_false(a->flags & AR_FLAG_TASK_UNREGISTERED);
+	assert_non_null(strstr(a->note, "no security descriptor"));
+	a = find(&l, "Scheduled task", "/Stray");
+	assert_non_null(a);
+	assert_true(a->flags & AR_FLAG_TASK_UNREGISTERED);
+	a = find(&l, "Scheduled task", "/Ghost");
+	assert_non_null(a);
+	assert_string_equal(a->command, "C:\\ProgramData\\g.exe -q");
+	assert_string_equal(a->location,
+			    "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tasks\\{2}");
+	assert_true(a->flags & AR_FLAG_TASK_UNREGISTERED);
+	assert_false(a->flags & AR_FLAG_HIDDEN_TASK);
+	a = find(&l, "Scheduled task", "/Win7Only");
+	assert_non_null(a);
+	assert_true(a->setting);
+	assert_non_null(strstr(a->note, "only in the missing file"));
+	autorun_list_release(&l);
+
+	/* No Tree (XP): files are not held against the cache. */
+	assert_int_equal(autorun_task_file("/Windows/System32/Tasks/Stray", "/Windows/System32/Tasks", xml,
+					   sizeof(xml) - 1, 2, &l, err, sizeof(err)), 1);
+	struct taskcache empty = { 0 };
+	autorun_taskcache(&empty, 2, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].flags, 0);
+	autorun_list_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +569,7 @@ int main(void)
 		cmocka_unit_test(per_user_classes_and_office),
 		cmocka_unit_test(key_glob_is_bounded),
 		cmocka_unit_test(wmi_subscriptions),
+		cmocka_unit_test(taskcache_cross_check),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
