@@ -32,6 +32,7 @@ TOOLS=${KENSHU_TOOLS:-build/tools}
 POPULATE=$TOOLS/ntfs-populate
 MKHIVE=$TOOLS/mkhive
 MKWMIREPO=$TOOLS/mkwmirepo
+MKPE=$(cd "$(dirname "$0")/.." && pwd)/tests/tools/mkpe.sh
 
 LINENO_RECIPE=0
 die() {
@@ -322,6 +323,23 @@ while IFS= read -r line || [[ -n $line ]]; do
 		fi
 		((dirty)) && hive_make_dirty "$hive_file"
 		script_add "file $(quote_token "$2") $(quote_token "@$hive_file")"
+		;;
+	pe)
+		# pe /PATH COMPANY PRODUCT VERSION KIND [ORIGINALNAME]: a real PE
+		# with a version resource, built now by tests/tools/mkpe.sh
+		# (mingw-w64); OriginalFilename is ORIGINALNAME (default: the
+		# name in /PATH), so a renamed tool can be planted.
+		((cur_fs >= 0)) || die "'pe' before any 'fs' line"
+		(($# == 6 || $# == 7)) || die "usage: pe /PATH COMPANY PRODUCT VERSION exe|dll|sys [ORIGINALNAME]"
+		[[ $2 == /* ]] || die "pe path '$2' must be absolute"
+		pe_dir=$TMPDIR_MK/pe$line_no
+		mkdir -p "$pe_dir"
+		pe_file=$pe_dir/${7:-${2##*/}}
+		if ! "$MKPE" "$pe_file" "$3" "$4" "$5" "$6" 2>"$TMPDIR_MK/mkpe.log"; then
+			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkpe.log")
+			die "${msg% }"
+		fi
+		script_add "file $(quote_token "$2") $(quote_token "@$pe_file")"
 		;;
 	wmirepo)
 		# wmirepo /PATH RECIPE: mkwmirepo writes a WMI repository

@@ -30,6 +30,7 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 
 	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 	a = &out->v[out->n++];
+	memset(a, 0, sizeof(*a));   /* fields added later start empty */
 	a->loc = loc;
 	a->category = loc->category;
 	a->technique = loc->technique;
@@ -459,6 +460,18 @@ void autorun_taskcache(const struct taskcache *tc, unsigned volume, struct autor
 	free(seen);
 }
 
+void autorun_pe_free(struct autorun_pe *pe)
+{
+	if (!pe)
+		return;
+	free(pe->company);
+	free(pe->product);
+	free(pe->description);
+	free(pe->original_filename);
+	free(pe->file_version);
+	free(pe);
+}
+
 static int cmp(const void *a, const void *b)
 {
 	const struct autorun *x = a, *y = b;
@@ -495,6 +508,8 @@ void autorun_list_release(struct autorun_list *l)
 		free(a->decoded);
 		free(a->clsid);
 		free(a->shadows);
+		autorun_pe_free(a->pe);
+		free(a->pe_error);
 	}
 	free(l->v);
 	l->v = NULL;

@@ -8,6 +8,7 @@
 #include <kenshu/err.h>
 #include <kenshu/fs.h>
 #include <kenshu/lnk.h>
+#include <kenshu/pe.h>
 #include "banned.h"
 
 #define SMALL_FILE_MAX (4u << 20)   /* shortcuts and task files are tiny */
@@ -250,7 +251,97 @@ static void resolve_one(const struct report *r, struct lookup *l, struct autorun
 	}
 }
 
-void autoruns_resolve(struct report *r)
+/* ---- version information of targets ---- */
+
+#define PE_READ_MAX (256ull << 20)   /* larger than any program an autostart entry runs */
+
+/* One read per distinct target: hundreds of services share svchost.exe. */
+struct pe_cache {
+	struct pe_cache_entry {
+		char *path;
+		struct autorun_pe *pe;   /* NULL: not a PE, or unreadable */
+		char *error;
+	} *v;
+	size_t n;
+};
+
+static const char *machine_name(uint16_t m)
+{
+	switch (m) {
+	case PE_MACHINE_I386: return "x86";
+	case PE_MACHINE_AMD64: return "x64";
+	case PE_MACHINE_ARM64: return "arm64";
+	case PE_MACHINE_ARMNT: return "arm";
+	default: return "other";
+	}
+}
+
+static struct autorun_pe *pe_copy(const struct autorun_pe *pe)
+{
+	struct autorun_pe *c;
+
+	if (!pe)
+		return NULL;
+	c = xmalloc(sizeof(*c));
+	*c = *pe;
+	c->company = pe->company ? xstrdup(pe->company) : NULL;
+	c->product = pe->product ? xstrdup(pe->product) : NULL;
+	c->description = pe->description ? xstrdup(pe->description) : NULL;
+	c->original_filename = pe->original_filename ? xstrdup(pe->original_filename) : NULL;
+	c->file_version = pe->file_version ? xstrdup(pe->file_version) : NULL;
+	return c;
+}
+
+static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const char *path)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].path, path))
+			return &c->v[i];
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+	struct pe_cache_entry *e = &c->v[c->n++];
+	e->path = xstrdup(path);
+	e->pe = NULL;
+	e->error = NULL;
+
+	char err[256];
+	void *data;
+	uint64_t size;
+	struct pe_info pi;
+
+	if (fs_read_file(fs, path, PE_READ_MAX, &data, &size, err, sizeof(err)) < 0)
+		return e;   /* too large or unreadable: the scan reports its content */
+	if (pe_parse(data, (size_t)size, &pi, err, sizeof(err)) < 0) {
+		if (pi.is_pe)
+			e->error = xstrdup(err);
+	} else if (pi.is_pe) {
+		struct autorun_pe *pe = xcalloc(1, sizeof(*pe));
+		pe->company = pi.company ? xstrdup(pi.company) : NULL;
+		pe->product = pi.product ? xstrdup(pi.product) : NULL;
+		pe->description = pi.file_description ? xstrdup(pi.file_description) : NULL;
+		pe->original_filename = pi.original_filename ? xstrdup(pi.original_filename) : NULL;
+		pe->file_version = pi.file_version_str ? xstrdup(pi.file_version_str) : NULL;
+		if (pi.has_fixed)
+			pe_version_fmt(pi.file_version, pe->fixed_version);
+		snprintf(pe->machine, sizeof(pe->machine), "%s", machine_name(pi.machine));
+		pe->is_dll = pi.is_dll;
+		e->pe = pe;
+		pe_info_release(&pi);
+	}
+	free(data);
+	return e;
+}
+
+static void pe_cache_release(struct pe_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].path);
+		autorun_pe_free(c->v[i].pe);
+		free(c->v[i].error);
+	}
+	free(c->v);
+}
+
+void autoruns_resolve(struct img *img, struct report *r)
 {
 	for (size_t i = 0; i < r->nos; i++) {
 		struct os_info *os = &r->os[i];
@@ -267,12 +358,22 @@ void autoruns_resolve(struct report *r)
 			{ "PUBLIC", "C:\\Users\\Public" }, { "Path", path },
 		};
 		struct lookup l;
+		struct pe_cache pc = { 0 };
+		struct fs *fs = open_volume(img, r, os->volume);
 
 		lookup_init(&l, r, os->volume);
 		for (size_t k = 0; k < os->autoruns.n; k++) {
-			resolve_one(r, &l, &os->autoruns.v[k], env, sizeof(env) / sizeof(env[0]));
-			autorun_judge(&os->autoruns.v[k]);
+			struct autorun *a = &os->autoruns.v[k];
+			resolve_one(r, &l, a, env, sizeof(env) / sizeof(env[0]));
+			if (fs && a->target && a->target_exists == 1) {
+				struct pe_cache_entry *e = pe_lookup(&pc, fs, a->target);
+				a->pe = pe_copy(e->pe);
+				a->pe_error = e->error ? xstrdup(e->error) : NULL;
+			}
+			autorun_judge(a);
 		}
+		pe_cache_release(&pc);
+		fs_close(fs);
 		free(l.idx);
 		free(path);
 		free(windir);

@@ -31,6 +31,8 @@ const struct ar_flag_info ar_flag_info[] = {
 	  "a COM class registered for one user with another server than the machine's: every program that user runs loads it instead (no admin rights needed)" },
 	{ AR_FLAG_TASK_UNREGISTERED, "task-unregistered",
 	  "the task's file and the Task Scheduler's registry cache disagree: a task without its file, or a file the scheduler does not run" },
+	{ AR_FLAG_RENAMED, "renamed-binary",
+	  "the file's own version information names another original file: a known tool renamed to look harmless" },
 	{ AR_FLAG_WMI_CONSUMER, "wmi-consumer",
 	  "a WMI event subscription runs a command line or script when its event fires; Windows ships none, and they survive most clean-ups" },
 };
@@ -95,6 +97,43 @@ static int in_windows(const char *path)
 	return !strncasecmp(path, "/Windows/", 9) || !strncasecmp(path, "/WINNT/", 7);
 }
 
+/* Version info that says Microsoft wrote the file. */
+static bool claims_microsoft(const struct autorun_pe *pe)
+{
+	return pe->company && !strncasecmp(pe->company, "Microsoft", 9);
+}
+
+bool autorun_is_windows_default(const struct autorun *a, const char *system_root)
+{
+	size_t rl = strlen(system_root);
+
+	if (a->flags || !a->target || strncasecmp(a->target, system_root, rl) || a->target[rl] != '/')
+		return false;
+	/* A vendor's driver or tool in System32 is the vendor's, not Windows'. */
+	return !a->pe || claims_microsoft(a->pe);
+}
+
+/* OriginalFilename other than the file's own name. Windows' own files say
+ * "cmd.exe.mui"; and some Microsoft files are legitimately installed under
+ * another name (ntkrnlmp.exe as ntoskrnl.exe), so those are not held
+ * against a Microsoft file inside the Windows folder. */
+static bool renamed(const struct autorun *a)
+{
+	const char *base, *orig;
+	size_t ol;
+
+	if (!a->pe || !a->pe->original_filename || !a->target)
+		return false;
+	base = strrchr(a->target, '/') ? strrchr(a->target, '/') + 1 : a->target;
+	orig = a->pe->original_filename;
+	ol = strlen(orig);
+	if (ol > 4 && !strcasecmp(orig + ol - 4, ".mui"))
+		ol -= 4;
+	if (strlen(base) == ol && !strncasecmp(base, orig, ol))
+		return false;
+	return !(claims_microsoft(a->pe) && in_windows(a->target));
+}
+
 void autorun_judge(struct autorun *a)
 {
 	const char *t = a->target;
@@ -139,5 +178,7 @@ void autorun_judge(struct autorun *a)
 		f |= AR_FLAG_OTHER_CONTROL_SET;
 	if (a->shadows)
 		f |= AR_FLAG_COM_HIJACK;
+	if (renamed(a))
+		f |= AR_FLAG_RENAMED;
 	a->flags |= f;   /* task-unregistered is set when the task store is compared */
 }

@@ -261,6 +261,21 @@ static json_object *autorun_json(const struct autorun *ar)
 				: json_object_new_boolean(ar->target_exists));
 	add_opt(o, "target_sha256", ar->target_sha256);
 	add_opt(o, "target_detection", ar->target_detection);
+	if (ar->pe) {
+		json_object *pe = json_object_new_object();
+		add_opt(pe, "company", ar->pe->company);
+		add_opt(pe, "product", ar->pe->product);
+		add_opt(pe, "description", ar->pe->description);
+		add_opt(pe, "file_version", ar->pe->file_version);
+		add_opt(pe, "file_version_fixed", ar->pe->fixed_version[0] ? ar->pe->fixed_version : NULL);
+		add_opt(pe, "original_filename", ar->pe->original_filename);
+		add_str(pe, "machine", ar->pe->machine);
+		add_bool(pe, "dll", ar->pe->is_dll);
+		json_object_object_add(o, "target_pe", pe);
+	} else {
+		json_object_object_add(o, "target_pe", NULL);
+	}
+	add_opt(o, "target_pe_error", ar->pe_error);
 	add_opt(o, "host", ar->host);
 	add_opt(o, "payload", ar->payload);
 	add_opt(o, "decoded", ar->decoded);

@@ -131,7 +131,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	for (size_t i = 0; i < r->nos; i++) {
 		const struct os_info *os = &r->os[i];
 		const struct autorun_list *l = &os->autoruns;
-		size_t collapsed = 0, rl = strlen(os->system_root);
+		size_t collapsed = 0;
 
 		fprintf(f, "\nAutostart entries [vol %u]: %zu\n", os->volume, l->n);
 		for (size_t k = 0; k < l->n; k++) {
@@ -139,8 +139,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			/* Windows' own entries (hundreds of services and KnownDLLs on a
 			 * real system) run programs in the Windows folder and raise no
 			 * flag: counted here, all listed in report.json. */
-			if (!r->all_autoruns && !a->flags && a->target &&
-			    !strncasecmp(a->target, os->system_root, rl) && a->target[rl] == '/') {
+			if (!r->all_autoruns && autorun_is_windows_default(a, os->system_root)) {
 				collapsed++;
 				continue;
 			}
@@ -151,6 +150,15 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 					a->target_exists == 0 ? " (MISSING)" : "",
 					a->target_detection ? ", DETECTED: " : "",
 					a->target_detection ? a->target_detection : "");
+			if (a->pe)
+				fprintf(f, "  %-26s   version info: %s%s%s%s%s%s%s\n", "",
+					a->pe->company ? a->pe->company : "(no company)",
+					a->pe->product ? ", " : "", a->pe->product ? a->pe->product : "",
+					a->pe->fixed_version[0] || a->pe->file_version ? ", " : "",
+					a->pe->fixed_version[0] ? a->pe->fixed_version
+								: a->pe->file_version ? a->pe->file_version : "",
+					a->pe->original_filename ? ", originally " : "",
+					a->pe->original_filename ? a->pe->original_filename : "");
 			if (a->note)
 				fprintf(f, "  %-26s   %s\n", "", a->note);
 			if (a->decoded)

@@ -523,7 +523,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	r->seconds_scan = now_mono() - t1;
 	collect(&j);
 	autoruns_from_files(j.img, r);
-	autoruns_resolve(r);
+	autoruns_resolve(j.img, r);
 
 	/* Prove the evidence was not touched. */
 	progress_phase(prog, "hashing image again");

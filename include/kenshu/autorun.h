@@ -55,6 +55,16 @@ struct autorun_loc {
 extern const struct autorun_loc autorun_locs[];
 extern const size_t autorun_nlocs;
 
+/* The version resource of a target that is a PE file (what Explorer shows
+ * as its properties). Claims of the file itself: not a signature. */
+struct autorun_pe {
+	char *company, *product, *description, *original_filename;
+	char *file_version;     /* the FileVersion string as written */
+	char fixed_version[24]; /* VS_FIXEDFILEINFO "6.1.7601.23689", "" if none */
+	char machine[8];        /* "x86", "x64", "arm64", "other" */
+	bool is_dll;
+};
+
 struct autorun {
 	const struct autorun_loc *loc; /* the table row (or a static row for files) */
 	const char *category;   /* static, from the table */
@@ -69,6 +79,8 @@ struct autorun {
 	bool setting;           /* a setting, not a program: no target */
 	char *clsid;            /* "{...}" the entry names, after autorun_resolve_com() */
 	char *shadows;          /* per-user COM class: the machine's server it overrides */
+	struct autorun_pe *pe;  /* target's version info when it is a PE, else NULL */
+	char *pe_error;         /* the target looks like a PE but is damaged, else NULL */
 	/* Filled by autorun_resolve(): */
 	char *target;           /* the file that runs, inside the volume, or NULL */
 	int target_exists;      /* 1 yes, 0 no, -1 not applicable (no file: URL, inline code) */
@@ -97,6 +109,7 @@ enum {
 	AR_FLAG_COM_HIJACK = 1u << 11,     /* a per-user COM class overriding the machine's */
 	AR_FLAG_TASK_UNREGISTERED = 1u << 12, /* task file the Task Scheduler does not know, or the reverse */
 	AR_FLAG_WMI_CONSUMER = 1u << 13,   /* a WMI event subscription that runs a command or script */
+	AR_FLAG_RENAMED = 1u << 14,        /* the target's version info names another original file */
 };
 
 struct ar_flag_info {
@@ -106,6 +119,12 @@ struct ar_flag_info {
 };
 extern const struct ar_flag_info ar_flag_info[];
 extern const size_t ar_nflag_info;
+
+/* Is this entry one of Windows' own? Its target is in the system root
+ * (e.g. "/Windows"), it raises no flag, and if it is a PE its version
+ * information names Microsoft. report.txt counts these instead of listing
+ * them. */
+bool autorun_is_windows_default(const struct autorun *a, const char *system_root);
 
 /* Sets a->flags from its resolved fields (after autorun_resolve). */
 void autorun_judge(struct autorun *a);
@@ -162,5 +181,6 @@ void autorun_other_control_sets(struct hive *h, unsigned current, unsigned volum
 /* Sorts by category, location, name, command: a stable report order. */
 void autorun_sort(struct autorun_list *l);
 void autorun_list_release(struct autorun_list *l);
+void autorun_pe_free(struct autorun_pe *pe);
 
 #endif

@@ -12,8 +12,9 @@
 void autoruns_from_files(struct img *img, struct report *r);
 
 /* Resolves each entry's command offline (the install's own environment:
- * SystemRoot, SystemDrive, ProgramFiles...), and looks the target up in the
- * scan's manifest and detections. */
-void autoruns_resolve(struct report *r);
+ * SystemRoot, SystemDrive, ProgramFiles...), looks the target up in the
+ * scan's manifest and detections, and reads its version information when
+ * it is a PE. */
+void autoruns_resolve(struct img *img, struct report *r);
 
 #endif

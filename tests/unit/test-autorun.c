@@ -557,6 +557,45 @@ static void taskcache_cross_check(void **state)
 	autorun_list_release(&l);
 }
 
+/* Version information: a renamed tool is flagged; Windows' own are defaults. */
+static void version_info_judged(void **state)
+{
+	char target[] = "/Users/Public/svchosts.exe", command[] = "C:\\Users\\Public\\svchosts.exe";
+	char company[] = "www.xmrig.com", orig[] = "xmrig.exe";
+	struct autorun_pe pe = { .company = company, .original_filename = orig };
+	struct autorun a = { .category = "Run", .name = command, .command = command, .target = target,
+			     .target_exists = 1, .pe = &pe };
+
+	autorun_judge(&a);
+	assert_true(a.flags & AR_FLAG_RENAMED);
+	assert_false(autorun_is_windows_default(&a, "/Windows"));
+
+	/* Windows' own: "cmd.exe.mui", or another name inside Windows, are not renames. */
+	char t2[] = "/Windows/System32/cmd.exe", ms[] = "Microsoft Corporation", o2[] = "Cmd.Exe.MUI";
+	char t3[] = "/Windows/System32/ntoskrnl.exe", o3[] = "ntkrnlmp.exe";
+	struct autorun_pe p2 = { .company = ms, .original_filename = o2 }, p3 = { .company = ms, .original_filename = o3 };
+	struct autorun b = { .category = "Run", .name = t2, .command = t2, .target = t2, .target_exists = 1, .pe = &p2 };
+	autorun_judge(&b);
+	assert_int_equal(b.flags, 0);
+	assert_true(autorun_is_windows_default(&b, "/Windows"));
+	b.target = t3;
+	b.pe = &p3;
+	autorun_judge(&b);
+	assert_int_equal(b.flags, 0);
+
+	/* A vendor's program in System32 is listed, not counted as Windows'. */
+	char intel[] = "Intel Corporation", t4[] = "/Windows/System32/igfxtray.exe", o4[] = "igfxtray.exe";
+	struct autorun_pe p4 = { .company = intel, .original_filename = o4 };
+	b.target = t4;
+	b.pe = &p4;
+	autorun_judge(&b);
+	assert_int_equal(b.flags, 0);
+	assert_false(autorun_is_windows_default(&b, "/Windows"));
+	/* Not a PE (a script, a random file): judged by place alone. */
+	b.pe = NULL;
+	assert_true(autorun_is_windows_default(&b, "/Windows"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +609,7 @@ int main(void)
 		cmocka_unit_test(key_glob_is_bounded),
 		cmocka_unit_test(wmi_subscriptions),
 		cmocka_unit_test(taskcache_cross_check),
+		cmocka_unit_test(version_info_judged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
