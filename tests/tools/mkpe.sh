@@ -114,5 +114,6 @@ sys)
 esac
 
 "$windres" -i "$tmp/v.rc" -o "$tmp/v.o"
-"$cc" -nostdlib -s "${flags[@]}" -o "$tmp/out.pe" "$tmp/m.c" "$tmp/v.o"
+# No link timestamp: the same arguments give the same bytes (golden manifests).
+"$cc" -nostdlib -s -Wl,--no-insert-timestamp -Wl,--disable-auto-image-base "${flags[@]}" -o "$tmp/out.pe" "$tmp/m.c" "$tmp/v.o"
 mv "$tmp/out.pe" "$out"
