@@ -70,7 +70,9 @@ static void add_each(struct autorun_list *out, const struct autorun_loc *loc, co
 		add(out, loc, location, name, s, user, volume);
 		any = true;
 	}
-	if (!any)   /* an empty value is still worth listing: it overrides a default */
+	/* An empty value starts nothing, unless it overrides a default (an
+	 * empty Winlogon Shell) or its name is the class it loads. */
+	if (!any && (loc->empty_matters || loc->com == AR_COM_NAME))
 		add(out, loc, location, name, "", user, volume);
 	free(copy);
 }

@@ -47,6 +47,8 @@ struct autorun_loc {
 	char split;             /* the value lists several programs separated by this, or 0 */
 	enum ar_com com;        /* the entry names a COM class, to be resolved to its server */
 	bool setting;           /* the value is a setting (GlobalFlag), not a program */
+	bool empty_matters;     /* an empty value is an entry too: it overrides a default
+	                           (Winlogon Shell); elsewhere empty values start nothing */
 	const char *category;
 	const char *technique;  /* MITRE ATT&CK id */
 	const char *why;
