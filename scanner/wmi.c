@@ -1270,6 +1270,49 @@ static void carve_untabled(struct ctx *c)
 	}
 }
 
+static void consumer_free(struct wmi_consumer *w)
+{
+	free(w->name);
+	free(w->ns);
+	free(w->command_line_template);
+	free(w->executable_path);
+	free(w->scripting_engine);
+	free(w->script_text);
+	free(w->script_file_name);
+	free(w->strings);
+	free(w->bindings);
+}
+
+static void filter_free(struct wmi_filter *f)
+{
+	free(f->name);
+	free(f->query);
+	free(f->query_language);
+	free(f->event_namespace);
+	free(f->ns);
+	free(f->strings);
+}
+
+static void binding_free(struct wmi_binding *b)
+{
+	free(b->consumer_ref);
+	free(b->filter_ref);
+	free(b->consumer_class);
+	free(b->consumer_name);
+	free(b->filter_name);
+	free(b->ns);
+}
+
+/* Digests fields into dg[kept]; true when an earlier object had the same. */
+static bool seen_before(char (*dg)[SHA256_HEX_LEN + 1], size_t kept, const char *const *fields, size_t n)
+{
+	digest(fields, n, false, dg[kept]);
+	for (size_t j = 0; j < kept; j++)
+		if (strcmp(dg[j], dg[kept]) == 0)
+			return true;
+	return false;
+}
+
 /* Drops later identical copies (stale pages hold many). */
 static void dedupe(struct ctx *c)
 {
@@ -1290,62 +1333,35 @@ static void dedupe(struct ctx *c)
 		const char *f[] = { w->class_name, w->name, w->command_line_template,
 				    w->executable_path, w->scripting_engine, w->script_text,
 				    w->script_file_name, w->strings };
-		bool dup = false;
 
-		digest(f, sizeof(f) / sizeof(f[0]), false, dg[kept]);
-		for (size_t j = 0; j < kept && !dup; j++)
-			dup = strcmp(dg[j], dg[kept]) == 0;
-		if (dup) {
-			free(w->name);
-			free(w->command_line_template);
-			free(w->executable_path);
-			free(w->scripting_engine);
-			free(w->script_text);
-			free(w->script_file_name);
-			free(w->strings);
-			continue;
-		}
-		o->consumers[kept++] = *w;
+		if (seen_before(dg, kept, f, sizeof(f) / sizeof(f[0])))
+			consumer_free(w);
+		else
+			o->consumers[kept++] = *w;
 	}
 	o->nconsumers = kept;
 
 	kept = 0;
 	for (size_t i = 0; i < o->nfilters; i++) {
 		struct wmi_filter *f = &o->filters[i];
-		const char *s[] = { f->name, f->query, f->query_language, f->event_namespace,
-				    f->strings };
-		bool dup = false;
+		const char *k[] = { f->name, f->query, f->query_language, f->event_namespace, f->strings };
 
-		digest(s, sizeof(s) / sizeof(s[0]), false, dg[kept]);
-		for (size_t j = 0; j < kept && !dup; j++)
-			dup = strcmp(dg[j], dg[kept]) == 0;
-		if (dup) {
-			free(f->name);
-			free(f->query);
-			free(f->query_language);
-			free(f->event_namespace);
-			free(f->strings);
-			continue;
-		}
-		o->filters[kept++] = *f;
+		if (seen_before(dg, kept, k, sizeof(k) / sizeof(k[0])))
+			filter_free(f);
+		else
+			o->filters[kept++] = *f;
 	}
 	o->nfilters = kept;
 
 	kept = 0;
 	for (size_t i = 0; i < o->nbindings; i++) {
 		struct wmi_binding *b = &o->bindings[i];
-		const char *s[] = { b->consumer_ref, b->filter_ref };
-		bool dup = false;
+		const char *k[] = { b->consumer_ref, b->filter_ref };
 
-		digest(s, 2, false, dg[kept]);
-		for (size_t j = 0; j < kept && !dup; j++)
-			dup = strcmp(dg[j], dg[kept]) == 0;
-		if (dup) {
-			free(b->consumer_ref);
-			free(b->filter_ref);
-			continue;
-		}
-		o->bindings[kept++] = *b;
+		if (seen_before(dg, kept, k, 2))
+			binding_free(b);
+		else
+			o->bindings[kept++] = *b;
 	}
 	o->nbindings = kept;
 	free(dg);
@@ -1520,39 +1536,12 @@ void wmi_subscriptions_release(struct wmi_subscriptions *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nconsumers; i++) {
-		struct wmi_consumer *w = &s->consumers[i];
-
-		free(w->name);
-		free(w->ns);
-		free(w->command_line_template);
-		free(w->executable_path);
-		free(w->scripting_engine);
-		free(w->script_text);
-		free(w->script_file_name);
-		free(w->strings);
-		free(w->bindings);
-	}
-	for (size_t i = 0; i < s->nfilters; i++) {
-		struct wmi_filter *f = &s->filters[i];
-
-		free(f->name);
-		free(f->query);
-		free(f->query_language);
-		free(f->event_namespace);
-		free(f->ns);
-		free(f->strings);
-	}
-	for (size_t i = 0; i < s->nbindings; i++) {
-		struct wmi_binding *b = &s->bindings[i];
-
-		free(b->consumer_ref);
-		free(b->filter_ref);
-		free(b->consumer_class);
-		free(b->consumer_name);
-		free(b->filter_name);
-		free(b->ns);
-	}
+	for (size_t i = 0; i < s->nconsumers; i++)
+		consumer_free(&s->consumers[i]);
+	for (size_t i = 0; i < s->nfilters; i++)
+		filter_free(&s->filters[i]);
+	for (size_t i = 0; i < s->nbindings; i++)
+		binding_free(&s->bindings[i]);
 	free(s->consumers);
 	free(s->filters);
 	free(s->bindings);

@@ -16,62 +16,9 @@
 #include <kenshu/lnk.h>
 #include <kenshu/utf16.h>
 
-/* ---- byte buffer ---- */
+#include "bytes.h"
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	size_t sd_end; /* end of StringData: cutting before it must fail */
-};
-
-static void put(struct buf *b, const void *d, size_t n)
-{
-	if (b->cap - b->len < n) {
-		b->cap = (b->len + n) * 2 + 64;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	if (n)
-		memcpy(b->p + b->len, d, n);
-	b->len += n;
-}
-
-static void put8(struct buf *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void put16(struct buf *b, uint16_t v)
-{
-	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-
-	put(b, x, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-
-	put(b, x, 4);
-}
-
-static void zeros(struct buf *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put8(b, 0);
-}
-
-static void set16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void set32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+/* ---- byte buffer (bytes.h) ---- */
 
 /* Raw bytes (the test's ANSI strings are written in Windows-1252). */
 static void put_ansi(struct buf *b, const char *s, bool nul)
@@ -86,20 +33,6 @@ static void put_ansi_twin(struct buf *b, const char *s)
 	for (; *s; s++)
 		put8(b, (unsigned char)*s < 0x80 ? (uint8_t)*s : '?');
 	put8(b, 0);
-}
-
-static size_t put_utf16(struct buf *b, const char *s, bool nul)
-{
-	uint16_t *u;
-	long n = utf8_to_utf16le(s, &u);
-
-	assert_true(n >= 0);
-	for (long i = 0; i < n; i++)
-		put16(b, u[i]);
-	if (nul)
-		put16(b, 0);
-	free(u);
-	return (size_t)n;
 }
 
 /* ---- shell link builder ---- */
@@ -332,7 +265,7 @@ static struct buf build(const struct spec *s)
 			set16(b.p + at, (uint16_t)strlen(sd[i]));
 		}
 	}
-	b.sd_end = b.len;
+	b.mark = b.len;   /* end of StringData: cutting before it must fail */
 	if (s->env)
 		put_env(&b, s);
 	if (!s->no_terminal)
@@ -727,7 +660,7 @@ static void check_truncations(const struct spec *s)
 		char err[256];
 		int rc = parse(b.p, n, &li, err, sizeof(err));
 
-		if (n < b.sd_end)
+		if (n < b.mark)
 			assert_int_equal(rc, -1);
 		if (n == b.len)
 			assert_int_equal(rc, 0);

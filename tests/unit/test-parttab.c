@@ -12,6 +12,8 @@
 
 #include <kenshu/parttab.h>
 
+#include "bytes.h"
+
 #define SECTOR 512u
 
 /* ---- memory disk ---- */
@@ -91,30 +93,6 @@ static void expect_error_prefix(struct memdisk *d, const char *want)
 
 /* ---- little-endian writers and an independent bitwise CRC32 ---- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static uint64_t get64(const uint8_t *p)
 {
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
@@ -179,8 +157,8 @@ static void mbr_slot(uint8_t *sec, unsigned slot, uint8_t type, uint32_t lba, ui
 	memset(p, 0, 16);
 	p[0] = slot == 0 ? 0x80 : 0x00;
 	p[4] = type;
-	put32(p + 8, lba);
-	put32(p + 12, count);
+	set32(p + 8, lba);
+	set32(p + 12, count);
 	sec[510] = 0x55;
 	sec[511] = 0xaa;
 }
@@ -252,10 +230,10 @@ static void gpt_rehash(uint8_t *img, size_t len, uint32_t ss, uint64_t lba)
 	hsize = get32(h + 12);
 	if (count <= 4096 && esize <= 8192 && elba < len / ss &&
 	    (uint64_t)count * esize <= len - elba * ss)
-		put32(h + 88, tcrc32(img + elba * ss, (size_t)count * esize));
+		set32(h + 88, tcrc32(img + elba * ss, (size_t)count * esize));
 	if (hsize >= 4 && hsize <= ss) {
-		put32(h + 16, 0);
-		put32(h + 16, tcrc32(h, hsize));
+		set32(h + 16, 0);
+		set32(h + 16, tcrc32(h, hsize));
 	}
 }
 
@@ -267,16 +245,16 @@ static void gpt_header(uint8_t *img, const struct gpt_layout *l, uint64_t my,
 
 	memset(h, 0, l->ss);
 	memcpy(h, "EFI PART", 8);
-	put32(h + 8, 0x00010000);
-	put32(h + 12, 92);
-	put64(h + 24, my);
-	put64(h + 32, alt);
-	put64(h + 40, g.first);
-	put64(h + 48, g.last);
+	set32(h + 8, 0x00010000);
+	set32(h + 12, 92);
+	set64(h + 24, my);
+	set64(h + 32, alt);
+	set64(h + 40, g.first);
+	set64(h + 48, g.last);
 	guid_bytes(h + 56, DISK_GUID);
-	put64(h + 72, elba);
-	put32(h + 80, l->count);
-	put32(h + 84, l->esize);
+	set64(h + 72, elba);
+	set32(h + 80, l->count);
+	set32(h + 84, l->esize);
 }
 
 static uint8_t *gpt_build(const struct gpt_layout *l, const struct gpt_part *parts,
@@ -298,8 +276,8 @@ static uint8_t *gpt_build(const struct gpt_layout *l, const struct gpt_part *par
 		assert_true(parts[i].slot < l->count);
 		guid_bytes(e, parts[i].type);
 		guid_bytes(e + 16, parts[i].guid);
-		put64(e + 32, parts[i].first);
-		put64(e + 40, parts[i].last);
+		set64(e + 32, parts[i].first);
+		set64(e + 40, parts[i].last);
 		if (parts[i].name) {
 			size_t n = parts[i].name_units;
 
@@ -308,7 +286,7 @@ static uint8_t *gpt_build(const struct gpt_layout *l, const struct gpt_part *par
 					n++;
 			assert_true(n <= 36);
 			for (size_t k = 0; k < n; k++)
-				put16(e + 56 + 2 * k, parts[i].name[k]);
+				set16(e + 56 + 2 * k, parts[i].name[k]);
 		}
 	}
 	memcpy(img + g.backup_entries * l->ss, ents, (size_t)(g.esec * l->ss));
@@ -646,7 +624,7 @@ static void test_gpt_primary_damaged(void **state)
 	expect_backup(img, len, len);
 
 	memcpy(img, saved, len);
-	put32(img + 512 + 84, 100); /* bogus entry size with a valid CRC */
+	set32(img + 512 + 84, 100); /* bogus entry size with a valid CRC */
 	gpt_rehash(img, len, 512, 1);
 	expect_backup(img, len, len);
 
@@ -709,8 +687,8 @@ static void set_both(uint8_t *img, size_t len, unsigned off, uint32_t v)
 {
 	struct gpt_geo g = gpt_geometry(&std_layout);
 
-	put32(img + 512 + off, v);
-	put32(img + g.backup_hdr * 512 + off, v);
+	set32(img + 512 + off, v);
+	set32(img + g.backup_hdr * 512 + off, v);
 	gpt_rehash(img, len, 512, 1);
 	gpt_rehash(img, len, 512, g.backup_hdr);
 }
@@ -776,32 +754,32 @@ static void test_gpt_header_geometry_bogus(void **state)
 	memcpy(saved, img, len);
 
 	/* Entries array placed beyond the end of the disk. */
-	put64(img + 512 + 72, 1u << 30);
-	put64(img + g.backup_hdr * 512 + 72, 1u << 30);
+	set64(img + 512 + 72, 1u << 30);
+	set64(img + g.backup_hdr * 512 + 72, 1u << 30);
 	gpt_rehash(img, len, 512, 1);
 	gpt_rehash(img, len, 512, g.backup_hdr);
 	expect_error(&d, "gpt entries array at lba 1073741824 lies outside the disk and no valid backup");
 
 	/* First usable above last usable. */
 	memcpy(img, saved, len);
-	put64(img + 512 + 40, 9000);
-	put64(img + g.backup_hdr * 512 + 40, 9000);
+	set64(img + 512 + 40, 9000);
+	set64(img + g.backup_hdr * 512 + 40, 9000);
 	gpt_rehash(img, len, 512, 1);
 	gpt_rehash(img, len, 512, g.backup_hdr);
 	expect_error(&d, "gpt usable area lba 9000..8158 is invalid and no valid backup");
 
 	/* Usable area swallowing the entries array. */
 	memcpy(img, saved, len);
-	put64(img + 512 + 40, 2);
-	put64(img + g.backup_hdr * 512 + 48, g.backup_hdr - 1);
+	set64(img + 512 + 40, 2);
+	set64(img + g.backup_hdr * 512 + 48, g.backup_hdr - 1);
 	gpt_rehash(img, len, 512, 1);
 	gpt_rehash(img, len, 512, g.backup_hdr);
 	expect_error_prefix(&d, "gpt entries array at lba 2 overlaps the usable area");
 
 	/* Header claiming to live elsewhere. */
 	memcpy(img, saved, len);
-	put64(img + 512 + 24, 7);
-	put64(img + g.backup_hdr * 512 + 24, 7);
+	set64(img + 512 + 24, 7);
+	set64(img + g.backup_hdr * 512 + 24, 7);
 	gpt_rehash(img, len, 512, 1);
 	gpt_rehash(img, len, 512, g.backup_hdr);
 	expect_error(&d, "gpt header at lba 1 says it is at lba 7 and no valid backup");
@@ -818,15 +796,15 @@ static void test_gpt_partition_outside_usable(void **state)
 	struct gpt_geo g = gpt_geometry(&std_layout);
 
 	(void)state;
-	put64(gpt_entry(img, &std_layout, 2, 3) + 40, 8159);
-	put64(gpt_entry(img, &std_layout, g.backup_entries, 3) + 40, 8159);
+	set64(gpt_entry(img, &std_layout, 2, 3) + 40, 8159);
+	set64(gpt_entry(img, &std_layout, g.backup_entries, 3) + 40, 8159);
 	gpt_rehash(img, len, 512, 1);
 	gpt_rehash(img, len, 512, g.backup_hdr);
 	expect_error(&d, "partition 4 (lba 2048..8159) lies outside the gpt usable area (lba 34..8158)");
 
 	/* first > last */
-	put64(gpt_entry(img, &std_layout, 2, 0) + 32, 2000);
-	put64(gpt_entry(img, &std_layout, 2, 0) + 40, 1999);
+	set64(gpt_entry(img, &std_layout, 2, 0) + 32, 2000);
+	set64(gpt_entry(img, &std_layout, 2, 0) + 40, 1999);
 	gpt_rehash(img, len, 512, 1);
 	expect_error(&d, "partition 1 (lba 2000..1999) lies outside the gpt usable area (lba 34..8158)");
 	free(img);

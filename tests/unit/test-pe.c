@@ -21,90 +21,14 @@
 #include <kenshu/pe.h>
 #include <kenshu/utf16.h>
 
+#include "bytes.h"
+
 /* ---- byte buffer ---- */
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const void *d, size_t n)
-{
-	if (b->cap - b->len < n) {
-		b->cap = (b->len + n) * 2 + 64;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	if (n)
-		memcpy(b->p + b->len, d, n);
-	b->len += n;
-}
-
-static void put8(struct buf *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void put16(struct buf *b, uint16_t v)
-{
-	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-
-	put(b, x, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-
-	put(b, x, 4);
-}
-
-static void zeros(struct buf *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put8(b, 0);
-}
 
 static void pad_to(struct buf *b, size_t n)
 {
 	assert_true(b->len <= n);
 	zeros(b, n - b->len);
-}
-
-static void set16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void set32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static size_t put_utf16(struct buf *b, const char *s, bool nul)
-{
-	uint16_t *u;
-	long n = utf8_to_utf16le(s, &u);
-
-	assert_true(n >= 0);
-	for (long i = 0; i < n; i++)
-		put16(b, u[i]);
-	if (nul)
-		put16(b, 0);
-	free(u);
-	return (size_t)n;
 }
 
 /* ---- VS_VERSIONINFO builder ---- */

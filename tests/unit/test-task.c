@@ -20,6 +20,8 @@
 #include <kenshu/task.h>
 #include <kenshu/utf16.h>
 
+#include "bytes.h"
+
 #define FUZZ_ITERATIONS 5000
 #define XXE_MARKER "KENSHU-XXE-MARKER-7f3a"
 #define U_FFFD "\xEF\xBF\xBD"
@@ -844,18 +846,6 @@ struct jtrig {
 
 #define JOB_MAX 8192
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A counted UTF-16LE string (count includes the NUL); NULL gives count 0. */
 static size_t put_ustr(uint8_t *buf, size_t off, const char *s)
 {
@@ -863,16 +853,16 @@ static size_t put_ustr(uint8_t *buf, size_t off, const char *s)
 	long n;
 
 	if (!s) {
-		put16(buf + off, 0);
+		set16(buf + off, 0);
 		return off + 2;
 	}
 	n = utf8_to_utf16le(s, &u);
 	assert_true(n >= 0);
-	put16(buf + off, (uint16_t)(n + 1));
+	set16(buf + off, (uint16_t)(n + 1));
 	off += 2;
 	for (long i = 0; i < n; i++, off += 2)
-		put16(buf + off, u[i]);
-	put16(buf + off, 0);
+		set16(buf + off, u[i]);
+	set16(buf + off, 0);
 	free(u);
 	return off + 2;
 }
@@ -888,44 +878,44 @@ static size_t build_job(uint8_t *buf, const char *app, const char *params, const
 	size_t off;
 
 	memset(buf, 0, JOB_MAX);
-	put16(buf + 0, 0x0601);          /* product version: Windows 7 */
-	put16(buf + 2, 1);               /* file version */
+	set16(buf + 0, 0x0601);          /* product version: Windows 7 */
+	set16(buf + 2, 1);               /* file version */
 	for (int i = 0; i < 16; i++)     /* job UUID */
 		buf[4 + i] = (uint8_t)(0x11 * i);
-	put16(buf + 28, 60);             /* idle deadline */
-	put16(buf + 30, 10);             /* idle wait */
-	put32(buf + 32, 0x20);           /* NORMAL_PRIORITY_CLASS */
-	put32(buf + 36, 0xfffffffe);     /* maximum run time */
-	put32(buf + 44, 0x41300);        /* SCHED_S_TASK_READY */
-	put32(buf + 48, flags);
-	put16(buf + 68, 0);              /* running instance count */
-	put16(buf + 20, JOB_APPNAME_AT);
+	set16(buf + 28, 60);             /* idle deadline */
+	set16(buf + 30, 10);             /* idle wait */
+	set32(buf + 32, 0x20);           /* NORMAL_PRIORITY_CLASS */
+	set32(buf + 36, 0xfffffffe);     /* maximum run time */
+	set32(buf + 44, 0x41300);        /* SCHED_S_TASK_READY */
+	set32(buf + 48, flags);
+	set16(buf + 68, 0);              /* running instance count */
+	set16(buf + 20, JOB_APPNAME_AT);
 	off = put_ustr(buf, JOB_APPNAME_AT, app);
 	off = put_ustr(buf, off, params);
 	off = put_ustr(buf, off, wd);
 	off = put_ustr(buf, off, author);
 	off = put_ustr(buf, off, comment);
-	put16(buf + off, 0);             /* user data: none */
+	set16(buf + off, 0);             /* user data: none */
 	off += 2;
-	put16(buf + off, 8);             /* reserved data: start error + flags */
+	set16(buf + off, 8);             /* reserved data: start error + flags */
 	off += 2 + 8;
-	put16(buf + 22, (uint16_t)off);
+	set16(buf + 22, (uint16_t)off);
 	if (trig_at)
 		*trig_at = off;
-	put16(buf + off, (uint16_t)ntr);
+	set16(buf + off, (uint16_t)ntr);
 	off += 2;
 	for (unsigned i = 0; i < ntr; i++, off += 48) {
-		put16(buf + off, 48);
-		put16(buf + off + 4, 2013);
-		put16(buf + off + 6, 7);
-		put16(buf + off + 8, 12);
-		put16(buf + off + 16, 15);
-		put16(buf + off + 18, 42);
-		put32(buf + off + 20, tr[i].interval ? 1440 : 0);
-		put32(buf + off + 24, tr[i].interval);
-		put32(buf + off + 28, tr[i].flags);
-		put32(buf + off + 32, tr[i].type);
-		put16(buf + off + 36, 1);
+		set16(buf + off, 48);
+		set16(buf + off + 4, 2013);
+		set16(buf + off + 6, 7);
+		set16(buf + off + 8, 12);
+		set16(buf + off + 16, 15);
+		set16(buf + off + 18, 42);
+		set32(buf + off + 20, tr[i].interval ? 1440 : 0);
+		set32(buf + off + 24, tr[i].interval);
+		set32(buf + off + 28, tr[i].flags);
+		set32(buf + off + 32, tr[i].type);
+		set16(buf + off + 36, 1);
 	}
 	return off;
 }
@@ -1031,24 +1021,24 @@ static void test_job_hostile(void **state)
 
 	(void)state;
 	n = build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
-	put16(buf + 2, 2);
+	set16(buf + 2, 2);
 	expect_job_error(buf, n, "not a job file (format version 2)");
 
 	build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
-	put16(buf + 20, 0xffff);
+	set16(buf + 20, 0xffff);
 	expect_job_error(buf, n, "job application name offset 65535 outside the file");
-	put16(buf + 20, 0);
+	set16(buf + 20, 0);
 	expect_job_error(buf, n, "job application name offset 0 outside the file");
-	put16(buf + 20, (uint16_t)(n - 1)); /* the count itself is cut */
+	set16(buf + 20, (uint16_t)(n - 1)); /* the count itself is cut */
 	expect_job_error(buf, n, "job application name runs past the end of the file");
 
 	build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
-	put16(buf + JOB_APPNAME_AT, 0xffff);
+	set16(buf + JOB_APPNAME_AT, 0xffff);
 	expect_job_error(buf, n, "job application name runs past the end of the file");
 
 	/* A later string too long: the command is still reported. */
 	build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
-	put16(buf + JOB_APPNAME_AT + 2 + 12, 0xffff);
+	set16(buf + JOB_APPNAME_AT + 2 + 12, 0xffff);
 	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.actions[0].command, "a.exe");
 	assert_null(t.actions[0].arguments);
@@ -1058,18 +1048,18 @@ static void test_job_hostile(void **state)
 
 	/* Trigger count past the end, trigger offset bogus. */
 	build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
-	put16(buf + trig_at, 0xffff);
+	set16(buf + trig_at, 0xffff);
 	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
 	assert_int_equal(t.ntriggers, 2);
 	assert_true(t.truncated);
 	task_info_release(&t);
-	put16(buf + trig_at, 2);
-	put16(buf + 22, 0xffff);
+	set16(buf + trig_at, 2);
+	set16(buf + 22, 0xffff);
 	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
 	assert_int_equal(t.ntriggers, 0);
 	assert_true(t.truncated);
 	task_info_release(&t);
-	put16(buf + 22, 4); /* inside the fixed section */
+	set16(buf + 22, 4); /* inside the fixed section */
 	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
 	assert_int_equal(t.ntriggers, 0);
 	assert_true(t.truncated);
@@ -1092,13 +1082,13 @@ static void test_job_hostile(void **state)
 
 	/* NUL inside a string ends it; lone surrogates are marked. */
 	n = build_job(buf, "C:\\aQQexe", NULL, NULL, "xQy", NULL, 0, NULL, 0, NULL);
-	put16(buf + JOB_APPNAME_AT + 2 + 2 * 4, 0);      /* C:\a<NUL>Qexe */
-	put16(buf + JOB_APPNAME_AT + 2 + 2 * 5, 0xD800); /* after the NUL: unseen */
+	set16(buf + JOB_APPNAME_AT + 2 + 2 * 4, 0);      /* C:\a<NUL>Qexe */
+	set16(buf + JOB_APPNAME_AT + 2 + 2 * 5, 0xD800); /* after the NUL: unseen */
 	{
 		size_t author = JOB_APPNAME_AT + 2 + 2 * 10 + 2 + 2 + 2;
 
 		assert_int_equal(buf[author + 2], 'Q');
-		put16(buf + author + 2, 0xDC00);
+		set16(buf + author + 2, 0xDC00);
 	}
 	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.actions[0].command, "C:\\a");

@@ -18,6 +18,8 @@
 #include <kenshu/err.h>
 #include <kenshu/wmi.h>
 
+#include "bytes.h"
+
 #define MUTATIONS 24000
 #define PAGE WMI_PAGE_SIZE
 
@@ -730,12 +732,6 @@ static uint32_t next(void)
 	return rng;
 }
 
-static void put32le(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void test_mutations(void **state)
 {
 	struct repo r = build(hostile_recipe);
@@ -766,7 +762,7 @@ static void test_mutations(void **state)
 				break;
 			default:
 				if (r.size - at >= 4)
-					put32le(m + at, nasty[next() % (sizeof(nasty) / sizeof(nasty[0]))] +
+					set32(m + at, nasty[next() % (sizeof(nasty) / sizeof(nasty[0]))] +
 						(next() % 3 == 0 ? (uint32_t)r.size : 0));
 				break;
 			}
@@ -797,17 +793,17 @@ static void test_forged_tables(void **state)
 		memcpy(m, r.p, r.size);
 		switch (forgery) {
 		case 0: /* a record starting past the page */
-			put32le(m + 4, PAGE);
+			set32(m + 4, PAGE);
 			break;
 		case 1: /* a record inside the table */
-			put32le(m + 4, 16);
+			set32(m + 4, 16);
 			break;
 		case 2: /* records overlapping */
 			first_off = (uint32_t)(m[4] | m[5] << 8);
-			put32le(m + 16 + 4, first_off);
+			set32(m + 16 + 4, first_off);
 			break;
 		case 3: /* a record in the middle of the table running past the page */
-			put32le(m + 8, 0xFFFFFFFFu);
+			set32(m + 8, 0xFFFFFFFFu);
 			break;
 		default: /* no terminator: 511 entries */
 			memset(m, 0x41, PAGE);
@@ -823,7 +819,7 @@ static void test_forged_tables(void **state)
 	for (size_t i = 0; i < 64; i++) {
 		if (m[16 * i] == 0 && m[16 * i + 4] == 0 && m[16 * i + 8] == 0) {
 			assert_true(i > 0);
-			put32le(m + 16 * (i - 1) + 8, 0xFFFFFFFFu);
+			set32(m + 16 * (i - 1) + 8, 0xFFFFFFFFu);
 			break;
 		}
 	}
@@ -843,10 +839,10 @@ static void test_forged_tables(void **state)
 			assert_non_null(hit);
 			at = (size_t)(hit - m) + 128 + 16;
 			switch (field) {
-			case 0: put32le(m + at, vals[v]); break;          /* block length */
-			case 1: put32le(m + at + 4, vals[v]); break;      /* class name ref */
-			case 2: put32le(m + at + 9 + 7 + 12, vals[v]); break; /* Name's heap ref */
-			default: put32le(m + at + 9 + 7 + 92 + 4 + 1, vals[v]); break; /* heap length */
+			case 0: set32(m + at, vals[v]); break;          /* block length */
+			case 1: set32(m + at + 4, vals[v]); break;      /* class name ref */
+			case 2: set32(m + at + 9 + 7 + 12, vals[v]); break; /* Name's heap ref */
+			default: set32(m + at + 9 + 7 + 92 + 4 + 1, vals[v]); break; /* heap length */
 			}
 			assert_int_equal(scan(m, r.size, &s), 0);
 			wmi_subscriptions_release(&s);
@@ -870,12 +866,12 @@ static void test_random_data(void **state)
 			/* some pages with a plausible table over random records */
 			if (round % 2 && sizes[i] >= PAGE) {
 				memset(m, 0, 48);
-				put32le(m, 1);
-				put32le(m + 4, 48);
-				put32le(m + 8, 1 + next() % 20000);
-				put32le(m + 16, 2);
-				put32le(m + 20, 48 + 1 + next() % 100);
-				put32le(m + 24, 1 + next() % 20000);
+				set32(m, 1);
+				set32(m + 4, 48);
+				set32(m + 8, 1 + next() % 20000);
+				set32(m + 16, 2);
+				set32(m + 20, 48 + 1 + next() % 100);
+				set32(m + 24, 1 + next() % 20000);
 				m[4] = 48;
 			}
 			scan(m, sizes[i], &s);
