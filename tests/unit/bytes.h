@@ -1,6 +1,6 @@
 /* Little-endian byte builders shared by the unit tests that write binary
  * formats (shell links, PE files, task files, partition tables, WMI pages)
- * byte by byte. Include after <cmocka.h>. All static inline: each test
+ * byte by byte, and the random stream their mutation tests use. Include after <cmocka.h>. All static inline: each test
  * uses what it needs. */
 #ifndef KENSHU_TEST_BYTES_H
 #define KENSHU_TEST_BYTES_H
@@ -38,6 +38,16 @@ static inline uint16_t get16(const uint8_t *p)
 static inline uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* xorshift64: the fixed-seed stream the mutation tests draw from, so a
+ * failure found once is found again. */
+static inline uint64_t xorshift64(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
 }
 
 /* A growing buffer; `mark` is a position the test wants to remember (e.g.

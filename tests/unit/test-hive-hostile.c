@@ -17,6 +17,8 @@
 #include <kenshu/hive.h>
 #include <kenshu/os.h>
 
+#include "bytes.h"
+
 struct seed {
 	unsigned char *data;
 	size_t size;
@@ -163,10 +165,7 @@ static uint64_t rnd_state = 0x6b656e736875ull;
 
 static uint64_t rnd(void)
 {
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
+	return xorshift64(&rnd_state);
 }
 
 static void bit_flips(void **state)

@@ -806,10 +806,7 @@ static uint64_t rng_state = 0x6b656e7368750001ull;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static void assert_utf8_or_null(const char *s)

@@ -1197,10 +1197,7 @@ static uint64_t rng_state = 0x6b656e7368750002ull;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 /* Checks what a caller may rely on, whatever the input. Returns 0 for an

@@ -20,6 +20,8 @@
 #include <kenshu/taskcache.h>
 #include <kenshu/utf16.h>
 
+#include "bytes.h"
+
 #define FUZZ_ITERATIONS 24000
 #define HIVE_FUZZ_ITERATIONS 400
 #define U_FFFD "\xEF\xBF\xBD"
@@ -731,10 +733,7 @@ static uint64_t rnd_state = 0x7461736b63616368ull;   /* fixed seed */
 
 static uint64_t rnd(void)
 {
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
+	return xorshift64(&rnd_state);
 }
 
 static void mutations(void **state)
