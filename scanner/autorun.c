@@ -65,14 +65,14 @@ static void add_each(struct autorun_list *out, const struct autorun_loc *loc, co
 		size_t n = strlen(s);
 		while (n && s[n - 1] == ' ')
 			s[--n] = '\0';
-		if (!n)
+		if (!n || (loc->windows_default && !strcasecmp(s, loc->windows_default)))
 			continue;
 		add(out, loc, location, name, s, user, volume);
 		any = true;
 	}
 	/* An empty value starts nothing, unless it overrides a default (an
 	 * empty Winlogon Shell) or its name is the class it loads. */
-	if (!any && (loc->empty_matters || loc->com == AR_COM_NAME))
+	if (!any && !loc->windows_default && (loc->empty_matters || loc->com == AR_COM_NAME))
 		add(out, loc, location, name, "", user, volume);
 	free(copy);
 }
@@ -214,6 +214,9 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 static const struct autorun_loc startup_loc = {
 	.category = "Startup folder", .technique = "T1547.001", .why = "runs at logon",
 };
+static const struct autorun_loc ps_profile_loc = {
+	.category = "PowerShell profile", .technique = "T1546.013", .why = "runs in every PowerShell session",
+};
 static const struct autorun_loc office_startup_loc = {
 	.category = "Office startup folder", .technique = "T1137", .why = "opened by Word or Excel at every start",
 };
@@ -233,6 +236,11 @@ static const struct {
 	{ "/Users/*/AppData/Roaming/Microsoft/Excel/XLSTART/*", 2, &office_startup_loc },
 	{ "/Documents and Settings/*/Application Data/Microsoft/Word/STARTUP/*", 2, &office_startup_loc },
 	{ "/Documents and Settings/*/Application Data/Microsoft/Excel/XLSTART/*", 2, &office_startup_loc },
+	{ "/Windows/System32/WindowsPowerShell/v1.0/*profile.ps1", 0, &ps_profile_loc },
+	{ "/Windows/SysWOW64/WindowsPowerShell/v1.0/*profile.ps1", 0, &ps_profile_loc },
+	{ "/Users/*/Documents/WindowsPowerShell/*profile.ps1", 2, &ps_profile_loc },
+	{ "/Users/*/Documents/PowerShell/*profile.ps1", 2, &ps_profile_loc },
+	{ "/Documents and Settings/*/My Documents/WindowsPowerShell/*profile.ps1", 2, &ps_profile_loc },
 };
 
 int autorun_startup_file(const char *path, unsigned volume, struct autorun_list *out)

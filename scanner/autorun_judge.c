@@ -109,6 +109,10 @@ bool autorun_is_windows_default(const struct autorun *a, const char *system_root
 
 	if (a->flags || !a->target || strncasecmp(a->target, system_root, rl) || a->target[rl] != '/')
 		return false;
+	/* A file that is itself the entry (a PowerShell profile in System32)
+	 * is nothing Windows ships. */
+	if (a->command[0] == '/')
+		return false;
 	/* A vendor's driver or tool in System32 is the vendor's, not Windows'. */
 	return !a->pe || claims_microsoft(a->pe);
 }

@@ -47,6 +47,8 @@ struct autorun_loc {
 	char split;             /* the value lists several programs separated by this, or 0 */
 	enum ar_com com;        /* the entry names a COM class, to be resolved to its server */
 	bool setting;           /* the value is a setting (GlobalFlag), not a program */
+	const char *windows_default; /* the value Windows ships: not an entry when equal
+	                                (a file type's "%1" %*), an entry when changed */
 	bool empty_matters;     /* an empty value is an entry too: it overrides a default
 	                           (Winlogon Shell); elsewhere empty values start nothing */
 	const char *category;

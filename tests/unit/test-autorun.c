@@ -286,7 +286,12 @@ static const char machine_com[] =
 	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\osk.exe]\n"
 	"\"GlobalFlag\"=dword:00000200\n"
 	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit\\osk.exe]\n"
-	"\"MonitorProcess\"=\"C:\\\\ProgramData\\\\mon.exe\"\n";
+	"\"MonitorProcess\"=\"C:\\\\ProgramData\\\\mon.exe\"\n"
+	/* Windows' own open command is no entry; a changed one is */
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\exefile\\shell\\open\\command]\n"
+	"@=\"\\\"%1\\\" %*\"\n"
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\batfile\\shell\\open\\command]\n"
+	"@=\"C:\\\\ProgramData\\\\w.exe \\\"%1\\\" %*\"\n";
 
 static void com_classes_resolved(void **state)
 {
@@ -354,6 +359,14 @@ static void com_classes_resolved(void **state)
 			}
 		}
 	assert_int_equal(ifeo, 2);
+	size_t opens = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].category, "File type open command")) {
+			opens++;
+			assert_non_null(strstr(l.v[i].location, "batfile"));
+			assert_string_equal(l.v[i].command, "C:\\ProgramData\\w.exe \"%1\" %*");
+		}
+	assert_int_equal(opens, 1);
 	autorun_list_release(&l);
 	hive_close(h);
 }
@@ -574,7 +587,8 @@ static void version_info_judged(void **state)
 	char t2[] = "/Windows/System32/cmd.exe", ms[] = "Microsoft Corporation", o2[] = "Cmd.Exe.MUI";
 	char t3[] = "/Windows/System32/ntoskrnl.exe", o3[] = "ntkrnlmp.exe";
 	struct autorun_pe p2 = { .company = ms, .original_filename = o2 }, p3 = { .company = ms, .original_filename = o3 };
-	struct autorun b = { .category = "Run", .name = t2, .command = t2, .target = t2, .target_exists = 1, .pe = &p2 };
+	char c2[] = "C:\\Windows\\System32\\cmd.exe /k";
+	struct autorun b = { .category = "Run", .name = c2, .command = c2, .target = t2, .target_exists = 1, .pe = &p2 };
 	autorun_judge(&b);
 	assert_int_equal(b.flags, 0);
 	assert_true(autorun_is_windows_default(&b, "/Windows"));
