@@ -13,42 +13,47 @@
 
 struct img {
 	char *path;
-	const struct img_backend *be;
+	void *file;            /* the container file itself, raw: what is hashed */
+	uint64_t file_size;
+	const struct img_backend *be;   /* the disk inside it (raw: the file again) */
 	void *state;
-	uint64_t size;
+	uint64_t size;         /* the disk's size */
 	struct parttab pt;
 	size_t nvol;
 	struct img_volume *vol;
 };
 
-/* Containers recognised by their magic so that they are never mistaken for
- * a raw disk (a VMDK read as raw would "pass" with nothing scanned). This
- * version has only the raw back end: these are refused by name. */
+/* Containers recognised by their magic, never by the file name, so that
+ * one is never mistaken for a raw disk (a VMDK read as raw would "pass"
+ * with nothing scanned). Virtual disks are read through qemu-nbd; the
+ * others are refused by name with what to do instead. */
 struct container_magic {
 	const char *name;
 	int64_t offset;        /* from the start; negative = from the end */
 	const char *magic;
 	size_t len;
-	const char *hint;      /* what the user can do meanwhile */
+	const struct img_backend *be;   /* NULL: refused */
+	const char *hint;      /* for a refused one: what the user can do */
 };
 
-#define QEMU_HINT "convert it with 'qemu-img convert -O raw' first"
 #define UNPACK_HINT "unpack it and scan the disk image inside"
 
 static const struct container_magic containers[] = {
-	{ "VMDK (sparse)", 0, "KDMV", 4, QEMU_HINT },
-	{ "VMDK (descriptor)", 0, "# Disk DescriptorFile", 21, QEMU_HINT },
-	{ "QCOW", 0, "QFI\xfb", 4, QEMU_HINT },
-	{ "VHDX", 0, "vhdxfile", 8, QEMU_HINT },
-	{ "VHD (dynamic)", 0, "conectix", 8, QEMU_HINT },
-	{ "VHD (fixed)", -512, "conectix", 8, QEMU_HINT },
-	{ "EWF (E01)", 0, "EVF\x09\x0d\x0a\xff\x00", 8, "export it to raw with ewfexport (package ewf-tools) first" },
-	{ "WIM", 0, "MSWIM\0\0\0", 8, "apply it with wimlib-imagex to a raw NTFS volume first" },
-	{ "ZIP archive", 0, "PK\x03\x04", 4, UNPACK_HINT },
-	{ "7-Zip archive", 0, "7z\xbc\xaf\x27\x1c", 6, UNPACK_HINT },
-	{ "gzip file", 0, "\x1f\x8b", 2, UNPACK_HINT },
-	{ "xz file", 0, "\xfd" "7zXZ\0", 6, UNPACK_HINT },
-	{ "ISO 9660 image", 0x8001, "CD001", 5, UNPACK_HINT },
+	{ "VMDK (sparse)", 0, "KDMV", 4, &img_backend_vmdk, NULL },
+	{ "VMDK (descriptor)", 0, "# Disk DescriptorFile", 21, &img_backend_vmdk, NULL },
+	/* QCOW version 1 and QCOW2 (versions 2, 3) share the magic. */
+	{ "QCOW", 0, "QFI\xfb\0\0\0\x01", 8, &img_backend_qcow, NULL },
+	{ "QCOW2", 0, "QFI\xfb", 4, &img_backend_qcow2, NULL },
+	{ "VHDX", 0, "vhdxfile", 8, &img_backend_vhdx, NULL },
+	{ "VHD (dynamic)", 0, "conectix", 8, &img_backend_vhd, NULL },
+	{ "VHD (fixed)", -512, "conectix", 8, &img_backend_vhd, NULL },
+	{ "EWF (E01)", 0, "EVF\x09\x0d\x0a\xff\x00", 8, NULL, "export it to raw with ewfexport (package ewf-tools) first" },
+	{ "WIM", 0, "MSWIM\0\0\0", 8, NULL, "apply it with wimlib-imagex to a raw NTFS volume first" },
+	{ "ZIP archive", 0, "PK\x03\x04", 4, NULL, UNPACK_HINT },
+	{ "7-Zip archive", 0, "7z\xbc\xaf\x27\x1c", 6, NULL, UNPACK_HINT },
+	{ "gzip file", 0, "\x1f\x8b", 2, NULL, UNPACK_HINT },
+	{ "xz file", 0, "\xfd" "7zXZ\0", 6, NULL, UNPACK_HINT },
+	{ "ISO 9660 image", 0x8001, "CD001", 5, NULL, UNPACK_HINT },
 };
 
 /* File systems recognised from a volume's first sector. */
@@ -117,27 +122,38 @@ static void probe_volume(struct img *img, struct img_volume *v, bool reserved)
 	}
 }
 
-static int check_container(struct img *img, char *err, size_t errlen)
+/* The container the file is, by content: sets *be (raw when none), or
+ * fails for a refused format. */
+static int detect_container(struct img *img, const struct img_backend **be, const char **name,
+			    char *err, size_t errlen)
 {
 	unsigned char buf[32];
 
+	*be = &img_backend_raw;
+	*name = "raw";
 	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		const struct container_magic *c = &containers[i];
 		uint64_t off;
 
 		if (c->offset < 0) {
-			if (img->size < (uint64_t)-c->offset)
+			if (img->file_size < (uint64_t)-c->offset)
 				continue;
-			off = img->size - (uint64_t)-c->offset;
+			off = img->file_size - (uint64_t)-c->offset;
 		} else {
 			off = (uint64_t)c->offset;
 		}
-		if (off + c->len > img->size || img_pread(img, buf, c->len, off) < 0)
+		if (off + c->len > img->file_size ||
+		    img_backend_raw.pread(img->file, buf, c->len, off) < 0)
 			continue;
-		if (memcmp(buf, c->magic, c->len) == 0) {
+		if (memcmp(buf, c->magic, c->len) != 0)
+			continue;
+		if (!c->be) {
 			snprintf(err, errlen, "%s: this format is not supported yet (%s)", c->name, c->hint);
 			return -1;
 		}
+		*be = c->be;
+		*name = c->name;
+		return 0;
 	}
 	return 0;
 }
@@ -147,16 +163,25 @@ int img_open(const char *path, struct img **out)
 	char err[512] = "";
 	struct img *img = xcalloc(1, sizeof(*img));
 
+	const char *container;
+
 	img->path = xstrdup(path);
-	img->be = &img_backend_raw;
-	if (img->be->open(path, &img->state, &img->size, err, sizeof(err)) < 0)
+	if (img_backend_raw.open(path, &img->file, &img->file_size, err, sizeof(err)) < 0)
 		goto fail;
-	if (img->size == 0) {
+	if (img->file_size == 0) {
 		snprintf(err, sizeof(err), "empty file (0 bytes), not a disk image");
 		goto fail;
 	}
-	if (check_container(img, err, sizeof(err)) < 0)
+	if (detect_container(img, &img->be, &container, err, sizeof(err)) < 0)
 		goto fail;
+	if (img->be == &img_backend_raw) {
+		img->size = img->file_size;
+	} else if (img->be->open(path, &img->state, &img->size, err, sizeof(err)) < 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, sizeof(err), "%s image: %s", container, why);
+		goto fail;
+	}
 	if (parttab_read(&img->pt, pt_read_cb, img, img->size, err, sizeof(err)) < 0)
 		goto fail;
 
@@ -191,6 +216,8 @@ void img_close(struct img *img)
 		return;
 	if (img->state)
 		img->be->close(img->state);
+	if (img->file)
+		img_backend_raw.close(img->file);
 	parttab_release(&img->pt);
 	free(img->vol);
 	free(img->path);
@@ -203,11 +230,25 @@ int img_pread(struct img *img, void *buf, size_t n, uint64_t off)
 		errno = EIO;
 		return -1;
 	}
+	if (img->be == &img_backend_raw)
+		return img_backend_raw.pread(img->file, buf, n, off);
 	return img->be->pread(img->state, buf, n, off);
 }
 
+int img_file_pread(struct img *img, void *buf, size_t n, uint64_t off)
+{
+	if (off > img->file_size || n > img->file_size - off) {
+		errno = EIO;
+		return -1;
+	}
+	return img_backend_raw.pread(img->file, buf, n, off);
+}
+
+uint64_t img_file_size(const struct img *img) { return img->file_size; }
+
 const char *img_path(const struct img *img) { return img->path; }
 const char *img_format(const struct img *img) { return img->be->name; }
+const char *img_reader(const struct img *img) { return img->be->reader; }
 const char *img_scheme(const struct img *img) { return pt_scheme_name(img->pt.scheme); }
 const char *img_disk_guid(const struct img *img) { return img->pt.gpt_disk_guid; }
 bool img_gpt_backup_used(const struct img *img) { return img->pt.gpt_backup_used; }

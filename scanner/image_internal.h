@@ -10,6 +10,7 @@
 
 struct img_backend {
 	const char *name;  /* reported as image.format */
+	const char *reader; /* reported as image.reader: what reads the disk */
 	/* Opens the container read-only; *state is the back end's own. Returns
 	 * 0, or -1 with a reason in err (no file name: the caller adds it). */
 	int (*open)(const char *path, void **state, uint64_t *size, char *err, size_t errlen);
@@ -19,5 +20,8 @@ struct img_backend {
 };
 
 extern const struct img_backend img_backend_raw;
+/* Through qemu-nbd (image_nbd.c). */
+extern const struct img_backend img_backend_vmdk, img_backend_vhd, img_backend_vhdx,
+	img_backend_qcow2, img_backend_qcow;
 
 #endif

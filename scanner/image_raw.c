@@ -97,6 +97,7 @@ static void raw_close(void *state)
 
 const struct img_backend img_backend_raw = {
 	.name = "raw",
+	.reader = "kenshu (the file itself, O_RDONLY)",
 	.open = raw_open,
 	.pread = raw_pread,
 	.close = raw_close,

@@ -17,6 +17,7 @@ void report_release(struct report *r)
 {
 	free(r->image_path);
 	free(r->image_format);
+	free(r->image_reader);
 	free(r->scheme);
 	free(r->disk_guid);
 	for (size_t i = 0; i < r->nvol; i++) {
@@ -178,7 +179,10 @@ void report_finish(struct report *r)
 	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
 	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
 	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
-	struct verdict_inputs in = { .detections = r->ndet, .skipped = r->nskip };
+	struct verdict_inputs in = { .detections = r->ndet, .skipped = r->nskip, .nothing_scanned = 1 };
+	for (size_t i = 0; i < r->nvol; i++)
+		if (r->vol[i].scanned)
+			in.nothing_scanned = 0;
 	for (size_t i = 0; i < r->nos; i++) {
 		const struct os_info *os = &r->os[i];
 		for (size_t k = 0; k < os->autoruns.n; k++)

@@ -310,7 +310,9 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	o = json_object_new_object();
 	add_str(o, "path", r->image_path);
 	add_str(o, "format", r->image_format);
+	add_str(o, "reader", r->image_reader);
 	add_u64(o, "size", r->image_size);
+	add_u64(o, "disk_size", r->disk_size);
 	add_str(o, "sha256_before", r->sha256_before);
 	add_str(o, "sha256_after", r->sha256_after);
 	add_bool(o, "unchanged", strcmp(r->sha256_before, r->sha256_after) == 0);

@@ -88,6 +88,11 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	fprintf(f, "Image:      %s\n", r->image_path);
 	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
 		(unsigned long long)r->image_size, r->scheme);
+	if (strcmp(r->image_format, "raw") != 0) {
+		human_size(r->disk_size, sz, sizeof(sz));
+		fprintf(f, "            holds a disk of %s (%llu bytes), read by %s\n", sz,
+			(unsigned long long)r->disk_size, r->image_reader);
+	}
 	fprintf(f, "SHA-256:    %s\n", r->sha256_before);
 	fprintf(f, "            %s\n", strcmp(r->sha256_before, r->sha256_after) == 0
 		? "identical after the scan: the image was not modified"

@@ -253,12 +253,12 @@ static int hash_image(struct img *img, char hex[SHA256_HEX_LEN + 1], struct prog
 	const size_t chunk = 4u << 20;
 	unsigned char *buf = xmalloc(chunk);
 	struct sha256 *h = sha256_new();
-	uint64_t size = img_size(img), off = 0;
+	uint64_t size = img_file_size(img), off = 0;
 	int rc = 0;
 
 	while (off < size) {
 		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
-		if (img_pread(img, buf, n, off) < 0) {
+		if (img_file_pread(img, buf, n, off) < 0) {
 			rc = error("'%s': cannot read at offset %llu while hashing: %s", img_path(img),
 				   (unsigned long long)off, strerror(errno));
 			break;
@@ -426,10 +426,12 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		return -1;
 	r->image_path = xstrdup(path);
 	r->image_format = xstrdup(img_format(j.img));
+	r->image_reader = xstrdup(img_reader(j.img));
 	r->scheme = xstrdup(img_scheme(j.img));
 	r->disk_guid = xstrdup(img_disk_guid(j.img));
 	r->gpt_backup_used = img_gpt_backup_used(j.img);
-	r->image_size = img_size(j.img);
+	r->image_size = img_file_size(j.img);
+	r->disk_size = img_size(j.img);
 	r->threads = j.nworkers;
 
 	j.pc.bytes_total = r->image_size;

@@ -49,6 +49,8 @@ static const struct {
 	size_t offset;
 	const char *text;
 } review_causes[] = {
+	{ offsetof(struct verdict_inputs, nothing_scanned),
+	  "no file system was found to inspect: nothing on the disk was scanned" },
 	{ offsetof(struct verdict_inputs, skipped), "some content could not be fully scanned" },
 	{ offsetof(struct verdict_inputs, hive_problems),
 	  "some registry hives or the WMI repository could not be read completely (damaged, or with unreplayed transaction logs)" },

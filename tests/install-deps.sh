@@ -12,6 +12,8 @@ pkgs=(
 	libssl-dev          # SHA-256 (and later Ed25519 signing)
 	libhivex-dev        # offline registry hives
 	libxml2-dev         # scheduled task XML (Task Scheduler 2.0)
+	libnbd-dev          # reads VMDK/VHD/VHDX/QCOW2 disks served by qemu-nbd
+	qemu-utils          # qemu-nbd and qemu-img: serve, inspect and check containers; convert fixtures
 	libhivex-bin        # hivexsh/hivexml, to inspect fixture hives
 	libcmocka-dev       # unit tests
 	ntfs-3g             # mkntfs, for fixtures built at test time

@@ -37,18 +37,24 @@ struct img_volume {
 	const char *state_reason; /* human sentence for state != VOL_READABLE, static */
 };
 
-/* Opens path O_RDONLY, detects the container by content and reads the
- * partition table. Returns 0, or -1 after printing one error line naming
+/* Opens path O_RDONLY, detects the container by content (virtual disks are
+ * served read-only by qemu-nbd, see image_nbd.c) and reads the partition
+ * table. Returns 0, or -1 after printing one error line naming
  * the file. *out is owned by the caller: img_close(). */
 int img_open(const char *path, struct img **out);
 void img_close(struct img *img);
 
 const char *img_path(const struct img *img);
-const char *img_format(const struct img *img);   /* "raw" */
+const char *img_format(const struct img *img);   /* "raw", "vmdk", "vhd", "vhdx", "qcow2", "qcow" */
+const char *img_reader(const struct img *img);   /* what reads the disk, for the report */
 const char *img_scheme(const struct img *img);   /* "gpt", "mbr", "none" */
 const char *img_disk_guid(const struct img *img); /* GPT disk GUID or "" */
 bool img_gpt_backup_used(const struct img *img);
-uint64_t img_size(const struct img *img);
+uint64_t img_size(const struct img *img);        /* the disk's size (a container's virtual size) */
+/* The image file itself: the evidence that is hashed before and after.
+ * For a raw image the same bytes as the disk; for a container its file. */
+uint64_t img_file_size(const struct img *img);
+int img_file_pread(struct img *img, void *buf, size_t n, uint64_t off);
 size_t img_nvolumes(const struct img *img);
 /* Borrowed, valid until img_close(). */
 const struct img_volume *img_volume(const struct img *img, size_t i);

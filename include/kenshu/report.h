@@ -72,10 +72,12 @@ struct rep_file {              /* one manifest line */
 struct report {
 	char *image_path;
 	char *image_format;
+	char *image_reader;
 	char *scheme;
 	char *disk_guid;
 	bool gpt_backup_used;
-	uint64_t image_size;
+	uint64_t image_size;       /* the image file (for a container: the container) */
+	uint64_t disk_size;        /* the disk in it (a container's virtual size) */
 	char sha256_before[SHA256_HEX_LEN + 1];
 	char sha256_after[SHA256_HEX_LEN + 1];
 	char started[32], finished[32]; /* ISO 8601 UTC */

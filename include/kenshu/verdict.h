@@ -33,6 +33,8 @@ int exit_code_combine(int a, int b);
 
 struct verdict_inputs {
 	size_t detections;       /* ClamAV detections (autostart targets included) */
+	size_t nothing_scanned;  /* 1 when no volume held a file system kenshu could walk
+	                            (an empty or unformatted disk, a broken copy) */
 	size_t skipped;          /* items not fully scanned */
 	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs; an
 	                            unreadable WMI repository */

@@ -72,3 +72,6 @@ PY
 )
 [ "$off" -ge 0 ] || { echo "fixtures: operator hive not found in vendor-wes7.img" >&2; exit 1; }
 write_at "$FX/badhive.img" $((off + 0x1fc)) 00000000
+# A disk of zeros: no partition table, no file system. Nothing can be
+# inspected, so it must never PASS.
+truncate -s 8M "$FX/zeros.img"

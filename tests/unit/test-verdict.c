@@ -37,6 +37,10 @@ static void decide(void **state)
 	assert_string_equal(why, "some content could not be fully scanned, and some registry hives or the WMI "
 				 "repository could not be read completely (damaged, or with unreplayed transaction logs), and autostart "
 				 "entries are flagged");
+	/* A disk with nothing to walk (all zeros, a broken copy) is never a PASS. */
+	struct verdict_inputs none = { .nothing_scanned = 1 };
+	assert_int_equal(verdict_decide(&none, why, sizeof(why)), VERDICT_REVIEW);
+	assert_string_equal(why, "no file system was found to inspect: nothing on the disk was scanned");
 	/* A short buffer truncates, never overflows. */
 	char tiny[8];
 	assert_int_equal(d(0, 2, 1, 1, tiny, sizeof(tiny)), VERDICT_REVIEW);
