@@ -5,7 +5,7 @@
 PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libclamav libntfs-3g json-c libcrypto hivex libxml-2.0 libnbd
+PKGS      := libclamav libntfs-3g json-c libcrypto hivex libxml-2.0 libnbd wimlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -36,7 +36,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check check-unit check-e2e check-sanitize check-valgrind demo bench deps install clean
+.PHONY: all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-containers deps install clean
 
 all: $(BUILD)/kenshu
 
@@ -86,6 +86,11 @@ demo: deps
 bench: deps
 	$(MAKE) all tests
 	bench/run.sh $(BUILD)
+
+# The container path (qemu-nbd) against raw, and a libguestfs peer.
+bench-containers: deps
+	$(MAKE) all tests
+	bench/containers.sh $(BUILD)
 
 install: $(BUILD)/kenshu
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/kenshu/profiles

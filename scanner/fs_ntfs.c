@@ -26,12 +26,12 @@
 #include <kenshu/err.h>
 #include <kenshu/fs.h>
 #include <kenshu/utf16.h>
+#include <kenshu/wof.h>
 #include "fs_internal.h"
 #include "banned.h"
 
 #define REPARSE_TAG_MOUNT_POINT 0xA0000003u
 #define REPARSE_TAG_SYMLINK 0xA000000Cu
-#define REPARSE_TAG_WOF 0x80000017u
 #define REPARSE_TAG_DEDUP 0x80000013u
 
 /* Where the volume lives in the image; the device's d_private. */
@@ -52,6 +52,17 @@ struct ntfs_fs {
 struct ntfs_stream {
 	ntfs_inode *ni;
 	ntfs_attr *na;
+	ntfs_attr *wof_na;   /* CompactOS: WofCompressedData, read through wof */
+	struct wof *wof;
+};
+
+/* What a reparse point says, as far as kenshu uses it. */
+struct reparse {
+	uint32_t tag;
+	char *target;            /* junction or symlink print name, else NULL */
+	bool wof_ok;             /* WOF: a CompactOS file kenshu decompresses */
+	enum wof_format wof_fmt;
+	char wof_problem[320];   /* WOF, !wof_ok: why its main stream cannot be read */
 };
 
 /* libntfs-3g reports through a global log handler; keep its last error per
@@ -75,6 +86,7 @@ const char *fs_last_error(void)
 
 void fs_ntfs_global_init(void)
 {
+	wof_global_init();
 	ntfs_log_set_handler(log_to_last);
 	ntfs_log_clear_levels(~0u);
 	ntfs_log_set_levels(NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR | NTFS_LOG_LEVEL_CRITICAL);
@@ -389,21 +401,21 @@ static int emit_problem(struct walk *w, const char *path, uint64_t id, const cha
 	return emit(w, &e);
 }
 
-/* Reparse data: tag, and for junctions and symlinks the print name. */
-static uint32_t read_reparse(ntfs_inode *ni, char **target)
+/* Reparse data: tag, for junctions and symlinks the print name, for WOF
+ * whether kenshu can decompress the file. */
+static void read_reparse(ntfs_inode *ni, struct reparse *r)
 {
 	s64 len = 0;
 	uint8_t *rp = ntfs_attr_readall(ni, AT_REPARSE_POINT, AT_UNNAMED, 0, &len);
-	uint32_t tag = 0;
 
-	*target = NULL;
+	memset(r, 0, sizeof(*r));
 	if (!rp || len < 8) {
 		free(rp);
-		return 0;
+		return;
 	}
-	tag = (uint32_t)rp[0] | (uint32_t)rp[1] << 8 | (uint32_t)rp[2] << 16 | (uint32_t)rp[3] << 24;
-	if (tag == REPARSE_TAG_MOUNT_POINT || tag == REPARSE_TAG_SYMLINK) {
-		size_t hdr = tag == REPARSE_TAG_SYMLINK ? 20 : 16;
+	r->tag = (uint32_t)rp[0] | (uint32_t)rp[1] << 8 | (uint32_t)rp[2] << 16 | (uint32_t)rp[3] << 24;
+	if (r->tag == REPARSE_TAG_MOUNT_POINT || r->tag == REPARSE_TAG_SYMLINK) {
+		size_t hdr = r->tag == REPARSE_TAG_SYMLINK ? 20 : 16;
 		if ((size_t)len >= hdr) {
 			size_t po = (size_t)(rp[12] | rp[13] << 8), pl = (size_t)(rp[14] | rp[15] << 8);
 			size_t so = (size_t)(rp[8] | rp[9] << 8), sl = (size_t)(rp[10] | rp[11] << 8);
@@ -413,18 +425,26 @@ static uint32_t read_reparse(ntfs_inode *ni, char **target)
 				pl = sl;
 			}
 			if (pl && hdr + po + pl <= (size_t)len && pl % 2 == 0)
-				*target = utf16le_to_utf8(rp + hdr + po, pl / 2, NULL);
+				r->target = utf16le_to_utf8(rp + hdr + po, pl / 2, NULL);
 		}
+	} else if (r->tag == WOF_REPARSE_TAG) {
+		char why[256];
+
+		r->wof_ok = wof_parse_reparse(rp, (size_t)len, &r->wof_fmt, why, sizeof(why)) == 0;
+		if (!r->wof_ok)
+			snprintf(r->wof_problem, sizeof(r->wof_problem),
+				 "CompactOS (WOF) file not readable: %s", why);
 	}
 	free(rp);
-	return tag;
 }
 
 /* Emits every $DATA attribute of an open inode: the main stream of a file,
  * and the named streams of files and directories alike. */
 static void emit_streams(struct walk *w, ntfs_inode *ni, const char *path, unsigned base_flags,
-			 uint32_t tag)
+			 const struct reparse *rp)
 {
+	uint32_t tag = rp ? rp->tag : 0;
+
 	ntfs_attr_search_ctx *actx = ntfs_attr_get_search_ctx(ni, NULL);
 
 	if (!actx) {
@@ -472,11 +492,13 @@ static void emit_streams(struct walk *w, ntfs_inode *ni, const char *path, unsig
 			e.flags |= FS_F_ENCRYPTED;
 			e.problem = "EFS-encrypted: contents cannot be read offline";
 		}
-		if (!a->name_length && tag == REPARSE_TAG_WOF)
-			e.problem = "CompactOS (WOF) compressed: real contents are in the "
-				    "WofCompressedData stream, which this version cannot decompress";
-		else if (!a->name_length && tag == REPARSE_TAG_DEDUP)
+		if (!a->name_length && tag == WOF_REPARSE_TAG) {
+			e.flags |= FS_F_WOF;
+			if (!rp->wof_ok)
+				e.problem = rp->wof_problem;
+		} else if (!a->name_length && tag == REPARSE_TAG_DEDUP) {
 			e.problem = "Data Deduplication reparse point: contents are in the chunk store";
+		}
 		emit(w, &e);
 		free(sname);
 	}
@@ -515,19 +537,18 @@ static void visit_child(struct walk *w, const char *dirpath, const struct child 
 		return;
 	}
 	bool isdir = ni->mrec->flags & MFT_RECORD_IS_DIRECTORY;
-	char *target = NULL;
-	uint32_t tag = 0;
+	struct reparse rp = { 0 };
 
 	if (ni->flags & FILE_ATTR_REPARSE_POINT) {
-		tag = read_reparse(ni, &target);
+		read_reparse(ni, &rp);
 		struct fs_entry e = { .kind = FS_ENTRY_REPARSE, .path = path, .stream = "", .id = rec,
 				      .flags = FS_F_REPARSE | (isdir ? FS_F_DIRECTORY : 0) | flags,
-				      .reparse_tag = tag, .reparse_target = target };
+				      .reparse_tag = rp.tag, .reparse_target = rp.target };
 		emit(w, &e);
 		flags |= FS_F_REPARSE;
 	}
 	if (isdir) {
-		emit_streams(w, ni, path, flags | FS_F_DIRECTORY, tag);
+		emit_streams(w, ni, path, flags | FS_F_DIRECTORY, &rp);
 		ntfs_inode_close(ni);
 		if (flags & FS_F_REPARSE) {
 			free(path);      /* junctions and directory symlinks are never followed */
@@ -538,7 +559,7 @@ static void visit_child(struct walk *w, const char *dirpath, const struct child 
 			push_dir(w, c->mref, path);
 			w->pushed++;
 		}
-		free(target);
+		free(rp.target);
 		return;
 	}
 	if (le16_to_cpu(ni->mrec->link_count) > 1) {
@@ -550,10 +571,10 @@ static void visit_child(struct walk *w, const char *dirpath, const struct child 
 			goto done;
 		}
 	}
-	emit_streams(w, ni, path, flags, tag);
+	emit_streams(w, ni, path, flags, &rp);
 done:
 	ntfs_inode_close(ni);
-	free(target);
+	free(rp.target);
 	free(path);
 }
 
@@ -611,7 +632,7 @@ static int ntfs_fs_walk(void *p, fs_walk_fn fn, void *ctx, char *err, size_t err
 		free(w.seen_dir);
 		return -1;
 	}
-	emit_streams(&w, root, "/", FS_F_DIRECTORY, 0);
+	emit_streams(&w, root, "/", FS_F_DIRECTORY, NULL);
 	ntfs_inode_close(root);
 	bit_test_set(w.seen_dir, w.nrec, FILE_root);
 	push_dir(&w, FILE_root, xstrdup(""));
@@ -711,6 +732,48 @@ static int ntfs_fs_lookup(void *p, const char *path, uint64_t *id)
 
 /* ---- reading ---- */
 
+static int64_t wof_stream_pread(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	ntfs_attr *na = ctx;
+
+	if (off >= (uint64_t)na->data_size)
+		return 0;
+	return ntfs_attr_pread(na, (s64)off, (s64)n, buf);
+}
+
+/* The main stream of a CompactOS file is a hole of its logical size: its
+ * bytes are decompressed from WofCompressedData instead. */
+static int open_wof(struct ntfs_stream *s, const struct reparse *rp, char *err, size_t errlen)
+{
+	ntfschar name[sizeof(WOF_STREAM) - 1];
+	struct wof_source src = { .pread = wof_stream_pread };
+	const char *fmt = wof_format_name(rp->wof_fmt);
+	char why[256];
+
+	if (!rp->wof_ok) {
+		snprintf(err, errlen, "%s", rp->wof_problem);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(name) / sizeof(name[0]); i++)
+		name[i] = cpu_to_le16((uint16_t)WOF_STREAM[i]);
+	last_err[0] = '\0';
+	s->wof_na = ntfs_attr_open(s->ni, AT_DATA, name, (u32)(sizeof(name) / sizeof(name[0])));
+	if (!s->wof_na) {
+		snprintf(err, errlen, "CompactOS (WOF, %s) file not readable: no " WOF_STREAM " stream (%s)",
+			 fmt, last_err[0] ? last_err : strerror(errno));
+		return -1;
+	}
+	src.ctx = s->wof_na;
+	src.size = (uint64_t)s->wof_na->data_size;
+	if (wof_open(rp->wof_fmt, (uint64_t)s->na->data_size, &src, &s->wof, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "CompactOS (WOF, %s) file not readable: %s", fmt, why);
+		return -1;
+	}
+	return 0;
+}
+
+static void ntfs_stream_close(void *p);
+
 static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_len,
 			    void **out, char *err, size_t errlen)
 {
@@ -737,9 +800,19 @@ static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_le
 		ntfs_inode_close(ni);
 		return -1;
 	}
-	s = xmalloc(sizeof(*s));
+	s = xcalloc(1, sizeof(*s));
 	s->ni = ni;
 	s->na = na;
+	if (!key_len && (ni->flags & FILE_ATTR_REPARSE_POINT)) {
+		struct reparse rp;
+
+		read_reparse(ni, &rp);
+		free(rp.target);
+		if (rp.tag == WOF_REPARSE_TAG && open_wof(s, &rp, err, errlen) < 0) {
+			ntfs_stream_close(s);
+			return -1;
+		}
+	}
 	*out = s;
 	return 0;
 }
@@ -749,6 +822,12 @@ static int64_t ntfs_stream_pread(void *p, void *buf, size_t n, uint64_t off)
 	struct ntfs_stream *s = p;
 	s64 got;
 
+	if (s->wof) {
+		got = wof_pread(s->wof, buf, n, off);
+		if (got < 0)
+			snprintf(last_err, sizeof(last_err), "%s", wof_error(s->wof));
+		return got;
+	}
 	if (off >= (uint64_t)s->na->data_size)
 		return 0;
 	got = ntfs_attr_pread(s->na, (s64)off, (s64)n, buf);
@@ -761,13 +840,16 @@ static uint64_t ntfs_stream_size(const void *p)
 {
 	const struct ntfs_stream *s = p;
 
-	return (uint64_t)s->na->data_size;
+	return s->wof ? wof_size(s->wof) : (uint64_t)s->na->data_size;
 }
 
 static void ntfs_stream_close(void *p)
 {
 	struct ntfs_stream *s = p;
 
+	wof_close(s->wof);
+	if (s->wof_na)
+		ntfs_attr_close(s->wof_na);
 	ntfs_attr_close(s->na);
 	ntfs_inode_close(s->ni);
 	free(s);

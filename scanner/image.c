@@ -21,7 +21,12 @@ struct img {
 	struct parttab pt;
 	size_t nvol;
 	struct img_volume *vol;
+	size_t ngaps;
+	struct img_gap *gaps;
 };
+
+#define GAP_MIN (1u << 20)            /* alignment gaps are 1 MiB at most */
+#define GAP_READ_WHOLE (256ull << 20) /* larger gaps are sampled */
 
 /* Containers recognised by their magic, never by the file name, so that
  * one is never mistaken for a raw disk (a VMDK read as raw would "pass"
@@ -158,6 +163,72 @@ static int detect_container(struct img *img, const struct img_backend **be, cons
 	return 0;
 }
 
+static bool range_has_data(struct img *img, uint64_t off, uint64_t len, unsigned char *buf)
+{
+	while (len) {
+		size_t n = len < GAP_MIN ? (size_t)len : GAP_MIN;
+		if (img_pread(img, buf, n, off) < 0 || !all_zero(buf, n))
+			return true;   /* unreadable counts as "look here" */
+		off += n;
+		len -= n;
+	}
+	return false;
+}
+
+static void add_gap(struct img *img, uint64_t start, uint64_t end, unsigned char *buf)
+{
+	struct img_gap *g;
+
+	if (end <= start || end - start <= GAP_MIN)
+		return;
+	img->gaps = xrealloc(img->gaps, (img->ngaps + 1) * sizeof(*img->gaps));
+	g = &img->gaps[img->ngaps++];
+	g->offset = start;
+	g->size = end - start;
+	g->sampled = g->size > GAP_READ_WHOLE;
+	g->holds_data = false;
+	for (uint64_t o = start; o < end && !g->holds_data; o += g->sampled ? 16ull * GAP_MIN : GAP_MIN)
+		g->holds_data = range_has_data(img, o, end - o < GAP_MIN ? end - o : GAP_MIN, buf);
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct pt_entry *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* The disk minus its partition tables and partitions. */
+static void find_gaps(struct img *img)
+{
+	uint64_t ss = img->pt.sector_size ? img->pt.sector_size : 512, start, end = img->size;
+	struct pt_entry *e;
+	unsigned char *buf;
+
+	if (img->pt.scheme == PT_NONE || !img->pt.n)
+		return;
+	/* The table itself: GPT's header and entries at both ends (34 and 33
+	 * sectors), MBR's first sector. */
+	start = img->pt.scheme == PT_GPT ? 34 * ss : ss;
+	if (img->pt.scheme == PT_GPT && end > 33 * ss)
+		end -= 33 * ss;
+	e = xmalloc(img->pt.n * sizeof(*e));
+	memcpy(e, img->pt.entries, img->pt.n * sizeof(*e));
+	qsort(e, img->pt.n, sizeof(*e), by_offset);
+	buf = xmalloc(GAP_MIN);
+	for (size_t i = 0; i < img->pt.n; i++) {
+		/* An MBR logical partition's EBR sits in the sector before it. */
+		uint64_t from = e[i].logical && e[i].offset >= ss ? e[i].offset - ss : e[i].offset;
+		if (from > start)
+			add_gap(img, start, from, buf);
+		if (e[i].offset + e[i].size > start)
+			start = e[i].offset + e[i].size;
+	}
+	if (end > start)
+		add_gap(img, start, end, buf);
+	free(buf);
+	free(e);
+}
+
 int img_open(const char *path, struct img **out)
 {
 	char err[512] = "";
@@ -202,6 +273,7 @@ int img_open(const char *path, struct img **out)
 			snprintf(v->mbr_type, sizeof(v->mbr_type), "0x%02X", e->mbr_type);
 		probe_volume(img, v, e->reserved);
 	}
+	find_gaps(img);
 	*out = img;
 	return 0;
 fail:
@@ -220,6 +292,7 @@ void img_close(struct img *img)
 		img_backend_raw.close(img->file);
 	parttab_release(&img->pt);
 	free(img->vol);
+	free(img->gaps);
 	free(img->path);
 	free(img);
 }
@@ -258,6 +331,13 @@ size_t img_nvolumes(const struct img *img) { return img->nvol; }
 const struct img_volume *img_volume(const struct img *img, size_t i)
 {
 	return i < img->nvol ? &img->vol[i] : NULL;
+}
+
+size_t img_ngaps(const struct img *img) { return img->ngaps; }
+
+const struct img_gap *img_gap(const struct img *img, size_t i)
+{
+	return i < img->ngaps ? &img->gaps[i] : NULL;
 }
 
 const char *vol_state_name(enum vol_state s)

@@ -18,6 +18,7 @@ void report_release(struct report *r)
 	free(r->image_path);
 	free(r->image_format);
 	free(r->image_reader);
+	free(r->gaps);
 	free(r->scheme);
 	free(r->disk_guid);
 	for (size_t i = 0; i < r->nvol; i++) {
@@ -183,6 +184,8 @@ void report_finish(struct report *r)
 	for (size_t i = 0; i < r->nvol; i++)
 		if (r->vol[i].scanned)
 			in.nothing_scanned = 0;
+	for (size_t i = 0; i < r->ngaps; i++)
+		in.data_outside += r->gaps[i].holds_data;
 	for (size_t i = 0; i < r->nos; i++) {
 		const struct os_info *os = &r->os[i];
 		for (size_t k = 0; k < os->autoruns.n; k++)

@@ -24,6 +24,7 @@ static const struct {
 	{ FS_F_DIRECTORY, "directory" },
 	{ FS_F_HARDLINK, "hardlink" },
 	{ FS_F_NAME_LOSSY, "name-not-valid-utf16" },
+	{ FS_F_WOF, "wof-compressed" },
 };
 
 static void add_str(json_object *o, const char *k, const char *v)
@@ -348,6 +349,16 @@ static json_object *report_json(const struct report *r, const struct av *av)
 		}
 	}
 	json_object_object_add(root, "volumes", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->ngaps; i++) {
+		json_object *g = json_object_new_object();
+		add_u64(g, "offset", r->gaps[i].offset);
+		add_u64(g, "size", r->gaps[i].size);
+		add_bool(g, "holds_data", r->gaps[i].holds_data);
+		add_bool(g, "sampled", r->gaps[i].sampled);
+		json_object_array_add(a, g);
+	}
+	json_object_object_add(root, "unallocated", a);
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->nos; i++)

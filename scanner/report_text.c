@@ -198,6 +198,14 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			fprintf(f, " not scanned: %s\n", v->v.state_reason ? v->v.state_reason : "");
 		}
 	}
+	for (size_t i = 0; i < r->ngaps; i++) {
+		const struct img_gap *g = &r->gaps[i];
+		human_size(g->size, sz, sizeof(sz));
+		fprintf(f, "  -  outside any partition       %10s  at byte %llu: %s\n", sz,
+			(unsigned long long)g->offset,
+			g->holds_data ? "HOLDS DATA (not inspected by any file system)"
+				      : g->sampled ? "no data found (sampled: 1 MiB of every 16)" : "all zero");
+	}
 	if (r->nrp)
 		fprintf(f, "\nReparse points (reported, not followed): %zu\n", r->nrp);
 	for (size_t i = 0; i < r->nrp; i++) {

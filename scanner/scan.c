@@ -431,6 +431,10 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	r->disk_guid = xstrdup(img_disk_guid(j.img));
 	r->gpt_backup_used = img_gpt_backup_used(j.img);
 	r->image_size = img_file_size(j.img);
+	r->ngaps = img_ngaps(j.img);
+	r->gaps = xcalloc(r->ngaps ? r->ngaps : 1, sizeof(*r->gaps));
+	for (size_t g = 0; g < r->ngaps; g++)
+		r->gaps[g] = *img_gap(j.img, g);
 	r->disk_size = img_size(j.img);
 	r->threads = j.nworkers;
 

@@ -52,6 +52,8 @@ static const struct {
 	{ offsetof(struct verdict_inputs, nothing_scanned),
 	  "no file system was found to inspect: nothing on the disk was scanned" },
 	{ offsetof(struct verdict_inputs, skipped), "some content could not be fully scanned" },
+	{ offsetof(struct verdict_inputs, data_outside),
+	  "the disk holds data outside every partition, where no file system shows it" },
 	{ offsetof(struct verdict_inputs, hive_problems),
 	  "some registry hives or the WMI repository could not be read completely (damaged, or with unreplayed transaction logs)" },
 	{ offsetof(struct verdict_inputs, flagged_autoruns), "autostart entries are flagged" },

@@ -28,6 +28,7 @@ enum {
 	FS_F_DIRECTORY = 1u << 4,   /* a stream of a directory (ADS on a folder) */
 	FS_F_HARDLINK = 1u << 5,    /* another name of a file already walked */
 	FS_F_NAME_LOSSY = 1u << 6,  /* name held invalid UTF-16; replaced by U+FFFD */
+	FS_F_WOF = 1u << 7,         /* CompactOS (WOF): read decompressed from WofCompressedData */
 };
 
 enum fs_entry_kind {

@@ -37,6 +37,15 @@ struct img_volume {
 	const char *state_reason; /* human sentence for state != VOL_READABLE, static */
 };
 
+/* Space on the disk outside every partition and partition table, larger
+ * than 1 MiB: data can hide there (a payload written after the last
+ * partition survives a reformat and is invisible to file-system tools). */
+struct img_gap {
+	uint64_t offset, size;
+	bool holds_data;   /* a non-zero byte was found */
+	bool sampled;      /* too large to read whole: 1 MiB of every 16 was read */
+};
+
 /* Opens path O_RDONLY, detects the container by content (virtual disks are
  * served read-only by qemu-nbd, see image_nbd.c) and reads the partition
  * table. Returns 0, or -1 after printing one error line naming
@@ -62,6 +71,9 @@ const struct img_volume *img_volume(const struct img *img, size_t i);
 /* Reads exactly n bytes at off. Safe to call from many threads at once.
  * Returns 0, or -1 with errno set (EIO for a short read past the end). */
 int img_pread(struct img *img, void *buf, size_t n, uint64_t off);
+
+size_t img_ngaps(const struct img *img);
+const struct img_gap *img_gap(const struct img *img, size_t i);
 
 const char *vol_state_name(enum vol_state s);
 

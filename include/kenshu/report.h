@@ -85,6 +85,7 @@ struct report {
 	unsigned threads;
 
 	struct rep_volume *vol; size_t nvol;
+	struct img_gap *gaps; size_t ngaps;   /* space outside every partition, > 1 MiB */
 	struct rep_detection *det; size_t ndet;
 	struct rep_skip *skip; size_t nskip;
 	struct rep_reparse *rp; size_t nrp;

@@ -36,6 +36,7 @@ struct verdict_inputs {
 	size_t nothing_scanned;  /* 1 when no volume held a file system kenshu could walk
 	                            (an empty or unformatted disk, a broken copy) */
 	size_t skipped;          /* items not fully scanned */
+	size_t data_outside;     /* areas outside every partition that hold data */
 	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs; an
 	                            unreadable WMI repository */
 	size_t flagged_autoruns; /* autostart entries with any flag */

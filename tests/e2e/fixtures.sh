@@ -8,7 +8,7 @@ FX=$2
 mkdir -p "$FX"
 export KENSHU_TOOLS=$BUILD/tools
 
-for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist; do
+for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 tests/mkdb.sh "$FX/db"
@@ -75,3 +75,8 @@ write_at "$FX/badhive.img" $((off + 0x1fc)) 00000000
 # A disk of zeros: no partition table, no file system. Nothing can be
 # inspected, so it must never PASS.
 truncate -s 8M "$FX/zeros.img"
+# vendor-hidden: a payload 2 MiB past its last partition (which ends at
+# 49 MiB), where no file system shows it. A copy stays all zero there.
+cp "$FX/vendor-hidden.img" "$FX/vendor-hidden-empty.img"
+printf 'MZ hidden payload written after the last partition' |
+	dd of="$FX/vendor-hidden.img" bs=1 seek=$((51 * 1024 * 1024)) conv=notrunc status=none
