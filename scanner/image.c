@@ -81,6 +81,19 @@ static const struct fs_magic fs_magics[] = {
 	{ "fat", 0x36, "FAT     ", 8, VOL_UNSUPPORTED, "FAT volume: no reader in this version of kenshu" },
 };
 
+/* What an unrecognised volume's first bytes look like: said in the report
+ * so that a person knows what was not inspected. */
+static const struct fs_magic content_guesses[] = {
+	{ "luks", 0, "LUKS\xba\xbe", 6, VOL_ENCRYPTED, "LUKS-encrypted volume: contents cannot be inspected" },
+	{ "ext", 0x438, "\x53\xef", 2, VOL_UNSUPPORTED, "looks like a Linux ext2/3/4 file system: not read by kenshu" },
+	{ "xfs", 0, "XFSB", 4, VOL_UNSUPPORTED, "looks like an XFS file system: not read by kenshu" },
+	{ "lvm2", 0x218, "LVM2 001", 8, VOL_UNSUPPORTED, "looks like an LVM physical volume: not read by kenshu" },
+	{ "swap", 0xff6, "SWAPSPACE2", 10, VOL_UNSUPPORTED, "looks like Linux swap space: not read by kenshu" },
+	{ "unknown", 0, "MZ", 2, VOL_UNKNOWN, "starts like a Windows program (MZ), not a file system: raw data written over the volume" },
+	{ "unknown", 0, "PK\x03\x04", 4, VOL_UNKNOWN, "starts like a zip archive, not a file system: raw data written over the volume" },
+	{ "unknown", 0x1fe, "\x55\xaa", 2, VOL_UNKNOWN, "a boot sector of no file system kenshu knows" },
+};
+
 static int pt_read_cb(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	return img_pread(ctx, buf, len, off);
@@ -110,6 +123,16 @@ static void probe_volume(struct img *img, struct img_volume *v, bool reserved)
 		const struct fs_magic *m = &fs_magics[i];
 
 		if (memcmp(sec + m->offset, m->magic, m->len) == 0) {
+			v->fs = m->fs;
+			v->state = m->state;
+			v->state_reason = m->reason;
+			return;
+		}
+	}
+	for (size_t i = 0; i < sizeof(content_guesses) / sizeof(content_guesses[0]) && !reserved; i++) {
+		const struct fs_magic *m = &content_guesses[i];
+
+		if (m->offset + m->len <= n && memcmp(sec + m->offset, m->magic, m->len) == 0) {
 			v->fs = m->fs;
 			v->state = m->state;
 			v->state_reason = m->reason;

@@ -8,7 +8,7 @@ FX=$2
 mkdir -p "$FX"
 export KENSHU_TOOLS=$BUILD/tools
 
-for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden; do
+for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden vendor-compactos; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 tests/mkdb.sh "$FX/db"
@@ -80,3 +80,11 @@ truncate -s 8M "$FX/zeros.img"
 cp "$FX/vendor-hidden.img" "$FX/vendor-hidden-empty.img"
 printf 'MZ hidden payload written after the last partition' |
 	dd of="$FX/vendor-hidden.img" bs=1 seek=$((51 * 1024 * 1024)) conv=notrunc status=none
+# Volumes kenshu cannot inspect, each listed with what it looks like: a
+# BitLocker volume (its boot sector's -FVE-FS- signature), a LUKS volume,
+# and raw data written over a partition.
+mbr_disk "$FX/encrypted.img" 16 "$(mbr_entry 0 7 2048 4096)" "$(mbr_entry 1 131 6144 4096)" "$(mbr_entry 2 7 10240 4096)"
+write_at "$FX/encrypted.img" $((2048 * 512)) eb58902d4656452d46532d
+write_at "$FX/encrypted.img" $((2048 * 512 + 510)) 55aa
+write_at "$FX/encrypted.img" $((6144 * 512)) 4c554b53babe0002
+write_at "$FX/encrypted.img" $((10240 * 512)) 4d5a90000300000004000000ffff0000
