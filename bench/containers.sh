@@ -55,7 +55,7 @@ for f in qcow2 vmdk vhdx; do
 done
 
 field() { sed -n "s/^[[:space:]]*$2[^:]*: //p" "$1" | head -n1; }
-wall() { field "$1" 'Elapsed (wall clock)' | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'; }
+wall() { field "$1" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'; }
 cpu() { awk -v u="$(field "$1" 'User time')" -v s="$(field "$1" 'System time')" 'BEGIN { printf "%.2f", u + s }'; }
 rss() { awk -v k="$(field "$1" 'Maximum resident set size')" 'BEGIN { printf "%.0f", k / 1024 }'; }
 

@@ -156,6 +156,49 @@ with open(sys.argv[1], 'r+b') as f:
 PY
 }
 
+# fat_populate VOL SCRIPT: the `dir` and `file` lines of a FAT volume's
+# script (the recipe's line numbers, as for ntfs-populate).
+fat_populate() {
+	local vol=$1 script=$2 ln=0 line parent
+	[[ -f $script ]] || return 0
+	while IFS= read -r line || [[ -n $line ]]; do
+		ln=$((ln + 1))
+		[[ -z $line ]] && continue
+		LINENO_RECIPE=$ln
+		tokenize "$line" || die "unterminated double quote"
+		set -- "${TOKENS[@]}"
+		case $1 in
+		dir | file)
+			[[ $2 == /* ]] || die "path '$2' must be absolute"
+			parent=
+			local IFS_SAVE=$IFS comp
+			IFS=/
+			local comps=(${2#/})
+			IFS=$IFS_SAVE
+			local last=$(( ${#comps[@]} - 1 ))
+			[[ $1 == dir ]] && last=${#comps[@]}
+			for ((c = 0; c < last; c++)); do
+				parent+=/${comps[c]}
+				MTOOLS_NO_VFAT=0 mmd -D s -i "$vol" "::$parent" 2>/dev/null || true
+			done
+			if [[ $1 == file ]]; then
+				local src=${3:-}
+				# text: takes the rest of the line, blanks included, as in ntfs-populate.
+				[[ $src == text:* ]] && src=text:${line#*text:}
+				(($# == 3)) || [[ $src == text:* ]] || die "usage: file /path SRC"
+				"$POPULATE" --cat "$src" >"$TMPDIR_MK/fatsrc" 2>"$TMPDIR_MK/populate.log" ||
+					die "$(cat "$TMPDIR_MK/populate.log")"
+				mcopy -o -i "$vol" "$TMPDIR_MK/fatsrc" "::$2" 2>"$TMPDIR_MK/mcopy.log" ||
+					die "mcopy failed: $(tr '\n' ' ' <"$TMPDIR_MK/mcopy.log")"
+			fi
+			;;
+		*)
+			die "'$1' is not supported on a FAT volume (only dir and file)"
+			;;
+		esac
+	done <"$script"
+}
+
 # Adds a line to the script of the current fs, padded with empty lines so
 # that the script's line numbers are the recipe's and ntfs-populate errors
 # point into the recipe.
@@ -220,7 +263,7 @@ SCHEME=''
 P_SIZE=() P_TYPE=() P_NAME=() P_LOGICAL=() P_LINE=()
 # fs lines.
 F_NUM=() F_TYPE=() F_LABEL=() F_LINE=() F_SCRIPT_LINES=()
-POPULATE_CMDS=' dir file ads link sparse compressed symlink junction efs wof '
+POPULATE_CMDS=' dir file ads link sparse compressed symlink junction efs wof wofraw '
 
 line_no=0
 cur_fs=-1
@@ -525,12 +568,13 @@ for ((k = 0; k < ${#F_NUM[@]}; k++)); do
 	truncate -s $((size * 512)) -- "$vol"
 	label_opt=()
 	if [[ ${F_TYPE[k]} == fat ]]; then
-		# An empty FAT file system (an EFI system partition, say): kenshu
-		# must list it even though it cannot read it yet.
-		[[ ${F_SCRIPT_LINES[k]} -eq 0 ]] || die "fat volumes cannot be populated"
+		# A FAT file system (an EFI system partition, a data stick image):
+		# `dir` and `file` lines are written with mtools, the bytes of a
+		# file's SRC coming from ntfs-populate --cat.
 		[[ -n ${F_LABEL[k]} ]] && label_opt=(-n "${F_LABEL[k]}")
 		mkfs.fat -i 4b454e53 -h "$start" "${label_opt[@]}" "$vol" >"$TMPDIR_MK/mkfs.log" 2>&1 ||
 			die "mkfs.fat failed: $(tr '\n' ' ' <"$TMPDIR_MK/mkfs.log")"
+		fat_populate "$vol" "$script"
 		dd if="$vol" of="$OUT_TMP" bs=1M seek=$((start * 512)) oflag=seek_bytes \
 			conv=notrunc,sparse status=none
 		rm -f -- "$vol"

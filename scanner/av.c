@@ -304,19 +304,17 @@ static off_t fmap_pread(void *handle, void *buf, size_t count, off_t offset)
 	return (off_t)c->rd(c->handle, buf, count, (uint64_t)offset);
 }
 
-static int scan_map(const struct av *av, cl_fmap_t *map, const char *name, struct av_result *res)
+static void scan_options(struct cl_scan_options *opts)
 {
-	struct cl_scan_options opts = { 0 };
-	const char *virname = NULL;
-	unsigned long scanned = 0;
-	cl_error_t rc;
+	memset(opts, 0, sizeof(*opts));
+	opts->general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
+	opts->parse = ~0u;
+	opts->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
+			  CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
+}
 
-	opts.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
-	opts.parse = ~0u;
-	opts.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
-			 CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
-	rc = cl_scanmap_callback(map, name, &virname, &scanned, av->engine, &opts, res);
-	cl_fmap_close(map);
+static int scan_done(cl_error_t rc, const char *virname, struct av_result *res)
+{
 	if (rc == CL_VIRUS && res->n == 0 && virname)
 		on_virus(-1, virname, res);
 	if (rc != CL_CLEAN && rc != CL_VIRUS) {
@@ -324,6 +322,19 @@ static int scan_map(const struct av *av, cl_fmap_t *map, const char *name, struc
 		return -1;
 	}
 	return 0;
+}
+
+static int scan_map(const struct av *av, cl_fmap_t *map, const char *name, struct av_result *res)
+{
+	struct cl_scan_options opts;
+	const char *virname = NULL;
+	unsigned long scanned = 0;
+	cl_error_t rc;
+
+	scan_options(&opts);
+	rc = cl_scanmap_callback(map, name, &virname, &scanned, av->engine, &opts, res);
+	cl_fmap_close(map);
+	return scan_done(rc, virname, res);
 }
 
 static int too_big(uint64_t size, struct av_result *res)
@@ -369,6 +380,41 @@ int av_scan_memory(const struct av *av, const void *data, uint64_t size,
 		return -1;
 	}
 	return scan_map(av, map, name, res);
+}
+
+int av_scan_fd(const struct av *av, int fd, uint64_t size, const char *name,
+	       struct av_result *res)
+{
+	struct cl_scan_options opts;
+	const char *virname = NULL;
+	unsigned long scanned = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (size == 0 || too_big(size, res))
+		return size == 0 ? 0 : -1;
+	/* A real descriptor: libclamav maps it itself and can drop and re-read
+	 * pages, which the callback maps of av_scan() cannot. */
+	scan_options(&opts);
+	return scan_done(cl_scandesc_callback(fd, name, &virname, &scanned, av->engine, &opts, res),
+			 virname, res);
+}
+
+int av_scan_fd_outer(const struct av *av, int fd, uint64_t size, const char *name,
+		     struct av_result *res)
+{
+	struct cl_scan_options opts;
+	const char *virname = NULL;
+	unsigned long scanned = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (size == 0 || too_big(size, res))
+		return size == 0 ? 0 : -1;
+	/* The bytes as they are: no archive or document parser, so a match is
+	 * on the container itself (its hash), never on what it holds. */
+	memset(&opts, 0, sizeof(opts));
+	opts.general = CL_SCAN_GENERAL_ALLMATCHES;
+	return scan_done(cl_scandesc_callback(fd, name, &virname, &scanned, av->engine, &opts, res),
+			 virname, res);
 }
 
 void av_result_release(struct av_result *res)

@@ -65,6 +65,21 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+int cleanup_remove(const char *path)
+{
+	for (int i = 0; i < CLEANUP_MAX_PATHS; i++) {
+		if (atomic_load(&slots[i].used) != 2 || strcmp(slots[i].path, path) != 0)
+			continue;
+		if (slots[i].is_dir)
+			remove_dir(slots[i].path);
+		else
+			unlink(slots[i].path);
+		atomic_store(&slots[i].used, 0);
+		return 0;
+	}
+	return -1;
+}
+
 void cleanup_run(void)
 {
 	for (int i = 0; i < CLEANUP_MAX_PATHS; i++) {

@@ -20,6 +20,8 @@ struct fs_stream {
 
 static const struct fs_backend *const backends[] = {
 	&fs_backend_ntfs,
+	&fs_backend_fat,
+	&fs_backend_exfat,
 };
 
 int fs_open(struct img *img, const struct img_volume *vol, struct fs **out, char *err, size_t errlen)
@@ -51,6 +53,12 @@ void fs_close(struct fs *fs)
 
 const char *fs_label(const struct fs *fs) { return fs->be->label(fs->state); }
 const char *fs_version(const struct fs *fs) { return fs->be->version(fs->state); }
+const char *fs_reader(const struct fs *fs) { return fs->be->reader(fs->state); }
+
+void fs_release_image(struct img *img)
+{
+	fs_guestfs_release(img);
+}
 bool fs_dirty(const struct fs *fs) { return fs->be->dirty(fs->state); }
 
 int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen)

@@ -14,6 +14,7 @@ struct fs_backend {
 	void (*close)(void *fs);
 	const char *(*label)(const void *fs);
 	const char *(*version)(const void *fs);
+	const char *(*reader)(const void *fs);   /* what reads the volume, for the report */
 	bool (*dirty)(const void *fs);
 	int (*walk)(void *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen);
 	int (*lookup)(void *fs, const char *path, uint64_t *id);
@@ -25,6 +26,10 @@ struct fs_backend {
 };
 
 extern const struct fs_backend fs_backend_ntfs;
+/* Through libguestfs (fs_guestfs.c). */
+extern const struct fs_backend fs_backend_fat, fs_backend_exfat;
+/* Shuts down the image's libguestfs appliance, if one was started. */
+void fs_guestfs_release(struct img *img);
 
 /* Installs libntfs-3g's log handler; called once before any thread starts. */
 void fs_ntfs_global_init(void);

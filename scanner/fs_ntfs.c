@@ -251,6 +251,11 @@ static const char *ntfs_fs_label(const void *p)
 	return fs->vol->vol_name ? fs->vol->vol_name : "";
 }
 
+static const char *ntfs_fs_reader(const void *p)
+{
+	return "libntfs-3g through kenshu's read-only device operations";
+}
+
 static const char *ntfs_fs_version(const void *p)
 {
 	const struct ntfs_fs *fs = p;
@@ -824,8 +829,13 @@ static int64_t ntfs_stream_pread(void *p, void *buf, size_t n, uint64_t off)
 
 	if (s->wof) {
 		got = wof_pread(s->wof, buf, n, off);
-		if (got < 0)
+		if (got < 0) {
+			int saved = errno;
+
+			/* errno alone cannot say which chunk is bad. */
 			snprintf(last_err, sizeof(last_err), "%s", wof_error(s->wof));
+			errno = saved;
+		}
 		return got;
 	}
 	if (off >= (uint64_t)s->na->data_size)
@@ -861,6 +871,7 @@ const struct fs_backend fs_backend_ntfs = {
 	.close = ntfs_fs_close,
 	.label = ntfs_fs_label,
 	.version = ntfs_fs_version,
+	.reader = ntfs_fs_reader,
 	.dirty = ntfs_fs_dirty,
 	.walk = ntfs_fs_walk,
 	.lookup = ntfs_fs_lookup,

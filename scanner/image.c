@@ -31,7 +31,8 @@ struct img {
 /* Containers recognised by their magic, never by the file name, so that
  * one is never mistaken for a raw disk (a VMDK read as raw would "pass"
  * with nothing scanned). Virtual disks are read through qemu-nbd; the
- * others are refused by name with what to do instead. */
+ * others are refused by name with what to do instead. Archives never get
+ * here: main.c opens them as bundles (bundle.c) first. */
 struct container_magic {
 	const char *name;
 	int64_t offset;        /* from the start; negative = from the end */
@@ -40,8 +41,6 @@ struct container_magic {
 	const struct img_backend *be;   /* NULL: refused */
 	const char *hint;      /* for a refused one: what the user can do */
 };
-
-#define UNPACK_HINT "unpack it and scan the disk image inside"
 
 static const struct container_magic containers[] = {
 	{ "VMDK (sparse)", 0, "KDMV", 4, &img_backend_vmdk, NULL },
@@ -54,11 +53,6 @@ static const struct container_magic containers[] = {
 	{ "VHD (fixed)", -512, "conectix", 8, &img_backend_vhd, NULL },
 	{ "EWF (E01)", 0, "EVF\x09\x0d\x0a\xff\x00", 8, NULL, "export it to raw with ewfexport (package ewf-tools) first" },
 	{ "WIM", 0, "MSWIM\0\0\0", 8, NULL, "apply it with wimlib-imagex to a raw NTFS volume first" },
-	{ "ZIP archive", 0, "PK\x03\x04", 4, NULL, UNPACK_HINT },
-	{ "7-Zip archive", 0, "7z\xbc\xaf\x27\x1c", 6, NULL, UNPACK_HINT },
-	{ "gzip file", 0, "\x1f\x8b", 2, NULL, UNPACK_HINT },
-	{ "xz file", 0, "\xfd" "7zXZ\0", 6, NULL, UNPACK_HINT },
-	{ "ISO 9660 image", 0x8001, "CD001", 5, NULL, UNPACK_HINT },
 };
 
 /* File systems recognised from a volume's first sector. */
@@ -74,11 +68,12 @@ struct fs_magic {
 static const struct fs_magic fs_magics[] = {
 	{ "ntfs", 3, "NTFS    ", 8, VOL_READABLE, NULL },
 	{ "bitlocker", 3, "-FVE-FS-", 8, VOL_ENCRYPTED, "BitLocker-encrypted volume: contents cannot be inspected" },
-	{ "exfat", 3, "EXFAT   ", 8, VOL_UNSUPPORTED, "exFAT volume: no reader in this version of kenshu" },
+	/* FAT and exFAT: read through libguestfs (fs_guestfs.c). */
+	{ "exfat", 3, "EXFAT   ", 8, VOL_READABLE, NULL },
 	{ "refs", 3, "ReFS\0\0\0\0", 8, VOL_UNSUPPORTED, "ReFS volume: no reader in this version of kenshu" },
-	{ "fat", 0x52, "FAT32   ", 8, VOL_UNSUPPORTED, "FAT volume: no reader in this version of kenshu" },
-	{ "fat", 0x36, "FAT1", 4, VOL_UNSUPPORTED, "FAT volume: no reader in this version of kenshu" },
-	{ "fat", 0x36, "FAT     ", 8, VOL_UNSUPPORTED, "FAT volume: no reader in this version of kenshu" },
+	{ "fat", 0x52, "FAT32   ", 8, VOL_READABLE, NULL },
+	{ "fat", 0x36, "FAT1", 4, VOL_READABLE, NULL },
+	{ "fat", 0x36, "FAT     ", 8, VOL_READABLE, NULL },
 };
 
 /* What an unrecognised volume's first bytes look like: said in the report

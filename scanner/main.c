@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <kenshu/av.h>
+#include <kenshu/bundle.h>
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
 #include <kenshu/report.h>
@@ -28,8 +29,10 @@ static const char usage_text[] =
 
 static const char help_text[] =
 	"\n"
-	"Scans raw Windows disk images read-only with libclamav and decides whether\n"
-	"the machine may be accepted.\n"
+	"Scans Windows disk images read-only with libclamav and decides whether\n"
+	"the machine may be accepted. A delivery archive (zip, 7z, tar, ISO 9660,\n"
+	"CAB, disk.img.xz) is opened: each disk image in it is scanned as an image,\n"
+	"every other member as a file.\n"
 	"\n"
 	"  -d, --database DIR   ClamAV database directory (default " DEFAULT_DBDIR ")\n"
 	"  -p, --profile NAME   acceptance profile (this version: 'default' only)\n"
@@ -145,14 +148,42 @@ static char *out_dir_for(const struct scan_args *a, int i)
 	return dup ? xasprintf("%s/%s.%d", a->outdir, base, dup + 1) : xasprintf("%s/%s", a->outdir, base);
 }
 
+/* A delivery archive: each member scanned, bundle.json beside the
+ * members' image reports. Returns the bundle's exit code. */
+static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
+		       const struct scan_opts *so, const struct bundle_caps *caps, const char *dir)
+{
+	struct bundle_report br;
+	int c;
+
+	if (bundle_scan(a->images[i], av, so, caps, dir, &br) < 0)
+		return EXIT_ERROR;
+	if (bundle_save(&br, av, dir) < 0) {
+		c = EXIT_ERROR;
+	} else {
+		c = br.exit_code;
+		if (!a->quiet) {
+			bundle_write_text(&br, stdout);
+			printf("Report:     %s/bundle.json\n%s", dir, i + 1 < a->nimages ? "\n" : "");
+			fflush(stdout);
+		}
+	}
+	bundle_report_release(&br);
+	return c;
+}
+
 static int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
 	struct av_limits limits;
+	struct bundle_caps caps;
 	struct av *av;
 	int code = EXIT_PASS;
 
 	parse_scan(argc, argv, &a);
+	bundle_default_caps(&caps);
+	if (bundle_caps_from_env(&caps) < 0)
+		return EXIT_ERROR;
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
 	cleanup_install_signal_handlers();
@@ -165,7 +196,9 @@ static int cmd_scan(int argc, char **argv)
 		char *dir = out_dir_for(&a, i);
 		int c;
 
-		if (scan_image(a.images[i], av, &so, &r) < 0) {
+		if (bundle_detect(a.images[i])) {
+			c = scan_bundle(&a, i, av, &so, &caps, dir);
+		} else if (scan_image(a.images[i], av, &so, &r) < 0) {
 			c = EXIT_ERROR;   /* scan_image said why; no report is written */
 		} else if ((r.all_autoruns = a.all_autoruns, report_save(&r, av, dir)) < 0) {
 			c = EXIT_ERROR;

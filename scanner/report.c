@@ -24,6 +24,7 @@ void report_release(struct report *r)
 	for (size_t i = 0; i < r->nvol; i++) {
 		free(r->vol[i].label);
 		free(r->vol[i].fs_version);
+		free(r->vol[i].reader);
 	}
 	free(r->vol);
 	for (size_t i = 0; i < r->ndet; i++) {

@@ -131,6 +131,8 @@ static json_object *volume_json(const struct rep_volume *rv)
 	add_str(o, "label", rv->label);
 	if (rv->fs_version && rv->fs_version[0])
 		add_str(o, "filesystem_version", rv->fs_version);
+	if (rv->reader)
+		add_str(o, "reader", rv->reader);
 	add_str(o, "state", vol_state_name(v->state));
 	if (v->state_reason)
 		add_str(o, "state_reason", v->state_reason);

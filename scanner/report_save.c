@@ -32,7 +32,7 @@ static const struct {
 
 #define NOUT (sizeof(outputs) / sizeof(outputs[0]))
 
-static int mkdir_p(const char *dir)
+int report_mkdir_p(const char *dir)
 {
 	char *p = xstrdup(dir);
 
@@ -56,7 +56,7 @@ int report_save(const struct report *r, const struct av *av, const char *dir)
 	size_t done = 0;
 	int rc = -1;
 
-	if (mkdir_p(dir) < 0)
+	if (report_mkdir_p(dir) < 0)
 		return error("'%s': cannot create report directory: %s", dir, strerror(errno));
 	for (; done < NOUT; done++) {
 		tmp[done] = xasprintf("%s/.%s.tmp.%ld", dir, outputs[done].name, (long)getpid());

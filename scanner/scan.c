@@ -470,6 +470,13 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 			continue;
 		}
 		if (fs_open(j.img, &rv->v, &fs, err, sizeof(err)) < 0) {
+			/* kenshu's own NTFS reader failing is a broken image; a general
+			 * back end (libguestfs) that cannot start leaves the volume
+			 * unread, which the verdict must show. */
+			if (strcmp(rv->v.fs, "ntfs") != 0) {
+				report_add_skip(r, rv->v.index, "", "", err, rv->v.size);
+				continue;
+			}
 			error("'%s': volume %u: %s", path, rv->v.index, err);
 			goto out;
 		}
@@ -477,6 +484,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		free(rv->fs_version);
 		rv->label = xstrdup(fs_label(fs));
 		rv->fs_version = xstrdup(fs_version(fs));
+		rv->reader = xstrdup(fs_reader(fs));
 		rv->dirty = fs_dirty(fs);
 		struct walk_ctx wc = { .job = &j, .vol = i, .rv = rv };
 		int wr = fs_walk(fs, on_entry, &wc, err, sizeof(err));
@@ -552,6 +560,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 out:
 	progress_stop(prog);
 	job_release(&j);
+	fs_release_image(j.img);
 	img_close(j.img);
 	if (rc < 0)
 		report_release(r);

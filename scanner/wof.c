@@ -273,6 +273,19 @@ int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, s
 	return 0;
 }
 
+/* wimlib takes an XPRESS chunk whose 512 code lengths are all zero (an
+ * empty Huffman code, which cannot encode a single byte) as a chunk of
+ * zeros: zeroed clusters of a damaged stream would read as a clean file. */
+static bool empty_xpress_code(const uint8_t *p, size_t n)
+{
+	if (n < 256)
+		return false;   /* too short for the table: wimlib refuses it */
+	for (size_t i = 0; i < 256; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 static int load_chunk(struct wof *w, uint64_t idx)
 {
 	uint32_t usize = chunk_usize(w, idx);
@@ -290,7 +303,8 @@ static int load_chunk(struct wof *w, uint64_t idx)
 	} else {
 		if (read_exact(w, w->stored, (size_t)(end - start), w->table + start) < 0)
 			return -1;
-		if (wimlib_decompress(w->stored, (size_t)(end - start), w->cache, usize, w->dec) != 0)
+		if ((w->fmt != WOF_LZX && empty_xpress_code(w->stored, (size_t)(end - start))) ||
+		    wimlib_decompress(w->stored, (size_t)(end - start), w->cache, usize, w->dec) != 0)
 			return fail(w, "chunk %" PRIu64 " (logical offset %" PRIu64 "): %s data is corrupt",
 				    idx, idx * w->chunk, formats[w->fmt].name);
 	}

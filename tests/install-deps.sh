@@ -13,12 +13,19 @@ pkgs=(
 	libhivex-dev        # offline registry hives
 	libxml2-dev         # scheduled task XML (Task Scheduler 2.0)
 	libnbd-dev          # reads VMDK/VHD/VHDX/QCOW2 disks served by qemu-nbd
+	libarchive-dev      # vendor bundles: zip, 7z, tar(.gz/.xz...), ISO 9660, CAB
+	libarchive-tools    # bsdtar, builds the zip/7z/tar.xz/ISO bundle fixtures
+	libwim-dev          # XPRESS/LZX decompression of CompactOS (WOF) files; compresses their fixtures
+	libfuse-dev         # only for pkg-config: wimlib.pc requires fuse.pc, libwim-dev does not pull it in
+	libguestfs-dev      # FAT/exFAT volumes through the libguestfs appliance (and the bench peer)
+	linux-image-amd64   # the kernel supermin builds libguestfs's appliance from
 	qemu-utils          # qemu-nbd and qemu-img: serve, inspect and check containers; convert fixtures
 	libhivex-bin        # hivexsh/hivexml, to inspect fixture hives
 	libcmocka-dev       # unit tests
 	ntfs-3g             # mkntfs, for fixtures built at test time
 	util-linux gdisk    # sfdisk/sgdisk, for fixture partition tables
 	dosfstools          # mkfs.fat, for the EFI system partition fixture
+	mtools              # mcopy/mmd: files on FAT fixture volumes
 	clamav-testfiles    # real ClamAV test files (clam.exe, clam.zip...)
 	clamav              # clamscan: the peer in `make bench`
 	jq                  # golden-report normalisation in the tests

@@ -79,6 +79,15 @@ int av_scan(const struct av *av, av_read_fn rd, void *handle, uint64_t size,
  * entire stream): libclamav scans the buffer itself, with no copy. */
 int av_scan_memory(const struct av *av, const void *data, uint64_t size,
 		   const char *name, struct av_result *res);
+/* The same for a regular host file kenshu made itself (a member spilled
+ * from a bundle): libclamav maps the descriptor and may age pages out, so
+ * a large file does not stay in memory. */
+int av_scan_fd(const struct av *av, int fd, uint64_t size, const char *name,
+	       struct av_result *res);
+/* The same for the file as it is, with every parser off: only signatures
+ * of the file itself match (a hash of a delivered archive), nothing inside. */
+int av_scan_fd_outer(const struct av *av, int fd, uint64_t size, const char *name,
+		     struct av_result *res);
 void av_result_release(struct av_result *res);
 
 const char *av_match_kind_name(enum av_match_kind k);

@@ -16,6 +16,9 @@
 int cleanup_add(const char *path, bool is_dir);
 /* Forgets a path (it was renamed into place or removed normally). */
 void cleanup_forget(const char *path);
+/* Removes one registered path now (a directory with all it holds) and
+ * forgets it. Returns 0, or -1 when the path was not registered. */
+int cleanup_remove(const char *path);
 /* Removes every registered path now. */
 void cleanup_run(void);
 /* SIGINT, SIGTERM, SIGHUP: clean up, then die of the same signal. */

@@ -65,6 +65,11 @@ void fs_close(struct fs *fs);
 
 const char *fs_label(const struct fs *fs);    /* volume label, UTF-8 */
 const char *fs_version(const struct fs *fs);  /* e.g. "3.1" */
+const char *fs_reader(const struct fs *fs);   /* what reads it, e.g. "libntfs-3g ..." */
+/* Frees what readers keep per image across fs_open() calls (libguestfs's
+ * appliance, started once for all FAT volumes and workers). Call once the
+ * image's scan is over. */
+void fs_release_image(struct img *img);
 bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not replayed */
 
 /* Walks every directory (no depth cut-off; iterative), reporting every data

@@ -24,6 +24,7 @@ struct rep_volume {
 	struct img_volume v;     /* copied from the image layer */
 	char *label;             /* "" when unknown */
 	char *fs_version;        /* "" when unknown */
+	char *reader;            /* what read it (libntfs-3g, libguestfs...), NULL if not read */
 	bool dirty;
 	bool scanned;            /* walked and scanned */
 	uint64_t files;          /* distinct files and directories with data streams */
@@ -128,6 +129,8 @@ int report_write_manifest(const struct report *r, FILE *f);
 /* Writes report.json, report.txt and manifest.jsonl into dir atomically
  * (temporary names, fsync, rename): a directory never holds half a report.
  * Returns 0, or -1 after printing one error line. */
+/* mkdir -p: the directory and its parents, mode 0755; 0 or -1 with errno. */
+int report_mkdir_p(const char *dir);
 int report_save(const struct report *r, const struct av *av, const char *dir);
 
 #endif

@@ -88,3 +88,42 @@ write_at "$FX/encrypted.img" $((2048 * 512)) eb58902d4656452d46532d
 write_at "$FX/encrypted.img" $((2048 * 512 + 510)) 55aa
 write_at "$FX/encrypted.img" $((6144 * 512)) 4c554b53babe0002
 write_at "$FX/encrypted.img" $((10240 * 512)) 4d5a90000300000004000000ffff0000
+
+# Vendor bundles, built from the images above. EICAR comes from
+# ntfs-populate's decoder (never stored in the tree), "setup.exe" is
+# ClamAV's harmless clam.exe.
+B=$FX/bundle-src
+mkdir -p "$B/zip" "$B/7z" "$B/nest" "$B/enc" "$B/iso" "$B/deep"
+ln -f "$FX/vendor-clean.img" "$B/zip/vendor-clean.img"
+printf 'Installation notes for the press HMI\n' >"$B/zip/README.txt"
+"$KENSHU_TOOLS/ntfs-populate" --cat eicar >"$B/zip/eicar.com"
+cp /usr/share/clamav-testfiles/clam.exe "$B/zip/setup.exe"
+(cd "$B/zip" && bsdtar --format zip -cf "$FX/delivery.zip" vendor-clean.img README.txt eicar.com setup.exe)
+ln -f "$FX/vendor-wes7.img" "$B/7z/vendor-wes7.img"
+printf 'Operating manual\nChapter 1: switching on\n' >"$B/7z/manual.txt"
+(cd "$B/7z" && bsdtar --format 7zip -cf "$FX/delivery.7z" vendor-wes7.img manual.txt)
+# A zip inside a tar.xz: members are listed as "vendor-a.zip/setup.exe".
+cp "$FX/delivery.zip" "$B/nest/vendor-a.zip"
+printf 'release notes\n' >"$B/nest/notes.txt"
+(cd "$B/nest" && bsdtar -cJf "$FX/nested.tar.xz" vendor-a.zip notes.txt)
+# The common single-file delivery: a raw disk compressed on its own.
+gzip -1 -c "$FX/vendor-clean.img" >"$FX/disk.img.gz"
+# ISO 9660 and CAB through the same path.
+cp "$B/zip/setup.exe" "$B/7z/manual.txt" "$B/iso/"
+(cd "$B/iso" && bsdtar --format iso9660 -cf "$FX/delivery.iso" manual.txt setup.exe)
+cp /usr/share/clamav-testfiles/clam.cab "$FX/delivery.cab"
+# Four zips, each inside the next: one level deeper than kenshu opens.
+printf 'innermost\n' >"$B/deep/x"
+for i in 1 2 3 4; do
+	(cd "$B/deep" && bsdtar --format zip -cf z.zip x && mv z.zip x)
+done
+mv "$B/deep/x" "$FX/deep.zip"
+# Hostile: names that climb out, an absolute name, a symlink, a 2 GiB
+# bomb, a member flagged encrypted, and a really encrypted zip inside.
+printf 'secret\n' >"$B/enc/secret.txt"
+(cd "$B/enc" && bsdtar --format zip --options zip:encryption=traditional --passphrase kenshu \
+	-cf "$B/encrypted.zip" secret.txt)
+python3 tests/tools/mkhostile-zip.py "$FX/hostile.zip" "$B/encrypted.zip"
+# A zip whose first header is already damaged: nothing can be read.
+printf 'PK\003\004this is not a zip header' >"$FX/damaged.zip"
+rm -rf "$B"

@@ -10,10 +10,12 @@
 #   env             (optional) VAR=value lines set for kenshu
 #   stderr          (optional) expected stderr, exactly (else it must be empty)
 #   stdout          (optional) expected stdout, normalised like report.txt
-#   report.json, report.txt, manifest.jsonl
+#   report.json, report.txt, manifest.jsonl, bundle.json, bundle.txt
 #                   (optional) golden copies of OUT/<file>, normalised
 #   sub/<dir>/...   (optional) the same for OUT/<dir>/ in batch scans
 #   absent          (optional) paths under OUT that must not exist
+#   requires        (optional) commands the case needs (qemu-system-x86_64 for
+#                   libguestfs); a missing one skips the case, visibly
 # KENSHU_UPDATE_GOLDEN=1 rewrites the golden files from the actual output.
 set -uo pipefail
 BUILD=${1:-build}
@@ -60,7 +62,7 @@ compare() { # CASE NAME GOLDEN ACTUAL_NORMALISED
 
 check_reports() { # CASE GOLDENDIR OUTDIR
 	local ok=0 g a
-	for f in report.json report.txt manifest.jsonl; do
+	for f in report.json report.txt manifest.jsonl bundle.json bundle.txt; do
 		g=$2/$f
 		[ -f "$g" ] || continue
 		a=$3/$f
@@ -72,6 +74,10 @@ check_reports() { # CASE GOLDENDIR OUTDIR
 		case $f in
 		report.json) normalise "$a" | jq -f "$HERE/normalize.jq" >"$WORK/actual" ;;
 		report.txt) normalise_txt "$a" >"$WORK/actual" ;;
+		bundle.json) normalise "$a" | jq -f "$HERE/normalize-bundle.jq" >"$WORK/actual" ;;
+		# A nested bundle holding an image differs in size and hash per build.
+		bundle.txt) normalise_txt "$a" | sed -E -e 's/\(sha256 [0-9a-f]{64}, [0-9]+ bytes\)/(sha256 @SHA256@, @SIZE@ bytes)/' \
+			-e 's/^(  bundle  [A-Z]+ +)[0-9]+ /\1@SIZE@ /' >"$WORK/actual" ;;
 		*) normalise "$a" >"$WORK/actual" ;;
 		esac
 		compare "$1" "$f" "$g" "$WORK/actual" || ok=1
@@ -83,11 +89,22 @@ for dir in "$HERE"/cases/*/; do
 	name=$(basename "$dir")
 	out=$WORK/out/$name
 	ok=0
+	missing=""
+	if [ -f "$dir/requires" ]; then
+		while read -r need; do
+			[ -n "$need" ] && ! command -v "$need" >/dev/null && missing="$missing $need"
+		done <"$dir/requires"
+	fi
+	if [ -n "$missing" ]; then
+		echo "ok - e2e $name # SKIP needs$missing (not installed here)"
+		pass=$((pass + 1))
+		continue
+	fi
 	read -r args <"$dir/cmd"
 	args=${args//@FX@/$FX}
 	args=${args//@OUT@/$out}
 	# Hash every image the case names, to prove kenshu never wrote to it.
-	imgs=$(printf '%s\n' $args | grep -E "^$FX/.*\.(img|vmdk)$" || true)
+	imgs=$(printf '%s\n' $args | grep -E "^$FX/.*\.(img|vmdk|zip|7z|xz|gz|iso|cab)$" || true)
 	before=$(for i in $imgs; do [ -f "$i" ] && sha256sum "$i"; done)
 	envs=()
 	[ -f "$dir/env" ] && mapfile -t envs <"$dir/env"

@@ -14,12 +14,13 @@
  *	symlink    /path TARGET
  *	junction   /path TARGET
  *	efs        /path SRC
- *	wof        /path SIZE SRC
+ *	wof        /path FORMAT SRC
+ *	wofraw     /path FORMAT SIZE SRC
  *
  * SRC is @hostfile, text:LITERAL, eicar, zeros:N or random:N:SEED, or one of
  * lnk:TARGET|ARGUMENTS (a minimal shell link), and
  * those wrapped in ZIP archives: zipnest:DEPTH:SRC, zipcrypt:SRC,
- * zipmany:COUNT:SIZE:SEED:SRC.
+ * zipmany:COUNT:SIZE:SEED:SRC, or repeated: repeat:COUNT:SRC.
  *
  * `ntfs-populate --cat SRC` writes the bytes of SRC to stdout, so tests can
  * derive expected hashes and signatures from the same decoder.
@@ -38,6 +39,7 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <wimlib.h>	/* before ntfs-3g: its headers use time() undeclared */
 
 #include <ntfs-3g/types.h>
 #include <ntfs-3g/layout.h>
@@ -806,6 +808,25 @@ static const char *zipnest_inner(const char *spec, uint64_t *depth)
 	return colon + 1;
 }
 
+/* Skips a "repeat:COUNT:" prefix; returns NULL if spec does not have one. */
+static const char *repeat_inner(const char *spec, uint64_t *count)
+{
+	const char *p = spec + 7, *colon;
+	char num[16];
+
+	if (strncmp(spec, "repeat:", 7))
+		return NULL;
+	colon = strchr(p, ':');
+	if (!colon || colon == p || (size_t)(colon - p) >= sizeof(num))
+		return NULL;
+	memcpy(num, p, (size_t)(colon - p));
+	num[colon - p] = '\0';
+	if (strspn(num, "0123456789") != strlen(num))
+		return NULL;
+	*count = strtoull(num, NULL, 10);
+	return colon + 1;
+}
+
 /*
  * zipmany:COUNT:SIZE:SEED:SRC - one archive with COUNT stored members
  * lib/m0000.bin, lib/m0001.bin, ... of SIZE pseudo-random bytes each, then
@@ -1061,6 +1082,8 @@ static const char *src_innermost(const char *spec)
 
 		if (!inner)
 			inner = zipmany_inner(spec, &count, &msize, &seed);
+		if (!inner)
+			inner = repeat_inner(spec, &count);
 		if (inner)
 			spec = inner;
 		else if (!strncmp(spec, "zipcrypt:", 9))
@@ -1078,9 +1101,17 @@ static bool src_open(const char *spec, struct source *s, char *why,
 	unsigned char *data;
 	size_t len;
 	uint64_t depth = 1, count = 0, msize = 0, seed = 0;
-	bool crypt = false, many = false;
+	bool crypt = false, many = false, repeat = false;
 
-	if (!strncmp(spec, "zipcrypt:", 9)) {
+	if (!strncmp(spec, "repeat:", 7)) {
+		repeat = true;
+		inner_spec = repeat_inner(spec, &count);
+		if (!inner_spec || count < 1 || count > 1000000) {
+			snprintf(why, whylen, "expected repeat:COUNT:SRC with "
+					"COUNT 1..1000000, got '%s'", spec);
+			return false;
+		}
+	} else if (!strncmp(spec, "zipcrypt:", 9)) {
 		crypt = true;
 		inner_spec = spec + 9;
 	} else if (!strncmp(spec, "zipnest:", 8)) {
@@ -1114,6 +1145,31 @@ static bool src_open(const char *spec, struct source *s, char *why,
 	if (many)
 		return zipmany_open(s, count, msize, seed, data, len, why,
 				whylen);
+	if (repeat) {
+		unsigned char *r;
+
+		if (len > ZIP_SRC_MAX / count) {
+			snprintf(why, whylen, "repeat: %" PRIu64 " copies of %zu "
+					"bytes is too large (max %" PRIu64 ")",
+					count, len, ZIP_SRC_MAX);
+			free(data);
+			return false;
+		}
+		r = malloc(len * count + 1);
+		if (!r) {
+			snprintf(why, whylen, "out of memory");
+			free(data);
+			return false;
+		}
+		for (uint64_t i = 0; i < count; i++)
+			memcpy(r + i * len, data, len);
+		free(data);
+		memset(s, 0, sizeof(*s));
+		s->kind = SRC_BYTES;
+		s->bytes = r;
+		s->size = len * count;
+		return true;
+	}
 
 	/* Innermost first: payload.bin, then level<DEPTH>.zip ... level2.zip;
 	 * the outermost archive (level 1) is the source itself. */
@@ -2041,15 +2097,126 @@ out:
  * as zeros); the compressed bytes are in the named $DATA stream
  * WofCompressedData; a $REPARSE_POINT with tag IO_REPARSE_TAG_WOF tells the
  * filter how to decode them: WOF_EXTERNAL_INFO {Version, Provider} then
- * FILE_PROVIDER_EXTERNAL_INFO_V1 {Version, Algorithm}, four ULONGs.
+ * FILE_PROVIDER_EXTERNAL_INFO_V1 {Version, CompressionFormat}, four ULONGs.
+ *
+ * WofCompressedData: a table of (chunks - 1) little-endian offsets, 4 bytes
+ * each below 4 GiB of logical size, else 8, each the end of a chunk counted
+ * from the end of the table; then the chunks, each the XPRESS (Huffman) or
+ * LZX compression of chunk-size bytes of the file (the last: the rest), or
+ * those bytes as they are when compression did not make them smaller.
  */
 #define WOF_REPARSE_TAG		0x80000017u	/* IO_REPARSE_TAG_WOF */
 #define WOF_CURRENT_VERSION	1
 #define WOF_PROVIDER_FILE	2
 #define FILE_PROVIDER_VERSION	1
-#define FILE_PROVIDER_XPRESS8K	1	/* 0 XPRESS4K, 2 LZX, 3 XPRESS16K */
 #define WOF_DATA_LEN		16
 #define WOF_STREAM		"WofCompressedData"
+#define WOF_SRC_MAX		(UINT64_C(256) << 20)	/* held in memory */
+
+/* FILE_PROVIDER_EXTERNAL_INFO_V1.CompressionFormat and its chunk size. */
+static const struct {
+	const char *name;
+	uint32_t chunk;
+} wof_formats[] = {
+	{ "xpress4k", 4096 },		/* 0 */
+	{ "lzx", 32768 },		/* 1 */
+	{ "xpress8k", 8192 },		/* 2 */
+	{ "xpress16k", 16384 },		/* 3 */
+};
+#define WOF_NFORMATS	(sizeof(wof_formats) / sizeof(wof_formats[0]))
+
+/* A format name, or (raw only: for hostile fixtures) any 32-bit number. */
+static bool parse_wof_format(const char *s, bool raw, uint32_t *fmt)
+{
+	uint64_t v;
+
+	for (uint32_t i = 0; i < WOF_NFORMATS; i++)
+		if (!strcmp(s, wof_formats[i].name)) {
+			*fmt = i;
+			return true;
+		}
+	if (!raw || strspn(s, "0123456789") != strlen(s) ||
+			strlen(s) > 10 || !parse_u64(s, &v) ||
+			v > UINT32_MAX)
+		return false;
+	*fmt = (uint32_t)v;
+	return true;
+}
+
+/*
+ * Compresses src as Windows does for the format: chunk by chunk with
+ * wimlib's compressor (the XPRESS and LZX formats of WIM resources are those
+ * of WOF), each chunk stored as it is unless it got smaller.  Replaces src
+ * with the WofCompressedData bytes and sets *size to the logical size.
+ */
+static bool wof_compress(struct ctx *c, uint32_t fmt, struct source *src,
+		uint64_t *size)
+{
+	uint32_t chunk = wof_formats[fmt].chunk;
+	struct wimlib_compressor *comp = NULL;
+	unsigned char *in = NULL, *out = NULL;
+	size_t len, nchunks, table, pos;
+	char why[512];
+	bool ok = false;
+	int rc;
+
+	if (src->size > WOF_SRC_MAX) {
+		fail(c, "WOF source of %" PRIu64 " bytes is too large (max %"
+				PRIu64 ")", src->size, WOF_SRC_MAX);
+		return false;
+	}
+	if (!src_slurp(src, &in, &len, why, sizeof(why))) {
+		fail(c, "%s", why);
+		return false;
+	}
+	if (len == 0) {
+		fail(c, "WOF source is empty (CompactOS does not compress "
+				"empty files)");
+		goto out;
+	}
+	nchunks = (len + chunk - 1) / chunk;
+	/* len <= WOF_SRC_MAX < 4 GiB: 4-byte table entries. */
+	table = (nchunks - 1) * 4;
+	out = malloc(table + len);
+	if (!out) {
+		fail(c, "out of memory");
+		goto out;
+	}
+	rc = wimlib_create_compressor(fmt == 1 ? WIMLIB_COMPRESSION_TYPE_LZX :
+			WIMLIB_COMPRESSION_TYPE_XPRESS, chunk, 0, &comp);
+	if (rc) {
+		fail(c, "wimlib_create_compressor: %s",
+				wimlib_get_error_string((enum wimlib_error_code)rc));
+		goto out;
+	}
+	pos = table;
+	for (size_t i = 0; i < nchunks; i++) {
+		size_t usize = len - i * chunk < chunk ? len - i * chunk : chunk;
+		/* Room for usize - 1 bytes: 0 means "did not shrink". */
+		size_t n = wimlib_compress(in + i * chunk, usize, out + pos,
+				usize - 1, comp);
+
+		if (n == 0) {
+			memcpy(out + pos, in + i * chunk, usize);
+			n = usize;
+		}
+		pos += n;
+		if (i + 1 < nchunks)
+			put32(out + 4 * i, (uint32_t)(pos - table));
+	}
+	src_free(src);
+	src->kind = SRC_BYTES;
+	src->bytes = out;
+	src->size = pos;
+	out = NULL;
+	*size = len;
+	ok = true;
+out:
+	wimlib_free_compressor(comp);
+	free(in);
+	free(out);
+	return ok;
+}
 
 /* True when the (non-resident) attribute has no cluster allocated. */
 static bool no_clusters(ntfs_attr *na)
@@ -2064,8 +2231,9 @@ static bool no_clusters(ntfs_attr *na)
 	return true;
 }
 
-static bool cmd_wof(struct ctx *c, const char *path, uint64_t size,
-		struct source *src)
+/* wof (compress) or wofraw (src written as it is, size given). */
+static bool cmd_wof(struct ctx *c, const char *path, uint32_t fmt,
+		uint64_t size, bool raw, struct source *src)
 {
 	struct entry e;
 	ntfs_inode *ni = NULL;
@@ -2078,6 +2246,8 @@ static bool cmd_wof(struct ctx *c, const char *path, uint64_t size,
 	bool ok = false;
 
 	if (!entry_split(c, path, &e))
+		goto out;
+	if (!raw && !wof_compress(c, fmt, src, &size))
 		goto out;
 	if (size == 0 || size > (uint64_t)INT64_MAX) {
 		fail(c, "WOF size must be 1 to 2^63-1 bytes");
@@ -2136,7 +2306,7 @@ static bool cmd_wof(struct ctx *c, const char *path, uint64_t size,
 	p = put32(p, WOF_CURRENT_VERSION);
 	p = put32(p, WOF_PROVIDER_FILE);
 	p = put32(p, FILE_PROVIDER_VERSION);
-	put32(p, FILE_PROVIDER_XPRESS8K);
+	put32(p, fmt);
 	if (ntfs_set_ntfs_reparse_data(ni, (const char *)rp, sizeof(rp),
 				XATTR_CREATE)) {
 		fail(c, "cannot set reparse point on '%s': %s", path,
@@ -2265,6 +2435,7 @@ static bool run_line(struct ctx *c, char *line)
 	char *cur = line, *cmd, *a = NULL, *b = NULL, *spec = NULL;
 	struct source src = { 0 };
 	uint64_t size = 0;
+	uint32_t wfmt = 0;
 	bool ok = false;
 	int r;
 
@@ -2296,13 +2467,29 @@ static bool run_line(struct ctx *c, char *line)
 	}
 	if (strcmp(cmd, "file") && strcmp(cmd, "ads") &&
 			strcmp(cmd, "sparse") && strcmp(cmd, "compressed") &&
-			strcmp(cmd, "efs") && strcmp(cmd, "wof")) {
+			strcmp(cmd, "efs") && strcmp(cmd, "wof") &&
+			strcmp(cmd, "wofraw")) {
 		fail(c, "unknown command '%s'", cmd);
 		return false;
 	}
 	if (!need(c, next_token(c, &cur, &a), cmd, "a path"))
 		return false;
-	if (!strcmp(cmd, "sparse") || !strcmp(cmd, "wof")) {
+	if (!strcmp(cmd, "wof") || !strcmp(cmd, "wofraw")) {
+		bool raw = !strcmp(cmd, "wofraw");
+
+		if (!need(c, next_token(c, &cur, &b), cmd, "a format"))
+			return false;
+		if (!parse_wof_format(b, raw, &wfmt)) {
+			fail(c, raw ? "bad WOF format '%s' (xpress4k, xpress8k, "
+					"xpress16k, lzx or a number)" :
+					"unknown WOF format '%s' (xpress4k, "
+					"xpress8k, xpress16k or lzx; for raw "
+					"WofCompressedData bytes: wofraw /path "
+					"FORMAT SIZE SRC)", b);
+			return false;
+		}
+	}
+	if (!strcmp(cmd, "sparse") || !strcmp(cmd, "wofraw")) {
 		if (!need(c, next_token(c, &cur, &b), cmd, "a size"))
 			return false;
 		if (!parse_size(b, &size)) {
@@ -2322,8 +2509,8 @@ static bool run_line(struct ctx *c, char *line)
 		ok = cmd_file(c, a, &src, DATA_COMPRESSED, 0);
 	else if (!strcmp(cmd, "efs"))
 		ok = cmd_efs(c, a, &src);
-	else if (!strcmp(cmd, "wof"))
-		ok = cmd_wof(c, a, size, &src);
+	else if (!strcmp(cmd, "wof") || !strcmp(cmd, "wofraw"))
+		ok = cmd_wof(c, a, wfmt, size, !strcmp(cmd, "wofraw"), &src);
 	else
 		ok = cmd_ads(c, a, &src);
 	src_free(&src);
@@ -2382,11 +2569,17 @@ static int usage(void)
 		"  symlink /path TARGET       (TARGET: C:\\dir\\file or relative)\n"
 		"  junction /path TARGET      (TARGET: C:\\dir)\n"
 		"  efs /path SRC              (EFS-encrypted; SRC as ciphertext)\n"
-		"  wof /path SIZE SRC         (CompactOS; SRC in WofCompressedData)\n"
+		"  wof /path FORMAT SRC       (CompactOS: SRC compressed into "
+		"WofCompressedData;\n"
+		"                             FORMAT xpress4k|xpress8k|xpress16k|lzx)\n"
+		"  wofraw /path FORMAT SIZE SRC (CompactOS, SIZE bytes; SRC as "
+		"WofCompressedData;\n"
+		"                             FORMAT as above or a number)\n"
 		"SRC: @hostfile | text:LITERAL | eicar | zeros:N | "
 		"random:N:SEED |\n"
 		"     zipnest:DEPTH:SRC | zipcrypt:SRC | "
-		"zipmany:COUNT:SIZE:SEED:SRC\n");
+		"zipmany:COUNT:SIZE:SEED:SRC |\n"
+		"     repeat:COUNT:SRC\n");
 	return 2;
 }
 
