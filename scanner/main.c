@@ -16,6 +16,7 @@
 #include <kenshu/report.h>
 #include <kenshu/scan.h>
 #include <kenshu/verdict.h>
+#include <kenshu/wim.h>
 #include "fs_internal.h"
 #include "banned.h"
 
@@ -172,6 +173,47 @@ static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
 	return c;
 }
 
+struct wim_ctx {
+	const struct scan_args *a;
+	const struct av *av;
+	const char *dir;
+	int code;
+};
+
+/* One image of a WIM: its report in the input's report directory, or in
+ * image-N/ below it when the WIM holds several. */
+static void wim_image_done(void *p, struct report *r, int index, int count)
+{
+	struct wim_ctx *w = p;
+	char *dir = count > 1 ? xasprintf("%s/image-%d", w->dir, index) : xstrdup(w->dir);
+	int c;
+
+	r->all_autoruns = w->a->all_autoruns;
+	if (report_save(r, w->av, dir) < 0) {
+		c = EXIT_ERROR;
+	} else {
+		c = verdict_exit_code(r->verdict);
+		if (!w->a->quiet) {
+			report_write_text(r, w->av, stdout);
+			printf("Report:     %s/report.json\n\n", dir);
+			fflush(stdout);
+		}
+	}
+	report_release(r);
+	w->code = exit_code_combine(w->code, c);
+	free(dir);
+}
+
+static int scan_wim(const struct scan_args *a, int i, const struct av *av, const struct scan_opts *so,
+		    const char *dir)
+{
+	struct wim_ctx w = { .a = a, .av = av, .dir = dir, .code = EXIT_PASS };
+
+	if (wim_scan(a->images[i], av, so, wim_image_done, &w) < 0)
+		return exit_code_combine(w.code, EXIT_ERROR);
+	return w.code;
+}
+
 static int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
@@ -196,7 +238,9 @@ static int cmd_scan(int argc, char **argv)
 		char *dir = out_dir_for(&a, i);
 		int c;
 
-		if (bundle_detect(a.images[i])) {
+		if (wim_detect(a.images[i])) {
+			c = scan_wim(&a, i, av, &so, dir);
+		} else if (bundle_detect(a.images[i])) {
 			c = scan_bundle(&a, i, av, &so, &caps, dir);
 		} else if (scan_image(a.images[i], av, &so, &r) < 0) {
 			c = EXIT_ERROR;   /* scan_image said why; no report is written */

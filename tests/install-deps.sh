@@ -16,6 +16,7 @@ pkgs=(
 	libarchive-dev      # vendor bundles: zip, 7z, tar(.gz/.xz...), ISO 9660, CAB
 	libarchive-tools    # bsdtar, builds the zip/7z/tar.xz/ISO bundle fixtures
 	libwim-dev          # XPRESS/LZX decompression of CompactOS (WOF) files; compresses their fixtures
+	wimtools            # wimlib-imagex: captures a fixture volume into a WIM for the tests
 	libfuse-dev         # only for pkg-config: wimlib.pc requires fuse.pc, libwim-dev does not pull it in
 	libguestfs-dev      # FAT/exFAT volumes through the libguestfs appliance (and the bench peer)
 	linux-image-amd64   # the kernel supermin builds libguestfs's appliance from

@@ -90,6 +90,53 @@ done
 [ "$(nbd_leftovers)" = 0 ] && ok "no qemu-nbd process or socket directory left" ||
 	not_ok "qemu-nbd processes or socket directories left behind"
 
+# A WIM capture of the same Windows volume (how gold images are kept): the
+# same detections, autostart entries, OS identity and files. NTFS
+# compression is not carried by a WIM, so the manifest flags differ.
+if command -v wimlib-imagex >/dev/null; then
+	read -r first last < <(python3 - "$W/disk.img" <<'PY'
+import struct, sys
+f = open(sys.argv[1], 'rb')
+f.seek(512 + 72); lba, = struct.unpack('<Q', f.read(8))
+f.seek(lba * 512 + 128 + 32); first, last = struct.unpack('<QQ', f.read(16))
+print(first, last)
+PY
+)
+	dd if="$W/disk.img" of="$W/windows.ntfs" bs=512 skip="$first" count=$((last - first + 1)) status=none
+	wimlib-imagex capture "$W/windows.ntfs" "$W/gold.wim" "WES7 gold" >/dev/null 2>&1
+	"$KENSHU" scan -q -d "$W/db" -o "$W/wim" "$W/gold.wim" 2>"$W/wim.err"
+	rc=$?
+	findings='walk(if type=="object" then del(.volume) else . end) |
+		{verdict, verdict_reason, detections, autoruns, skipped, reparse_points, os: (.os | map(del(.volume)))}'
+	[ "$rc" = "$raw_rc" ] && ok "wim: exit $rc like the raw disk" || not_ok "wim: exit $rc ($(head -1 "$W/wim.err"))"
+	if [ -f "$W/wim/report.json" ] &&
+		diff <(jq -S "$findings" "$W/raw/report.json") <(jq -S "$findings" "$W/wim/report.json") >"$W/wim.diff"; then
+		ok "wim: same detections, autostart entries, OS identity and verdict as the disk"
+	else
+		not_ok "wim: findings differ from the disk's"
+		head -20 "$W/wim.diff" 2>/dev/null | sed 's/^/#   /'
+	fi
+	if diff <(jq -c 'del(.volume, .flags)' "$W/raw/manifest.jsonl" | sort) \
+		<(jq -c 'del(.volume, .flags)' "$W/wim/manifest.jsonl" | sort) >/dev/null 2>&1; then
+		ok "wim: same files with the same SHA-256"
+	else
+		not_ok "wim: files differ from the disk's"
+	fi
+	[ "$(jq -r .image.format "$W/wim/report.json" 2>/dev/null)" = wim ] &&
+		[ "$(jq -r .image.sha256_before "$W/wim/report.json")" = "$(sha256sum "$W/gold.wim" | cut -d' ' -f1)" ] &&
+		ok "wim: format wim, and the hashed evidence is the WIM file" || not_ok "wim: format or evidence hash wrong"
+	head -c 100000 "$W/gold.wim" >"$W/cut.wim"
+	"$KENSHU" scan -q -d "$W/db" -o "$W/cutwim" "$W/cut.wim" >/dev/null 2>"$W/cutwim.err"
+	rc=$?
+	[ "$rc" = 2 ] && [ "$(wc -l <"$W/cutwim.err")" = 1 ] && grep -q "'$W/cut.wim'" "$W/cutwim.err" &&
+		ok "truncated wim: exit 2, one line ($(cat "$W/cutwim.err"))" ||
+		not_ok "truncated wim: exit $rc, stderr: $(head -3 "$W/cutwim.err")"
+	left=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'kenshu-wim-*' 2>/dev/null | wc -l)
+	[ "$left" = 0 ] && ok "wim: no private volume left behind" || not_ok "wim: private volumes left behind"
+else
+	not_ok "wimlib-imagex is missing: tests/install-deps.sh installs wimtools"
+fi
+
 # refused CASE FILE WORDS: exit 2, one line naming the file and the reason.
 refused() {
 	local name=$1 file=$2 words=$3
