@@ -28,6 +28,7 @@
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
 #include <kenshu/image.h>
+#include <kenshu/report.h>
 #include "fs_internal.h"
 #include "banned.h"
 
@@ -456,3 +457,110 @@ static void gfs_stream_close(void *p)
 
 GUESTFS_BACKEND(fs_backend_fat, "fat");
 GUESTFS_BACKEND(fs_backend_exfat, "exfat");
+
+/* ---- --cross-check: libguestfs's own idea of the installed Windows ---- */
+
+/* The partition number of "/dev/sda2" (0 for the whole disk "/dev/sda"). */
+static unsigned root_index(const char *dev)
+{
+	const char *p = dev + strcspn(dev, "0123456789");
+	return *p ? (unsigned)strtoul(p, NULL, 10) : 0;
+}
+
+static bool arch_same(const char *guestfs_arch, const char *windows_arch)
+{
+	static const struct {
+		const char *g, *w;
+	} map[] = { { "x86_64", "AMD64" }, { "i386", "x86" }, { "aarch64", "ARM64" } };
+
+	if (!guestfs_arch || !windows_arch)
+		return true;   /* nothing to compare */
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(guestfs_arch, map[i].g))
+			return !strcasecmp(windows_arch, map[i].w);
+	return true;
+}
+
+static void compare(guestfs_h *g, const char *root, struct os_info *os)
+{
+	char *product = guestfs_inspect_get_product_name(g, root);
+	char *host = guestfs_inspect_get_hostname(g, root);
+	char *arch = guestfs_inspect_get_arch(g, root);
+	int major = guestfs_inspect_get_major_version(g, root);
+	int minor = guestfs_inspect_get_minor_version(g, root);
+	char diff[512] = "";
+	size_t o = 0;
+
+	if (product && os->product_name && strcmp(product, os->product_name) != 0)
+		o += (size_t)snprintf(diff + o, sizeof(diff) - o, "%sproduct '%s' (kenshu: '%s')", o ? ", " : "",
+				      product, os->product_name);
+	/* libguestfs reads CurrentMajor/MinorVersionNumber too since 1.40. */
+	if (major >= 0 && os->major && ((uint32_t)major != os->major || (uint32_t)minor != os->minor) &&
+	    o < sizeof(diff))
+		o += (size_t)snprintf(diff + o, sizeof(diff) - o, "%sversion %d.%d (kenshu: %u.%u)", o ? ", " : "",
+				      major, minor, os->major, os->minor);
+	if (host && *host && strcmp(host, "unknown") && os->hostname && strcasecmp(host, os->hostname) &&
+	    o < sizeof(diff))
+		o += (size_t)snprintf(diff + o, sizeof(diff) - o, "%shost name '%s' (kenshu: '%s')", o ? ", " : "",
+				      host, os->hostname);
+	if (!arch_same(arch, os->architecture) && o < sizeof(diff))
+		o += (size_t)snprintf(diff + o, sizeof(diff) - o, "%sarchitecture %s (kenshu: %s)", o ? ", " : "",
+				      arch, os->architecture);
+	free(os->cross_check);
+	if (o) {
+		os->cross_check = xasprintf("differs: %s", diff);
+		os->cross_check_differs = true;
+	} else {
+		os->cross_check = xasprintf("agrees (libguestfs: %s %d.%d, host %s, %s)", product ? product : "?",
+					    major, minor, host ? host : "?", arch ? arch : "?");
+	}
+	free(product);
+	free(host);
+	free(arch);
+}
+
+int fs_cross_check(struct img *img, struct report *r, char *err, size_t errlen)
+{
+	struct session *s = session_get(img, err, errlen);
+	char **roots;
+	char extra[512] = "";
+	size_t o = 0;
+
+	if (!s)
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	roots = guestfs_inspect_os(s->g);
+	for (size_t i = 0; i < r->nos; i++) {
+		free(r->os[i].cross_check);
+		r->os[i].cross_check = xstrdup("not found as an operating system by libguestfs");
+	}
+	if (!roots) {
+		const char *e = guestfs_last_error(s->g);
+		o += (size_t)snprintf(extra, sizeof(extra), "libguestfs's inspection failed: %s",
+				      e ? e : "no reason given");
+	}
+	for (size_t k = 0; roots && roots[k]; k++) {
+		unsigned idx = root_index(roots[k]);
+		bool matched = false;
+		char *type = guestfs_inspect_get_type(s->g, roots[k]);
+
+		for (size_t i = 0; i < r->nos; i++)
+			if (r->os[i].volume == (idx ? idx : 1)) {
+				compare(s->g, roots[k], &r->os[i]);
+				matched = true;
+			}
+		if (!matched && o < sizeof(extra))
+			o += (size_t)snprintf(extra + o, sizeof(extra) - o, "%slibguestfs also found %s on %s",
+					      o ? "; " : "", type ? type : "an operating system", roots[k]);
+		free(type);
+		free(roots[k]);
+	}
+	free(roots);
+	pthread_mutex_unlock(&s->mu);
+	if (o) {
+		free(r->cross_check_note);
+		r->cross_check_note = xstrdup(extra);
+	}
+	session_put(s);
+	return 0;
+}

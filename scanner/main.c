@@ -24,7 +24,7 @@
 #define DEFAULT_OUTDIR "kenshu-report"
 
 static const char usage_text[] =
-	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] IMAGE...\n"
+	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] [--cross-check] IMAGE...\n"
 	"       kenshu --version\n"
 	"       kenshu --help\n";
 
@@ -43,6 +43,9 @@ static const char help_text[] =
 	"  -q, --quiet          no progress line, no summary on stdout\n"
 	"      --all-autoruns   list Windows' own unflagged autostart entries in\n"
 	"                       report.txt too (report.json always has them all)\n"
+	"      --cross-check    also inspect each image with libguestfs (inspect_os) and\n"
+	"                       compare its Windows identity with kenshu's (slow: it\n"
+	"                       boots libguestfs's appliance, 15-30 s under TCG)\n"
 	"\n"
 	"Exit status: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage.\n"
 	"For several images: FAIL > could not complete > REVIEW > PASS.\n"
@@ -55,6 +58,7 @@ struct scan_args {
 	unsigned jobs;
 	bool quiet;
 	bool all_autoruns;
+	bool cross_check;
 	char **images;
 	int nimages;
 };
@@ -92,6 +96,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "all-autoruns", no_argument, NULL, 'A' },
+		{ "cross-check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +117,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		case 'j': a->jobs = parse_jobs(optarg); break;
 		case 'q': a->quiet = true; break;
 		case 'A': a->all_autoruns = true; break;
+		case 'C': a->cross_check = true; break;
 		case 'h':
 			printf("%s%s", usage_text, help_text);
 			exit(0);
@@ -232,7 +238,8 @@ static int cmd_scan(int argc, char **argv)
 	if (av_open(a.dbdir, &limits, &av) < 0)
 		return EXIT_ERROR;
 
-	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO) };
+	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
+				.cross_check = a.cross_check };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);

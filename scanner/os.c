@@ -387,6 +387,7 @@ void os_info_release(struct os_info *os)
 	free(os->user_hives);
 	autorun_list_release(&os->autoruns);
 	free(os->wmi_error);
+	free(os->cross_check);
 	taskcache_release(&os->taskcache);
 	memset(os, 0, sizeof(*os));
 }

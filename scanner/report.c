@@ -19,6 +19,7 @@ void report_release(struct report *r)
 	free(r->image_format);
 	free(r->image_reader);
 	free(r->gaps);
+	free(r->cross_check_note);
 	free(r->scheme);
 	free(r->disk_guid);
 	for (size_t i = 0; i < r->nvol; i++) {
@@ -196,6 +197,7 @@ void report_finish(struct report *r)
 		for (size_t k = 0; k < os->nuser_hives; k++)
 			in.hive_problems += hive_health_incomplete(&os->user_hives[k].health);
 		in.hive_problems += os->wmi_error != NULL;
+		in.identity_mismatch += os->cross_check_differs;
 	}
 	r->verdict = verdict_decide(&in, reason, sizeof(reason));
 	free(r->verdict_reason);

@@ -230,6 +230,8 @@ static json_object *os_json(const struct os_info *os)
 	}
 	json_object_object_add(o, "user_hives", a);
 	add_opt(o, "wmi_repository_error", os->wmi_error);
+	if (os->cross_check)
+		add_str(o, "cross_check", os->cross_check);
 	return o;
 }
 
@@ -361,6 +363,8 @@ static json_object *report_json(const struct report *r, const struct av *av)
 		json_object_array_add(a, g);
 	}
 	json_object_object_add(root, "unallocated", a);
+	if (r->cross_check_note)
+		add_str(root, "cross_check_note", r->cross_check_note);
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->nos; i++)

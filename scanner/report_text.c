@@ -116,8 +116,12 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			hive_line(f, os->user_hives[k].path, os->user_hives[k].user, &os->user_hives[k].health);
 		if (os->wmi_error)
 			fprintf(f, "            WMI repository not readable: %s\n", os->wmi_error);
+		if (os->cross_check)
+			fprintf(f, "            libguestfs cross-check: %s\n", os->cross_check);
 	}
 
+	if (r->cross_check_note)
+		fprintf(f, "Cross-check: %s\n", r->cross_check_note);
 	fprintf(f, "\nDetections: %zu\n", r->ndet);
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];

@@ -502,6 +502,13 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		rv->scanned = true;
 	}
 
+	if (o->cross_check) {
+		char why[512];
+		progress_phase(prog, "inspecting with libguestfs");
+		if (fs_cross_check(j.img, r, why, sizeof(why)) < 0)
+			r->cross_check_note = xasprintf("the cross-check could not run: %s", why);
+	}
+
 	/* Scan. */
 	plan_order(&j);
 	t1 = now_mono();

@@ -57,6 +57,8 @@ static const struct {
 	{ offsetof(struct verdict_inputs, hive_problems),
 	  "some registry hives or the WMI repository could not be read completely (damaged, or with unreplayed transaction logs)" },
 	{ offsetof(struct verdict_inputs, flagged_autoruns), "autostart entries are flagged" },
+	{ offsetof(struct verdict_inputs, identity_mismatch),
+	  "libguestfs's inspection disagrees with kenshu's on which Windows this is" },
 };
 
 enum verdict verdict_decide(const struct verdict_inputs *in, char *reason, size_t len)

@@ -70,6 +70,14 @@ const char *fs_reader(const struct fs *fs);   /* what reads it, e.g. "libntfs-3g
  * appliance, started once for all FAT volumes and workers). Call once the
  * image's scan is over. */
 void fs_release_image(struct img *img);
+
+struct report;
+/* Inspects the image with libguestfs (inspect_os) and records, for each
+ * Windows install in r, whether libguestfs sees the same product, version,
+ * architecture and host name (os[].cross_check); installs only libguestfs
+ * found go to r->cross_check_note. Returns 0, or -1 with err set when the
+ * appliance could not start. */
+int fs_cross_check(struct img *img, struct report *r, char *err, size_t errlen);
 bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not replayed */
 
 /* Walks every directory (no depth cut-off; iterative), reporting every data

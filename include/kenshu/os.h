@@ -55,7 +55,12 @@ struct os_info {
 	struct autorun_list autoruns;      /* sorted */
 	struct taskcache taskcache;        /* SOFTWARE's Task Scheduler cache (empty when absent) */
 	bool has_taskcache;
-	char *wmi_error;           /* the WMI repository could not be read, NULL if it was or is absent */
+	char *wmi_error;
+	/* --cross-check: what libguestfs's inspect_os says of this install.
+	 * NULL when not asked; "agrees (...)", "differs: ...", or "not found
+	 * as an operating system by libguestfs". */
+	char *cross_check;
+	bool cross_check_differs;           /* the WMI repository could not be read, NULL if it was or is absent */
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release

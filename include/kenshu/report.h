@@ -86,7 +86,8 @@ struct report {
 	unsigned threads;
 
 	struct rep_volume *vol; size_t nvol;
-	struct img_gap *gaps; size_t ngaps;   /* space outside every partition, > 1 MiB */
+	struct img_gap *gaps; size_t ngaps;
+	char *cross_check_note;   /* --cross-check: what only libguestfs found, or why it could not run */   /* space outside every partition, > 1 MiB */
 	struct rep_detection *det; size_t ndet;
 	struct rep_skip *skip; size_t nskip;
 	struct rep_reparse *rp; size_t nrp;

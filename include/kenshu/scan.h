@@ -11,6 +11,7 @@
 struct scan_opts {
 	unsigned threads;   /* worker threads, >= 1 */
 	bool progress;      /* draw a progress line on stderr */
+	bool cross_check;   /* compare the OS identity with libguestfs's inspect_os */
 };
 
 /* Returns 0 with *r filled (report_release() it), or -1 after printing one

@@ -40,6 +40,7 @@ struct verdict_inputs {
 	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs; an
 	                            unreadable WMI repository */
 	size_t flagged_autoruns; /* autostart entries with any flag */
+	size_t identity_mismatch; /* --cross-check: libguestfs sees another Windows */
 };
 
 /* The interim policy until profiles land: any detection fails (an autostart

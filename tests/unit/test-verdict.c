@@ -41,6 +41,10 @@ static void decide(void **state)
 	struct verdict_inputs none = { .nothing_scanned = 1 };
 	assert_int_equal(verdict_decide(&none, why, sizeof(why)), VERDICT_REVIEW);
 	assert_string_equal(why, "no file system was found to inspect: nothing on the disk was scanned");
+	/* libguestfs seeing another Windows than kenshu is for a person to look at. */
+	struct verdict_inputs other = { .identity_mismatch = 1 };
+	assert_int_equal(verdict_decide(&other, why, sizeof(why)), VERDICT_REVIEW);
+	assert_non_null(strstr(why, "libguestfs"));
 	/* A short buffer truncates, never overflows. */
 	char tiny[8];
 	assert_int_equal(d(0, 2, 1, 1, tiny, sizeof(tiny)), VERDICT_REVIEW);
