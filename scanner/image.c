@@ -290,6 +290,14 @@ int img_open(const char *path, struct img **out)
 		if (img->pt.scheme == PT_MBR)
 			snprintf(v->mbr_type, sizeof(v->mbr_type), "0x%02X", e->mbr_type);
 		probe_volume(img, v, e->reserved);
+		/* A dynamic disk's partition holds several volumes described by
+		 * the LDM database; its first sector may well be one volume's NTFS
+		 * boot sector, and reading that alone would miss the others. */
+		if (e->mbr_type == 0x42 || !strcmp(e->gpt_type, "AF9B60A0-1431-4F62-BC68-3311714A69AD")) {
+			v->fs = "ldm";
+			v->state = VOL_UNSUPPORTED;
+			v->state_reason = "Windows dynamic disk (LDM): its volumes are not read by this version of kenshu";
+		}
 	}
 	find_gaps(img);
 	*out = img;

@@ -83,11 +83,16 @@ printf 'MZ hidden payload written after the last partition' |
 # Volumes kenshu cannot inspect, each listed with what it looks like: a
 # BitLocker volume (its boot sector's -FVE-FS- signature), a LUKS volume,
 # and raw data written over a partition.
-mbr_disk "$FX/encrypted.img" 16 "$(mbr_entry 0 7 2048 4096)" "$(mbr_entry 1 131 6144 4096)" "$(mbr_entry 2 7 10240 4096)"
+mbr_disk "$FX/encrypted.img" 16 "$(mbr_entry 0 7 2048 4096)" "$(mbr_entry 1 131 6144 4096)" "$(mbr_entry 2 7 10240 4096)" \
+	"$(mbr_entry 3 66 14336 16384)"
 write_at "$FX/encrypted.img" $((2048 * 512)) eb58902d4656452d46532d
 write_at "$FX/encrypted.img" $((2048 * 512 + 510)) 55aa
 write_at "$FX/encrypted.img" $((6144 * 512)) 4c554b53babe0002
 write_at "$FX/encrypted.img" $((10240 * 512)) 4d5a90000300000004000000ffff0000
+# A Windows dynamic disk (type 0x42) whose first sector looks like NTFS:
+# only the LDM database says where its volumes are, so it is not read.
+write_at "$FX/encrypted.img" $((14336 * 512)) eb52904e54465320202020
+write_at "$FX/encrypted.img" $((14336 * 512 + 510)) 55aa
 
 # Vendor bundles, built from the images above. EICAR comes from
 # ntfs-populate's decoder (never stored in the tree), "setup.exe" is
