@@ -382,39 +382,38 @@ int av_scan_memory(const struct av *av, const void *data, uint64_t size,
 	return scan_map(av, map, name, res);
 }
 
-int av_scan_fd(const struct av *av, int fd, uint64_t size, const char *name,
-	       struct av_result *res)
+/* A real descriptor: libclamav maps it itself and can drop and re-read
+ * pages, which the callback maps of av_scan() cannot. */
+static int scan_fd(const struct av *av, int fd, uint64_t size, const char *name,
+		   struct cl_scan_options *opts, struct av_result *res)
 {
-	struct cl_scan_options opts;
 	const char *virname = NULL;
 	unsigned long scanned = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (size == 0 || too_big(size, res))
 		return size == 0 ? 0 : -1;
-	/* A real descriptor: libclamav maps it itself and can drop and re-read
-	 * pages, which the callback maps of av_scan() cannot. */
-	scan_options(&opts);
-	return scan_done(cl_scandesc_callback(fd, name, &virname, &scanned, av->engine, &opts, res),
+	return scan_done(cl_scandesc_callback(fd, name, &virname, &scanned, av->engine, opts, res),
 			 virname, res);
+}
+
+int av_scan_fd(const struct av *av, int fd, uint64_t size, const char *name,
+	       struct av_result *res)
+{
+	struct cl_scan_options opts;
+
+	scan_options(&opts);
+	return scan_fd(av, fd, size, name, &opts, res);
 }
 
 int av_scan_fd_outer(const struct av *av, int fd, uint64_t size, const char *name,
 		     struct av_result *res)
 {
-	struct cl_scan_options opts;
-	const char *virname = NULL;
-	unsigned long scanned = 0;
-
-	memset(res, 0, sizeof(*res));
-	if (size == 0 || too_big(size, res))
-		return size == 0 ? 0 : -1;
 	/* The bytes as they are: no archive or document parser, so a match is
 	 * on the container itself (its hash), never on what it holds. */
-	memset(&opts, 0, sizeof(opts));
-	opts.general = CL_SCAN_GENERAL_ALLMATCHES;
-	return scan_done(cl_scandesc_callback(fd, name, &virname, &scanned, av->engine, &opts, res),
-			 virname, res);
+	struct cl_scan_options opts = { .general = CL_SCAN_GENERAL_ALLMATCHES };
+
+	return scan_fd(av, fd, size, name, &opts, res);
 }
 
 void av_result_release(struct av_result *res)
