@@ -13,19 +13,10 @@
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
 #include <kenshu/verdict.h>
+#include "json_fields.h"
 #include "banned.h"
 
 #define BUNDLE_SCHEMA_VERSION "1.0"
-
-static void add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
-static void add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
 
 static json_object *member_json(const struct bundle_member *m)
 {
@@ -60,11 +51,7 @@ static json_object *bundle_json(const struct bundle_report *br, const struct av 
 	size_t n[4] = { 0 }, det = 0, not_scanned = 0;
 
 	add_str(root, "schema_version", BUNDLE_SCHEMA_VERSION);
-	o = json_object_new_object();
-	add_str(o, "name", "kenshu");
-	add_str(o, "version", KENSHU_VERSION);
-	add_str(o, "commit", KENSHU_COMMIT);
-	json_object_object_add(root, "tool", o);
+	add_tool(root);
 	add_str(root, "verdict", bundle_verdict_name(br->exit_code));
 	add_str(root, "verdict_reason", br->verdict_reason);
 
@@ -74,9 +61,8 @@ static json_object *bundle_json(const struct bundle_report *br, const struct av 
 	add_u64(o, "size", br->size);
 	add_str(o, "sha256_before", br->sha256_before);
 	add_str(o, "sha256_after", br->sha256_after);
-	json_object_object_add(o, "unchanged",
-			       json_object_new_boolean(!strcmp(br->sha256_before, br->sha256_after)));
-	json_object_object_add(o, "complete", json_object_new_boolean(br->incomplete == NULL));
+	add_bool(o, "unchanged", !strcmp(br->sha256_before, br->sha256_after));
+	add_bool(o, "complete", br->incomplete == NULL);
 	if (br->incomplete)
 		add_str(o, "incomplete_reason", br->incomplete);
 	json_object_object_add(root, "bundle", o);
@@ -191,6 +177,22 @@ int bundle_write_text(const struct bundle_report *br, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
+struct save_ctx {
+	const struct bundle_report *br;
+	const struct av *av;
+};
+
+static int write_json(void *ctx, FILE *f)
+{
+	const struct save_ctx *sc = ctx;
+	return bundle_write_json(sc->br, sc->av, f);
+}
+
+static int write_text(void *ctx, FILE *f)
+{
+	return bundle_write_text(((const struct save_ctx *)ctx)->br, f);
+}
+
 /* Same discipline as report_save(): temporary name, fsync, rename, and
  * bundle.json last so that its presence means bundle.txt is there too. */
 static int save_one(const struct bundle_report *br, const struct av *av, const char *dir,
@@ -198,25 +200,12 @@ static int save_one(const struct bundle_report *br, const struct av *av, const c
 {
 	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
 	char *final = xasprintf("%s/%s", dir, name);
-	FILE *f;
-	int rc = -1, e;
+	int rc = -1;
 
 	cleanup_add(tmp, false);
-	f = fopen(tmp, "w");
-	if (!f) {
-		error("'%s': cannot write: %s", tmp, strerror(errno));
+	struct save_ctx sc = { br, av };
+	if (report_write_synced(tmp, dir, name, json ? write_json : write_text, &sc) < 0)
 		goto out;
-	}
-	int werr = json ? bundle_write_json(br, av, f) : bundle_write_text(br, f);
-	e = errno;
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		werr = -1, e = errno;
-	if (fclose(f) != 0 && !werr)
-		werr = -1, e = errno;
-	if (werr) {
-		error("'%s': cannot write: %s", final, strerror(e));
-		goto out;
-	}
 	if (rename(tmp, final) < 0) {
 		error("'%s': cannot rename into place: %s", final, strerror(errno));
 		goto out;

@@ -43,6 +43,14 @@ int fs_open(struct img *img, const struct img_volume *vol, struct fs **out, char
 	return -1;
 }
 
+bool fs_open_failure_leaves_unread(const struct img_volume *vol)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i]->name, vol->fs))
+			return backends[i]->general;
+	return false;
+}
+
 void fs_close(struct fs *fs)
 {
 	if (!fs)

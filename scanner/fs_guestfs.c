@@ -447,7 +447,7 @@ static void gfs_stream_close(void *p)
 
 #define GUESTFS_BACKEND(var, fsname)                                                            \
 	const struct fs_backend var = {                                                         \
-		.name = fsname, .open = gfs_open, .close = gfs_close, .label = gfs_label,      \
+		.name = fsname, .general = true, .open = gfs_open, .close = gfs_close, .label = gfs_label,      \
 		.version = gfs_version, .reader = gfs_reader, .dirty = gfs_dirty,              \
 		.walk = gfs_walk,                                                              \
 		.lookup = gfs_lookup, .stream_open = gfs_stream_open,                          \

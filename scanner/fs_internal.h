@@ -10,6 +10,8 @@ struct ntfs_stream;
 /* Typed per back end; fs.c holds them as void pointers. */
 struct fs_backend {
 	const char *name; /* matches img_volume.fs */
+	bool general;     /* a general back end (libguestfs): if it cannot open the
+	                     volume, the volume is left unread, not the image failed */
 	int (*open)(struct img *img, const struct img_volume *v, void **out, char *err, size_t errlen);
 	void (*close)(void *fs);
 	const char *(*label)(const void *fs);

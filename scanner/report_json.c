@@ -11,6 +11,7 @@
 #include <kenshu/cmdline.h>
 #include <kenshu/fs.h>
 #include <kenshu/report.h>
+#include "json_fields.h"
 #include "banned.h"
 
 static const struct {
@@ -26,21 +27,6 @@ static const struct {
 	{ FS_F_NAME_LOSSY, "name-not-valid-utf16" },
 	{ FS_F_WOF, "wof-compressed" },
 };
-
-static void add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
-static void add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
-static void add_bool(json_object *o, const char *k, bool v)
-{
-	json_object_object_add(o, k, json_object_new_boolean(v));
-}
 
 static void add_double(json_object *o, const char *k, double v)
 {
@@ -303,11 +289,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	uint64_t files = 0, streams = 0, bytes = 0, scanned = 0, rp = 0, hl = 0;
 
 	add_str(root, "schema_version", REPORT_SCHEMA_VERSION);
-	o = json_object_new_object();
-	add_str(o, "name", "kenshu");
-	add_str(o, "version", KENSHU_VERSION);
-	add_str(o, "commit", KENSHU_COMMIT);
-	json_object_object_add(root, "tool", o);
+	add_tool(root);
 
 	add_str(root, "verdict", verdict_name(r->verdict));
 	add_str(root, "verdict_reason", r->verdict_reason);

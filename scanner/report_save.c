@@ -32,6 +32,38 @@ static const struct {
 
 #define NOUT (sizeof(outputs) / sizeof(outputs[0]))
 
+struct save_ctx {
+	const struct report *r;
+	const struct av *av;
+	writer_fn write;
+};
+
+static int write_output(void *ctx, FILE *f)
+{
+	struct save_ctx *sc = ctx;
+	return sc->write(sc->r, sc->av, f);
+}
+
+int report_write_synced(const char *tmp, const char *dir, const char *name,
+			int (*write)(void *ctx, FILE *f), void *ctx)
+{
+	FILE *f = fopen(tmp, "w");
+	int werr, e;
+
+	if (!f)
+		return error("'%s': cannot write: %s", tmp, strerror(errno));
+	werr = write(ctx, f);
+	e = errno;
+	/* On disk before the rename makes it visible. */
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		werr = -1, e = errno;
+	if (fclose(f) != 0 && !werr)
+		werr = -1, e = errno;
+	if (werr)
+		return error("'%s/%s': cannot write: %s", dir, name, strerror(e));
+	return 0;
+}
+
 int report_mkdir_p(const char *dir)
 {
 	char *p = xstrdup(dir);
@@ -61,19 +93,8 @@ int report_save(const struct report *r, const struct av *av, const char *dir)
 	for (; done < NOUT; done++) {
 		tmp[done] = xasprintf("%s/.%s.tmp.%ld", dir, outputs[done].name, (long)getpid());
 		cleanup_add(tmp[done], false);
-		FILE *f = fopen(tmp[done], "w");
-		if (!f) {
-			error("'%s': cannot write: %s", tmp[done], strerror(errno));
-			goto out;
-		}
-		int werr = outputs[done].write(r, av, f);
-		int e = errno;
-		if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-			werr = -1, e = errno;
-		if (fclose(f) != 0 && !werr)
-			werr = -1, e = errno;
-		if (werr) {
-			error("'%s/%s': cannot write: %s", dir, outputs[done].name, strerror(e));
+		struct save_ctx sc = { r, av, outputs[done].write };
+		if (report_write_synced(tmp[done], dir, outputs[done].name, write_output, &sc) < 0) {
 			done++;
 			goto out;
 		}

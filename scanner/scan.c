@@ -470,10 +470,8 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 			continue;
 		}
 		if (fs_open(j.img, &rv->v, &fs, err, sizeof(err)) < 0) {
-			/* kenshu's own NTFS reader failing is a broken image; a general
-			 * back end (libguestfs) that cannot start leaves the volume
-			 * unread, which the verdict must show. */
-			if (strcmp(rv->v.fs, "ntfs") != 0) {
+			/* An unread volume is for the verdict to show (REVIEW). */
+			if (fs_open_failure_leaves_unread(&rv->v)) {
 				report_add_skip(r, rv->v.index, "", "", err, rv->v.size);
 				continue;
 			}

@@ -62,6 +62,10 @@ typedef int (*fs_walk_fn)(void *ctx, const struct fs_entry *e);
 int fs_open(struct img *img, const struct img_volume *vol, struct fs **out,
 	    char *err, size_t errlen);
 void fs_close(struct fs *fs);
+/* When fs_open() fails on vol: true if the volume is then only left unread
+ * (a general back end such as libguestfs could not start), false if the
+ * image itself is broken (kenshu's own NTFS reader rejects it). */
+bool fs_open_failure_leaves_unread(const struct img_volume *vol);
 
 const char *fs_label(const struct fs *fs);    /* volume label, UTF-8 */
 const char *fs_version(const struct fs *fs);  /* e.g. "3.1" */

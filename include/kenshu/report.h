@@ -132,6 +132,10 @@ int report_write_manifest(const struct report *r, FILE *f);
  * Returns 0, or -1 after printing one error line. */
 /* mkdir -p: the directory and its parents, mode 0755; 0 or -1 with errno. */
 int report_mkdir_p(const char *dir);
+/* Writes tmp with write(ctx, f), flushed and fsynced; on failure says
+ * "'DIR/NAME': cannot write: ..." and returns -1. The caller renames. */
+int report_write_synced(const char *tmp, const char *dir, const char *name,
+			int (*write)(void *ctx, FILE *f), void *ctx);
 int report_save(const struct report *r, const struct av *av, const char *dir);
 
 #endif

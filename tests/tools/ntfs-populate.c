@@ -788,13 +788,15 @@ static bool src_slurp(struct source *s, unsigned char **out, size_t *outlen,
 	return true;
 }
 
-/* Skips a "zipnest:DEPTH:" prefix; returns NULL if spec does not have one. */
-static const char *zipnest_inner(const char *spec, uint64_t *depth)
+/* Skips a "PREFIXNUMBER:" prefix (zipnest:3:, repeat:60:) and stores the
+ * number; returns NULL if spec does not start that way. */
+static const char *counted_inner(const char *spec, const char *prefix, uint64_t *n)
 {
-	const char *p = spec + 8, *colon;
+	size_t pl = strlen(prefix);
+	const char *p = spec + pl, *colon;
 	char num[16];
 
-	if (strncmp(spec, "zipnest:", 8))
+	if (strncmp(spec, prefix, pl))
 		return NULL;
 	colon = strchr(p, ':');
 	if (!colon || colon == p || (size_t)(colon - p) >= sizeof(num))
@@ -804,27 +806,18 @@ static const char *zipnest_inner(const char *spec, uint64_t *depth)
 	/* Decimal only: parse_u64() would read a leading 0 as octal. */
 	if (strspn(num, "0123456789") != strlen(num))
 		return NULL;
-	*depth = strtoull(num, NULL, 10);
+	*n = strtoull(num, NULL, 10);
 	return colon + 1;
 }
 
-/* Skips a "repeat:COUNT:" prefix; returns NULL if spec does not have one. */
+static const char *zipnest_inner(const char *spec, uint64_t *depth)
+{
+	return counted_inner(spec, "zipnest:", depth);
+}
+
 static const char *repeat_inner(const char *spec, uint64_t *count)
 {
-	const char *p = spec + 7, *colon;
-	char num[16];
-
-	if (strncmp(spec, "repeat:", 7))
-		return NULL;
-	colon = strchr(p, ':');
-	if (!colon || colon == p || (size_t)(colon - p) >= sizeof(num))
-		return NULL;
-	memcpy(num, p, (size_t)(colon - p));
-	num[colon - p] = '\0';
-	if (strspn(num, "0123456789") != strlen(num))
-		return NULL;
-	*count = strtoull(num, NULL, 10);
-	return colon + 1;
+	return counted_inner(spec, "repeat:", count);
 }
 
 /*

@@ -1,0 +1,37 @@
+/* The json-c field helpers report.json and bundle.json share: one
+ * spelling of a string, a count, a flag, and of the tool record. Internal
+ * to scanner/, like le.h. */
+#ifndef KENSHU_JSON_FIELDS_H
+#define KENSHU_JSON_FIELDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+static inline void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static inline void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static inline void add_bool(json_object *o, const char *k, bool v)
+{
+	json_object_object_add(o, k, json_object_new_boolean(v));
+}
+
+/* "tool": which kenshu wrote the file (name, version, git commit). */
+static inline void add_tool(json_object *root)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "name", "kenshu");
+	add_str(o, "version", KENSHU_VERSION);
+	add_str(o, "commit", KENSHU_COMMIT);
+	json_object_object_add(root, "tool", o);
+}
+
+#endif
