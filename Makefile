@@ -29,7 +29,9 @@ endif
 LIBS      := $(PKG_LIBS) -lpthread
 
 SRCS      := $(wildcard scanner/*.c)
-OBJS      := $(SRCS:scanner/%.c=$(BUILD)/obj/%.o)
+# Shipped profiles and data tables, compiled in (embedded.h).
+EMBEDDED  := $(sort $(wildcard profiles/*.ini profiles/tables/*.tsv))
+OBJS      := $(SRCS:scanner/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded.o
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -42,6 +44,12 @@ all: $(BUILD)/kenshu
 
 $(BUILD)/obj/%.o: scanner/%.c $(wildcard include/kenshu/*.h scanner/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
+
+$(BUILD)/gen/embedded.c: scanner/gen-embedded.sh $(EMBEDDED) | $(BUILD)/gen
+	scanner/gen-embedded.sh $@ $(EMBEDDED)
+
+$(BUILD)/obj/embedded.o: $(BUILD)/gen/embedded.c include/kenshu/embedded.h | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/kenshu: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -56,7 +64,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/bytes.h $(BUILD)/libkenshu.a | $(BUI
 $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/tools:
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/tools $(BUILD)/gen:
 	mkdir -p $@
 
 # Installs the Debian packages kenshu and its tests need, only when missing.
