@@ -13,6 +13,7 @@
 #include <kenshu/av.h>
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
+#include <kenshu/ioc.h>
 #include "banned.h"
 
 struct av {
@@ -33,13 +34,15 @@ static const char *const db_exts[] = {
 	".crb", ".ioc", ".yar", ".yara", ".pwdb", ".ign", ".ign2", ".imp",
 };
 
-/* ClamAV's heuristic names that mean "not fully scanned", not "malware". */
+/* ClamAV's heuristic names that do not mean "malware": "not fully
+ * scanned", or a property of the file the profile may care about. */
 static const struct {
 	const char *prefix;
 	enum av_match_kind kind;
 } match_kinds[] = {
 	{ "Heuristics.Limits.Exceeded", AV_LIMIT },
 	{ "Heuristics.Encrypted", AV_ENCRYPTED },
+	{ "Heuristics.OLE2.ContainsMacros", AV_MACROS },   /* .VBA, .XLM */
 };
 
 void av_default_limits(struct av_limits *l)
@@ -199,7 +202,63 @@ static void rm_tree(const char *dir)
 	rmdir(dir);
 }
 
-int av_open(const char *dbdir, const struct av_limits *limits, struct av **out)
+/* The IOC feeds in the evidence list, after the directory's files. */
+static void inventory_ioc(struct av *av, const struct ioc *ioc)
+{
+	for (size_t i = 0; i < ioc_feed_count(ioc); i++) {
+		const struct ioc_feed *f = ioc_feed(ioc, i);
+		struct av_db db = { 0 };
+
+		db.name = xstrdup(f->path);
+		db.builder = xstrdup("");
+		db.ioc_feed = true;
+		db.sigs = f->entries;
+		db.size = f->size;
+		memcpy(db.sha256, f->sha256, sizeof(db.sha256));
+		av->db = xrealloc(av->db, (av->ndb + 1) * sizeof(*av->db));
+		av->db[av->ndb++] = db;
+	}
+}
+
+/* Writes the IOC signatures into a private directory, loads each file into
+ * the engine and removes the directory at once: the databases live only
+ * between those two steps (and a signal then removes them too). */
+static int load_ioc(struct av *av, const struct ioc *ioc, const char *tmp)
+{
+	char *dir = xasprintf("%s/kenshu-ioc-XXXXXX", tmp);
+	char *paths[IOC_DB_FILES];
+	size_t n = 0;
+	int rc = -1;
+
+	if (!mkdtemp(dir)) {   /* mode 0700 */
+		error("'%s': cannot create temporary directory: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	cleanup_add(dir, true);
+	if (ioc_write_databases(ioc, dir, paths, &n) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned sigs = 0;
+		cl_error_t e = cl_load(paths[i], av->engine, &sigs, CL_DB_STDOPT);
+		if (e != CL_SUCCESS) {
+			error("'%s': cannot load the IOC signatures: %s", paths[i], cl_strerror(e));
+			goto out;
+		}
+		av->sigs += sigs;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	if (cleanup_remove(dir) < 0)
+		rm_tree(dir);   /* the cleanup table was full: not registered */
+	free(dir);
+	return rc;
+}
+
+int av_open(const char *dbdir, const struct ioc *ioc, const struct av_limits *limits,
+	    struct av **out)
 {
 	struct av *av = xcalloc(1, sizeof(*av));
 	const char *tmp = getenv("TMPDIR");
@@ -218,6 +277,7 @@ int av_open(const char *dbdir, const struct av_limits *limits, struct av **out)
 	}
 	if (inventory(av) < 0)
 		goto fail;
+	inventory_ioc(av, ioc);
 
 	cl_set_clcb_msg(on_msg);
 	if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS) {
@@ -247,6 +307,8 @@ int av_open(const char *dbdir, const struct av_limits *limits, struct av **out)
 		error("'%s': the databases hold no signatures", dbdir);
 		goto fail;
 	}
+	if (ioc_entry_count(ioc) && load_ioc(av, ioc, tmp && *tmp ? tmp : "/tmp") < 0)
+		goto fail;
 	if ((rc = cl_engine_compile(av->engine)) != CL_SUCCESS) {
 		error("'%s': cannot compile ClamAV databases: %s", dbdir, cl_strerror(rc));
 		goto fail;
@@ -309,8 +371,10 @@ static void scan_options(struct cl_scan_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
 	opts->parse = ~0u;
+	/* MACROS: with ALLMATCHES ClamAV reports the macros and still scans
+	 * the macro source for signatures (tests/unit/test-av-macros.c). */
 	opts->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
-			  CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
+			  CL_SCAN_HEURISTIC_ENCRYPTED_DOC | CL_SCAN_HEURISTIC_MACROS;
 }
 
 static int scan_done(cl_error_t rc, const char *virname, struct av_result *res)
@@ -432,6 +496,7 @@ const char *av_match_kind_name(enum av_match_kind k)
 	case AV_DETECTION: return "detection";
 	case AV_LIMIT: return "limit";
 	case AV_ENCRYPTED: return "encrypted";
+	case AV_MACROS: return "macros";
 	}
 	return "unknown";
 }

@@ -486,6 +486,8 @@ static void add_detections(struct bundle_member *m, const struct av_result *res)
 			m->detections = xrealloc(m->detections, (m->ndet + 1) * sizeof(*m->detections));
 			m->detections[m->ndet++] = xstrdup(x->name);
 			m->exit_code = EXIT_FAIL;
+		} else if (x->kind == AV_MACROS) {
+			continue;   /* a fact about a document, not a gap in the scan */
 		} else if (!m->reason) {
 			m->reason = xasprintf("not fully scanned: %s (%s)",
 					      x->kind == AV_LIMIT ? "a ClamAV scan limit was reached" :

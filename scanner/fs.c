@@ -18,37 +18,50 @@ struct fs_stream {
 	void *state;
 };
 
+/* An NTFS volume libntfs-3g refuses is not handed to libguestfs instead:
+ * Debian 12's appliance reads NTFS with ntfs-3g too (its kernel has no
+ * ntfs3 driver), which refuses the same volumes with the same message (a
+ * $MFTMirr that does not match $MFT, say). Such an image stays failed. */
 static const struct fs_backend *const backends[] = {
 	&fs_backend_ntfs,
 	&fs_backend_fat,
 	&fs_backend_exfat,
 };
 
+/* The reader of a volume: its file system's, except for a volume inside a
+ * volume manager, which only libguestfs can assemble. NULL if none. */
+static const struct fs_backend *backend_of(const struct img_volume *vol)
+{
+	if (vol->device[0])
+		return &fs_backend_guestfs;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i]->name, vol->fs))
+			return backends[i];
+	return NULL;
+}
+
 int fs_open(struct img *img, const struct img_volume *vol, struct fs **out, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		const struct fs_backend *be = backends[i];
-		void *state;
+	const struct fs_backend *be = backend_of(vol);
+	void *state;
 
-		if (strcmp(be->name, vol->fs) != 0)
-			continue;
-		if (be->open(img, vol, &state, err, errlen) < 0)
-			return -1;
-		*out = xmalloc(sizeof(**out));
-		(*out)->be = be;
-		(*out)->state = state;
-		return 0;
+	if (!be) {
+		snprintf(err, errlen, "no reader for file system '%s'", vol->fs);
+		return -1;
 	}
-	snprintf(err, errlen, "no reader for file system '%s'", vol->fs);
-	return -1;
+	if (be->open(img, vol, &state, err, errlen) < 0)
+		return -1;
+	*out = xmalloc(sizeof(**out));
+	(*out)->be = be;
+	(*out)->state = state;
+	return 0;
 }
 
 bool fs_open_failure_leaves_unread(const struct img_volume *vol)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (!strcmp(backends[i]->name, vol->fs))
-			return backends[i]->general;
-	return false;
+	const struct fs_backend *be = backend_of(vol);
+
+	return be && be->general;
 }
 
 void fs_close(struct fs *fs)

@@ -28,8 +28,10 @@ struct fs_backend {
 };
 
 extern const struct fs_backend fs_backend_ntfs;
-/* Through libguestfs (fs_guestfs.c). */
-extern const struct fs_backend fs_backend_fat, fs_backend_exfat;
+/* Through libguestfs (fs_guestfs.c); fs_backend_guestfs reads a volume
+ * only libguestfs can assemble (img_volume.device), whatever its file
+ * system. */
+extern const struct fs_backend fs_backend_fat, fs_backend_exfat, fs_backend_guestfs;
 /* Shuts down the image's libguestfs appliance, if one was started. */
 void fs_guestfs_release(struct img *img);
 

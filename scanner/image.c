@@ -27,6 +27,7 @@ struct img {
 
 #define GAP_MIN (1u << 20)            /* alignment gaps are 1 MiB at most */
 #define GAP_READ_WHOLE (256ull << 20) /* larger gaps are sampled */
+#define PROBE_BYTES 4096              /* a volume's first bytes that say what it holds */
 
 /* Containers recognised by their magic, never by the file name, so that
  * one is never mistaken for a raw disk (a VMDK read as raw would "pass"
@@ -82,7 +83,9 @@ static const struct fs_magic content_guesses[] = {
 	{ "luks", 0, "LUKS\xba\xbe", 6, VOL_ENCRYPTED, "LUKS-encrypted volume: contents cannot be inspected" },
 	{ "ext", 0x438, "\x53\xef", 2, VOL_UNSUPPORTED, "looks like a Linux ext2/3/4 file system: not read by kenshu" },
 	{ "xfs", 0, "XFSB", 4, VOL_UNSUPPORTED, "looks like an XFS file system: not read by kenshu" },
-	{ "lvm2", 0x218, "LVM2 001", 8, VOL_UNSUPPORTED, "looks like an LVM physical volume: not read by kenshu" },
+	/* Its logical volumes are listed through libguestfs by
+	 * fs_discover_volumes(), which then rewrites this reason. */
+	{ "lvm2", 0x218, "LVM2 001", 8, VOL_UNSUPPORTED, "LVM physical volume: its logical volumes have not been listed" },
 	{ "swap", 0xff6, "SWAPSPACE2", 10, VOL_UNSUPPORTED, "looks like Linux swap space: not read by kenshu" },
 	{ "unknown", 0, "MZ", 2, VOL_UNKNOWN, "starts like a Windows program (MZ), not a file system: raw data written over the volume" },
 	{ "unknown", 0, "PK\x03\x04", 4, VOL_UNKNOWN, "starts like a zip archive, not a file system: raw data written over the volume" },
@@ -102,25 +105,26 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return true;
 }
 
-static void probe_volume(struct img *img, struct img_volume *v, bool reserved)
+static void set_reason(struct img_volume *v, const char *reason)
 {
-	unsigned char sec[4096];
-	size_t n = v->size < sizeof(sec) ? (size_t)v->size : sizeof(sec);
+	snprintf(v->state_reason, sizeof(v->state_reason), "%s", reason ? reason : "");
+}
 
+/* What a volume holds, from its first n bytes (n >= 512). A partition
+ * whose type says "no file system by design" is only checked for the
+ * file systems kenshu reads, not for look-alikes. */
+static void classify(struct img_volume *v, const unsigned char *sec, size_t n, bool reserved)
+{
 	v->fs = "unknown";
 	v->state = VOL_UNKNOWN;
-	v->state_reason = "contents not recognised as a file system";
-	if (n < 512 || img_pread(img, sec, n, v->offset) < 0) {
-		v->state_reason = "volume too small or unreadable";
-		return;
-	}
+	set_reason(v, "contents not recognised as a file system");
 	for (size_t i = 0; i < sizeof(fs_magics) / sizeof(fs_magics[0]); i++) {
 		const struct fs_magic *m = &fs_magics[i];
 
 		if (memcmp(sec + m->offset, m->magic, m->len) == 0) {
 			v->fs = m->fs;
 			v->state = m->state;
-			v->state_reason = m->reason;
+			set_reason(v, m->reason);
 			return;
 		}
 	}
@@ -130,19 +134,44 @@ static void probe_volume(struct img *img, struct img_volume *v, bool reserved)
 		if (m->offset + m->len <= n && memcmp(sec + m->offset, m->magic, m->len) == 0) {
 			v->fs = m->fs;
 			v->state = m->state;
-			v->state_reason = m->reason;
+			set_reason(v, m->reason);
 			return;
 		}
 	}
 	if (reserved) {
 		v->fs = "none";
 		v->state = VOL_RESERVED;
-		v->state_reason = "reserved partition: holds no file system by design";
+		set_reason(v, "reserved partition: holds no file system by design");
 	} else if (all_zero(sec, n)) {
 		v->fs = "none";
 		v->state = VOL_EMPTY;
-		v->state_reason = "never formatted: first sectors are all zero";
+		set_reason(v, "never formatted: first sectors are all zero");
 	}
+}
+
+static void probe_volume(struct img *img, struct img_volume *v, bool reserved)
+{
+	unsigned char sec[PROBE_BYTES];
+	size_t n = v->size < sizeof(sec) ? (size_t)v->size : sizeof(sec);
+
+	if (n < 512 || img_pread(img, sec, n, v->offset) < 0) {
+		v->fs = "unknown";
+		v->state = VOL_UNKNOWN;
+		set_reason(v, "volume too small or unreadable");
+		return;
+	}
+	classify(v, sec, n, reserved);
+}
+
+void img_volume_probe(struct img_volume *v, const void *first, size_t n)
+{
+	if (n < 512) {
+		v->fs = "unknown";
+		v->state = VOL_UNKNOWN;
+		set_reason(v, "volume too small or unreadable");
+		return;
+	}
+	classify(v, first, n < PROBE_BYTES ? n : PROBE_BYTES, false);
 }
 
 /* The container the file is, by content: sets *be (raw when none), or
@@ -247,6 +276,28 @@ static void find_gaps(struct img *img)
 	free(e);
 }
 
+#define LDM_DATA_GUID "AF9B60A0-1431-4F62-BC68-3311714A69AD"
+#define LDM_METADATA_GUID "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3"
+
+/* Does a dynamic disk's partition come with its LDM database? Its PRIVHEAD
+ * is in sector 6 of an MBR disk, in the last sector of the LDM metadata
+ * partition of a GPT disk (where libldm looks for it). */
+static bool ldm_database(struct img *img, const struct pt_entry *data)
+{
+	uint64_t ss = img->pt.sector_size ? img->pt.sector_size : 512, at = UINT64_MAX;
+	char magic[8];
+
+	if (data->mbr_type == 0x42)
+		at = 6 * ss;
+	for (size_t i = 0; i < img->pt.n && at == UINT64_MAX; i++) {
+		const struct pt_entry *e = &img->pt.entries[i];
+		if (!strcmp(e->gpt_type, LDM_METADATA_GUID) && e->size >= ss)
+			at = e->offset + e->size - ss;
+	}
+	return at != UINT64_MAX && img_pread(img, magic, sizeof(magic), at) == 0 &&
+	       !memcmp(magic, "PRIVHEAD", sizeof(magic));
+}
+
 int img_open(const char *path, struct img **out)
 {
 	char err[512] = "";
@@ -292,11 +343,18 @@ int img_open(const char *path, struct img **out)
 		probe_volume(img, v, e->reserved);
 		/* A dynamic disk's partition holds several volumes described by
 		 * the LDM database; its first sector may well be one volume's NTFS
-		 * boot sector, and reading that alone would miss the others. */
-		if (e->mbr_type == 0x42 || !strcmp(e->gpt_type, "AF9B60A0-1431-4F62-BC68-3311714A69AD")) {
+		 * boot sector, and reading that alone would miss the others.
+		 * fs_discover_volumes() lists them when the database is there. */
+		if (e->mbr_type == 0x42 || !strcmp(e->gpt_type, LDM_DATA_GUID)) {
 			v->fs = "ldm";
-			v->state = VOL_UNSUPPORTED;
-			v->state_reason = "Windows dynamic disk (LDM): its volumes are not read by this version of kenshu";
+			if (ldm_database(img, e)) {
+				v->state = VOL_UNSUPPORTED;
+				set_reason(v, "Windows dynamic disk (LDM): its volumes have not been listed");
+			} else {
+				v->state = VOL_UNKNOWN;
+				set_reason(v, "Windows dynamic disk (LDM) partition without an LDM database: "
+					   "where its volumes lie is not known");
+			}
 		}
 	}
 	find_gaps(img);
@@ -357,6 +415,30 @@ size_t img_nvolumes(const struct img *img) { return img->nvol; }
 const struct img_volume *img_volume(const struct img *img, size_t i)
 {
 	return i < img->nvol ? &img->vol[i] : NULL;
+}
+
+unsigned img_add_volume(struct img *img, const struct img_volume *v)
+{
+	unsigned top = 0;
+
+	/* Partition numbers have holes and MBR logicals start at 5: the
+	 * highest one, not the count, says where new numbers are free. */
+	for (size_t i = 0; i < img->nvol; i++)
+		if (img->vol[i].index > top)
+			top = img->vol[i].index;
+	img->vol = xrealloc(img->vol, (img->nvol + 1) * sizeof(*img->vol));
+	img->vol[img->nvol] = *v;
+	img->vol[img->nvol].index = top + 1;
+	img->nvol++;
+	return top + 1;
+}
+
+void img_set_volume_state(struct img *img, size_t i, enum vol_state state, const char *reason)
+{
+	if (i >= img->nvol)
+		return;
+	img->vol[i].state = state;
+	set_reason(&img->vol[i], reason);
 }
 
 size_t img_ngaps(const struct img *img) { return img->ngaps; }

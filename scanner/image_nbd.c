@@ -38,6 +38,7 @@
 /* NBD servers may refuse larger requests; qemu-nbd's limit is 32 MiB. */
 #define NBD_CHUNK (8u << 20)
 #define START_TIMEOUT_MS 30000
+#define STOP_TIMEOUT_MS 2000   /* SIGTERM to SIGKILL */
 #define INFO_MAX (1u << 20)
 
 struct nbd {
@@ -254,9 +255,23 @@ static void nbd_state_free(struct nbd *s)
 	if (s->h)
 		nbd_close(s->h);   /* before the server goes: a clean disconnect */
 	if (s->pid > 0) {
+		/* qemu-nbd may ignore SIGTERM while it is still starting up (seen
+		 * once in CI: a scan hung for minutes in waitpid): give it a
+		 * moment, then SIGKILL. It holds the image read-only, so killing
+		 * it loses nothing. */
 		kill(s->pid, SIGTERM);
-		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		for (int i = 0;; i++) {
+			pid_t w = waitpid(s->pid, NULL, WNOHANG);
+			if (w == s->pid || (w < 0 && errno != EINTR))
+				break;
+			if (i == STOP_TIMEOUT_MS / 10) {
+				kill(s->pid, SIGKILL);
+				while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+					;
+				break;
+			}
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		}
 	}
 	if (s->sock[0])
 		unlink(s->sock);
@@ -345,10 +360,25 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
-	s->h = nbd_create();
-	if (!s->h || nbd_connect_unix(s->h, s->sock) < 0) {
+	/* The socket file appears at bind(), a moment before listen(): a
+	 * refused connection that early is a race, not a failure. */
+	for (;;) {
+		s->h = nbd_create();
+		if (!s->h) {
+			snprintf(err, errlen, "cannot connect to qemu-nbd: %s", nbd_get_error());
+			goto fail;
+		}
+		if (nbd_connect_unix(s->h, s->sock) == 0)
+			break;
+		int e = nbd_get_errno();
 		snprintf(err, errlen, "cannot connect to qemu-nbd: %s", nbd_get_error());
-		goto fail;
+		nbd_close(s->h);
+		s->h = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((e != ECONNREFUSED && e != ENOENT) ||
+		    (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > START_TIMEOUT_MS)
+			goto fail;
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
 	got = nbd_get_size(s->h);
 	if (got < 0) {

@@ -235,7 +235,7 @@ static int cmd_scan(int argc, char **argv)
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
 	cleanup_install_signal_handlers();
-	if (av_open(a.dbdir, &limits, &av) < 0)
+	if (av_open(a.dbdir, NULL, &limits, &av) < 0)
 		return EXIT_ERROR;
 
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),

@@ -10,6 +10,7 @@
 
 #include <kenshu/err.h>
 #include <kenshu/os.h>
+#include <kenshu/posture.h>
 #include "banned.h"
 
 /* System roots Windows has used, looked up case-insensitively. */
@@ -350,6 +351,9 @@ int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, 
 			os->profiles = xcalloc(1, sizeof(*os->profiles));
 		add_found_profiles(os, ntuser_found, nfound);
 		read_user_hives(fs, os, software);
+		/* Patch level and hardening facts (posture.h): after identity and
+		 * user hives are known; reuses the open SOFTWARE hive. */
+		posture_collect(fs, os, software);
 		hive_close(software);
 		autorun_sort(&os->autoruns);
 		return 1;
@@ -389,5 +393,6 @@ void os_info_release(struct os_info *os)
 	free(os->wmi_error);
 	free(os->cross_check);
 	taskcache_release(&os->taskcache);
+	posture_release(&os->posture);
 	memset(os, 0, sizeof(*os));
 }

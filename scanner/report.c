@@ -34,6 +34,12 @@ void report_release(struct report *r)
 		free(r->det[i].signature);
 	}
 	free(r->det);
+	for (size_t i = 0; i < r->nmacros; i++) {
+		free(r->macros[i].path);
+		free(r->macros[i].stream);
+		free(r->macros[i].signature);
+	}
+	free(r->macros);
 	for (size_t i = 0; i < r->nskip; i++) {
 		free(r->skip[i].path);
 		free(r->skip[i].stream);
@@ -64,17 +70,27 @@ static char *dup_or_empty(const char *s)
 	return xstrdup(s ? s : "");
 }
 
-void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,
-			  const char *sig, const char *sha256, uint64_t size)
+static void set_detection(struct rep_detection *d, unsigned vol, const char *path,
+			  const char *stream, const char *sig, const char *sha256, uint64_t size)
 {
-	struct rep_detection *d = GROW(r->det, r->ndet);
-
 	d->volume = vol;
 	d->path = xstrdup(path);
 	d->stream = dup_or_empty(stream);
 	d->signature = xstrdup(sig);
 	snprintf(d->sha256, sizeof(d->sha256), "%s", sha256 ? sha256 : "");
 	d->size = size;
+}
+
+void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,
+			  const char *sig, const char *sha256, uint64_t size)
+{
+	set_detection(GROW(r->det, r->ndet), vol, path, stream, sig, sha256, size);
+}
+
+void report_add_macro(struct report *r, unsigned vol, const char *path, const char *stream,
+		      const char *heuristic, const char *sha256, uint64_t size)
+{
+	set_detection(GROW(r->macros, r->nmacros), vol, path, stream, heuristic, sha256, size);
 }
 
 void report_add_skip(struct report *r, unsigned vol, const char *path, const char *stream,
@@ -179,6 +195,7 @@ void report_finish(struct report *r)
 	char reason[512];
 
 	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
+	sort(r->macros, r->nmacros, sizeof(*r->macros), det_cmp);
 	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
 	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
 	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);

@@ -10,6 +10,7 @@
 #include <kenshu/err.h>
 #include <kenshu/cmdline.h>
 #include <kenshu/fs.h>
+#include <kenshu/posture.h>
 #include <kenshu/report.h>
 #include "json_fields.h"
 #include "banned.h"
@@ -102,9 +103,15 @@ static json_object *volume_json(const struct rep_volume *rv)
 	const struct img_volume *v = &rv->v;
 
 	add_u64(o, "index", v->index);
-	add_u64(o, "offset", v->offset);
+	/* A volume inside another has no one place on the disk. */
+	if (!v->parent)
+		add_u64(o, "offset", v->offset);
 	add_u64(o, "size", v->size);
 	add_str(o, "partition_type", v->part_type);
+	if (v->parent) {
+		add_u64(o, "parent", v->parent);
+		add_str(o, "device", v->device);
+	}
 	if (v->gpt_type[0])
 		add_str(o, "gpt_type", v->gpt_type);
 	if (v->mbr_type[0])
@@ -120,7 +127,7 @@ static json_object *volume_json(const struct rep_volume *rv)
 	if (rv->reader)
 		add_str(o, "reader", rv->reader);
 	add_str(o, "state", vol_state_name(v->state));
-	if (v->state_reason)
+	if (v->state_reason[0])
 		add_str(o, "state_reason", v->state_reason);
 	add_bool(o, "scanned", rv->scanned);
 	if (rv->scanned) {
@@ -218,6 +225,19 @@ static json_object *os_json(const struct os_info *os)
 	add_opt(o, "wmi_repository_error", os->wmi_error);
 	if (os->cross_check)
 		add_str(o, "cross_check", os->cross_check);
+	/* Patch level and hardening facts, in posture_evaluate's order. */
+	a = json_object_new_array();
+	for (size_t i = 0; i < os->posture.n; i++) {
+		const struct posture_check *c = &os->posture.c[i];
+		h = json_object_new_object();
+		add_str(h, "rule", c->rule);
+		add_opt(h, "scope", c->scope);
+		add_str(h, "state", posture_state_name(c->state));
+		add_str(h, "message", c->message);
+		add_str(h, "evidence", c->evidence);
+		json_object_array_add(a, h);
+	}
+	json_object_object_add(o, "posture", a);
 	return o;
 }
 
@@ -369,6 +389,18 @@ static json_object *report_json(const struct report *r, const struct av *av)
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(root, "detections", a);
+
+	/* Always present, [] when none: the schema does not change shape. */
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nmacros; i++) {
+		const struct rep_detection *d = &r->macros[i];
+		o = located(d->volume, d->path, d->stream);
+		add_str(o, "heuristic", d->signature);
+		add_str(o, "sha256", d->sha256);
+		add_u64(o, "size", d->size);
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(root, "macro_documents", a);
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->nskip; i++) {

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <kenshu/cmdline.h>
+#include <kenshu/posture.h>
 #include <kenshu/report.h>
 #include "banned.h"
 
@@ -77,6 +78,41 @@ static void hive_line(FILE *f, const char *name, const char *user, const struct 
 			h->log1 || h->log2 ? "transaction logs present" : "");
 }
 
+/* "Patch level and hardening": one line per check, the evidence under
+ * those that are not plainly fine, cut to a readable length on a UTF-8
+ * boundary (report.json has it whole). */
+static void posture_section(FILE *f, const struct os_info *os)
+{
+	enum { EVIDENCE_SHOWN = 400 };
+	size_t unsafe = 0, by_default = 0, unknown = 0;
+
+	for (size_t i = 0; i < os->posture.n; i++) {
+		enum posture_state st = os->posture.c[i].state;
+		unsafe += st == POSTURE_UNSAFE;
+		by_default += st == POSTURE_ABSENT_UNSAFE;
+		unknown += st == POSTURE_UNKNOWN;
+	}
+	fprintf(f, "\nPatch level and hardening [vol %u]: %zu checks, %zu unsafe, %zu unsafe by default, %zu unknown\n",
+		os->volume, os->posture.n, unsafe, by_default, unknown);
+	for (size_t i = 0; i < os->posture.n; i++) {
+		const struct posture_check *c = &os->posture.c[i];
+		char name[64];
+		size_t n = strlen(c->evidence);
+
+		snprintf(name, sizeof(name), "%s%s%s", c->rule, c->scope ? " " : "", c->scope ? c->scope : "");
+		fprintf(f, "  %-30s %-15s %s\n", name, posture_state_name(c->state), c->message);
+		if (c->state == POSTURE_SAFE || c->state == POSTURE_ABSENT_SAFE || c->state == POSTURE_NOT_APPLICABLE ||
+		    !n)
+			continue;
+		if (n > EVIDENCE_SHOWN) {
+			n = EVIDENCE_SHOWN;
+			while (n && ((unsigned char)c->evidence[n] & 0xC0) == 0x80)
+				n--;
+		}
+		fprintf(f, "  %-30s %-15s %.*s%s\n", "", "", (int)n, c->evidence, c->evidence[n] ? " ..." : "");
+	}
+}
+
 int report_write_text(const struct report *r, const struct av *av, FILE *f)
 {
 	char sz[32];
@@ -125,6 +161,16 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	fprintf(f, "\nDetections: %zu\n", r->ndet);
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
+		print_loc(f, d->volume, d->path, d->stream);
+		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
+			(unsigned long long)d->size);
+	}
+
+	/* Only when there are some: most images have none. */
+	if (r->nmacros)
+		fprintf(f, "\nDocuments with macros: %zu\n", r->nmacros);
+	for (size_t i = 0; i < r->nmacros; i++) {
+		const struct rep_detection *d = &r->macros[i];
 		print_loc(f, d->volume, d->path, d->stream);
 		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
 			(unsigned long long)d->size);
@@ -184,6 +230,10 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 				"or here with --all-autoruns)\n", collapsed, os->system_root);
 	}
 
+	for (size_t i = 0; i < r->nos; i++)
+		if (r->os[i].posture.n)
+			posture_section(f, &r->os[i]);
+
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {
 		const struct rep_volume *v = &r->vol[i];
@@ -199,8 +249,10 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			streams += v->streams;
 			bytes += v->bytes;
 		} else {
-			fprintf(f, " not scanned: %s\n", v->v.state_reason ? v->v.state_reason : "");
+			fprintf(f, " not scanned: %s\n", v->v.state_reason);
 		}
+		if (v->v.parent)
+			fprintf(f, "     %s in volume %u\n", v->v.part_name, v->v.parent);
 	}
 	for (size_t i = 0; i < r->ngaps; i++) {
 		const struct img_gap *g = &r->gaps[i];

@@ -343,6 +343,11 @@ static void collect(struct job *j)
 				free(why);
 				partial = true;
 				break;
+			case AV_MACROS:
+				/* A fact about the document, not malware: the file
+				 * stays "scanned" unless a signature matched too. */
+				report_add_macro(r, vi, it->path, it->stream, m->name, it->sha256, it->size);
+				break;
 			}
 		}
 		if (partial && strcmp(status, "scanned") == 0)
@@ -443,6 +448,10 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	if (hash_image(j.img, r->sha256_before, &j.pc) < 0)
 		goto out;
 	r->seconds_hash = now_mono() - t0;
+
+	/* Volumes inside volume managers (LVM, dynamic disks) join the list
+	 * before the walk. */
+	fs_discover_volumes(j.img);
 
 	/* Walk every readable volume; list the others with their reason. */
 	progress_phase(prog, "listing files");

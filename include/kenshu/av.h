@@ -10,6 +10,7 @@
 #include <kenshu/hash.h>
 
 struct av;
+struct ioc;
 
 /* ClamAV cannot map more than this; larger streams are reported as skipped. */
 #define AV_MAX_STREAM ((uint64_t)INT32_MAX)
@@ -22,12 +23,14 @@ struct av_limits {
 	uint32_t max_scantime_ms;
 };
 
-/* One database file found in the directory, for the evidence record. */
+/* One database file found in the directory, or one IOC feed, for the
+ * evidence record. */
 struct av_db {
-	char *name;          /* file name within the directory */
+	char *name;          /* file name within the directory; an IOC feed: its path */
 	bool official;       /* .cvd/.cld signed by Cisco-Talos */
+	bool ioc_feed;       /* an [ioc] feed that kenshu compiled into signatures */
 	unsigned version;    /* CVD header version, 0 for plain signature files */
-	unsigned sigs;       /* signatures in the file */
+	unsigned sigs;       /* signatures in the file; an IOC feed: its indicators */
 	char build_time[32]; /* CVD build time, ISO 8601 UTC, "" if none */
 	char *builder;       /* CVD builder, "" if none */
 	uint64_t size;
@@ -38,6 +41,9 @@ enum av_match_kind {
 	AV_DETECTION = 0,  /* a signature matched */
 	AV_LIMIT,          /* a scan limit was hit: part of the content was not scanned */
 	AV_ENCRYPTED,      /* encrypted archive or document: content not scanned */
+	AV_MACROS,         /* an Office document with VBA or Excel 4.0 macros: a
+			    * property of the file, not malware (ClamAV's
+			    * Heuristics.OLE2.ContainsMacros.VBA / .XLM) */
 };
 
 struct av_match {
@@ -57,15 +63,21 @@ typedef int64_t (*av_read_fn)(void *handle, void *buf, size_t n, uint64_t off);
 
 void av_default_limits(struct av_limits *l);
 
-/* Loads every database in dbdir and compiles the engine. Returns 0, or -1
- * after printing one error line naming dbdir. *out: av_close(). */
-int av_open(const char *dbdir, const struct av_limits *limits, struct av **out);
+/* Loads every database in dbdir, and the signatures compiled from ioc (may
+ * be NULL) into the same engine, so that both match in one pass; then
+ * compiles the engine. The IOC feeds join the av_db list after dbdir's
+ * files. ioc is not kept. Returns 0, or -1 after printing one error line
+ * naming dbdir or the file at fault. *out: av_close(). */
+int av_open(const char *dbdir, const struct ioc *ioc, const struct av_limits *limits,
+	    struct av **out);
 void av_close(struct av *av);
 
 const char *av_version(void);                      /* libclamav version */
 unsigned av_functionality_level(void);
 const char *av_dbdir(const struct av *av);
-unsigned av_signature_count(const struct av *av);  /* as loaded by cl_load */
+/* As loaded by cl_load: each IOC string counts once per case form and
+ * encoding it compiles to (up to 8). */
+unsigned av_signature_count(const struct av *av);
 size_t av_db_count(const struct av *av);
 const struct av_db *av_db(const struct av *av, size_t i); /* borrowed */
 const struct av_limits *av_limits(const struct av *av);

@@ -19,6 +19,7 @@ struct fs_stream;
 /* Named caps against hostile file systems. */
 #define FS_MAX_PATH 32768          /* bytes of UTF-8 path; deeper entries are recorded, not walked */
 #define FS_MAX_DIR_ENTRIES 1000000 /* entries read from one directory */
+#define FS_MAX_LOGICAL_VOLUMES 256 /* volumes taken from an image's volume managers */
 
 enum {
 	FS_F_COMPRESSED = 1u << 0,  /* stored compressed (NTFS LZNT1); read decompressed */
@@ -56,6 +57,20 @@ struct fs_entry {
 
 /* Return 0 to go on, non-zero to stop the walk (returned by fs_walk). */
 typedef int (*fs_walk_fn)(void *ctx, const struct fs_entry *e);
+
+/* Finds the volumes inside the image's volume managers -- the logical
+ * volumes of its LVM physical volumes, the volumes of a Windows dynamic
+ * disk's LDM database -- and adds each to img as a volume of its own
+ * (img_add_volume), so that the report lists it and the scan walks it like
+ * a partition. Such a volume is read through libguestfs whatever its file
+ * system: its blocks need not be contiguous in the image. Starts
+ * libguestfs's appliance only when the image has such a container (an LVM
+ * physical volume, a dynamic disk's partition with its database). Each
+ * container then says which volumes it holds (VOL_RESERVED), or why they
+ * could not be listed (VOL_UNSUPPORTED: the appliance did not start...),
+ * which leaves the image for review, never failed. Call after img_open(),
+ * before the volumes are read. Returns the number of volumes added. */
+size_t fs_discover_volumes(struct img *img);
 
 /* Opens the file system of a readable volume, read-only. Returns 0, or -1
  * with the reason in err (no image name: the caller adds it). */

@@ -16,25 +16,39 @@ struct img;
 /* Why a volume is or is not inspected. */
 enum vol_state {
 	VOL_READABLE = 0,   /* a file-system reader exists and will walk it */
-	VOL_RESERVED,       /* no file system by design (MSR, BIOS boot, LDM metadata) */
-	VOL_UNSUPPORTED,    /* file system recognised, no reader yet (FAT, exFAT, ReFS) */
+	VOL_RESERVED,       /* no file system by design (MSR, BIOS boot, LDM metadata; a
+	                       volume manager's container whose volumes are listed) */
+	VOL_UNSUPPORTED,    /* file system recognised, no reader yet (ReFS); a volume
+	                       manager's container whose volumes are not listed (yet) */
 	VOL_ENCRYPTED,      /* BitLocker: contents cannot be inspected */
 	VOL_EMPTY,          /* first sectors all zero: never formatted */
 	VOL_UNKNOWN,        /* contents not recognised */
 };
 
+/* A volume is a partition, a bare disk, or a volume found inside one by a
+ * volume manager (an LVM logical volume, a Windows dynamic-disk volume):
+ * those have a parent and a libguestfs device, and follow the partitions. */
 struct img_volume {
-	unsigned index;         /* partition number (1-based); 1 for a bare volume */
-	uint64_t offset;        /* bytes from the start of the image */
+	unsigned index;         /* partition number (1-based); 1 for a bare volume;
+	                           after the highest partition number for a volume
+	                           inside another */
+	uint64_t offset;        /* bytes from the start of the image (0 and
+	                           meaningless when parent != 0: a logical volume
+	                           need not be contiguous) */
 	uint64_t size;          /* bytes */
 	const char *part_type;  /* partition type, human readable, static */
 	char gpt_type[37];      /* GPT type GUID or "" */
 	char mbr_type[5];       /* "0x07" or "" */
-	char part_name[160];    /* GPT partition name or "" */
+	char part_name[160];    /* GPT partition name, "vg/lv" of a logical volume,
+	                           "diskgroup/volume" of a dynamic-disk volume, or "" */
 	bool logical;           /* MBR logical partition */
-	const char *fs;         /* "ntfs", "fat", "exfat", "refs", "bitlocker", "none", "unknown" */
+	unsigned parent;        /* index of the volume holding this one, 0 for a partition */
+	char device[272];       /* libguestfs's device for it ("/dev/vg/lv") when parent != 0,
+	                           else "": only libguestfs can assemble it */
+	const char *fs;         /* "ntfs", "fat", "exfat", "refs", "bitlocker", "lvm2", "ldm",
+	                           "none", "unknown" (static) */
 	enum vol_state state;
-	const char *state_reason; /* human sentence for state != VOL_READABLE, static */
+	char state_reason[320]; /* human sentence for state != VOL_READABLE, else "" */
 };
 
 /* Space on the disk outside every partition and partition table, larger
@@ -65,8 +79,23 @@ uint64_t img_size(const struct img *img);        /* the disk's size (a container
 uint64_t img_file_size(const struct img *img);
 int img_file_pread(struct img *img, void *buf, size_t n, uint64_t off);
 size_t img_nvolumes(const struct img *img);
-/* Borrowed, valid until img_close(). */
+/* Borrowed, valid until img_close() or the next img_add_volume(). */
 const struct img_volume *img_volume(const struct img *img, size_t i);
+
+/* Appends a volume found inside volume `v->parent` (a logical volume of an
+ * LVM physical volume, a volume of a dynamic disk) to the list, so that the report lists it and the scan
+ * walks it like a partition. *v is copied; its index is assigned here, one
+ * above the highest index so far. Returns that index. */
+unsigned img_add_volume(struct img *img, const struct img_volume *v);
+/* Changes what is said about volume i (the i-th of the list): a volume
+ * manager's container once its contents are known, or why they are not.
+ * reason is copied (truncated to fit). */
+void img_set_volume_state(struct img *img, size_t i, enum vol_state state, const char *reason);
+/* Classifies a volume by its first n bytes (n >= 512, at most 4096 are
+ * looked at) as img_open() classifies each partition: sets v->fs, v->state
+ * and v->state_reason. For volumes read by other means than offsets into
+ * the image (a logical volume's first sectors read through libguestfs). */
+void img_volume_probe(struct img_volume *v, const void *first, size_t n);
 
 /* Reads exactly n bytes at off. Safe to call from many threads at once.
  * Returns 0, or -1 with errno set (EIO for a short read past the end). */

@@ -13,6 +13,7 @@
 #include <kenshu/autorun.h>
 #include <kenshu/fs.h>
 #include <kenshu/hive.h>
+#include <kenshu/posture.h>
 #include <kenshu/taskcache.h>
 
 struct os_profile {
@@ -61,6 +62,9 @@ struct os_info {
 	 * as an operating system by libguestfs". */
 	char *cross_check;
 	bool cross_check_differs;           /* the WMI repository could not be read, NULL if it was or is absent */
+	/* Patch level and hardening facts (posture.h), each with its evidence;
+	 * filled by os_inspect, empty when os_read_hive alone was used. */
+	struct posture posture;
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release

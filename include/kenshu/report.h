@@ -89,6 +89,9 @@ struct report {
 	struct img_gap *gaps; size_t ngaps;
 	char *cross_check_note;   /* --cross-check: what only libguestfs found, or why it could not run */   /* space outside every partition, > 1 MiB */
 	struct rep_detection *det; size_t ndet;
+	/* Office documents with VBA or Excel 4.0 macros (ClamAV's OLE2/OOXML
+	 * parsing, not the extension): signature = ClamAV's heuristic name. */
+	struct rep_detection *macros; size_t nmacros;
 	struct rep_skip *skip; size_t nskip;
 	struct rep_reparse *rp; size_t nrp;
 	struct rep_file *files; size_t nfiles;
@@ -105,6 +108,8 @@ void report_release(struct report *r);
 /* Appenders take ownership of nothing: strings are copied. */
 void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,
 			  const char *sig, const char *sha256, uint64_t size);
+void report_add_macro(struct report *r, unsigned vol, const char *path, const char *stream,
+		      const char *heuristic, const char *sha256, uint64_t size);
 void report_add_skip(struct report *r, unsigned vol, const char *path, const char *stream,
 		     const char *reason, uint64_t size);
 void report_add_reparse(struct report *r, unsigned vol, const char *path, uint32_t tag,

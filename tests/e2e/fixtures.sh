@@ -8,7 +8,8 @@ FX=$2
 mkdir -p "$FX"
 export KENSHU_TOOLS=$BUILD/tools
 
-for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden vendor-compactos; do
+for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden vendor-compactos \
+	vendor-wes7-unpatched vendor-wes7-patched vendor-iot-ltsc; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 tests/mkdb.sh "$FX/db"
@@ -89,10 +90,61 @@ write_at "$FX/encrypted.img" $((2048 * 512)) eb58902d4656452d46532d
 write_at "$FX/encrypted.img" $((2048 * 512 + 510)) 55aa
 write_at "$FX/encrypted.img" $((6144 * 512)) 4c554b53babe0002
 write_at "$FX/encrypted.img" $((10240 * 512)) 4d5a90000300000004000000ffff0000
-# A Windows dynamic disk (type 0x42) whose first sector looks like NTFS:
-# only the LDM database says where its volumes are, so it is not read.
+# A Windows dynamic disk partition (type 0x42) whose first sector looks
+# like NTFS, with no LDM database: where its volumes lie is not known, so
+# it is not read (and no appliance is started to look).
 write_at "$FX/encrypted.img" $((14336 * 512)) eb52904e54465320202020
 write_at "$FX/encrypted.img" $((14336 * 512 + 510)) 55aa
+
+# LVM (case 0034): a GPT disk whose second partition is an LVM2 physical
+# volume, written by tests/tools/mklvm.py (no root, no appliance), holding
+# volume group vg0: "windows", an NTFS volume with a Windows hive layout,
+# EICAR in a file and in an alternate data stream, a directory's stream and
+# one stream over the 64 KiB libguestfs can read, laid out in two segments
+# in reverse order (no reader at an offset can read it); and "spare", never
+# formatted. Only libguestfs assembles the volumes.
+L=$FX/lvm-src
+mkdir -p "$L"
+cat >"$L/disk.recipe" <<EOF
+disk 64M gpt
+part 8M basic "Data"
+part 50M raw:E6D6D379-F507-44C2-A23C-238F2A3DF928 "Linux LVM"
+fs 1 ntfs DATA
+file /readme.txt text:Line 3 recipes.\r\n
+EOF
+cat >"$L/windows.recipe" <<EOF
+disk 40M none
+fs 1 ntfs Windows
+hive /Windows/System32/config/SOFTWARE $PWD/images/hives/software-wes7.reg
+hive /Windows/System32/config/SYSTEM $PWD/images/hives/system-wes7.reg
+file /Windows/System32/drivers/etc/hosts text:127.0.0.1       localhost\r\n
+file "/Program Files/Vendor/HMI/hmi.ini" text:[HMI]\r\nStation=Line-3\r\n
+ads "/Program Files/Vendor/HMI/hmi.ini:history" random:100000:9
+file /Users/Public/Downloads/update.com eicar
+ads /Users/Public/Downloads:Zone.Identifier text:[ZoneTransfer]\r\nZoneId=3\r\n
+file /Users/Public/readme.txt text:Shared files for line operators.\r\n
+ads /Users/Public/readme.txt:payload eicar
+EOF
+images/mkimage.sh "$L/disk.recipe" "$FX/lvm.img"
+images/mkimage.sh "$L/windows.recipe" "$L/windows.img"
+start=$(PATH=$PATH:/usr/sbin:/sbin sfdisk -d "$FX/lvm.img" | sed -n 's/^.*img2 : start= *\([0-9]*\), size= *\([0-9]*\),.*/\1 \2/p')
+read -r p2 n2 <<<"$start"
+python3 tests/tools/mklvm.py "$FX/lvm.img" $((p2 * 512)) $((n2 * 512)) vg0 windows="$L/windows.img" spare=@1
+# A Windows dynamic disk (case 0036), written by tests/tools/mkldm.py: MBR
+# partition 0x42 and an LDM database describing one NTFS volume in two
+# extents in reverse order (a "spanned" volume, as extending it leaves it),
+# with EICAR in a file. Only libldm, in libguestfs's appliance, assembles it.
+cat >"$L/dynamic.recipe" <<EOF
+disk 40M none
+fs 1 ntfs Data
+file /readme.txt text:Recipes of line 3.\r\n
+file /Users/Public/Downloads/update.com eicar
+EOF
+images/mkimage.sh "$L/dynamic.recipe" "$L/dynamic.img"
+rm -f "$FX/dynamic.img"
+truncate -s 64M "$FX/dynamic.img"
+python3 tests/tools/mkldm.py "$FX/dynamic.img" "$L/dynamic.img"
+rm -rf "$L"
 
 # Vendor bundles, built from the images above. EICAR comes from
 # ntfs-populate's decoder (never stored in the tree), "setup.exe" is

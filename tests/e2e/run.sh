@@ -24,6 +24,10 @@ KENSHU=$(cd "$BUILD" && pwd)/kenshu
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 FX=$WORK/fx
+# A fixed scan date, so that end-of-support facts (os[].posture eol-os:
+# days before/after the date) are the same in every run; a case's env file
+# may override it.
+export KENSHU_SCAN_DATE=2025-06-01
 pass=0
 fail=0
 

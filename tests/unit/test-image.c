@@ -12,6 +12,7 @@
 
 #include <kenshu/err.h>
 #include <kenshu/image.h>
+#include "bytes.h"
 
 static char dir[] = "/tmp/kenshu-test-image-XXXXXX";
 static char said[1024];
@@ -89,7 +90,9 @@ static void bare_volumes_by_boot_sector(void **state)
 		assert_int_equal(v->offset, 0);
 		assert_int_equal(v->size, 1 << 20);
 		if (cases[i].st != VOL_READABLE)
-			assert_non_null(v->state_reason);
+			assert_true(v->state_reason[0] != '\0');
+		else
+			assert_string_equal(v->state_reason, "");
 		assert_null(img_volume(img, 1));
 		img_close(img);
 		free(path);
@@ -126,6 +129,208 @@ static void mbr_volume_states(void **state)
 	assert_int_equal(img_pread(img, b, sizeof(b), UINT64_MAX - 4), -1);
 	img_close(img);
 	free(path);
+}
+
+/* A volume manager's contents join the list after the partitions: an LVM
+ * physical volume is recognised, then its logical volumes are added with
+ * numbers above the highest partition number (MBR logicals start at 5). */
+static void volumes_found_inside_others(void **state)
+{
+	/* MBR: partition 1 type 0x8E (Linux LVM) at LBA 2048 holding an LVM2
+	 * label; an extended partition (2) at LBA 4096 whose EBR describes
+	 * logical partition 5 at LBA 6144, never formatted. */
+	const struct patch p[] = {
+		{ 446, "\x00\x00\x00\x00\x8e\x00\x00\x00\x00\x08\x00\x00\x00\x08\x00\x00", 16 },
+		{ 462, "\x00\x00\x00\x00\x05\x00\x00\x00\x00\x10\x00\x00\x00\x10\x00\x00", 16 },
+		{ 510, "\x55\xaa", 2 },
+		{ 2048 * 512 + 512, "LABELONE", 8 },
+		{ 2048 * 512 + 0x218, "LVM2 001", 8 },
+		{ 4096 * 512 + 446, "\x00\x00\x00\x00\x07\x00\x00\x00\x00\x08\x00\x00\x00\x08\x00\x00", 16 },
+		{ 4096 * 512 + 510, "\x55\xaa", 2 },
+	};
+	char *path = make("lvm", 4 << 20, p, 7);
+	struct img *img = NULL;
+	struct img_volume lv;
+	unsigned char first[4096] = { 0 };
+
+	assert_int_equal(img_open(path, &img), 0);
+	assert_int_equal(img_nvolumes(img), 2);
+	const struct img_volume *pv = img_volume(img, 0);
+	assert_string_equal(pv->fs, "lvm2");
+	assert_int_equal(pv->state, VOL_UNSUPPORTED);
+	assert_non_null(strstr(pv->state_reason, "LVM physical volume"));
+	assert_int_equal(pv->parent, 0);
+	assert_string_equal(pv->device, "");
+	assert_int_equal(img_volume(img, 1)->index, 5);
+
+	/* What a logical volume holds, from its first bytes as libguestfs
+	 * reads them: the same table as for partitions. */
+	memset(&lv, 0, sizeof(lv));
+	lv.parent = 1;
+	lv.part_type = "LVM logical volume";
+	snprintf(lv.device, sizeof(lv.device), "/dev/vg0/windows");
+	memcpy(first + 3, "NTFS    ", 8);
+	img_volume_probe(&lv, first, sizeof(first));
+	assert_string_equal(lv.fs, "ntfs");
+	assert_int_equal(lv.state, VOL_READABLE);
+	assert_string_equal(lv.state_reason, "");
+	assert_int_equal(img_add_volume(img, &lv), 6);
+
+	memset(first, 0, sizeof(first));
+	img_volume_probe(&lv, first, sizeof(first));
+	assert_string_equal(lv.fs, "none");
+	assert_int_equal(lv.state, VOL_EMPTY);
+	img_volume_probe(&lv, first, 100);
+	assert_int_equal(lv.state, VOL_UNKNOWN);
+	assert_non_null(strstr(lv.state_reason, "too small"));
+	snprintf(lv.device, sizeof(lv.device), "/dev/vg0/spare");
+	assert_int_equal(img_add_volume(img, &lv), 7);
+
+	assert_int_equal(img_nvolumes(img), 4);
+	const struct img_volume *v = img_volume(img, 2);
+	assert_int_equal(v->index, 6);
+	assert_int_equal(v->parent, 1);
+	assert_string_equal(v->fs, "ntfs");
+	assert_string_equal(v->device, "/dev/vg0/windows");
+	assert_string_equal(img_volume(img, 3)->device, "/dev/vg0/spare");
+	assert_null(img_volume(img, 4));
+
+	/* The physical volume then says what it holds; a reason too long is
+	 * cut, never overrun. */
+	img_set_volume_state(img, 0, VOL_RESERVED, "LVM physical volume: its logical volumes are listed as volumes 6 and 7");
+	assert_int_equal(img_volume(img, 0)->state, VOL_RESERVED);
+	assert_string_equal(img_volume(img, 0)->state_reason,
+			    "LVM physical volume: its logical volumes are listed as volumes 6 and 7");
+	char long_reason[1000];
+	memset(long_reason, 'x', sizeof(long_reason) - 1);
+	long_reason[sizeof(long_reason) - 1] = '\0';
+	img_set_volume_state(img, 0, VOL_UNSUPPORTED, long_reason);
+	assert_int_equal(strlen(img_volume(img, 0)->state_reason), sizeof(v->state_reason) - 1);
+	img_set_volume_state(img, 9, VOL_UNSUPPORTED, "out of range: ignored");
+	img_close(img);
+	free(path);
+}
+
+static uint32_t crc32_le(const uint8_t *p, size_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ ((c & 1) ? 0xedb88320u : 0);
+	}
+	return ~c;
+}
+
+/* A GPT type GUID as stored: the first three fields little-endian. */
+static void guid_put(uint8_t *out, const char *text)
+{
+	unsigned b[16];
+
+	assert_int_equal(sscanf(text, "%2x%2x%2x%2x-%2x%2x-%2x%2x-%2x%2x-%2x%2x%2x%2x%2x%2x",
+				&b[3], &b[2], &b[1], &b[0], &b[5], &b[4], &b[7], &b[6], &b[8], &b[9],
+				&b[10], &b[11], &b[12], &b[13], &b[14], &b[15]), 16);
+	for (int i = 0; i < 16; i++)
+		out[i] = (uint8_t)b[i];
+}
+
+/* A 4 MiB GPT disk (primary and backup) with an LDM metadata partition
+ * (LBA 34-2047) and an LDM data partition (2048-8158), as Windows makes a
+ * dynamic GPT disk; with its PRIVHEAD in the metadata's last sector or not. */
+static char *gpt_dynamic(const char *name, bool privhead)
+{
+	const size_t ss = 512, lbas = 8192, esec = 32;
+	uint8_t *img = xcalloc(lbas, ss), *ents = img + 2 * ss;
+	static const struct {
+		const char *type;
+		uint64_t first, last;
+	} parts[] = {
+		{ "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3", 34, 2047 },
+		{ "AF9B60A0-1431-4F62-BC68-3311714A69AD", 2048, 8158 },
+	};
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f;
+
+	img[446 + 4] = 0xee;
+	set32(img + 446 + 8, 1);
+	set32(img + 446 + 12, (uint32_t)(lbas - 1));
+	img[510] = 0x55;
+	img[511] = 0xaa;
+	for (size_t i = 0; i < 2; i++) {
+		guid_put(ents + 128 * i, parts[i].type);
+		ents[128 * i + 16] = (uint8_t)(i + 1);   /* unique GUID */
+		set64(ents + 128 * i + 32, parts[i].first);
+		set64(ents + 128 * i + 40, parts[i].last);
+	}
+	memcpy(img + (lbas - 1 - esec) * ss, ents, esec * ss);
+	for (int backup = 0; backup < 2; backup++) {
+		uint64_t my = backup ? lbas - 1 : 1, alt = backup ? 1 : lbas - 1;
+		uint8_t *h = img + my * ss;
+
+		memcpy(h, "EFI PART", 8);
+		set32(h + 8, 0x00010000);
+		set32(h + 12, 92);
+		set64(h + 24, my);
+		set64(h + 32, alt);
+		set64(h + 40, 2 + esec);
+		set64(h + 48, lbas - 2 - esec);
+		h[56] = 0x42;   /* disk GUID */
+		set64(h + 72, backup ? lbas - 1 - esec : 2);
+		set32(h + 80, 128);
+		set32(h + 84, 128);
+		set32(h + 88, crc32_le(ents, esec * ss));
+		set32(h + 16, crc32_le(h, 92));
+	}
+	if (privhead)
+		memcpy(img + 2047 * ss, "PRIVHEAD", 8);
+	/* The data partition starts like NTFS: not trusted either. */
+	memcpy(img + 2048 * ss + 3, "NTFS    ", 8);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, ss, lbas, f), lbas);
+	fclose(f);
+	free(img);
+	return path;
+}
+
+/* A dynamic disk's partition is never read through its first sector: its
+ * volumes are listed from its LDM database (fs_discover_volumes), and
+ * without one (no PRIVHEAD in sector 6 of an MBR disk, in the last sector
+ * of a GPT disk's LDM metadata partition) where they lie is not known. */
+static void dynamic_disk_needs_its_database(void **state)
+{
+	struct patch p[] = {
+		{ 446, "\x00\x00\x00\x00\x42\x00\x00\x00\x00\x08\x00\x00\x00\x18\x00\x00", 16 },
+		{ 510, "\x55\xaa", 2 },
+		/* The partition starts like an NTFS volume: not trusted. */
+		{ 2048 * 512 + 3, "NTFS    ", 8 },
+		{ 6 * 512, "PRIVHEAD", 8 },
+	};
+	for (size_t with = 0; with < 2; with++) {
+		char *path = make(with ? "ldm-db" : "ldm-nodb", 4 << 20, p, with ? 4 : 3);
+		struct img *img = NULL;
+
+		assert_int_equal(img_open(path, &img), 0);
+		assert_int_equal(img_nvolumes(img), 1);
+		const struct img_volume *v = img_volume(img, 0);
+		assert_string_equal(v->fs, "ldm");
+		assert_int_equal(v->state, with ? VOL_UNSUPPORTED : VOL_UNKNOWN);
+		assert_non_null(strstr(v->state_reason, with ? "have not been listed" : "without an LDM database"));
+		img_close(img);
+		free(path);
+
+		path = gpt_dynamic(with ? "gpt-ldm-db" : "gpt-ldm-nodb", with);
+		assert_int_equal(img_open(path, &img), 0);
+		assert_string_equal(img_scheme(img), "gpt");
+		assert_int_equal(img_nvolumes(img), 2);
+		assert_int_equal(img_volume(img, 0)->state, VOL_RESERVED);   /* LDM metadata */
+		v = img_volume(img, 1);
+		assert_string_equal(v->fs, "ldm");
+		assert_int_equal(v->state, with ? VOL_UNSUPPORTED : VOL_UNKNOWN);
+		img_close(img);
+		free(path);
+	}
 }
 
 /* Containers are known by content: virtual disks go to qemu (these fakes
@@ -179,6 +384,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bare_volumes_by_boot_sector),
 		cmocka_unit_test(mbr_volume_states),
+		cmocka_unit_test(volumes_found_inside_others),
+		cmocka_unit_test(dynamic_disk_needs_its_database),
 		cmocka_unit_test(containers_are_refused_by_name),
 		cmocka_unit_test(unreadable_inputs),
 	};

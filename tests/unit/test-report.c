@@ -44,7 +44,7 @@ static int setup(void **state)
 	fputs("Kenshu.Unit.Test:0:*:6b656e7368752d756e69742d74657374\n", f);
 	fclose(f);
 	av_default_limits(&l);
-	assert_int_equal(av_open(db, &l, &av), 0);
+	assert_int_equal(av_open(db, NULL, &l, &av), 0);
 	free(sig);
 	free(db);
 	return 0;
