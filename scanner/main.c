@@ -13,6 +13,7 @@
 #include <kenshu/bundle.h>
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
+#include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include <kenshu/scan.h>
 #include <kenshu/verdict.h>
@@ -25,6 +26,9 @@
 
 static const char usage_text[] =
 	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] [--cross-check] IMAGE...\n"
+	"       kenshu profile check FILE...\n"
+	"       kenshu profile show NAME|FILE\n"
+	"       kenshu profile list\n"
 	"       kenshu --version\n"
 	"       kenshu --help\n";
 
@@ -36,7 +40,9 @@ static const char help_text[] =
 	"every other member as a file.\n"
 	"\n"
 	"  -d, --database DIR   ClamAV database directory (default " DEFAULT_DBDIR ")\n"
-	"  -p, --profile NAME   acceptance profile (this version: 'default' only)\n"
+	"  -p, --profile NAME|FILE  acceptance profile: a shipped one by name\n"
+	"                       (default, strict, example-vendor) or an INI file\n"
+	"                       (default: default)\n"
 	"  -o, --output DIR     report directory (default ./" DEFAULT_OUTDIR "; one\n"
 	"                       sub-directory per image when several are given)\n"
 	"  -j, --jobs N         worker threads (default: number of cores)\n"
@@ -127,9 +133,6 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (strcmp(a->profile, "default") != 0)
-		usage_error("unknown profile '%s': this version has only the built-in 'default' policy "
-			    "(any detection FAILs, anything not fully scanned needs REVIEW)", a->profile);
 	a->images = argv + optind;
 	a->nimages = argc - optind;
 	if (a->nimages == 0)
@@ -235,11 +238,20 @@ static int cmd_scan(int argc, char **argv)
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
 	cleanup_install_signal_handlers();
-	if (av_open(a.dbdir, &limits, &av) < 0)
+	/* A scan never runs on a profile that does not validate. */
+	char perr[1024];
+	struct profile *profile;
+	if (profile_load(a.profile, &profile, perr, sizeof(perr)) < 0) {
+		error("profile %s", perr);
 		return EXIT_ERROR;
+	}
+	if (av_open(a.dbdir, &limits, &av) < 0) { /* TEMP */
+		profile_free(profile);
+		return EXIT_ERROR;
+	}
 
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
-				.cross_check = a.cross_check };
+				.cross_check = a.cross_check, .profile = profile };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);
@@ -267,7 +279,55 @@ static int cmd_scan(int argc, char **argv)
 		free(dir);
 	}
 	av_close(av);
+	profile_free(profile);
 	return code;
+}
+
+/* kenshu profile check FILE... | show NAME|FILE | list */
+static int cmd_profile(int argc, char **argv)
+{
+	char err[1024];
+	struct profile *p;
+	int code = 0;
+
+	if (argc < 2)
+		usage_error("profile wants a subcommand: check, show or list");
+	if (!strcmp(argv[1], "list")) {
+		if (argc != 2)
+			usage_error("profile list takes no argument");
+		for (const char *const *n = profile_shipped(); *n; n++)
+			printf("%s\n", *n);
+		return 0;
+	}
+	if (!strcmp(argv[1], "check")) {
+		if (argc < 3)
+			usage_error("profile check wants at least one FILE");
+		for (int i = 2; i < argc; i++) {
+			if (profile_load(argv[i], &p, err, sizeof(err)) < 0) {
+				fprintf(stderr, "%s\n", err);
+				code = EXIT_ERROR;
+				continue;
+			}
+			printf("%s: ok (%s, effective sha256 %s)\n", argv[i], profile_name(p),
+			       profile_effective_sha256(p));
+			profile_free(p);
+		}
+		return code;
+	}
+	if (!strcmp(argv[1], "show")) {
+		if (argc != 3)
+			usage_error("profile show wants one NAME or FILE");
+		if (profile_load(argv[2], &p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return EXIT_ERROR;
+		}
+		profile_write(p, stdout, true);
+		printf("\n; profile sha256 %s\n; effective sha256 %s\n", profile_sha256(p),
+		       profile_effective_sha256(p));
+		profile_free(p);
+		return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+	}
+	usage_error("unknown profile subcommand '%s' (check, show or list)", argv[1]);
 }
 
 int main(int argc, char **argv)
@@ -286,6 +346,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "scan"))
 		return cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "profile"))
+		return cmd_profile(argc - 1, argv + 1);
 	fprintf(stderr, "kenshu: unknown command '%s'\n%s", argv[1], usage_text);
 	return EXIT_USAGE;
 }

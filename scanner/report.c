@@ -1,4 +1,4 @@
-/* The report's data: appenders, ordering, verdict. */
+/* The report's data: appenders and ordering. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +56,32 @@ void report_release(struct report *r)
 		os_info_release(&r->os[i]);
 	free(r->os);
 	free(r->verdict_reason);
+	free(r->profile_name);
+	free(r->profile_source);
+	for (size_t i = 0; i < r->nprofile_files; i++)
+		free(r->profile_files[i]);
+	free(r->profile_files);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		struct rep_finding *x = &r->findings[i];
+		free(x->message);
+		free(x->path);
+		free(x->value);
+		free(x->version);
+		free(x->sha256);
+		free(x->waiver);
+	}
+	free(r->findings);
+	for (size_t i = 0; i < r->nwaivers; i++) {
+		struct rep_waiver *w = &r->waivers[i];
+		free(w->name);
+		free(w->rule);
+		free(w->path);
+		free(w->sha256);
+		free(w->reason);
+		free(w->approver);
+		free(w->origin);
+	}
+	free(r->waivers);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -176,32 +202,10 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 
 void report_finish(struct report *r)
 {
-	char reason[512];
-
 	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
 	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
 	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
 	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
-	struct verdict_inputs in = { .detections = r->ndet, .skipped = r->nskip, .nothing_scanned = 1 };
-	for (size_t i = 0; i < r->nvol; i++)
-		if (r->vol[i].scanned)
-			in.nothing_scanned = 0;
-	for (size_t i = 0; i < r->ngaps; i++)
-		in.data_outside += r->gaps[i].holds_data;
-	for (size_t i = 0; i < r->nos; i++) {
-		const struct os_info *os = &r->os[i];
-		for (size_t k = 0; k < os->autoruns.n; k++)
-			in.flagged_autoruns += os->autoruns.v[k].flags != 0;
-		for (int k = 0; k < 2; k++)
-			in.hive_problems += os->hives[k].name && hive_health_incomplete(&os->hives[k].health);
-		for (size_t k = 0; k < os->nuser_hives; k++)
-			in.hive_problems += hive_health_incomplete(&os->user_hives[k].health);
-		in.hive_problems += os->wmi_error != NULL;
-		in.identity_mismatch += os->cross_check_differs;
-	}
-	r->verdict = verdict_decide(&in, reason, sizeof(reason));
-	free(r->verdict_reason);
-	r->verdict_reason = xstrdup(reason);
 }
 
 static const struct {

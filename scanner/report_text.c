@@ -77,6 +77,32 @@ static void hive_line(FILE *f, const char *name, const char *user, const struct 
 			h->log1 || h->log2 ? "transaction logs present" : "");
 }
 
+/* Decisive findings first (the list is sorted so), waived ones last. */
+static void findings_text(const struct report *r, FILE *f)
+{
+	fprintf(f, "Profile:    %s (%s), effective sha256 %s, judged as of %s\n", r->profile_name,
+		r->profile_source, r->profile_effective_sha256, r->scan_date);
+	fprintf(f, "Findings:   %zu\n", r->nfindings);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct rep_finding *x = &r->findings[i];
+		char sev[16];
+		snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
+		for (char *c = sev; *c && !x->waiver; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+		fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
+		if (x->version)
+			fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
+		if (x->waiver)
+			fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
+	}
+	for (size_t i = 0; i < r->nwaivers; i++) {
+		const struct rep_waiver *w = &r->waivers[i];
+		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->name,
+			w->rule, w->approver, w->expires, w->status, w->applied, w->applied == 1 ? "" : "s");
+	}
+	fputc('\n', f);
+}
+
 int report_write_text(const struct report *r, const struct av *av, FILE *f)
 {
 	char sz[32];
@@ -84,6 +110,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 
 	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
+	findings_text(r, f);
 	human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
 	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,

@@ -22,6 +22,7 @@
 #include <kenshu/autorun_image.h>
 #include <kenshu/os.h>
 #include <kenshu/progress.h>
+#include <kenshu/policy.h>
 #include <kenshu/scan.h>
 #include "banned.h"
 
@@ -412,6 +413,21 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* The profile's verdict; without one, the shipped default's. */
+static void judge(const struct profile *p, const struct av *av, struct report *r)
+{
+	struct profile *own = NULL;
+	char err[512];
+
+	if (!p) {
+		if (profile_load("default", &own, err, sizeof(err)) < 0)
+			BUG("shipped default profile does not load: %s", err);
+		p = own;
+	}
+	policy_apply(p, av, r);
+	profile_free(own);
+}
+
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r)
 {
 	struct job j = { .av = av, .r = r, .nworkers = o->threads ? o->threads : 1,
@@ -559,6 +575,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		goto out;
 	}
 	report_finish(r);
+	judge(o->profile, av, r);
 	now_iso(r->finished, sizeof(r->finished));
 	r->seconds_total = now_mono() - t0;
 	rc = 0;

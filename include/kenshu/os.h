@@ -15,6 +15,9 @@
 #include <kenshu/hive.h>
 #include <kenshu/taskcache.h>
 
+enum posture_state { POSTURE_UNKNOWN = 0, POSTURE_SAFE, POSTURE_UNSAFE, POSTURE_ABSENT_UNSAFE, POSTURE_ABSENT_SAFE, POSTURE_INFO, POSTURE_NOT_APPLICABLE };
+struct posture_check { const char *rule; enum posture_state state; char *message; char *evidence; };
+struct posture { struct posture_check *c; size_t n; }; /* TEMP STUB */
 struct os_profile {
 	char *sid;
 	char *path;        /* as stored, e.g. "%SystemDrive%\Users\operator" */
@@ -60,6 +63,7 @@ struct os_info {
 	 * NULL when not asked; "agrees (...)", "differs: ...", or "not found
 	 * as an operating system by libguestfs". */
 	char *cross_check;
+	struct posture posture; /* TEMP */
 	bool cross_check_differs;           /* the WMI repository could not be read, NULL if it was or is absent */
 };
 

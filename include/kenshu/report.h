@@ -16,6 +16,7 @@
 #include <kenshu/hash.h>
 #include <kenshu/image.h>
 #include <kenshu/os.h>
+#include <kenshu/rules.h>
 #include <kenshu/verdict.h>
 
 #define REPORT_SCHEMA_VERSION "1.0"
@@ -70,6 +71,27 @@ struct rep_file {              /* one manifest line */
 	char *status;            /* "scanned", "detected", "skipped", "link" */
 };
 
+/* One rule outcome (the policy engine's output, policy.h). */
+struct rep_finding {
+	const char *rule;          /* rule id, static (rule_table) */
+	enum severity severity;    /* the profile's severity for it (never off) */
+	char *message;             /* one sentence */
+	unsigned volume;           /* 0: not about one volume */
+	char *path;                /* the file, target or hive it is about, or NULL */
+	char *value;               /* registry value, command, signature, indicator, or NULL */
+	char *version;             /* file or database version, or NULL */
+	char *sha256;              /* of the file, or NULL */
+	char *waiver;              /* name of the waiver that lifted it, or NULL */
+};
+
+/* A waiver of the profile and what became of it in this scan. */
+struct rep_waiver {
+	char *name, *rule, *path, *sha256, *reason, *approver, *origin;
+	char expires[11];
+	const char *status;        /* "applied", "unused", "expired" */
+	unsigned applied;          /* findings it lifted */
+};
+
 struct report {
 	char *image_path;
 	char *image_format;
@@ -89,10 +111,19 @@ struct report {
 	struct img_gap *gaps; size_t ngaps;
 	char *cross_check_note;   /* --cross-check: what only libguestfs found, or why it could not run */   /* space outside every partition, > 1 MiB */
 	struct rep_detection *det; size_t ndet;
+	struct rep_detection *macros; size_t nmacros; /* TEMP */
 	struct rep_skip *skip; size_t nskip;
 	struct rep_reparse *rp; size_t nrp;
 	struct rep_file *files; size_t nfiles;
 	struct os_info *os; size_t nos;   /* one per Windows install found */
+
+	/* The profile that judged the image (policy_apply). */
+	char *profile_name, *profile_source;
+	char profile_sha256[SHA256_HEX_LEN + 1], profile_effective_sha256[SHA256_HEX_LEN + 1];
+	char **profile_files; size_t nprofile_files;     /* "SOURCE sha256" of every file read */
+	char scan_date[11];        /* YYYY-MM-DD the rules judged by (expiry, EOL, signature age) */
+	struct rep_finding *findings; size_t nfindings;  /* decisive first, see policy.h */
+	struct rep_waiver *waivers; size_t nwaivers;
 
 	enum verdict verdict;
 	char *verdict_reason;
@@ -116,7 +147,7 @@ void report_add_file(struct report *r, unsigned vol, const char *path, const cha
 /* Takes over *os (the caller's copy is zeroed). */
 void report_add_os(struct report *r, struct os_info *os);
 
-/* Sorts every list and derives the verdict. */
+/* Sorts every list. The verdict comes from policy_apply(). */
 void report_finish(struct report *r);
 
 /* Human name of a reparse tag ("junction", "symbolic link"...), static. */

@@ -6,12 +6,14 @@
 #include <stdbool.h>
 
 #include <kenshu/av.h>
+#include <kenshu/profile.h>
 #include <kenshu/report.h>
 
 struct scan_opts {
 	unsigned threads;   /* worker threads, >= 1 */
 	bool progress;      /* draw a progress line on stderr */
 	bool cross_check;   /* compare the OS identity with libguestfs's inspect_os */
+	const struct profile *profile; /* judges the report (policy.h); NULL: shipped default */
 };
 
 /* Returns 0 with *r filled (report_release() it), or -1 after printing one
