@@ -16,7 +16,9 @@
 
 struct pctx {
 	const struct profile *p;
-	const struct av *av;
+	const struct av_db *const *dbs;
+	size_t ndbs;
+	const char *dbdir;
 	struct report *r;
 	const struct ioc *ioc;
 };
@@ -178,15 +180,15 @@ static void eval_signatures(struct pctx *c)
 {
 	const struct av_db *newest = NULL;
 
-	for (size_t i = 0; i < av_db_count(c->av); i++) {
-		const struct av_db *d = av_db(c->av, i);
+	for (size_t i = 0; i < c->ndbs; i++) {
+		const struct av_db *d = c->dbs[i];
 		if (d->official && d->build_time[0] && (!newest || strcmp(d->build_time, newest->build_time) > 0))
 			newest = d;
 	}
 	if (!newest) {
-		struct where w = { 0, NULL, av_dbdir(c->av), NULL, NULL };
+		struct where w = { 0, NULL, c->dbdir, NULL, NULL };
 		add(c, "signature-missing", SEV_FAIL, &w,
-		    "no official ClamAV database (.cvd/.cld) in %s: only custom signatures were used", av_dbdir(c->av));
+		    "no official ClamAV database (.cvd/.cld) in %s: only custom signatures were used", c->dbdir);
 		return;
 	}
 	long max = profile_int(c->p, "signatures", "max_age_days");
@@ -505,7 +507,19 @@ static void (*const evaluators[])(struct pctx *) = {
 
 void policy_apply(const struct profile *p, const struct av *av, struct report *r)
 {
-	struct pctx c = { .p = p, .av = av, .r = r, .ioc = profile_ioc(p) };
+	size_t n = av_db_count(av);
+	const struct av_db **dbs = xcalloc(n ? n : 1, sizeof(*dbs));
+
+	for (size_t i = 0; i < n; i++)
+		dbs[i] = av_db(av, i);
+	policy_apply_dbs(p, dbs, n, av_dbdir(av), r);
+	free(dbs);
+}
+
+void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, size_t ndbs, const char *dbdir,
+		      struct report *r)
+{
+	struct pctx c = { .p = p, .dbs = dbs, .ndbs = ndbs, .dbdir = dbdir, .r = r, .ioc = profile_ioc(p) };
 
 	policy_scan_date(r, r->scan_date);
 	free(r->profile_name);

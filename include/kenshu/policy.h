@@ -22,5 +22,9 @@ void policy_scan_date(const struct report *r, char out[11]);
  * r->verdict_reason. Findings are sorted decisive first (fail, review,
  * info; waived last), then by rule table order and location. */
 void policy_apply(const struct profile *p, const struct av *av, struct report *r);
+/* The same with the engine's database list given directly (tests judge
+ * signature age without a signed official database). */
+void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, size_t ndbs, const char *dbdir,
+		      struct report *r);
 
 #endif
