@@ -515,7 +515,11 @@ static int read_source(struct loader *L, const char *ref, const char *from_dir, 
 				return 0;
 			}
 		}
-		snprintf(L->err, L->errlen, "%s: %s", path, strerror(errno));
+		if (errno == ENOENT && !strchr(ref, '/'))
+			snprintf(L->err, L->errlen, "%s: no such profile file, and not a shipped profile "
+				 "(default, strict, example-vendor)", path);
+		else
+			snprintf(L->err, L->errlen, "%s: %s", path, strerror(errno));
 		free(base);
 		free(path);
 		return -1;
