@@ -1,9 +1,11 @@
 /* The report's data: appenders and ordering. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <kenshu/err.h>
 #include <kenshu/report.h>
+#include "report_internal.h"
 #include "banned.h"
 
 #define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])
@@ -228,4 +230,20 @@ const char *reparse_tag_name(uint32_t tag)
 		if (reparse_tags[i].tag == tag)
 			return reparse_tags[i].name;
 	return "other reparse point";
+}
+
+void report_human_size(uint64_t n, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, len, "%.1f %s", v, units[u]);
 }

@@ -27,6 +27,7 @@ static const struct {
 } outputs[] = {
 	{ "manifest.jsonl", write_manifest_adapter },
 	{ "report.txt", report_write_text },
+	{ "report.html", report_write_html },
 	{ "report.json", report_write_json },   /* last: marks the report complete */
 };
 

@@ -6,23 +6,8 @@
 
 #include <kenshu/cmdline.h>
 #include <kenshu/report.h>
+#include "report_internal.h"
 #include "banned.h"
-
-static void human_size(uint64_t n, char *out, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, len, "%.1f %s", v, units[u]);
-}
 
 static void print_loc(FILE *f, unsigned vol, const char *path, const char *stream)
 {
@@ -111,12 +96,12 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
 	findings_text(r, f);
-	human_size(r->image_size, sz, sizeof(sz));
+	report_human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
 	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
 		(unsigned long long)r->image_size, r->scheme);
 	if (strcmp(r->image_format, "raw") != 0) {
-		human_size(r->disk_size, sz, sizeof(sz));
+		report_human_size(r->disk_size, sz, sizeof(sz));
 		fprintf(f, "            holds a disk of %s (%llu bytes), read by %s\n", sz,
 			(unsigned long long)r->disk_size, r->image_reader);
 	}
@@ -214,11 +199,11 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {
 		const struct rep_volume *v = &r->vol[i];
-		human_size(v->v.size, sz, sizeof(sz));
+		report_human_size(v->v.size, sz, sizeof(sz));
 		fprintf(f, "  %u  %-28s %10s  %-9s", v->v.index, v->v.part_type, sz, v->v.fs);
 		if (v->scanned) {
 			char b[32];
-			human_size(v->bytes, b, sizeof(b));
+			report_human_size(v->bytes, b, sizeof(b));
 			fprintf(f, " \"%s\"  %llu files, %llu streams, %s scanned%s\n", v->label,
 				(unsigned long long)v->files, (unsigned long long)v->streams, b,
 				v->dirty ? ", marked dirty (unclean shutdown)" : "");
@@ -231,7 +216,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	}
 	for (size_t i = 0; i < r->ngaps; i++) {
 		const struct img_gap *g = &r->gaps[i];
-		human_size(g->size, sz, sizeof(sz));
+		report_human_size(g->size, sz, sizeof(sz));
 		fprintf(f, "  -  outside any partition       %10s  at byte %llu: %s\n", sz,
 			(unsigned long long)g->offset,
 			g->holds_data ? "HOLDS DATA (not inspected by any file system)"
@@ -245,7 +230,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
 	}
 
-	human_size(bytes, sz, sizeof(sz));
+	report_human_size(bytes, sz, sizeof(sz));
 	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
 		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
 	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",

@@ -156,17 +156,30 @@ const char *reparse_tag_name(uint32_t tag);
 /* Writers. Each returns 0, or -1 with errno set; the caller names the file. */
 int report_write_json(const struct report *r, const struct av *av, FILE *f);
 int report_write_text(const struct report *r, const struct av *av, FILE *f);
+/* report.html: one self-contained page (inline CSS, no script, no URL)
+ * for people and for printing to PDF; docs/report.md. */
+int report_write_html(const struct report *r, const struct av *av, FILE *f);
 int report_write_manifest(const struct report *r, FILE *f);
 
-/* Writes report.json, report.txt and manifest.jsonl into dir atomically
- * (temporary names, fsync, rename): a directory never holds half a report.
- * Returns 0, or -1 after printing one error line. */
+/* Writes the n bytes at s as HTML text, safe in element content and in
+ * quoted attribute values alike: & < > " ' become references, control
+ * characters their visible Control Pictures (U+2400 + c, U+2421), and
+ * invalid UTF-8, C1 controls, noncharacters and bidirectional formatting
+ * characters U+FFFD, so the page stays valid UTF-8 and a name shows as it
+ * is. The one escaper of report.html: everything from the image goes
+ * through it. */
+void report_html_escape(FILE *f, const char *s, size_t n);
+
 /* mkdir -p: the directory and its parents, mode 0755; 0 or -1 with errno. */
 int report_mkdir_p(const char *dir);
 /* Writes tmp with write(ctx, f), flushed and fsynced; on failure says
  * "'DIR/NAME': cannot write: ..." and returns -1. The caller renames. */
 int report_write_synced(const char *tmp, const char *dir, const char *name,
 			int (*write)(void *ctx, FILE *f), void *ctx);
+/* Writes manifest.jsonl, report.txt, report.html and report.json into dir
+ * atomically (temporary names, fsync, rename; report.json renamed last): a
+ * directory never holds half a report. Returns 0, or -1 after printing one
+ * error line. */
 int report_save(const struct report *r, const struct av *av, const char *dir);
 
 #endif

