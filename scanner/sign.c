@@ -153,8 +153,9 @@ static char *pem_text(EVP_PKEY *pkey, bool private_key, const char *id, size_t *
 
 	if (!b)
 		return NULL;
-	BIO_printf(b, "# kenshu %s key, key id %s\n", private_key ? "PRIVATE (keep offline, never share)" : "public",
-		   id);
+	BIO_printf(b, "# kenshu %s key, key id %s\n", private_key ? "private" : "public", id);
+	if (private_key)
+		BIO_printf(b, "# keep it offline, mode 0600, never share it (docs/signing.md)\n");
 	ok = private_key ? PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL, NULL)
 			 : PEM_write_bio_PUBKEY(b, pkey);
 	n = BIO_get_mem_data(b, &data);
@@ -291,9 +292,9 @@ static int check_ed25519(const char *path, EVP_PKEY *pkey)
 /* A kenshu key file names its key id; when it does, it must be the key's. */
 static int check_id_line(const char *path, const char *text, const char *id)
 {
-	const char *p = strstr(text, ", key id ");
+	const char *eol = strchr(text, '\n'), *p = strstr(text, ", key id ");
 
-	if (!p || text[0] != '#' || p > strchr(text, '\n'))
+	if (text[0] != '#' || !eol || !p || p > eol)
 		return 0;
 	p += strlen(", key id ");
 	if (strncmp(p, id, SIGN_KEY_ID_LEN) != 0 || p[SIGN_KEY_ID_LEN] != '\n')
