@@ -365,6 +365,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 
 	add_str(root, "schema_version", REPORT_SCHEMA_VERSION);
 	add_tool(root);
+	add_case(root, &r->meta);
 
 	add_str(root, "verdict", verdict_name(r->verdict));
 	add_str(root, "verdict_reason", r->verdict_reason);
@@ -392,6 +393,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	o = json_object_new_object();
 	add_str(o, "started", r->started);
 	add_str(o, "finished", r->finished);
+	add_str(o, "host", r->host);
 	add_double(o, "seconds", r->seconds_total);
 	add_double(o, "seconds_hashing", r->seconds_hash);
 	add_double(o, "seconds_scanning", r->seconds_scan);

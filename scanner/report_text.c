@@ -88,12 +88,21 @@ static void findings_text(const struct report *r, FILE *f)
 	fputc('\n', f);
 }
 
+void report_write_case(const struct case_meta *m, FILE *f)
+{
+	for (size_t i = 0; i < m->n; i++)
+		fprintf(f, "%-12s%s: %s\n", i ? "" : "Case:", m->v[i].key, m->v[i].value);
+	if (m->n)
+		fputc('\n', f);
+}
+
 int report_write_text(const struct report *r, const struct av *av, FILE *f)
 {
 	char sz[32];
 	uint64_t files = 0, streams = 0, bytes = 0;
 
 	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
+	report_write_case(&r->meta, f);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
 	findings_text(r, f);
 	report_human_size(r->image_size, sz, sizeof(sz));
@@ -243,6 +252,6 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 		else
 			fprintf(f, "            %s: %u signatures\n", d->name, d->sigs);
 	}
-	fprintf(f, "Started:    %s\nFinished:   %s\n", r->started, r->finished);
+	fprintf(f, "Started:    %s\nFinished:   %s\nHost:       %s\n", r->started, r->finished, r->host ? r->host : "");
 	return ferror(f) ? -1 : 0;
 }

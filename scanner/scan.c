@@ -441,6 +441,8 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	if (img_open(path, &j.img) < 0)
 		return -1;
 	r->image_path = xstrdup(path);
+	r->host = report_host_name();
+	case_meta_copy(&r->meta, o->meta);
 	r->image_format = xstrdup(img_format(j.img));
 	r->image_reader = xstrdup(img_reader(j.img));
 	r->scheme = xstrdup(img_scheme(j.img));

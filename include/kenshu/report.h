@@ -21,6 +21,37 @@
 
 #define REPORT_SCHEMA_VERSION "1.0"
 
+struct sign_key;   /* sign.h */
+
+/* Case metadata from --meta KEY=VALUE: which delivery, order and machine
+ * the scan was for, and who ran it. Written as given, so the report can be
+ * filed against the purchase order without a separate note. */
+#define CASE_META_MAX 64          /* entries */
+#define CASE_KEY_MAX 64           /* bytes of [A-Za-z0-9_.-] */
+#define CASE_VALUE_MAX 1024       /* bytes of UTF-8, no control characters */
+
+struct case_entry {
+	char *key, *value;
+};
+
+struct case_meta {             /* sorted by key, keys unique */
+	struct case_entry *v;
+	size_t n;
+};
+
+/* Parses "KEY=VALUE" and adds it in key order. Returns 0, or -1 with the
+ * reason in err ("--meta 'po': given twice"): a malformed or over-long key,
+ * an empty, over-long or non-UTF-8 value, a control character, a duplicate
+ * key, too many entries. */
+int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen);
+/* dst becomes a deep copy of src (NULL: empty). */
+void case_meta_copy(struct case_meta *dst, const struct case_meta *src);
+void case_meta_release(struct case_meta *m);
+
+/* The scanning machine's host name (gethostname), "" when it has none.
+ * Caller frees. */
+char *report_host_name(void);
+
 struct rep_volume {
 	struct img_volume v;     /* copied from the image layer */
 	char *label;             /* "" when unknown */
@@ -104,6 +135,8 @@ struct report {
 	char sha256_before[SHA256_HEX_LEN + 1];
 	char sha256_after[SHA256_HEX_LEN + 1];
 	char started[32], finished[32]; /* ISO 8601 UTC */
+	char *host;                /* the scanning machine (report_host_name) */
+	struct case_meta meta;     /* --meta */
 	double seconds_total, seconds_hash, seconds_scan;
 	unsigned threads;
 
@@ -160,6 +193,8 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f);
  * for people and for printing to PDF; docs/report.md. */
 int report_write_html(const struct report *r, const struct av *av, FILE *f);
 int report_write_manifest(const struct report *r, FILE *f);
+/* The "Case:" lines of a text report (nothing when m is empty). */
+void report_write_case(const struct case_meta *m, FILE *f);
 
 /* Writes the n bytes at s as HTML text, safe in element content and in
  * quoted attribute values alike: & < > " ' become references, control
@@ -176,10 +211,29 @@ int report_mkdir_p(const char *dir);
  * "'DIR/NAME': cannot write: ..." and returns -1. The caller renames. */
 int report_write_synced(const char *tmp, const char *dir, const char *name,
 			int (*write)(void *ctx, FILE *f), void *ctx);
-/* Writes manifest.jsonl, report.txt, report.html and report.json into dir
- * atomically (temporary names, fsync, rename; report.json renamed last): a
- * directory never holds half a report. Returns 0, or -1 after printing one
- * error line. */
-int report_save(const struct report *r, const struct av *av, const char *dir);
+
+/* One file of a report directory and how to write it. */
+struct report_output {
+	const char *name;
+	int (*write)(void *ctx, FILE *f);
+	void *ctx;
+};
+
+/* Writes every output into dir so that the directory is whole or absent:
+ * each under a temporary name, fsynced, then renamed in the given order
+ * (the last one marks the directory complete). With a key, report.sig
+ * (sign.h, of this kind: "report" or "bundle") covers the bytes that were
+ * written, read back from the temporary files, and is renamed just before
+ * the last output; without one a stale report.sig is removed, since it
+ * cannot cover the new files. Returns 0, or -1 after printing one error
+ * line. */
+int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
+			const struct sign_key *key, const char *kind);
+
+/* Writes report.json, report.txt, report.html and manifest.jsonl into dir with
+ * report_save_outputs(), signed when key is not NULL. Returns 0, or -1
+ * after printing one error line. */
+int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
+		const char *dir);
 
 #endif

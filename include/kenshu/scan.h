@@ -14,6 +14,8 @@ struct scan_opts {
 	bool progress;      /* draw a progress line on stderr */
 	bool cross_check;   /* compare the OS identity with libguestfs's inspect_os */
 	const struct profile *profile; /* judges the report (policy.h); NULL: shipped default */
+	const struct case_meta *meta;  /* --meta, copied into every report; NULL: none */
+	const struct sign_key *sign_key; /* signs reports a scan saves itself (bundle members); NULL: unsigned */
 };
 
 /* Returns 0 with *r filled (report_release() it), or -1 after printing one

@@ -47,6 +47,7 @@ normalise_txt() {
 	normalise "$1" | sed -E \
 		-e 's/^(SHA-256: +)[0-9a-f]{64}$/\1@SHA256@/' \
 		-e 's/^(Started|Finished):( +).*/\1:\2@TIME@/' \
+		-e 's/^(Host):( +).*/\1:\2@HOST@/' \
 		-e 's/ in [0-9.]+ s \(/ in @SECONDS@ s (/' \
 		-e 's/^(Engine: +libclamav )[^,]+,/\1@CLAMAV@,/'
 }
