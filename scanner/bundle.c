@@ -245,6 +245,8 @@ void bundle_report_release(struct bundle_report *br)
 		member_release(&br->m[i]);
 	free(br->m);
 	free(br->path);
+	free(br->host);
+	case_meta_release(&br->meta);
 	free(br->format);
 	free(br->incomplete);
 	free(br->verdict_reason);
@@ -574,7 +576,7 @@ static void image_member(struct ctx *c, struct data *d, struct bundle_member *m)
 	r.image_path = xasprintf("%s/%s", c->bundle_path, m->path);
 	m->report_dir = unique_dir(c, m->path);
 	dir = xasprintf("%s/%s", c->outdir, m->report_dir);
-	if (report_save(&r, c->av, dir) < 0) {
+	if (report_save(&r, c->av, c->so->sign_key, dir) < 0) {
 		m->reason = xstrdup("could not be scanned: its report could not be written");
 		m->exit_code = EXIT_ERROR;
 	} else {
@@ -899,6 +901,8 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	now_iso(br->started, sizeof(br->started));
 	br->path = xstrdup(path);
+	br->host = report_host_name();
+	case_meta_copy(&br->meta, so->meta);
 	br->caps = *caps;
 	if (sha256_file(path, br->sha256_before, &br->size) < 0)
 		return error("'%s': cannot read: %s", path, strerror(errno));

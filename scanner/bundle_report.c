@@ -52,6 +52,7 @@ static json_object *bundle_json(const struct bundle_report *br, const struct av 
 
 	add_str(root, "schema_version", BUNDLE_SCHEMA_VERSION);
 	add_tool(root);
+	add_case(root, &br->meta);
 	add_str(root, "verdict", bundle_verdict_name(br->exit_code));
 	add_str(root, "verdict_reason", br->verdict_reason);
 
@@ -84,6 +85,7 @@ static json_object *bundle_json(const struct bundle_report *br, const struct av 
 	o = json_object_new_object();
 	add_str(o, "started", br->started);
 	add_str(o, "finished", br->finished);
+	add_str(o, "host", br->host);
 	json_object_object_add(o, "seconds", json_object_new_double(br->seconds));
 	json_object_object_add(root, "scan", o);
 
@@ -132,6 +134,7 @@ int bundle_write_text(const struct bundle_report *br, FILE *f)
 		nskip += br->m[i].reason != NULL;
 	}
 	fprintf(f, "kenshu %s acceptance scan of a bundle\n\n", KENSHU_VERSION);
+	report_write_case(&br->meta, f);
 	fprintf(f, "VERDICT: %s (%s)\n\n", bundle_verdict_name(br->exit_code), br->verdict_reason);
 	fprintf(f, "Bundle:     %s\n", br->path);
 	fprintf(f, "            %s, %zu member%s\n", br->format, br->nm, br->nm == 1 ? "" : "s");
@@ -193,38 +196,53 @@ static int write_text(void *ctx, FILE *f)
 	return bundle_write_text(((const struct save_ctx *)ctx)->br, f);
 }
 
-/* Same discipline as report_save(): temporary name, fsync, rename, and
- * bundle.json last so that its presence means bundle.txt is there too. */
-static int save_one(const struct bundle_report *br, const struct av *av, const char *dir,
-		    const char *name, bool json)
+/* Same discipline as report_save(), and bundle.json last so that its
+ * presence means bundle.txt (and report.sig) are there too. */
+int bundle_save(const struct bundle_report *br, const struct av *av, const struct sign_key *key,
+		const char *dir)
 {
-	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
-	char *final = xasprintf("%s/%s", dir, name);
-	int rc = -1;
-
-	cleanup_add(tmp, false);
 	struct save_ctx sc = { br, av };
-	if (report_write_synced(tmp, dir, name, json ? write_json : write_text, &sc) < 0)
-		goto out;
-	if (rename(tmp, final) < 0) {
-		error("'%s': cannot rename into place: %s", final, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	cleanup_forget(tmp);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	free(final);
-	return rc;
+	const struct report_output out[] = {
+		{ "bundle.txt", write_text, &sc },
+		{ "bundle.json", write_json, &sc },
+	};
+
+	return report_save_outputs(dir, out, 2, key, "bundle");
 }
 
-int bundle_save(const struct bundle_report *br, const struct av *av, const char *dir)
+int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n)
 {
-	if (report_mkdir_p(dir) < 0)
-		return error("'%s': cannot create report directory: %s", dir, strerror(errno));
-	if (save_one(br, av, dir, "bundle.txt", false) < 0 || save_one(br, av, dir, "bundle.json", true) < 0)
-		return -1;
+	json_object *root = json_object_from_file(bundle_json), *members, *m, *rep;
+	size_t count;
+
+	*dirs = NULL;
+	*n = 0;
+	if (!root || !json_object_object_get_ex(root, "members", &members) ||
+	    !json_object_is_type(members, json_type_array)) {
+		json_object_put(root);
+		return error("'%s': not a bundle.json with members", bundle_json);
+	}
+	count = json_object_array_length(members);
+	*dirs = xcalloc(count ? count : 1, sizeof(**dirs));
+	for (size_t i = 0; i < count; i++) {
+		const char *d;
+		m = json_object_array_get_idx(members, i);
+		if (!json_object_object_get_ex(m, "report", &rep))
+			continue;
+		d = json_object_get_string(rep);
+		/* What bundle_safe_component() makes, and nothing that climbs out. */
+		if (!d || !d[0] || d[0] == '.' || strchr(d, '/') || strlen(d) > 255) {
+			for (size_t k = 0; k < *n; k++)
+				free((*dirs)[k]);
+			free(*dirs);
+			*dirs = NULL;
+			*n = 0;
+			json_object_put(root);
+			return error("'%s': member report directory '%s' is not one plain name", bundle_json,
+				     d ? d : "");
+		}
+		(*dirs)[(*n)++] = xstrdup(d);
+	}
+	json_object_put(root);
 	return 0;
 }

@@ -59,19 +59,14 @@ void sha256_free(struct sha256 *h)
 	free(h);
 }
 
-int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size)
+int sha256_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size)
 {
 	static const size_t bufsize = 1 << 20;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct sha256 *h;
-	char *buf;
+	struct sha256 *h = sha256_new();
+	char *buf = xmalloc(bufsize);
 	uint64_t total = 0;
 	ssize_t got;
 
-	if (fd < 0)
-		return -1;
-	h = sha256_new();
-	buf = xmalloc(bufsize);
 	while ((got = read(fd, buf, bufsize)) != 0) {
 		if (got < 0) {
 			if (errno == EINTR)
@@ -79,7 +74,6 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size)
 			int e = errno;
 			free(buf);
 			sha256_free(h);
-			close(fd);
 			errno = e;
 			return -1;
 		}
@@ -91,6 +85,18 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size)
 		*size = total;
 	free(buf);
 	sha256_free(h);
-	close(fd);
 	return 0;
+}
+
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = sha256_fd(fd, hex, size);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }

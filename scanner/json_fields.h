@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include <kenshu/report.h>
+
 static inline void add_str(json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
@@ -32,6 +34,17 @@ static inline void add_tool(json_object *root)
 	add_str(o, "version", KENSHU_VERSION);
 	add_str(o, "commit", KENSHU_COMMIT);
 	json_object_object_add(root, "tool", o);
+}
+
+/* "case": the --meta entries, an object in key order ({} when none, so
+ * that readers need not test for it). */
+static inline void add_case(json_object *root, const struct case_meta *m)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < m->n; i++)
+		add_str(o, m->v[i].key, m->v[i].value);
+	json_object_object_add(root, "case", o);
 }
 
 #endif

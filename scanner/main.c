@@ -7,14 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kenshu/av.h>
 #include <kenshu/bundle.h>
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
+#include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include <kenshu/scan.h>
+#include <kenshu/sign.h>
 #include <kenshu/verdict.h>
 #include <kenshu/wim.h>
 #include "fs_internal.h"
@@ -24,7 +27,13 @@
 #define DEFAULT_OUTDIR "kenshu-report"
 
 static const char usage_text[] =
-	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] [--cross-check] IMAGE...\n"
+	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] [--cross-check]\n"
+	"                   [--sign-key KEY] [--meta KEY=VALUE]... IMAGE...\n"
+	"       kenshu keygen KEYFILE\n"
+	"       kenshu verify --pub KEY.pub DIR...\n"
+	"       kenshu profile check FILE...\n"
+	"       kenshu profile show NAME|FILE\n"
+	"       kenshu profile list\n"
 	"       kenshu --version\n"
 	"       kenshu --help\n";
 
@@ -36,7 +45,9 @@ static const char help_text[] =
 	"every other member as a file.\n"
 	"\n"
 	"  -d, --database DIR   ClamAV database directory (default " DEFAULT_DBDIR ")\n"
-	"  -p, --profile NAME   acceptance profile (this version: 'default' only)\n"
+	"  -p, --profile NAME|FILE  acceptance profile: a shipped one by name\n"
+	"                       (default, strict, example-vendor) or an INI file\n"
+	"                       (default: default)\n"
 	"  -o, --output DIR     report directory (default ./" DEFAULT_OUTDIR "; one\n"
 	"                       sub-directory per image when several are given)\n"
 	"  -j, --jobs N         worker threads (default: number of cores)\n"
@@ -46,10 +57,20 @@ static const char help_text[] =
 	"      --cross-check    also inspect each image with libguestfs (inspect_os) and\n"
 	"                       compare its Windows identity with kenshu's (slow: it\n"
 	"                       boots libguestfs's appliance, 15-30 s under TCG)\n"
+	"      --sign-key KEY   sign each report directory with the Ed25519 private key\n"
+	"                       KEY (report.sig; make one with 'kenshu keygen')\n"
+	"      --meta KEY=VALUE case metadata recorded in every report (repeatable:\n"
+	"                       vendor=..., po=..., asset=..., operator=...)\n"
 	"\n"
-	"Exit status: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage.\n"
+	"keygen KEYFILE writes a new Ed25519 key pair: KEYFILE (private, mode 0600)\n"
+	"and KEYFILE.pub; an existing file is never overwritten.\n"
+	"verify --pub KEY.pub DIR... checks each report directory's report.sig and\n"
+	"the files it covers; exit 0 only when every one verifies.\n"
+	"\n"
+	"Exit status of scan: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage.\n"
 	"For several images: FAIL > could not complete > REVIEW > PASS.\n"
-	"See kenshu(1).\n";
+	"Exit status of verify: 0 verified, 1 not verified, 2 key unreadable, 64 usage.\n"
+	"See kenshu(1) and docs/signing.md.\n";
 
 struct scan_args {
 	const char *dbdir;
@@ -59,6 +80,8 @@ struct scan_args {
 	bool quiet;
 	bool all_autoruns;
 	bool cross_check;
+	const char *sign_key;
+	struct case_meta meta;
 	char **images;
 	int nimages;
 };
@@ -97,9 +120,12 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "all-autoruns", no_argument, NULL, 'A' },
 		{ "cross-check", no_argument, NULL, 'C' },
+		{ "sign-key", required_argument, NULL, 'S' },
+		{ "meta", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[256];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int c;
 
@@ -118,6 +144,15 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		case 'q': a->quiet = true; break;
 		case 'A': a->all_autoruns = true; break;
 		case 'C': a->cross_check = true; break;
+		case 'S':
+			if (a->sign_key)
+				usage_error("--sign-key given twice");
+			a->sign_key = optarg;
+			break;
+		case 'M':
+			if (case_meta_add(&a->meta, optarg, err, sizeof(err)) < 0)
+				usage_error("%s", err);
+			break;
 		case 'h':
 			printf("%s%s", usage_text, help_text);
 			exit(0);
@@ -127,9 +162,6 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (strcmp(a->profile, "default") != 0)
-		usage_error("unknown profile '%s': this version has only the built-in 'default' policy "
-			    "(any detection FAILs, anything not fully scanned needs REVIEW)", a->profile);
 	a->images = argv + optind;
 	a->nimages = argc - optind;
 	if (a->nimages == 0)
@@ -165,7 +197,7 @@ static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
 
 	if (bundle_scan(a->images[i], av, so, caps, dir, &br) < 0)
 		return EXIT_ERROR;
-	if (bundle_save(&br, av, dir) < 0) {
+	if (bundle_save(&br, av, so->sign_key, dir) < 0) {
 		c = EXIT_ERROR;
 	} else {
 		c = br.exit_code;
@@ -182,6 +214,7 @@ static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
 struct wim_ctx {
 	const struct scan_args *a;
 	const struct av *av;
+	const struct sign_key *key;
 	const char *dir;
 	int code;
 };
@@ -195,7 +228,7 @@ static void wim_image_done(void *p, struct report *r, int index, int count)
 	int c;
 
 	r->all_autoruns = w->a->all_autoruns;
-	if (report_save(r, w->av, dir) < 0) {
+	if (report_save(r, w->av, w->key, dir) < 0) {
 		c = EXIT_ERROR;
 	} else {
 		c = verdict_exit_code(r->verdict);
@@ -213,7 +246,7 @@ static void wim_image_done(void *p, struct report *r, int index, int count)
 static int scan_wim(const struct scan_args *a, int i, const struct av *av, const struct scan_opts *so,
 		    const char *dir)
 {
-	struct wim_ctx w = { .a = a, .av = av, .dir = dir, .code = EXIT_PASS };
+	struct wim_ctx w = { .a = a, .av = av, .key = so->sign_key, .dir = dir, .code = EXIT_PASS };
 
 	if (wim_scan(a->images[i], av, so, wim_image_done, &w) < 0)
 		return exit_code_combine(w.code, EXIT_ERROR);
@@ -226,20 +259,44 @@ static int cmd_scan(int argc, char **argv)
 	struct av_limits limits;
 	struct bundle_caps caps;
 	struct av *av;
+	struct sign_key *key = NULL;
 	int code = EXIT_PASS;
 
 	parse_scan(argc, argv, &a);
-	bundle_default_caps(&caps);
-	if (bundle_caps_from_env(&caps) < 0)
+	/* A key that cannot sign is found before hours of scanning, and
+	 * before any report directory exists. */
+	if (a.sign_key && sign_key_load_private(a.sign_key, &key) < 0) {
+		case_meta_release(&a.meta);
 		return EXIT_ERROR;
+	}
+	bundle_default_caps(&caps);
+	if (bundle_caps_from_env(&caps) < 0) {
+		sign_key_free(key);
+		case_meta_release(&a.meta);
+		return EXIT_ERROR;
+	}
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
 	cleanup_install_signal_handlers();
-	if (av_open(a.dbdir, NULL, &limits, &av) < 0)
+	/* A scan never runs on a profile that does not validate. */
+	char perr[1024];
+	struct profile *profile;
+	if (profile_load(a.profile, &profile, perr, sizeof(perr)) < 0) {
+		error("profile %s", perr);
+		sign_key_free(key);
+		case_meta_release(&a.meta);
 		return EXIT_ERROR;
+	}
+	if (av_open(a.dbdir, profile_ioc(profile), &limits, &av) < 0) {
+		profile_free(profile);
+		sign_key_free(key);
+		case_meta_release(&a.meta);
+		return EXIT_ERROR;
+	}
 
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
-				.cross_check = a.cross_check };
+				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
+				.sign_key = key };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);
@@ -251,7 +308,7 @@ static int cmd_scan(int argc, char **argv)
 			c = scan_bundle(&a, i, av, &so, &caps, dir);
 		} else if (scan_image(a.images[i], av, &so, &r) < 0) {
 			c = EXIT_ERROR;   /* scan_image said why; no report is written */
-		} else if ((r.all_autoruns = a.all_autoruns, report_save(&r, av, dir)) < 0) {
+		} else if ((r.all_autoruns = a.all_autoruns, report_save(&r, av, key, dir)) < 0) {
 			c = EXIT_ERROR;
 			report_release(&r);
 		} else {
@@ -267,7 +324,178 @@ static int cmd_scan(int argc, char **argv)
 		free(dir);
 	}
 	av_close(av);
+	profile_free(profile);
+	sign_key_free(key);
+	case_meta_release(&a.meta);
 	return code;
+}
+
+/* kenshu keygen KEYFILE */
+static int cmd_keygen(int argc, char **argv)
+{
+	char id[SIGN_KEY_ID_LEN + 1];
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("%s%s", usage_text, help_text);
+		return 0;
+	}
+	if (argc != 2)
+		usage_error("keygen wants one KEYFILE");
+	if (argv[1][0] == '-')
+		usage_error("keygen: unknown option '%s'", argv[1]);
+	if (sign_keygen(argv[1], id) < 0)
+		return EXIT_ERROR;
+	printf("%s: private key, mode 0600: keep it offline (see docs/signing.md)\n"
+	       "%s.pub: public key, key id %s\n", argv[1], argv[1], id);
+	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+}
+
+enum { VERIFY_OK = 0, VERIFY_FAILED = 1 };
+
+/* One directory: every problem on its own line, then what was verified.
+ * A bundle's directory vouches for its members' report directories
+ * (bundle.json names them), so they are verified too. */
+static int verify_dir(const char *dir, const struct sign_key *pub, const char *pub_name, unsigned depth)
+{
+	struct sign_check c;
+	struct stat st;
+	int rc = VERIFY_OK;
+
+	int e = stat(dir, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+
+	if (e) {
+		printf("%s: NOT VERIFIED (not a report directory: %s)\n", dir, strerror(e));
+		return VERIFY_FAILED;
+	}
+	if (sign_verify_dir(dir, pub, pub_name, &c) < 0) {
+		for (size_t i = 0; i < c.nfailures; i++)
+			printf("%s/%s\n", dir, c.failures[i]);
+		printf("%s: NOT VERIFIED (%zu problem%s)\n", dir, c.nfailures, c.nfailures == 1 ? "" : "s");
+		sign_check_release(&c);
+		return VERIFY_FAILED;
+	}
+	printf("%s: verified (", dir);
+	for (size_t i = 0; i < c.nfiles; i++)
+		printf("%s%s", i ? ", " : "", c.files[i]);
+	printf("), signed %s by key id %s\n", c.signed_at, c.key_id);
+	if (!strcmp(c.kind, "bundle") && depth == 0) {
+		char *bj = xasprintf("%s/bundle.json", dir), **sub = NULL;
+		size_t nsub = 0;
+		if (bundle_read_report_dirs(bj, &sub, &nsub) < 0) {
+			printf("%s/bundle.json: member report directories cannot be read\n", dir);
+			rc = VERIFY_FAILED;
+		}
+		for (size_t i = 0; i < nsub; i++) {
+			char *d = xasprintf("%s/%s", dir, sub[i]);
+			if (verify_dir(d, pub, pub_name, depth + 1) != VERIFY_OK)
+				rc = VERIFY_FAILED;
+			free(d);
+			free(sub[i]);
+		}
+		free(sub);
+		free(bj);
+	}
+	sign_check_release(&c);
+	return rc;
+}
+
+/* kenshu verify --pub KEY DIR... (options anywhere) */
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pub", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pub_path = NULL;
+	struct sign_key *pub;
+	int c, code = VERIFY_OK;
+
+	opterr = 0;
+	optind = 1;
+	/* "-" first: DIR and --pub in any order, whatever POSIXLY_CORRECT says. */
+	char **dirs = xcalloc((size_t)argc, sizeof(*dirs));
+	int ndirs = 0;
+	while ((c = getopt_long(argc, argv, "-:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 1: dirs[ndirs++] = optarg; break;
+		case 'P':
+			if (pub_path)
+				usage_error("--pub given twice");
+			pub_path = optarg;
+			break;
+		case 'h':
+			printf("%s%s", usage_text, help_text);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (; optind < argc; optind++)   /* after "--" */
+		dirs[ndirs++] = argv[optind];
+	if (!pub_path)
+		usage_error("verify wants the public key: --pub KEY.pub");
+	if (ndirs == 0)
+		usage_error("verify wants a report directory");
+	if (sign_key_load_public(pub_path, &pub) < 0) {
+		free(dirs);
+		return EXIT_ERROR;
+	}
+	for (int i = 0; i < ndirs; i++)
+		if (verify_dir(dirs[i], pub, pub_path, 0) != VERIFY_OK)
+			code = VERIFY_FAILED;
+	sign_key_free(pub);
+	free(dirs);
+	return fflush(stdout) == 0 ? code : EXIT_ERROR;
+}
+
+/* kenshu profile check FILE... | show NAME|FILE | list */
+static int cmd_profile(int argc, char **argv)
+{
+	char err[1024];
+	struct profile *p;
+	int code = 0;
+
+	if (argc < 2)
+		usage_error("profile wants a subcommand: check, show or list");
+	if (!strcmp(argv[1], "list")) {
+		if (argc != 2)
+			usage_error("profile list takes no argument");
+		for (const char *const *n = profile_shipped(); *n; n++)
+			printf("%s\n", *n);
+		return 0;
+	}
+	if (!strcmp(argv[1], "check")) {
+		if (argc < 3)
+			usage_error("profile check wants at least one FILE");
+		for (int i = 2; i < argc; i++) {
+			if (profile_load(argv[i], &p, err, sizeof(err)) < 0) {
+				fprintf(stderr, "%s\n", err);
+				code = EXIT_ERROR;
+				continue;
+			}
+			printf("%s: ok (%s, effective sha256 %s)\n", argv[i], profile_name(p),
+			       profile_effective_sha256(p));
+			profile_free(p);
+		}
+		return code;
+	}
+	if (!strcmp(argv[1], "show")) {
+		if (argc != 3)
+			usage_error("profile show wants one NAME or FILE");
+		if (profile_load(argv[2], &p, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return EXIT_ERROR;
+		}
+		profile_write(p, stdout, true);
+		printf("\n; profile sha256 %s\n; effective sha256 %s\n", profile_sha256(p),
+		       profile_effective_sha256(p));
+		profile_free(p);
+		return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
+	}
+	usage_error("unknown profile subcommand '%s' (check, show or list)", argv[1]);
 }
 
 int main(int argc, char **argv)
@@ -286,6 +514,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "scan"))
 		return cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "profile"))
+		return cmd_profile(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "keygen"))
+		return cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "kenshu: unknown command '%s'\n%s", argv[1], usage_text);
 	return EXIT_USAGE;
 }

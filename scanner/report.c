@@ -1,9 +1,15 @@
-/* The report's data: appenders, ordering, verdict. */
+/* The report's data: appenders and ordering. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kenshu/err.h>
 #include <kenshu/report.h>
+#include <kenshu/utf16.h>
+#include "report_internal.h"
 #include "banned.h"
 
 #define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])
@@ -16,6 +22,8 @@ void report_init(struct report *r)
 void report_release(struct report *r)
 {
 	free(r->image_path);
+	free(r->host);
+	case_meta_release(&r->meta);
 	free(r->image_format);
 	free(r->image_reader);
 	free(r->gaps);
@@ -62,7 +70,139 @@ void report_release(struct report *r)
 		os_info_release(&r->os[i]);
 	free(r->os);
 	free(r->verdict_reason);
+	free(r->profile_name);
+	free(r->profile_source);
+	for (size_t i = 0; i < r->nprofile_files; i++)
+		free(r->profile_files[i]);
+	free(r->profile_files);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		struct rep_finding *x = &r->findings[i];
+		free(x->message);
+		free(x->path);
+		free(x->value);
+		free(x->version);
+		free(x->sha256);
+		free(x->waiver);
+	}
+	free(r->findings);
+	for (size_t i = 0; i < r->nwaivers; i++) {
+		struct rep_waiver *w = &r->waivers[i];
+		free(w->name);
+		free(w->rule);
+		free(w->path);
+		free(w->sha256);
+		free(w->reason);
+		free(w->approver);
+		free(w->origin);
+	}
+	free(r->waivers);
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- case metadata ---- */
+
+static bool key_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '.' || c == '-';
+}
+
+int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t kl = eq ? (size_t)(eq - arg) : strlen(arg), vl, at;
+	uint16_t *u16 = NULL;
+	char key[CASE_KEY_MAX + 1];
+
+	if (!eq) {
+		snprintf(err, errlen, "--meta wants KEY=VALUE, not '%.*s'", kl > 80 ? 80 : (int)kl, arg);
+		return -1;
+	}
+	if (kl == 0 || kl > CASE_KEY_MAX) {
+		snprintf(err, errlen, "--meta: a KEY must be 1 to %d characters of A-Z a-z 0-9 _ . -", CASE_KEY_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < kl; i++)
+		if (!key_char(arg[i])) {
+			snprintf(err, errlen, "--meta: KEY '%.*s' may hold only A-Z a-z 0-9 _ . -",
+				 kl > 80 ? 80 : (int)kl, arg);
+			return -1;
+		}
+	memcpy(key, arg, kl);
+	key[kl] = '\0';
+	vl = strlen(eq + 1);
+	/* An empty value is nearly always an unset shell variable
+	 * (--meta operator=$OPERATOR): said, not recorded as blank. */
+	if (vl == 0) {
+		snprintf(err, errlen, "--meta '%s': empty value", key);
+		return -1;
+	}
+	if (vl > CASE_VALUE_MAX) {
+		snprintf(err, errlen, "--meta '%s': value is %zu bytes, at most %d", key, vl, CASE_VALUE_MAX);
+		return -1;
+	}
+	/* report.txt prints it on one line of its own. */
+	for (const unsigned char *c = (const unsigned char *)eq + 1; *c; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			snprintf(err, errlen, "--meta '%s': value holds a control character (0x%02x)", key, *c);
+			return -1;
+		}
+	if (utf8_to_utf16le(eq + 1, &u16) < 0) {
+		snprintf(err, errlen, "--meta '%s': value is not valid UTF-8", key);
+		return -1;
+	}
+	free(u16);
+	for (at = 0; at < m->n; at++) {
+		int c = strcmp(m->v[at].key, key);
+		if (c == 0) {
+			snprintf(err, errlen, "--meta '%s': given twice", key);
+			return -1;
+		}
+		if (c > 0)
+			break;
+	}
+	if (m->n >= CASE_META_MAX) {
+		snprintf(err, errlen, "--meta: at most %d entries", CASE_META_MAX);
+		return -1;
+	}
+	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+	memmove(&m->v[at + 1], &m->v[at], (m->n - at) * sizeof(*m->v));
+	m->v[at].key = xstrdup(key);
+	m->v[at].value = xstrdup(eq + 1);
+	m->n++;
+	return 0;
+}
+
+void case_meta_copy(struct case_meta *dst, const struct case_meta *src)
+{
+	dst->n = src ? src->n : 0;
+	dst->v = dst->n ? xcalloc(dst->n, sizeof(*dst->v)) : NULL;
+	for (size_t i = 0; i < dst->n; i++) {
+		dst->v[i].key = xstrdup(src->v[i].key);
+		dst->v[i].value = xstrdup(src->v[i].value);
+	}
+}
+
+void case_meta_release(struct case_meta *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].key);
+		free(m->v[i].value);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+char *report_host_name(void)
+{
+	char name[HOST_NAME_MAX + 1];
+
+	/* Truncation leaves no NUL on some systems: terminate ourselves. */
+	if (gethostname(name, sizeof(name)) < 0)
+		return xstrdup("");
+	name[sizeof(name) - 1] = '\0';
+	return xstrdup(name);
 }
 
 static char *dup_or_empty(const char *s)
@@ -192,33 +332,11 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 
 void report_finish(struct report *r)
 {
-	char reason[512];
-
 	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
 	sort(r->macros, r->nmacros, sizeof(*r->macros), det_cmp);
 	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
 	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
 	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
-	struct verdict_inputs in = { .detections = r->ndet, .skipped = r->nskip, .nothing_scanned = 1 };
-	for (size_t i = 0; i < r->nvol; i++)
-		if (r->vol[i].scanned)
-			in.nothing_scanned = 0;
-	for (size_t i = 0; i < r->ngaps; i++)
-		in.data_outside += r->gaps[i].holds_data;
-	for (size_t i = 0; i < r->nos; i++) {
-		const struct os_info *os = &r->os[i];
-		for (size_t k = 0; k < os->autoruns.n; k++)
-			in.flagged_autoruns += os->autoruns.v[k].flags != 0;
-		for (int k = 0; k < 2; k++)
-			in.hive_problems += os->hives[k].name && hive_health_incomplete(&os->hives[k].health);
-		for (size_t k = 0; k < os->nuser_hives; k++)
-			in.hive_problems += hive_health_incomplete(&os->user_hives[k].health);
-		in.hive_problems += os->wmi_error != NULL;
-		in.identity_mismatch += os->cross_check_differs;
-	}
-	r->verdict = verdict_decide(&in, reason, sizeof(reason));
-	free(r->verdict_reason);
-	r->verdict_reason = xstrdup(reason);
 }
 
 static const struct {
@@ -241,4 +359,20 @@ const char *reparse_tag_name(uint32_t tag)
 		if (reparse_tags[i].tag == tag)
 			return reparse_tags[i].name;
 	return "other reparse point";
+}
+
+void report_human_size(uint64_t n, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, len, "%.1f %s", v, units[u]);
 }

@@ -3,6 +3,7 @@
  * order and lists are pre-sorted, so the output is deterministic. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -303,6 +304,80 @@ static json_object *autorun_json(const struct autorun *ar)
 	return o;
 }
 
+static void add_opt_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* Which profile judged, by content: the file's hash and the effective
+ * hash (after includes), and every waiver with what became of it. */
+static json_object *profile_json(const struct report *r)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	add_str(o, "name", r->profile_name);
+	add_str(o, "source", r->profile_source);
+	add_str(o, "sha256", r->profile_sha256);
+	add_str(o, "effective_sha256", r->profile_effective_sha256);
+	add_str(o, "scan_date", r->scan_date);
+	for (size_t i = 0; i < r->nprofile_files; i++) {
+		json_object *f = json_object_new_object();
+		const char *sp = strrchr(r->profile_files[i], ' ');
+		char *src = xstrndup(r->profile_files[i], sp ? (size_t)(sp - r->profile_files[i]) : 0);
+		add_str(f, "source", src);
+		add_str(f, "sha256", sp ? sp + 1 : "");
+		free(src);
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, "files", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < r->nwaivers; i++) {
+		const struct rep_waiver *w = &r->waivers[i];
+		json_object *x = json_object_new_object();
+		add_str(x, "name", w->name);
+		add_str(x, "rule", w->rule);
+		add_opt_str(x, "path", w->path);
+		add_opt_str(x, "sha256", w->sha256);
+		add_str(x, "reason", w->reason);
+		add_str(x, "approver", w->approver);
+		add_str(x, "expires", w->expires);
+		add_str(x, "status", w->status);
+		add_u64(x, "findings_lifted", w->applied);
+		add_str(x, "defined_at", w->origin);
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(o, "waivers", a);
+	return o;
+}
+
+static json_object *findings_json(const struct report *r)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct rep_finding *f = &r->findings[i];
+		json_object *o = json_object_new_object(), *e = json_object_new_object();
+		add_str(o, "rule", f->rule);
+		add_str(o, "severity", severity_name(f->severity));
+		add_str(o, "message", f->message);
+		if (f->volume)
+			add_u64(e, "volume", f->volume);
+		if (f->path)
+			add_str(e, "path", f->path);
+		if (f->value)
+			add_str(e, "value", f->value);
+		if (f->version)
+			add_str(e, "version", f->version);
+		if (f->sha256)
+			add_str(e, "sha256", f->sha256);
+		json_object_object_add(o, "evidence", e);
+		add_bool(o, "waived", f->waiver != NULL);
+		add_opt_str(o, "waiver", f->waiver);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *report_json(const struct report *r, const struct av *av)
 {
 	json_object *root = json_object_new_object(), *o, *a;
@@ -310,9 +385,12 @@ static json_object *report_json(const struct report *r, const struct av *av)
 
 	add_str(root, "schema_version", REPORT_SCHEMA_VERSION);
 	add_tool(root);
+	add_case(root, &r->meta);
 
 	add_str(root, "verdict", verdict_name(r->verdict));
 	add_str(root, "verdict_reason", r->verdict_reason);
+	json_object_object_add(root, "profile", profile_json(r));
+	json_object_object_add(root, "findings", findings_json(r));
 
 	o = json_object_new_object();
 	add_str(o, "path", r->image_path);
@@ -335,6 +413,7 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	o = json_object_new_object();
 	add_str(o, "started", r->started);
 	add_str(o, "finished", r->finished);
+	add_str(o, "host", r->host);
 	add_double(o, "seconds", r->seconds_total);
 	add_double(o, "seconds_hashing", r->seconds_hash);
 	add_double(o, "seconds_scanning", r->seconds_scan);
@@ -436,6 +515,20 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	add_u64(o, "skipped", r->nskip);
 	add_u64(o, "reparse_points", rp);
 	add_u64(o, "hardlinks", hl);
+	for (int sev = SEV_FAIL; sev >= SEV_INFO; sev--) {
+		uint64_t n = 0;
+		char k[32];
+		for (size_t i = 0; i < r->nfindings; i++)
+			n += !r->findings[i].waiver && (int)r->findings[i].severity == sev;
+		snprintf(k, sizeof(k), "findings_%s", severity_name((enum severity)sev));
+		add_u64(o, k, n);
+	}
+	{
+		uint64_t n = 0;
+		for (size_t i = 0; i < r->nfindings; i++)
+			n += r->findings[i].waiver != NULL;
+		add_u64(o, "findings_waived", n);
+	}
 	json_object_object_add(root, "counters", o);
 	return root;
 }

@@ -1,6 +1,7 @@
 /* Writing a report directory so that it is whole or absent: each file is
  * written under a temporary name, flushed to disk and renamed; report.json
- * is renamed last, so its presence means the rest is there too. */
+ * is renamed last, so its presence means the rest is there too. A signed
+ * directory's report.sig is made from the temporary files' bytes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 
 #include <kenshu/cleanup.h>
 #include <kenshu/err.h>
+#include <kenshu/hash.h>
 #include <kenshu/report.h>
+#include <kenshu/sign.h>
 #include "banned.h"
 
 typedef int (*writer_fn)(const struct report *r, const struct av *av, FILE *f);
@@ -27,6 +30,7 @@ static const struct {
 } outputs[] = {
 	{ "manifest.jsonl", write_manifest_adapter },
 	{ "report.txt", report_write_text },
+	{ "report.html", report_write_html },
 	{ "report.json", report_write_json },   /* last: marks the report complete */
 };
 
@@ -42,6 +46,11 @@ static int write_output(void *ctx, FILE *f)
 {
 	struct save_ctx *sc = ctx;
 	return sc->write(sc->r, sc->av, f);
+}
+
+static int write_text(void *ctx, FILE *f)
+{
+	return fputs(ctx, f) < 0 ? -1 : 0;
 }
 
 int report_write_synced(const char *tmp, const char *dir, const char *name,
@@ -82,29 +91,77 @@ int report_mkdir_p(const char *dir)
 	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-int report_save(const struct report *r, const struct av *av, const char *dir)
+/* The signature is made from the temporary files as they are on disk
+ * after fsync: the bytes a verifier will read, not what a writer meant to
+ * write. Returns report.sig's text (caller frees), or NULL after an error
+ * line. */
+static char *sign_outputs(const char *dir, const struct report_output *out, char **tmp, size_t n,
+			  const struct sign_key *key, const char *kind)
 {
-	char *tmp[NOUT] = { 0 };
-	size_t done = 0;
-	int rc = -1;
+	struct sign_file *files = xcalloc(n, sizeof(*files));
+	char *text = NULL;
 
-	if (report_mkdir_p(dir) < 0)
-		return error("'%s': cannot create report directory: %s", dir, strerror(errno));
-	for (; done < NOUT; done++) {
-		tmp[done] = xasprintf("%s/.%s.tmp.%ld", dir, outputs[done].name, (long)getpid());
-		cleanup_add(tmp[done], false);
-		struct save_ctx sc = { r, av, outputs[done].write };
-		if (report_write_synced(tmp[done], dir, outputs[done].name, write_output, &sc) < 0) {
-			done++;
+	for (size_t i = 0; i < n; i++) {
+		files[i].name = out[i].name;
+		if (sha256_file(tmp[i], files[i].sha256, &files[i].size) < 0) {
+			error("'%s/%s': cannot read back to sign: %s", dir, out[i].name, strerror(errno));
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < NOUT; i++) {
-		char *final = xasprintf("%s/%s", dir, outputs[i].name);
+	text = sign_statement(key, kind, files, n, NULL);
+out:
+	free(files);
+	return text;
+}
+
+int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
+			const struct sign_key *key, const char *kind)
+{
+	/* tmp[n] is report.sig's, when signing. */
+	char **tmp = xcalloc(n + 1, sizeof(*tmp)), *sig = NULL, *final;
+	size_t nt = n;   /* files to rename */
+	int rc = -1;
+
+	if (n == 0)
+		BUG("report_save_outputs with no output");
+	if (report_mkdir_p(dir) < 0) {
+		free(tmp);
+		return error("'%s': cannot create report directory: %s", dir, strerror(errno));
+	}
+	for (size_t i = 0; i < n; i++) {
+		tmp[i] = xasprintf("%s/.%s.tmp.%ld", dir, out[i].name, (long)getpid());
+		cleanup_add(tmp[i], false);
+		if (report_write_synced(tmp[i], dir, out[i].name, out[i].write, out[i].ctx) < 0)
+			goto out;
+	}
+	if (key) {
+		if (!(sig = sign_outputs(dir, out, tmp, n, key, kind)))
+			goto out;
+		tmp[n] = xasprintf("%s/.%s.tmp.%ld", dir, SIGN_FILE, (long)getpid());
+		nt = n + 1;
+		cleanup_add(tmp[n], false);
+		if (report_write_synced(tmp[n], dir, SIGN_FILE, write_text, sig) < 0)
+			goto out;
+	} else {
+		/* A signature left by an earlier signed scan into this directory
+		 * would name files about to be replaced. */
+		final = xasprintf("%s/%s", dir, SIGN_FILE);
+		int gone = unlink(final) == 0 || errno == ENOENT;
+		free(final);
+		if (!gone) {
+			error("'%s/%s': cannot remove the old signature: %s", dir, SIGN_FILE, strerror(errno));
+			goto out;
+		}
+	}
+	/* Everything but the last output, then the signature, then the last. */
+	for (size_t k = 0; k < nt; k++) {
+		size_t i = k + 1 < n ? k : k + 1 == nt ? n - 1 : n;
+		const char *name = i == n ? SIGN_FILE : out[i].name;
+		final = xasprintf("%s/%s", dir, name);
 		int ok = rename(tmp[i], final);
 		free(final);
 		if (ok < 0) {
-			error("'%s/%s': cannot rename into place: %s", dir, outputs[i].name, strerror(errno));
+			error("'%s/%s': cannot rename into place: %s", dir, name, strerror(errno));
 			goto out;
 		}
 		cleanup_forget(tmp[i]);
@@ -113,12 +170,27 @@ int report_save(const struct report *r, const struct av *av, const char *dir)
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < NOUT; i++) {
+	for (size_t i = 0; i <= n; i++) {
 		if (tmp[i]) {
 			cleanup_forget(tmp[i]);
 			unlink(tmp[i]);
 			free(tmp[i]);
 		}
 	}
+	free(tmp);
+	free(sig);
 	return rc;
+}
+
+int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
+		const char *dir)
+{
+	struct save_ctx sc[NOUT];
+	struct report_output out[NOUT];
+
+	for (size_t i = 0; i < NOUT; i++) {
+		sc[i] = (struct save_ctx){ r, av, outputs[i].write };
+		out[i] = (struct report_output){ outputs[i].name, write_output, &sc[i] };
+	}
+	return report_save_outputs(dir, out, NOUT, key, "report");
 }

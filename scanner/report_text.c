@@ -7,23 +7,8 @@
 #include <kenshu/cmdline.h>
 #include <kenshu/posture.h>
 #include <kenshu/report.h>
+#include "report_internal.h"
 #include "banned.h"
-
-static void human_size(uint64_t n, char *out, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, len, "%.1f %s", v, units[u]);
-}
 
 static void print_loc(FILE *f, unsigned vol, const char *path, const char *stream)
 {
@@ -113,19 +98,55 @@ static void posture_section(FILE *f, const struct os_info *os)
 	}
 }
 
+/* Decisive findings first (the list is sorted so), waived ones last. */
+static void findings_text(const struct report *r, FILE *f)
+{
+	fprintf(f, "Profile:    %s (%s), effective sha256 %s, judged as of %s\n", r->profile_name,
+		r->profile_source, r->profile_effective_sha256, r->scan_date);
+	fprintf(f, "Findings:   %zu\n", r->nfindings);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct rep_finding *x = &r->findings[i];
+		char sev[16];
+		snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
+		for (char *c = sev; *c && !x->waiver; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+		fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
+		if (x->version)
+			fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
+		if (x->waiver)
+			fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
+	}
+	for (size_t i = 0; i < r->nwaivers; i++) {
+		const struct rep_waiver *w = &r->waivers[i];
+		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->name,
+			w->rule, w->approver, w->expires, w->status, w->applied, w->applied == 1 ? "" : "s");
+	}
+	fputc('\n', f);
+}
+
+void report_write_case(const struct case_meta *m, FILE *f)
+{
+	for (size_t i = 0; i < m->n; i++)
+		fprintf(f, "%-12s%s: %s\n", i ? "" : "Case:", m->v[i].key, m->v[i].value);
+	if (m->n)
+		fputc('\n', f);
+}
+
 int report_write_text(const struct report *r, const struct av *av, FILE *f)
 {
 	char sz[32];
 	uint64_t files = 0, streams = 0, bytes = 0;
 
 	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
+	report_write_case(&r->meta, f);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
-	human_size(r->image_size, sz, sizeof(sz));
+	findings_text(r, f);
+	report_human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
 	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
 		(unsigned long long)r->image_size, r->scheme);
 	if (strcmp(r->image_format, "raw") != 0) {
-		human_size(r->disk_size, sz, sizeof(sz));
+		report_human_size(r->disk_size, sz, sizeof(sz));
 		fprintf(f, "            holds a disk of %s (%llu bytes), read by %s\n", sz,
 			(unsigned long long)r->disk_size, r->image_reader);
 	}
@@ -237,11 +258,11 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {
 		const struct rep_volume *v = &r->vol[i];
-		human_size(v->v.size, sz, sizeof(sz));
+		report_human_size(v->v.size, sz, sizeof(sz));
 		fprintf(f, "  %u  %-28s %10s  %-9s", v->v.index, v->v.part_type, sz, v->v.fs);
 		if (v->scanned) {
 			char b[32];
-			human_size(v->bytes, b, sizeof(b));
+			report_human_size(v->bytes, b, sizeof(b));
 			fprintf(f, " \"%s\"  %llu files, %llu streams, %s scanned%s\n", v->label,
 				(unsigned long long)v->files, (unsigned long long)v->streams, b,
 				v->dirty ? ", marked dirty (unclean shutdown)" : "");
@@ -256,7 +277,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	}
 	for (size_t i = 0; i < r->ngaps; i++) {
 		const struct img_gap *g = &r->gaps[i];
-		human_size(g->size, sz, sizeof(sz));
+		report_human_size(g->size, sz, sizeof(sz));
 		fprintf(f, "  -  outside any partition       %10s  at byte %llu: %s\n", sz,
 			(unsigned long long)g->offset,
 			g->holds_data ? "HOLDS DATA (not inspected by any file system)"
@@ -270,7 +291,7 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
 	}
 
-	human_size(bytes, sz, sizeof(sz));
+	report_human_size(bytes, sz, sizeof(sz));
 	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
 		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
 	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
@@ -283,6 +304,6 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 		else
 			fprintf(f, "            %s: %u signatures\n", d->name, d->sigs);
 	}
-	fprintf(f, "Started:    %s\nFinished:   %s\n", r->started, r->finished);
+	fprintf(f, "Started:    %s\nFinished:   %s\nHost:       %s\n", r->started, r->finished, r->host ? r->host : "");
 	return ferror(f) ? -1 : 0;
 }

@@ -22,6 +22,7 @@
 #include <kenshu/autorun_image.h>
 #include <kenshu/os.h>
 #include <kenshu/progress.h>
+#include <kenshu/policy.h>
 #include <kenshu/scan.h>
 #include "banned.h"
 
@@ -417,6 +418,21 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* The profile's verdict; without one, the shipped default's. */
+static void judge(const struct profile *p, const struct av *av, struct report *r)
+{
+	struct profile *own = NULL;
+	char err[512];
+
+	if (!p) {
+		if (profile_load("default", &own, err, sizeof(err)) < 0)
+			BUG("shipped default profile does not load: %s", err);
+		p = own;
+	}
+	policy_apply(p, av, r);
+	profile_free(own);
+}
+
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r)
 {
 	struct job j = { .av = av, .r = r, .nworkers = o->threads ? o->threads : 1,
@@ -430,6 +446,8 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	if (img_open(path, &j.img) < 0)
 		return -1;
 	r->image_path = xstrdup(path);
+	r->host = report_host_name();
+	case_meta_copy(&r->meta, o->meta);
 	r->image_format = xstrdup(img_format(j.img));
 	r->image_reader = xstrdup(img_reader(j.img));
 	r->scheme = xstrdup(img_scheme(j.img));
@@ -568,6 +586,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		goto out;
 	}
 	report_finish(r);
+	judge(o->profile, av, r);
 	now_iso(r->finished, sizeof(r->finished));
 	r->seconds_total = now_mono() - t0;
 	rc = 0;

@@ -12,6 +12,7 @@ pkgs=(
 	libssl-dev          # SHA-256 (and later Ed25519 signing)
 	libhivex-dev        # offline registry hives
 	libxml2-dev         # scheduled task XML (Task Scheduler 2.0)
+	libinih-dev         # acceptance profiles (INI)
 	libnbd-dev          # reads VMDK/VHD/VHDX/QCOW2 disks served by qemu-nbd
 	libarchive-dev      # vendor bundles: zip, 7z, tar(.gz/.xz...), ISO 9660, CAB
 	libarchive-tools    # bsdtar, builds the zip/7z/tar.xz/ISO bundle fixtures
@@ -32,6 +33,8 @@ pkgs=(
 	jq                  # golden-report normalisation in the tests
 	gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # real PE fixtures with VERSIONINFO
 	python3
+	chromium            # tests/e2e/test-html.sh: report.html in a real browser (no script runs, no request, screenshot + PDF)
+	fonts-ipafont-gothic # a Japanese font, so that test's screenshot and PDF show Japanese names, not boxes
 )
 
 missing=()

@@ -96,6 +96,8 @@ struct bundle_report {
 	char sha256_before[SHA256_HEX_LEN + 1];
 	char sha256_after[SHA256_HEX_LEN + 1];
 	char started[32], finished[32];
+	char *host;              /* the scanning machine */
+	struct case_meta meta;   /* --meta */
 	double seconds;
 	struct bundle_caps caps;
 	uint64_t entries;        /* members read, nested ones included */
@@ -113,7 +115,8 @@ const char *bundle_kind_name(enum bundle_kind k);
 const char *bundle_verdict_name(int exit_code);
 
 /* Scans the bundle at path. Image members are scanned with scan_image()
- * and their reports saved under outdir/<safe member path>/. Returns 0 with
+ * and their reports saved under outdir/<safe member path>/ (signed with
+ * so->sign_key when set). Returns 0 with
  * *br filled (bundle_report_release), or -1 after printing one error line:
  * nothing could be read, or the bundle changed during the scan. */
 int bundle_scan(const char *path, const struct av *av, const struct scan_opts *so,
@@ -122,8 +125,17 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 /* Writers: 0, or -1 with errno set. */
 int bundle_write_json(const struct bundle_report *br, const struct av *av, FILE *f);
 int bundle_write_text(const struct bundle_report *br, FILE *f);
-/* bundle.txt then bundle.json into dir, atomically like report_save().
- * Returns 0, or -1 after printing one error line. */
-int bundle_save(const struct bundle_report *br, const struct av *av, const char *dir);
+/* The member report directories a bundle.json names ("report" of each
+ * image member, relative to the bundle's directory). Each is checked to be
+ * one safe path component, so a caller may join it to the directory.
+ * Returns 0 with *dirs (caller frees each and the array; *n may be 0), or
+ * -1 after printing one error line. */
+int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n);
+
+/* bundle.txt then bundle.json into dir, atomically like report_save(),
+ * signed (report.sig of kind "bundle") when key is not NULL. Returns 0, or
+ * -1 after printing one error line. */
+int bundle_save(const struct bundle_report *br, const struct av *av, const struct sign_key *key,
+		const char *dir);
 
 #endif

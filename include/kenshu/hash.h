@@ -19,5 +19,8 @@ void sha256_free(struct sha256 *h);
 
 /* Hashes a whole host file. Returns 0, or -1 with errno set. */
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size);
+/* Hashes what is left to read on fd (the caller opened it and closes it).
+ * Returns 0, or -1 with errno set. */
+int sha256_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size);
 
 #endif

@@ -16,9 +16,41 @@
 #include <kenshu/hash.h>
 #include <kenshu/image.h>
 #include <kenshu/os.h>
+#include <kenshu/rules.h>
 #include <kenshu/verdict.h>
 
 #define REPORT_SCHEMA_VERSION "1.0"
+
+struct sign_key;   /* sign.h */
+
+/* Case metadata from --meta KEY=VALUE: which delivery, order and machine
+ * the scan was for, and who ran it. Written as given, so the report can be
+ * filed against the purchase order without a separate note. */
+#define CASE_META_MAX 64          /* entries */
+#define CASE_KEY_MAX 64           /* bytes of [A-Za-z0-9_.-] */
+#define CASE_VALUE_MAX 1024       /* bytes of UTF-8, no control characters */
+
+struct case_entry {
+	char *key, *value;
+};
+
+struct case_meta {             /* sorted by key, keys unique */
+	struct case_entry *v;
+	size_t n;
+};
+
+/* Parses "KEY=VALUE" and adds it in key order. Returns 0, or -1 with the
+ * reason in err ("--meta 'po': given twice"): a malformed or over-long key,
+ * an empty, over-long or non-UTF-8 value, a control character, a duplicate
+ * key, too many entries. */
+int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen);
+/* dst becomes a deep copy of src (NULL: empty). */
+void case_meta_copy(struct case_meta *dst, const struct case_meta *src);
+void case_meta_release(struct case_meta *m);
+
+/* The scanning machine's host name (gethostname), "" when it has none.
+ * Caller frees. */
+char *report_host_name(void);
 
 struct rep_volume {
 	struct img_volume v;     /* copied from the image layer */
@@ -70,6 +102,27 @@ struct rep_file {              /* one manifest line */
 	char *status;            /* "scanned", "detected", "skipped", "link" */
 };
 
+/* One rule outcome (the policy engine's output, policy.h). */
+struct rep_finding {
+	const char *rule;          /* rule id, static (rule_table) */
+	enum severity severity;    /* the profile's severity for it (never off) */
+	char *message;             /* one sentence */
+	unsigned volume;           /* 0: not about one volume */
+	char *path;                /* the file, target or hive it is about, or NULL */
+	char *value;               /* registry value, command, signature, indicator, or NULL */
+	char *version;             /* file or database version, or NULL */
+	char *sha256;              /* of the file, or NULL */
+	char *waiver;              /* name of the waiver that lifted it, or NULL */
+};
+
+/* A waiver of the profile and what became of it in this scan. */
+struct rep_waiver {
+	char *name, *rule, *path, *sha256, *reason, *approver, *origin;
+	char expires[11];
+	const char *status;        /* "applied", "unused", "expired" */
+	unsigned applied;          /* findings it lifted */
+};
+
 struct report {
 	char *image_path;
 	char *image_format;
@@ -82,6 +135,8 @@ struct report {
 	char sha256_before[SHA256_HEX_LEN + 1];
 	char sha256_after[SHA256_HEX_LEN + 1];
 	char started[32], finished[32]; /* ISO 8601 UTC */
+	char *host;                /* the scanning machine (report_host_name) */
+	struct case_meta meta;     /* --meta */
 	double seconds_total, seconds_hash, seconds_scan;
 	unsigned threads;
 
@@ -96,6 +151,14 @@ struct report {
 	struct rep_reparse *rp; size_t nrp;
 	struct rep_file *files; size_t nfiles;
 	struct os_info *os; size_t nos;   /* one per Windows install found */
+
+	/* The profile that judged the image (policy_apply). */
+	char *profile_name, *profile_source;
+	char profile_sha256[SHA256_HEX_LEN + 1], profile_effective_sha256[SHA256_HEX_LEN + 1];
+	char **profile_files; size_t nprofile_files;     /* "SOURCE sha256" of every file read */
+	char scan_date[11];        /* YYYY-MM-DD the rules judged by (expiry, EOL, signature age) */
+	struct rep_finding *findings; size_t nfindings;  /* decisive first, see policy.h */
+	struct rep_waiver *waivers; size_t nwaivers;
 
 	enum verdict verdict;
 	char *verdict_reason;
@@ -121,7 +184,7 @@ void report_add_file(struct report *r, unsigned vol, const char *path, const cha
 /* Takes over *os (the caller's copy is zeroed). */
 void report_add_os(struct report *r, struct os_info *os);
 
-/* Sorts every list and derives the verdict. */
+/* Sorts every list. The verdict comes from policy_apply(). */
 void report_finish(struct report *r);
 
 /* Human name of a reparse tag ("junction", "symbolic link"...), static. */
@@ -130,17 +193,51 @@ const char *reparse_tag_name(uint32_t tag);
 /* Writers. Each returns 0, or -1 with errno set; the caller names the file. */
 int report_write_json(const struct report *r, const struct av *av, FILE *f);
 int report_write_text(const struct report *r, const struct av *av, FILE *f);
+/* report.html: one self-contained page (inline CSS, no script, no URL)
+ * for people and for printing to PDF; docs/report.md. */
+int report_write_html(const struct report *r, const struct av *av, FILE *f);
 int report_write_manifest(const struct report *r, FILE *f);
+/* The "Case:" lines of a text report (nothing when m is empty). */
+void report_write_case(const struct case_meta *m, FILE *f);
 
-/* Writes report.json, report.txt and manifest.jsonl into dir atomically
- * (temporary names, fsync, rename): a directory never holds half a report.
- * Returns 0, or -1 after printing one error line. */
+/* Writes the n bytes at s as HTML text, safe in element content and in
+ * quoted attribute values alike: & < > " ' become references, control
+ * characters their visible Control Pictures (U+2400 + c, U+2421), and
+ * invalid UTF-8, C1 controls, noncharacters and bidirectional formatting
+ * characters U+FFFD, so the page stays valid UTF-8 and a name shows as it
+ * is. The one escaper of report.html: everything from the image goes
+ * through it. */
+void report_html_escape(FILE *f, const char *s, size_t n);
+
 /* mkdir -p: the directory and its parents, mode 0755; 0 or -1 with errno. */
 int report_mkdir_p(const char *dir);
 /* Writes tmp with write(ctx, f), flushed and fsynced; on failure says
  * "'DIR/NAME': cannot write: ..." and returns -1. The caller renames. */
 int report_write_synced(const char *tmp, const char *dir, const char *name,
 			int (*write)(void *ctx, FILE *f), void *ctx);
-int report_save(const struct report *r, const struct av *av, const char *dir);
+
+/* One file of a report directory and how to write it. */
+struct report_output {
+	const char *name;
+	int (*write)(void *ctx, FILE *f);
+	void *ctx;
+};
+
+/* Writes every output into dir so that the directory is whole or absent:
+ * each under a temporary name, fsynced, then renamed in the given order
+ * (the last one marks the directory complete). With a key, report.sig
+ * (sign.h, of this kind: "report" or "bundle") covers the bytes that were
+ * written, read back from the temporary files, and is renamed just before
+ * the last output; without one a stale report.sig is removed, since it
+ * cannot cover the new files. Returns 0, or -1 after printing one error
+ * line. */
+int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
+			const struct sign_key *key, const char *kind);
+
+/* Writes report.json, report.txt, report.html and manifest.jsonl into dir with
+ * report_save_outputs(), signed when key is not NULL. Returns 0, or -1
+ * after printing one error line. */
+int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
+		const char *dir);
 
 #endif

@@ -6,12 +6,16 @@
 #include <stdbool.h>
 
 #include <kenshu/av.h>
+#include <kenshu/profile.h>
 #include <kenshu/report.h>
 
 struct scan_opts {
 	unsigned threads;   /* worker threads, >= 1 */
 	bool progress;      /* draw a progress line on stderr */
 	bool cross_check;   /* compare the OS identity with libguestfs's inspect_os */
+	const struct profile *profile; /* judges the report (policy.h); NULL: shipped default */
+	const struct case_meta *meta;  /* --meta, copied into every report; NULL: none */
+	const struct sign_key *sign_key; /* signs reports a scan saves itself (bundle members); NULL: unsigned */
 };
 
 /* Returns 0 with *r filled (report_release() it), or -1 after printing one

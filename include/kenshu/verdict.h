@@ -31,22 +31,4 @@ int verdict_exit_code(enum verdict v);
 /* Combines per-image exit codes of a batch by the precedence above. */
 int exit_code_combine(int a, int b);
 
-struct verdict_inputs {
-	size_t detections;       /* ClamAV detections (autostart targets included) */
-	size_t nothing_scanned;  /* 1 when no volume held a file system kenshu could walk
-	                            (an empty or unformatted disk, a broken copy) */
-	size_t skipped;          /* items not fully scanned */
-	size_t data_outside;     /* areas outside every partition that hold data */
-	size_t hive_problems;    /* hives unreadable, or dirty with unreplayed logs; an
-	                            unreadable WMI repository */
-	size_t flagged_autoruns; /* autostart entries with any flag */
-	size_t identity_mismatch; /* --cross-check: libguestfs sees another Windows */
-};
-
-/* The interim policy until profiles land: any detection fails (an autostart
- * entry whose target is detected is a detection too); anything not fully
- * scanned or read, or a flagged autostart entry, needs review; otherwise
- * pass. The reason names every cause, in that order. */
-enum verdict verdict_decide(const struct verdict_inputs *in, char *reason, size_t len);
-
 #endif

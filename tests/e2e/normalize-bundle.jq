@@ -1,4 +1,4 @@
-# bundle.json's counterpart of normalize.jq: times, the host's libclamav,
+# bundle.json's counterpart of normalize.jq: times, the host's name and libclamav,
 # the source tree's commit, and the bytes of archives holding a fixture
 # image (mkntfs writes a random serial number; archives record mtimes).
 # Loose files' sizes and hashes stay: they are fixed.
@@ -9,6 +9,7 @@
 | .engine.version = "@CLAMAV@"
 | .scan.started = "@TIME@"
 | .scan.finished = "@TIME@"
+| .scan.host = "@HOST@"
 | .scan.seconds = 0
 | .counters.bytes_extracted = 0
 | .members |= map(if .kind != "file" and .sha256 then .sha256 = "@SHA256@" else . end

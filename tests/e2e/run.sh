@@ -5,7 +5,8 @@
 #
 # A case directory holds:
 #   cmd             kenshu's arguments, one line; @FX@ = fixture dir,
-#                   @OUT@ = a fresh output dir for the case
+#                   @OUT@ = a fresh output dir for the case, @CASE@ = the
+#                   case's own directory (profiles and feeds it holds)
 #   rc              expected exit code
 #   env             (optional) VAR=value lines set for kenshu
 #   stderr          (optional) expected stderr, exactly (else it must be empty)
@@ -24,10 +25,9 @@ KENSHU=$(cd "$BUILD" && pwd)/kenshu
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 FX=$WORK/fx
-# A fixed scan date, so that end-of-support facts (os[].posture eol-os:
-# days before/after the date) are the same in every run; a case's env file
-# may override it.
-export KENSHU_SCAN_DATE=2025-06-01
+# Rules judge by the scan date (waiver expiry, end of support, signature
+# age): golden reports pin it; a case's env file may override it.
+export KENSHU_SCAN_DATE=2026-11-27
 pass=0
 fail=0
 
@@ -38,14 +38,16 @@ if ! "$HERE/fixtures.sh" "$BUILD" "$FX" >"$WORK/fixtures.log" 2>&1; then
 	exit 1
 fi
 
+CASE=/nonexistent
 normalise() { # FILE -> stdout, with run-specific paths replaced
-	sed -e "s|$FX|@FX@|g" -e "s|$WORK/out|@OUT@|g" "$1"
+	sed -e "s|$FX|@FX@|g" -e "s|$WORK/out|@OUT@|g" -e "s|$CASE|@CASE@|g" "$1"
 }
 
 normalise_txt() {
 	normalise "$1" | sed -E \
 		-e 's/^(SHA-256: +)[0-9a-f]{64}$/\1@SHA256@/' \
 		-e 's/^(Started|Finished):( +).*/\1:\2@TIME@/' \
+		-e 's/^(Host):( +).*/\1:\2@HOST@/' \
 		-e 's/ in [0-9.]+ s \(/ in @SECONDS@ s (/' \
 		-e 's/^(Engine: +libclamav )[^,]+,/\1@CLAMAV@,/'
 }
@@ -104,7 +106,9 @@ for dir in "$HERE"/cases/*/; do
 		pass=$((pass + 1))
 		continue
 	fi
+	CASE=${dir%/}
 	read -r args <"$dir/cmd"
+	args=${args//@CASE@/$CASE}
 	args=${args//@FX@/$FX}
 	args=${args//@OUT@/$out}
 	# Hash every image the case names, to prove kenshu never wrote to it.

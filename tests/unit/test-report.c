@@ -14,6 +14,7 @@
 
 #include <kenshu/av.h>
 #include <kenshu/err.h>
+#include <kenshu/policy.h>
 #include <kenshu/report.h>
 
 static char said[1024];
@@ -76,6 +77,12 @@ static void fill(struct report *r)
 	report_add_file(r, 2, hostile, "ads", 2, "11", 0, NULL, "detected");
 	report_add_file(r, 1, "/a.exe", "", 3, "22", 0, NULL, "detected");
 	report_finish(r);
+	/* The verdict is the shipped default profile's. */
+	char err[256];
+	struct profile *p;
+	assert_int_equal(profile_load("default", &p, err, sizeof(err)), 0);
+	policy_apply(p, av, r);
+	profile_free(p);
 }
 
 static json_object *parse_file(const char *path)
@@ -203,8 +210,8 @@ static void save_is_whole_or_absent(void **state)
 	struct stat st;
 
 	fill(&r);
-	assert_int_equal(report_save(&r, av, dir), 0);
-	assert_int_equal(count_entries(dir), 3);   /* no temporary files left */
+	assert_int_equal(report_save(&r, av, NULL, dir), 0);
+	assert_int_equal(count_entries(dir), 4);   /* no temporary files left */
 	char *j = xasprintf("%s/report.json", dir);
 	assert_int_equal(stat(j, &st), 0);
 	free(j);
@@ -212,7 +219,7 @@ static void save_is_whole_or_absent(void **state)
 	FILE *f = fopen(blocker, "w");
 	fclose(f);
 	ks_set_msg_fn(capture);
-	assert_int_equal(report_save(&r, av, bad), -1);
+	assert_int_equal(report_save(&r, av, NULL, bad), -1);
 	ks_set_msg_fn(NULL);
 	/* One line naming the directory and the reason. */
 	assert_non_null(strstr(said, "error: '"));
@@ -223,6 +230,53 @@ static void save_is_whole_or_absent(void **state)
 	free(bad);
 }
 
+/* --meta entries as the "case" object in key order, and the scanning
+ * host, in report.json and in report.txt's header. */
+static void case_and_host(void **state)
+{
+	struct report r;
+	char err[256], *buf = NULL;
+	size_t n = 0;
+	json_object *root, *c, *scan, *v;
+	FILE *f;
+
+	fill(&r);
+	r.host = xstrdup("acceptance-ws01");
+	assert_int_equal(case_meta_add(&r.meta, "vendor=Acme Präzision", err, sizeof(err)), 0);
+	assert_int_equal(case_meta_add(&r.meta, "po=4500012345", err, sizeof(err)), 0);
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_json(&r, av, f), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "case", &c));
+	assert_string_equal(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+			    "{\"po\":\"4500012345\",\"vendor\":\"Acme Präzision\"}");
+	assert_true(json_object_object_get_ex(root, "scan", &scan));
+	assert_true(json_object_object_get_ex(scan, "host", &v));
+	assert_string_equal(json_object_get_string(v), "acceptance-ws01");
+	json_object_put(root);
+	free(buf);
+
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_text(&r, av, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "acceptance scan\n\nCase:       po: 4500012345\n"
+				    "            vendor: Acme Präzision\n\nVERDICT: "));
+	assert_non_null(strstr(buf, "\nHost:       acceptance-ws01\n"));
+	free(buf);
+	report_release(&r);
+
+	/* No --meta: an empty object, so readers need not test for it. */
+	fill(&r);
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_json(&r, av, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\n  \"case\": {\n  },\n"));
+	free(buf);
+	report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +285,7 @@ int main(void)
 		cmocka_unit_test(manifest_one_valid_line_per_stream),
 		cmocka_unit_test(same_input_same_bytes),
 		cmocka_unit_test(save_is_whole_or_absent),
+		cmocka_unit_test(case_and_host),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

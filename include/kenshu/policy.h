@@ -1,0 +1,30 @@
+/* policy: applies a profile's rules to a finished report.
+ *
+ * Every rule of rules.h is evaluated over what the scan recorded
+ * (detections, skips, volumes, hives, autostart entries, patch level and
+ * hardening, files, IOC matches); each outcome whose severity is not off
+ * becomes a finding. Waivers then lift matching findings, an expired
+ * waiver is a finding of its own, and the verdict is the worst severity of
+ * the findings left: fail → FAIL, review → REVIEW, else PASS. */
+#ifndef KENSHU_POLICY_H
+#define KENSHU_POLICY_H
+
+#include <kenshu/av.h>
+#include <kenshu/profile.h>
+#include <kenshu/report.h>
+
+/* The date rules judge by: KENSHU_SCAN_DATE (YYYY-MM-DD) when set and
+ * valid, else the UTC date of r->started (tests pin it; a real scan uses
+ * its own start). Writes 11 bytes. */
+void policy_scan_date(const struct report *r, char out[11]);
+
+/* Fills r->findings, r->waivers, the profile fields, r->verdict and
+ * r->verdict_reason. Findings are sorted decisive first (fail, review,
+ * info; waived last), then by rule table order and location. */
+void policy_apply(const struct profile *p, const struct av *av, struct report *r);
+/* The same with the engine's database list given directly (tests judge
+ * signature age without a signed official database). */
+void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, size_t ndbs, const char *dbdir,
+		      struct report *r);
+
+#endif

@@ -1,0 +1,115 @@
+/* profile: an acceptance profile (INI, read with inih) — which rules fail,
+ * review or inform, the allowlist, waivers and IOC feeds.
+ *
+ * One key table (scanner/profile_keys.c) drives parsing, validation,
+ * `kenshu profile show` and docs/profiles.md (a test checks the docs).
+ * Profiles inherit with `include = base.ini` or a shipped profile's name
+ * (`include = default`); the including file wins over what it includes,
+ * whatever the order of lines. Shipped profiles are compiled in
+ * (embedded.h) and found by name; anything else is a path. */
+#ifndef KENSHU_PROFILE_H
+#define KENSHU_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <kenshu/hash.h>
+#include <kenshu/rules.h>
+
+struct profile;
+struct ioc;
+
+enum pk_type {
+	PK_STRING = 0,
+	PK_SEVERITY,   /* off | info | review | fail */
+	PK_INT,        /* decimal, within [min, max] */
+	PK_BOOL,       /* yes/no, true/false, on/off, 1/0 */
+	PK_DATE,       /* YYYY-MM-DD, a real calendar date */
+	PK_LIST,       /* comma-separated words */
+	PK_FILES,      /* comma-separated paths, relative to the profile file's directory */
+	PK_PROFILES,   /* include: paths or shipped profile names */
+	PK_RULE,       /* a rule id of the rule table */
+	PK_HASH,       /* SHA-256 (64 hex digits) */
+	PK_PATH,       /* a path inside the image, Windows or '/' separators, '*' globs */
+};
+
+struct profile_key {
+	const char *section;   /* "rules" for every rule id; "allow.*": one section per entry */
+	const char *key;       /* "*" in [rules]: any rule id */
+	enum pk_type type;
+	const char *def;       /* built-in default, NULL when none (named sections) */
+	long min, max;         /* PK_INT bounds */
+	bool required;         /* in a named section: must be present */
+	const char *doc;       /* one line for profile show and docs/profiles.md */
+};
+
+extern const struct profile_key profile_keys[];
+extern const size_t profile_nkeys;
+
+/* Loads a profile: an existing file by path, else a shipped profile by
+ * name ("default", "strict", "example-vendor"). Every file is validated
+ * whole, includes and IOC feeds too. Returns 0, or -1 with err set to one
+ * line "FILE:LINE: message" (or "FILE: message"). *out: profile_free(). */
+int profile_load(const char *name_or_path, struct profile **out, char *err, size_t errlen);
+void profile_free(struct profile *p);
+
+/* Names of the shipped profiles (static, NULL-terminated). */
+const char *const *profile_shipped(void);
+
+const char *profile_name(const struct profile *p);        /* [profile] name, else the source */
+const char *profile_source(const struct profile *p);      /* the path, or "shipped:default" */
+const char *profile_sha256(const struct profile *p);      /* of the profile file's bytes */
+/* Of the effective profile (every key after includes, in canonical form):
+ * two profiles that decide alike have the same effective hash. */
+const char *profile_effective_sha256(const struct profile *p);
+
+/* Every file read (the profile first, then what it includes, depth-first). */
+struct profile_file {
+	char *source;
+	char sha256[SHA256_HEX_LEN + 1];
+};
+size_t profile_nfiles(const struct profile *p);
+const struct profile_file *profile_file(const struct profile *p, size_t i);
+
+enum severity profile_severity(const struct profile *p, const char *rule);
+/* A PK_SEVERITY key outside [rules] ([hardening] absent). */
+enum severity profile_key_severity(const struct profile *p, const char *section, const char *key);
+long profile_int(const struct profile *p, const char *section, const char *key);
+bool profile_bool(const struct profile *p, const char *section, const char *key);
+/* A PK_LIST or PK_FILES key's items (PK_FILES resolved to paths); *n count. */
+const char *const *profile_list(const struct profile *p, const char *section, const char *key, size_t *n);
+
+struct profile_allow {
+	char *name;          /* the section's name after "allow." */
+	char *path;          /* NULL when by hash only */
+	char *sha256;        /* NULL when by path only */
+	char *vendor, *comment;
+	char *origin;        /* "FILE:LINE" of the section */
+};
+struct profile_waiver {
+	char *name;
+	char *rule;
+	char *path, *sha256; /* at least one */
+	char *reason, *approver;
+	char expires[11];    /* YYYY-MM-DD: applies through that day */
+	char *origin;
+};
+size_t profile_nallows(const struct profile *p);
+const struct profile_allow *profile_allow(const struct profile *p, size_t i);
+size_t profile_nwaivers(const struct profile *p);
+const struct profile_waiver *profile_waiver(const struct profile *p, size_t i);
+
+/* The IOC feeds the profile names, compiled (NULL when it names none). */
+const struct ioc *profile_ioc(const struct profile *p);
+
+/* Writes the effective profile as INI text, every key with its value
+ * (defaults included), with "; from FILE:LINE" comments when origins. */
+void profile_write(const struct profile *p, FILE *f, bool origins);
+
+/* Does a path inside the image match a profile path pattern? Both may use
+ * '\' or '/', a drive letter on the pattern is ignored, case-insensitive,
+ * '*' matches within one component and "**" across components. */
+bool profile_path_match(const char *pattern, const char *path);
+
+#endif

@@ -1,0 +1,34 @@
+/* rules: every acceptance rule kenshu knows, by stable id.
+ *
+ * One table (scanner/rules_table.c) names each rule, what it checks and
+ * the severity used when a profile does not set one. Profiles, the policy
+ * engine, `kenshu profile show` and docs/rules.md all follow that table;
+ * a test fails when docs/rules.md and the table drift apart. */
+#ifndef KENSHU_RULES_H
+#define KENSHU_RULES_H
+
+#include <stddef.h>
+
+/* Ordered: a larger value is more severe. */
+enum severity { SEV_OFF = 0, SEV_INFO, SEV_REVIEW, SEV_FAIL };
+
+struct rule_info {
+	const char *id;        /* "malware", "autorun-lolbin"... */
+	const char *group;     /* "scan", "autostart", "patch", "hardening", "files", "ioc", "policy" */
+	enum severity def;     /* severity when no profile sets it (default.ini's choice) */
+	const char *summary;   /* one line: what triggers it */
+};
+
+extern const struct rule_info rule_table[];
+extern const size_t rule_count;
+
+/* The rule of that id, or NULL. */
+const struct rule_info *rule_find(const char *id);
+/* Index of the rule in rule_table, or -1. */
+int rule_index(const char *id);
+
+const char *severity_name(enum severity s);        /* "off", "info", "review", "fail" */
+/* Parses a severity name (case-insensitive); returns 0 or -1. */
+int severity_parse(const char *s, enum severity *out);
+
+#endif

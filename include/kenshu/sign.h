@@ -1,0 +1,112 @@
+/* sign: Ed25519 signatures over a report directory (OpenSSL EVP).
+ *
+ * A signature is a small text file, report.sig, beside the files it covers:
+ *
+ *     kenshu-signature-v1
+ *     kind: report
+ *     key-id: <SHA-256 of the raw 32-byte public key, 64 hex digits>
+ *     signed-at: 2026-11-27T10:00:00Z
+ *     file: manifest.jsonl 4711 <sha256>
+ *     file: report.json 81234 <sha256>
+ *     signature: <base64 of the 64-byte Ed25519 signature>
+ *
+ * The signed statement is exactly the bytes before "signature: " (every
+ * line up to and including the newline of the last "file:" line), so a
+ * third party needs only openssl and sha256sum to check it (docs/report.md).
+ * Modelled on OpenBSD signify: one key type, no options, keys in files.
+ *
+ * Keys are PEM (PKCS#8 private, SubjectPublicKeyInfo public), preceded by
+ * one "# ..." line naming the key id. Private key material is never
+ * printed, and a private key that group or others may access is refused.
+ */
+#ifndef KENSHU_SIGN_H
+#define KENSHU_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kenshu/hash.h>
+
+#define SIGN_FILE "report.sig"
+#define SIGN_KEY_ID_LEN 64          /* hex digits */
+
+/* Caps against a hostile report.sig: it is read before it is trusted. */
+#define SIGN_MAX_BYTES 65536        /* the whole file */
+#define SIGN_MAX_LINE 512           /* one line, newline excluded */
+#define SIGN_MAX_FILES 16           /* "file:" lines */
+#define SIGN_MAX_NAME 64            /* a file name: [A-Za-z0-9_.-], not starting with '.' */
+#define SIGN_KEY_MAX_BYTES 16384    /* a key file */
+
+/* A private (signing) or public (verifying) Ed25519 key. */
+struct sign_key;
+
+/* Makes a key pair: path holds the private key (created with O_EXCL, mode
+ * 0600) and path.pub the public key (mode 0644 less the umask). Neither is
+ * ever overwritten: when one exists nothing is written. Returns 0 with the
+ * key id in key_id, or -1 after printing one error line. */
+int sign_keygen(const char *path, char key_id[SIGN_KEY_ID_LEN + 1]);
+
+/* Loads the private key at path for signing. Refuses, with one error line
+ * and -1: a file group or others may access, an unreadable or damaged file,
+ * a public key, an encrypted key, any key type but Ed25519. On success
+ * *out is the key (sign_key_free). */
+int sign_key_load_private(const char *path, struct sign_key **out);
+
+/* Loads the public key at path (a kenshu .pub, or any PEM public key).
+ * A private key is refused, so that verifying never needs one. Returns 0
+ * with *out (sign_key_free), or -1 after printing one error line. */
+int sign_key_load_public(const char *path, struct sign_key **out);
+
+/* The key id: SHA-256 of the raw public key, hex. Borrowed, valid until
+ * sign_key_free(). */
+const char *sign_key_id(const struct sign_key *k);
+/* NULL is allowed. Private key memory is cleared by OpenSSL. */
+void sign_key_free(struct sign_key *k);
+
+/* One file a signature covers: its name in the directory and the bytes that
+ * were written. */
+struct sign_file {
+	const char *name;
+	uint64_t size;
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+/* Whether a name may appear in a "file:" line (and so be opened by verify):
+ * one path component of [A-Za-z0-9_.-], not starting with '.', at most
+ * SIGN_MAX_NAME bytes. */
+int sign_name_ok(const char *name);
+
+/* The whole text of report.sig for these files, signed with k (a private
+ * key). kind is "report" or "bundle"; signed_at an ISO 8601 UTC time
+ * (YYYY-MM-DDTHH:MM:SSZ), or NULL for now. Files are listed sorted by name.
+ * Returns the text (caller frees), or NULL after printing one error line
+ * (a bad name, a duplicate, too many files, a public key). */
+char *sign_statement(const struct sign_key *k, const char *kind, const struct sign_file *files,
+		     size_t n, const char *signed_at);
+
+/* What verifying a directory found. */
+struct sign_check {
+	char **failures;      /* one line each, "report.json: SHA-256 differs from the signed statement" */
+	size_t nfailures;
+	char *kind;           /* from the statement, NULL when it could not be read */
+	char *key_id;
+	char *signed_at;
+	char **files;         /* the names the statement lists */
+	size_t nfiles;
+};
+
+void sign_check_release(struct sign_check *c);
+
+/* Checks dir/report.sig with pub (a public key; pub_name is how messages
+ * name it). Passes only when the statement is well formed, its signature
+ * verifies with pub, every file it lists has exactly the recorded size and
+ * SHA-256, the files its kind requires are listed (report: report.json and
+ * manifest.jsonl; bundle: bundle.json and bundle.txt), and no report file
+ * kenshu writes (report.json, report.txt, report.html, manifest.jsonl,
+ * bundle.json, bundle.txt) lies in dir unlisted. Other files are ignored.
+ * Returns 0 when it passes, else -1 with every problem in c->failures.
+ * c is filled either way (sign_check_release). Never prints. */
+int sign_verify_dir(const char *dir, const struct sign_key *pub, const char *pub_name,
+		    struct sign_check *c);
+
+#endif

@@ -1,0 +1,12 @@
+/* Helpers the report writers (report_text.c, report_html.c) share.
+ * Internal to scanner/, like json_fields.h. */
+#ifndef KENSHU_REPORT_INTERNAL_H
+#define KENSHU_REPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "512 B", "1.5 MiB": one spelling of a size in every human format. */
+void report_human_size(uint64_t n, char *out, size_t len);
+
+#endif

@@ -1,0 +1,203 @@
+#!/bin/bash
+# test-html.sh BUILD — report.html in a real browser. An image whose file
+# names, registry values, task and volume label are markup
+# (images/vendor-hostile-names.recipe) is scanned, and its report.html is
+# opened in headless Chromium: the hostile strings must show as text, no
+# script may run, the page may not attempt a single network request, and
+# Japanese names must survive. A copy of the page with the escaping undone
+# must trip every one of those checks, so a check that can never fail is
+# caught too. A screenshot and a PDF are kept in BUILD/test-artifacts/.
+set -uo pipefail
+BUILD=${1:-build}
+KENSHU=$(cd "$BUILD" && pwd)/kenshu
+ART=$(mkdir -p "$BUILD/test-artifacts" && cd "$BUILD/test-artifacts" && pwd)
+W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-html.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export KENSHU_TOOLS=$BUILD/tools
+pass=0
+fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
+finish() { echo "# $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+	echo "ok - report.html in headless Chromium # SKIP chromium not installed (tests/install-deps.sh installs it)"
+	exit 0
+fi
+
+tests/mkdb.sh "$W/db" >/dev/null
+if ! images/mkimage.sh images/vendor-hostile-names.recipe "$W/hostile.img" >"$W/mkimage.log" 2>&1; then
+	not_ok "build vendor-hostile-names: $(tail -1 "$W/mkimage.log")"
+	finish
+fi
+"$KENSHU" scan -q -d "$W/db" -o "$W/out" "$W/hostile.img" 2>"$W/scan.err"
+rc=$?
+check "scan of vendor-hostile-names exits 1 (FAIL) and writes report.html" \
+	'[ "$rc" = 1 ] && [ -s "$W/out/report.html" ]'
+[ -s "$W/out/report.html" ] || finish
+PAGE=$W/out/report.html
+
+# The page with its escaping undone, as a broken writer would leave it: no
+# Content-Security-Policy, and one escaped file name turned back into an
+# element that fetches a URL and runs a handler.
+python3 - "$PAGE" "$W/broken.html" <<'PY'
+import sys
+page = open(sys.argv[1], encoding='utf-8').read()
+lines = [l for l in page.split('\n') if 'Content-Security-Policy' not in l]
+page = '\n'.join(lines).replace('&lt;img src=x onerror=alert(1)&gt;',
+    '<img src="http://203.0.113.9/leak.png" onerror="console.log(\'kenshu-control-ran\')">', 1)
+open(sys.argv[2], 'w', encoding='utf-8').write(page)
+PY
+
+# One headless run with a private profile, nothing reachable (every host
+# name resolves to nothing, no proxy) and the browser's own background
+# traffic (updates, sync, safe browsing) switched off, so whatever the net
+# log shows beyond it came from the page. Console messages go to stderr.
+browse() { # NAME ARGS...
+	local name=$1
+	shift
+	local sandbox=()
+	# Chromium's sandbox needs user namespaces, which root in a container
+	# does not get: the page is local and runs nothing, the checks below
+	# prove that, so the sandbox is not what keeps this test safe.
+	[ "$(id -u)" = 0 ] && sandbox=(--no-sandbox)
+	mkdir -p "$W/$name.profile"
+	DBUS_SESSION_BUS_ADDRESS=disabled: timeout 120 "$CHROMIUM" --headless "${sandbox[@]}" --disable-gpu \
+		--user-data-dir="$W/$name.profile" --no-first-run --no-default-browser-check \
+		--no-proxy-server --host-resolver-rules="MAP * ~NOTFOUND" \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--disable-default-apps --disable-extensions --disable-breakpad --no-pings \
+		--disable-domain-reliability --disable-client-side-phishing-detection \
+		--hide-scrollbars --mute-audio --enable-logging=stderr --v=0 "$@" 2>"$W/$name.err"
+}
+
+# One run loads the page and keeps its DOM, net log, screenshot and PDF;
+# the broken copy is loaded beside it.
+t0=$(date +%s)
+rm -f "$ART/report-html.png" "$ART/report.pdf"
+browse dom --log-net-log="$W/dom.netlog" --window-size=1280,2000 \
+	--dump-dom --screenshot="$ART/report-html.png" --print-to-pdf="$ART/report.pdf" --no-pdf-header-footer \
+	"file://$PAGE" >"$W/dom.html" &
+dom_pid=$!
+browse control --log-net-log="$W/control.netlog" --virtual-time-budget=2000 --dump-dom "file://$W/broken.html" \
+	>"$W/control.html" &
+wait "$dom_pid"
+dom_rc=$?
+wait
+echo "# chromium: 2 runs side by side in $(($(date +%s) - t0)) s"
+check "chromium loaded the page and exited 0" '[ "$dom_rc" = 0 ] && [ -s "$W/dom.html" ]'
+[ "$dom_rc" = 0 ] || tail -3 "$W/dom.err" | sed 's/^/#   /'
+
+# Reads a --dump-dom output: every element and attribute must be one the
+# report writer emits (no script, no event handler, no URL anywhere), and
+# the hostile and Japanese names must be there as text. Prints one line per
+# problem and the counts.
+dom_check() {
+	python3 - "$1" <<'PY'
+import sys
+from html.parser import HTMLParser
+TAGS = {'html', 'head', 'meta', 'title', 'style', 'body', 'header', 'section', 'footer', 'div', 'p',
+        'h1', 'h2', 'h3', 'table', 'colgroup', 'col', 'thead', 'tbody', 'tr', 'th', 'td', 'details',
+        'summary', 'pre', 'code', 'span', 'strong', 'br', 'ul', 'li'}
+ATTRS = {'class', 'lang', 'charset', 'http-equiv', 'content', 'name', 'id'}
+HOSTILE = '<img src=x onerror=alert(1)>.exe'
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems, self.text, self.style, self.in_style = [], [], [], False
+    def handle_starttag(self, tag, attrs):
+        if tag not in TAGS:
+            self.problems.append('element <%s %s>' % (tag, ' '.join('%s=%r' % a for a in attrs)))
+        for k, v in attrs:
+            v = (v or '').lower()
+            if k not in ATTRS or k.startswith('on'):
+                self.problems.append('attribute %s=%r on <%s>' % (k, v, tag))
+            if '//' in v or 'url(' in v or 'javascript:' in v:
+                self.problems.append('URL in %s=%r on <%s>' % (k, v, tag))
+        self.in_style = tag == 'style'
+    handle_startendtag = handle_starttag
+    def handle_endtag(self, tag):
+        self.in_style = False
+    def handle_data(self, d):
+        (self.style if self.in_style else self.text).append(d)
+p = P()
+p.feed(open(sys.argv[1], encoding='utf-8').read())
+style = ''.join(p.style).lower()
+for bad in ('url(', '@import', '//', 'http', 'expression('):
+    if bad in style:
+        p.problems.append('style sheet has %r' % bad)
+text = ''.join(p.text)
+for x in p.problems:
+    print('PROBLEM', x)
+print('HOSTILE', text.count(HOSTILE))
+print('JAPANESE', text.count('/Users/Public/制御/設定.exe'))
+print('REGVALUE', text.count("<script>alert('run')</script>"))
+PY
+}
+
+# Every URL the net log shows that the browser itself did not ask for (its
+# own requests carry no initiator: "not an origin").
+net_check() {
+	python3 - "$1" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read().rstrip()
+try:
+    d = json.loads(text)
+except ValueError:
+    # A browser that did not shut down cleanly leaves the events list
+    # open (Chromium documents this); close it, or give up loudly.
+    try:
+        d = json.loads(text.rstrip(',') + ']}')
+    except ValueError:
+        print('UNREADABLE net log')
+        sys.exit(1)
+types = {v: k for k, v in d['constants']['logEventTypes'].items()}
+browser, urls = set(), set()
+for e in d['events']:
+    p = e.get('params') or {}
+    u = p.get('url')
+    if not u or u.split(':', 1)[0] in ('file', 'data', 'chrome', 'about', 'devtools'):
+        continue
+    urls.add(u)
+    if types.get(e['type']) == 'URL_REQUEST_START_JOB' and p.get('initiator') == 'not an origin':
+        browser.add(u)
+for u in sorted(urls - browser):
+    print(u)
+PY
+}
+
+dom_check "$W/dom.html" >"$W/dom.check"
+problems=$(grep -c '^PROBLEM' "$W/dom.check")
+hostile=$(awk '$1 == "HOSTILE" { print $2 }' "$W/dom.check")
+japanese=$(awk '$1 == "JAPANESE" { print $2 }' "$W/dom.check")
+regvalue=$(awk '$1 == "REGVALUE" { print $2 }' "$W/dom.check")
+check "DOM: the hostile file name is text ($hostile times), the hostile Run value name too ($regvalue)" \
+	'[ "${hostile:-0}" -ge 3 ] && [ "${regvalue:-0}" -ge 1 ]'
+check "DOM: only the report's own elements and attributes (no <img>, <script>, on* handler or URL)" \
+	'[ "$problems" = 0 ]'
+[ "$problems" = 0 ] || grep '^PROBLEM' "$W/dom.check" | head -10 | sed 's/^/#   /'
+check "DOM: Japanese names kept verbatim ($japanese times)" '[ "${japanese:-0}" -ge 2 ]'
+check "no script ran: no console message and no Content-Security-Policy refusal" \
+	'[ "$dom_rc" = 0 ] && ! grep -q ":CONSOLE" "$W/dom.err"'
+grep ":CONSOLE" "$W/dom.err" | head -5 | sed 's/^/#   /'
+net_check "$W/dom.netlog" >"$W/dom.urls" 2>&1
+net_rc=$?
+check "no network request attempted by the page" '[ "$net_rc" = 0 ] && [ ! -s "$W/dom.urls" ]'
+sed 's/^/#   /' "$W/dom.urls" | head -5
+
+# The broken copy must trip all three.
+dom_check "$W/control.html" >"$W/control.check"
+[ -s "$W/control.netlog" ] && net_check "$W/control.netlog" >"$W/control.urls"
+check "the checks catch a broken page (element from a name, script ran, request attempted)" \
+	'grep -q "^PROBLEM element <img" "$W/control.check" && grep -q "kenshu-control-ran" "$W/control.err" &&
+	 grep -q "203.0.113.9" "$W/control.urls"'
+
+check "screenshot kept: test-artifacts/report-html.png" \
+	'[ -s "$ART/report-html.png" ] && [ "$(head -c 4 "$ART/report-html.png" | tail -c 3)" = PNG ]'
+check "PDF kept: test-artifacts/report.pdf" \
+	'[ -s "$ART/report.pdf" ] && [ "$(head -c 5 "$ART/report.pdf")" = "%PDF-" ]'
+check "a Japanese font is installed, so the screenshot shows Japanese names, not boxes" \
+	'[ -n "$(fc-list :lang=ja family 2>/dev/null)" ]'
+finish

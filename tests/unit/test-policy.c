@@ -1,0 +1,330 @@
+/* The policy engine over hand-built reports: each rule triggering and not,
+ * severities from the profile, allowlist, waivers valid and expired, the
+ * verdict and its order. Patch/hardening and IOC rules have their own
+ * cases below too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <kenshu/err.h>
+#include <kenshu/fs.h>
+#include <kenshu/policy.h>
+#include <kenshu/profile.h>
+#include <kenshu/report.h>
+
+static char dir[] = "/tmp/kenshu-test-policy-XXXXXX";
+
+static struct profile *load_text(const char *text)
+{
+	char *path = xasprintf("%s/p.ini", dir), err[512];
+	FILE *f = fopen(path, "w");
+	struct profile *p;
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	if (profile_load(path, &p, err, sizeof(err)) < 0)
+		fail_msg("profile: %s", err);
+	free(path);
+	return p;
+}
+
+static struct autorun *add_autorun(struct os_info *os, const char *category, const char *name,
+				   const char *command, const char *target, unsigned flags)
+{
+	struct autorun_list *l = &os->autoruns;
+	struct autorun *a;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	a = &l->v[l->n++];
+	memset(a, 0, sizeof(*a));
+	a->category = category;
+	a->location = xstrdup("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run");
+	a->name = xstrdup(name);
+	a->command = xstrdup(command);
+	a->target = target ? xstrdup(target) : NULL;
+	a->target_exists = target ? 1 : -1;
+	a->volume = 2;
+	a->flags = flags;
+	return a;
+}
+
+/* A report with one of everything the scan-side rules look at. */
+static void fill(struct report *r)
+{
+	report_init(r);
+	strcpy(r->started, "2026-11-27T10:00:00Z");
+	r->nvol = 1;
+	r->vol = xcalloc(1, sizeof(*r->vol));
+	r->vol[0].scanned = true;
+	report_add_detection(r, 2, "/Users/op/Downloads/eicar.com", "", "Kenshu.Test.EICAR", "ab", 68);
+	report_add_skip(r, 2, "/Vendor/setup.zip", "", "encrypted archive", 10);
+	report_add_file(r, 2, "/Users/op/Desktop/invoice.iqy", "", 10, "11", 0, NULL, "scanned");
+	report_add_file(r, 2, "/Windows/System32/slmgr.vbs", "", 10, "22", 0, NULL, "scanned");
+	report_add_file(r, 2, "/ACME/Scripts/line.vbs", "", 10, "33", 0, NULL, "scanned");
+	report_add_file(r, 2, "/ACME/readme.txt", "", 10, "44", 0, NULL, "scanned");
+	report_add_file(r, 2, "/ACME/tool.JS", "", 10, "55", 0, NULL, "scanned");
+
+	struct os_info os;
+	memset(&os, 0, sizeof(os));
+	os.volume = 2;
+	os.system_root = xstrdup("/Windows");
+	os.family = xstrdup("Windows 7 / Windows Embedded Standard 7");
+	add_autorun(&os, "Run", "updater", "C:\\Users\\op\\AppData\\upd.exe", "/Users/op/AppData/upd.exe",
+		    AR_FLAG_USER_WRITABLE);
+	add_autorun(&os, "Winlogon", "Userinit", "C:\\Windows\\system32\\userinit.exe,",
+		    "/Windows/System32/userinit.exe", 0);
+	add_autorun(&os, "Run", "hmi", "\"C:\\Program Files\\ACME\\HMI\\hmi-runtime.exe\"",
+		    "/Program Files/ACME/HMI/hmi-runtime.exe", 0);
+	add_autorun(&os, "AppInit DLLs", "AppInit_DLLs", "C:\\evil.dll", "/evil.dll", 0);
+	add_autorun(&os, "Run", "ps", "powershell -enc AAAA", "/Windows/System32/WindowsPowerShell/v1.0/powershell.exe",
+		    AR_FLAG_ENCODED | AR_FLAG_SCRIPT_HOST);
+	report_add_os(r, &os);
+	report_finish(r);
+}
+
+static size_t count(const struct report *r, const char *rule, enum severity sev, bool waived)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += !strcmp(r->findings[i].rule, rule) && r->findings[i].severity == sev &&
+		     (r->findings[i].waiver != NULL) == waived;
+	return n;
+}
+
+static const struct av_db custom_db = { .name = (char *)"kenshu-test.ndb", .official = false };
+
+static void default_profile_rules(void **state)
+{
+	struct report r;
+	struct profile *p = load_text("include = default\n"
+				      "[allow.hmi]\npath = C:\\Program Files\\ACME\\HMI\\hmi-runtime.exe\n"
+				      "[allow.scripts]\npath = /ACME/Scripts/*.vbs\n");
+	const struct av_db *dbs[] = { &custom_db };
+
+	unsetenv("KENSHU_SCAN_DATE");
+	fill(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	assert_string_equal(r.scan_date, "2026-11-27");
+	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 1);
+	assert_int_equal(count(&r, "skipped-content", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "nothing-scanned", SEV_REVIEW, false), 0);
+	assert_int_equal(count(&r, "signature-missing", SEV_INFO, false), 1);
+	assert_int_equal(count(&r, "autorun-user-writable", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "autorun-encoded-command", SEV_FAIL, false), 1);
+	assert_int_equal(count(&r, "autorun-lolbin", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "autorun-appinit", SEV_REVIEW, false), 1);
+	/* upd.exe and evil.dll are unknown; userinit is Windows', hmi is allowlisted;
+	 * the flagged powershell entry is not Windows' own default either. */
+	assert_int_equal(count(&r, "autorun-unknown", SEV_INFO, false), 3);
+	/* .iqy on the desktop and the .JS tool; not slmgr.vbs (Windows), not the allowlisted scripts. */
+	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 2);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	/* Decisive first: fails, then reviews, then infos. */
+	for (size_t i = 1; i < r.nfindings; i++)
+		assert_true(r.findings[i - 1].severity >= r.findings[i].severity);
+	assert_string_equal(r.findings[0].rule, "malware");
+	assert_non_null(strstr(r.verdict_reason, "malware (1)"));
+	assert_non_null(strstr(r.verdict_reason, "autorun-encoded-command (1)"));
+	assert_string_equal(r.profile_source, profile_source(p));
+	report_release(&r);
+	profile_free(p);
+}
+
+static void severities_follow_profile(void **state)
+{
+	struct report r;
+	const struct av_db *dbs[] = { &custom_db };
+	/* Turn the decisive rules down: the verdict follows. */
+	struct profile *p = load_text("include = default\n[rules]\nmalware = review\nautorun-encoded-command = info\n"
+				      "skipped-content = off\nrisky-file-type = off\nautorun-user-writable = info\n"
+				      "autorun-lolbin = info\nautorun-appinit = off\n");
+
+	fill(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	assert_int_equal(count(&r, "malware", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "skipped-content", SEV_REVIEW, false), 0);
+	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 0);
+	assert_int_equal(r.verdict, VERDICT_REVIEW);
+	assert_non_null(strstr(r.verdict_reason, "needs review for: malware (1)"));
+	report_release(&r);
+	profile_free(p);
+
+	/* Nothing left above info: PASS, and the reason says how many infos. */
+	p = load_text("include = default\n[rules]\nmalware = info\nautorun-encoded-command = info\n"
+		      "skipped-content = off\nrisky-file-type = off\nautorun-user-writable = off\n"
+		      "autorun-lolbin = off\nautorun-appinit = off\n");
+	fill(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	assert_int_equal(r.verdict, VERDICT_PASS);
+	assert_non_null(strstr(r.verdict_reason, "no finding fails or needs review"));
+	report_release(&r);
+	profile_free(p);
+}
+
+static void waivers_valid_and_expired(void **state)
+{
+	struct report r;
+	const struct av_db *dbs[] = { &custom_db };
+	struct profile *p = load_text(
+		"include = default\n"
+		"[waiver.eicar]\nrule = malware\npath = /Users/*/Downloads/eicar.com\nreason = test file\n"
+		"approver = QA\nexpires = 2026-11-27\n"
+		"[waiver.old]\nrule = skipped-content\npath = /Vendor/setup.zip\nreason = vendor password\n"
+		"approver = QA\nexpires = 2026-11-26\n"
+		"[waiver.unused]\nrule = ms17-010\nsha256 = 0000000000000000000000000000000000000000000000000000000000000000\n"
+		"reason = r\napprover = QA\nexpires = 2030-01-01\n"
+		"[waiver.ps]\nrule = autorun-encoded-command\npath = *\nreason = vendor's launcher\n"
+		"approver = QA\nexpires = 2030-01-01\n");
+
+	fill(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	/* Applies through its expiry day. */
+	assert_int_equal(count(&r, "malware", SEV_FAIL, true), 1);
+	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 0);
+	assert_int_equal(count(&r, "autorun-encoded-command", SEV_FAIL, true), 1);
+	/* Expired the day before: does not apply, and is a finding itself. */
+	assert_int_equal(count(&r, "skipped-content", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "waiver-expired", SEV_REVIEW, false), 1);
+	assert_int_equal(r.nwaivers, 4);
+	for (size_t i = 0; i < r.nwaivers; i++) {
+		const struct rep_waiver *w = &r.waivers[i];
+		const char *want = !strcmp(w->name, "eicar") || !strcmp(w->name, "ps") ? "applied"
+				   : !strcmp(w->name, "old")                           ? "expired"
+											: "unused";
+		assert_string_equal(w->status, want);
+	}
+	/* Waived findings sort last and do not decide. */
+	assert_non_null(r.findings[r.nfindings - 1].waiver);
+	assert_int_equal(r.verdict, VERDICT_REVIEW);
+	report_release(&r);
+
+	/* The same scan a day later: the eicar waiver has expired too. */
+	setenv("KENSHU_SCAN_DATE", "2026-11-28", 1);
+	fill(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	unsetenv("KENSHU_SCAN_DATE");
+	assert_string_equal(r.scan_date, "2026-11-28");
+	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 1);
+	assert_int_equal(count(&r, "waiver-expired", SEV_REVIEW, false), 2);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	report_release(&r);
+	profile_free(p);
+}
+
+static void coverage_rules(void **state)
+{
+	struct report r;
+	const struct av_db *dbs[] = { &custom_db };
+	struct profile *p = load_text("include = default\n");
+
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	/* No volume walked, data outside the partitions, a dirty hive. */
+	r.ngaps = 2;
+	r.gaps = xcalloc(2, sizeof(*r.gaps));
+	r.gaps[0] = (struct img_gap){ .offset = 1 << 20, .size = 4 << 20, .holds_data = true };
+	r.gaps[1] = (struct img_gap){ .offset = 9 << 20, .size = 4 << 20, .holds_data = false };
+	struct os_info os;
+	memset(&os, 0, sizeof(os));
+	os.volume = 1;
+	os.system_root = xstrdup("/Windows");
+	os.hives[0].name = "SOFTWARE";
+	os.hives[0].path = xstrdup("/Windows/System32/config/SOFTWARE");
+	os.hives[0].health = (struct hive_health){ .opened = true, .dirty = true, .log1 = true };
+	os.hives[1].name = "SYSTEM";
+	os.hives[1].path = xstrdup("/Windows/System32/config/SYSTEM");
+	os.hives[1].health = (struct hive_health){ .opened = true };
+	os.wmi_error = xstrdup("not a repository");
+	os.cross_check = xstrdup("differs: product");
+	os.cross_check_differs = true;
+	report_add_os(&r, &os);
+	report_finish(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	assert_int_equal(count(&r, "nothing-scanned", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "data-outside-partitions", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "hive-incomplete", SEV_REVIEW, false), 2);
+	assert_int_equal(count(&r, "identity-mismatch", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 0);
+	assert_int_equal(r.verdict, VERDICT_REVIEW);
+	report_release(&r);
+	profile_free(p);
+}
+
+static void signature_age(void **state)
+{
+	struct report r;
+	struct av_db old = { .name = (char *)"daily.cvd", .official = true, .version = 27000,
+			     .build_time = "2026-11-10T08:00:00Z", .sha256 = "" };
+	struct av_db fresh = { .name = (char *)"main.cvd", .official = true, .version = 62,
+			       .build_time = "2026-11-25T08:00:00Z" };
+	const struct av_db *only_old[] = { &old, &custom_db }, *both[] = { &old, &fresh };
+	struct profile *def = load_text("include = default\n");
+
+	/* 17 days old against 7 allowed: review; no signature-missing. */
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	report_finish(&r);
+	policy_apply_dbs(def, only_old, 2, "/db", &r);
+	assert_int_equal(count(&r, "signature-age", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "signature-missing", SEV_INFO, false), 0);
+	report_release(&r);
+	/* The newest official database decides: 2 days old passes. */
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	report_finish(&r);
+	policy_apply_dbs(def, both, 2, "/db", &r);
+	assert_int_equal(count(&r, "signature-age", SEV_REVIEW, false), 0);
+	report_release(&r);
+	profile_free(def);
+	/* strict: 3 days and fail; custom-only databases fail too. */
+	struct profile *strict = load_text("include = strict\n");
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	report_finish(&r);
+	policy_apply_dbs(strict, only_old, 2, "/db", &r);
+	assert_int_equal(count(&r, "signature-age", SEV_FAIL, false), 1);
+	report_release(&r);
+	const struct av_db *custom[] = { &custom_db };
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	report_finish(&r);
+	policy_apply_dbs(strict, custom, 1, "/db", &r);
+	assert_int_equal(count(&r, "signature-missing", SEV_FAIL, false), 1);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	report_release(&r);
+	profile_free(strict);
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	int rc = system(cmd);
+
+	free(cmd);
+	return rc == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(default_profile_rules),
+		cmocka_unit_test(severities_follow_profile),
+		cmocka_unit_test(waivers_valid_and_expired),
+		cmocka_unit_test(coverage_rules),
+		cmocka_unit_test(signature_age),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
