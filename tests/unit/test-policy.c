@@ -14,6 +14,8 @@
 
 #include <kenshu/err.h>
 #include <kenshu/fs.h>
+#include <kenshu/ioc.h>
+#include <kenshu/posture.h>
 #include <kenshu/policy.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
@@ -303,6 +305,148 @@ static void signature_age(void **state)
 	profile_free(strict);
 }
 
+static void add_check(struct os_info *os, const char *rule, enum posture_state st)
+{
+	struct posture *p = &os->posture;
+
+	p->c = xrealloc(p->c, (p->n + 1) * sizeof(*p->c));
+	memset(&p->c[p->n], 0, sizeof(p->c[p->n]));
+	p->c[p->n].rule = rule;
+	p->c[p->n].state = st;
+	p->c[p->n].message = xasprintf("%s is %s", rule, posture_state_name(st));
+	p->c[p->n].evidence = xstrdup("SYSTEM\\ControlSet001\\... = 1");
+	p->n++;
+}
+
+/* Patch and hardening facts: set unsafe and absent-unsafe count at the
+ * rule's severity; absent-safe and unknown only at [hardening] absent (off
+ * in default, review in strict); safe and not-applicable never. */
+static void posture_rules(void **state)
+{
+	const struct av_db *dbs[] = { &custom_db };
+	static const struct {
+		const char *rule;
+		enum posture_state st;
+		int def, strict;   /* findings' severity, -1 none */
+	} cases[] = {
+		{ "ms17-010", POSTURE_UNSAFE, SEV_FAIL, SEV_FAIL },
+		{ "ms17-010", POSTURE_NOT_APPLICABLE, -1, -1 },
+		{ "ms17-010", POSTURE_UNKNOWN, -1, SEV_REVIEW },
+		{ "eol-os", POSTURE_UNSAFE, SEV_INFO, SEV_FAIL },
+		{ "smb1-enabled", POSTURE_ABSENT_UNSAFE, SEV_REVIEW, SEV_FAIL },
+		{ "smb1-enabled", POSTURE_SAFE, -1, -1 },
+		{ "firewall-disabled", POSTURE_ABSENT_SAFE, -1, SEV_REVIEW },
+		{ "firewall-disabled", POSTURE_UNSAFE, SEV_REVIEW, SEV_REVIEW },
+		{ "rdp-enabled", POSTURE_UNSAFE, SEV_INFO, SEV_REVIEW },
+		/* A merely absent value never counts above its rule. */
+		{ "rdp-enabled", POSTURE_ABSENT_SAFE, -1, SEV_REVIEW },
+		{ "defender-disabled", POSTURE_ABSENT_SAFE, -1, SEV_REVIEW },
+		{ "write-filter", POSTURE_INFO, SEV_INFO, SEV_INFO },
+		{ "guest-enabled", POSTURE_UNSAFE, SEV_REVIEW, SEV_FAIL },
+		{ "hosts-tampered", POSTURE_UNSAFE, SEV_REVIEW, SEV_REVIEW },
+		{ "autologon-cleartext-password", POSTURE_UNSAFE, SEV_REVIEW, SEV_FAIL },
+		{ "autoplay-enabled", POSTURE_ABSENT_UNSAFE, SEV_REVIEW, SEV_REVIEW },
+		{ "rdp-no-nla", POSTURE_UNSAFE, SEV_REVIEW, SEV_REVIEW },
+	};
+	struct profile *def = load_text("include = default\n");
+	struct profile *strict = load_text("include = strict\n");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int k = 0; k < 2; k++) {
+			struct report r;
+			struct os_info os;
+			report_init(&r);
+			strcpy(r.started, "2026-11-27T10:00:00Z");
+			memset(&os, 0, sizeof(os));
+			os.volume = 2;
+			os.system_root = xstrdup("/Windows");
+			add_check(&os, cases[i].rule, cases[i].st);
+			report_add_os(&r, &os);
+			report_finish(&r);
+			policy_apply_dbs(k ? strict : def, dbs, 1, "/db", &r);
+			int want = k ? cases[i].strict : cases[i].def, got = -1;
+			for (size_t f = 0; f < r.nfindings; f++)
+				if (!strcmp(r.findings[f].rule, cases[i].rule)) {
+					got = (int)r.findings[f].severity;
+					assert_non_null(strstr(r.findings[f].value, "ControlSet001"));
+				}
+			if (got != want)
+				fail_msg("%s %s in %s: severity %d, want %d", cases[i].rule,
+					 posture_state_name(cases[i].st), k ? "strict" : "default", got, want);
+			report_release(&r);
+		}
+	}
+	profile_free(def);
+	profile_free(strict);
+}
+
+/* IOC matches are ioc-hash / ioc-string findings naming feed and line,
+ * never malware; macro documents are risky files unless allowed. */
+static void ioc_and_macro_rules(void **state)
+{
+	const struct av_db *dbs[] = { &custom_db };
+	char *hashes = xasprintf("%s/hashes.txt", dir), *strings = xasprintf("%s/strings.txt", dir);
+	FILE *f = fopen(hashes, "w");
+	fputs("# ISAC list\n275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f  eicar\n", f);
+	fclose(f);
+	f = fopen(strings, "w");
+	fputs("; CERT domains\n\nbad-c2[.]example\n", f);
+	fclose(f);
+	struct profile *p = load_text("include = default\n[ioc]\nhash_list = hashes.txt\nstring_list = strings.txt\n"
+				      "[allow.macro]\npath = /Vendor/Docs/allowed.xlsm\n");
+	const struct ioc *ioc = profile_ioc(p);
+	assert_non_null(ioc);
+	assert_int_equal(ioc_entry_count(ioc), 2);
+	const struct ioc_entry *h = ioc_entry(ioc, 0)->hash ? ioc_entry(ioc, 0) : ioc_entry(ioc, 1);
+	const struct ioc_entry *s = ioc_entry(ioc, 0)->hash ? ioc_entry(ioc, 1) : ioc_entry(ioc, 0);
+	char *hsig = xasprintf("%s.UNOFFICIAL", h->signame);
+
+	struct report r;
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	report_add_detection(&r, 2, "/Users/op/x.com", "", hsig, "275a", 68);
+	report_add_detection(&r, 2, "/Vendor/log.txt", "", s->signame, "aa", 10);
+	report_add_macro(&r, 2, "/Users/op/invoice.doc", "", "Heuristics.OLE2.ContainsMacros.VBA", "bb", 100);
+	report_add_macro(&r, 2, "/Vendor/Docs/allowed.xlsm", "", "Heuristics.OLE2.ContainsMacros.VBA", "cc", 100);
+	report_finish(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	assert_int_equal(count(&r, "ioc-hash", SEV_FAIL, false), 1);
+	assert_int_equal(count(&r, "ioc-string", SEV_REVIEW, false), 1);
+	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 0);
+	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 1);
+	for (size_t i = 0; i < r.nfindings; i++) {
+		const struct rep_finding *x = &r.findings[i];
+		if (!strcmp(x->rule, "ioc-hash"))
+			assert_non_null(strstr(x->message, "hashes.txt line 2"));
+		if (!strcmp(x->rule, "ioc-string")) {
+			assert_non_null(strstr(x->message, "strings.txt line 3"));
+			assert_string_equal(x->value, "bad-c2.example");
+		}
+		if (!strcmp(x->rule, "risky-file-type"))
+			assert_string_equal(x->path, "/Users/op/invoice.doc");
+	}
+	report_release(&r);
+	profile_free(p);
+
+	/* macros = no: macro documents are not held against the image. */
+	p = load_text("include = default\n[files]\nmacros = no\n");
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	report_add_macro(&r, 2, "/Users/op/invoice.doc", "", "Heuristics.OLE2.ContainsMacros.VBA", "bb", 100);
+	r.nvol = 1;
+	r.vol = xcalloc(1, sizeof(*r.vol));
+	r.vol[0].scanned = true;
+	report_finish(&r);
+	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 0);
+	assert_int_equal(r.verdict, VERDICT_PASS);
+	report_release(&r);
+	profile_free(p);
+	free(hsig);
+	free(hashes);
+	free(strings);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -325,6 +469,8 @@ int main(void)
 		cmocka_unit_test(waivers_valid_and_expired),
 		cmocka_unit_test(coverage_rules),
 		cmocka_unit_test(signature_age),
+		cmocka_unit_test(posture_rules),
+		cmocka_unit_test(ioc_and_macro_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
