@@ -97,10 +97,12 @@ static void eval_detections(struct pctx *c)
 
 		if (e) {
 			w.value = e->indicator;
-			add(c, e->hash ? "ioc-hash" : "ioc-string", SEV_FAIL, &w, "%s matches %s %s%s%s (%s line %u)",
-			    d->path, e->kind, e->indicator, e->name ? ", " : "", e->name ? e->name : "", e->feed, e->line);
+			add(c, e->hash ? "ioc-hash" : "ioc-string", SEV_FAIL, &w, "%s%s%s matches %s %s%s%s (%s line %u)",
+			    d->path, d->stream[0] ? ":" : "", d->stream, e->kind, e->indicator, e->name ? ", " : "",
+			    e->name ? e->name : "", e->feed, e->line);
 		} else {
-			add(c, "malware", SEV_FAIL, &w, "ClamAV detected %s in %s", d->signature, d->path);
+			add(c, "malware", SEV_FAIL, &w, "ClamAV detected %s in %s%s%s", d->signature, d->path,
+			    d->stream[0] ? ":" : "", d->stream);
 		}
 	}
 }
@@ -387,14 +389,7 @@ static void apply_waivers(struct pctx *c)
 	for (size_t i = 0; i < n; i++) {
 		const struct profile_waiver *wv = profile_waiver(c->p, i);
 		struct rep_waiver *rw = &r->waivers[i];
-		rw->name = xstrdup(wv->name);
-		rw->rule = xstrdup(wv->rule);
-		rw->path = wv->path ? xstrdup(wv->path) : NULL;
-		rw->sha256 = wv->sha256 ? xstrdup(wv->sha256) : NULL;
-		rw->reason = xstrdup(wv->reason);
-		rw->approver = xstrdup(wv->approver);
-		rw->origin = xstrdup(wv->origin);
-		memcpy(rw->expires, wv->expires, sizeof(rw->expires));
+		profile_waiver_copy(&rw->w, wv);
 		/* Applies through its expiry day. */
 		bool expired = strcmp(r->scan_date, wv->expires) > 0;
 		rw->status = expired ? "expired" : "unused";
@@ -414,9 +409,10 @@ static void apply_waivers(struct pctx *c)
 		struct rep_waiver *rw = &r->waivers[i];
 		if (strcmp(rw->status, "expired") != 0)
 			continue;
-		struct where w = { 0, rw->path, rw->name, NULL, rw->sha256 };
+		const struct profile_waiver *x = &rw->w;
+		struct where w = { 0, x->path, x->name, NULL, x->sha256 };
 		add(c, "waiver-expired", SEV_FAIL, &w, "waiver '%s' for %s expired on %s (%s): it no longer applies",
-		    rw->name, rw->rule, rw->expires, rw->origin);
+		    x->name, x->rule, x->expires, x->origin);
 	}
 }
 

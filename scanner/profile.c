@@ -806,20 +806,36 @@ void profile_free(struct profile *p)
 		free(a->origin);
 	}
 	free(p->allows);
-	for (size_t i = 0; i < p->nwaivers; i++) {
-		struct profile_waiver *w = &p->waivers[i];
-		free(w->name);
-		free(w->rule);
-		free(w->path);
-		free(w->sha256);
-		free(w->reason);
-		free(w->approver);
-		free(w->origin);
-	}
+	for (size_t i = 0; i < p->nwaivers; i++)
+		profile_waiver_clear(&p->waivers[i]);
 	free(p->waivers);
 	if (p->ioc)
 		ioc_free(p->ioc);
 	free(p);
+}
+
+void profile_waiver_copy(struct profile_waiver *dst, const struct profile_waiver *src)
+{
+	dst->name = xstrdup(src->name);
+	dst->rule = xstrdup(src->rule);
+	dst->path = dup_or_null(src->path);
+	dst->sha256 = dup_or_null(src->sha256);
+	dst->reason = xstrdup(src->reason);
+	dst->approver = xstrdup(src->approver);
+	memcpy(dst->expires, src->expires, sizeof(dst->expires));
+	dst->origin = xstrdup(src->origin);
+}
+
+void profile_waiver_clear(struct profile_waiver *w)
+{
+	free(w->name);
+	free(w->rule);
+	free(w->path);
+	free(w->sha256);
+	free(w->reason);
+	free(w->approver);
+	free(w->origin);
+	memset(w, 0, sizeof(*w));
 }
 
 const char *profile_name(const struct profile *p) { return p->name; }

@@ -85,16 +85,8 @@ void report_release(struct report *r)
 		free(x->waiver);
 	}
 	free(r->findings);
-	for (size_t i = 0; i < r->nwaivers; i++) {
-		struct rep_waiver *w = &r->waivers[i];
-		free(w->name);
-		free(w->rule);
-		free(w->path);
-		free(w->sha256);
-		free(w->reason);
-		free(w->approver);
-		free(w->origin);
-	}
+	for (size_t i = 0; i < r->nwaivers; i++)
+		profile_waiver_clear(&r->waivers[i].w);
 	free(r->waivers);
 	memset(r, 0, sizeof(*r));
 }

@@ -552,30 +552,30 @@ static void findings_section(const struct report *r, FILE *f)
 		for (size_t i = 0; i < r->nwaivers; i++) {
 			const struct rep_waiver *w = &r->waivers[i];
 			fputs("<tr><td>", f);
-			esc(f, w->name);
+			esc(f, w->w.name);
 			fputs("</td><td class=\"rule\">", f);
-			esc(f, w->rule);
+			esc(f, w->w.rule);
 			fputs("</td><td>", f);
-			if (w->path)
-				code(f, w->path);
-			if (w->sha256) {
+			if (w->w.path)
+				code(f, w->w.path);
+			if (w->w.sha256) {
 				fputs("<br>SHA-256 <span class=\"mono\">", f);
-				esc(f, w->sha256);
+				esc(f, w->w.sha256);
 				fputs("</span>", f);
 			}
-			if (!w->path && !w->sha256)
+			if (!w->w.path && !w->w.sha256)
 				fputs("<span class=\"muted\">every finding of the rule</span>", f);
 			fputs("</td><td>", f);
-			esc(f, w->reason);
+			esc(f, w->w.reason);
 			fputs("</td><td>", f);
-			esc(f, w->approver);
+			esc(f, w->w.approver);
 			fputs("</td><td>", f);
-			esc(f, w->expires);
+			esc(f, w->w.expires);
 			fprintf(f, "</td><td%s>", w->status && !strcmp(w->status, "expired") ? " class=\"st-bad\"" : "");
 			esc(f, w->status);
 			fprintf(f, ", %u finding%s lifted<br><span class=\"muted small\">", w->applied,
 				w->applied == 1 ? "" : "s");
-			esc(f, w->origin);
+			esc(f, w->w.origin);
 			fputs("</span></td></tr>\n", f);
 		}
 		fputs("</tbody>\n</table>\n", f);

@@ -334,16 +334,16 @@ static json_object *profile_json(const struct report *r)
 	for (size_t i = 0; i < r->nwaivers; i++) {
 		const struct rep_waiver *w = &r->waivers[i];
 		json_object *x = json_object_new_object();
-		add_str(x, "name", w->name);
-		add_str(x, "rule", w->rule);
-		add_opt_str(x, "path", w->path);
-		add_opt_str(x, "sha256", w->sha256);
-		add_str(x, "reason", w->reason);
-		add_str(x, "approver", w->approver);
-		add_str(x, "expires", w->expires);
+		add_str(x, "name", w->w.name);
+		add_str(x, "rule", w->w.rule);
+		add_opt_str(x, "path", w->w.path);
+		add_opt_str(x, "sha256", w->w.sha256);
+		add_str(x, "reason", w->w.reason);
+		add_str(x, "approver", w->w.approver);
+		add_str(x, "expires", w->w.expires);
 		add_str(x, "status", w->status);
 		add_u64(x, "findings_lifted", w->applied);
-		add_str(x, "defined_at", w->origin);
+		add_str(x, "defined_at", w->w.origin);
 		json_object_array_add(a, x);
 	}
 	json_object_object_add(o, "waivers", a);

@@ -118,8 +118,8 @@ static void findings_text(const struct report *r, FILE *f)
 	}
 	for (size_t i = 0; i < r->nwaivers; i++) {
 		const struct rep_waiver *w = &r->waivers[i];
-		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->name,
-			w->rule, w->approver, w->expires, w->status, w->applied, w->applied == 1 ? "" : "s");
+		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->w.name,
+			w->w.rule, w->w.approver, w->w.expires, w->status, w->applied, w->applied == 1 ? "" : "s");
 	}
 	fputc('\n', f);
 }

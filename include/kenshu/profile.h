@@ -95,6 +95,9 @@ struct profile_waiver {
 	char expires[11];    /* YYYY-MM-DD: applies through that day */
 	char *origin;
 };
+/* Deep copy of a waiver (dst owns its strings), and the release of one. */
+void profile_waiver_copy(struct profile_waiver *dst, const struct profile_waiver *src);
+void profile_waiver_clear(struct profile_waiver *w);
 size_t profile_nallows(const struct profile *p);
 const struct profile_allow *profile_allow(const struct profile *p, size_t i);
 size_t profile_nwaivers(const struct profile *p);

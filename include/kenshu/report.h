@@ -16,6 +16,7 @@
 #include <kenshu/hash.h>
 #include <kenshu/image.h>
 #include <kenshu/os.h>
+#include <kenshu/profile.h>
 #include <kenshu/rules.h>
 #include <kenshu/verdict.h>
 
@@ -117,8 +118,7 @@ struct rep_finding {
 
 /* A waiver of the profile and what became of it in this scan. */
 struct rep_waiver {
-	char *name, *rule, *path, *sha256, *reason, *approver, *origin;
-	char expires[11];
+	struct profile_waiver w;   /* a copy (profile_waiver_copy) */
 	const char *status;        /* "applied", "unused", "expired" */
 	unsigned applied;          /* findings it lifted */
 };

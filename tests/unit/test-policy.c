@@ -198,8 +198,8 @@ static void waivers_valid_and_expired(void **state)
 	assert_int_equal(r.nwaivers, 4);
 	for (size_t i = 0; i < r.nwaivers; i++) {
 		const struct rep_waiver *w = &r.waivers[i];
-		const char *want = !strcmp(w->name, "eicar") || !strcmp(w->name, "ps") ? "applied"
-				   : !strcmp(w->name, "old")                           ? "expired"
+		const char *want = !strcmp(w->w.name, "eicar") || !strcmp(w->w.name, "ps") ? "applied"
+				   : !strcmp(w->w.name, "old")                           ? "expired"
 											: "unused";
 		assert_string_equal(w->status, want);
 	}
@@ -447,6 +447,43 @@ static void ioc_and_macro_rules(void **state)
 	free(strings);
 }
 
+/* Every autostart flag answers to its own rule: one entry per flag, each
+ * gives exactly that rule's finding (and autorun-unknown). */
+static void each_autorun_flag_has_a_rule(void **state)
+{
+	const struct av_db *dbs[] = { &custom_db };
+	struct profile *p = load_text("include = default\n");
+
+	for (size_t i = 0; i < ar_nflag_info; i++) {
+		struct report r;
+		struct os_info os;
+		report_init(&r);
+		strcpy(r.started, "2026-11-27T10:00:00Z");
+		memset(&os, 0, sizeof(os));
+		os.volume = 2;
+		os.system_root = xstrdup("/Windows");
+		struct autorun *a = add_autorun(&os, "Run", "x", "C:\\x.exe", "/x.exe", ar_flag_info[i].flag);
+		if (ar_flag_info[i].flag == AR_FLAG_DETECTED)
+			a->target_detection = xstrdup("Win.Trojan.Test");
+		report_add_os(&r, &os);
+		report_finish(&r);
+		policy_apply_dbs(p, dbs, 1, "/db", &r);
+		size_t rules = 0;
+		for (size_t f = 0; f < r.nfindings; f++) {
+			const char *id = r.findings[f].rule;
+			if (!strncmp(id, "autorun-", 8) && strcmp(id, "autorun-unknown") != 0) {
+				rules++;
+				assert_non_null(strstr(r.findings[f].message, ar_flag_info[i].reason));
+			}
+		}
+		if (rules != 1)
+			fail_msg("flag %s gives %zu autostart rule findings", ar_flag_info[i].name, rules);
+		assert_int_equal(count(&r, "autorun-unknown", SEV_INFO, false), 1);
+		report_release(&r);
+	}
+	profile_free(p);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -470,6 +507,7 @@ int main(void)
 		cmocka_unit_test(coverage_rules),
 		cmocka_unit_test(signature_age),
 		cmocka_unit_test(posture_rules),
+		cmocka_unit_test(each_autorun_flag_has_a_rule),
 		cmocka_unit_test(ioc_and_macro_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

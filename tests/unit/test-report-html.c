@@ -254,15 +254,15 @@ static void fill(struct report *r)
 	r->findings[1].waiver = h("waiver_name");
 	r->waivers = xcalloc(1, sizeof(*r->waivers));
 	r->nwaivers = 1;
-	r->waivers[0].name = h("waiver_name");
-	r->waivers[0].rule = xstrdup("autorun-unknown");
-	r->waivers[0].path = h("waiver_path");
-	r->waivers[0].reason = h("waiver_reason");
-	r->waivers[0].approver = h("waiver_approver");
-	r->waivers[0].origin = xstrdup("profile.ini:12");
+	r->waivers[0].w.name = h("waiver_name");
+	r->waivers[0].w.rule = xstrdup("autorun-unknown");
+	r->waivers[0].w.path = h("waiver_path");
+	r->waivers[0].w.reason = h("waiver_reason");
+	r->waivers[0].w.approver = h("waiver_approver");
+	r->waivers[0].w.origin = xstrdup("profile.ini:12");
 	r->waivers[0].status = "applied";
 	r->waivers[0].applied = 1;
-	snprintf(r->waivers[0].expires, sizeof(r->waivers[0].expires), "2027-01-01");
+	snprintf(r->waivers[0].w.expires, sizeof(r->waivers[0].w.expires), "2027-01-01");
 	report_finish(r);
 }
 
