@@ -907,6 +907,24 @@ static void write_key(FILE *f, const struct profile *p, const char *section, con
 
 	if (!v)
 		return;
+	const struct profile_key *k = key_find(section, key);
+	if (!origins && k && k->type == PK_FILES && *v) {
+		/* The effective hash stands for what decides: a feed's content,
+		 * not where the profile happens to lie on this machine. */
+		size_t cnt;
+		char **items = split_list(v, &cnt);
+		fprintf(f, "%s = ", key);
+		for (size_t i = 0; i < cnt; i++) {
+			char hex[SHA256_HEX_LEN + 1];
+			uint64_t size;
+			if (sha256_file(items[i], hex, &size) < 0)
+				snprintf(hex, sizeof(hex), "unreadable");
+			fprintf(f, "%ssha256:%s", i ? ", " : "", hex);
+		}
+		free_items(items, cnt);
+		fputc('\n', f);
+		return;
+	}
 	fprintf(f, "%s = %s", key, v);
 	if (origins)
 		fprintf(f, "    ; %s", e ? e->origin : "built-in default");

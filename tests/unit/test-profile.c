@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -273,6 +274,29 @@ static void effective_hash(void **state)
 	assert_string_not_equal(profile_sha256(a), profile_sha256(b));
 	assert_string_equal(profile_effective_sha256(a), profile_effective_sha256(b));
 	assert_string_not_equal(profile_effective_sha256(a), profile_effective_sha256(c));
+
+	/* The same feed in another folder: the same effective hash (it stands
+	 * for the feed's content, not its path); other content: another. */
+	struct profile *f1, *f2, *f3;
+	char *sub = NULL;
+	if (asprintf(&sub, "%s/elsewhere", dir) < 0 || mkdir(sub, 0755) < 0)
+		abort();
+	free(write_text("feed.txt", "example-c2.invalid\n"));
+	free(write_text("elsewhere/feed.txt", "example-c2.invalid\n"));
+	char *q1 = write_text("fa.ini", "[ioc]\nstring_list = feed.txt\n");
+	char *q2 = write_text("elsewhere/fa.ini", "[ioc]\nstring_list = feed.txt\n");
+	assert_int_equal(profile_load(q1, &f1, err, sizeof(err)), 0);
+	assert_int_equal(profile_load(q2, &f2, err, sizeof(err)), 0);
+	assert_string_equal(profile_effective_sha256(f1), profile_effective_sha256(f2));
+	free(write_text("elsewhere/feed.txt", "other-c2.invalid\n"));
+	assert_int_equal(profile_load(q2, &f3, err, sizeof(err)), 0);
+	assert_string_not_equal(profile_effective_sha256(f1), profile_effective_sha256(f3));
+	profile_free(f1);
+	profile_free(f2);
+	profile_free(f3);
+	free(q1);
+	free(q2);
+	free(sub);
 
 	/* show: every key, with where it came from. */
 	char *out = NULL;
