@@ -68,7 +68,7 @@ check "unsigned scan: empty case object, no report.sig" \
 "$KENSHU" verify "$W/out" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 rc=$?
 check "verify: exit 0 for the untouched directory" '[ $rc = 0 ]'
-check "verify: says what it verified and with which key" 'grep -q "verified (manifest.jsonl, report.json, report.txt), signed .* by key id $id" "$W/v.out"'
+check "verify: says what it verified and with which key" 'grep -q "verified (manifest.jsonl, report.html, report.json, report.txt), signed .* by key id $id" "$W/v.out"'
 "$KENSHU" verify --pub "$W/plant.key.pub" "$W/out" "$W/out" >/dev/null 2>&1
 check "verify: several directories, --pub first" '[ $? = 0 ]'
 
