@@ -28,7 +28,7 @@
 
 static const char usage_text[] =
 	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] [--cross-check]\n"
-	"                   [--sign-key KEY] [--meta KEY=VALUE]... IMAGE...\n"
+	"                   [--sign-key KEY] [--meta KEY=VALUE]... [--export csv|stix]... IMAGE...\n"
 	"       kenshu keygen KEYFILE\n"
 	"       kenshu verify --pub KEY.pub DIR...\n"
 	"       kenshu profile check FILE...\n"
@@ -61,6 +61,9 @@ static const char help_text[] =
 	"                       KEY (report.sig; make one with 'kenshu keygen')\n"
 	"      --meta KEY=VALUE case metadata recorded in every report (repeatable:\n"
 	"                       vendor=..., po=..., asset=..., operator=...)\n"
+	"      --export FORMAT  also write FORMAT into each report directory\n"
+	"                       (repeatable): csv (findings.csv), stix (stix.json,\n"
+	"                       a STIX 2.1 bundle)\n"
 	"\n"
 	"keygen KEYFILE writes a new Ed25519 key pair: KEYFILE (private, mode 0600)\n"
 	"and KEYFILE.pub; an existing file is never overwritten.\n"
@@ -81,6 +84,7 @@ struct scan_args {
 	bool all_autoruns;
 	bool cross_check;
 	const char *sign_key;
+	unsigned exports;   /* REPORT_EXPORT_* */
 	struct case_meta meta;
 	char **images;
 	int nimages;
@@ -122,6 +126,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		{ "cross-check", no_argument, NULL, 'C' },
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "meta", required_argument, NULL, 'M' },
+		{ "export", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -153,6 +158,13 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 			if (case_meta_add(&a->meta, optarg, err, sizeof(err)) < 0)
 				usage_error("%s", err);
 			break;
+		case 'E': {
+			unsigned e = report_export_parse(optarg);
+			if (!e)
+				usage_error("--export wants csv or stix, not '%s'", optarg);
+			a->exports |= e;
+			break;
+		}
 		case 'h':
 			printf("%s%s", usage_text, help_text);
 			exit(0);
@@ -296,7 +308,7 @@ static int cmd_scan(int argc, char **argv)
 
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
 				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
-				.sign_key = key };
+				.exports = a.exports, .sign_key = key };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);

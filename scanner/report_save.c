@@ -24,14 +24,28 @@ static int write_manifest_adapter(const struct report *r, const struct av *av, F
 	return report_write_manifest(r, f);
 }
 
+static int write_csv_adapter(const struct report *r, const struct av *av, FILE *f)
+{
+	return report_write_csv(r, f);
+}
+
+static int write_stix_adapter(const struct report *r, const struct av *av, FILE *f)
+{
+	return report_write_stix(r, f);
+}
+
+/* In writing order; an export is written only when r->exports asks. */
 static const struct {
 	const char *name;
 	writer_fn write;
+	unsigned export;   /* REPORT_EXPORT_*, 0: always */
 } outputs[] = {
-	{ "manifest.jsonl", write_manifest_adapter },
-	{ "report.txt", report_write_text },
-	{ "report.html", report_write_html },
-	{ "report.json", report_write_json },   /* last: marks the report complete */
+	{ "manifest.jsonl", write_manifest_adapter, 0 },
+	{ "report.txt", report_write_text, 0 },
+	{ "report.html", report_write_html, 0 },
+	{ "findings.csv", write_csv_adapter, REPORT_EXPORT_CSV },
+	{ "stix.json", write_stix_adapter, REPORT_EXPORT_STIX },
+	{ "report.json", report_write_json, 0 },   /* last: marks the report complete */
 };
 
 #define NOUT (sizeof(outputs) / sizeof(outputs[0]))
@@ -187,10 +201,14 @@ int report_save(const struct report *r, const struct av *av, const struct sign_k
 {
 	struct save_ctx sc[NOUT];
 	struct report_output out[NOUT];
+	size_t n = 0;
 
 	for (size_t i = 0; i < NOUT; i++) {
-		sc[i] = (struct save_ctx){ r, av, outputs[i].write };
-		out[i] = (struct report_output){ outputs[i].name, write_output, &sc[i] };
+		if (outputs[i].export && !(r->exports & outputs[i].export))
+			continue;
+		sc[n] = (struct save_ctx){ r, av, outputs[i].write };
+		out[n] = (struct report_output){ outputs[i].name, write_output, &sc[n] };
+		n++;
 	}
-	return report_save_outputs(dir, out, NOUT, key, "report");
+	return report_save_outputs(dir, out, n, key, "report");
 }

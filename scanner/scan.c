@@ -448,6 +448,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	r->image_path = xstrdup(path);
 	r->host = report_host_name();
 	case_meta_copy(&r->meta, o->meta);
+	r->exports = o->exports;
 	r->image_format = xstrdup(img_format(j.img));
 	r->image_reader = xstrdup(img_reader(j.img));
 	r->scheme = xstrdup(img_scheme(j.img));

@@ -41,7 +41,8 @@ struct sign_key {
  * signature must cover it, or a signed statement could be moved next to
  * files it never saw. */
 static const char *const report_files[] = {
-	"bundle.json", "bundle.txt", "manifest.jsonl", "report.html", "report.json", "report.txt",
+	"bundle.json", "bundle.txt", "findings.csv", "manifest.jsonl", "report.html", "report.json",
+	"report.txt", "stix.json",
 };
 
 static const struct {

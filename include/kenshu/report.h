@@ -163,7 +163,16 @@ struct report {
 	enum verdict verdict;
 	char *verdict_reason;
 	bool all_autoruns;   /* report.txt lists Windows' own entries too */
+	unsigned exports;    /* REPORT_EXPORT_*: extra files report_save() writes (--export) */
 };
+
+/* --export: sharing formats written beside report.json (docs/report.md). */
+#define REPORT_EXPORT_CSV  0x1u   /* findings.csv */
+#define REPORT_EXPORT_STIX 0x2u   /* stix.json */
+
+/* Parses an --export value ("csv", "stix"); returns its REPORT_EXPORT_*
+ * bit, or 0 when unknown. */
+unsigned report_export_parse(const char *name);
 
 void report_init(struct report *r);
 void report_release(struct report *r);
@@ -197,6 +206,18 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f);
  * for people and for printing to PDF; docs/report.md. */
 int report_write_html(const struct report *r, const struct av *av, FILE *f);
 int report_write_manifest(const struct report *r, FILE *f);
+/* findings.csv: one RFC 4180 row per finding (CRLF, UTF-8, no BOM), a
+ * header row first. A cell beginning with = + - @ TAB or CR gets a
+ * leading apostrophe so that a spreadsheet shows it as text instead of
+ * running it as a formula (names on the image are hostile). */
+int report_write_csv(const struct report *r, FILE *f);
+/* stix.json: a STIX 2.1 bundle of the scan (identity, observed-data, file
+ * SCOs, indicators for hash detections). Every id is a UUIDv5 of the
+ * object's content, so the same report gives the same bundle. */
+int report_write_stix(const struct report *r, FILE *f);
+/* A UUIDv5 (RFC 9562: SHA-1 of namespace and name) as 36 lowercase
+ * characters and a NUL into out. */
+void report_uuid5(const unsigned char ns[16], const char *name, size_t len, char out[37]);
 /* The "Case:" lines of a text report (nothing when m is empty). */
 void report_write_case(const struct case_meta *m, FILE *f);
 
@@ -234,7 +255,8 @@ struct report_output {
 int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
 			const struct sign_key *key, const char *kind);
 
-/* Writes report.json, report.txt, report.html and manifest.jsonl into dir with
+/* Writes report.json, report.txt, report.html and manifest.jsonl, and the
+ * exports r->exports asks for (findings.csv, stix.json), into dir with
  * report_save_outputs(), signed when key is not NULL. Returns 0, or -1
  * after printing one error line. */
 int report_save(const struct report *r, const struct av *av, const struct sign_key *key,

@@ -15,6 +15,7 @@ struct scan_opts {
 	bool cross_check;   /* compare the OS identity with libguestfs's inspect_os */
 	const struct profile *profile; /* judges the report (policy.h); NULL: shipped default */
 	const struct case_meta *meta;  /* --meta, copied into every report; NULL: none */
+	unsigned exports;   /* REPORT_EXPORT_* (--export), copied into every report */
 	const struct sign_key *sign_key; /* signs reports a scan saves itself (bundle members); NULL: unsigned */
 };
 

@@ -103,7 +103,7 @@ void sign_check_release(struct sign_check *c);
  * SHA-256, the files its kind requires are listed (report: report.json and
  * manifest.jsonl; bundle: bundle.json and bundle.txt), and no report file
  * kenshu writes (report.json, report.txt, report.html, manifest.jsonl,
- * bundle.json, bundle.txt) lies in dir unlisted. Other files are ignored.
+ * findings.csv, stix.json, bundle.json, bundle.txt) lies in dir unlisted. Other files are ignored.
  * Returns 0 when it passes, else -1 with every problem in c->failures.
  * c is filled either way (sign_check_release). Never prints. */
 int sign_verify_dir(const char *dir, const struct sign_key *pub, const char *pub_name,
