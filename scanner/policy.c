@@ -438,6 +438,11 @@ static int finding_cmp(const void *a, const void *b)
 	return strcmp(x->message, y->message);
 }
 
+static bool decisive(const struct rep_finding *f, enum severity worst)
+{
+	return !f->waiver && f->severity == worst;
+}
+
 static void decide(struct report *r)
 {
 	enum severity worst = SEV_OFF;
@@ -454,23 +459,19 @@ static void decide(struct report *r)
 	}
 	r->verdict = worst == SEV_FAIL ? VERDICT_FAIL : worst == SEV_REVIEW ? VERDICT_REVIEW : VERDICT_PASS;
 	if (worst < SEV_REVIEW) {
-		snprintf(reason, sizeof(reason), "no finding fails or needs review (%zu for information%s%zu waived)", ninfo,
-			 ", ", nwaived);
+		snprintf(reason, sizeof(reason), "no finding fails or needs review (%zu for information, %zu waived)",
+			 ninfo, nwaived);
 	} else {
-		/* Name each decisive rule once, with its count, in report order. */
-		o = (size_t)snprintf(reason, sizeof(reason), "%s: ",
-				     worst == SEV_FAIL ? "rejected by" : "needs review for");
-		for (size_t i = 0; i < r->nfindings && o < sizeof(reason) - 64; i++) {
-			const struct rep_finding *f = &r->findings[i];
-			if (f->waiver || f->severity != worst || (i && r->findings[i - 1].rule == f->rule &&
-								   r->findings[i - 1].severity == worst && !r->findings[i - 1].waiver))
-				continue;
-			size_t cnt = 0;
-			for (size_t k = i; k < r->nfindings && r->findings[k].rule == f->rule && !r->findings[k].waiver &&
-					   r->findings[k].severity == worst; k++)
-				cnt++;
-			o += (size_t)snprintf(reason + o, sizeof(reason) - o, "%s%s (%zu)", o > 20 && reason[o - 2] != ':' ? ", " : "",
-					      f->rule, cnt);
+		/* Sorted decisive first and by rule: the decisive findings are a
+		 * prefix, in runs of one rule. Each run is named with its count. */
+		const char *sep = "";
+		o = (size_t)snprintf(reason, sizeof(reason), "%s: ", worst == SEV_FAIL ? "rejected by" : "needs review for");
+		for (size_t i = 0, k; i < r->nfindings && decisive(&r->findings[i], worst) && o < sizeof(reason) - 64; i = k) {
+			for (k = i; k < r->nfindings && decisive(&r->findings[k], worst) &&
+				    r->findings[k].rule == r->findings[i].rule; k++)
+				;
+			o += (size_t)snprintf(reason + o, sizeof(reason) - o, "%s%s (%zu)", sep, r->findings[i].rule, k - i);
+			sep = ", ";
 		}
 	}
 	free(r->verdict_reason);
@@ -526,8 +527,10 @@ void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, s
 	memcpy(r->profile_effective_sha256, profile_effective_sha256(p), sizeof(r->profile_effective_sha256));
 	r->nprofile_files = profile_nfiles(p);
 	r->profile_files = xcalloc(r->nprofile_files ? r->nprofile_files : 1, sizeof(*r->profile_files));
-	for (size_t i = 0; i < r->nprofile_files; i++)
-		r->profile_files[i] = xasprintf("%s %s", profile_file(p, i)->source, profile_file(p, i)->sha256);
+	for (size_t i = 0; i < r->nprofile_files; i++) {
+		r->profile_files[i] = *profile_file(p, i);
+		r->profile_files[i].source = xstrdup(r->profile_files[i].source);
+	}
 
 	for (size_t i = 0; i < sizeof(evaluators) / sizeof(evaluators[0]); i++)
 		evaluators[i](&c);

@@ -722,8 +722,6 @@ int profile_load(const char *name_or_path, struct profile **out, char *err, size
 {
 	struct profile *p = xcalloc(1, sizeof(*p));
 	struct loader L = { .p = p, .err = err, .errlen = errlen };
-	char *cwd = NULL;
-
 	*out = NULL;
 	err[0] = '\0';
 	if (!*name_or_path) {
@@ -770,11 +768,9 @@ int profile_load(const char *name_or_path, struct profile **out, char *err, size
 	sha256_final_hex(h, p->effective);
 	sha256_free(h);
 	free(buf);
-	free(cwd);
 	*out = p;
 	return 0;
 fail:
-	free(cwd);
 	profile_free(p);
 	return -1;
 }

@@ -73,7 +73,7 @@ void report_release(struct report *r)
 	free(r->profile_name);
 	free(r->profile_source);
 	for (size_t i = 0; i < r->nprofile_files; i++)
-		free(r->profile_files[i]);
+		free(r->profile_files[i].source);
 	free(r->profile_files);
 	for (size_t i = 0; i < r->nfindings; i++) {
 		struct rep_finding *x = &r->findings[i];

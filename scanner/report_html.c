@@ -1113,16 +1113,12 @@ static void evidence_section(const struct report *r, const struct av *av, FILE *
 	hash_row(f, "SHA-256 effective", r->profile_effective_sha256);
 	kv(f, "Rules judged as of", r->scan_date);
 	for (size_t i = 0; i < r->nprofile_files; i++) {
-		/* "SOURCE sha256": the source may hold blanks, the hash does not. */
-		const char *s = r->profile_files[i], *sp = strrchr(s, ' ');
+		const struct profile_file *pf = &r->profile_files[i];
 		fputs("<tr><th>File read</th><td><code>", f);
-		report_html_escape(f, s, sp ? (size_t)(sp - s) : strlen(s));
-		fputs("</code>", f);
-		if (sp) {
-			fputs("<br>SHA-256 <span class=\"mono\">", f);
-			esc(f, sp + 1);
-			fputs("</span>", f);
-		}
+		esc(f, pf->source);
+		fputs("</code><br>SHA-256 <span class=\"mono\">", f);
+		esc(f, pf->sha256);
+		fputs("</span>", f);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n</section>\n", f);

@@ -322,11 +322,8 @@ static json_object *profile_json(const struct report *r)
 	add_str(o, "scan_date", r->scan_date);
 	for (size_t i = 0; i < r->nprofile_files; i++) {
 		json_object *f = json_object_new_object();
-		const char *sp = strrchr(r->profile_files[i], ' ');
-		char *src = xstrndup(r->profile_files[i], sp ? (size_t)(sp - r->profile_files[i]) : 0);
-		add_str(f, "source", src);
-		add_str(f, "sha256", sp ? sp + 1 : "");
-		free(src);
+		add_str(f, "source", r->profile_files[i].source);
+		add_str(f, "sha256", r->profile_files[i].sha256);
 		json_object_array_add(a, f);
 	}
 	json_object_object_add(o, "files", a);

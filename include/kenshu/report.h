@@ -155,7 +155,7 @@ struct report {
 	/* The profile that judged the image (policy_apply). */
 	char *profile_name, *profile_source;
 	char profile_sha256[SHA256_HEX_LEN + 1], profile_effective_sha256[SHA256_HEX_LEN + 1];
-	char **profile_files; size_t nprofile_files;     /* "SOURCE sha256" of every file read */
+	struct profile_file *profile_files; size_t nprofile_files; /* every file read, copied */
 	char scan_date[11];        /* YYYY-MM-DD the rules judged by (expiry, EOL, signature age) */
 	struct rep_finding *findings; size_t nfindings;  /* decisive first, see policy.h */
 	struct rep_waiver *waivers; size_t nwaivers;

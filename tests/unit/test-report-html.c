@@ -121,8 +121,9 @@ static void fill(struct report *r)
 	r->profile_name = h("profile_name");
 	r->profile_source = h("profile_source");
 	snprintf(r->scan_date, sizeof(r->scan_date), "2026-01-02");
-	r->profile_files = xcalloc(1, sizeof(char *));
-	r->profile_files[0] = xasprintf("%s/x.ini %064d", "<img src=x onerror=alert('profile_file')>", 0);
+	r->profile_files = xcalloc(1, sizeof(*r->profile_files));
+	r->profile_files[0].source = xasprintf("%s/x.ini", "<img src=x onerror=alert('profile_file')>");
+	memset(r->profile_files[0].sha256, '0', SHA256_HEX_LEN);
 	r->nprofile_files = 1;
 	r->cross_check_note = h("cross_check_note");
 
