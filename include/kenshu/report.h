@@ -23,6 +23,7 @@
 #define REPORT_SCHEMA_VERSION "1.0"
 
 struct sign_key;   /* sign.h */
+struct drift;      /* drift.h */
 
 /* Case metadata from --meta KEY=VALUE: which delivery, order and machine
  * the scan was for, and who ran it. Written as given, so the report can be
@@ -159,6 +160,10 @@ struct report {
 	char scan_date[11];        /* YYYY-MM-DD the rules judged by (expiry, EOL, signature age) */
 	struct rep_finding *findings; size_t nfindings;  /* decisive first, see policy.h */
 	struct rep_waiver *waivers; size_t nwaivers;
+
+	/* scan --baseline: what changed since that report (drift.h), owned;
+	 * NULL without a baseline. */
+	struct drift *drift;
 
 	enum verdict verdict;
 	char *verdict_reason;
