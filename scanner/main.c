@@ -13,6 +13,7 @@
 #include <kenshu/av.h>
 #include <kenshu/bundle.h>
 #include <kenshu/cleanup.h>
+#include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
@@ -28,7 +29,9 @@
 
 static const char usage_text[] =
 	"usage: kenshu scan [-d DBDIR] [-p PROFILE] [-o OUTDIR] [-j N] [--quiet] [--all-autoruns] [--cross-check]\n"
-	"                   [--sign-key KEY] [--meta KEY=VALUE]... [--export csv|stix]... IMAGE...\n"
+	"                   [--sign-key KEY] [--meta KEY=VALUE]... [--export csv|stix]...\n"
+	"                   [--baseline DIR [--baseline-pub KEY.pub]] IMAGE...\n"
+	"       kenshu diff [--json] [--pub KEY.pub] OLD_DIR NEW_DIR\n"
 	"       kenshu keygen KEYFILE\n"
 	"       kenshu verify --pub KEY.pub DIR...\n"
 	"       kenshu profile check FILE...\n"
@@ -64,7 +67,17 @@ static const char help_text[] =
 	"      --export FORMAT  also write FORMAT into each report directory\n"
 	"                       (repeatable): csv (findings.csv), stix (stix.json,\n"
 	"                       a STIX 2.1 bundle)\n"
+	"      --baseline DIR   compare with an earlier report directory of this\n"
+	"                       machine: changes go in the report and the drift-*\n"
+	"                       rules judge them; files that scan found clean with\n"
+	"                       the same engine are hashed but not rescanned\n"
+	"      --baseline-pub KEY.pub  refuse the baseline unless its report.sig\n"
+	"                       verifies with this public key\n"
 	"\n"
+	"diff OLD_DIR NEW_DIR lists what changed between two report directories:\n"
+	"files (by SHA-256), autostart entries, Windows build and UBR, volumes,\n"
+	"detections and rule outcomes; --json writes it as JSON; --pub verifies\n"
+	"both directories' signatures first.\n"
 	"keygen KEYFILE writes a new Ed25519 key pair: KEYFILE (private, mode 0600)\n"
 	"and KEYFILE.pub; an existing file is never overwritten.\n"
 	"verify --pub KEY.pub DIR... checks each report directory's report.sig and\n"
@@ -73,6 +86,8 @@ static const char help_text[] =
 	"Exit status of scan: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage.\n"
 	"For several images: FAIL > could not complete > REVIEW > PASS.\n"
 	"Exit status of verify: 0 verified, 1 not verified, 2 key unreadable, 64 usage.\n"
+	"Exit status of diff: 0 no change, 1 changes, 2 a directory cannot be read or\n"
+	"does not verify, 64 usage.\n"
 	"See kenshu(1) and docs/signing.md.\n";
 
 struct scan_args {
@@ -84,6 +99,7 @@ struct scan_args {
 	bool all_autoruns;
 	bool cross_check;
 	const char *sign_key;
+	const char *baseline, *baseline_pub;
 	unsigned exports;   /* REPORT_EXPORT_* */
 	struct case_meta meta;
 	char **images;
@@ -127,6 +143,8 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "meta", required_argument, NULL, 'M' },
 		{ "export", required_argument, NULL, 'E' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "baseline-pub", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -154,6 +172,16 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 				usage_error("--sign-key given twice");
 			a->sign_key = optarg;
 			break;
+		case 'B':
+			if (a->baseline)
+				usage_error("--baseline given twice");
+			a->baseline = optarg;
+			break;
+		case 'K':
+			if (a->baseline_pub)
+				usage_error("--baseline-pub given twice");
+			a->baseline_pub = optarg;
+			break;
 		case 'M':
 			if (case_meta_add(&a->meta, optarg, err, sizeof(err)) < 0)
 				usage_error("%s", err);
@@ -178,6 +206,37 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 	a->nimages = argc - optind;
 	if (a->nimages == 0)
 		usage_error("no image given");
+	if (a->baseline && a->nimages > 1)
+		usage_error("--baseline compares one image with its earlier report; %d images given", a->nimages);
+	if (a->baseline_pub && !a->baseline)
+		usage_error("--baseline-pub without --baseline");
+}
+
+/* A report directory read back for comparison, its signature checked
+ * first when a public key is given. Returns 0, or -1 after one line. */
+static int load_report_dir(const char *dir, const char *pub_path, struct snapshot **out)
+{
+	char err[1024];
+
+	*out = NULL;
+	if (pub_path) {
+		struct sign_key *pub;
+		struct sign_check c;
+		if (sign_key_load_public(pub_path, &pub) < 0)
+			return -1;
+		int v = sign_verify_dir(dir, pub, pub_path, &c);
+		sign_key_free(pub);
+		if (v < 0) {
+			error("'%s': does not verify with %s: %s%s", dir, pub_path, c.nfailures ? c.failures[0] : "?",
+			      c.nfailures > 1 ? " (and more: see kenshu verify)" : "");
+			sign_check_release(&c);
+			return -1;
+		}
+		sign_check_release(&c);
+	}
+	if (snapshot_load(dir, out, err, sizeof(err)) < 0)
+		return error("%s", err);
+	return 0;
 }
 
 /* Report directory of image i: OUTDIR itself for one image, else
@@ -299,7 +358,17 @@ static int cmd_scan(int argc, char **argv)
 		case_meta_release(&a.meta);
 		return EXIT_ERROR;
 	}
+	/* A baseline that cannot be read or does not verify stops the scan
+	 * before it starts, like a bad profile. */
+	struct snapshot *baseline = NULL;
+	if (a.baseline && load_report_dir(a.baseline, a.baseline_pub, &baseline) < 0) {
+		profile_free(profile);
+		sign_key_free(key);
+		case_meta_release(&a.meta);
+		return EXIT_ERROR;
+	}
 	if (av_open(a.dbdir, profile_ioc(profile), &limits, &av) < 0) {
+		snapshot_free(baseline);
 		profile_free(profile);
 		sign_key_free(key);
 		case_meta_release(&a.meta);
@@ -308,7 +377,7 @@ static int cmd_scan(int argc, char **argv)
 
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
 				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
-				.exports = a.exports, .sign_key = key };
+				.exports = a.exports, .sign_key = key, .baseline = baseline };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);
@@ -316,6 +385,10 @@ static int cmd_scan(int argc, char **argv)
 
 		if (wim_detect(a.images[i])) {
 			c = scan_wim(&a, i, av, &so, dir);
+		} else if (baseline && bundle_detect(a.images[i])) {
+			error("'%s': a delivery archive: --baseline compares one disk image with its earlier report; "
+				  "scan the archive without it", a.images[i]);
+			c = EXIT_ERROR;
 		} else if (bundle_detect(a.images[i])) {
 			c = scan_bundle(&a, i, av, &so, &caps, dir);
 		} else if (scan_image(a.images[i], av, &so, &r) < 0) {
@@ -336,9 +409,75 @@ static int cmd_scan(int argc, char **argv)
 		free(dir);
 	}
 	av_close(av);
+	snapshot_free(baseline);
 	profile_free(profile);
 	sign_key_free(key);
 	case_meta_release(&a.meta);
+	return code;
+}
+
+enum { DIFF_SAME = 0, DIFF_CHANGED = 1 };
+
+/* kenshu diff [--json] [--pub KEY] OLD_DIR NEW_DIR (options anywhere) */
+static int cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "pub", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pub = NULL, *dirs[2];
+	struct snapshot *old = NULL, *new = NULL;
+	struct drift d;
+	bool json = false;
+	int c, ndirs = 0, code;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "-:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (ndirs == 2)
+				usage_error("diff wants two report directories, OLD and NEW");
+			dirs[ndirs++] = optarg;
+			break;
+		case 'J': json = true; break;
+		case 'P':
+			if (pub)
+				usage_error("--pub given twice");
+			pub = optarg;
+			break;
+		case 'h':
+			printf("%s%s", usage_text, help_text);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (; optind < argc; optind++) {   /* after "--" */
+		if (ndirs == 2)
+			usage_error("diff wants two report directories, OLD and NEW");
+		dirs[ndirs++] = argv[optind];
+	}
+	if (ndirs != 2)
+		usage_error("diff wants two report directories, OLD and NEW");
+	if (load_report_dir(dirs[0], pub, &old) < 0 || load_report_dir(dirs[1], pub, &new) < 0) {
+		snapshot_free(old);
+		return EXIT_ERROR;
+	}
+	drift_compare(old, new, &d);
+	code = drift_empty(&d) ? DIFF_SAME : DIFF_CHANGED;
+	if ((json ? drift_write_json(&d, stdout) : drift_write_text(&d, stdout)) < 0 || fflush(stdout) != 0)
+	{
+		error("cannot write the comparison to stdout: %s", strerror(errno));
+		code = EXIT_ERROR;
+	}
+	drift_release(&d);
+	snapshot_free(old);
+	snapshot_free(new);
 	return code;
 }
 
@@ -532,6 +671,8 @@ int main(int argc, char **argv)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 1, argv + 1);
 	fprintf(stderr, "kenshu: unknown command '%s'\n%s", argv[1], usage_text);
 	return EXIT_USAGE;
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/ioc.h>
 #include <kenshu/policy.h>
@@ -365,6 +366,89 @@ static void eval_files(struct pctx *c)
 	}
 }
 
+/* --- Changes since the baseline (scan --baseline) ------------------- */
+
+static bool any_match(const char *const *globs, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (profile_path_match(globs[i], path))
+			return true;
+	return false;
+}
+
+static bool executable(const struct drift_file *f, const char *const *ext, size_t n)
+{
+	/* An alternate data stream named like a program is one, whatever its file. */
+	const char *name = f->stream[0] ? f->stream : f->path;
+
+	for (size_t i = 0; i < n; i++)
+		if (has_ext(name, ext[i]))
+			return true;
+	return false;
+}
+
+static void eval_drift_files(struct pctx *c, const struct drift *d)
+{
+	size_t next, nsys, nign;
+	const char *const *ext = profile_list(c->p, "drift", "executable_extensions", &next);
+	const char *const *sys = profile_list(c->p, "files", "system_dirs", &nsys);
+	const char *const *ign = profile_list(c->p, "drift", "ignore", &nign);
+
+	for (size_t i = 0; i < d->nfiles; i++) {
+		const struct drift_file *f = &d->files[i];
+		const char *sha = f->change == DRIFT_REMOVED ? f->old_sha256 : f->new_sha256;
+		struct where w = { f->volume, f->path, f->stream[0] ? f->stream : NULL, NULL, sha };
+		const char *colon = f->stream[0] ? ":" : "";
+
+		if (f->directory || any_match(ign, nign, f->path) || allowed(c->p, f->path, sha))
+			continue;
+		bool system = under(f->path, sys, nsys), exe = executable(f, ext, next);
+		if (system && f->change != DRIFT_ADDED)
+			add(c, "drift-changed-system-file", SEV_FAIL, &w, "%s%s%s %s since the baseline%s%.12s%s%.12s",
+			    f->path, colon, f->stream, f->change == DRIFT_REMOVED ? "was removed" : "changed",
+			    f->change == DRIFT_CHANGED ? " (SHA-256 " : "", f->change == DRIFT_CHANGED ? f->old_sha256 : "",
+			    f->change == DRIFT_CHANGED ? "... -> " : "", f->change == DRIFT_CHANGED ? f->new_sha256 : "");
+		else if (exe && f->change == DRIFT_ADDED)
+			add(c, "drift-new-executable", SEV_FAIL, &w, "%s%s%s is a new executable since the baseline", f->path,
+			    colon, f->stream);
+		else if (exe && f->change == DRIFT_CHANGED)
+			add(c, "drift-new-executable", SEV_FAIL, &w,
+			    "%s%s%s changed since the baseline: a new executable under an old name", f->path, colon, f->stream);
+	}
+}
+
+static void eval_drift(struct pctx *c)
+{
+	const struct drift *d = c->r->drift;
+
+	if (!d)
+		return;
+	eval_drift_files(c, d);
+	for (size_t i = 0; i < d->nautoruns; i++) {
+		const struct drift_autorun *a = &d->autoruns[i];
+		struct where w = { a->volume, a->target, a->command, NULL, a->target_sha256 };
+
+		bool runs_else = false;
+		for (size_t k = 0; k < a->nf; k++)
+			runs_else |= strcmp(a->f[k].name, "flags") != 0;
+		/* A removed entry, or one whose flags alone changed (its target
+		 * deleted, say), starts nothing new. */
+		if (a->change == DRIFT_REMOVED || (a->change == DRIFT_CHANGED && !runs_else) ||
+		    (a->target && allowed(c->p, a->target, a->target_sha256)))
+			continue;
+		if (a->change == DRIFT_ADDED) {
+			add(c, "drift-new-autorun", SEV_FAIL, &w, "new autostart entry since the baseline: %s '%s' runs %s",
+			    a->location, a->name, a->command);
+		} else {
+			char what[256] = "";
+			for (size_t k = 0, o = 0; k < a->nf && o < sizeof(what); k++)
+				o += (size_t)snprintf(what + o, sizeof(what) - o, "%s%s", k ? ", " : "", a->f[k].name);
+			add(c, "drift-new-autorun", SEV_FAIL, &w, "autostart entry %s '%s' changed since the baseline (%s): now runs %s",
+			    a->location, a->name, what, a->command);
+		}
+	}
+}
+
 /* --- Waivers ------------------------------------------------------------- */
 
 static bool waiver_matches(const struct profile_waiver *wv, const struct rep_finding *f)
@@ -499,7 +583,7 @@ void policy_scan_date(const struct report *r, char out[11])
 
 /* Each part of the report, in rule-table order of the rules it serves. */
 static void (*const evaluators[])(struct pctx *) = {
-	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_posture, eval_files,
+	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_posture, eval_files, eval_drift,
 };
 
 void policy_apply(const struct profile *p, const struct av *av, struct report *r)

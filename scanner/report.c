@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/report.h>
 #include <kenshu/utf16.h>
@@ -88,6 +89,8 @@ void report_release(struct report *r)
 	for (size_t i = 0; i < r->nwaivers; i++)
 		profile_waiver_clear(&r->waivers[i].w);
 	free(r->waivers);
+	drift_release(r->drift);
+	free(r->drift);
 	memset(r, 0, sizeof(*r));
 }
 

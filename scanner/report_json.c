@@ -10,10 +10,12 @@
 
 #include <kenshu/err.h>
 #include <kenshu/cmdline.h>
+#include <kenshu/drift.h>
 #include <kenshu/fs.h>
 #include <kenshu/posture.h>
 #include <kenshu/report.h>
 #include "json_fields.h"
+#include "report_internal.h"
 #include "banned.h"
 
 static const struct {
@@ -347,7 +349,7 @@ static json_object *profile_json(const struct report *r)
 	return o;
 }
 
-static json_object *findings_json(const struct report *r)
+json_object *report_json_findings(const struct report *r)
 {
 	json_object *a = json_object_new_array();
 
@@ -375,7 +377,7 @@ static json_object *findings_json(const struct report *r)
 	return a;
 }
 
-static json_object *report_json(const struct report *r, const struct av *av)
+json_object *report_json_object(const struct report *r, const struct av *av)
 {
 	json_object *root = json_object_new_object(), *o, *a;
 	uint64_t files = 0, streams = 0, bytes = 0, scanned = 0, rp = 0, hl = 0;
@@ -387,7 +389,9 @@ static json_object *report_json(const struct report *r, const struct av *av)
 	add_str(root, "verdict", verdict_name(r->verdict));
 	add_str(root, "verdict_reason", r->verdict_reason);
 	json_object_object_add(root, "profile", profile_json(r));
-	json_object_object_add(root, "findings", findings_json(r));
+	json_object_object_add(root, "findings", report_json_findings(r));
+	/* null without --baseline: the schema does not change shape. */
+	json_object_object_add(root, "drift", r->drift ? drift_json(r->drift) : NULL);
 
 	o = json_object_new_object();
 	add_str(o, "path", r->image_path);
@@ -539,7 +543,7 @@ static int write_all(FILE *f, const char *s)
 
 int report_write_json(const struct report *r, const struct av *av, FILE *f)
 {
-	json_object *root = report_json(r, av);
+	json_object *root = report_json_object(r, av);
 	int rc = write_all(f, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_SPACED |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));

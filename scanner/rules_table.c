@@ -54,6 +54,10 @@ const struct rule_info rule_table[] = {
 	/* Indicators of compromise from the profile's [ioc] feeds. */
 	{ "ioc-hash", "ioc", SEV_FAIL, "a file's SHA-256, SHA-1 or MD5 is on an [ioc] hash_list" },
 	{ "ioc-string", "ioc", SEV_REVIEW, "a file contains a domain, URL, IP address or string of an [ioc] string_list (ASCII or UTF-16LE)" },
+	/* Changes since a baseline (scan --baseline). */
+	{ "drift-changed-system-file", "drift", SEV_REVIEW, "--baseline: a file under [files] system_dirs changed or was removed since the baseline (outside [drift] ignore)" },
+	{ "drift-new-autorun", "drift", SEV_REVIEW, "--baseline: an autostart entry that is not in the baseline, or whose command, target or target's content changed" },
+	{ "drift-new-executable", "drift", SEV_REVIEW, "--baseline: an executable or script ([drift] executable_extensions) that is not in the baseline, or that changed outside [files] system_dirs" },
 	/* The policy itself. */
 	{ "waiver-expired", "policy", SEV_REVIEW, "a waiver in the profile is past its expiry date: it no longer applies" },
 };

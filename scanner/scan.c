@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/fs.h>
 #include <kenshu/hash.h>
@@ -47,6 +48,7 @@ struct item {
 	struct av_result res;
 	char *error;             /* could not be read */
 	bool scanned;
+	bool reused;             /* the baseline scanned these bytes clean (--baseline) */
 };
 
 struct job {
@@ -60,6 +62,8 @@ struct job {
 	_Atomic size_t next;
 	struct progress_counts pc;
 	unsigned nworkers;
+	const struct snapshot *baseline; /* reuse its clean files; NULL: scan everything */
+	char reuse_note[256];    /* why the baseline's results cannot be reused */
 };
 
 struct worker {
@@ -211,6 +215,13 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 	if (hash_pass(w, s, size, keep, it) < 0)
 		goto out;
 	it->size = size;
+	if (w->job->baseline && snapshot_clean(w->job->baseline, it->sha256, size)) {
+		/* Same bytes, same engine: the baseline's clean result stands. */
+		it->reused = it->scanned = true;
+		if (!keep)
+			atomic_fetch_add(&w->job->pc.bytes_done, size);
+		goto out;
+	}
 	name = xasprintf("%s%s%s", it->path, it->stream[0] ? ":" : "", it->stream);
 	if (keep) {
 		av_scan_memory(w->job->av, w->buf, size, name, &it->res);
@@ -418,10 +429,30 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* The profile's verdict; without one, the shipped default's. */
-static void judge(const struct profile *p, const struct av *av, struct report *r)
+/* What changed since the baseline, before the policy (the drift rules
+ * read it); the rule outcomes are compared after it. */
+static void compare_baseline(const struct scan_opts *o, const struct av *av, const struct job *j,
+			     struct snapshot **now, struct report *r)
 {
+	struct drift *d = xcalloc(1, sizeof(*d));
+
+	*now = snapshot_of_report(r, av);
+	drift_compare(o->baseline, *now, d);
+	d->reuse = j->baseline != NULL;
+	d->reuse_note = j->baseline ? NULL : xstrdup(j->reuse_note);
+	for (size_t i = 0; i < j->nitems; i++) {
+		d->files_reused += j->items[i].reused;
+		d->files_scanned += j->items[i].scanned && !j->items[i].reused;
+	}
+	r->drift = d;
+}
+
+/* The profile's verdict; without one, the shipped default's. */
+static void judge(const struct scan_opts *o, const struct av *av, const struct job *j, struct report *r)
+{
+	const struct profile *p = o->profile;
 	struct profile *own = NULL;
+	struct snapshot *now = NULL;
 	char err[512];
 
 	if (!p) {
@@ -429,7 +460,14 @@ static void judge(const struct profile *p, const struct av *av, struct report *r
 			BUG("shipped default profile does not load: %s", err);
 		p = own;
 	}
+	if (o->baseline)
+		compare_baseline(o, av, j, &now, r);
 	policy_apply(p, av, r);
+	if (now) {
+		snapshot_update_findings(now, r);
+		drift_compare_findings(o->baseline, now, r->drift);
+		snapshot_free(now);
+	}
 	profile_free(own);
 }
 
@@ -537,6 +575,8 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 
 	/* Scan. */
 	plan_order(&j);
+	if (o->baseline && snapshot_reuse_ok(o->baseline, av, j.reuse_note, sizeof(j.reuse_note)))
+		j.baseline = o->baseline;
 	t1 = now_mono();
 	progress_phase(prog, "scanning");
 	{
@@ -587,7 +627,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		goto out;
 	}
 	report_finish(r);
-	judge(o->profile, av, r);
+	judge(o, av, &j, r);
 	now_iso(r->finished, sizeof(r->finished));
 	r->seconds_total = now_mono() - t0;
 	rc = 0;

@@ -151,6 +151,11 @@ int wim_scan(const char *path, const struct av *av, const struct scan_opts *so, 
 		wimlib_free(wim);
 		return error("'%s': the WIM holds no image", path);
 	}
+	if (so->baseline && info.image_count > 1) {
+		wimlib_free(wim);
+		return error("'%s': holds %u images and --baseline compares one: export the image with "
+			     "'wimlib-imagex export' first", path, info.image_count);
+	}
 	if (info.total_parts > 1) {
 		wimlib_free(wim);
 		return error("'%s': part %u of a split WIM (%u parts): join them with 'wimlib-imagex join' first",

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include <kenshu/av.h>
+#include <kenshu/drift.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 
@@ -17,6 +18,10 @@ struct scan_opts {
 	const struct case_meta *meta;  /* --meta, copied into every report; NULL: none */
 	unsigned exports;   /* REPORT_EXPORT_* (--export), copied into every report */
 	const struct sign_key *sign_key; /* signs reports a scan saves itself (bundle members); NULL: unsigned */
+	/* --baseline: the accepted report to compare with (r->drift), whose
+	 * clean files are not rescanned when its engine was the same
+	 * (drift.h); NULL: none. */
+	const struct snapshot *baseline;
 };
 
 /* Returns 0 with *r filled (report_release() it), or -1 after printing one
