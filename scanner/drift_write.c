@@ -109,7 +109,7 @@ static void text_side(FILE *f, const char *label, const struct drift_side *s)
 {
 	fprintf(f, "%-12s", label);
 	text(f, s->dir, "this scan");
-	fputs("\n" TEXT_INDENT "image sha256 ", f);
+	fputs("\n            image sha256 ", f);   /* under the label's value */
 	text(f, s->image_sha256, "?");
 	fputs(", scan started ", f);
 	text(f, s->started, "?");
