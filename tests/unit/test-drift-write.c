@@ -348,6 +348,22 @@ static void html_hostile_escaped(void **state)
 	assert_true(!strncmp(h, "<section id=\"drift\" class=\"page-break\">\n<h2>Changes since the baseline</h2>\n",
 			     strlen("<section id=\"drift\" class=\"page-break\">\n<h2>Changes since the baseline</h2>\n")));
 	assert_non_null(strstr(h, "</section>\n"));
+	/* Only the markup report.html's own test allows, no attribute but
+	 * class and id, and nothing that names a URL. */
+	static const char *const tags[] = { "section", "h2", "h3", "p", "table", "colgroup", "col", "thead",
+					    "tbody", "tr", "th", "td", "span", "code", "strong", "br" };
+	for (const char *p = strchr(h, '<'); p; p = strchr(p + 1, '<')) {
+		const char *t = p + 1 + (p[1] == '/');
+		size_t tl = strcspn(t, " >"), k = 0;
+		while (k < sizeof(tags) / sizeof(tags[0]) && (strlen(tags[k]) != tl || strncmp(tags[k], t, tl)))
+			k++;
+		if (k == sizeof(tags) / sizeof(tags[0]))
+			fail_msg("unexpected tag: %.40s", p);
+		if (t[tl] == ' ' && strncmp(t + tl, " class=\"", 8) && strncmp(t + tl, " id=\"", 5))
+			fail_msg("unexpected attribute: %.40s", p);
+	}
+	assert_null(strstr(h, "//"));
+	assert_null(strcasestr(h, "url("));
 	free(h);
 	free_drift(&d);
 }
