@@ -1,4 +1,4 @@
-/* Helpers the report writers (report_text.c, report_html.c) share.
+/* Helpers the report writers (report_text.c, report_html.c, drift_write.c) share.
  * Internal to scanner/, like json_fields.h. */
 #ifndef KENSHU_REPORT_INTERNAL_H
 #define KENSHU_REPORT_INTERNAL_H
