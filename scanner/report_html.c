@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <kenshu/cmdline.h>
+#include <kenshu/drift.h>
 #include <kenshu/report.h>
 #include "report_internal.h"
 #include "banned.h"
@@ -36,7 +37,7 @@
  * and sets *cp; a byte that does not start a valid, shortest-form
  * sequence of a Unicode scalar value is 1 byte long with *cp = U+FFFD, so
  * every bad byte becomes one replacement character. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t report_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -74,7 +75,7 @@ bad:
  * noncharacters (parse errors in HTML), and the bidirectional formatting
  * characters, which would let a name display as something else
  * ("invoice\u202Etxt.exe" shows as "invoiceexe.txt"). */
-static bool replaced(uint32_t cp)
+bool report_unsafe_cp(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
 	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
@@ -87,7 +88,7 @@ void report_html_escape(FILE *f, const char *s, size_t n)
 
 	while (p < end) {
 		uint32_t cp;
-		size_t len = utf8_decode(p, (size_t)(end - p), &cp);
+		size_t len = report_utf8_decode(p, (size_t)(end - p), &cp);
 
 		switch (cp) {
 		case '&': fputs("&amp;", f); break;
@@ -104,7 +105,7 @@ void report_html_escape(FILE *f, const char *s, size_t n)
 				fputc((int)(0x80 + cp), f);
 			} else if (cp == 0x7F) {
 				fputs("\xE2\x90\xA1", f);
-			} else if (cp == 0xFFFD || replaced(cp)) {
+			} else if (cp == 0xFFFD || report_unsafe_cp(cp)) {
 				fputs("\xEF\xBF\xBD", f);
 			} else {
 				fwrite(p, 1, len, f);
@@ -124,13 +125,13 @@ static void css_string(FILE *f, const char *s, size_t max_chars)
 
 	for (; p < end && chars < max_chars; chars++) {
 		uint32_t cp;
-		size_t len = utf8_decode(p, (size_t)(end - p), &cp);
+		size_t len = report_utf8_decode(p, (size_t)(end - p), &cp);
 
 		if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
 		    cp == ' ' || cp == '.' || cp == '-' || cp == '_')
 			fputc((int)cp, f);
 		else
-			fprintf(f, "\\%X ", cp < 0x20 || cp == 0x7F || replaced(cp) ? 0xFFFDu : cp);
+			fprintf(f, "\\%X ", cp < 0x20 || cp == 0x7F || report_unsafe_cp(cp) ? 0xFFFDu : cp);
 		p += len;
 	}
 	if (p < end)
@@ -204,7 +205,7 @@ static void size_cell(FILE *f, uint64_t n)
  * must not be overflowed by one long path): each column is "CLASS|Header",
  * CLASS a width from the style sheet (w4 = 4em, p30 = 30%) or empty for
  * an equal share of what is left. Ends with NULL. */
-static void table_head(FILE *f, const char *cls, ...)
+void report_html_table_head(FILE *f, const char *cls, ...)
 {
 	va_list ap;
 	const char *c;
@@ -285,6 +286,7 @@ static const char *const css =
 	".flag{display:inline-block;border:1px solid #b00020;color:#b00020;border-radius:3px;"
 	"padding:0 3px;margin:1px 0;font-size:.8em;white-space:nowrap}"
 	"tr.flagged>td{background:#fff5f5}"
+	".d-added{background:#e3edff}.d-removed{background:#eee}.d-changed{background:#fff4cc}"
 	".muted{color:#555}.small{font-size:.9em}"
 		"details{margin:6px 0}summary{cursor:pointer;font-weight:600}"
 	".screen-only{background:#f0f4fa;border:1px solid #c5d3e8;padding:6px 10px;margin:8px 0}"
@@ -475,7 +477,7 @@ static void evidence_cell(FILE *f, const struct rep_finding *x)
 
 static void findings_table(const struct report *r, FILE *f, int which)
 {
-	table_head(f, NULL, "w6|Severity", "w10|Rule", "|What was found", "p35|Evidence", NULL);
+	report_html_table_head(f, NULL, "w6|Severity", "w10|Rule", "|What was found", "p35|Evidence", NULL);
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct rep_finding *x = &r->findings[i];
 		int kind = x->waiver ? 2 : decisive(x) ? 0 : 1;
@@ -512,7 +514,7 @@ static void rules_legend(const struct report *r, FILE *f)
 			continue;
 		if (!any) {
 			fputs("<details class=\"print-open\"><summary>What these rules check</summary>\n", f);
-			table_head(f, "small", "w12|Rule", "w6|Group", "|Checks for", NULL);
+			report_html_table_head(f, "small", "w12|Rule", "w6|Group", "|Checks for", NULL);
 		}
 		any = true;
 		fputs("<tr><td class=\"rule\">", f);
@@ -547,7 +549,7 @@ static void findings_section(const struct report *r, FILE *f)
 	}
 	if (r->nwaivers) {
 		fprintf(f, "<h3>Waivers of the profile (%zu)</h3>\n", r->nwaivers);
-		table_head(f, NULL, "w8|Waiver", "w10|Rule", "|Applies to", "|Reason", "w8|Approved by",
+		report_html_table_head(f, NULL, "w8|Waiver", "w10|Rule", "|Applies to", "|Reason", "w8|Approved by",
 			   "w6|Expires", "w10|Status", NULL);
 		for (size_t i = 0; i < r->nwaivers; i++) {
 			const struct rep_waiver *w = &r->waivers[i];
@@ -594,7 +596,7 @@ static void findings_section(const struct report *r, FILE *f)
 
 static void detection_rows(FILE *f, const struct rep_detection *d, size_t n)
 {
-	table_head(f, NULL, "w4|Volume", "|File", "p25|Signature", "w14|SHA-256", "w7|Size", NULL);
+	report_html_table_head(f, NULL, "w4|Volume", "|File", "p25|Signature", "w14|SHA-256", "w7|Size", NULL);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "<tr><td class=\"num\">%u</td><td>", d[i].volume);
 		location(f, d[i].path, d[i].stream);
@@ -728,7 +730,7 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 	fprintf(f, "<p>%zu flagged, %zu other programs not part of Windows, %zu of Windows' own.</p>\n",
 		flagged, other - flagged, windows);
 	if (other) {
-		table_head(f, NULL, "w12|Flags", "w8|Kind", "p30|Where it is registered", "|What it starts", NULL);
+		report_html_table_head(f, NULL, "w12|Flags", "w8|Kind", "p30|Where it is registered", "|What it starts", NULL);
 		/* Flagged entries first: they are the ones to look at. */
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t k = 0; k < l->n; k++) {
@@ -741,7 +743,7 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 		fputs("</tbody>\n</table>\n", f);
 	}
 	if (used) {
-		table_head(f, "small", "w12|Flag", "|Why it deserves a look", NULL);
+		report_html_table_head(f, "small", "w12|Flag", "|Why it deserves a look", NULL);
 		for (size_t i = 0; i < ar_nflag_info; i++)
 			if (used & ar_flag_info[i].flag) {
 				fputs("<tr><td><span class=\"flag\">", f);
@@ -757,7 +759,7 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 		fprintf(f, "<details><summary>%zu of Windows' own start entries (programs in ", windows);
 		code(f, os->system_root);
 		fputs(" with Microsoft version information, no flag)</summary>\n", f);
-		table_head(f, NULL, "w8|Kind", "p35|Where it is registered", "|What it starts", NULL);
+		report_html_table_head(f, NULL, "w8|Kind", "p35|Where it is registered", "|What it starts", NULL);
 		for (size_t k = 0; k < l->n; k++)
 			if (autorun_is_windows_default(&l->v[k], os->system_root))
 				autorun_row(f, &l->v[k], false);
@@ -847,7 +849,7 @@ static void os_identity(const struct os_info *os, FILE *f)
 	fputs("</table>\n", f);
 
 	if (os->nprofiles) {
-		table_head(f, "small", "w12|User profile", "|Folder", "p35|SID", NULL);
+		report_html_table_head(f, "small", "w12|User profile", "|Folder", "p35|SID", NULL);
 		for (size_t i = 0; i < os->nprofiles; i++) {
 			const struct os_profile *p = &os->profiles[i];
 			fputs("<tr><td>", f);
@@ -860,7 +862,7 @@ static void os_identity(const struct os_info *os, FILE *f)
 		}
 		fputs("</tbody>\n</table>\n", f);
 	}
-	table_head(f, "small", "p50|Registry hive", "|State", NULL);
+	report_html_table_head(f, "small", "p50|Registry hive", "|State", NULL);
 	for (int k = 0; k < 2; k++)
 		if (os->hives[k].name)
 			hive_row(f, os->hives[k].path ? os->hives[k].path : os->hives[k].name, "",
@@ -900,7 +902,7 @@ static void posture_os(const struct os_info *os, FILE *f)
 		fputs("<p>No patch or hardening checks were recorded for this installation.</p>\n", f);
 		return;
 	}
-	table_head(f, NULL, "w10|State", "w12|Check", "|What it means", "p30|As read", NULL);
+	report_html_table_head(f, NULL, "w10|State", "w12|Check", "|What it means", "p30|As read", NULL);
 	for (size_t i = 0; i < os->posture.n; i++) {
 		const struct posture_check *c = &os->posture.c[i];
 		bool bad;
@@ -953,7 +955,7 @@ static void volumes_section(const struct report *r, FILE *f)
 	if (r->gpt_backup_used)
 		fputs(", <strong>primary GPT damaged: the backup copy was used</strong>", f);
 	fputs("</p>\n", f);
-	table_head(f, NULL, "w3|#", "|Partition", "w7|Size", "p20|File system", "w10|Label", "p25|Scanned", NULL);
+	report_html_table_head(f, NULL, "w3|#", "|Partition", "w7|Size", "p20|File system", "w10|Label", "p25|Scanned", NULL);
 	for (size_t i = 0; i < r->nvol; i++) {
 		const struct rep_volume *v = &r->vol[i];
 		fprintf(f, "<tr><td class=\"num\">%u</td><td>", v->v.index);
@@ -990,7 +992,7 @@ static void volumes_section(const struct report *r, FILE *f)
 	fputs("</tbody>\n</table>\n", f);
 	if (r->ngaps) {
 		fputs("<h3>Space outside every partition</h3>\n", f);
-		table_head(f, NULL, "w10|At byte", "w7|Size", "|Contents", NULL);
+		report_html_table_head(f, NULL, "w10|At byte", "w7|Size", "|Contents", NULL);
 		for (size_t i = 0; i < r->ngaps; i++) {
 			const struct img_gap *g = &r->gaps[i];
 			fprintf(f, "<tr><td class=\"num\">%llu</td>", (unsigned long long)g->offset);
@@ -1004,7 +1006,7 @@ static void volumes_section(const struct report *r, FILE *f)
 	if (r->nrp) {
 		fprintf(f, "<details><summary>Reparse points: %zu (links and junctions, reported, not "
 			"followed)</summary>\n", r->nrp);
-		table_head(f, NULL, "w4|Volume", "|Path", "w12|Kind", "|Target", NULL);
+		report_html_table_head(f, NULL, "w4|Volume", "|Path", "w12|Kind", "|Target", NULL);
 		for (size_t i = 0; i < r->nrp; i++) {
 			const struct rep_reparse *p = &r->rp[i];
 			fprintf(f, "<tr><td class=\"num\">%u</td><td>", p->volume);
@@ -1084,7 +1086,7 @@ static void evidence_section(const struct report *r, const struct av *av, FILE *
 
 	if (av) {
 		fprintf(f, "<h3>Signature databases (%zu)</h3>\n", av_db_count(av));
-		table_head(f, NULL, "|File", "w7|Official", "w5|Version", "w10|Built (UTC)", "w6|Signatures",
+		report_html_table_head(f, NULL, "|File", "w7|Official", "w5|Version", "w10|Built (UTC)", "w6|Signatures",
 			   "w7|Size", "w14|SHA-256", NULL);
 		for (size_t i = 0; i < av_db_count(av); i++) {
 			const struct av_db *d = av_db(av, i);
@@ -1168,7 +1170,7 @@ static void not_scanned_section(const struct report *r, FILE *f)
 			"(see Windows installation).</p>\n", hives, hives == 1 ? "" : "s", hives == 1 ? "it" : "them");
 	if (r->nskip) {
 		fprintf(f, "<h3>Files not fully scanned (%zu)</h3>\n", r->nskip);
-		table_head(f, NULL, "w4|Volume", "|File", "w7|Size", "p35|Why", NULL);
+		report_html_table_head(f, NULL, "w4|Volume", "|File", "w7|Size", "p35|Why", NULL);
 		for (size_t i = 0; i < r->nskip; i++) {
 			const struct rep_skip *s = &r->skip[i];
 			fprintf(f, "<tr><td class=\"num\">%u</td><td>", s->volume);
@@ -1189,6 +1191,9 @@ int report_write_html(const struct report *r, const struct av *av, FILE *f)
 	head(r, f);
 	verdict_banner(r, av, f);
 	findings_section(r, f);
+	/* A re-audit sees what changed before the full inventory. */
+	if (r->drift && drift_write_html(r->drift, f) < 0)
+		return -1;
 	detections_section(r, f);
 	autoruns_section(r, f);
 	os_section(r, f);

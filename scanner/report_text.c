@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <kenshu/cmdline.h>
+#include <kenshu/drift.h>
 #include <kenshu/posture.h>
 #include <kenshu/report.h>
 #include "report_internal.h"
@@ -141,6 +142,13 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 	report_write_case(&r->meta, f);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
 	findings_text(r, f);
+	/* Right after what decided the verdict: on a re-audit what changed
+	 * is the news, the inventory below is mostly what it was. */
+	if (r->drift) {
+		if (drift_write_text(r->drift, f) < 0)
+			return -1;
+		fputc('\n', f);
+	}
 	report_human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
 	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,

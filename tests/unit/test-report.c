@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include <kenshu/av.h>
+#include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/policy.h>
 #include <kenshu/report.h>
@@ -277,6 +278,54 @@ static void case_and_host(void **state)
 	report_release(&r);
 }
 
+/* With a baseline, the changes come right after what decided the verdict:
+ * in report.txt after the findings and before the image details, in
+ * report.html right after the decisive findings; without one, not at all. */
+static void drift_placement(void **state)
+{
+	struct report r;
+	struct drift d = { 0 };
+	char dir[] = "reports/v1", verdict[] = "PASS", *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	fill(&r);
+	d.old.dir = dir;
+	d.old.verdict = verdict;
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_text(&r, av, f), 0);
+	fclose(f);
+	assert_null(strstr(buf, "Changes since the baseline"));
+	free(buf);
+
+	r.drift = &d;
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_text(&r, av, f), 0);
+	fclose(f);
+	char *findings = strstr(buf, "\nFindings:"), *changes = strstr(buf, "\nChanges since the baseline\n");
+	char *image = strstr(buf, "\nImage:");
+	assert_non_null(findings);
+	assert_non_null(changes);
+	assert_non_null(image);
+	assert_true(findings < changes && changes < image);
+	assert_non_null(strstr(changes, "\nNo changes since the baseline.\n\nImage:"));
+	free(buf);
+
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_html(&r, av, f), 0);
+	fclose(f);
+	char *fs = strstr(buf, "<section id=\"findings\">"), *ds = strstr(buf, "<section id=\"drift\"");
+	char *det = strstr(buf, "<section id=\"detections\">");
+	assert_non_null(fs);
+	assert_non_null(ds);
+	assert_non_null(det);
+	assert_true(fs < ds && ds < det);
+	free(buf);
+	/* d is this test's, not the report's to free. */
+	r.drift = NULL;
+	report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +335,7 @@ int main(void)
 		cmocka_unit_test(same_input_same_bytes),
 		cmocka_unit_test(save_is_whole_or_absent),
 		cmocka_unit_test(case_and_host),
+		cmocka_unit_test(drift_placement),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
