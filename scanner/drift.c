@@ -413,8 +413,12 @@ static void release_findings(struct drift *d)
 	d->nfindings = 0;
 }
 
+static void release_side(struct drift_side *s);
+
 void drift_compare_findings(const struct snapshot *old, const struct snapshot *new, struct drift *d)
 {
+	release_side(&d->new);
+	side(new, &d->new);
 	release_findings(d);
 	merge(snap_array(old, "findings"), snap_array(new, "findings"), finding_row, not_drift_rule, finding_emit, d);
 }
@@ -423,7 +427,6 @@ void drift_compare(const struct snapshot *old, const struct snapshot *new, struc
 {
 	memset(d, 0, sizeof(*d));
 	side(old, &d->old);
-	side(new, &d->new);
 	merge(snap_array(old, "volumes"), snap_array(new, "volumes"), volume_row, NULL, volume_emit, d);
 	merge(snap_array(old, "os"), snap_array(new, "os"), os_row, NULL, os_emit, d);
 	compare_files(old, new, d);
@@ -456,6 +459,7 @@ static void release_side(struct drift_side *s)
 	free(s->verdict);
 	free(s->profile);
 	free(s->tool);
+	memset(s, 0, sizeof(*s));
 }
 
 void drift_release(struct drift *d)

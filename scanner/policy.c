@@ -403,11 +403,13 @@ static void eval_drift_files(struct pctx *c, const struct drift *d)
 		if (f->directory || any_match(ign, nign, f->path) || allowed(c->p, f->path, sha))
 			continue;
 		bool system = under(f->path, sys, nsys), exe = executable(f, ext, next);
-		if (system && f->change != DRIFT_ADDED)
-			add(c, "drift-changed-system-file", SEV_FAIL, &w, "%s%s%s %s since the baseline%s%.12s%s%.12s",
-			    f->path, colon, f->stream, f->change == DRIFT_REMOVED ? "was removed" : "changed",
-			    f->change == DRIFT_CHANGED ? " (SHA-256 " : "", f->change == DRIFT_CHANGED ? f->old_sha256 : "",
-			    f->change == DRIFT_CHANGED ? "... -> " : "", f->change == DRIFT_CHANGED ? f->new_sha256 : "");
+		if (system && f->change == DRIFT_REMOVED)
+			add(c, "drift-changed-system-file", SEV_FAIL, &w, "%s%s%s was removed since the baseline", f->path,
+			    colon, f->stream);
+		else if (system && f->change == DRIFT_CHANGED)
+			add(c, "drift-changed-system-file", SEV_FAIL, &w,
+			    "%s%s%s changed since the baseline (SHA-256 %.12s... -> %.12s...)", f->path, colon, f->stream,
+			    f->old_sha256[0] ? f->old_sha256 : "unread", f->new_sha256[0] ? f->new_sha256 : "unread");
 		else if (exe && f->change == DRIFT_ADDED)
 			add(c, "drift-new-executable", SEV_FAIL, &w, "%s%s%s is a new executable since the baseline", f->path,
 			    colon, f->stream);

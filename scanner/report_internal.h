@@ -17,8 +17,6 @@ struct json_object;
 /* report.json's tree (the caller puts it): drift.c reads the scan in
  * memory through the same tree a baseline is read from. */
 struct json_object *report_json_object(const struct report *r, const struct av *av);
-/* report.json's "findings" array alone. */
-struct json_object *report_json_findings(const struct report *r);
 
 /* report_html.c's UTF-8 reading, shared with drift_write.c so that the text
  * and the page judge a hostile name alike. report_utf8_decode: the length

@@ -349,7 +349,7 @@ static json_object *profile_json(const struct report *r)
 	return o;
 }
 
-json_object *report_json_findings(const struct report *r)
+static json_object *findings_json(const struct report *r)
 {
 	json_object *a = json_object_new_array();
 
@@ -389,7 +389,7 @@ json_object *report_json_object(const struct report *r, const struct av *av)
 	add_str(root, "verdict", verdict_name(r->verdict));
 	add_str(root, "verdict_reason", r->verdict_reason);
 	json_object_object_add(root, "profile", profile_json(r));
-	json_object_object_add(root, "findings", report_json_findings(r));
+	json_object_object_add(root, "findings", findings_json(r));
 	/* null without --baseline: the schema does not change shape. */
 	json_object_object_add(root, "drift", r->drift ? drift_json(r->drift) : NULL);
 

@@ -464,7 +464,11 @@ static void judge(const struct scan_opts *o, const struct av *av, const struct j
 		compare_baseline(o, av, j, &now, r);
 	policy_apply(p, av, r);
 	if (now) {
-		snapshot_update_findings(now, r);
+		struct drift *d = r->drift;
+		/* The snapshot is of the report, not of its comparison. */
+		r->drift = NULL;
+		snapshot_update(now, r, av);
+		r->drift = d;
 		drift_compare_findings(o->baseline, now, r->drift);
 		snapshot_free(now);
 	}

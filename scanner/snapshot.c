@@ -654,9 +654,10 @@ struct snapshot *snapshot_of_report(const struct report *r, const struct av *av)
 	return s;
 }
 
-void snapshot_update_findings(struct snapshot *s, const struct report *r)
+void snapshot_update(struct snapshot *s, const struct report *r, const struct av *av)
 {
-	json_object_object_add(s->root, "findings", report_json_findings(r));
+	json_object_put(s->root);
+	s->root = report_json_object(r, av);
 }
 
 void snapshot_free(struct snapshot *s)

@@ -42,8 +42,9 @@ int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errl
 /* The report in memory as a snapshot (report.json's content and the file
  * list); the report must outlive nothing: everything is copied. */
 struct snapshot *snapshot_of_report(const struct report *r, const struct av *av);
-/* Replaces the snapshot's rule outcomes with r's (after policy_apply). */
-void snapshot_update_findings(struct snapshot *s, const struct report *r);
+/* Reads r again, all but its file list (after policy_apply: the rule
+ * outcomes, verdict and profile). */
+void snapshot_update(struct snapshot *s, const struct report *r, const struct av *av);
 void snapshot_free(struct snapshot *s);
 
 /* Whether a file this snapshot's scan found clean may stand in for
@@ -154,7 +155,8 @@ struct drift {
 /* Compares every section; *d is filled (drift_release). Each list is
  * sorted by its key. */
 void drift_compare(const struct snapshot *old, const struct snapshot *new, struct drift *d);
-/* Recompares only the rule outcomes (after snapshot_update_findings). */
+/* Recompares only the rule outcomes and the new side's summary (after
+ * snapshot_update). */
 void drift_compare_findings(const struct snapshot *old, const struct snapshot *new, struct drift *d);
 void drift_release(struct drift *d);
 /* True when nothing differs (reuse counters aside). */
