@@ -20,7 +20,7 @@
 #include <kenshu/rules.h>
 #include <kenshu/verdict.h>
 
-#define REPORT_SCHEMA_VERSION "1.0"
+#define REPORT_SCHEMA_VERSION "1.1"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */
