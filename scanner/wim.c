@@ -16,6 +16,7 @@
 #include <wimlib.h>
 
 #include <kenshu/cleanup.h>
+#include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/hash.h>
 #include <kenshu/wim.h>
@@ -82,6 +83,12 @@ static void as_wim_report(struct report *r, const char *path, int index, int cou
 	r->image_size = wim_size;
 	memcpy(r->sha256_before, sha_before, sizeof(r->sha256_before));
 	memcpy(r->sha256_after, sha_after, sizeof(r->sha256_after));
+	if (r->drift) {   /* --baseline: the comparison's new side is the WIM too */
+		free(r->drift->new.image_path);
+		free(r->drift->new.image_sha256);
+		r->drift->new.image_path = xstrdup(r->image_path);
+		r->drift->new.image_sha256 = xstrdup(sha_before);
+	}
 }
 
 static int scan_one(WIMStruct *wim, const char *path, int index, int count, const char *dir,
