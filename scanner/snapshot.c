@@ -698,10 +698,14 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 		       snap_str(tool, "version"), snap_str(tool, "commit"), KENSHU_VERSION, KENSHU_COMMIT);
 		return false;
 	}
-	if (strcmp(snap_str(eng, "version"), av_version()) != 0 ||
-	    snap_uint(eng, "functionality_level") != av_functionality_level()) {
+	if (strcmp(snap_str(eng, "version"), av_version()) != 0) {
 		seterr(why, whylen, "the baseline used libclamav %.40s, this is %s", snap_str(eng, "version"),
 		       av_version());
+		return false;
+	}
+	if (snap_uint(eng, "functionality_level") != av_functionality_level()) {
+		seterr(why, whylen, "the baseline used libclamav functionality level %u, this is %u",
+		       snap_uint(eng, "functionality_level"), av_functionality_level());
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
