@@ -409,6 +409,55 @@ static void report_too_large(void **state)
 	free(d);
 }
 
+/* FIFOs and devices in place of the files: refused, never waited on. */
+static void special_files(void **state)
+{
+	struct rj x = { 0 };
+	char *d, *p;
+
+	alarm(60);   /* a regression here blocks in open(): fail instead */
+	d = mkrep("fifo-report", NULL, good_manifest);
+	p = xasprintf("%s/report.json", d);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	expect_fail(d, "report.json", "not a regular file");
+	free(p);
+	free(d);
+
+	d = mkrep_rj("fifo-manifest", &x, NULL);
+	p = xasprintf("%s/manifest.jsonl", d);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	expect_fail(d, "manifest.jsonl", "not a regular file");
+	free(p);
+	free(d);
+
+	/* manifest.jsonl a symlink to an endless device. */
+	d = mkrep_rj("zero-manifest", &x, NULL);
+	p = xasprintf("%s/manifest.jsonl", d);
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	expect_fail(d, "manifest.jsonl", "cannot read");
+	free(p);
+	free(d);
+
+	/* A sparse manifest larger than SNAPSHOT_MAX_MANIFEST: refused unread. */
+	d = mkrep_rj("huge-manifest", &x, NULL);
+	p = xasprintf("%s/manifest.jsonl", d);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	if (ftruncate(fd, (off_t)17 << 30) == 0)
+		expect_fail(d, "manifest.jsonl", "larger than 16 GiB");
+	close(fd);
+	/* A sparse 64 MiB manifest of NULs with no newline: stops at the
+	 * line limit, not at the end of the file. */
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)64 << 20), 0);
+	close(fd);
+	expect_fail(d, "manifest.jsonl", "line 1: longer than a manifest line can be");
+	free(p);
+	free(d);
+	alarm(0);
+}
+
 static void hostile_manifest(void **state)
 {
 	char *line, *m;
@@ -1348,6 +1397,7 @@ int main(void)
 		cmocka_unit_test(hostile_report_types),
 		cmocka_unit_test(report_too_large),
 		cmocka_unit_test(hostile_manifest),
+		cmocka_unit_test(special_files),
 		cmocka_unit_test(mutations),
 		cmocka_unit_test(compare_semantics),
 		cmocka_unit_test(identical_is_empty),
