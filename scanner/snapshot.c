@@ -333,7 +333,8 @@ static int validate(json_object *root, char *why, size_t n)
 /* Reads a whole regular file of at most max bytes, NUL-terminated. */
 static char *slurp(const char *path, uint64_t max, size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: opening a FIFO planted as the file must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
@@ -474,9 +475,34 @@ out:
 	return rc;
 }
 
+/* One line of at most max bytes (more: max + 1 of them), like getline()
+ * but never holding more than max + 2 bytes of a line without end. */
+static ssize_t read_line(FILE *f, char **line, size_t *cap, size_t max)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc_unlocked(f)) != EOF) {
+		if (n + 2 > *cap) {
+			*cap = *cap ? *cap * 2 : 4096;
+			*line = xrealloc(*line, *cap);
+		}
+		(*line)[n++] = (char)c;
+		if (c == '\n' || n > max)
+			break;
+	}
+	if (!n)
+		return -1;
+	(*line)[n] = '\0';
+	return (ssize_t)n;
+}
+
 static int load_manifest(struct snapshot *s, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	/* Like report.json: a regular file, no symlink, no FIFO to block on. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
 	struct sha256 *h;
 	char *line = NULL, why[256];
 	size_t cap = 0, alloc = 0, lineno = 0;
@@ -484,12 +510,28 @@ static int load_manifest(struct snapshot *s, const char *path, char *err, size_t
 	ssize_t n;
 	int rc = -1;
 
-	if (!f) {
+	if (fd < 0) {
 		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "'%s': not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > SNAPSHOT_MAX_MANIFEST) {
+		seterr(err, errlen, "'%s': larger than %llu GiB, not a manifest kenshu wrote", path,
+		       (unsigned long long)(SNAPSHOT_MAX_MANIFEST >> 30));
+		close(fd);
+		return -1;
+	}
+	if (!(f = fdopen(fd, "r"))) {
+		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	h = sha256_new();
-	while ((n = getline(&line, &cap, f)) > 0) {
+	while ((n = read_line(f, &line, &cap, SNAPSHOT_MAX_LINE)) > 0) {
 		lineno++;
 		sha256_update(h, line, (size_t)n);
 		total += (uint64_t)n;
@@ -698,10 +740,14 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 		       snap_str(tool, "version"), snap_str(tool, "commit"), KENSHU_VERSION, KENSHU_COMMIT);
 		return false;
 	}
-	if (strcmp(snap_str(eng, "version"), av_version()) != 0 ||
-	    snap_uint(eng, "functionality_level") != av_functionality_level()) {
+	if (strcmp(snap_str(eng, "version"), av_version()) != 0) {
 		seterr(why, whylen, "the baseline used libclamav %.40s, this is %s", snap_str(eng, "version"),
 		       av_version());
+		return false;
+	}
+	if (snap_uint(eng, "functionality_level") != av_functionality_level()) {
+		seterr(why, whylen, "the baseline used libclamav functionality level %u, this is %u",
+		       snap_uint(eng, "functionality_level"), av_functionality_level());
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
