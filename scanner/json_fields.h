@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include <kenshu/version.h>
 #include <kenshu/report.h>
 
 static inline void add_str(json_object *o, const char *k, const char *v)
@@ -32,7 +33,7 @@ static inline void add_tool(json_object *root)
 
 	add_str(o, "name", "kenshu");
 	add_str(o, "version", KENSHU_VERSION);
-	add_str(o, "commit", KENSHU_COMMIT);
+	add_str(o, "commit", kenshu_commit);
 	json_object_object_add(root, "tool", o);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kenshu/version.h>
 #include <kenshu/av.h>
 #include <kenshu/bundle.h>
 #include <kenshu/cleanup.h>
@@ -656,7 +657,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("kenshu %s (%s), libclamav %s\n", KENSHU_VERSION, KENSHU_COMMIT, av_version());
+		printf("kenshu %s (%s), libclamav %s\n", KENSHU_VERSION, kenshu_commit, av_version());
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <kenshu/version.h>
 #include <kenshu/cmdline.h>
 #include <kenshu/drift.h>
 #include <kenshu/report.h>
@@ -1068,7 +1069,7 @@ static void evidence_section(const struct report *r, const struct av *av, FILE *
 	fprintf(f, "<tr><th>Duration</th><td>%.1f s (hashing %.1f s, scanning %.1f s), %u worker threads"
 		"</td></tr>\n", r->seconds_total, r->seconds_hash, r->seconds_scan, r->threads);
 	fputs("<tr><th>Tool</th><td>kenshu " KENSHU_VERSION ", commit <span class=\"mono\">", f);
-	esc(f, KENSHU_COMMIT);
+	esc(f, kenshu_commit);
 	fputs("</span></td></tr>\n", f);
 	fprintf(f, "<tr><th>Scan engine</th><td>libclamav %s (functionality level %u)</td></tr>\n",
 		av_version(), av_functionality_level());
@@ -1201,7 +1202,7 @@ int report_write_html(const struct report *r, const struct av *av, FILE *f)
 	evidence_section(r, av, f);
 	not_scanned_section(r, f);
 	fputs("<footer class=\"small muted\">Written by kenshu " KENSHU_VERSION " (commit ", f);
-	esc(f, KENSHU_COMMIT);
+	esc(f, kenshu_commit);
 	fputs("). The complete, machine-readable report is report.json in the same directory; "
 	      "manifest.jsonl lists every file with its SHA-256.</footer>\n</body>\n</html>\n", f);
 	return ferror(f) ? -1 : 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include <kenshu/version.h>
 #include <kenshu/av.h>
 #include <kenshu/drift.h>
 #include <kenshu/err.h>
@@ -735,9 +736,9 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 		{ "max_scantime_ms", l->max_scantime_ms },
 	};
 
-	if (strcmp(snap_str(tool, "version"), KENSHU_VERSION) != 0 || strcmp(snap_str(tool, "commit"), KENSHU_COMMIT) != 0) {
+	if (strcmp(snap_str(tool, "version"), KENSHU_VERSION) != 0 || strcmp(snap_str(tool, "commit"), kenshu_commit) != 0) {
 		seterr(why, whylen, "the baseline was scanned by kenshu %.40s (%.40s), this is %s (%s)",
-		       snap_str(tool, "version"), snap_str(tool, "commit"), KENSHU_VERSION, KENSHU_COMMIT);
+		       snap_str(tool, "version"), snap_str(tool, "commit"), KENSHU_VERSION, kenshu_commit);
 		return false;
 	}
 	if (strcmp(snap_str(eng, "version"), av_version()) != 0) {
