@@ -125,6 +125,30 @@ rc=$?
 check "diff: no change → exit 0 (got $rc)" test "$rc" = 0
 check "diff: says so" grep -q "^No changes since the baseline.$" "$W/nodiff.txt"
 
+# --- the classic pair: vendor-clean and vendor-infected -------------------
+# vendor-infected.recipe is vendor-clean's tree plus the lines after
+# "MALICIOUS": the diff must list exactly the files and streams those add.
+images/mkimage.sh images/vendor-clean.recipe "$W/clean.img" >/dev/null &&
+	images/mkimage.sh images/vendor-infected.recipe "$W/infected.img" >/dev/null ||
+	{ not_ok "build vendor-clean and vendor-infected"; exit 1; }
+"$KENSHU" scan -q -d "$W/db" -o "$W/clean" "$W/clean.img"
+"$KENSHU" scan -q -d "$W/db" -o "$W/infected" --baseline "$W/clean" "$W/infected.img"
+rc=$?
+check "infected against clean: FAIL (exit 1, got $rc)" test "$rc" = 1
+planted=$(awk '/^# --- MALICIOUS ---/ { m = 1 } m && ($1 == "file" || $1 == "ads") { print "added " $2 }' images/vendor-infected.recipe | LC_ALL=C sort)
+"$KENSHU" diff --json "$W/clean" "$W/infected" >"$W/ci.json"
+same "clean -> infected: the files are exactly the planted ones" "$planted" \
+	"$(jq -r '.files[] | "\(.change) \(.path)\(if .stream != "" then ":" + .stream else "" end)"' "$W/ci.json" | LC_ALL=C sort)"
+same "clean -> infected: a new detection in each planted file" "$(sed 's/^added /new /; s/:payload$//' <<<"$planted")" \
+	"$(jq -r '.detections[] | "\(.change) \(.path)"' "$W/ci.json" | LC_ALL=C sort)"
+same "clean -> infected: nothing else changed" "0 0 0 0 0" \
+	"$(jq -r '.summary | "\(.files_removed) \(.files_changed) \(.autoruns_added + .autoruns_removed + .autoruns_changed) \(.os_changes) \(.volume_changes)"' "$W/ci.json")"
+check "clean -> infected: the rule outcomes added are the malware findings" jqe \
+	'(([.findings[] | select(.change != "added" or .rule != "malware")] | length) == 0)
+	and ((.findings | length) == .summary.detections_new)' "$W/ci.json"
+check "the scan's drift section agrees with kenshu diff" test \
+	"$(jq -c '.drift | [.files, .detections, .findings]' "$W/infected/report.json")" = "$(jq -c '[.files, .detections, .findings]' "$W/ci.json")"
+
 # --- reuse needs the same engine -----------------------------------------
 cp -r "$W/db" "$W/db2"
 printf 'Kenshu.Test.Extra:0:*:6b656e7368752d64726966742d74657374\n' >"$W/db2/extra.ndb"
