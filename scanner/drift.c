@@ -303,17 +303,6 @@ static void finding_emit(struct drift *d, enum drift_change c, json_object *o, j
 
 /* ---- files ---- */
 
-static int file_key_cmp(const struct snap_file *x, const struct snap_file *y)
-{
-	int c;
-
-	if (x->volume != y->volume)
-		return x->volume < y->volume ? -1 : 1;
-	if ((c = strcmp(x->path, y->path)))
-		return c;
-	return strcmp(x->stream, y->stream);
-}
-
 static bool file_same(const struct snap_file *a, const struct snap_file *b)
 {
 	/* An unread side (no hash) equals only another unread side of the
@@ -352,7 +341,7 @@ static void compare_files(const struct snapshot *old, const struct snapshot *new
 	size_t i = 0, j = 0;
 
 	while (i < old->nfiles || j < new->nfiles) {
-		int c = i == old->nfiles ? 1 : j == new->nfiles ? -1 : file_key_cmp(&old->files[i], &new->files[j]);
+		int c = i == old->nfiles ? 1 : j == new->nfiles ? -1 : snap_file_cmp(&old->files[i], &new->files[j]);
 		if (c < 0) {
 			file_emit(d, DRIFT_REMOVED, &old->files[i++], NULL);
 		} else if (c > 0) {

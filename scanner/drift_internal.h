@@ -41,5 +41,7 @@ char *snap_text(json_object *o, const char *k);
 /* A top-level list of the report ("autoruns"...). */
 json_object *snap_array(const struct snapshot *s, const char *k);
 bool snap_sha256_ok(const char *s);
+/* Orders struct snap_file by volume, path, stream (the manifest's key). */
+int snap_file_cmp(const void *a, const void *b);
 
 #endif

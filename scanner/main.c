@@ -119,6 +119,18 @@ static _Noreturn KS_PRINTF(1, 2) void usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/* --help, a missing value, an unknown option: the same for every command. */
+static _Noreturn void other_option(int c, char **argv)
+{
+	if (c == 'h') {
+		printf("%s%s", usage_text, help_text);
+		exit(0);
+	}
+	if (c == ':')
+		usage_error("option '%s' needs a value", argv[optind - 1]);
+	usage_error("unknown option '%s'", argv[optind - 1]);
+}
+
 static unsigned parse_jobs(const char *s)
 {
 	char *end;
@@ -194,13 +206,8 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 			a->exports |= e;
 			break;
 		}
-		case 'h':
-			printf("%s%s", usage_text, help_text);
-			exit(0);
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			other_option(c, argv);
 		}
 	}
 	a->images = argv + optind;
@@ -449,13 +456,8 @@ static int cmd_diff(int argc, char **argv)
 				usage_error("--pub given twice");
 			pub = optarg;
 			break;
-		case 'h':
-			printf("%s%s", usage_text, help_text);
-			exit(0);
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			other_option(c, argv);
 		}
 	}
 	for (; optind < argc; optind++) {   /* after "--" */
@@ -576,13 +578,8 @@ static int cmd_verify(int argc, char **argv)
 				usage_error("--pub given twice");
 			pub_path = optarg;
 			break;
-		case 'h':
-			printf("%s%s", usage_text, help_text);
-			exit(0);
-		case ':':
-			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			other_option(c, argv);
 		}
 	}
 	for (; optind < argc; optind++)   /* after "--" */

@@ -37,7 +37,7 @@ static void seterr(char *err, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int snap_file_cmp(const void *a, const void *b)
+int snap_file_cmp(const void *a, const void *b)
 {
 	const struct snap_file *x = a, *y = b;
 	int c;
