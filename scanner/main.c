@@ -218,6 +218,16 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		usage_error("--baseline compares one image with its earlier report; %d images given", a->nimages);
 	if (a->baseline_pub && !a->baseline)
 		usage_error("--baseline-pub without --baseline");
+	if (a->baseline) {
+		/* The accepted report must survive its re-audit. */
+		char *o = realpath(a->outdir, NULL), *b = realpath(a->baseline, NULL);
+		bool same_dir = o && b && !strcmp(o, b);
+		free(o);
+		free(b);
+		if (same_dir)
+			usage_error("-o %s would replace the baseline it is compared with: write the re-audit elsewhere",
+				    a->outdir);
+	}
 }
 
 /* A report directory read back for comparison, its signature checked

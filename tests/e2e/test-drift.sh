@@ -195,6 +195,9 @@ check "a delivery archive with --baseline: says why" grep -q "delivery archive: 
 check "--baseline with two images: usage (64)" test $? = 64
 "$KENSHU" scan -q -d "$W/db" -o "$W/x" --baseline-pub "$W/key.pub" "$W/gold.img" 2>"$W/err"
 check "--baseline-pub alone: usage (64)" test $? = 64
+cp -r "$W/gold" "$W/keep" && "$KENSHU" scan -q -d "$W/db" -o "$W/keep/" --baseline "$W/keep" "$W/gold.img" 2>"$W/err"
+check "-o the baseline itself: usage (64)" test $? = 64
+check "-o the baseline itself: the baseline is untouched" cmp -s "$W/gold/report.json" "$W/keep/report.json"
 "$KENSHU" diff "$W/gold" 2>"$W/err"
 check "diff with one directory: usage (64)" test $? = 64
 
