@@ -52,12 +52,6 @@ static struct tally tally_of(const void *list, size_t stride, size_t count)
 	return t;
 }
 
-/* drift_empty() lives in drift.c; the writers need only the list lengths. */
-static bool nothing_differs(const struct drift *d)
-{
-	return !d->nvol && !d->nos && !d->nfiles && !d->nautoruns && !d->ndet && !d->nfindings;
-}
-
 static bool reuse_known(const struct drift *d)
 {
 	return d->reuse || d->files_reused || d->files_scanned || d->reuse_note;
@@ -342,7 +336,7 @@ int drift_write_text(const struct drift *d, FILE *f)
 	fputs("Changes since the baseline\n", f);
 	text_side(f, "Baseline:", &d->old);
 	text_side(f, "Now:", &d->new);
-	if (nothing_differs(d))
+	if (drift_empty(d))
 		fputs("No changes since the baseline.\n", f);
 	else
 		text_summary(d, f);
@@ -672,12 +666,12 @@ int drift_write_html(const struct drift *d, FILE *f)
 	fputs("<table class=\"fixed kv\">\n", f);
 	html_side(f, "Baseline", &d->old);
 	html_side(f, "Now", &d->new);
-	if (!nothing_differs(d))
+	if (!drift_empty(d))
 		html_summary(d, f);
 	if (reuse_known(d))
 		html_reuse(d, f);
 	fputs("</table>\n", f);
-	if (nothing_differs(d))
+	if (drift_empty(d))
 		fputs("<p><strong>No changes since the baseline.</strong></p>\n", f);
 	if (d->nfindings)
 		html_findings(d, f);
