@@ -16,6 +16,7 @@
 #include <kenshu/av.h>
 #include <kenshu/err.h>
 #include <kenshu/report.h>
+#include "engine.h"
 
 #define MARKER "kenshu-vba-marker-7f3a"
 
@@ -52,37 +53,20 @@ static uint8_t *make_doc(const char *kind, const char *text, size_t *n)
 
 static int setup(void **state)
 {
-	struct av_limits l;
-	char *db, *sig;
-	FILE *f;
+	char hex[2 * sizeof(MARKER) + 1] = "", *line;
 
 	ks_set_msg_fn(capture);
-	assert_non_null(mkdtemp(tmpdir));
-	db = xasprintf("%s/db", tmpdir);
-	assert_int_equal(mkdir(db, 0755), 0);
-	sig = xasprintf("%s/marker.ndb", db);
-	f = fopen(sig, "w");
-	assert_non_null(f);
-	fputs("Kenshu.Unit.VbaMarker:0:*:", f);
-	for (const char *c = MARKER; *c; c++)
-		fprintf(f, "%02x", (unsigned char)*c);
-	fputs("\n", f);
-	fclose(f);
-	av_default_limits(&l);
-	assert_int_equal(av_open(db, NULL, &l, &av), 0);
-	free(sig);
-	free(db);
-	return 0;
+	for (size_t i = 0; MARKER[i]; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)MARKER[i]);
+	line = xasprintf("Kenshu.Unit.VbaMarker:0:*:%s\n", hex);
+	av = test_engine_open(tmpdir, (const struct test_db_file[]){ { "marker.ndb", line } }, 1);
+	free(line);
+	return av ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	av_close(av);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	return 0;
+	return test_engine_close(av, tmpdir);
 }
 
 static void scan_doc(const char *kind, const char *text, struct av_result *res)

@@ -24,6 +24,7 @@
 #include <kenshu/policy.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
+#include "engine.h"
 
 static char tmp[] = "/tmp/kenshu-test-drift-XXXXXX";
 static unsigned ndirs;
@@ -1335,34 +1336,16 @@ static void drift_rules(void **state)
 
 static int setup(void **state)
 {
-	struct av_limits l;
-	char *db, *sig;
-
-	if (!mkdtemp(tmp))
-		return -1;
-	db = xasprintf("%s/db", tmp);
-	assert_int_equal(mkdir(db, 0755), 0);
-	sig = xasprintf("%s/t.ndb", db);
-	write_file(sig, "Kenshu.Drift.Test:0:*:6b656e7368752d6472696674\n", strlen("Kenshu.Drift.Test:0:*:6b656e7368752d6472696674\n"));
-	free(sig);
-	sig = xasprintf("%s/u.ndb", db);
-	write_file(sig, "Kenshu.Drift.Test2:0:*:6b656e7368752d647269667432\n", strlen("Kenshu.Drift.Test2:0:*:6b656e7368752d647269667432\n"));
-	free(sig);
-	av_default_limits(&l);
-	assert_int_equal(av_open(db, NULL, &l, &av), 0);
-	free(db);
-	return 0;
+	/* Two database files: the reuse check compares the list, in order. */
+	av = test_engine_open(tmp, (const struct test_db_file[]){
+				      { "t.ndb", "Kenshu.Drift.Test:0:*:6b656e7368752d6472696674\n" },
+				      { "u.ndb", "Kenshu.Drift.Test2:0:*:6b656e7368752d647269667432\n" } }, 2);
+	return av ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmp);
-	int rc;
-
-	av_close(av);
-	rc = system(cmd);
-	free(cmd);
-	return rc == 0 ? 0 : -1;
+	return test_engine_close(av, tmp);
 }
 
 int main(void)

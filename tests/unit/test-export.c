@@ -19,6 +19,7 @@
 #include <kenshu/report.h>
 #include <kenshu/rules.h>
 #include <kenshu/sign.h>
+#include "engine.h"
 
 static char tmpdir[] = "/tmp/kenshu-test-export-XXXXXX";
 static struct av *av;
@@ -26,33 +27,13 @@ static struct av *av;
 /* A one-signature database: the report writers name the engine. */
 static int setup(void **state)
 {
-	struct av_limits l;
-	char *db, *sig;
-	FILE *f;
-
-	assert_non_null(mkdtemp(tmpdir));
-	db = xasprintf("%s/db", tmpdir);
-	assert_int_equal(mkdir(db, 0755), 0);
-	sig = xasprintf("%s/t.ndb", db);
-	f = fopen(sig, "w");
-	assert_non_null(f);
-	fputs("Kenshu.Unit.Test:0:*:6b656e7368752d756e69742d74657374\n", f);
-	fclose(f);
-	av_default_limits(&l);
-	assert_int_equal(av_open(db, NULL, &l, &av), 0);
-	free(sig);
-	free(db);
-	return 0;
+	av = test_engine_open(tmpdir, (const struct test_db_file[]){ { "t.ndb", TEST_NDB_LINE } }, 1);
+	return av ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	av_close(av);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	return 0;
+	return test_engine_close(av, tmpdir);
 }
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -17,6 +17,7 @@
 #include <kenshu/cmdline.h>
 #include <kenshu/err.h>
 #include <kenshu/report.h>
+#include "engine.h"
 
 static char tmpdir[] = "/tmp/kenshu-test-html-XXXXXX";
 static struct av *av;
@@ -55,35 +56,19 @@ static const char bad_utf8[] = "bad\x80-\xC3-\xC0\xAF-\xED\xA0\x80-\xF4\x90\x80\
 
 static int setup(void **state)
 {
-	struct av_limits l;
-	FILE *f;
-
-	assert_non_null(mkdtemp(tmpdir));
-	char *db = xasprintf("%s/db", tmpdir);
-	assert_int_equal(mkdir(db, 0755), 0);
 	/* The database directory is the operator's, but its file names still
 	 * reach the page. */
-	char *dbname = h("dbname");
-	char *sig = xasprintf("%s/%s.ndb", db, dbname);
-	f = fopen(sig, "w");
-	assert_non_null(f);
-	fputs("Kenshu.Unit.Test:0:*:6b656e7368752d756e69742d74657374\n", f);
-	fclose(f);
-	av_default_limits(&l);
-	assert_int_equal(av_open(db, NULL, &l, &av), 0);
+	char *dbname = h("dbname"), *name = xasprintf("%s.ndb", dbname);
+
+	av = test_engine_open(tmpdir, (const struct test_db_file[]){ { name, TEST_NDB_LINE } }, 1);
+	free(name);
 	free(dbname);
-	free(sig);
-	free(db);
-	return 0;
+	return av ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	av_close(av);
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	return 0;
+	return test_engine_close(av, tmpdir);
 }
 
 static struct autorun autorun(const char *loc, const char *name, const char *cmd)

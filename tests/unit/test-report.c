@@ -17,6 +17,7 @@
 #include <kenshu/err.h>
 #include <kenshu/policy.h>
 #include <kenshu/report.h>
+#include "engine.h"
 
 static char said[1024];
 
@@ -33,32 +34,13 @@ static const char hostile[] = "/Users/<img src=x onerror=alert(1)>\"q\"\\back\nl
 
 static int setup(void **state)
 {
-	struct av_limits l;
-	char *db;
-	FILE *f;
-
-	assert_non_null(mkdtemp(tmpdir));
-	db = xasprintf("%s/db", tmpdir);
-	assert_int_equal(mkdir(db, 0755), 0);
-	char *sig = xasprintf("%s/t.ndb", db);
-	f = fopen(sig, "w");
-	assert_non_null(f);
-	fputs("Kenshu.Unit.Test:0:*:6b656e7368752d756e69742d74657374\n", f);
-	fclose(f);
-	av_default_limits(&l);
-	assert_int_equal(av_open(db, NULL, &l, &av), 0);
-	free(sig);
-	free(db);
-	return 0;
+	av = test_engine_open(tmpdir, (const struct test_db_file[]){ { "t.ndb", TEST_NDB_LINE } }, 1);
+	return av ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	av_close(av);
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	return 0;
+	return test_engine_close(av, tmpdir);
 }
 
 static void fill(struct report *r)
