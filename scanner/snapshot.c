@@ -248,6 +248,13 @@ static int check_elements(json_object *a, const char *what, const struct shape *
 				seterr(why, n, "%s[%zu].%s is negative", what, i, s->key);
 				return -1;
 			}
+			/* Volume numbers are unsigned 32-bit: a larger one would
+			 * silently become another volume. */
+			if (s->type == json_type_int && v && (!strcmp(s->key, "volume") || !strcmp(s->key, "index")) &&
+			    json_object_get_int64(v) > UINT32_MAX) {
+				seterr(why, n, "%s[%zu].%s is out of range", what, i, s->key);
+				return -1;
+			}
 			if (s->type == json_type_array && v) {
 				for (size_t k = 0; k < json_object_array_length(v); k++) {
 					json_object *x = json_object_array_get_idx(v, k);
@@ -320,7 +327,8 @@ static int validate(json_object *root, char *why, size_t n)
 	for (size_t i = 0; i < json_object_array_length(f); i++) {
 		json_object *e = snap_get(json_object_array_get_idx(f, i), "evidence");
 		json_object *v = snap_get(e, "volume");
-		if ((v && !json_object_is_type(v, json_type_int)) ||
+		if ((v && (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+			   json_object_get_int64(v) > UINT32_MAX)) ||
 		    (snap_get(e, "path") && !snap_str(e, "path")) || (snap_get(e, "value") && !snap_str(e, "value"))) {
 			seterr(why, n, "findings[%zu].evidence is malformed", i);
 			return -1;

@@ -365,6 +365,8 @@ static void hostile_report_types(void **state)
 
 	x.detections = "[{\"volume\":2,\"path\":5,\"stream\":\"\",\"signature\":\"S\",\"sha256\":\"x\"}]";
 	expect_report_fail("det-path", &x, "detections[0].path is an integer, not a string");
+	x.detections = "[{\"volume\":4294967298,\"path\":\"/a\",\"stream\":\"\",\"signature\":\"S\",\"sha256\":\"x\"}]";
+	expect_report_fail("det-volume-2^32+2", &x, "detections[0].volume is out of range");
 	x.detections = NULL;
 	x.volumes = "[{\"index\":2,\"size\":1.5,\"partition_type\":\"b\",\"filesystem\":\"ntfs\",\"label\":\"\","
 		    "\"state\":\"ok\",\"scanned\":true}]";
