@@ -12,6 +12,16 @@
 #        clamscan -r over a read-only ntfs-3g FUSE mount of the NTFS partition
 #        BUILD/kenshu scan -q -j 2 straight from the image
 #      each under /usr/bin/time -v (wall, CPU, peak RSS);
+#   3c. re-audit (BENCH_REAUDIT=1, the default): after each kenshu run,
+#      BUILD/kenshu scan --baseline OUT.1 (the report directory of the first
+#      full run) on the same image, same DB, same warming and idle wait;
+#      checks that the baseline's results were reused (.drift.reuse.allowed,
+#      .drift.summary.unchanged, files_reused = the baseline's clean
+#      "scanned" files) and exits 1 with the numbers if not;
+#   3d. big database (BENCH_BIGDB=1): a synthetic, seeded database of
+#      100,000 random body signatures (.ndb) and 200,000 random SHA-256
+#      hashes (.hsb) plus the two test signatures; a full kenshu scan and a
+#      re-audit with it, each run (no clamscan);
 #   4. checks that every file clamscan reports FOUND is also a kenshu
 #      detection (exit 1 and the list if not);
 #   5. prints a result table on stderr, then the same table as markdown on
@@ -19,7 +29,8 @@
 # Missing the 2x speed target is reported (MET / NOT MET), never an error.
 #
 # Needs root (losetup + FUSE mount for clamscan).  Exit status: 0 done,
-# 1 kenshu missed a detection, 2 could not run.  See bench/README.md.
+# 1 kenshu missed a detection or a re-audit did not reuse the baseline,
+# 2 could not run.  See bench/README.md.
 #
 # Environment:
 #   KENSHU_BENCH_DIR    parent of the work directory (default /var/tmp/kenshu-bench)
@@ -34,6 +45,12 @@
 #                       other processes to leave the CPUs < 10% busy (default 120)
 #   BENCH_IMAGE         reuse an image (and BENCH_IMAGE.recipe if present) from
 #                       an earlier KEEP=1 run instead of building one
+#   BENCH_REAUDIT       1 (default): also time kenshu scan --baseline (re-audit);
+#                       0: skip it
+#   BENCH_BIGDB         1: also time a full scan and a re-audit with a synthetic
+#                       big database (100,000 .ndb + 200,000 .hsb signatures,
+#                       seeded; generated in a few seconds); default 0
+#   BENCH_BIGDB_NDB, BENCH_BIGDB_HSB   its signature counts (100000, 200000)
 set -euo pipefail
 
 PROG=bench
@@ -64,6 +81,10 @@ MAX_FILE_MIB=${BENCH_MAX_FILE_MIB:-128}
 JOBS=${BENCH_JOBS:-2}
 IDLE_WAIT=${BENCH_IDLE_WAIT:-120}
 RUNS=${BENCH_RUNS:-1}
+REAUDIT=${BENCH_REAUDIT:-1}
+BIGDB=${BENCH_BIGDB:-0}
+BIGDB_NDB=${BENCH_BIGDB_NDB:-100000}
+BIGDB_HSB=${BENCH_BIGDB_HSB:-200000}
 TICK=$(getconf CLK_TCK)
 SRC_ROOT=/usr
 TESTFILES=${CLAM_TESTFILES:-/usr/share/clamav-testfiles}
@@ -74,6 +95,9 @@ TARGET_RATIO=2
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "BENCH_JOBS must be a positive number"
 [[ $IDLE_WAIT =~ ^[0-9]+$ ]] || die "BENCH_IDLE_WAIT must be a number of seconds"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
+[[ $REAUDIT == [01] ]] || die "BENCH_REAUDIT must be 0 or 1"
+[[ $BIGDB == [01] ]] || die "BENCH_BIGDB must be 0 or 1"
+[[ $BIGDB_NDB =~ ^[0-9]+$ && $BIGDB_HSB =~ ^[0-9]+$ ]] || die "BENCH_BIGDB_NDB and BENCH_BIGDB_HSB must be numbers"
 
 # ---- prerequisites ---------------------------------------------------------
 
@@ -369,43 +393,145 @@ run_clamscan() {
 
 # ---- 3b. kenshu -----------------------------------------------------------------
 
-# One kenshu run; appends "RUN WALL CPU RSS KTHR OTHER STEAL RC HASH SCAN"
-# to $WORK/kenshu.results.
-run_kenshu() {
-	local i=$1 rc=0 c0 c1 k0 k1 wall cpu rss load hs
+# One kenshu run; appends "RUN WALL CPU RSS KTHR OTHER STEAL RC HASH SCAN
+# REUSED SCANNED" to $WORK/TAG.results (REUSED, SCANNED: .drift.reuse's
+# files_reused and files_scanned, "-" without a baseline).  TAG names the
+# files: TAG.RUN.time, TAG-out.RUN (report directory); default "kenshu"
+# with the test database and no baseline.
+run_kenshu() { # RUN [TAG DB BASELINE_DIR]
+	local i=$1 tag=${2:-kenshu} db=${3:-$DB} base=${4-} rc=0 c0 c1 k0 k1 wall cpu rss load hs ru
+	local extra=() what=''
+	if [[ -n $base ]]; then
+		extra=(--baseline "$base")
+		what=" --baseline ${base#"$WORK"/}"
+	fi
 	warm_cache
 	wait_idle
-	msg "$KENSHU scan -q -j $JOBS on the image (run $i of $RUNS)"
+	msg "$KENSHU scan -q -j $JOBS -d ${db#"$WORK"/}$what on the image ($tag, run $i of $RUNS)"
 	c0=$(cpu_ticks) k0=$(kthread_ticks)
-	/usr/bin/time -v -o "$WORK/kenshu.$i.time" \
-		"$KENSHU" scan -q -j "$JOBS" -d "$DB" -o "$WORK/kenshu-out.$i" "$IMG" \
-		>"$WORK/kenshu.$i.out" 2>"$WORK/kenshu.$i.err" || rc=$?
+	/usr/bin/time -v -o "$WORK/$tag.$i.time" \
+		"$KENSHU" scan -q -j "$JOBS" -d "$db" -o "$WORK/$tag-out.$i" "${extra[@]}" "$IMG" \
+		>"$WORK/$tag.$i.out" 2>"$WORK/$tag.$i.err" || rc=$?
 	c1=$(cpu_ticks) k1=$(kthread_ticks)
-	if ((rc != 0 && rc != 1 && rc != 3)) || [[ ! -f $WORK/kenshu-out.$i/report.json ]]; then
-		cat "$WORK/kenshu.$i.err" >&2
+	if ((rc != 0 && rc != 1 && rc != 3)) || [[ ! -f $WORK/$tag-out.$i/report.json ]]; then
+		cat "$WORK/$tag.$i.err" >&2
 		KEEP=1
-		die "kenshu exit $rc, no usable report (work directory kept)"
+		die "kenshu ($tag) exit $rc, no usable report (work directory kept)"
 	fi
-	wall=$(wall_seconds "$WORK/kenshu.$i.time")
-	cpu=$(cpu_seconds "$WORK/kenshu.$i.time")
-	rss=$(rss_kib "$WORK/kenshu.$i.time")
+	wall=$(wall_seconds "$WORK/$tag.$i.time")
+	cpu=$(cpu_seconds "$WORK/$tag.$i.time")
+	rss=$(rss_kib "$WORK/$tag.$i.time")
 	load=$(load_during "$c0" "$c1" "$k0" "$k1" "$cpu")
-	hs=$(jq -r '"\(.scan.seconds_hashing) \(.scan.seconds_scanning)"' "$WORK/kenshu-out.$i/report.json")
-	echo "$i $wall $cpu $rss $load $rc $hs" >>"$WORK/kenshu.results"
-	msg "kenshu: $wall s wall, $cpu s CPU, exit $rc"
+	hs=$(jq -r '"\(.scan.seconds_hashing) \(.scan.seconds_scanning)"' "$WORK/$tag-out.$i/report.json")
+	ru=$(jq -r '"\(.drift.reuse.files_reused // "-") \(.drift.reuse.files_scanned // "-")"' "$WORK/$tag-out.$i/report.json")
+	echo "$i $wall $cpu $rss $load $rc $hs $ru" >>"$WORK/$tag.results"
+	msg "kenshu ($tag): $wall s wall, $cpu s CPU, exit $rc${base:+, files reused/scanned: $ru}"
+}
+
+# ---- 3c. re-audit: the check --------------------------------------------------------
+
+# Files of BASE a re-audit must not rescan: manifest status "scanned" with a
+# SHA-256, not at a detection, macro document or skipped item (what
+# snapshot_clean() accepts; see include/kenshu/drift.h).
+reusable_files() { # BASE_DIR
+	jq -n --slurpfile r "$1/report.json" '
+		([$r[0] | (.detections // [])[], (.macro_documents // [])[], (.skipped // [])[]]
+		 | map("\(.volume // 0)\t\(.path // "")\t\(.stream // "")") | INDEX(.)) as $x
+		| [inputs | select(.status == "scanned" and (.sha256 // "") != "")
+		   | "\(.volume)\t\(.path)\t\(.stream)" | select($x[.] | not)] | length' "$1/manifest.jsonl"
+}
+# Exit 1 (work directory kept) unless the re-audit in OUT reused BASE.
+check_reuse() { # OUT_DIR BASE_DIR
+	local out=$1 base=$2 want got
+	want=$(reusable_files "$base")
+	got=$(jq -r '[.drift.reuse.allowed, .drift.summary.unchanged, .drift.reuse.files_reused,
+		.drift.reuse.files_scanned, (.detections | length), (.drift.reuse.note // "")]
+		| map(tostring) | join("\t")' "$out/report.json")
+	local allowed unchanged reused scanned ndet note bdet
+	IFS=$'\t' read -r allowed unchanged reused scanned ndet note <<<"$got"
+	bdet=$(jq '.detections | length' "$base/report.json")
+	if [[ $allowed != true || $unchanged != true || $reused != "$want" || $ndet != "$bdet" ]]; then
+		KEEP=1
+		{
+			echo "$PROG: FAILED: the re-audit ${out#"$WORK"/} did not reuse the baseline ${base#"$WORK"/} as expected:"
+			echo "  .drift.reuse.allowed = $allowed (want true), note: ${note:-(none)}"
+			echo "  .drift.summary.unchanged = $unchanged (want true)"
+			echo "  .drift.reuse.files_reused = $reused, want $want (the baseline's clean \"scanned\" files); files_scanned = $scanned"
+			echo "  detections: $ndet, baseline $bdet"
+			echo "  drift summary: $(jq -c '.drift.summary' "$out/report.json")"
+			echo "$PROG: kept work directory $WORK"
+		} >&2
+		exit 1
+	fi
+}
+
+# ---- 3d. the synthetic big database ----------------------------------------------
+
+# DIR: the test database plus BIGDB_NDB random body signatures (20-40 bytes;
+# every other one with a "??" wildcard byte in the middle, so both of
+# libclamav's matchers, Boyer-Moore and Aho-Corasick, get half) and BIGDB_HSB
+# random SHA-256 hashes with random sizes (1 KiB - 8 MiB), seeded: the same
+# files every run.  No random signature can plausibly match real data.
+make_bigdb() { # DIR
+	mkdir -p -- "$1"
+	cp -- "$DB"/* "$1"/
+	python3 - "$1" "$BIGDB_NDB" "$BIGDB_HSB" <<'PY' || die "cannot write the big database"
+import random, sys
+d, nndb, nhsb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(20261127)
+with open(d + "/bench-big.ndb", "w") as f:
+    for i in range(nndb):
+        h = rnd.randbytes(rnd.randint(20, 40)).hex()
+        if i % 2:
+            m = len(h) // 4 * 2
+            h = h[:m] + "??" + h[m + 2:]
+        f.write("Kenshu.Bench.Body.%d:0:*:%s\n" % (i, h))
+with open(d + "/bench-big.hsb", "w") as f:
+    for i in range(nhsb):
+        f.write("%s:%d:Kenshu.Bench.Hash.%d:73\n" % (rnd.randbytes(32).hex(), rnd.randint(1024, 8 << 20), i))
+PY
 }
 
 : >"$WORK/clamscan.results"
 : >"$WORK/kenshu.results"
+RA_TAGS=()
+if ((REAUDIT)); then
+	RA_TAGS+=(kenshu-reaudit)
+	: >"$WORK/kenshu-reaudit.results"
+fi
+if ((BIGDB)); then
+	DB_BIG=$WORK/db-big
+	t0=$SECONDS
+	make_bigdb "$DB_BIG"
+	BIGDB_SIZE=$(du -sk -- "$DB_BIG" | cut -f1)
+	msg "big database: $BIGDB_NDB body + $BIGDB_HSB hash signatures + 2 test signatures, $((BIGDB_SIZE / 1024)) MiB, generated in $((SECONDS - t0)) s"
+	RA_TAGS+=(kenshu-bigdb)
+	: >"$WORK/kenshu-bigdb.results"
+	if ((REAUDIT)); then
+		RA_TAGS+=(kenshu-bigdb-reaudit)
+		: >"$WORK/kenshu-bigdb-reaudit.results"
+	fi
+fi
 for ((run = 1; run <= RUNS; run++)); do
 	run_clamscan "$run"
 	run_kenshu "$run"
+	if ((REAUDIT)); then
+		run_kenshu "$run" kenshu-reaudit "$DB" "$WORK/kenshu-out.1"
+		check_reuse "$WORK/kenshu-reaudit-out.$run" "$WORK/kenshu-out.1"
+	fi
+	if ((BIGDB)); then
+		run_kenshu "$run" kenshu-bigdb "$DB_BIG"
+		if ((REAUDIT)); then
+			run_kenshu "$run" kenshu-bigdb-reaudit "$DB_BIG" "$WORK/kenshu-bigdb-out.1"
+			check_reuse "$WORK/kenshu-bigdb-reaudit-out.$run" "$WORK/kenshu-bigdb-out.1"
+		fi
+	fi
 done
 
 # The fastest run of each (the least disturbed by anything else).
 read -r _ CLAM_WALL CLAM_CPU CLAM_RSS NTFS_CPU NTFS_RSS CLAM_KTHR CLAM_OTHER CLAM_STEAL CLAM_RC CLAM_SCANNED \
 	< <(sort -k2,2g "$WORK/clamscan.results" | head -n1)
-read -r K_RUN K_WALL K_CPU K_RSS K_KTHR K_OTHER K_STEAL _ K_HASH K_SCAN \
+read -r K_RUN K_WALL K_CPU K_RSS K_KTHR K_OTHER K_STEAL _ K_HASH K_SCAN _ \
 	< <(sort -k2,2g "$WORK/kenshu.results" | head -n1)
 CLAM_WALLS=$(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }' "$WORK/clamscan.results")
 K_WALLS=$(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }' "$WORK/kenshu.results")
@@ -476,6 +602,33 @@ else
 	BEST_C='' BEST_K=''
 fi
 [[ $MKIMAGE_WALL == *[0-9] ]] && MKIMAGE_WALL+=" s"
+# The fastest run of TAG: "WALL CPU RSS HASH SCAN REUSED SCANNED WALLS" (WALLS:
+# every run's wall time, comma-separated, no blanks).
+best_of() { # TAG
+	sort -k2,2g "$WORK/$1.results" | head -n1 | awk -v w="$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $2 }' "$WORK/$1.results")" \
+		'{ print $2, $3, $4, $9, $10, $11, $12, w }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+# Rows for one database: full scan TAG_FULL against re-audit TAG_RA (which
+# may have no results file); also one line of the re-audit markdown table in
+# $WORK/reaudit.md.
+reaudit_rows() { # LABEL TAG_FULL TAG_RA
+	local fw fc fr fh fs fw_all rw rc rr rh rs ru rn rw_all
+	read -r fw fc fr fh fs _ _ fw_all < <(best_of "$2")
+	if [[ $2 != kenshu ]]; then
+		rows+=("kenshu full scan, $1: wall|${fw} s$( ((RUNS > 1)) && echo " (fastest of $RUNS runs: ${fw_all//,/, } s)"); phases: hashing the image twice ${fh} s, scanning files ${fs} s"
+			"kenshu full scan, $1: CPU, peak RSS|${fc} s, $(fmt_rss "$fr")")
+	fi
+	[[ -s $WORK/$3.results ]] || return 0
+	read -r rw rc rr rh rs ru rn rw_all < <(best_of "$3")
+	rows+=("kenshu re-audit, $1: wall|${rw} s$( ((RUNS > 1)) && echo " (fastest of $RUNS runs: ${rw_all//,/, } s)"); phases: hashing the image twice ${rh} s, scanning files ${rs} s"
+		"kenshu re-audit, $1: CPU, peak RSS|${rc} s, $(fmt_rss "$rr")"
+		"kenshu re-audit, $1: files reused / scanned by ClamAV|$ru / $rn"
+		"Speed-up full/re-audit, $1|**$(ratio "$fw" "$rw")x** wall, $(ratio "$fc" "$rc")x CPU")
+	printf '| %s | %s s | %s s | %s | %s s | %s s | %s | %s / %s | **%sx** (CPU %sx) |\n' "$1" \
+		"$fw" "$fc" "$(fmt_rss "$fr")" "$rw" "$rc" "$(fmt_rss "$rr")" "$ru" "$rn" \
+		"$(ratio "$fw" "$rw")" "$(ratio "$fc" "$rc")" >>"$WORK/reaudit.md"
+}
 rows=(
 	"Image|$(gib "$IMG_BYTES") GiB ($IMG_BYTES bytes), GPT, NTFS partition of $(mib "$PLEN") MiB"
 	"Files from $SRC_ROOT (recipe)|$NFILES files, $(gib "$DATA_BYTES") GiB ($DATA_BYTES bytes) + ${#PLANT_PATHS[@]} planted detections"
@@ -496,6 +649,14 @@ rows=(
 		awk '{ l = l (NR == 1 ? ": " : ", ") $0 } END { print NR l }')"
 	"Target: kenshu >= ${TARGET_RATIO}x faster on $(nproc) cores|$TARGET"
 )
+: >"$WORK/reaudit.md"
+if ((REAUDIT || BIGDB)); then
+	((REAUDIT)) && reaudit_rows "test DB (2 signatures)" kenshu kenshu-reaudit
+	if ((BIGDB)); then
+		rows+=("Big database (synthetic, seeded)|$BIGDB_NDB body (.ndb) + $BIGDB_HSB SHA-256 (.hsb) + the 2 test signatures, $((BIGDB_SIZE / 1024)) MiB")
+		reaudit_rows "big DB ($((BIGDB_NDB + BIGDB_HSB + 2)) signatures)" kenshu-bigdb kenshu-bigdb-reaudit
+	fi
+fi
 
 {
 	echo
@@ -519,6 +680,13 @@ echo "| Versions | $K_VERSION; $CLAM_VERSION |"
 for r in "${rows[@]}"; do
 	printf '| %s | %s |\n' "${r%%|*}" "${r#*|}"
 done
+
+if [[ -s $WORK/reaudit.md ]]; then
+	echo
+	echo "| Database | Full scan wall | Full CPU | Full peak RSS | Re-audit wall | Re-audit CPU | Re-audit peak RSS | Files reused / scanned | Speed-up full/re-audit (wall) |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	cat "$WORK/reaudit.md"
+fi
 
 cat "$WORK/failures" >&2
 msg "done in $((SECONDS - T_START)) s"
