@@ -5,9 +5,9 @@
 # opened in headless Chromium: the hostile strings must show as text, no
 # script may run, the page may not attempt a single network request, and
 # Japanese names must survive; the scan is a re-audit against the clean
-# image, so the names also pass through the drift section. A copy of the page with the escaping undone
-# must trip every one of those checks, so a check that can never fail is
-# caught too. A screenshot and a PDF are kept in BUILD/test-artifacts/.
+# image, so the names also pass through the drift section. A copy of the
+# page with the escaping undone must trip every one of those checks, so a
+# check that can never fail is caught too. A screenshot and a PDF are kept in BUILD/test-artifacts/.
 set -uo pipefail
 BUILD=${1:-build}
 KENSHU=$(cd "$BUILD" && pwd)/kenshu
