@@ -111,6 +111,10 @@ static void text_side(FILE *f, const char *label, const struct drift_side *s)
 	text(f, s->verdict, "?");
 	fputs(", profile ", f);
 	text(f, s->profile, "?");
+	/* Which baseline, byte for byte: what a signature over it would cover. */
+	if (s->report_sha256[0])
+		fprintf(f, "\n            report.json sha256 %s, manifest.jsonl sha256 %s", s->report_sha256,
+			s->manifest_sha256);
 	fputc('\n', f);
 }
 
@@ -449,6 +453,12 @@ static void html_side(FILE *f, const char *label, const struct drift_side *s)
 	esc_or(f, s->verdict, "unknown");
 	fputs(", <span class=\"lbl\">profile</span> ", f);
 	esc_or(f, s->profile, "unknown");
+	if (s->report_sha256[0]) {
+		fputs("<br><span class=\"lbl\">report.json SHA-256</span> ", f);
+		mono(f, s->report_sha256, "unknown");
+		fputs("<br><span class=\"lbl\">manifest.jsonl SHA-256</span> ", f);
+		mono(f, s->manifest_sha256, "unknown");
+	}
 	fputs("</td></tr>\n", f);
 }
 

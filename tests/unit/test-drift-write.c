@@ -96,6 +96,8 @@ static void sides(struct drift *d, const char *old_dir)
 	d->old.started = dup("2026-01-02T03:04:05Z");
 	d->old.verdict = dup("PASS");
 	d->old.profile = dup("default");
+	memset(d->old.report_sha256, '3', SHA256_HEX_LEN);
+	memset(d->old.manifest_sha256, '4', SHA256_HEX_LEN);
 	d->new.image_sha256 = dup("2222222222222222222222222222222222222222222222222222222222222222");
 	d->new.started = dup("2026-02-03T04:05:06Z");
 	d->new.verdict = dup("REVIEW");
@@ -188,6 +190,8 @@ static const char small_text[] =
 	"Baseline:   reports/v1\n"
 	"            image sha256 1111111111111111111111111111111111111111111111111111111111111111, "
 	"scan started 2026-01-02T03:04:05Z, verdict PASS, profile default\n"
+	"            report.json sha256 3333333333333333333333333333333333333333333333333333333333333333, "
+	"manifest.jsonl sha256 4444444444444444444444444444444444444444444444444444444444444444\n"
 	"Now:        this scan\n"
 	"            image sha256 2222222222222222222222222222222222222222222222222222222222222222, "
 	"scan started 2026-02-03T04:05:06Z, verdict REVIEW, profile default\n"
