@@ -456,6 +456,9 @@ static int parse_src(struct src *s)
 	ini_use_stack = false;
 	ini_allow_realloc = false;
 	ini_max_line = PROFILE_MAX_LINE + 3;
+	/* The heap buffer starts at ini_initial_alloc and, without realloc, stays
+	 * there: a line longer than 200 bytes would be cut and misread. */
+	ini_initial_alloc = PROFILE_MAX_LINE + 3;
 	s->at_start = true;
 	int rc = ini_parse_stream(src_reader, s, src_handler, s);
 	if (s->failed)

@@ -150,6 +150,22 @@ static void hostile_text(void **state)
 	free(path);
 	free(longline);
 
+	/* The longest line allowed is read whole, not cut where inih's
+	 * default 200-byte buffer would cut it. */
+	char *maxline = malloc(5000);
+	int head = snprintf(maxline, 5000, "[profile]\ndescription = ");
+	memset(maxline + head, 'y', 4000);
+	strcpy(maxline + head + 4000, "\n[drift]\nignore = /Vendor/**\n");
+	path = write_text("maxline.ini", maxline);
+	assert_int_equal(profile_load(path, &p, err, sizeof(err)), 0);
+	size_t nign;
+	const char *const *ign = profile_list(p, "drift", "ignore", &nign);
+	assert_int_equal(nign, 1);
+	assert_string_equal(ign[0], "/Vendor/**");
+	profile_free(p);
+	free(path);
+	free(maxline);
+
 	char *huge = calloc(1, (2u << 20) + 1);
 	memset(huge, ';', 2u << 20);
 	path = write_text("huge.ini", huge);
