@@ -10,11 +10,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-bundles.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
 ROOT=$(pwd)
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
+. "$(dirname -- "$0")/tap.sh"
 
 tests/mkdb.sh "$W/db" >/dev/null
 images/mkimage.sh images/vendor-infected.recipe "$W/disk.img" >/dev/null || { not_ok "build vendor-infected"; exit 1; }
@@ -30,27 +26,27 @@ touch "$W/marker"
 sleep 1
 (cd "$W/a/b" && TMPDIR=$W/tmp "$KENSHU" scan -q -d "$W/db" -o "$W/out" "$W/hostile.zip" 2>"$W/err")
 rc=$?
-check "hostile zip: exit 3 (REVIEW)" '[ $rc = 3 ]'
-check "hostile zip: nothing on stderr" '[ ! -s "$W/err" ]'
+check_eval "hostile zip: exit 3 (REVIEW)" '[ $rc = 3 ]'
+check_eval "hostile zip: nothing on stderr" '[ ! -s "$W/err" ]'
 written=$(find "$W" -newer "$W/marker" -type f ! -path "$W/out/*" ! -path "$W/err" | sort)
-check "hostile zip: no file written outside the report directory" '[ -z "$written" ]'
+check_eval "hostile zip: no file written outside the report directory" '[ -z "$written" ]'
 [ -z "$written" ] || echo "#   written: $written"
-check "hostile zip: nothing at the traversal targets" \
+check_eval "hostile zip: nothing at the traversal targets" \
 	'[ ! -e "$W/etc/evil.txt" ] && [ ! -e "$W/a/x" ] && [ ! -e "$W/tmp/x" ] && [ ! -e "$W/x" ]'
-check "hostile zip: the report directory holds only the report" \
+check_eval "hostile zip: the report directory holds only the report" \
 	'[ "$(ls -A "$W/out" | tr "\n" " ")" = "bundle.json bundle.txt " ]'
-check "hostile zip: no temporary directory left" '[ -z "$(ls -A "$W/tmp")" ]'
+check_eval "hostile zip: no temporary directory left" '[ -z "$(ls -A "$W/tmp")" ]'
 reason() { jq -r --arg p "$1" '.members[] | select(.path == $p) | .kind + ": " + (.reason // "")' "$W/out/bundle.json"; }
-check "'../../etc/evil.txt' not scanned, '..' named" 'reason ../../etc/evil.txt | grep -q "^skipped: .\.\.. in the path"'
-check "'dir/../../x' not scanned, '..' named" 'reason dir/../../x | grep -q "^skipped: .\.\.. in the path"'
-check "'/abs/path.txt' not scanned: absolute" 'reason /abs/path.txt | grep -q "^skipped: absolute path"'
-check "symbolic link listed, never followed" 'reason link-to-passwd | grep -q "^skipped: symbolic link to ./etc/passwd.: never followed"'
-check "bomb stopped by the ratio check" 'reason bomb.bin | grep -q "^skipped: compression ratio over 1000:1"'
-check "flagged member not scanned: encrypted" 'reason secret.txt | grep -q "^skipped: encrypted"'
-check "really encrypted member inside a nested zip: encrypted" \
+check_eval "'../../etc/evil.txt' not scanned, '..' named" 'reason ../../etc/evil.txt | grep -q "^skipped: .\.\.. in the path"'
+check_eval "'dir/../../x' not scanned, '..' named" 'reason dir/../../x | grep -q "^skipped: .\.\.. in the path"'
+check_eval "'/abs/path.txt' not scanned: absolute" 'reason /abs/path.txt | grep -q "^skipped: absolute path"'
+check_eval "symbolic link listed, never followed" 'reason link-to-passwd | grep -q "^skipped: symbolic link to ./etc/passwd.: never followed"'
+check_eval "bomb stopped by the ratio check" 'reason bomb.bin | grep -q "^skipped: compression ratio over 1000:1"'
+check_eval "flagged member not scanned: encrypted" 'reason secret.txt | grep -q "^skipped: encrypted"'
+check_eval "really encrypted member inside a nested zip: encrypted" \
 	'reason encrypted.zip/secret.txt | grep -q "^skipped: encrypted"'
-check "the harmless member is scanned" 'reason ok.txt | grep -qx "file: "'
-check "bytes extracted stay small (the bomb was not inflated)" \
+check_eval "the harmless member is scanned" 'reason ok.txt | grep -qx "file: "'
+check_eval "bytes extracted stay small (the bomb was not inflated)" \
 	'[ "$(jq .counters.bytes_extracted "$W/out/bundle.json")" -lt $((16 << 20)) ]'
 
 # Caps from the environment: the rest of the bundle is not read, and the
@@ -62,19 +58,19 @@ printf 'two\n' >"$W/z/two.txt"
 (cd "$W/z" && bsdtar --format zip -cf "$W/three.zip" one.txt two.txt disk.img)
 KENSHU_BUNDLE_MAX_ENTRIES=2 TMPDIR=$W/tmp "$KENSHU" scan -q -d "$W/db" -o "$W/out-n" "$W/three.zip" 2>"$W/err"
 rc=$?
-check "entry cap: exit 3, 2 members, the bundle marked incomplete" \
+check_eval "entry cap: exit 3, 2 members, the bundle marked incomplete" \
 	'[ $rc = 3 ] && [ "$(jq ".members | length" "$W/out-n/bundle.json")" = 2 ] &&
 	 jq -r .bundle.incomplete_reason "$W/out-n/bundle.json" | grep -q "^more than 2 members"'
 KENSHU_BUNDLE_MAX_BYTES=$((1 << 20)) TMPDIR=$W/tmp "$KENSHU" scan -q -d "$W/db" -o "$W/out-b" "$W/three.zip" 2>"$W/err"
 rc=$?
-check "byte cap: exit 3, the image not scanned, the bundle marked incomplete" \
+check_eval "byte cap: exit 3, the image not scanned, the bundle marked incomplete" \
 	'[ $rc = 3 ] && jq -r ".members[] | select(.path == \"disk.img\") | .reason" "$W/out-b/bundle.json" | grep -q "cap on bytes" &&
 	 [ "$(jq .bundle.complete "$W/out-b/bundle.json")" = false ]'
 KENSHU_BUNDLE_MAX_DEPTH=0 "$KENSHU" scan -q -d "$W/db" -o "$W/out-e" "$W/three.zip" 2>"$W/err"
 rc=$?
-check "bad cap value: exit 2 and one line naming the variable" \
+check_eval "bad cap value: exit 2 and one line naming the variable" \
 	'[ $rc = 2 ] && [ "$(wc -l <"$W/err")" = 1 ] && grep -q KENSHU_BUNDLE_MAX_DEPTH "$W/err"'
-check "no temporary directory left after the capped scans" '[ -z "$(ls -A "$W/tmp")" ]'
+check_eval "no temporary directory left after the capped scans" '[ -z "$(ls -A "$W/tmp")" ]'
 
 # Interrupted while an image member is spilled or scanned: the private
 # directory goes, no bundle report is written. A sparse 6 GiB image in a
@@ -93,7 +89,7 @@ for sig in TERM INT; do
 	wait "$pid"
 	rc=$?
 	left=$(ls -A "$W/tmp")
-	check "SIG$sig mid-bundle: exit $rc, spill file existed, nothing left in TMPDIR, no bundle.json" \
+	check_eval "SIG$sig mid-bundle: exit $rc, spill file existed, nothing left in TMPDIR, no bundle.json" \
 		'[ "$rc" -gt 128 ] && [ -n "$spilled" ] && [ -z "$left" ] && [ ! -e "$W/out-$sig/bundle.json" ]'
 	[ -z "$left" ] || echo "#   left: '$left'"
 done
@@ -110,9 +106,8 @@ printf '%s:%s:Kenshu.Test.KnownBadDelivery\n' "$(sha256sum "$W/known-bad.zip" | 
 	"$(stat -c %s "$W/known-bad.zip")" >"$W/iocdb/delivery.hsb"
 "$KENSHU" scan -q -d "$W/iocdb" -o "$W/out-ioc" "$W/known-bad.zip" 2>"$W/err-ioc"
 rc=$?
-check "hash signature of the bundle itself: exit 1 (FAIL)" '[ $rc = 1 ]'
-check "hash signature of the bundle itself: listed as the bundle file itself" \
+check_eval "hash signature of the bundle itself: exit 1 (FAIL)" '[ $rc = 1 ]'
+check_eval "hash signature of the bundle itself: listed as the bundle file itself" \
 	'jq -e ".members[] | select(.path == \"(the bundle file itself)\") | .detections | index(\"Kenshu.Test.KnownBadDelivery.UNOFFICIAL\")" "$W/out-ioc/bundle.json" >/dev/null'
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+tap_summary

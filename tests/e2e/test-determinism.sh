@@ -12,10 +12,7 @@ KENSHU=$(cd "$BUILD" && pwd)/kenshu
 W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-determinism.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+. "$(dirname -- "$0")/tap.sh"
 
 tests/mkdb.sh "$W/db" >/dev/null
 # vendor-persist has the most of what gets sorted: autostart entries of
@@ -80,5 +77,4 @@ same "bundle.json identical but for times" "$W/ba.json" "$W/bb.json"
 same "the bundle member's report.json identical but for times" "$W/ba.member.json" "$W/bb.member.json"
 same "the bundle member's manifest.jsonl identical" "$W/ba/disk.img/manifest.jsonl" "$W/bb/disk.img/manifest.jsonl"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+tap_summary

@@ -13,23 +13,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-drift.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
 export KENSHU_SCAN_DATE=2026-11-27
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
-jqe() { jq -e "$@" >/dev/null; }
-check() { # NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-# same NAME EXPECTED ACTUAL: compares two texts, shows the difference.
-same() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		not_ok "$1"
-		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/#   /'
-	fi
-}
+. "$(dirname -- "$0")/tap.sh"
 
 tests/mkdb.sh "$W/db" >/dev/null
 images/mkimage.sh images/vendor-iot-ltsc.recipe "$W/gold.img" >/dev/null || { not_ok "build gold image"; exit 1; }
@@ -201,5 +185,4 @@ check "-o the baseline itself: the baseline is untouched" cmp -s "$W/gold/report
 "$KENSHU" diff "$W/gold" 2>"$W/err"
 check "diff with one directory: usage (64)" test $? = 64
 
-echo "# $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

@@ -9,16 +9,7 @@ KENSHU=$(cd "$BUILD" && pwd)/kenshu
 W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-export.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
-jqe() { jq -e "$@" >/dev/null; }
-check() { # NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+. "$(dirname -- "$0")/tap.sh"
 
 tests/mkdb.sh "$W/db" >/dev/null
 images/mkimage.sh images/vendor-persist.recipe "$W/disk.img" >/dev/null || { not_ok "build vendor-persist"; exit 1; }
@@ -69,5 +60,4 @@ norm='del(.id) | .objects |= map(del(.id, .created, .modified, .first_observed, 
 check "a second scan gives the same objects but for times and time-derived ids" \
 	cmp -s <(jq -S "$norm" "$S") <(jq -S "$norm" "$W/r2/stix.json")
 
-echo "# $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

@@ -12,10 +12,7 @@ KENSHU=$(cd "$BUILD" && pwd)/kenshu
 W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-formats.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+. "$(dirname -- "$0")/tap.sh"
 
 if ! command -v qemu-img >/dev/null; then
 	not_ok "qemu-img is missing: tests/install-deps.sh installs qemu-utils"
@@ -205,5 +202,4 @@ sleep 0.5
 	not_ok "SIGTERM mid-scan: qemu-nbd or its socket directory left behind"
 
 [ "$(nbd_leftovers)" = 0 ] || pkill -f "qemu-nbd.*$W"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

@@ -15,12 +15,8 @@ ART=$(mkdir -p "$BUILD/test-artifacts" && cd "$BUILD/test-artifacts" && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-html.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
-finish() { echo "# $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+. "$(dirname -- "$0")/tap.sh"
+finish() { tap_summary; exit; }
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
@@ -43,7 +39,7 @@ fi
 "$KENSHU" scan -q -d "$W/db" -o "$W/base" "$W/clean.img" 2>"$W/scan.err"
 "$KENSHU" scan -q -d "$W/db" -o "$W/out" --baseline "$W/base" "$W/hostile.img" 2>"$W/scan.err"
 rc=$?
-check "scan of vendor-hostile-names exits 1 (FAIL) and writes report.html" \
+check_eval "scan of vendor-hostile-names exits 1 (FAIL) and writes report.html" \
 	'[ "$rc" = 1 ] && [ -s "$W/out/report.html" ]'
 [ -s "$W/out/report.html" ] || finish
 PAGE=$W/out/report.html
@@ -96,7 +92,7 @@ wait "$dom_pid"
 dom_rc=$?
 wait
 echo "# chromium: 2 runs side by side in $(($(date +%s) - t0)) s"
-check "chromium loaded the page and exited 0" '[ "$dom_rc" = 0 ] && [ -s "$W/dom.html" ]'
+check_eval "chromium loaded the page and exited 0" '[ "$dom_rc" = 0 ] && [ -s "$W/dom.html" ]'
 [ "$dom_rc" = 0 ] || tail -3 "$W/dom.err" | sed 's/^/#   /'
 
 # Reads a --dump-dom output: every element and attribute must be one the
@@ -184,32 +180,32 @@ hostile=$(awk '$1 == "HOSTILE" { print $2 }' "$W/dom.check")
 japanese=$(awk '$1 == "JAPANESE" { print $2 }' "$W/dom.check")
 regvalue=$(awk '$1 == "REGVALUE" { print $2 }' "$W/dom.check")
 drift=$(awk '$1 == "DRIFT" { print $2 }' "$W/dom.check")
-check "DOM: the drift section is there ($drift)" '[ "${drift:-0}" = 1 ]'
-check "DOM: the hostile file name is text ($hostile times, drift section included), the hostile Run value name too ($regvalue)" \
+check_eval "DOM: the drift section is there ($drift)" '[ "${drift:-0}" = 1 ]'
+check_eval "DOM: the hostile file name is text ($hostile times, drift section included), the hostile Run value name too ($regvalue)" \
 	'[ "${hostile:-0}" -ge 5 ] && [ "${regvalue:-0}" -ge 2 ]'
-check "DOM: only the report's own elements and attributes (no <img>, <script>, on* handler or URL)" \
+check_eval "DOM: only the report's own elements and attributes (no <img>, <script>, on* handler or URL)" \
 	'[ "$problems" = 0 ]'
 [ "$problems" = 0 ] || grep '^PROBLEM' "$W/dom.check" | head -10 | sed 's/^/#   /'
-check "DOM: Japanese names kept verbatim ($japanese times)" '[ "${japanese:-0}" -ge 2 ]'
-check "no script ran: no console message and no Content-Security-Policy refusal" \
+check_eval "DOM: Japanese names kept verbatim ($japanese times)" '[ "${japanese:-0}" -ge 2 ]'
+check_eval "no script ran: no console message and no Content-Security-Policy refusal" \
 	'[ "$dom_rc" = 0 ] && ! grep -q ":CONSOLE" "$W/dom.err"'
 grep ":CONSOLE" "$W/dom.err" | head -5 | sed 's/^/#   /'
 net_check "$W/dom.netlog" >"$W/dom.urls" 2>&1
 net_rc=$?
-check "no network request attempted by the page" '[ "$net_rc" = 0 ] && [ ! -s "$W/dom.urls" ]'
+check_eval "no network request attempted by the page" '[ "$net_rc" = 0 ] && [ ! -s "$W/dom.urls" ]'
 sed 's/^/#   /' "$W/dom.urls" | head -5
 
 # The broken copy must trip all three.
 dom_check "$W/control.html" >"$W/control.check"
 [ -s "$W/control.netlog" ] && net_check "$W/control.netlog" >"$W/control.urls"
-check "the checks catch a broken page (element from a name, script ran, request attempted)" \
+check_eval "the checks catch a broken page (element from a name, script ran, request attempted)" \
 	'grep -q "^PROBLEM element <img" "$W/control.check" && grep -q "kenshu-control-ran" "$W/control.err" &&
 	 grep -q "203.0.113.9" "$W/control.urls"'
 
-check "screenshot kept: test-artifacts/report-html.png" \
+check_eval "screenshot kept: test-artifacts/report-html.png" \
 	'[ -s "$ART/report-html.png" ] && [ "$(head -c 4 "$ART/report-html.png" | tail -c 3)" = PNG ]'
-check "PDF kept: test-artifacts/report.pdf" \
+check_eval "PDF kept: test-artifacts/report.pdf" \
 	'[ -s "$ART/report.pdf" ] && [ "$(head -c 5 "$ART/report.pdf")" = "%PDF-" ]'
-check "a Japanese font is installed, so the screenshot shows Japanese names, not boxes" \
+check_eval "a Japanese font is installed, so the screenshot shows Japanese names, not boxes" \
 	'[ -n "$(fc-list :lang=ja family 2>/dev/null)" ]'
 finish

@@ -11,11 +11,7 @@ KENSHU=$(cd "$BUILD" && pwd)/kenshu
 W=$(mktemp -d "${TMPDIR:-/tmp}/kenshu-sign.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export KENSHU_TOOLS=$BUILD/tools
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
+. "$(dirname -- "$0")/tap.sh"
 
 tests/mkdb.sh "$W/db" >/dev/null
 images/mkimage.sh images/vendor-clean.recipe "$W/disk.img" >/dev/null || { not_ok "build vendor-clean"; exit 1; }
@@ -30,20 +26,20 @@ flip() {
 # ---- keygen ----
 "$KENSHU" keygen "$W/plant.key" >"$W/keygen.out" 2>&1
 rc=$?
-check "keygen: exit 0" '[ $rc = 0 ]'
-check "keygen: private key mode 0600" '[ "$(stat -c %a "$W/plant.key")" = 600 ]'
-check "keygen: public key written beside it" '[ -s "$W/plant.key.pub" ]'
-check "keygen: prints the key id, never the private key" \
+check_eval "keygen: exit 0" '[ $rc = 0 ]'
+check_eval "keygen: private key mode 0600" '[ "$(stat -c %a "$W/plant.key")" = 600 ]'
+check_eval "keygen: public key written beside it" '[ -s "$W/plant.key.pub" ]'
+check_eval "keygen: prints the key id, never the private key" \
 	'grep -q "key id [0-9a-f]\{64\}" "$W/keygen.out" && ! grep -q "BEGIN" "$W/keygen.out"'
 id=$(openssl pkey -pubin -in "$W/plant.key.pub" -outform DER | tail -c 32 | sha256sum | cut -d" " -f1)
-check "keygen: key id is SHA-256 of the raw public key (openssl)" 'grep -q "key id $id" "$W/plant.key.pub"'
+check_eval "keygen: key id is SHA-256 of the raw public key (openssl)" 'grep -q "key id $id" "$W/plant.key.pub"'
 cp "$W/plant.key" "$W/plant.key.before"
 "$KENSHU" keygen "$W/plant.key" >/dev/null 2>"$W/err"
 rc=$?
-check "keygen: refuses to overwrite an existing key (exit 2)" '[ $rc = 2 ] && grep -q "already exists: not overwritten" "$W/err"'
-check "keygen: the existing key is unchanged" 'cmp -s "$W/plant.key" "$W/plant.key.before"'
+check_eval "keygen: refuses to overwrite an existing key (exit 2)" '[ $rc = 2 ] && grep -q "already exists: not overwritten" "$W/err"'
+check_eval "keygen: the existing key is unchanged" 'cmp -s "$W/plant.key" "$W/plant.key.before"'
 "$KENSHU" keygen >/dev/null 2>&1
-check "keygen: no KEYFILE is a usage error (64)" '[ $? = 64 ]'
+check_eval "keygen: no KEYFILE is a usage error (64)" '[ $? = 64 ]'
 "$KENSHU" keygen "$W/other.key" >/dev/null 2>&1
 
 # ---- a signed scan with case metadata ----
@@ -53,24 +49,24 @@ plain_rc=$?
 	--meta vendor="Acme Präzision GmbH" --meta po=4500012345 --meta asset=PRESS-HMI-01 \
 	--meta operator="山田 太郎" "$W/disk.img" 2>"$W/err"
 rc=$?
-check "signed scan: same exit code as unsigned ($plain_rc)" '[ $rc = $plain_rc ] && [ ! -s "$W/err" ]'
-check "signed scan: report.sig written" '[ -s "$W/out/report.sig" ]'
-check "signed scan: no temporary file left" '[ -z "$(ls -A "$W/out" | grep "^\.")" ]'
-check "--meta: report.json .case holds every entry, keys sorted" \
+check_eval "signed scan: same exit code as unsigned ($plain_rc)" '[ $rc = $plain_rc ] && [ ! -s "$W/err" ]'
+check_eval "signed scan: report.sig written" '[ -s "$W/out/report.sig" ]'
+check_eval "signed scan: no temporary file left" '[ -z "$(ls -A "$W/out" | grep "^\.")" ]'
+check_eval "--meta: report.json .case holds every entry, keys sorted" \
 	'[ "$(jq -c .case "$W/out/report.json")" = "{\"asset\":\"PRESS-HMI-01\",\"operator\":\"山田 太郎\",\"po\":\"4500012345\",\"vendor\":\"Acme Präzision GmbH\"}" ]'
-check "--meta: report.txt header shows the case" \
+check_eval "--meta: report.txt header shows the case" \
 	'grep -q "^Case:       asset: PRESS-HMI-01$" "$W/out/report.txt" && grep -q "^            vendor: Acme Präzision GmbH$" "$W/out/report.txt"'
-check "scan.host is this machine's name" '[ "$(jq -r .scan.host "$W/out/report.json")" = "$(hostname)" ]'
-check "report.txt names the host" 'grep -q "^Host:       $(hostname)$" "$W/out/report.txt"'
-check "unsigned scan: empty case object, no report.sig" \
+check_eval "scan.host is this machine's name" '[ "$(jq -r .scan.host "$W/out/report.json")" = "$(hostname)" ]'
+check_eval "report.txt names the host" 'grep -q "^Host:       $(hostname)$" "$W/out/report.txt"'
+check_eval "unsigned scan: empty case object, no report.sig" \
 	'[ "$(jq -c .case "$W/plain/report.json")" = "{}" ] && [ ! -e "$W/plain/report.sig" ]'
 
 "$KENSHU" verify "$W/out" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 rc=$?
-check "verify: exit 0 for the untouched directory" '[ $rc = 0 ]'
-check "verify: says what it verified and with which key" 'grep -q "verified (manifest.jsonl, report.html, report.json, report.txt), signed .* by key id $id" "$W/v.out"'
+check_eval "verify: exit 0 for the untouched directory" '[ $rc = 0 ]'
+check_eval "verify: says what it verified and with which key" 'grep -q "verified (manifest.jsonl, report.html, report.json, report.txt), signed .* by key id $id" "$W/v.out"'
 "$KENSHU" verify --pub "$W/plant.key.pub" "$W/out" "$W/out" >/dev/null 2>&1
-check "verify: several directories, --pub first" '[ $? = 0 ]'
+check_eval "verify: several directories, --pub first" '[ $? = 0 ]'
 
 # The documented openssl procedure, without kenshu.
 (
@@ -81,7 +77,7 @@ check "verify: several directories, --pub first" '[ $? = 0 ]'
 		-sigfile "$W/signature.bin" >/dev/null &&
 		awk '$1 == "file:" { print $4 "  " $2 }' report.sig | sha256sum --quiet -c
 ) >"$W/openssl.out" 2>&1
-check "openssl alone verifies the signature and sha256sum the files (docs/report.md)" '[ $? = 0 ]'
+check_eval "openssl alone verifies the signature and sha256sum the files (docs/report.md)" '[ $? = 0 ]'
 [ -s "$W/openssl.out" ] && sed 's/^/#   /' "$W/openssl.out" | head -5
 
 # ---- one flipped byte anywhere ----
@@ -92,7 +88,7 @@ for f in report.json manifest.jsonl report.txt; do
 	flip "$W/t/$f" $((size / 2))
 	"$KENSHU" verify "$W/t" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 	rc=$?
-	check "flipped byte in $f: exit 1, $f named" \
+	check_eval "flipped byte in $f: exit 1, $f named" \
 		'[ $rc = 1 ] && grep -q "^$W/t/$f: SHA-256 differs from the signed statement$" "$W/v.out"'
 done
 sig_line=$(grep -n '^signature: ' "$W/out/report.sig" | cut -d: -f1)
@@ -103,7 +99,7 @@ for where in "signature:$((sig_off + 20))" "key-id line:50" "file line:$((sig_of
 	flip "$W/t/report.sig" "${where#*:}"
 	"$KENSHU" verify "$W/t" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 	rc=$?
-	check "flipped byte in report.sig (${where%:*}): exit 1, report.sig named" \
+	check_eval "flipped byte in report.sig (${where%:*}): exit 1, report.sig named" \
 		'[ $rc = 1 ] && grep -q "^$W/t/report.sig: " "$W/v.out"'
 done
 rm -rf "$W/t"
@@ -112,23 +108,23 @@ rm "$W/t/manifest.jsonl"
 echo note >"$W/t/operator-notes.txt"
 "$KENSHU" verify "$W/t" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 rc=$?
-check "missing manifest.jsonl: exit 1, named; an unlisted notes file is not" \
+check_eval "missing manifest.jsonl: exit 1, named; an unlisted notes file is not" \
 	'[ $rc = 1 ] && grep -q "manifest.jsonl: missing$" "$W/v.out" && ! grep -q operator-notes "$W/v.out"'
 
 "$KENSHU" verify "$W/out" --pub "$W/other.key.pub" >"$W/v.out" 2>&1
 rc=$?
-check "another key: exit 1, signature does not verify" \
+check_eval "another key: exit 1, signature does not verify" \
 	'[ $rc = 1 ] && grep -q "report.sig: signature does not verify with $W/other.key.pub (key id" "$W/v.out"'
 "$KENSHU" verify "$W/plain" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
-check "unsigned directory: exit 1, report.sig missing" '[ $? = 1 ] && grep -q "report.sig: missing" "$W/v.out"'
+check_eval "unsigned directory: exit 1, report.sig missing" '[ $? = 1 ] && grep -q "report.sig: missing" "$W/v.out"'
 "$KENSHU" verify "$W/out" --pub "$W/plant.key" >/dev/null 2>"$W/err"
 rc=$?
-check "verify with the private key: refused (exit 2), key not printed" \
+check_eval "verify with the private key: refused (exit 2), key not printed" \
 	'[ $rc = 2 ] && grep -q "a private key: verify wants the public key" "$W/err" && ! grep -q "BEGIN\|MC4C" "$W/err"'
 "$KENSHU" verify "$W/out" --pub "$W/nonexistent.pub" >/dev/null 2>&1
-check "verify with an unreadable key: exit 2" '[ $? = 2 ]'
+check_eval "verify with an unreadable key: exit 2" '[ $? = 2 ]'
 "$KENSHU" verify "$W/out" >/dev/null 2>&1
-check "verify without --pub: usage error (64)" '[ $? = 64 ]'
+check_eval "verify without --pub: usage error (64)" '[ $? = 64 ]'
 
 # ---- a key that cannot sign: nothing scanned, nothing written ----
 cp "$W/plant.key" "$W/loose.key"
@@ -143,7 +139,7 @@ for k in "missing:$W/nonexistent.key:cannot read the key" "readable by others:$W
 	rm -rf "$W/nokey"
 	"$KENSHU" scan -q -d "$W/db" -o "$W/nokey" --sign-key "$file" "$W/disk.img" >/dev/null 2>"$W/err"
 	rc=$?
-	check "--sign-key $what: exit 2 before scanning, nothing written" \
+	check_eval "--sign-key $what: exit 2 before scanning, nothing written" \
 		'[ $rc = 2 ] && [ ! -e "$W/nokey" ] && grep -q "$msg" "$W/err" && [ $(wc -l <"$W/err") = 1 ]'
 done
 
@@ -156,7 +152,7 @@ while IFS='>' read -r list msg; do
 	rm -rf "$W/nometa"
 	"$KENSHU" scan -q -d "$W/db" -o "$W/nometa" "${args[@]}" "$W/disk.img" >/dev/null 2>"$W/err"
 	rc=$?
-	check "bad --meta '$list': exit 64, '$msg', nothing written" \
+	check_eval "bad --meta '$list': exit 64, '$msg', nothing written" \
 		'[ $rc = 64 ] && grep -q "^kenshu: --meta.*$msg" "$W/err" && [ ! -e "$W/nometa" ]'
 done <<'EOF'
 novalue>wants KEY=VALUE
@@ -166,12 +162,12 @@ operator=>'operator': empty value
 =x>a KEY must be 1 to 64 characters
 EOF
 "$KENSHU" scan -q -d "$W/db" -o "$W/nometa" --meta "note=$(printf 'two\nlines')" "$W/disk.img" >/dev/null 2>"$W/err"
-check "--meta value with a newline: exit 64" '[ $? = 64 ] && grep -q "control character" "$W/err"'
+check_eval "--meta value with a newline: exit 64" '[ $? = 64 ] && grep -q "control character" "$W/err"'
 
 # ---- an unsigned scan into a signed directory drops the old signature ----
 cp -a "$W/out" "$W/rescan"
 "$KENSHU" scan -q -d "$W/db" -o "$W/rescan" "$W/disk.img" 2>/dev/null
-check "unsigned rescan: the stale report.sig is removed" '[ ! -e "$W/rescan/report.sig" ]'
+check_eval "unsigned rescan: the stale report.sig is removed" '[ ! -e "$W/rescan/report.sig" ]'
 
 # ---- a bundle: its directory and each member's ----
 mkdir -p "$W/z"
@@ -180,18 +176,17 @@ printf 'readme\n' >"$W/z/readme.txt"
 (cd "$W/z" && bsdtar --format zip -cf "$W/delivery.zip" disk.img readme.txt)
 "$KENSHU" scan -q -d "$W/db" -o "$W/bout" --sign-key "$W/plant.key" --meta po=4500012345 "$W/delivery.zip" 2>"$W/err"
 rc=$?
-check "signed bundle: exit $plain_rc" '[ $rc = $plain_rc ]'
-check "signed bundle: bundle.json carries the case, its member's report.json too" \
+check_eval "signed bundle: exit $plain_rc" '[ $rc = $plain_rc ]'
+check_eval "signed bundle: bundle.json carries the case, its member's report.json too" \
 	'[ "$(jq -r .case.po "$W/bout/bundle.json")" = 4500012345 ] && [ "$(jq -r .case.po "$W/bout/disk.img/report.json")" = 4500012345 ]'
 "$KENSHU" verify "$W/bout" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 rc=$?
-check "signed bundle: verify passes for the bundle and its member" \
+check_eval "signed bundle: verify passes for the bundle and its member" \
 	'[ $rc = 0 ] && grep -q "^$W/bout: verified (bundle.json, bundle.txt)" "$W/v.out" && grep -q "^$W/bout/disk.img: verified" "$W/v.out"'
 flip "$W/bout/disk.img/manifest.jsonl" 10
 "$KENSHU" verify "$W/bout" --pub "$W/plant.key.pub" >"$W/v.out" 2>&1
 rc=$?
-check "signed bundle: a member's flipped byte fails the bundle's verify" \
+check_eval "signed bundle: a member's flipped byte fails the bundle's verify" \
 	'[ $rc = 1 ] && grep -q "^$W/bout/disk.img/manifest.jsonl: SHA-256 differs" "$W/v.out"'
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+tap_summary
