@@ -176,19 +176,14 @@ static int str_cmp(const void *a, const void *b)
 static char *users(json_object *os)
 {
 	json_object *p = snap_get(os, "profiles");
-	size_t n = json_object_array_length(p), len = 1;
+	size_t n = json_object_array_length(p);
 	const char **v = xcalloc(n ? n : 1, sizeof(*v));
-	char *out, *w;
+	char *out;
 
-	for (size_t i = 0; i < n; i++) {
-		v[i] = nz(snap_str(json_object_array_get_idx(p, i), "user"));
-		len += strlen(v[i]) + 2;
-	}
-	qsort(v, n, sizeof(*v), str_cmp);
-	out = w = xmalloc(len);
-	*w = '\0';
 	for (size_t i = 0; i < n; i++)
-		w += snprintf(w, len - (size_t)(w - out), "%s%s", i ? ", " : "", v[i]);
+		v[i] = nz(snap_str(json_object_array_get_idx(p, i), "user"));
+	qsort(v, n, sizeof(*v), str_cmp);
+	out = snap_join(v, n);
 	free(v);
 	return out;
 }
@@ -427,6 +422,23 @@ void drift_compare(const struct snapshot *old, const struct snapshot *new, struc
 bool drift_empty(const struct drift *d)
 {
 	return !d->nvol && !d->nos && !d->nfiles && !d->nautoruns && !d->ndet && !d->nfindings;
+}
+
+void drift_count(const struct drift *d, struct drift_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < d->nfiles; i++)
+		c->files[d->files[i].change]++;
+	for (size_t i = 0; i < d->nautoruns; i++)
+		c->autoruns[d->autoruns[i].change]++;
+	for (size_t i = 0; i < d->nos; i++)
+		c->os[d->os[i].change]++;
+	for (size_t i = 0; i < d->nvol; i++)
+		c->vol[d->vol[i].change]++;
+	for (size_t i = 0; i < d->ndet; i++)
+		c->det[d->det[i].change]++;
+	for (size_t i = 0; i < d->nfindings; i++)
+		c->findings[d->findings[i].change]++;
 }
 
 static void release_fields(struct drift_field *f, size_t n)

@@ -38,6 +38,8 @@ unsigned snap_uint(json_object *o, const char *k);
 /* A scalar (or a list of strings, comma-separated) as text; NULL when
  * absent or null. Caller frees. */
 char *snap_text(json_object *o, const char *k);
+/* The strings joined with ", " (NULL as ""). Caller frees. */
+char *snap_join(const char *const *v, size_t n);
 /* A top-level list of the report ("autoruns"...). */
 json_object *snap_array(const struct snapshot *s, const char *k);
 bool snap_sha256_ok(const char *s);

@@ -9,11 +9,6 @@
 #include "json_fields.h"
 #include "banned.h"
 
-static void add_opt(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 static json_object *side_json(const struct drift_side *s)
 {
 	json_object *o = json_object_new_object();
@@ -44,38 +39,26 @@ static json_object *fields_json(const struct drift_field *f, size_t n)
 	return a;
 }
 
-static void count(json_object *o, const char *k, size_t n)
-{
-	add_u64(o, k, n);
-}
-
 static json_object *summary_json(const struct drift *d)
 {
 	json_object *o = json_object_new_object();
-	size_t c[6][3] = { { 0 } };
+	struct drift_counts c;
 
-	for (size_t i = 0; i < d->nfiles; i++)
-		c[0][d->files[i].change]++;
-	for (size_t i = 0; i < d->nautoruns; i++)
-		c[1][d->autoruns[i].change]++;
-	for (size_t i = 0; i < d->ndet; i++)
-		c[2][d->det[i].change]++;
-	for (size_t i = 0; i < d->nfindings; i++)
-		c[3][d->findings[i].change]++;
-	count(o, "files_added", c[0][DRIFT_ADDED]);
-	count(o, "files_removed", c[0][DRIFT_REMOVED]);
-	count(o, "files_changed", c[0][DRIFT_CHANGED]);
+	drift_count(d, &c);
+	add_u64(o, "files_added", c.files[DRIFT_ADDED]);
+	add_u64(o, "files_removed", c.files[DRIFT_REMOVED]);
+	add_u64(o, "files_changed", c.files[DRIFT_CHANGED]);
 	add_u64(o, "files_unchanged", d->files_unchanged);
-	count(o, "autoruns_added", c[1][DRIFT_ADDED]);
-	count(o, "autoruns_removed", c[1][DRIFT_REMOVED]);
-	count(o, "autoruns_changed", c[1][DRIFT_CHANGED]);
-	count(o, "detections_new", c[2][DRIFT_ADDED]);
-	count(o, "detections_gone", c[2][DRIFT_REMOVED]);
-	count(o, "findings_added", c[3][DRIFT_ADDED]);
-	count(o, "findings_removed", c[3][DRIFT_REMOVED]);
-	count(o, "findings_changed", c[3][DRIFT_CHANGED]);
-	count(o, "os_changes", d->nos);
-	count(o, "volume_changes", d->nvol);
+	add_u64(o, "autoruns_added", c.autoruns[DRIFT_ADDED]);
+	add_u64(o, "autoruns_removed", c.autoruns[DRIFT_REMOVED]);
+	add_u64(o, "autoruns_changed", c.autoruns[DRIFT_CHANGED]);
+	add_u64(o, "detections_new", c.det[DRIFT_ADDED]);
+	add_u64(o, "detections_gone", c.det[DRIFT_REMOVED]);
+	add_u64(o, "findings_added", c.findings[DRIFT_ADDED]);
+	add_u64(o, "findings_removed", c.findings[DRIFT_REMOVED]);
+	add_u64(o, "findings_changed", c.findings[DRIFT_CHANGED]);
+	add_u64(o, "os_changes", d->nos);
+	add_u64(o, "volume_changes", d->nvol);
 	add_bool(o, "unchanged", drift_empty(d));
 	return o;
 }

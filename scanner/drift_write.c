@@ -23,35 +23,6 @@
 #include "report_internal.h"
 #include "banned.h"
 
-/* Counts of one list by change (DRIFT_ADDED, DRIFT_REMOVED, DRIFT_CHANGED). */
-struct tally {
-	size_t n[3];
-};
-
-#define TALLY(list, count) tally_of((list), sizeof(*(list)), (count))
-
-/* Every drift_* item struct begins with its enum drift_change, so one
- * counter serves all lists. */
-_Static_assert(offsetof(struct drift_file, change) == 0, "change first");
-_Static_assert(offsetof(struct drift_autorun, change) == 0, "change first");
-_Static_assert(offsetof(struct drift_os, change) == 0, "change first");
-_Static_assert(offsetof(struct drift_volume, change) == 0, "change first");
-_Static_assert(offsetof(struct drift_detection, change) == 0, "change first");
-_Static_assert(offsetof(struct drift_finding, change) == 0, "change first");
-
-static struct tally tally_of(const void *list, size_t stride, size_t count)
-{
-	struct tally t = { { 0, 0, 0 } };
-	const char *p = list;
-
-	for (size_t i = 0; i < count; i++, p += stride) {
-		enum drift_change c = *(const enum drift_change *)(const void *)p;
-		if ((unsigned)c < 3)
-			t.n[c]++;
-	}
-	return t;
-}
-
 static bool reuse_known(const struct drift *d)
 {
 	return d->reuse || d->files_reused || d->files_scanned || d->reuse_note;
@@ -147,17 +118,17 @@ static void text_location(FILE *f, unsigned vol, const char *path, const char *s
 
 static void text_summary(const struct drift *d, FILE *f)
 {
-	struct tally fi = TALLY(d->files, d->nfiles), ar = TALLY(d->autoruns, d->nautoruns);
-	struct tally de = TALLY(d->det, d->ndet), ru = TALLY(d->findings, d->nfindings);
-	struct tally os = TALLY(d->os, d->nos), vo = TALLY(d->vol, d->nvol);
+	struct drift_counts c;
+
+	drift_count(d, &c);
 
 	fprintf(f, "Summary:    files %zu added, %zu removed, %zu changed, %llu unchanged; "
 		"autostart entries %zu added, %zu removed, %zu changed; detections %zu new, %zu gone; "
 		"rule outcomes %zu new, %zu gone, %zu changed; Windows %zu added, %zu removed, %zu changed; "
 		"volumes %zu added, %zu removed, %zu changed\n",
-		fi.n[0], fi.n[1], fi.n[2], (unsigned long long)d->files_unchanged, ar.n[0], ar.n[1], ar.n[2],
-		de.n[0], de.n[1], ru.n[0], ru.n[1], ru.n[2], os.n[0], os.n[1], os.n[2], vo.n[0], vo.n[1],
-		vo.n[2]);
+		c.files[0], c.files[1], c.files[2], (unsigned long long)d->files_unchanged, c.autoruns[0], c.autoruns[1], c.autoruns[2],
+		c.det[0], c.det[1], c.findings[0], c.findings[1], c.findings[2], c.os[0], c.os[1], c.os[2], c.vol[0], c.vol[1],
+		c.vol[2]);
 }
 
 static void text_reuse(const struct drift *d, FILE *f)
@@ -464,21 +435,21 @@ static void html_side(FILE *f, const char *label, const struct drift_side *s)
 
 static void html_summary(const struct drift *d, FILE *f)
 {
-	struct tally fi = TALLY(d->files, d->nfiles), ar = TALLY(d->autoruns, d->nautoruns);
-	struct tally de = TALLY(d->det, d->ndet), ru = TALLY(d->findings, d->nfindings);
-	struct tally os = TALLY(d->os, d->nos), vo = TALLY(d->vol, d->nvol);
+	struct drift_counts c;
+
+	drift_count(d, &c);
 
 	fprintf(f, "<tr><th>Rule outcomes</th><td>%zu new, %zu gone, %zu changed</td></tr>\n",
-		ru.n[0], ru.n[1], ru.n[2]);
-	fprintf(f, "<tr><th>Malware detections</th><td>%zu new, %zu gone</td></tr>\n", de.n[0], de.n[1]);
+		c.findings[0], c.findings[1], c.findings[2]);
+	fprintf(f, "<tr><th>Malware detections</th><td>%zu new, %zu gone</td></tr>\n", c.det[0], c.det[1]);
 	fprintf(f, "<tr><th>Autostart entries</th><td>%zu added, %zu removed, %zu changed</td></tr>\n",
-		ar.n[0], ar.n[1], ar.n[2]);
+		c.autoruns[0], c.autoruns[1], c.autoruns[2]);
 	fprintf(f, "<tr><th>Windows installations</th><td>%zu added, %zu removed, %zu changed</td></tr>\n",
-		os.n[0], os.n[1], os.n[2]);
-	fprintf(f, "<tr><th>Volumes</th><td>%zu added, %zu removed, %zu changed</td></tr>\n", vo.n[0],
-		vo.n[1], vo.n[2]);
+		c.os[0], c.os[1], c.os[2]);
+	fprintf(f, "<tr><th>Volumes</th><td>%zu added, %zu removed, %zu changed</td></tr>\n", c.vol[0],
+		c.vol[1], c.vol[2]);
 	fprintf(f, "<tr><th>Files</th><td>%zu added, %zu removed, %zu changed, %llu unchanged</td></tr>\n",
-		fi.n[0], fi.n[1], fi.n[2], (unsigned long long)d->files_unchanged);
+		c.files[0], c.files[1], c.files[2], (unsigned long long)d->files_unchanged);
 }
 
 static void html_reuse(const struct drift *d, FILE *f)

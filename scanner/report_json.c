@@ -144,11 +144,6 @@ static json_object *volume_json(const struct rep_volume *rv)
 	return o;
 }
 
-static void add_opt(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 static json_object *os_json(const struct os_info *os)
 {
 	json_object *o = json_object_new_object(), *a, *h;
@@ -306,11 +301,6 @@ static json_object *autorun_json(const struct autorun *ar)
 	return o;
 }
 
-static void add_opt_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 /* Which profile judged, by content: the file's hash and the effective
  * hash (after includes), and every waiver with what became of it. */
 static json_object *profile_json(const struct report *r)
@@ -335,8 +325,8 @@ static json_object *profile_json(const struct report *r)
 		json_object *x = json_object_new_object();
 		add_str(x, "name", w->w.name);
 		add_str(x, "rule", w->w.rule);
-		add_opt_str(x, "path", w->w.path);
-		add_opt_str(x, "sha256", w->w.sha256);
+		add_opt(x, "path", w->w.path);
+		add_opt(x, "sha256", w->w.sha256);
 		add_str(x, "reason", w->w.reason);
 		add_str(x, "approver", w->w.approver);
 		add_str(x, "expires", w->w.expires);
@@ -371,7 +361,7 @@ static json_object *findings_json(const struct report *r)
 			add_str(e, "sha256", f->sha256);
 		json_object_object_add(o, "evidence", e);
 		add_bool(o, "waived", f->waiver != NULL);
-		add_opt_str(o, "waiver", f->waiver);
+		add_opt(o, "waiver", f->waiver);
 		json_object_array_add(a, o);
 	}
 	return a;

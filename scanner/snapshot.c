@@ -112,6 +112,20 @@ unsigned snap_uint(json_object *o, const char *k)
 	return n < 0 || n > UINT32_MAX ? 0 : (unsigned)n;
 }
 
+char *snap_join(const char *const *v, size_t n)
+{
+	size_t len = 1;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i] ? v[i] : "") + 2;
+	out = p = xmalloc(len);
+	*p = '\0';
+	for (size_t i = 0; i < n; i++)
+		p += snprintf(p, len - (size_t)(p - out), "%s%s", i ? ", " : "", v[i] ? v[i] : "");
+	return out;
+}
+
 /* A scalar as text for comparison and display; NULL when absent or null.
  * Caller frees. */
 char *snap_text(json_object *o, const char *k)
@@ -129,17 +143,12 @@ char *snap_text(json_object *o, const char *k)
 		return xstrdup(json_object_get_boolean(v) ? "true" : "false");
 	case json_type_array: {
 		/* A list of strings (flags): comma-separated, in its order. */
-		size_t n = json_object_array_length(v), len = 1;
-		for (size_t i = 0; i < n; i++) {
-			const char *s = json_object_get_string(json_object_array_get_idx(v, i));
-			len += strlen(s ? s : "") + 2;
-		}
-		char *out = xmalloc(len), *p = out;
-		*p = '\0';
-		for (size_t i = 0; i < n; i++) {
-			const char *s = json_object_get_string(json_object_array_get_idx(v, i));
-			p += snprintf(p, len - (size_t)(p - out), "%s%s", i ? ", " : "", s ? s : "");
-		}
+		size_t n = json_object_array_length(v);
+		const char **items = xcalloc(n ? n : 1, sizeof(*items));
+		for (size_t i = 0; i < n; i++)
+			items[i] = json_object_get_string(json_object_array_get_idx(v, i));
+		char *out = snap_join(items, n);
+		free(items);
 		return out;
 	}
 	default:
@@ -700,8 +709,8 @@ struct snapshot *snapshot_of_report(const struct report *r, const struct av *av)
 		add_file(s, &alloc, f->volume, f->path, f->stream, f->size, f->sha256, f->status, f->link_of,
 			 f->flags & FS_F_DIRECTORY);
 	}
+	/* No clean set: only a baseline's results stand in for a scan. */
 	qsort(s->files, s->nfiles, sizeof(*s->files), snap_file_cmp);
-	build_clean(s);
 	return s;
 }
 

@@ -53,7 +53,8 @@ void snapshot_free(struct snapshot *s);
  * and SHA-256) and the same scan limits. Else false with the first
  * difference in why ("database daily.cld differs"). */
 bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why, size_t whylen);
-/* True when the baseline scanned content of this SHA-256 (lowercase hex)
+/* True when the baseline (a snapshot_load()ed directory; never a snapshot
+ * of the scan in memory, which has no clean set) scanned content of this SHA-256 (lowercase hex)
  * and size and found nothing in it: manifest status "scanned", and no
  * detection, macro document or skipped item at that file. Read-only after
  * loading: safe from every worker thread. */
@@ -161,6 +162,13 @@ void drift_compare_findings(const struct snapshot *old, const struct snapshot *n
 void drift_release(struct drift *d);
 /* True when nothing differs (reuse counters aside). */
 bool drift_empty(const struct drift *d);
+
+/* Each list's items by change, indexed by enum drift_change: the one
+ * count every writer's summary shows. */
+struct drift_counts {
+	size_t files[3], autoruns[3], os[3], vol[3], det[3], findings[3];
+};
+void drift_count(const struct drift *d, struct drift_counts *c);
 
 /* Writers (docs/report.md). Each returns 0, or -1 with errno set. */
 /* The "Changes since the baseline" section of report.txt and `kenshu diff`. */
