@@ -13,6 +13,7 @@
 
 #include <kenshu/err.h>
 #include <kenshu/hash.h>
+#include <kenshu/hostfile.h>
 #include <kenshu/ioc.h>
 #include <kenshu/utf16.h>
 #include "banned.h"
@@ -624,66 +625,24 @@ out:
 static int read_feed(struct ioc_feed *feed, char **data, size_t *len, char *err, size_t errlen)
 {
 	struct pos p = { feed->path, 0, err, errlen };
-	int fd = open(feed->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct sha256 *h;
-	struct stat st;
-	size_t n = 0, alloc;
-	char *buf;
+	int e;
 
-	if (fd < 0)
-		return fail(&p, "cannot read: %s", strerror(errno));
-	/* Non-blocking open and this check: a FIFO named as a feed must not
-	 * hang the scan. */
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
+	switch (hostfile_read(feed->path, 0, IOC_MAX_FEED_BYTES, data, len, &e)) {
+	case HOSTFILE_OK:
+		break;
+	case HOSTFILE_ERRNO:
 		return fail(&p, "cannot read: %s", strerror(e));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(&p, "cannot read: %s", S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
-	}
-	if ((uint64_t)st.st_size > IOC_MAX_FEED_BYTES) {
-		close(fd);
+	case HOSTFILE_NOT_REGULAR:
+		return fail(&p, "cannot read: %s", e == EISDIR ? strerror(EISDIR) : "not a regular file");
+	case HOSTFILE_TOO_LARGE:
 		return fail(&p, "cannot read: larger than %u MiB", IOC_MAX_FEED_BYTES >> 20);
 	}
-	alloc = (size_t)st.st_size + 1;
-	buf = xmalloc(alloc);
 	h = sha256_new();
-	for (;;) {
-		ssize_t r;
-		if (n + 1 >= alloc) {
-			if (alloc > IOC_MAX_FEED_BYTES) {
-				free(buf);
-				sha256_free(h);
-				close(fd);
-				return fail(&p, "cannot read: larger than %u MiB", IOC_MAX_FEED_BYTES >> 20);
-			}
-			alloc *= 2;
-			buf = xrealloc(buf, alloc);
-		}
-		r = read(fd, buf + n, alloc - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			sha256_free(h);
-			close(fd);
-			return fail(&p, "cannot read: %s", strerror(e));
-		}
-		if (r == 0)
-			break;
-		sha256_update(h, buf + n, (size_t)r);
-		n += (size_t)r;
-	}
-	close(fd);
+	sha256_update(h, *data, *len);
 	sha256_final_hex(h, feed->sha256);
 	sha256_free(h);
-	feed->size = n;
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
+	feed->size = *len;
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <kenshu/drift.h>
 #include <kenshu/err.h>
 #include <kenshu/fs.h>
+#include <kenshu/hostfile.h>
 #include <kenshu/report.h>
 #include "drift_internal.h"
 #include "report_internal.h"
@@ -348,47 +349,20 @@ static int validate(json_object *root, char *why, size_t n)
 
 /* ---- reading files ---- */
 
-/* Reads a whole regular file of at most max bytes, NUL-terminated. */
-static char *slurp(const char *path, uint64_t max, size_t *len, char *err, size_t errlen)
+/* A baseline file's open or read failure as one line. */
+static void host_error(enum hostfile_status st, int e, const char *path, uint64_t max, const char *what,
+		       char *err, size_t errlen)
 {
-	/* O_NONBLOCK: opening a FIFO planted as the file must not wait for a writer. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-
-	if (fd < 0) {
-		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (st == HOSTFILE_ERRNO)
+		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(e));
+	else if (st == HOSTFILE_NOT_REGULAR)
 		seterr(err, errlen, "'%s': not a regular file", path);
-		goto fail;
-	}
-	if ((uint64_t)st.st_size > max) {
-		seterr(err, errlen, "'%s': larger than %llu MiB, not a report kenshu wrote", path,
-		       (unsigned long long)(max >> 20));
-		goto fail;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			seterr(err, errlen, "'%s': cannot read: %s", path, r < 0 ? strerror(errno) : "file shrank");
-			goto fail;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	*len = got;
-	close(fd);
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
+	else if (max >= (uint64_t)1 << 30)
+		seterr(err, errlen, "'%s': larger than %llu GiB, not a %s kenshu wrote", path,
+		       (unsigned long long)(max >> 30), what);
+	else
+		seterr(err, errlen, "'%s': larger than %llu MiB, not a %s kenshu wrote", path,
+		       (unsigned long long)(max >> 20), what);
 }
 
 /* Parses exactly one JSON value spanning the n bytes; NULL with why. */
@@ -517,30 +491,18 @@ static ssize_t read_line(FILE *f, char **line, size_t *cap, size_t max)
 
 static int load_manifest(struct snapshot *s, const char *path, char *err, size_t errlen)
 {
-	/* Like report.json: a regular file, no symlink, no FIFO to block on. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	struct stat st;
 	FILE *f;
 	struct sha256 *h;
 	char *line = NULL, why[256];
 	size_t cap = 0, alloc = 0, lineno = 0;
-	uint64_t total = 0;
+	uint64_t total = 0, size;
 	ssize_t n;
-	int rc = -1;
+	int rc = -1, fd, e;
 
-	if (fd < 0) {
-		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "'%s': not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if ((uint64_t)st.st_size > SNAPSHOT_MAX_MANIFEST) {
-		seterr(err, errlen, "'%s': larger than %llu GiB, not a manifest kenshu wrote", path,
-		       (unsigned long long)(SNAPSHOT_MAX_MANIFEST >> 30));
-		close(fd);
+	/* Like report.json: a regular file, no symlink, no FIFO to block on. */
+	enum hostfile_status st = hostfile_open(path, HOSTFILE_NOFOLLOW, SNAPSHOT_MAX_MANIFEST, &fd, &size, &e);
+	if (st != HOSTFILE_OK) {
+		host_error(st, e, path, SNAPSHOT_MAX_MANIFEST, "manifest", err, errlen);
 		return -1;
 	}
 	if (!(f = fdopen(fd, "r"))) {
@@ -651,6 +613,7 @@ int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errl
 	char *bp = xasprintf("%s/bundle.json", dir), *buf = NULL, why[256];
 	struct stat st;
 	size_t len;
+	int e;
 	int rc = -1;
 
 	*out = NULL;
@@ -666,8 +629,11 @@ int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errl
 		seterr(err, errlen, "'%s': a bundle's report directory: give the directory of one image in it", dir);
 		goto out;
 	}
-	if (!(buf = slurp(rp, SNAPSHOT_MAX_REPORT, &len, err, errlen)))
+	enum hostfile_status hs = hostfile_read(rp, HOSTFILE_NOFOLLOW, SNAPSHOT_MAX_REPORT, &buf, &len, &e);
+	if (hs != HOSTFILE_OK) {
+		host_error(hs, e, rp, SNAPSHOT_MAX_REPORT, "report", err, errlen);
 		goto out;
+	}
 	{
 		struct sha256 *h = sha256_new();
 		sha256_update(h, buf, len);
