@@ -303,13 +303,27 @@ static int check_id_line(const char *path, const char *text, const char *id)
 	return 0;
 }
 
+/* The PEM key in text, private or public, or NULL; OpenSSL's error queue
+ * is left empty either way (the caller says what went wrong). */
+static EVP_PKEY *pem_key(const char *text, bool private_key)
+{
+	BIO *b = BIO_new_mem_buf(text, (int)strlen(text));
+	EVP_PKEY *pkey = NULL;
+
+	if (b)
+		pkey = private_key ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)
+				   : PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	return pkey;
+}
+
 int sign_key_load_private(const char *path, struct sign_key **out)
 {
 	size_t len = 0;
 	mode_t mode = 0;
 	char *text = read_key_file(path, &mode, &len);
 	EVP_PKEY *pkey = NULL;
-	BIO *b;
 
 	*out = NULL;
 	if (!text)
@@ -328,11 +342,7 @@ int sign_key_load_private(const char *path, struct sign_key **out)
 		free_secret(text, len);
 		return -1;
 	}
-	b = BIO_new_mem_buf(text, (int)strlen(text));
-	if (b)
-		pkey = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-	BIO_free(b);
-	ERR_clear_error();
+	pkey = pem_key(text, true);
 	if (!pkey) {
 		if (strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----"))
 			error("'%s': an encrypted private key: kenshu signs unattended and reads only "
@@ -358,7 +368,6 @@ int sign_key_load_public(const char *path, struct sign_key **out)
 	mode_t mode = 0;
 	char *text = read_key_file(path, &mode, &len);
 	EVP_PKEY *pkey = NULL;
-	BIO *b;
 	int rc = -1;
 
 	*out = NULL;
@@ -370,11 +379,7 @@ int sign_key_load_public(const char *path, struct sign_key **out)
 		error("'%s': a private key: verify wants the public key (%s.pub)", path, path);
 		goto out;
 	}
-	b = BIO_new_mem_buf(text, (int)strlen(text));
-	if (b)
-		pkey = PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
-	BIO_free(b);
-	ERR_clear_error();
+	pkey = pem_key(text, false);
 	if (!pkey) {
 		error("'%s': not a readable public key (PEM)", path);
 		goto out;
