@@ -19,6 +19,7 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include <kenshu/scan.h>
+#include <kenshu/scandate.h>
 #include <kenshu/sign.h>
 #include <kenshu/verdict.h>
 #include <kenshu/wim.h>
@@ -352,6 +353,18 @@ static int cmd_scan(int argc, char **argv)
 	int code = EXIT_PASS;
 
 	parse_scan(argc, argv, &a);
+	/* One day for every rule and check: a date that does not parse would
+	 * judge waivers and end of support as of some other day. */
+	struct scan_date day;
+	const char *day_env = getenv("KENSHU_SCAN_DATE");
+	if (day_env && *day_env) {
+		char derr[128];
+		if (scan_date_parse(day_env, &day, derr, sizeof(derr)) < 0) {
+			error("KENSHU_SCAN_DATE %s", derr);
+			case_meta_release(&a.meta);
+			return EXIT_ERROR;
+		}
+	}
 	/* A key that cannot sign is found before hours of scanning, and
 	 * before any report directory exists. */
 	if (a.sign_key && sign_key_load_private(a.sign_key, &key) < 0) {
@@ -395,7 +408,8 @@ static int cmd_scan(int argc, char **argv)
 
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
 				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
-				.exports = a.exports, .sign_key = key, .baseline = baseline };
+				.exports = a.exports, .sign_key = key, .baseline = baseline,
+				.scan_date = day_env && *day_env ? &day : NULL };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);

@@ -308,7 +308,7 @@ static void read_user_hives(struct fs *fs, struct os_info *os, struct hive *soft
 }
 
 int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, size_t nfound,
-	       struct os_info *os)
+	       time_t scan_day, struct os_info *os)
 {
 	static const char *const names[2] = { "SOFTWARE", "SYSTEM" };
 
@@ -353,7 +353,7 @@ int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, 
 		read_user_hives(fs, os, software);
 		/* Patch level and hardening facts (posture.h): after identity and
 		 * user hives are known; reuses the open SOFTWARE hive. */
-		posture_collect(fs, os, software);
+		posture_collect(fs, os, software, scan_day);
 		hive_close(software);
 		autorun_sort(&os->autoruns);
 		return 1;

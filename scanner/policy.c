@@ -564,23 +564,14 @@ static void decide(struct report *r)
 	r->verdict_reason = xstrdup(reason);
 }
 
-void policy_scan_date(const struct report *r, char out[11])
+/* The scan set r->scan_date (scandate.h); a report built by hand that
+ * did not is judged as of the day it started. */
+static void scan_date_default(struct report *r)
 {
-	const char *env = getenv("KENSHU_SCAN_DATE");
-
-	if (env && strlen(env) == 10 && day_number(env) >= 0 && env[4] == '-' && env[7] == '-') {
-		memcpy(out, env, 11);
+	if (r->scan_date[0])
 		return;
-	}
-	if (strlen(r->started) >= 10) {
-		memcpy(out, r->started, 10);
-		out[10] = '\0';
-		return;
-	}
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	memcpy(r->scan_date, r->started, 10);
+	r->scan_date[10] = '\0';
 }
 
 /* Each part of the report, in rule-table order of the rules it serves. */
@@ -604,7 +595,7 @@ void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, s
 {
 	struct pctx c = { .p = p, .dbs = dbs, .ndbs = ndbs, .dbdir = dbdir, .r = r, .ioc = profile_ioc(p) };
 
-	policy_scan_date(r, r->scan_date);
+	scan_date_default(r);
 	free(r->profile_name);
 	free(r->profile_source);
 	r->profile_name = xstrdup(profile_name(p));

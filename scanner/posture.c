@@ -397,34 +397,6 @@ void posture_day(time_t t, int *y, int *m, int *d)
 	*d = tm.tm_mday;
 }
 
-int posture_scan_date(time_t *out, char *err, size_t errlen)
-{
-	const char *s = getenv("KENSHU_SCAN_DATE");
-	uint32_t y, m, d;
-	struct tm tm;
-
-	*out = time(NULL);
-	if (!s)
-		return 0;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || pt_uint(s, 4, 9999, &y) < 0 ||
-	    pt_uint(s + 5, 2, 12, &m) < 0 || pt_uint(s + 8, 2, 31, &d) < 0 || y < 1970 || !m || !d) {
-		snprintf(err, errlen, "KENSHU_SCAN_DATE '%.40s' is not a date (YYYY-MM-DD)", s);
-		return -1;
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = (int)y - 1900;
-	tm.tm_mon = (int)m - 1;
-	tm.tm_mday = (int)d;
-	time_t t = timegm(&tm);
-	struct tm back;
-	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != (int)d || back.tm_mon != (int)m - 1) {
-		snprintf(err, errlen, "KENSHU_SCAN_DATE '%.40s' is not a date (YYYY-MM-DD)", s);
-		return -1;
-	}
-	*out = t;
-	return 0;
-}
-
 /* ---- evaluation -------------------------------------------------------- */
 
 void posture_evaluate(const struct posture_inputs *in, struct posture *out)
@@ -495,14 +467,14 @@ static char *hosts_path(struct hive *sys, uint32_t cs, const char *system_root)
 	return out;
 }
 
-void posture_collect(struct fs *fs, struct os_info *os, struct hive *software)
+void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, time_t scan_day)
 {
 	struct posture_inputs in;
 	struct hive *system = NULL, *own_software = NULL, *sam = NULL;
 	struct hive_health hh;
 	struct posture_user_hive *users = NULL;
 	struct read_file srv, srv2, hosts;
-	char date_err[128] = "", sys_err[200] = "", sw_err[200] = "", sam_err[300] = "";
+	char sys_err[200] = "", sw_err[200] = "", sam_err[300] = "";
 	char *path;
 	uint64_t id;
 
@@ -567,8 +539,7 @@ void posture_collect(struct fs *fs, struct os_info *os, struct hive *software)
 	in.hosts = hosts.pf;
 	in.hosts_path = path ? path : "(outside the volume)";
 
-	if (posture_scan_date(&in.now, date_err, sizeof(date_err)) < 0)
-		in.scan_date_error = date_err;
+	in.now = scan_day;
 
 	posture_release(&os->posture);
 	posture_evaluate(&in, &os->posture);

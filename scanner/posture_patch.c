@@ -768,15 +768,6 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 		pb_addf(&ev, " (marker %s found in SYSTEM)", marker_names[r->marker]);
 	pb_addf(&ev, " -> %s, support ends %04d-%02d-%02d (%s)", r->name, r->end_year, r->end_month, r->end_day,
 		r->source);
-	if (in->scan_date_error) {
-		pb_sep(&ev);
-		pb_addf(&ev, "%s", in->scan_date_error);
-		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
-			    xasprintf("the scan date is unknown, so whether %s is past its end of support (%04d-%02d-%02d) "
-				      "cannot be told", r->name, r->end_year, r->end_month, r->end_day),
-			    pb_detach(&ev));
-		return;
-	}
 	int y, m, d;
 	posture_day(in->now, &y, &m, &d);
 	long today = (long)y * 10000 + m * 100 + d, end = (long)r->end_year * 10000 + r->end_month * 100 + r->end_day;

@@ -294,7 +294,8 @@ static double now_mono(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void now_iso(char *out, size_t n)
+/* Now, as ISO 8601 UTC; day (may be NULL) gets the same instant's day. */
+static void now_iso(char *out, size_t n, struct scan_date *day)
 {
 	struct timespec t;
 	struct tm tm;
@@ -302,6 +303,8 @@ static void now_iso(char *out, size_t n)
 	clock_gettime(CLOCK_REALTIME, &t);
 	gmtime_r(&t.tv_sec, &tm);
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (day)
+		scan_date_of(t.tv_sec, day);
 }
 
 /* ---- results into the report ---- */
@@ -483,8 +486,13 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	double t0 = now_mono(), t1;
 	int rc = -1;
 
+	struct scan_date day;
+
 	report_init(r);
-	now_iso(r->started, sizeof(r->started));
+	now_iso(r->started, sizeof(r->started), &day);
+	if (o->scan_date)
+		day = *o->scan_date;
+	memcpy(r->scan_date, day.day, sizeof(r->scan_date));
 	if (img_open(path, &j.img) < 0)
 		return -1;
 	r->image_path = xstrdup(path);
@@ -557,7 +565,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		struct walk_ctx wc = { .job = &j, .vol = i, .rv = rv };
 		int wr = fs_walk(fs, on_entry, &wc, err, sizeof(err));
 		struct os_info os;
-		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, &os) == 1)
+		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, day.midnight, &os) == 1)
 			report_add_os(r, &os);
 		for (size_t k = 0; k < wc.nntuser; k++)
 			free(wc.ntuser[k]);
@@ -632,7 +640,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	}
 	report_finish(r);
 	judge(o, av, &j, r);
-	now_iso(r->finished, sizeof(r->finished));
+	now_iso(r->finished, sizeof(r->finished), NULL);
 	r->seconds_total = now_mono() - t0;
 	rc = 0;
 out:

@@ -33,6 +33,7 @@ pkgs=(
 	jq                  # golden-report normalisation in the tests
 	gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # real PE fixtures with VERSIONINFO
 	python3
+	faketime            # tests/run-all.sh future: the unit tests and golden cases again with the clock years ahead (no time bomb)
 	chromium            # tests/e2e/test-html.sh: report.html in a real browser (no script runs, no request, screenshot + PDF)
 	fonts-ipafont-gothic # a Japanese font, so that test's screenshot and PDF show Japanese names, not boxes
 )

@@ -1,6 +1,9 @@
 #!/bin/bash
-# run-all.sh BUILD [unit|e2e|headers] — runs the test suites and ends with
-# one "N passed, N failed" line over every test case.
+# run-all.sh BUILD [unit|e2e|headers|future] — runs the test suites and ends
+# with one "N passed, N failed" line over every test case. "all" (the
+# default) runs the unit and end-to-end suites twice: on today's clock, and
+# again with the clock KENSHU_TEST_YEARS_AHEAD (default 10) years ahead
+# (libfaketime), so that no test can depend on the day it runs.
 set -uo pipefail
 BUILD=${1:-build}
 WHAT=${2:-all}
@@ -35,31 +38,79 @@ if [ "$WHAT" = all ] || [ "$WHAT" = headers ]; then
 	rm -f "$log.err"
 fi
 
-if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
+# CLOCK: a command prefix (empty, or faketime); TAG: appended to every
+# test line of that run, so a failure says on which clock it failed.
+CLOCK=()
+TAG=""
+tagged() {
+	if [ -n "$TAG" ]; then
+		sed -i -E "s/^((not )?ok .*)$/\1 [$TAG]/; s/^(\[  FAILED  \] [^0-9].*)$/\1 [$TAG]/" "$log"
+	fi
+	cat "$log"
+}
+
+unit_suite() {
 	for t in "$BUILD"/tests/test-*; do
 		[ -x "$t" ] || continue
-		"$t" >"$log" 2>&1
+		"${CLOCK[@]}" "$t" >"$log" 2>&1
 		rc=$?
-		cat "$log"
+		tagged
 		count
 		if [ $rc -ne 0 ] && ! grep -qE '^\[  FAILED  \] [^0-9]' "$log"; then
-			echo "not ok - $(basename "$t") exited $rc"
+			echo "not ok - $(basename "$t") exited $rc${TAG:+ [$TAG]}"
 			fail=$((fail + 1))
 		fi
 	done
-fi
+}
 
-if [ "$WHAT" = all ] || [ "$WHAT" = e2e ]; then
+e2e_suite() {
 	for script in tests/e2e/run.sh tests/e2e/test-*.sh; do
-		"$script" "$BUILD" >"$log" 2>&1
+		"${CLOCK[@]}" "$script" "$BUILD" >"$log" 2>&1
 		rc=$?
-		cat "$log"
+		tagged
 		count
 		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
-			echo "not ok - $script exited $rc"
+			echo "not ok - $script exited $rc${TAG:+ [$TAG]}"
 			fail=$((fail + 1))
 		fi
 	done
+}
+
+if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
+	unit_suite
+fi
+if [ "$WHAT" = all ] || [ "$WHAT" = e2e ]; then
+	e2e_suite
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = future ]; then
+	# A time bomb (a golden holding today's date, a certificate or
+	# waiver that expires, a "recent" that is recent only now) fails here.
+	# The monotonic clock stays real: timeouts and durations still work.
+	years=${KENSHU_TEST_YEARS_AHEAD:-10}
+	now=$(date +%Y)
+	if ! command -v faketime >/dev/null; then
+		echo "not ok - the suite with the clock $years years ahead: faketime is not installed (tests/install-deps.sh installs it)"
+		fail=$((fail + 1))
+	elif [ "$(DONT_FAKE_MONOTONIC=1 faketime -f "+${years}y" date +%Y)" -lt $((now + years - 1)) ]; then
+		echo "not ok - faketime -f +${years}y does not move the clock"
+		fail=$((fail + 1))
+	else
+		echo "# the unit and end-to-end suites again, with the clock $years years ahead"
+		export DONT_FAKE_MONOTONIC=1
+		# A sanitizer build's runtime must come first among the libraries:
+		# libfaketime is preloaded before it, harmlessly.
+		ASAN_BEFORE=${ASAN_OPTIONS-}
+		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+		CLOCK=(faketime -f "+${years}y")
+		TAG="clock +${years}y"
+		unit_suite
+		e2e_suite
+		CLOCK=()
+		TAG=""
+		unset DONT_FAKE_MONOTONIC
+		ASAN_OPTIONS=$ASAN_BEFORE
+	fi
 fi
 
 echo "$pass passed, $fail failed"

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <kenshu/autorun.h>
 #include <kenshu/fs.h>
@@ -72,9 +73,10 @@ struct os_info {
  * damaged hives are recorded in os->hives[].health. ntuser_found lists
  * every NTUSER.DAT the walk saw: those in a profile folder (Users\*,
  * Documents and Settings\*, ServiceProfiles\*, systemprofile) are read as
- * profiles even when ProfileList does not name them. */
+ * profiles even when ProfileList does not name them. scan_day (UTC
+ * midnight, scandate.h) is the day end of support is judged by. */
 int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, size_t nfound,
-	       struct os_info *os);
+	       time_t scan_day, struct os_info *os);
 void os_info_release(struct os_info *os);
 
 enum os_hive_kind { OS_HIVE_SOFTWARE, OS_HIVE_SYSTEM };

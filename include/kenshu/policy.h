@@ -13,12 +13,8 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 
-/* The date rules judge by: KENSHU_SCAN_DATE (YYYY-MM-DD) when set and
- * valid, else the UTC date of r->started (tests pin it; a real scan uses
- * its own start). Writes 11 bytes. */
-void policy_scan_date(const struct report *r, char out[11]);
-
-/* Fills r->findings, r->waivers, the profile fields, r->verdict and
+/* Judges as of r->scan_date (YYYY-MM-DD, set by the scan); when it is
+ * empty, as of the day of r->started. Fills r->findings, r->waivers, the profile fields, r->verdict and
  * r->verdict_reason. Findings are sorted decisive first (fail, review,
  * info; waived last), then by rule table order and location. */
 void policy_apply(const struct profile *p, const struct av *av, struct report *r);

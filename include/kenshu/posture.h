@@ -174,10 +174,9 @@ struct posture_inputs {
 	struct posture_file hosts;     /* the hosts file */
 	const char *hosts_path;        /* where it was looked for, for evidence */
 
-	/* The scan date, as a calendar day (UTC): eol-os compares it with the
-	 * end date. scan_date_error set = the date is unknown (eol-os UNKNOWN). */
+	/* The scan date, as a calendar day (UTC, scandate.h): eol-os compares
+	 * it with the end date. */
 	time_t now;
-	const char *scan_date_error;
 
 	/* Tables; NULL = the shipped ones (embedded_file), parsed per call. */
 	const struct patch_table *ms17010;
@@ -191,11 +190,6 @@ struct posture_inputs {
  * guest-enabled, hosts-tampered, write-filter. Never fails. */
 void posture_evaluate(const struct posture_inputs *in, struct posture *out);
 
-/* The scan date: KENSHU_SCAN_DATE=YYYY-MM-DD when set (UTC midnight of that
- * day), else time(NULL). Returns 0, or -1 with err set when the variable is
- * not a valid date (then *out is time(NULL)). */
-int posture_scan_date(time_t *out, char *err, size_t errlen);
-
 /* Caps on what is read from the image. */
 #define POSTURE_MAX_DRIVER_SIZE (64ull << 20)  /* srv.sys, srv2.sys */
 #define POSTURE_MAX_HOSTS_SIZE (32ull << 20)   /* hosts: larger is UNKNOWN */
@@ -205,6 +199,6 @@ int posture_scan_date(time_t *out, char *err, size_t errlen);
  * SAM and each NTUSER.DAT are opened here; software is the SOFTWARE hive
  * os_inspect holds open, or NULL), evaluates, and stores the result in
  * os->posture. Never fails: what cannot be read becomes UNKNOWN. */
-void posture_collect(struct fs *fs, struct os_info *os, struct hive *software);
+void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, time_t scan_day);
 
 #endif

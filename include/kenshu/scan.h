@@ -9,6 +9,7 @@
 #include <kenshu/drift.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
+#include <kenshu/scandate.h>
 
 struct scan_opts {
 	unsigned threads;   /* worker threads, >= 1 */
@@ -22,6 +23,9 @@ struct scan_opts {
 	 * clean files are not rescanned when its engine was the same
 	 * (drift.h); NULL: none. */
 	const struct snapshot *baseline;
+	/* The day rules and checks judge by (KENSHU_SCAN_DATE); NULL: the UTC
+	 * day the scan started. */
+	const struct scan_date *scan_date;
 };
 
 /* Returns 0 with *r filled (report_release() it), or -1 after printing one

@@ -18,6 +18,7 @@
 #include <kenshu/err.h>
 #include <kenshu/hive.h>
 #include <kenshu/posture.h>
+#include <kenshu/scandate.h>
 
 static char dir[] = "/tmp/kenshu-test-posture-XXXXXX";
 static unsigned hive_no;
@@ -746,11 +747,6 @@ static void eol_before_and_after(void **state)
 	in.now = day(2019, 1, 1) + 23 * 3600;   /* late in the day: still that day */
 	c = eval(&in, "eol-os", NULL);
 	assert_state(c, POSTURE_SAFE);
-	in.scan_date_error = "KENSHU_SCAN_DATE 'x' is not a date (YYYY-MM-DD)";
-	c = eval(&in, "eol-os", NULL);
-	assert_state(c, POSTURE_UNKNOWN);
-	assert_has(c->evidence, "KENSHU_SCAN_DATE 'x'");
-	in.scan_date_error = NULL;
 	/* No row; no version. */
 	assert_state(eol(&in, 4, 0, 1381, NULL, NULL), POSTURE_UNKNOWN);
 	assert_state(eol(&in, 0, 0, 0, NULL, NULL), POSTURE_UNKNOWN);
@@ -763,25 +759,28 @@ static void eol_before_and_after(void **state)
 	assert_has(c->evidence, "EditionID Embed?ded, ProductName Windows?Embedded");
 }
 
-static void scan_date_from_environment(void **state)
+/* The one parser of KENSHU_SCAN_DATE (scandate.h): strict, and a day that
+ * does not exist is refused rather than normalised into the next month. */
+static void scan_date_parsing(void **state)
 {
-	time_t t;
+	struct scan_date d;
 	char err[128];
 
-	unsetenv("KENSHU_SCAN_DATE");
-	time_t before = time(NULL);
-	assert_int_equal(posture_scan_date(&t, err, sizeof(err)), 0);
-	assert_true(t >= before && t <= time(NULL));
-	setenv("KENSHU_SCAN_DATE", "2025-06-01", 1);
-	assert_int_equal(posture_scan_date(&t, err, sizeof(err)), 0);
-	assert_true(t == day(2025, 6, 1));
-	static const char *const bad[] = { "2025-02-30", "2025-6-01", "yesterday", "2025-06-01T00:00", "", "1960-01-01" };
+	assert_int_equal(scan_date_parse("2025-06-01", &d, err, sizeof(err)), 0);
+	assert_string_equal(d.day, "2025-06-01");
+	assert_true(d.midnight == day(2025, 6, 1));
+	assert_int_equal(scan_date_parse("2024-02-29", &d, err, sizeof(err)), 0);
+	static const char *const bad[] = { "2025-02-30", "2023-02-29", "2025-6-01", "yesterday", "2025-06-01T00:00",
+					   "", "1960-01-01", "2025-13-01", "2025-00-10", "2025-01-00", "+025-01-01",
+					   "2025-01-01 " };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		setenv("KENSHU_SCAN_DATE", bad[i], 1);
-		assert_int_equal(posture_scan_date(&t, err, sizeof(err)), -1);
+		assert_int_equal(scan_date_parse(bad[i], &d, err, sizeof(err)), -1);
 		assert_has(err, "is not a date (YYYY-MM-DD)");
 	}
-	unsetenv("KENSHU_SCAN_DATE");
+	/* The default: the UTC day of the scan's start, late in that day too. */
+	scan_date_of(day(2031, 3, 4) + 23 * 3600 + 59 * 60, &d);
+	assert_string_equal(d.day, "2031-03-04");
+	assert_true(d.midnight == day(2031, 3, 4));
 }
 
 /* ---- hardening ---------------------------------------------------------------- */
@@ -1250,7 +1249,7 @@ int main(void)
 		cmocka_unit_test(ms17010_custom_table_srv2),
 		cmocka_unit_test(eol_dates_per_sku),
 		cmocka_unit_test(eol_before_and_after),
-		cmocka_unit_test(scan_date_from_environment),
+		cmocka_unit_test(scan_date_parsing),
 		cmocka_unit_test(smb1),
 		cmocka_unit_test(rdp_and_nla),
 		cmocka_unit_test(autologon_never_prints_the_password),
