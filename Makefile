@@ -13,10 +13,10 @@ VERSION   := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY  := $(shell git diff --quiet HEAD -- scanner include 2>/dev/null || echo -dirty)
 
-WARN      := -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+WARN      := -Werror=implicit-function-declaration -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
              -Wvla -Wwrite-strings -Wshadow -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Iscanner $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) \
              -DKENSHU_VERSION='"$(VERSION)"' \
              -DKENSHU_DATADIR='"$(PREFIX)/share/kenshu"'
 ifdef DEVELOPER
@@ -28,11 +28,13 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 LIBS      := $(PKG_LIBS) -lpthread
 
-SRCS      := $(wildcard scanner/*.c)
+# One folder per pipeline stage (docs/architecture.md).
+STAGES    := core artifacts image volume av windows profile report drift policy scan input output cli
+SRCS      := $(foreach s,$(STAGES),$(wildcard scanner/$(s)/*.c))
 # Shipped profiles and data tables, compiled in (embedded.h).
 EMBEDDED  := $(sort $(wildcard profiles/*.ini profiles/tables/*.tsv))
 OBJS      := $(SRCS:scanner/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded.o $(BUILD)/obj/buildinfo.o
-LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -42,13 +44,14 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 all: $(BUILD)/kenshu
 
-$(BUILD)/obj/%.o: scanner/%.c $(wildcard include/kenshu/*.h scanner/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: scanner/%.c | $(BUILD)/obj
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
-$(BUILD)/gen/embedded.c: scanner/gen-embedded.sh $(EMBEDDED) | $(BUILD)/gen
-	scanner/gen-embedded.sh $@ $(EMBEDDED)
+$(BUILD)/gen/embedded.c: scanner/core/gen-embedded.sh $(EMBEDDED) | $(BUILD)/gen
+	scanner/core/gen-embedded.sh $@ $(EMBEDDED)
 
-$(BUILD)/obj/embedded.o: $(BUILD)/gen/embedded.c include/kenshu/embedded.h | $(BUILD)/obj
+$(BUILD)/obj/embedded.o: $(BUILD)/gen/embedded.c include/kenshu/core.h | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The git commit lives in one object, rewritten only when it changes: every

@@ -1,3 +1,18 @@
+/* profile: acceptance profiles (INI through inih), their key table, and
+ * the shipped rule table they set severities for.
+ *
+ * One public header per stage (docs/architecture.md): the sections below
+ * are the stage's parts. */
+#ifndef KENSHU_PROFILE_H
+#define KENSHU_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <kenshu/core.h>
+#include <kenshu/rules.h>
+
 /* profile: an acceptance profile (INI, read with inih) — which rules fail,
  * review or inform, the allowlist, waivers and IOC feeds.
  *
@@ -7,15 +22,6 @@
  * (`include = default`); the including file wins over what it includes,
  * whatever the order of lines. Shipped profiles are compiled in
  * (embedded.h) and found by name; anything else is a path. */
-#ifndef KENSHU_PROFILE_H
-#define KENSHU_PROFILE_H
-
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdio.h>
-
-#include <kenshu/hash.h>
-#include <kenshu/rules.h>
 
 struct profile;
 struct ioc;

@@ -1,9 +1,7 @@
-/* report: what one image scan found, and the files that record it.
+/* report: the model of one image's report, drift section included.
  *
- * The scanner fills a struct report; the writers turn it into report.json,
- * report.txt and manifest.jsonl. Every list is sorted before writing so the
- * same image gives the same report apart from times and durations.
- */
+ * One public header per stage (docs/architecture.md): the sections below
+ * are the stage's parts. */
 #ifndef KENSHU_REPORT_H
 #define KENSHU_REPORT_H
 
@@ -12,13 +10,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <kenshu/av.h>
-#include <kenshu/hash.h>
-#include <kenshu/image.h>
-#include <kenshu/os.h>
-#include <kenshu/profile.h>
+#include <kenshu/core.h>
 #include <kenshu/rules.h>
-#include <kenshu/verdict.h>
+#include <kenshu/image.h>
+#include <kenshu/av.h>
+#include <kenshu/windows.h>
+#include <kenshu/profile.h>
+
+/* report: what one image scan found, and the files that record it.
+ *
+ * The scanner fills a struct report; the writers turn it into report.json,
+ * report.txt and manifest.jsonl. Every list is sorted before writing so the
+ * same image gives the same report apart from times and durations.
+ */
 
 #define REPORT_SCHEMA_VERSION "1.1"
 
@@ -204,67 +208,108 @@ void report_finish(struct report *r);
 /* Human name of a reparse tag ("junction", "symbolic link"...), static. */
 const char *reparse_tag_name(uint32_t tag);
 
-/* Writers. Each returns 0, or -1 with errno set; the caller names the file. */
-int report_write_json(const struct report *r, const struct av *av, FILE *f);
-int report_write_text(const struct report *r, const struct av *av, FILE *f);
-/* report.html: one self-contained page (inline CSS, no script, no URL)
- * for people and for printing to PDF; docs/report.md. */
-int report_write_html(const struct report *r, const struct av *av, FILE *f);
-int report_write_manifest(const struct report *r, FILE *f);
-/* findings.csv: one RFC 4180 row per finding (CRLF, UTF-8, no BOM), a
- * header row first. A cell beginning with = + - @ TAB or CR gets a
- * leading apostrophe so that a spreadsheet shows it as text instead of
- * running it as a formula (names on the image are hostile). */
-int report_write_csv(const struct report *r, FILE *f);
-/* stix.json: a STIX 2.1 bundle of the scan (identity, observed-data, file
- * SCOs, indicators for hash detections). Every id is a UUIDv5 of the
- * object's content, so the same report gives the same bundle. */
-int report_write_stix(const struct report *r, FILE *f);
-/* A UUIDv5 (RFC 9562: SHA-1 of namespace and name) as 36 lowercase
- * characters and a NUL into out. */
-void report_uuid5(const unsigned char ns[16], const char *name, size_t len, char out[37]);
-/* The "Case:" lines of a text report (nothing when m is empty). */
-void report_write_case(const struct case_meta *m, FILE *f);
+enum drift_change { DRIFT_ADDED = 0, DRIFT_REMOVED, DRIFT_CHANGED };
+/* "added", "removed", "changed" */
+const char *drift_change_name(enum drift_change c);
 
-/* Writes the n bytes at s as HTML text, safe in element content and in
- * quoted attribute values alike: & < > " ' become references, control
- * characters their visible Control Pictures (U+2400 + c, U+2421), and
- * invalid UTF-8, C1 controls, noncharacters and bidirectional formatting
- * characters U+FFFD, so the page stays valid UTF-8 and a name shows as it
- * is. The one escaper of report.html: everything from the image goes
- * through it. */
-void report_html_escape(FILE *f, const char *s, size_t n);
-
-/* mkdir -p: the directory and its parents, mode 0755; 0 or -1 with errno. */
-int report_mkdir_p(const char *dir);
-/* Writes tmp with write(ctx, f), flushed and fsynced; on failure says
- * "'DIR/NAME': cannot write: ..." and returns -1. The caller renames. */
-int report_write_synced(const char *tmp, const char *dir, const char *name,
-			int (*write)(void *ctx, FILE *f), void *ctx);
-
-/* One file of a report directory and how to write it. */
-struct report_output {
-	const char *name;
-	int (*write)(void *ctx, FILE *f);
-	void *ctx;
+/* One property that differs; NULL: absent on that side. */
+struct drift_field {
+	char *name, *old_value, *new_value;
 };
 
-/* Writes every output into dir so that the directory is whole or absent:
- * each under a temporary name, fsynced, then renamed in the given order
- * (the last one marks the directory complete). With a key, report.sig
- * (sign.h, of this kind: "report" or "bundle") covers the bytes that were
- * written, read back from the temporary files, and is renamed just before
- * the last output; without one a stale report.sig is removed, since it
- * cannot cover the new files. Returns 0, or -1 after printing one error
- * line. */
-int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
-			const struct sign_key *key, const char *kind);
+/* A file or stream (manifest line), keyed by volume, path and stream. */
+struct drift_file {
+	enum drift_change change;
+	unsigned volume;
+	char *path, *stream;
+	uint64_t old_size, new_size;            /* 0 on the side it is absent */
+	char old_sha256[SHA256_HEX_LEN + 1];    /* "" when absent or unread */
+	char new_sha256[SHA256_HEX_LEN + 1];
+	char *old_status, *new_status;          /* manifest status, NULL when absent */
+	bool directory;
+};
 
-/* Writes report.json, report.txt, report.html and manifest.jsonl, and the
- * exports r->exports asks for (findings.csv, stix.json), into dir with
- * report_save_outputs(), signed when key is not NULL. Returns 0, or -1
- * after printing one error line. */
-int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
-		const char *dir);
+/* An autostart entry, keyed by volume, category, location, name and user. */
+struct drift_autorun {
+	enum drift_change change;
+	unsigned volume;
+	char *category, *location, *name, *user;   /* user NULL: machine-wide */
+	char *command, *target, *target_sha256;    /* the entry as it is now (removed: as it was) */
+	char *flags;                               /* its flags, comma-separated, "" when none */
+	struct drift_field *f; size_t nf;          /* changed: command, target, target_sha256, flags... */
+};
+
+/* A Windows installation, keyed by volume and system root. */
+struct drift_os {
+	enum drift_change change;
+	unsigned volume;
+	char *system_root, *product;
+	struct drift_field *f; size_t nf;          /* changed: build, ubr, edition... */
+};
+
+/* A volume, keyed by its index. */
+struct drift_volume {
+	enum drift_change change;
+	unsigned index;
+	char *filesystem, *label;
+	struct drift_field *f; size_t nf;          /* changed: filesystem, size, state... */
+};
+
+/* A detection: added = new since the baseline, removed = gone. */
+struct drift_detection {
+	enum drift_change change;
+	unsigned volume;
+	char *path, *stream, *signature, *sha256;
+};
+
+/* A rule outcome, keyed by rule and evidence (volume, path, value):
+ * added = reported now and not then, removed = no longer, changed = its
+ * severity or waiver changed. Outcomes of the drift-* rules are not
+ * compared: they are about the comparison itself. */
+struct drift_finding {
+	enum drift_change change;
+	char *rule;
+	unsigned volume;
+	char *path, *value;                 /* NULL when the finding has none */
+	char *old_severity, *new_severity;  /* "fail"/"review"/"info", NULL when absent */
+	char *old_waiver, *new_waiver;      /* waiver name, NULL when not waived */
+	char *message;                      /* the current message (removed: the old one) */
+};
+
+/* One side of the comparison. */
+struct drift_side {
+	char *dir;                 /* report directory; NULL: the scan in memory */
+	char *image_path, *image_sha256, *started, *verdict, *profile, *tool;
+	char report_sha256[SHA256_HEX_LEN + 1];    /* report.json's bytes, "" in memory */
+	char manifest_sha256[SHA256_HEX_LEN + 1];  /* manifest.jsonl's bytes, "" in memory */
+};
+
+struct drift {
+	struct drift_side old, new;
+	struct drift_volume *vol; size_t nvol;
+	struct drift_os *os; size_t nos;
+	struct drift_file *files; size_t nfiles;
+	struct drift_autorun *autoruns; size_t nautoruns;
+	struct drift_detection *det; size_t ndet;
+	struct drift_finding *findings; size_t nfindings;
+	uint64_t files_unchanged;  /* manifest lines the same on both sides */
+
+	/* scan --baseline only: files not rescanned because the baseline
+	 * scanned the same bytes with the same engine (snapshot_reuse_ok). */
+	bool reuse;                /* reuse was allowed */
+	char *reuse_note;          /* why not, NULL when allowed */
+	uint64_t files_reused, files_scanned;
+};
+
+void drift_release(struct drift *d);
+/* True when nothing differs (reuse counters aside). */
+bool drift_empty(const struct drift *d);
+
+/* Each list's items by change, indexed by enum drift_change: the one
+ * count every writer's summary shows. */
+struct drift_counts {
+	size_t files[3], autoruns[3], os[3], vol[3], det[3], findings[3];
+};
+void drift_count(const struct drift *d, struct drift_counts *c);
 
 #endif

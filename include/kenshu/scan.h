@@ -1,5 +1,7 @@
-/* scan: one image, end to end — hash, walk every volume, scan every data
- * stream with the shared engine on N threads, hash again, fill a report. */
+/* scan: one image end to end.
+ *
+ * One public header per stage (docs/architecture.md): the sections below
+ * are the stage's parts. */
 #ifndef KENSHU_SCAN_H
 #define KENSHU_SCAN_H
 
@@ -9,7 +11,9 @@
 #include <kenshu/drift.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
-#include <kenshu/scandate.h>
+
+/* scan: one image, end to end — hash, walk every volume, scan every data
+ * stream with the shared engine on N threads, hash again, fill a report. */
 
 struct scan_opts {
 	unsigned threads;   /* worker threads, >= 1 */

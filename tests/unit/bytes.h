@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kenshu/utf16.h>
+#include <kenshu/core.h>
 
 static inline void set16(uint8_t *p, uint16_t v)
 {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include <kenshu/av.h>
-#include <kenshu/err.h>
+#include <kenshu/core.h>
 
 struct test_db_file {
 	const char *name;   /* file name inside DIR/db ("t.ndb") */

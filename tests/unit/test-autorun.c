@@ -9,9 +9,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <kenshu/autorun.h>
-#include <kenshu/err.h>
-#include <kenshu/hive.h>
+#include <kenshu/windows.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
 
 static char dir[] = "/tmp/kenshu-test-autorun-XXXXXX";
 

@@ -14,7 +14,8 @@
 #include <cmocka.h>
 
 #include <kenshu/av.h>
-#include <kenshu/err.h>
+#include <kenshu/output.h>
+#include <kenshu/core.h>
 #include <kenshu/report.h>
 #include "engine.h"
 

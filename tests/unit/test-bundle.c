@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <kenshu/bundle.h>
-#include <kenshu/err.h>
+#include <kenshu/input.h>
+#include <kenshu/core.h>
 #include "bytes.h"
 
 static uint8_t head[BUNDLE_HEAD_LEN];

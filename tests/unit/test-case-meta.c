@@ -10,7 +10,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include <kenshu/err.h>
+#include <kenshu/core.h>
+#include <kenshu/output.h>
 #include <kenshu/report.h>
 
 static void accepted_and_sorted(void **state)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <kenshu/cmdline.h>
-#include <kenshu/utf16.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/core.h>
 
 /* ---- fake image ---- */
 

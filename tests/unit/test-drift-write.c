@@ -14,7 +14,8 @@
 #include <cmocka.h>
 
 #include <kenshu/drift.h>
-#include <kenshu/err.h>
+#include <kenshu/output.h>
+#include <kenshu/core.h>
 
 static const char img[] = "<img src=x onerror=alert(1)>.exe";
 static const char img_escaped[] = "&lt;img src=x onerror=alert(1)&gt;.exe";

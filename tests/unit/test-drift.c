@@ -18,9 +18,10 @@
 #include <json-c/json.h>
 
 #include <kenshu/av.h>
+#include <kenshu/output.h>
 #include <kenshu/drift.h>
 #include <kenshu/version.h>
-#include <kenshu/err.h>
+#include <kenshu/core.h>
 #include <kenshu/policy.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>

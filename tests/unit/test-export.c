@@ -15,10 +15,10 @@
 #include <json-c/json.h>
 
 #include <kenshu/av.h>
-#include <kenshu/err.h>
+#include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/rules.h>
-#include <kenshu/sign.h>
+#include <kenshu/output.h>
 #include "engine.h"
 
 static char tmpdir[] = "/tmp/kenshu-test-export-XXXXXX";

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <hivex.h>
 
-#include <kenshu/err.h>
-#include <kenshu/hive.h>
-#include <kenshu/os.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/windows.h>
 
 #include "bytes.h"
 

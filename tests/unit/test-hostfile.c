@@ -13,8 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <kenshu/err.h>
-#include <kenshu/hostfile.h>
+#include <kenshu/core.h>
 
 static char dir[] = "/tmp/kenshu-test-hostfile-XXXXXX";
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <kenshu/err.h>
+#include <kenshu/core.h>
 #include <kenshu/image.h>
 #include "bytes.h"
 

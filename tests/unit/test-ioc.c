@@ -19,9 +19,7 @@
 #include <cmocka.h>
 
 #include <kenshu/av.h>
-#include <kenshu/err.h>
-#include <kenshu/hash.h>
-#include <kenshu/ioc.h>
+#include <kenshu/core.h>
 #include <openssl/evp.h>
 #include "bytes.h"
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kenshu/lnk.h>
-#include <kenshu/utf16.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/core.h>
 
 #include "bytes.h"
 

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <kenshu/hive.h>
-#include <kenshu/os.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/windows.h>
 
 static void family_from_numbers_not_names(void **state)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kenshu/parttab.h>
+#include <kenshu/image.h>
 
 #include "bytes.h"
 

@@ -17,9 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <kenshu/err.h>
-#include <kenshu/pe.h>
-#include <kenshu/utf16.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
 
 #include "bytes.h"
 

@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <kenshu/err.h>
-#include <kenshu/fs.h>
-#include <kenshu/ioc.h>
-#include <kenshu/posture.h>
+#include <kenshu/core.h>
+#include <kenshu/volume.h>
+#include <kenshu/av.h>
+#include <kenshu/windows.h>
 #include <kenshu/policy.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>

@@ -14,11 +14,9 @@
 #include <cmocka.h>
 
 #include "bytes.h"
-#include <kenshu/embedded.h>
-#include <kenshu/err.h>
-#include <kenshu/hive.h>
-#include <kenshu/posture.h>
-#include <kenshu/scandate.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/windows.h>
 
 static char dir[] = "/tmp/kenshu-test-posture-XXXXXX";
 static unsigned hive_no;

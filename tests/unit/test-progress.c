@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <kenshu/progress.h>
+#include <kenshu/core.h>
 
 static void with_files(void **state)
 {

@@ -14,8 +14,9 @@
 #include <cmocka.h>
 
 #include <kenshu/av.h>
-#include <kenshu/cmdline.h>
-#include <kenshu/err.h>
+#include <kenshu/output.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/core.h>
 #include <kenshu/report.h>
 #include "engine.h"
 

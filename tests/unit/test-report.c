@@ -13,8 +13,9 @@
 #include <json-c/json.h>
 
 #include <kenshu/av.h>
+#include <kenshu/output.h>
 #include <kenshu/drift.h>
-#include <kenshu/err.h>
+#include <kenshu/core.h>
 #include <kenshu/policy.h>
 #include <kenshu/report.h>
 #include "engine.h"

@@ -15,9 +15,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <kenshu/err.h>
+#include <kenshu/core.h>
 #include <kenshu/report.h>
-#include <kenshu/sign.h>
+#include <kenshu/output.h>
 
 static char tmpdir[] = "/tmp/kenshu-test-sign-XXXXXX";
 static char said[8192];

@@ -16,9 +16,8 @@
 
 #include <libxml/parser.h>
 
-#include <kenshu/err.h>
-#include <kenshu/task.h>
-#include <kenshu/utf16.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
 
 #include "bytes.h"
 

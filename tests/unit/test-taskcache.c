@@ -1,5 +1,5 @@
 /* Unit tests for taskcache: Actions blobs are built here field by field
- * (the layout of include/kenshu/taskcache.h); whole SOFTWARE hives are built
+ * (the layout of include/kenshu/windows.h); whole SOFTWARE hives are built
  * at test time with build/tools/mkhive from .reg text holding those blobs as
  * hex: values. Hostile inputs (every truncation, seeded mutations, huge and
  * odd lengths, unknown types and versions, deep and looping Tree keys) must
@@ -15,10 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <kenshu/err.h>
-#include <kenshu/hive.h>
-#include <kenshu/taskcache.h>
-#include <kenshu/utf16.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/windows.h>
 
 #include "bytes.h"
 

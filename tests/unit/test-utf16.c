@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <kenshu/utf16.h>
+#include <kenshu/core.h>
 
 static char *conv(const uint16_t *u, size_t n, bool *lossy)
 {

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <kenshu/err.h>
-#include <kenshu/wmi.h>
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
 
 #include "bytes.h"
 

@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <wimlib.h>
 
-#include <kenshu/err.h>
-#include <kenshu/wof.h>
+#include <kenshu/core.h>
+#include <kenshu/volume.h>
 
 #include "bytes.h"
 

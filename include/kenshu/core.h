@@ -1,0 +1,196 @@
+/* core: what every stage uses: the one error record and message
+ * discipline, allocation, a string builder, temporary-path cleanup,
+ * hashing, bounded reads of host files, the progress line, UTF-16, the
+ * scan date, the shipped data files, little-endian fields.
+ *
+ * One public header per stage (docs/architecture.md): the sections below
+ * are the stage's parts. */
+#ifndef KENSHU_CORE_H
+#define KENSHU_CORE_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* err: the one way kenshu reports problems.
+ *
+ * Library modules never exit: they call error() (prints "kenshu: error: ..."
+ * and returns -1) or record the problem as report data. Only main.c calls
+ * die(). Messages are lowercase, without a full stop, and quote the subject:
+ *     return error("'%s': cannot read boot sector: %s", path, strerror(errno));
+ */
+
+#define KS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+int error(const char *fmt, ...) KS_PRINTF(1, 2);
+void warning(const char *fmt, ...) KS_PRINTF(1, 2);
+_Noreturn void die(int code, const char *fmt, ...) KS_PRINTF(2, 3);
+/* An internal invariant broke: a kenshu bug, never bad input. */
+#define BUG(...) ks_bug(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void ks_bug(const char *file, int line, const char *fmt, ...) KS_PRINTF(3, 4);
+
+/* Where messages go; tests redirect them to capture what was said. */
+typedef void (*ks_msg_fn)(const char *prefix, const char *msg);
+void ks_set_msg_fn(ks_msg_fn fn);
+
+/* Allocation that cannot fail quietly: on exhaustion the process dies with
+ * exit code 2 (scan could not complete) — partial results are never written. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) KS_PRINTF(1, 2);
+
+/* cleanup: temporary paths removed even when kenshu is interrupted.
+ *
+ * libclamav unpacks archive members into a private directory and reports
+ * are written under temporary names; a Ctrl-C or a kill must not leave
+ * either behind. Paths are kept in a fixed table so that the signal handler
+ * needs no allocation. */
+
+#define CLEANUP_MAX_PATHS 32
+
+/* Registers a path (a file, or a directory whose files are removed with it).
+ * Returns 0, or -1 when the table is full or the path too long. */
+int cleanup_add(const char *path, bool is_dir);
+/* Forgets a path (it was renamed into place or removed normally). */
+void cleanup_forget(const char *path);
+/* Removes one registered path now (a directory with all it holds) and
+ * forgets it. Returns 0, or -1 when the path was not registered. */
+int cleanup_remove(const char *path);
+/* Removes every registered path now. */
+void cleanup_run(void);
+/* SIGINT, SIGTERM, SIGHUP: clean up, then die of the same signal. */
+void cleanup_install_signal_handlers(void);
+
+/* hash: SHA-256 through OpenSSL's EVP interface. */
+
+#define SHA256_HEX_LEN 64
+
+struct sha256;
+
+struct sha256 *sha256_new(void);   /* caller frees with sha256_free() */
+void sha256_update(struct sha256 *h, const void *data, size_t n);
+/* Writes 64 lower-case hex digits and a NUL into hex; h can be reused. */
+void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN + 1]);
+/* Drops whatever was hashed so far: h starts afresh. */
+void sha256_reset(struct sha256 *h);
+void sha256_free(struct sha256 *h);
+
+/* Hashes a whole host file. Returns 0, or -1 with errno set. */
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size);
+/* Hashes what is left to read on fd (the caller opened it and closes it).
+ * Returns 0, or -1 with errno set. */
+int sha256_fd(int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *size);
+
+/* hostfile: a host file the user named (an IOC feed, a baseline report
+ * directory's files), opened as untrusted input: without blocking, so a
+ * FIFO planted in its place cannot hang the run; a regular file only; and
+ * never larger than the caller's limit. Callers word the errors. */
+
+enum hostfile_status {
+	HOSTFILE_OK = 0,
+	HOSTFILE_ERRNO,        /* open, stat or read failed: *err is the errno */
+	HOSTFILE_NOT_REGULAR,  /* a directory (*err EISDIR), device, FIFO, socket (*err 0) */
+	HOSTFILE_TOO_LARGE,    /* over max bytes, or grew past it while read */
+};
+
+#define HOSTFILE_NOFOLLOW 0x1u   /* a symbolic link is refused (ELOOP) */
+
+/* Opens path for reading: *fd (the caller closes it) and *size. */
+enum hostfile_status hostfile_open(const char *path, unsigned flags, uint64_t max, int *fd, uint64_t *size,
+				   int *err);
+/* Reads the whole file into *buf, NUL-terminated (the caller frees it). */
+enum hostfile_status hostfile_read(const char *path, unsigned flags, uint64_t max, char **buf, size_t *len,
+				   int *err);
+
+/* progress: a single self-overwriting status line on a terminal. */
+
+struct progress;
+
+/* Counters the workers bump; the progress thread only reads them. */
+struct progress_counts {
+	_Atomic uint64_t bytes_done;
+	_Atomic uint64_t files_done;
+	uint64_t bytes_total;
+	uint64_t files_total;
+};
+
+/* Starts a thread redrawing "label: phase ..." on stderr 4 times a second.
+ * Returns NULL (and draws nothing) when enabled is false. */
+struct progress *progress_start(bool enabled, const char *label, const char *phase,
+				struct progress_counts *c);
+void progress_phase(struct progress *p, const char *phase);
+/* Stops the thread and erases the line. Accepts NULL. */
+void progress_stop(struct progress *p);
+
+/* Formats the line; exposed for tests. */
+void progress_format(char *out, size_t len, const char *label, const char *phase,
+		     uint64_t bytes_done, uint64_t bytes_total, uint64_t files_done,
+		     uint64_t files_total, double elapsed);
+
+/* utf16: UTF-16LE names from disk structures to UTF-8 for reports. */
+
+/* Converts n UTF-16LE code units at src (unaligned bytes allowed) to a
+ * NUL-terminated UTF-8 string. Lone surrogates and U+0000 become U+FFFD and
+ * set *lossy (may be NULL). Caller frees the result with free(). */
+char *utf16le_to_utf8(const void *src, size_t n, bool *lossy);
+
+/* Converts UTF-8 to UTF-16LE code units; returns the count, or -1 if s is not
+ * valid UTF-8 (overlongs, surrogates and values past U+10FFFF included).
+ * *out is malloc'd; caller frees. */
+long utf8_to_utf16le(const char *s, uint16_t **out);
+
+/* scandate: the one day every rule and check of a scan judges by (waiver
+ * expiry, end of support, signature age). Parsed once, by the CLI, from
+ * KENSHU_SCAN_DATE; otherwise the UTC day the scan started. */
+
+struct scan_date {
+	char day[11];      /* YYYY-MM-DD */
+	time_t midnight;   /* 00:00:00 UTC of that day */
+};
+
+/* Parses YYYY-MM-DD strictly: a real calendar day from 1970-01-01 on, no
+ * other characters. Returns 0, or -1 with err set ("'S' is not a date
+ * (YYYY-MM-DD)"; the caller names where S came from). */
+int scan_date_parse(const char *s, struct scan_date *out, char *err, size_t errlen);
+
+/* The UTC day that t falls on. */
+void scan_date_of(time_t t, struct scan_date *out);
+
+/* embedded: the shipped profiles and data tables, compiled into the binary
+ * from profiles/ at build time, so `-p default` and the MS17-010 table work
+ * wherever kenshu is copied, and the data stays data (one file each). */
+
+/* The file's bytes (NUL-terminated, len excludes the NUL) by its path
+ * relative to profiles/, e.g. "default.ini" or "tables/ms17-010.tsv";
+ * NULL when no such file was shipped. Static storage. */
+const char *embedded_file(const char *name, size_t *len);
+
+/* Names of the shipped files, in a static NULL-terminated array. */
+const char *const *embedded_names(void);
+
+/* Little-endian fields of on-disk structures (partition tables, hives,
+ * shortcuts, .job files), read byte by byte: no alignment or host-order
+ * assumptions about untrusted data. */
+
+static inline uint16_t load_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t load_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
+}
+
+#endif

@@ -1,0 +1,113 @@
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kenshu/core.h>
+#include <kenshu/banned.h>
+
+struct slot {
+	atomic_int used;   /* 0 free, 1 being filled, 2 live */
+	bool is_dir;
+	char path[PATH_MAX];
+};
+
+static struct slot slots[CLEANUP_MAX_PATHS];
+
+int cleanup_add(const char *path, bool is_dir)
+{
+	size_t n = strlen(path);
+
+	if (n >= PATH_MAX)
+		return -1;
+	for (int i = 0; i < CLEANUP_MAX_PATHS; i++) {
+		int expect = 0;
+		if (!atomic_compare_exchange_strong(&slots[i].used, &expect, 1))
+			continue;
+		memcpy(slots[i].path, path, n + 1);
+		slots[i].is_dir = is_dir;
+		atomic_store(&slots[i].used, 2);
+		return 0;
+	}
+	return -1;
+}
+
+void cleanup_forget(const char *path)
+{
+	for (int i = 0; i < CLEANUP_MAX_PATHS; i++)
+		if (atomic_load(&slots[i].used) == 2 && strcmp(slots[i].path, path) == 0)
+			atomic_store(&slots[i].used, 0);
+}
+
+/* Only unlink/rmdir/opendir/readdir: what a signal handler can afford. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	char p[PATH_MAX];
+	struct dirent *de;
+	size_t dl = strlen(dir);
+
+	if (d) {
+		while ((de = readdir(d))) {
+			size_t nl = strlen(de->d_name);
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || dl + 1 + nl >= sizeof(p))
+				continue;
+			memcpy(p, dir, dl);
+			p[dl] = '/';
+			memcpy(p + dl + 1, de->d_name, nl + 1);
+			if (unlink(p) < 0)
+				remove_dir(p);   /* libclamav makes sub-directories for some archives */
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+int cleanup_remove(const char *path)
+{
+	for (int i = 0; i < CLEANUP_MAX_PATHS; i++) {
+		if (atomic_load(&slots[i].used) != 2 || strcmp(slots[i].path, path) != 0)
+			continue;
+		if (slots[i].is_dir)
+			remove_dir(slots[i].path);
+		else
+			unlink(slots[i].path);
+		atomic_store(&slots[i].used, 0);
+		return 0;
+	}
+	return -1;
+}
+
+void cleanup_run(void)
+{
+	for (int i = 0; i < CLEANUP_MAX_PATHS; i++) {
+		if (atomic_load(&slots[i].used) != 2)
+			continue;
+		if (slots[i].is_dir)
+			remove_dir(slots[i].path);
+		else
+			unlink(slots[i].path);
+		atomic_store(&slots[i].used, 0);
+	}
+}
+
+static void on_signal(int sig)
+{
+	cleanup_run();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void cleanup_install_signal_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}

@@ -1,0 +1,88 @@
+/* What the files of this stage share; internal to it. */
+#ifndef KENSHU_OUTPUT_INTERNAL_H
+#define KENSHU_OUTPUT_INTERNAL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kenshu/output.h>
+#include <kenshu/version.h>
+
+/* Helpers the report writers (report_text.c, report_html.c, drift_write.c) share.
+ * Internal to scanner/, like json_fields.h. */
+
+/* "512 B", "1.5 MiB": one spelling of a size in every human format. */
+void report_human_size(uint64_t n, char *out, size_t len);
+
+struct report;
+struct av;
+struct json_object;
+/* report.json's tree (the caller puts it): drift.c reads the scan in
+ * memory through the same tree a baseline is read from. */
+struct json_object *report_json_object(const struct report *r, const struct av *av);
+
+/* report_html.c's UTF-8 reading, shared with drift_write.c so that the text
+ * and the page judge a hostile name alike. report_utf8_decode: the length
+ * of the sequence at s (n > 0 bytes left) and its code point in *cp, or 1
+ * and U+FFFD for a byte that starts no valid, shortest-form sequence.
+ * report_unsafe_cp: a C1 control, a noncharacter or a bidirectional
+ * formatting character, which must not be shown as it is. */
+size_t report_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+bool report_unsafe_cp(uint32_t cp);
+
+/* Opens a report.html table with fixed column widths: each column after
+ * cls is "CLASS|Header" (CLASS a width class of the style sheet, or empty),
+ * the list ends with NULL. The caller closes with "</tbody>\n</table>\n". */
+void report_html_table_head(FILE *f, const char *cls, ...);
+
+/* The json-c field helpers report.json and bundle.json share: one
+ * spelling of a string, a count, a flag, and of the tool record. Internal
+ * to scanner/, like le.h. */
+
+static inline void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+/* A string that may be absent: null in the JSON. */
+static inline void add_opt(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static inline void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static inline void add_bool(json_object *o, const char *k, bool v)
+{
+	json_object_object_add(o, k, json_object_new_boolean(v));
+}
+
+/* "tool": which kenshu wrote the file (name, version, git commit). */
+static inline void add_tool(json_object *root)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "name", "kenshu");
+	add_str(o, "version", KENSHU_VERSION);
+	add_str(o, "commit", kenshu_commit);
+	json_object_object_add(root, "tool", o);
+}
+
+/* "case": the --meta entries, an object in key order ({} when none, so
+ * that readers need not test for it). */
+static inline void add_case(json_object *root, const struct case_meta *m)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < m->n; i++)
+		add_str(o, m->v[i].key, m->v[i].value);
+	json_object_object_add(root, "case", o);
+}
+
+#endif

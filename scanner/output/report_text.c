@@ -1,0 +1,317 @@
+/* report.txt: the summary a person reads first. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <kenshu/artifacts.h>
+#include <kenshu/drift.h>
+#include <kenshu/windows.h>
+#include <kenshu/report.h>
+#include "output_internal.h"
+#include <kenshu/banned.h>
+
+static void print_loc(FILE *f, unsigned vol, const char *path, const char *stream)
+{
+	if (!path[0])
+		fprintf(f, "  [vol %u] (whole volume)\n", vol);
+	else
+		fprintf(f, "  [vol %u] %s%s%s\n", vol, path, stream[0] ? ":" : "", stream);
+}
+
+/* Inline code (a WMI script, mshta javascript:) shown as one line, cut:
+ * enough to see what it does; report.json has it whole. */
+static void script_excerpt(FILE *f, const char *code)
+{
+	enum { SHOW = 160 };
+	char line[SHOW * 4 + 8];
+	size_t o = 0, n = 0;
+
+	const char *c = code;
+
+	/* Stops before a character, never inside one: a cut is whole UTF-8. */
+	for (; *c && o + 5 < sizeof(line); c++) {
+		bool lead = ((unsigned char)*c & 0xC0) != 0x80;
+		if (lead && n == SHOW)
+			break;
+		if (*c == '\r')
+			continue;
+		if (*c == '\n' || *c == '\t') {
+			if (o && line[o - 1] != ' ')
+				line[o++] = ' ', n++;
+			continue;
+		}
+		n += lead;
+		line[o++] = *c;
+	}
+	while (o && line[o - 1] == ' ')
+		o--;
+	line[o] = '\0';
+	fprintf(f, "  %-26s   code: %s%s\n", "", line, *c ? " ..." : "");
+}
+
+/* A hive worth a line: one that could not be read, or not as Windows would. */
+static void hive_line(FILE *f, const char *name, const char *user, const struct hive_health *h)
+{
+	const char *who = *user ? " of " : "";
+
+	if (!h->opened)
+		fprintf(f, "            hive %s%s%s not readable: %s\n", name, who, user, h->error);
+	else if (h->dirty || h->log1 || h->log2)
+		fprintf(f, "            hive %s%s%s %s%s%s (read as it is on disk)\n", name, who, user,
+			h->dirty ? "dirty (sequence numbers differ)" : "",
+			h->dirty && (h->log1 || h->log2) ? ", " : "",
+			h->log1 || h->log2 ? "transaction logs present" : "");
+}
+
+/* "Patch level and hardening": one line per check, the evidence under
+ * those that are not plainly fine, cut to a readable length on a UTF-8
+ * boundary (report.json has it whole). */
+static void posture_section(FILE *f, const struct os_info *os)
+{
+	enum { EVIDENCE_SHOWN = 400 };
+	size_t unsafe = 0, by_default = 0, unknown = 0;
+
+	for (size_t i = 0; i < os->posture.n; i++) {
+		enum posture_state st = os->posture.c[i].state;
+		unsafe += st == POSTURE_UNSAFE;
+		by_default += st == POSTURE_ABSENT_UNSAFE;
+		unknown += st == POSTURE_UNKNOWN;
+	}
+	fprintf(f, "\nPatch level and hardening [vol %u]: %zu checks, %zu unsafe, %zu unsafe by default, %zu unknown\n",
+		os->volume, os->posture.n, unsafe, by_default, unknown);
+	for (size_t i = 0; i < os->posture.n; i++) {
+		const struct posture_check *c = &os->posture.c[i];
+		char name[64];
+		size_t n = strlen(c->evidence);
+
+		snprintf(name, sizeof(name), "%s%s%s", c->rule, c->scope ? " " : "", c->scope ? c->scope : "");
+		fprintf(f, "  %-30s %-15s %s\n", name, posture_state_name(c->state), c->message);
+		if (c->state == POSTURE_SAFE || c->state == POSTURE_ABSENT_SAFE || c->state == POSTURE_NOT_APPLICABLE ||
+		    !n)
+			continue;
+		if (n > EVIDENCE_SHOWN) {
+			n = EVIDENCE_SHOWN;
+			while (n && ((unsigned char)c->evidence[n] & 0xC0) == 0x80)
+				n--;
+		}
+		fprintf(f, "  %-30s %-15s %.*s%s\n", "", "", (int)n, c->evidence, c->evidence[n] ? " ..." : "");
+	}
+}
+
+/* Decisive findings first (the list is sorted so), waived ones last. */
+static void findings_text(const struct report *r, FILE *f)
+{
+	fprintf(f, "Profile:    %s (%s), effective sha256 %s, judged as of %s\n", r->profile_name,
+		r->profile_source, r->profile_effective_sha256, r->scan_date);
+	fprintf(f, "Findings:   %zu\n", r->nfindings);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct rep_finding *x = &r->findings[i];
+		char sev[16];
+		snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
+		for (char *c = sev; *c && !x->waiver; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+		fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
+		if (x->version)
+			fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
+		if (x->waiver)
+			fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
+	}
+	for (size_t i = 0; i < r->nwaivers; i++) {
+		const struct rep_waiver *w = &r->waivers[i];
+		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->w.name,
+			w->w.rule, w->w.approver, w->w.expires, w->status, w->applied, w->applied == 1 ? "" : "s");
+	}
+	fputc('\n', f);
+}
+
+void report_write_case(const struct case_meta *m, FILE *f)
+{
+	for (size_t i = 0; i < m->n; i++)
+		fprintf(f, "%-12s%s: %s\n", i ? "" : "Case:", m->v[i].key, m->v[i].value);
+	if (m->n)
+		fputc('\n', f);
+}
+
+int report_write_text(const struct report *r, const struct av *av, FILE *f)
+{
+	char sz[32];
+	uint64_t files = 0, streams = 0, bytes = 0;
+
+	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
+	report_write_case(&r->meta, f);
+	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
+	findings_text(r, f);
+	/* Right after what decided the verdict: on a re-audit what changed
+	 * is the news, the inventory below is mostly what it was. */
+	if (r->drift) {
+		if (drift_write_text(r->drift, f) < 0)
+			return -1;
+		fputc('\n', f);
+	}
+	report_human_size(r->image_size, sz, sizeof(sz));
+	fprintf(f, "Image:      %s\n", r->image_path);
+	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
+		(unsigned long long)r->image_size, r->scheme);
+	if (strcmp(r->image_format, "raw") != 0) {
+		report_human_size(r->disk_size, sz, sizeof(sz));
+		fprintf(f, "            holds a disk of %s (%llu bytes), read by %s\n", sz,
+			(unsigned long long)r->disk_size, r->image_reader);
+	}
+	fprintf(f, "SHA-256:    %s\n", r->sha256_before);
+	fprintf(f, "            %s\n", strcmp(r->sha256_before, r->sha256_after) == 0
+		? "identical after the scan: the image was not modified"
+		: "DIFFERENT after the scan");
+
+	for (size_t i = 0; i < r->nos; i++) {
+		const struct os_info *os = &r->os[i];
+		fprintf(f, "Windows:    [vol %u] %s%s%s (%s), build %s%s%s%s%s\n", os->volume,
+			os->product_name ? os->product_name : "(no product name)",
+			os->edition ? ", edition " : "", os->edition ? os->edition : "",
+			os->family, os->build ? os->build : "?", os->service_pack ? ", " : "",
+			os->service_pack ? os->service_pack : "", os->architecture ? ", " : "",
+			os->architecture ? os->architecture : "");
+		fprintf(f, "            host %s, time zone %s, installed %s, %zu profiles\n",
+			os->hostname ? os->hostname : "?", os->time_zone ? os->time_zone : "?",
+			os->install_date ? os->install_date : "?", os->nprofiles);
+		for (int k = 0; k < 2; k++)
+			if (os->hives[k].name)
+				hive_line(f, os->hives[k].name, "", &os->hives[k].health);
+		for (size_t k = 0; k < os->nuser_hives; k++)
+			hive_line(f, os->user_hives[k].path, os->user_hives[k].user, &os->user_hives[k].health);
+		if (os->wmi_error)
+			fprintf(f, "            WMI repository not readable: %s\n", os->wmi_error);
+		if (os->cross_check)
+			fprintf(f, "            libguestfs cross-check: %s\n", os->cross_check);
+	}
+
+	if (r->cross_check_note)
+		fprintf(f, "Cross-check: %s\n", r->cross_check_note);
+	fprintf(f, "\nDetections: %zu\n", r->ndet);
+	for (size_t i = 0; i < r->ndet; i++) {
+		const struct rep_detection *d = &r->det[i];
+		print_loc(f, d->volume, d->path, d->stream);
+		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
+			(unsigned long long)d->size);
+	}
+
+	/* Only when there are some: most images have none. */
+	if (r->nmacros)
+		fprintf(f, "\nDocuments with macros: %zu\n", r->nmacros);
+	for (size_t i = 0; i < r->nmacros; i++) {
+		const struct rep_detection *d = &r->macros[i];
+		print_loc(f, d->volume, d->path, d->stream);
+		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
+			(unsigned long long)d->size);
+	}
+
+	fprintf(f, "\nNot fully scanned: %zu\n", r->nskip);
+	for (size_t i = 0; i < r->nskip; i++) {
+		const struct rep_skip *s = &r->skip[i];
+		print_loc(f, s->volume, s->path, s->stream);
+		fprintf(f, "      %s\n", s->reason);
+	}
+
+	for (size_t i = 0; i < r->nos; i++) {
+		const struct os_info *os = &r->os[i];
+		const struct autorun_list *l = &os->autoruns;
+		size_t collapsed = 0;
+
+		fprintf(f, "\nAutostart entries [vol %u]: %zu\n", os->volume, l->n);
+		for (size_t k = 0; k < l->n; k++) {
+			const struct autorun *a = &l->v[k];
+			/* Windows' own entries (hundreds of services and KnownDLLs on a
+			 * real system) run programs in the Windows folder and raise no
+			 * flag: counted here, all listed in report.json. */
+			if (!r->all_autoruns && autorun_is_windows_default(a, os->system_root)) {
+				collapsed++;
+				continue;
+			}
+			fprintf(f, "  %-26s %s%s%s = %s\n", a->category, a->user ? a->user : "",
+				a->user ? ": " : "", a->name[0] ? a->name : "(default)", a->command);
+			if (a->target)
+				fprintf(f, "  %-26s   runs %s%s%s%s\n", "", a->target,
+					a->target_exists == 0 ? " (MISSING)" : "",
+					a->target_detection ? ", DETECTED: " : "",
+					a->target_detection ? a->target_detection : "");
+			if (a->pe)
+				fprintf(f, "  %-26s   version info: %s%s%s%s%s%s%s\n", "",
+					a->pe->company ? a->pe->company : "(no company)",
+					a->pe->product ? ", " : "", a->pe->product ? a->pe->product : "",
+					a->pe->fixed_version[0] || a->pe->file_version ? ", " : "",
+					a->pe->fixed_version[0] ? a->pe->fixed_version
+								: a->pe->file_version ? a->pe->file_version : "",
+					a->pe->original_filename ? ", originally " : "",
+					a->pe->original_filename ? a->pe->original_filename : "");
+			if (a->note)
+				fprintf(f, "  %-26s   %s\n", "", a->note);
+			if (a->decoded)
+				fprintf(f, "  %-26s   decoded: %s\n", "", a->decoded);
+			if (a->payload && (a->resolve_flags & CMD_F_INLINE) && !a->decoded)
+				script_excerpt(f, a->payload);
+			for (size_t fi = 0; fi < ar_nflag_info; fi++)
+				if (a->flags & ar_flag_info[fi].flag)
+					fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
+						ar_flag_info[fi].reason);
+		}
+		if (collapsed)
+			fprintf(f, "  (%zu more start programs in %s, none flagged: listed in report.json, "
+				"or here with --all-autoruns)\n", collapsed, os->system_root);
+	}
+
+	for (size_t i = 0; i < r->nos; i++)
+		if (r->os[i].posture.n)
+			posture_section(f, &r->os[i]);
+
+	fprintf(f, "\nVolumes: %zu\n", r->nvol);
+	for (size_t i = 0; i < r->nvol; i++) {
+		const struct rep_volume *v = &r->vol[i];
+		report_human_size(v->v.size, sz, sizeof(sz));
+		fprintf(f, "  %u  %-28s %10s  %-9s", v->v.index, v->v.part_type, sz, v->v.fs);
+		if (v->scanned) {
+			char b[32];
+			report_human_size(v->bytes, b, sizeof(b));
+			fprintf(f, " \"%s\"  %llu files, %llu streams, %s scanned%s\n", v->label,
+				(unsigned long long)v->files, (unsigned long long)v->streams, b,
+				v->dirty ? ", marked dirty (unclean shutdown)" : "");
+			files += v->files;
+			streams += v->streams;
+			bytes += v->bytes;
+		} else {
+			fprintf(f, " not scanned: %s\n", v->v.state_reason);
+		}
+		if (v->v.parent)
+			fprintf(f, "     %s in volume %u\n", v->v.part_name, v->v.parent);
+	}
+	for (size_t i = 0; i < r->ngaps; i++) {
+		const struct img_gap *g = &r->gaps[i];
+		report_human_size(g->size, sz, sizeof(sz));
+		fprintf(f, "  -  outside any partition       %10s  at byte %llu: %s\n", sz,
+			(unsigned long long)g->offset,
+			g->holds_data ? "HOLDS DATA (not inspected by any file system)"
+				      : g->sampled ? "no data found (sampled: 1 MiB of every 16)" : "all zero");
+	}
+	if (r->nrp)
+		fprintf(f, "\nReparse points (reported, not followed): %zu\n", r->nrp);
+	for (size_t i = 0; i < r->nrp; i++) {
+		const struct rep_reparse *p = &r->rp[i];
+		fprintf(f, "  [vol %u] %s  %s (0x%08X)%s%s\n", p->volume, p->path,
+			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
+	}
+
+	report_human_size(bytes, sz, sizeof(sz));
+	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
+		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
+	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
+		av_version(), av_signature_count(av), av_db_count(av), av_dbdir(av));
+	for (size_t i = 0; i < av_db_count(av); i++) {
+		const struct av_db *d = av_db(av, i);
+		if (d->version)
+			fprintf(f, "            %s: %u signatures, version %u built %s\n", d->name,
+				d->sigs, d->version, d->build_time);
+		else
+			fprintf(f, "            %s: %u signatures\n", d->name, d->sigs);
+	}
+	fprintf(f, "Started:    %s\nFinished:   %s\nHost:       %s\n", r->started, r->finished, r->host ? r->host : "");
+	return ferror(f) ? -1 : 0;
+}

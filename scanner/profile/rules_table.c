@@ -1,0 +1,97 @@
+/* The rule table: what each rule id means and its built-in severity.
+ * Alphabetical within each group; the order is also the order of
+ * docs/rules.md and of `kenshu profile show`. */
+#include <string.h>
+#include <strings.h>
+
+#include <kenshu/rules.h>
+#include <kenshu/banned.h>
+
+const struct rule_info rule_table[] = {
+	/* What was and was not scanned. */
+	{ "malware", "scan", SEV_FAIL, "ClamAV detected malware in a file (an IOC match is ioc-hash/ioc-string instead)" },
+	{ "skipped-content", "scan", SEV_REVIEW, "something was not fully scanned: encrypted, over a limit, unreadable, or a volume kenshu cannot read" },
+	{ "nothing-scanned", "scan", SEV_REVIEW, "no volume held a file system kenshu could walk: nothing on the disk was scanned" },
+	{ "data-outside-partitions", "scan", SEV_REVIEW, "space outside every partition holds data, where no file system shows it" },
+	{ "hive-incomplete", "scan", SEV_REVIEW, "a registry hive or the WMI repository could not be read completely (damaged, or unreplayed transaction logs)" },
+	{ "identity-mismatch", "scan", SEV_REVIEW, "--cross-check: libguestfs's inspection disagrees with kenshu's on which Windows this is" },
+	{ "signature-age", "scan", SEV_REVIEW, "the newest official ClamAV database is older than [signatures] max_age_days on the scan date" },
+	{ "signature-missing", "scan", SEV_INFO, "no official ClamAV database (.cvd/.cld) was loaded: custom signatures only" },
+	/* Autostart entries (report.json os[].autoruns). */
+	{ "autorun-malware", "autostart", SEV_FAIL, "ClamAV detected malware in the file an autostart entry runs" },
+	{ "autorun-target-missing", "autostart", SEV_INFO, "the file an autostart entry runs is not on the disk" },
+	{ "autorun-user-writable", "autostart", SEV_REVIEW, "an autostart target lies where users can write (Users, ProgramData, Temp, Public)" },
+	{ "autorun-lolbin", "autostart", SEV_REVIEW, "a script host or living-off-the-land binary runs a script, URL or inline code" },
+	{ "autorun-encoded-command", "autostart", SEV_FAIL, "an autostart entry runs an encoded PowerShell command" },
+	{ "autorun-hidden-task", "autostart", SEV_FAIL, "a scheduled task is hidden (Hidden flag, or no security descriptor / Index 0 in TaskCache)" },
+	{ "autorun-masquerade", "autostart", SEV_REVIEW, "a target has a Windows program's name (or one letter off) outside the Windows folder" },
+	{ "autorun-winlogon-modified", "autostart", SEV_REVIEW, "Winlogon Shell or Userinit differs from Windows' default" },
+	{ "autorun-ifeo-debugger", "autostart", SEV_FAIL, "a debugger is set on an accessibility program (sticky-keys backdoor)" },
+	{ "autorun-appinit", "autostart", SEV_REVIEW, "AppInit_DLLs loads a DLL into every process that loads user32.dll" },
+	{ "autorun-path-hijack", "autostart", SEV_REVIEW, "an unquoted path with spaces can be hijacked by a shorter path" },
+	{ "autorun-other-control-set", "autostart", SEV_REVIEW, "an entry exists only in a non-current ControlSet (starts after a last-known-good boot)" },
+	{ "autorun-com-hijack", "autostart", SEV_REVIEW, "a per-user COM class overrides the machine's server" },
+	{ "autorun-task-unregistered", "autostart", SEV_REVIEW, "a task file the Task Scheduler does not register, or a registered task without its file" },
+	{ "autorun-wmi-consumer", "autostart", SEV_REVIEW, "a WMI event subscription runs a command or script" },
+	{ "autorun-renamed", "autostart", SEV_REVIEW, "a target's version information names another original file (a renamed tool)" },
+	{ "autorun-unknown", "autostart", SEV_INFO, "an autostart entry that is not Windows' own and not on the profile's allowlist" },
+	/* Patch level and support. */
+	{ "ms17-010", "patch", SEV_FAIL, "srv.sys (or the servicing store) shows the MS17-010 (EternalBlue) fix is missing" },
+	{ "eol-os", "patch", SEV_INFO, "the installed Windows is past its end of support on the scan date" },
+	/* Hardening. */
+	{ "smb1-enabled", "hardening", SEV_REVIEW, "the SMBv1 server or client is enabled (a missing SMB1 value means enabled)" },
+	{ "rdp-enabled", "hardening", SEV_INFO, "Remote Desktop accepts connections" },
+	{ "rdp-no-nla", "hardening", SEV_REVIEW, "Remote Desktop is enabled without Network Level Authentication" },
+	{ "autologon-cleartext-password", "hardening", SEV_REVIEW, "Winlogon holds an automatic-logon password in clear text (DefaultPassword)" },
+	{ "firewall-disabled", "hardening", SEV_REVIEW, "Windows Firewall is off for a network profile" },
+	{ "defender-disabled", "hardening", SEV_INFO, "Windows Defender is disabled by policy or service start type" },
+	{ "autoplay-enabled", "hardening", SEV_REVIEW, "AutoPlay/AutoRun is enabled for removable or CD drives" },
+	{ "guest-enabled", "hardening", SEV_REVIEW, "the built-in Guest account is enabled" },
+	{ "hosts-tampered", "hardening", SEV_REVIEW, "the hosts file maps names other than localhost" },
+	{ "write-filter", "hardening", SEV_INFO, "state of the Enhanced/Unified Write Filter (EWF/UWF)" },
+	/* Files. */
+	{ "risky-file-type", "files", SEV_REVIEW, "a file type that does not belong on a control PC ([files] risky_extensions outside [files] system_dirs), or an Office document with macros (found by content)" },
+	/* Indicators of compromise from the profile's [ioc] feeds. */
+	{ "ioc-hash", "ioc", SEV_FAIL, "a file's SHA-256, SHA-1 or MD5 is on an [ioc] hash_list" },
+	{ "ioc-string", "ioc", SEV_REVIEW, "a file contains a domain, URL, IP address or string of an [ioc] string_list (ASCII or UTF-16LE)" },
+	/* Changes since a baseline (scan --baseline). */
+	{ "drift-changed-system-file", "drift", SEV_REVIEW, "--baseline: a file under [files] system_dirs changed or was removed since the baseline (outside [drift] ignore)" },
+	{ "drift-new-autorun", "drift", SEV_REVIEW, "--baseline: an autostart entry that is not in the baseline, or whose command, target or target's content changed" },
+	{ "drift-new-executable", "drift", SEV_REVIEW, "--baseline: an executable or script ([drift] executable_extensions) that is not in the baseline, or that changed outside [files] system_dirs" },
+	/* The policy itself. */
+	{ "waiver-expired", "policy", SEV_REVIEW, "a waiver in the profile is past its expiry date: it no longer applies" },
+};
+
+const size_t rule_count = sizeof(rule_table) / sizeof(rule_table[0]);
+
+const struct rule_info *rule_find(const char *id)
+{
+	int i = rule_index(id);
+
+	return i < 0 ? NULL : &rule_table[i];
+}
+
+int rule_index(const char *id)
+{
+	for (size_t i = 0; i < rule_count; i++)
+		if (!strcmp(rule_table[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+static const char *const sev_names[] = { "off", "info", "review", "fail" };
+
+const char *severity_name(enum severity s)
+{
+	return (unsigned)s < 4 ? sev_names[s] : "fail";
+}
+
+int severity_parse(const char *s, enum severity *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcasecmp(s, sev_names[i])) {
+			*out = (enum severity)i;
+			return 0;
+		}
+	return -1;
+}

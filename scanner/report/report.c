@@ -1,0 +1,372 @@
+/* The report's data: appenders and ordering. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kenshu/drift.h>
+#include <kenshu/core.h>
+#include <kenshu/report.h>
+#include "../output/output_internal.h"
+#include <kenshu/banned.h>
+
+#define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])
+
+void report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void report_release(struct report *r)
+{
+	free(r->image_path);
+	free(r->host);
+	case_meta_release(&r->meta);
+	free(r->image_format);
+	free(r->image_reader);
+	free(r->gaps);
+	free(r->cross_check_note);
+	free(r->scheme);
+	free(r->disk_guid);
+	for (size_t i = 0; i < r->nvol; i++) {
+		free(r->vol[i].label);
+		free(r->vol[i].fs_version);
+		free(r->vol[i].reader);
+	}
+	free(r->vol);
+	for (size_t i = 0; i < r->ndet; i++) {
+		free(r->det[i].path);
+		free(r->det[i].stream);
+		free(r->det[i].signature);
+	}
+	free(r->det);
+	for (size_t i = 0; i < r->nmacros; i++) {
+		free(r->macros[i].path);
+		free(r->macros[i].stream);
+		free(r->macros[i].signature);
+	}
+	free(r->macros);
+	for (size_t i = 0; i < r->nskip; i++) {
+		free(r->skip[i].path);
+		free(r->skip[i].stream);
+		free(r->skip[i].reason);
+	}
+	free(r->skip);
+	for (size_t i = 0; i < r->nrp; i++) {
+		free(r->rp[i].path);
+		free(r->rp[i].target);
+	}
+	free(r->rp);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		free(r->files[i].path);
+		free(r->files[i].stream);
+		free(r->files[i].link_of);
+		free(r->files[i].status);
+	}
+	free(r->files);
+	for (size_t i = 0; i < r->nos; i++)
+		os_info_release(&r->os[i]);
+	free(r->os);
+	free(r->verdict_reason);
+	free(r->profile_name);
+	free(r->profile_source);
+	for (size_t i = 0; i < r->nprofile_files; i++)
+		free(r->profile_files[i].source);
+	free(r->profile_files);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		struct rep_finding *x = &r->findings[i];
+		free(x->message);
+		free(x->path);
+		free(x->value);
+		free(x->version);
+		free(x->sha256);
+		free(x->waiver);
+	}
+	free(r->findings);
+	for (size_t i = 0; i < r->nwaivers; i++)
+		profile_waiver_clear(&r->waivers[i].w);
+	free(r->waivers);
+	drift_release(r->drift);
+	free(r->drift);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- case metadata ---- */
+
+static bool key_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '.' || c == '-';
+}
+
+int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t kl = eq ? (size_t)(eq - arg) : strlen(arg), vl, at;
+	uint16_t *u16 = NULL;
+	char key[CASE_KEY_MAX + 1];
+
+	if (!eq) {
+		snprintf(err, errlen, "--meta wants KEY=VALUE, not '%.*s'", kl > 80 ? 80 : (int)kl, arg);
+		return -1;
+	}
+	if (kl == 0 || kl > CASE_KEY_MAX) {
+		snprintf(err, errlen, "--meta: a KEY must be 1 to %d characters of A-Z a-z 0-9 _ . -", CASE_KEY_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < kl; i++)
+		if (!key_char(arg[i])) {
+			snprintf(err, errlen, "--meta: KEY '%.*s' may hold only A-Z a-z 0-9 _ . -",
+				 kl > 80 ? 80 : (int)kl, arg);
+			return -1;
+		}
+	memcpy(key, arg, kl);
+	key[kl] = '\0';
+	vl = strlen(eq + 1);
+	/* An empty value is nearly always an unset shell variable
+	 * (--meta operator=$OPERATOR): said, not recorded as blank. */
+	if (vl == 0) {
+		snprintf(err, errlen, "--meta '%s': empty value", key);
+		return -1;
+	}
+	if (vl > CASE_VALUE_MAX) {
+		snprintf(err, errlen, "--meta '%s': value is %zu bytes, at most %d", key, vl, CASE_VALUE_MAX);
+		return -1;
+	}
+	/* report.txt prints it on one line of its own. */
+	for (const unsigned char *c = (const unsigned char *)eq + 1; *c; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			snprintf(err, errlen, "--meta '%s': value holds a control character (0x%02x)", key, *c);
+			return -1;
+		}
+	if (utf8_to_utf16le(eq + 1, &u16) < 0) {
+		snprintf(err, errlen, "--meta '%s': value is not valid UTF-8", key);
+		return -1;
+	}
+	free(u16);
+	for (at = 0; at < m->n; at++) {
+		int c = strcmp(m->v[at].key, key);
+		if (c == 0) {
+			snprintf(err, errlen, "--meta '%s': given twice", key);
+			return -1;
+		}
+		if (c > 0)
+			break;
+	}
+	if (m->n >= CASE_META_MAX) {
+		snprintf(err, errlen, "--meta: at most %d entries", CASE_META_MAX);
+		return -1;
+	}
+	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+	memmove(&m->v[at + 1], &m->v[at], (m->n - at) * sizeof(*m->v));
+	m->v[at].key = xstrdup(key);
+	m->v[at].value = xstrdup(eq + 1);
+	m->n++;
+	return 0;
+}
+
+void case_meta_copy(struct case_meta *dst, const struct case_meta *src)
+{
+	dst->n = src ? src->n : 0;
+	dst->v = dst->n ? xcalloc(dst->n, sizeof(*dst->v)) : NULL;
+	for (size_t i = 0; i < dst->n; i++) {
+		dst->v[i].key = xstrdup(src->v[i].key);
+		dst->v[i].value = xstrdup(src->v[i].value);
+	}
+}
+
+void case_meta_release(struct case_meta *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].key);
+		free(m->v[i].value);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+char *report_host_name(void)
+{
+	char name[HOST_NAME_MAX + 1];
+
+	/* Truncation leaves no NUL on some systems: terminate ourselves. */
+	if (gethostname(name, sizeof(name)) < 0)
+		return xstrdup("");
+	name[sizeof(name) - 1] = '\0';
+	return xstrdup(name);
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+static void set_detection(struct rep_detection *d, unsigned vol, const char *path,
+			  const char *stream, const char *sig, const char *sha256, uint64_t size)
+{
+	d->volume = vol;
+	d->path = xstrdup(path);
+	d->stream = dup_or_empty(stream);
+	d->signature = xstrdup(sig);
+	snprintf(d->sha256, sizeof(d->sha256), "%s", sha256 ? sha256 : "");
+	d->size = size;
+}
+
+void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,
+			  const char *sig, const char *sha256, uint64_t size)
+{
+	set_detection(GROW(r->det, r->ndet), vol, path, stream, sig, sha256, size);
+}
+
+void report_add_macro(struct report *r, unsigned vol, const char *path, const char *stream,
+		      const char *heuristic, const char *sha256, uint64_t size)
+{
+	set_detection(GROW(r->macros, r->nmacros), vol, path, stream, heuristic, sha256, size);
+}
+
+void report_add_skip(struct report *r, unsigned vol, const char *path, const char *stream,
+		     const char *reason, uint64_t size)
+{
+	struct rep_skip *s = GROW(r->skip, r->nskip);
+
+	s->volume = vol;
+	s->path = xstrdup(path);
+	s->stream = dup_or_empty(stream);
+	s->reason = xstrdup(reason);
+	s->size = size;
+}
+
+void report_add_reparse(struct report *r, unsigned vol, const char *path, uint32_t tag,
+			const char *target, bool dir)
+{
+	struct rep_reparse *p = GROW(r->rp, r->nrp);
+
+	p->volume = vol;
+	p->path = xstrdup(path);
+	p->tag = tag;
+	p->target = dup_or_empty(target);
+	p->directory = dir;
+}
+
+void report_add_file(struct report *r, unsigned vol, const char *path, const char *stream,
+		     uint64_t size, const char *sha256, unsigned flags, const char *link_of,
+		     const char *status)
+{
+	struct rep_file *f = GROW(r->files, r->nfiles);
+
+	f->volume = vol;
+	f->path = xstrdup(path);
+	f->stream = dup_or_empty(stream);
+	f->size = size;
+	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256 ? sha256 : "");
+	f->flags = flags;
+	f->link_of = link_of ? xstrdup(link_of) : NULL;
+	f->status = xstrdup(status);
+}
+
+void report_add_os(struct report *r, struct os_info *os)
+{
+	struct os_info *o = GROW(r->os, r->nos);
+
+	*o = *os;
+	memset(os, 0, sizeof(*os));
+}
+
+/* Byte order of the UTF-8 paths: stable across locales and runs. */
+static int cmp_loc(unsigned va, const char *pa, const char *sa, unsigned vb, const char *pb, const char *sb)
+{
+	int c;
+
+	if (va != vb)
+		return va < vb ? -1 : 1;
+	if ((c = strcmp(pa, pb)))
+		return c;
+	return strcmp(sa, sb);
+}
+
+static int det_cmp(const void *a, const void *b)
+{
+	const struct rep_detection *x = a, *y = b;
+	int c = cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
+
+	return c ? c : strcmp(x->signature, y->signature);
+}
+
+static int skip_cmp(const void *a, const void *b)
+{
+	const struct rep_skip *x = a, *y = b;
+	int c = cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
+
+	return c ? c : strcmp(x->reason, y->reason);
+}
+
+static int rp_cmp(const void *a, const void *b)
+{
+	const struct rep_reparse *x = a, *y = b;
+
+	return cmp_loc(x->volume, x->path, "", y->volume, y->path, "");
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	const struct rep_file *x = a, *y = b;
+
+	return cmp_loc(x->volume, x->path, x->stream, y->volume, y->path, y->stream);
+}
+
+/* qsort's base may not be NULL even for zero elements. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+void report_finish(struct report *r)
+{
+	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
+	sort(r->macros, r->nmacros, sizeof(*r->macros), det_cmp);
+	sort(r->skip, r->nskip, sizeof(*r->skip), skip_cmp);
+	sort(r->rp, r->nrp, sizeof(*r->rp), rp_cmp);
+	sort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
+}
+
+static const struct {
+	uint32_t tag;
+	const char *name;
+} reparse_tags[] = {
+	{ 0xA0000003u, "junction" },
+	{ 0xA000000Cu, "symbolic link" },
+	{ 0x80000017u, "CompactOS (WOF) compressed file" },
+	{ 0x80000013u, "deduplicated file" },
+	{ 0x8000001Bu, "app execution alias" },
+	{ 0x80000023u, "AF_UNIX socket" },
+	{ 0x9000001Au, "cloud files placeholder" },
+	{ 0x80000020u, "WCI (container) link" },
+};
+
+const char *reparse_tag_name(uint32_t tag)
+{
+	for (size_t i = 0; i < sizeof(reparse_tags) / sizeof(reparse_tags[0]); i++)
+		if (reparse_tags[i].tag == tag)
+			return reparse_tags[i].name;
+	return "other reparse point";
+}
+
+void report_human_size(uint64_t n, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, len, "%.1f %s", v, units[u]);
+}

@@ -1,0 +1,80 @@
+/* What posture.c, posture_patch.c and posture_hardening.c share: a capped
+ * text builder for messages and evidence, registry helpers that tell an
+ * absent value from a damaged one, and the table tokenizer. Internal to
+ * scanner/. */
+#ifndef KENSHU_POSTURE_INTERNAL_H
+#define KENSHU_POSTURE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kenshu/core.h>
+#include <kenshu/artifacts.h>
+#include <kenshu/windows.h>
+
+/* Evidence and messages are bounded: a hostile hive or hosts file cannot
+ * make a report line megabytes long. */
+#define POSTURE_TEXT_MAX 4096
+
+/* A growable string with a cap: text past the cap is dropped and " ..."
+ * ends the result. buf is never NULL after pb_init. */
+struct pbuf {
+	char *buf;
+	size_t len, alloc, cap;
+	bool truncated;
+};
+
+void pb_init(struct pbuf *b, size_t cap);
+void pb_addf(struct pbuf *b, const char *fmt, ...) KS_PRINTF(2, 3);
+/* Appends n bytes of s with control characters (and, if ascii_only, every
+ * byte outside printable ASCII) replaced by '?'. */
+void pb_add_clean(struct pbuf *b, const char *s, size_t n, bool ascii_only);
+/* "; " between items after the first. */
+void pb_sep(struct pbuf *b);
+/* Returns the text (caller frees) and leaves *b empty. */
+char *pb_detach(struct pbuf *b);
+
+/* Adds a check; takes ownership of message and evidence (either may be
+ * NULL: "" is stored). */
+void posture_add(struct posture *p, const char *rule, const char *scope, enum posture_state st,
+		 char *message, char *evidence);
+
+/* Registry access. cs_key: SYSTEM ControlSet%03u\rel (0 when absent or cs
+ * is 0). */
+size_t pk_cs(struct hive *sys, uint32_t cs, const char *rel);
+/* 1 with *v when the value is a DWORD (or a number in a REG_SZ), 0 when
+ * the value is absent, -1 when it is there but not a number. */
+int pk_dword(struct hive *h, size_t node, const char *name, uint32_t *v);
+/* The value exists (any type). Its data is wiped before it is freed: this
+ * is how DefaultPassword is tested without keeping the password. */
+bool pk_present(struct hive *h, size_t node, const char *name);
+/* The value as text (hive_values: SZ as is, DWORD decimal, MULTI_SZ
+ * joined by '\n'), NULL when absent. Caller frees. */
+char *pk_text(struct hive *h, size_t node, const char *name);
+/* A REG_MULTI_SZ (or SZ) value lists item, compared case-insensitively. */
+bool pk_lists(struct hive *h, size_t node, const char *name, const char *item);
+
+/* Table tokenizer: calls fn for each data line (comments and blank lines
+ * skipped, CR stripped, fields split at tabs and trimmed of blanks).
+ * Returns 0, or -1 with "NAME:LINE: message" in err when a line is too
+ * long, holds a NUL byte, has the wrong field count or an empty field, or
+ * when fn returns -1 (fn writes its message, without the prefix, in msg). */
+typedef int (*pt_row_fn)(void *ctx, char **fields, unsigned line, char *msg, size_t msglen);
+int pt_parse(const char *text, size_t len, const char *name, const char *const *field_names,
+	     int nfields, pt_row_fn fn, void *ctx, char *err, size_t errlen);
+/* Field parsers: 0 on success, -1 with msg set. */
+int pt_os(const char *s, uint32_t *major, uint32_t *minor, char *msg, size_t msglen);
+int pt_range(const char *s, const char *what, uint32_t max, uint32_t *lo, uint32_t *hi,
+	     char *msg, size_t msglen);
+/* A decimal number 0..max (no sign, no blanks, at most 10 digits). */
+int pt_uint(const char *s, size_t n, uint32_t max, uint32_t *out);
+
+/* The two halves of posture_evaluate. */
+void posture_patch_checks(const struct posture_inputs *in, struct posture *out);
+void posture_hardening_checks(const struct posture_inputs *in, struct posture *out);
+
+/* Calendar day of t (UTC). */
+void posture_day(time_t t, int *y, int *m, int *d);
+
+#endif
