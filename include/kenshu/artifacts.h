@@ -138,7 +138,7 @@ struct pe_info {
  * is_pe, is_dll, is_64, machine and subsystem keep what the headers said if
  * they were read that far. */
 int pe_parse(const void *data, size_t size, struct pe_info *out,
-	     char *err, size_t errlen);
+	     struct ks_err *err);
 
 /* Frees what pe_parse allocated and zeroes *pi. Accepts a zeroed *pi. */
 void pe_info_release(struct pe_info *pi);
@@ -206,7 +206,7 @@ struct lnk_info {
  * free. With LNK_FORCE_NO_LINK_INFO set, LinkInfo is skipped like Windows
  * does and target falls back to idlist_path. */
 int lnk_parse(const void *data, size_t size, struct lnk_info *out,
-	      char *err, size_t errlen);
+	      struct ks_err *err);
 
 /* Frees what lnk_parse allocated and zeroes *li. Accepts a zeroed *li. */
 void lnk_info_release(struct lnk_info *li);
@@ -256,9 +256,9 @@ struct task_info {
  * writes a one-line lowercase message to err (may be NULL) and leaves *out
  * zeroed, with nothing to free. */
 int task_parse_xml(const void *data, size_t size, struct task_info *out,
-		   char *err, size_t errlen);
+		   struct ks_err *err);
 int task_parse_job(const void *data, size_t size, struct task_info *out,
-		   char *err, size_t errlen);
+		   struct ks_err *err);
 
 /* Frees what a parse filled in and zeroes *t; safe to call twice. */
 void task_info_release(struct task_info *t);
@@ -497,7 +497,7 @@ struct wmi_subscriptions {
  * nothing to free. Pure code: nothing outside the buffer is read, nothing is
  * printed. Release *out with wmi_subscriptions_release(). */
 int wmi_scan_objects(const void *data, size_t size, struct wmi_subscriptions *out,
-		     char *err, size_t errlen);
+		     struct ks_err *err);
 
 /* Frees what wmi_scan_objects filled in and zeroes *s; safe to call twice. */
 void wmi_subscriptions_release(struct wmi_subscriptions *s);

@@ -77,7 +77,7 @@ struct ioc_feed {
  * first feed and line. Feeds with no indicators are valid. */
 int ioc_load(const char *const *hash_lists, size_t nhash,
 	     const char *const *string_lists, size_t nstring,
-	     struct ioc **out, char *err, size_t errlen);
+	     struct ioc **out, struct ks_err *err);
 void ioc_free(struct ioc *ioc);
 
 size_t ioc_entry_count(const struct ioc *ioc);
@@ -93,10 +93,10 @@ const struct ioc_entry *ioc_lookup(const struct ioc *ioc, const char *signame);
 /* Writes the ClamAV databases into dir, a private directory that exists:
  * "kenshu-ioc.hsb" (hashes) and "kenshu-ioc.ndb" (strings), each only
  * when it has signatures. paths[0..*n) get the files written (caller
- * frees each). Returns 0, or -1 after printing one error line (any file
- * already written stays for the caller to remove with dir). */
+ * frees each). Returns 0, or -1 with err set (any file already written
+ * stays for the caller to remove with dir). */
 int ioc_write_databases(const struct ioc *ioc, const char *dir,
-			char *paths[IOC_DB_FILES], size_t *n);
+			char *paths[IOC_DB_FILES], size_t *n, struct ks_err *err);
 
 /* av: the one libclamav engine of a run — loaded and compiled once, then
  * shared read-only by every worker thread (clamd's MULTISCAN pattern). */
@@ -158,10 +158,10 @@ void av_default_limits(struct av_limits *l);
 /* Loads every database in dbdir, and the signatures compiled from ioc (may
  * be NULL) into the same engine, so that both match in one pass; then
  * compiles the engine. The IOC feeds join the av_db list after dbdir's
- * files. ioc is not kept. Returns 0, or -1 after printing one error line
- * naming dbdir or the file at fault. *out: av_close(). */
+ * files. ioc is not kept. Returns 0, or -1 with err naming dbdir or the
+ * file at fault. *out: av_close(). */
 int av_open(const char *dbdir, const struct ioc *ioc, const struct av_limits *limits,
-	    struct av **out);
+	    struct av **out, struct ks_err *err);
 void av_close(struct av *av);
 
 const char *av_version(void);                      /* libclamav version */

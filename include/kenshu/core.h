@@ -13,28 +13,61 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
-/* err: the one way kenshu reports problems.
+/* err: the one error contract.
  *
- * Library modules never exit: they call error() (prints "kenshu: error: ..."
- * and returns -1) or record the problem as report data. Only main.c calls
- * die(). Messages are lowercase, without a full stop, and quote the subject:
- *     return error("'%s': cannot read boot sector: %s", path, strerror(errno));
- */
+ * Code outside cli/ never prints and never exits. A function that fails
+ * returns -1 (or NULL) and fills the caller's error record with a code and
+ * one message naming the file and the problem; only cli/ prints it (as
+ * "kenshu: error: MESSAGE") and picks the exit code. Messages are
+ * lowercase, without a full stop, and quote their subject:
+ *     return ks_fail(err, KS_EIO, "'%s': cannot read the boot sector: %s",
+ *                    path, strerror(errno));
+ * What is not a failure of the call (a damaged file inside an image, a
+ * volume that cannot be read) is report data, not an error. Primitives
+ * shaped like pread(2) or fwrite(3) (stream reads, FILE writers) keep that
+ * contract, -1 with errno: the caller that knows the file makes the record. */
 
 #define KS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-int error(const char *fmt, ...) KS_PRINTF(1, 2);
-void warning(const char *fmt, ...) KS_PRINTF(1, 2);
-_Noreturn void die(int code, const char *fmt, ...) KS_PRINTF(2, 3);
-/* An internal invariant broke: a kenshu bug, never bad input. */
+enum ks_code {
+	KS_OK = 0,
+	KS_EINPUT,        /* the input is damaged, hostile or not what it claims to be */
+	KS_EIO,           /* the system refused: open, read, write, rename, fork... */
+	KS_EUNSUPPORTED,  /* understood, but this version does not handle it */
+	KS_EUSAGE,        /* the request itself is wrong: an option, a variable, a key */
+	KS_ENOTFOUND,     /* what was asked for is not there */
+};
+
+#define KS_ERR_MAX 4096   /* bytes of one message, with its NUL */
+
+struct ks_err {
+	enum ks_code code;
+	char msg[KS_ERR_MAX];   /* one line: newlines and carriage returns become spaces */
+};
+
+/* Fills *e (which may be NULL: the caller does not want the reason) and
+ * returns -1, so that "return ks_fail(err, ...);" is the idiom. */
+int ks_fail(struct ks_err *e, enum ks_code code, const char *fmt, ...) KS_PRINTF(3, 4);
+int ks_vfail(struct ks_err *e, enum ks_code code, const char *fmt, va_list ap) KS_PRINTF(3, 0);
+/* Puts context before the message already in *e ("'disk.img': volume 2: "
+ * + "cannot read the MFT"); returns -1. The code is kept. */
+int ks_prefix(struct ks_err *e, const char *fmt, ...) KS_PRINTF(2, 3);
+/* Empties *e (code KS_OK, message ""). */
+void ks_err_clear(struct ks_err *e);
+/* "bad input", "system error", "unsupported", "usage", "not found", "ok" */
+const char *ks_code_name(enum ks_code code);
+
+/* The two aborts (core/fatal.c), each one line on stderr: out of memory
+ * (exit code 2: the scan could not complete, and no partial result is
+ * ever written) and BUG() (an internal invariant broke: a kenshu bug,
+ * never bad input; abort() for a core dump). Nothing else outside cli/
+ * ends the process. */
+_Noreturn void ks_oom(size_t n);
 #define BUG(...) ks_bug(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void ks_bug(const char *file, int line, const char *fmt, ...) KS_PRINTF(3, 4);
-
-/* Where messages go; tests redirect them to capture what was said. */
-typedef void (*ks_msg_fn)(const char *prefix, const char *msg);
-void ks_set_msg_fn(ks_msg_fn fn);
 
 /* Allocation that cannot fail quietly: on exhaustion the process dies with
  * exit code 2 (scan could not complete) — partial results are never written. */
@@ -120,9 +153,10 @@ struct progress_counts {
 	uint64_t files_total;
 };
 
-/* Starts a thread redrawing "label: phase ..." on stderr 4 times a second.
- * Returns NULL (and draws nothing) when enabled is false. */
-struct progress *progress_start(bool enabled, const char *label, const char *phase,
+/* Starts a thread redrawing "label: phase ..." on out (a terminal the CLI
+ * chose) 4 times a second. Returns NULL (and draws nothing) when out is
+ * NULL. */
+struct progress *progress_start(FILE *out, const char *label, const char *phase,
 				struct progress_counts *c);
 void progress_phase(struct progress *p, const char *phase);
 /* Stops the thread and erases the line. Accepts NULL. */
@@ -157,7 +191,7 @@ struct scan_date {
 /* Parses YYYY-MM-DD strictly: a real calendar day from 1970-01-01 on, no
  * other characters. Returns 0, or -1 with err set ("'S' is not a date
  * (YYYY-MM-DD)"; the caller names where S came from). */
-int scan_date_parse(const char *s, struct scan_date *out, char *err, size_t errlen);
+int scan_date_parse(const char *s, struct scan_date *out, struct ks_err *err);
 
 /* The UTC day that t falls on. */
 void scan_date_of(time_t t, struct scan_date *out);
@@ -173,6 +207,25 @@ const char *embedded_file(const char *name, size_t *len);
 
 /* Names of the shipped files, in a static NULL-terminated array. */
 const char *const *embedded_names(void);
+
+/* A parser's view of untrusted bytes: where they are, how many, and the
+ * error record its failures go to (core.h's contract). The binary parsers
+ * (shortcuts, PE files...) read through it. */
+struct bytes_rd {
+	const uint8_t *p;
+	size_t size;
+	struct ks_err *err;   /* NULL: the caller does not want the reason */
+};
+
+/* True when the len bytes at off lie inside (no overflow on hostile
+ * offsets). */
+static inline bool rd_has(const struct bytes_rd *r, size_t off, size_t len)
+{
+	return off <= r->size && len <= r->size - off;
+}
+
+/* The parser gives up: KS_EINPUT with the message in r->err; returns -1. */
+int rd_fail(const struct bytes_rd *r, const char *fmt, ...) KS_PRINTF(2, 3);
 
 /* Little-endian fields of on-disk structures (partition tables, hives,
  * shortcuts, .job files), read byte by byte: no alignment or host-order

@@ -46,7 +46,7 @@ struct snapshot;
  * line in err naming the file and the problem ("'old/report.json': not a
  * kenshu report: no schema_version"). A bundle's directory (bundle.json)
  * is refused with the hint to give one image's directory. */
-int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errlen);
+int snapshot_load(const char *dir, struct snapshot **out, struct ks_err *err);
 /* The report in memory as a snapshot (report.json's content and the file
  * list); the report must outlive nothing: everything is copied. */
 struct snapshot *snapshot_of_report(const struct report *r, const struct av *av);

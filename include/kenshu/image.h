@@ -70,9 +70,9 @@ struct img_gap {
 
 /* Opens path O_RDONLY, detects the container by content (virtual disks are
  * served read-only by qemu-nbd, see image_nbd.c) and reads the partition
- * table. Returns 0, or -1 after printing one error line naming
- * the file. *out is owned by the caller: img_close(). */
-int img_open(const char *path, struct img **out);
+ * table. Returns 0, or -1 with err naming the file and the problem. *out
+ * is owned by the caller: img_close(). */
+int img_open(const char *path, struct img **out, struct ks_err *err);
 void img_close(struct img *img);
 
 const char *img_path(const struct img *img);
@@ -164,7 +164,7 @@ typedef int (*pt_read_fn)(void *ctx, void *buf, size_t len, uint64_t off);
  * the end of the disk (524288000 bytes)". On error *pt holds nothing to free.
  */
 int parttab_read(struct parttab *pt, pt_read_fn rd, void *ctx,
-		 uint64_t disk_size, char *err, size_t errlen);
+		 uint64_t disk_size, struct ks_err *err);
 
 /* Frees what parttab_read allocated and zeroes *pt. Accepts a zeroed *pt. */
 void parttab_release(struct parttab *pt);

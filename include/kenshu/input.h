@@ -15,6 +15,20 @@
 #include <kenshu/av.h>
 #include <kenshu/scan.h>
 
+/* Where each disk image that a bundle or a WIM holds goes once scanned:
+ * the caller saves its report (and may show it), by the same path as for
+ * a disk image given directly (cli/). */
+struct image_sink {
+	/* Takes over *r (report_release() it) and saves it into dir. Returns
+	 * the image's exit code: its verdict's (verdict_exit_code), or
+	 * EXIT_ERROR with err set when the report could not be written. */
+	int (*save)(void *ctx, struct report *r, const char *dir, struct ks_err *err);
+	/* An image that could not be scanned or saved; err names it (the
+	 * member inside the bundle, or the WIM) and says why. */
+	void (*failed)(void *ctx, const struct ks_err *err);
+	void *ctx;
+};
+
 /* bundle: a vendor delivery archive (zip, 7z, tar with any compression,
  * ISO 9660, CAB, or one compressed file such as disk.img.xz) opened with
  * libarchive. Every member that is a disk image is scanned as an image
@@ -43,9 +57,9 @@ struct bundle_caps {
 };
 
 void bundle_default_caps(struct bundle_caps *c);
-/* Applies the environment overrides. Returns 0, or -1 after printing one
- * error line naming the variable. */
-int bundle_caps_from_env(struct bundle_caps *c);
+/* Applies the environment overrides. Returns 0, or -1 with err naming the
+ * variable. */
+int bundle_caps_from_env(struct bundle_caps *c, struct ks_err *err);
 
 /* What a file or a member is, judged by its first bytes (and its last 512
  * for a fixed VHD's footer). A disk image is never a bundle. */
@@ -121,12 +135,12 @@ const char *bundle_kind_name(enum bundle_kind k);
 const char *bundle_verdict_name(int exit_code);
 
 /* Scans the bundle at path. Image members are scanned with scan_image()
- * and their reports saved under outdir/<safe member path>/ (signed with
- * so->sign_key when set). Returns 0 with
- * *br filled (bundle_report_release), or -1 after printing one error line:
+ * and handed to sink with the directory outdir/<safe member path>/.
+ * Returns 0 with *br filled (bundle_report_release), or -1 with err set:
  * nothing could be read, or the bundle changed during the scan. */
 int bundle_scan(const char *path, const struct av *av, const struct scan_opts *so,
-		const struct bundle_caps *caps, const char *outdir, struct bundle_report *br);
+		const struct bundle_caps *caps, const char *outdir, const struct image_sink *sink,
+		struct bundle_report *br, struct ks_err *err);
 
 /* wim: Windows Imaging (.wim) captures, how many Embedded gold images are
  * kept and deployed. Each image inside is applied by wimlib, with its
@@ -138,14 +152,12 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 /* The file is a WIM ("MSWIM\0\0\0" at its start): content, not name. */
 bool wim_detect(const char *path);
 
-/* Called with each image's finished report (owned by the callee: report
- * it, save it, release it). index is 1-based, count the number of images. */
-typedef void (*wim_image_fn)(void *ctx, struct report *r, int index, int count);
-
-/* Scans every image of the WIM at path. Returns 0 when every image was
- * scanned (fn was called for each), or -1 after printing one error line
- * naming the file (images scanned before the error were reported). */
-int wim_scan(const char *path, const struct av *av, const struct scan_opts *so, wim_image_fn fn,
-	     void *ctx);
+/* Scans every image of the WIM at path and hands each to sink, with the
+ * directory outdir for a WIM of one image, outdir/image-N (N from 1) for
+ * one of several; *code gets the exit codes the sink returned, combined
+ * (exit_code_combine). Returns 0 when every image was scanned, or -1 with
+ * err naming the file (images scanned before the error went to the sink). */
+int wim_scan(const char *path, const struct av *av, const struct scan_opts *so, const char *outdir,
+	     const struct image_sink *sink, int *code, struct ks_err *err);
 
 #endif

@@ -55,19 +55,19 @@ struct sign_key;
 /* Makes a key pair: path holds the private key (created with O_EXCL, mode
  * 0600) and path.pub the public key (mode 0644 less the umask). Neither is
  * ever overwritten: when one exists nothing is written. Returns 0 with the
- * key id in key_id, or -1 after printing one error line. */
-int sign_keygen(const char *path, char key_id[SIGN_KEY_ID_LEN + 1]);
+ * key id in key_id, or -1 with err set. */
+int sign_keygen(const char *path, char key_id[SIGN_KEY_ID_LEN + 1], struct ks_err *err);
 
-/* Loads the private key at path for signing. Refuses, with one error line
- * and -1: a file group or others may access, an unreadable or damaged file,
+/* Loads the private key at path for signing. Refuses, with err set and
+ * -1: a file group or others may access, an unreadable or damaged file,
  * a public key, an encrypted key, any key type but Ed25519. On success
  * *out is the key (sign_key_free). */
-int sign_key_load_private(const char *path, struct sign_key **out);
+int sign_key_load_private(const char *path, struct sign_key **out, struct ks_err *err);
 
 /* Loads the public key at path (a kenshu .pub, or any PEM public key).
  * A private key is refused, so that verifying never needs one. Returns 0
- * with *out (sign_key_free), or -1 after printing one error line. */
-int sign_key_load_public(const char *path, struct sign_key **out);
+ * with *out (sign_key_free), or -1 with err set. */
+int sign_key_load_public(const char *path, struct sign_key **out, struct ks_err *err);
 
 /* The key id: SHA-256 of the raw public key, hex. Borrowed, valid until
  * sign_key_free(). */
@@ -91,10 +91,10 @@ int sign_name_ok(const char *name);
 /* The whole text of report.sig for these files, signed with k (a private
  * key). kind is "report" or "bundle"; signed_at an ISO 8601 UTC time
  * (YYYY-MM-DDTHH:MM:SSZ), or NULL for now. Files are listed sorted by name.
- * Returns the text (caller frees), or NULL after printing one error line
+ * Returns the text (caller frees), or NULL with err set
  * (a bad name, a duplicate, too many files, a public key). */
 char *sign_statement(const struct sign_key *k, const char *kind, const struct sign_file *files,
-		     size_t n, const char *signed_at);
+		     size_t n, const char *signed_at, struct ks_err *err);
 
 /* What verifying a directory found. */
 struct sign_check {
@@ -157,7 +157,7 @@ int report_mkdir_p(const char *dir);
 /* Writes tmp with write(ctx, f), flushed and fsynced; on failure says
  * "'DIR/NAME': cannot write: ..." and returns -1. The caller renames. */
 int report_write_synced(const char *tmp, const char *dir, const char *name,
-			int (*write)(void *ctx, FILE *f), void *ctx);
+			int (*write)(void *ctx, FILE *f), void *ctx, struct ks_err *err);
 
 /* One file of a report directory and how to write it. */
 struct report_output {
@@ -172,17 +172,16 @@ struct report_output {
  * (sign.h, of this kind: "report" or "bundle") covers the bytes that were
  * written, read back from the temporary files, and is renamed just before
  * the last output; without one a stale report.sig is removed, since it
- * cannot cover the new files. Returns 0, or -1 after printing one error
- * line. */
+ * cannot cover the new files. Returns 0, or -1 with err set. */
 int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
-			const struct sign_key *key, const char *kind);
+			const struct sign_key *key, const char *kind, struct ks_err *err);
 
 /* Writes report.json, report.txt, report.html and manifest.jsonl, and the
  * exports r->exports asks for (findings.csv, stix.json), into dir with
  * report_save_outputs(), signed when key is not NULL. Returns 0, or -1
- * after printing one error line. */
+ * with err set. */
 int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
-		const char *dir);
+		const char *dir, struct ks_err *err);
 
 /* Writers (docs/report.md). Each returns 0, or -1 with errno set. */
 /* The "Changes since the baseline" section of report.txt and `kenshu diff`. */
@@ -200,13 +199,13 @@ int bundle_write_text(const struct bundle_report *br, FILE *f);
  * image member, relative to the bundle's directory). Each is checked to be
  * one safe path component, so a caller may join it to the directory.
  * Returns 0 with *dirs (caller frees each and the array; *n may be 0), or
- * -1 after printing one error line. */
-int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n);
+ * -1 with err set. */
+int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n, struct ks_err *err);
 
 /* bundle.txt then bundle.json into dir, atomically like report_save(),
  * signed (report.sig of kind "bundle") when key is not NULL. Returns 0, or
- * -1 after printing one error line. */
+ * -1 with err set. */
 int bundle_save(const struct bundle_report *br, const struct av *av, const struct sign_key *key,
-		const char *dir);
+		const char *dir, struct ks_err *err);
 
 #endif

@@ -57,7 +57,7 @@ extern const size_t profile_nkeys;
  * name ("default", "strict", "example-vendor"). Every file is validated
  * whole, includes and IOC feeds too. Returns 0, or -1 with err set to one
  * line "FILE:LINE: message" (or "FILE: message"). *out: profile_free(). */
-int profile_load(const char *name_or_path, struct profile **out, char *err, size_t errlen);
+int profile_load(const char *name_or_path, struct profile **out, struct ks_err *err);
 void profile_free(struct profile *p);
 
 /* Names of the shipped profiles (static, NULL-terminated). */

@@ -49,7 +49,7 @@ struct case_meta {             /* sorted by key, keys unique */
  * reason in err ("--meta 'po': given twice"): a malformed or over-long key,
  * an empty, over-long or non-UTF-8 value, a control character, a duplicate
  * key, too many entries. */
-int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen);
+int case_meta_add(struct case_meta *m, const char *arg, struct ks_err *err);
 /* dst becomes a deep copy of src (NULL: empty). */
 void case_meta_copy(struct case_meta *dst, const struct case_meta *src);
 void case_meta_release(struct case_meta *m);

@@ -17,7 +17,7 @@
 
 struct scan_opts {
 	unsigned threads;   /* worker threads, >= 1 */
-	bool progress;      /* draw a progress line on stderr */
+	FILE *progress;     /* where to draw the progress line (a terminal), or NULL */
 	bool cross_check;   /* compare the OS identity with libguestfs's inspect_os */
 	const struct profile *profile; /* judges the report (policy.h); NULL: shipped default */
 	const struct case_meta *meta;  /* --meta, copied into every report; NULL: none */
@@ -30,12 +30,15 @@ struct scan_opts {
 	/* The day rules and checks judge by (KENSHU_SCAN_DATE); NULL: the UTC
 	 * day the scan started. */
 	const struct scan_date *scan_date;
+	/* Streams up to this many bytes are read into memory once, hashed and
+	 * scanned from there; larger ones are hashed in one pass and scanned
+	 * through a read callback (KENSHU_SCAN_BUF_MAX). 0: 64 MiB. */
+	uint64_t buf_max;
 };
 
-/* Returns 0 with *r filled (report_release() it), or -1 after printing one
- * error line: the image could not be scanned completely and no report may
- * be written. */
+/* Returns 0 with *r filled (report_release() it), or -1 with err set: the
+ * image could not be scanned completely and no report may be written. */
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
-	       struct report *r);
+	       struct report *r, struct ks_err *err);
 
 #endif

@@ -53,7 +53,7 @@ uint32_t wof_chunk_size(unsigned fmt);
  * WOF_EXTERNAL_INFO and FILE_PROVIDER_EXTERNAL_INFO_V1). Returns 0 with *fmt
  * for a file kenshu can decompress, or -1 with the reason in why (a WIM-backed
  * WIMBoot file, an unknown provider, version or format, truncated data). */
-int wof_parse_reparse(const void *data, size_t len, enum wof_format *fmt, char *why, size_t whylen);
+int wof_parse_reparse(const void *data, size_t len, enum wof_format *fmt, struct ks_err *err);
 
 /* The compressed stream: read n bytes at off, return how many were read
  * (fewer only at its end), or -1 on an I/O error. */
@@ -71,7 +71,7 @@ struct wof;
  * larger than it decompresses to, nothing after the last one. Returns 0, or
  * -1 with the reason in err. */
 int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, struct wof **out,
-	     char *err, size_t errlen);
+	     struct ks_err *err);
 /* Reads up to n logical bytes at off, decompressing only the chunks that
  * cover them (the last one is kept). Returns the bytes read (0 at the end),
  * or -1 with errno EIO and wof_error() saying which chunk is bad; a read
@@ -155,7 +155,7 @@ size_t fs_discover_volumes(struct img *img);
 /* Opens the file system of a readable volume, read-only. Returns 0, or -1
  * with the reason in err (no image name: the caller adds it). */
 int fs_open(struct img *img, const struct img_volume *vol, struct fs **out,
-	    char *err, size_t errlen);
+	    struct ks_err *err);
 void fs_close(struct fs *fs);
 /* When fs_open() fails on vol: true if the volume is then only left unread
  * (a general back end such as libguestfs could not start), false if the
@@ -176,7 +176,7 @@ struct report;
  * architecture and host name (os[].cross_check); installs only libguestfs
  * found go to r->cross_check_note. Returns 0, or -1 with err set when the
  * appliance could not start. */
-int fs_cross_check(struct img *img, struct report *r, char *err, size_t errlen);
+int fs_cross_check(struct img *img, struct report *r, struct ks_err *err);
 bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not replayed */
 
 /* Walks every directory (no depth cut-off; iterative), reporting every data
@@ -184,7 +184,7 @@ bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not r
  * hard-link name and each unreadable item. Never follows reparse points.
  * Returns 0, the callback's non-zero value, or -1 when the walk could not
  * start (err says why). */
-int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen);
+int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, struct ks_err *err);
 
 /* Finds a path ('/'-separated, UTF-8; matched case-insensitively as Windows
  * does). Returns 1 and sets *id, 0 if it does not exist, -1 on error. */
@@ -194,10 +194,10 @@ int fs_lookup(struct fs *fs, const char *path, uint64_t *id);
  * with *data (caller frees) and *size, or -1 with err set (a larger file
  * is an error, not a truncation). */
 int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uint64_t *size,
-		 char *err, size_t errlen);
+		 struct ks_err *err);
 
 int fs_stream_open(struct fs *fs, uint64_t id, const void *stream_key, size_t key_len,
-		   struct fs_stream **out, char *err, size_t errlen);
+		   struct fs_stream **out, struct ks_err *err);
 /* Reads up to n bytes at off; returns bytes read (0 at end), or -1 with the
  * reason in errno (EACCES for EFS-encrypted data, EIO for corruption). */
 int64_t fs_stream_pread(struct fs_stream *s, void *buf, size_t n, uint64_t off);

@@ -149,7 +149,7 @@ struct taskcache_actions {
  * Either way *out holds what was read (on damage: the complete actions before
  * it) and is released with taskcache_actions_release(). */
 int taskcache_parse_actions(const void *blob, size_t size, struct taskcache_actions *out,
-			    char *err, size_t errlen);
+			    struct ks_err *err);
 /* Frees what a parse filled in and zeroes *a; safe to call twice. */
 void taskcache_actions_release(struct taskcache_actions *a);
 
@@ -364,14 +364,14 @@ int autorun_startup_file(const char *path, unsigned volume, struct autorun_list 
  * System32\Tasks, or a legacy .job) as entries; returns how many, or -1
  * when the file is not a task (err says why). */
 int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
-		      unsigned volume, struct autorun_list *out, char *err, size_t errlen);
+		      unsigned volume, struct autorun_list *out, struct ks_err *err);
 
 /* Appends the CommandLine and ActiveScript consumers of a WMI repository's
  * OBJECTS.DATA (path: where it lies in the volume) as entries, with the
  * filters they are bound to in `note` and an inline script as `payload`;
  * returns how many, or -1 when the file is not a repository (err says why). */
 int autorun_wmi_file(const char *path, const void *data, size_t size, unsigned volume,
-		     struct autorun_list *out, char *err, size_t errlen);
+		     struct autorun_list *out, struct ks_err *err);
 
 /* Compares the task-file entries in l with the Task Scheduler's registry
  * cache: a file the cache does not register is flagged task-unregistered;
@@ -487,7 +487,7 @@ struct patch_table {
  * Returns 0 with *out (free with patch_table_free), or -1 with
  * "NAME:LINE: message" in err. A table without rows is an error. */
 int patch_table_parse(const char *text, size_t len, const char *name, struct patch_table **out,
-		      char *err, size_t errlen);
+		      struct ks_err *err);
 void patch_table_free(struct patch_table *t);
 
 /* A parsed eol.tsv; first matching row wins. */
@@ -516,7 +516,7 @@ struct eol_table {
 };
 
 int eol_table_parse(const char *text, size_t len, const char *name, struct eol_table **out,
-		    char *err, size_t errlen);
+		    struct ks_err *err);
 void eol_table_free(struct eol_table *t);
 
 /* Caps against hostile tables. */

@@ -60,26 +60,6 @@ static const uint16_t cp1252_80[32] = {
 	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
 };
 
-struct rd {
-	const uint8_t *p;
-	size_t size;
-	char *err;
-	size_t errlen;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct rd *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->err && r->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(r->err, r->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* ---- strings ---- */
 
 /* n ANSI bytes, read as Windows-1252, to UTF-8. NUL becomes U+FFFD, as
@@ -231,19 +211,19 @@ static bool is_drive_item(const uint8_t *it, size_t isz)
 	return d >= 'A' && d <= 'Z' && it[4] == ':';
 }
 
-static int parse_idlist(struct rd *r, size_t *posp, char **path)
+static int parse_idlist(struct bytes_rd *r, size_t *posp, char **path)
 {
 	size_t pos = *posp, len, end;
 	struct path pa = { 0 };
 	bool drive = false;
 
 	if (r->size - pos < 2)
-		return fail(r, "id list size at byte %zu is past the end of the file (%zu bytes)",
+		return rd_fail(r, "id list size at byte %zu is past the end of the file (%zu bytes)",
 			    pos, r->size);
 	len = load_le16(r->p + pos);
 	pos += 2;
 	if (len > r->size - pos)
-		return fail(r, "id list (%zu bytes at byte %zu) runs past the end of the file (%zu bytes)",
+		return rd_fail(r, "id list (%zu bytes at byte %zu) runs past the end of the file (%zu bytes)",
 			    len, pos, r->size);
 	end = pos + len;
 	while (pos < end) {
@@ -257,7 +237,7 @@ static int parse_idlist(struct rd *r, size_t *posp, char **path)
 			break; /* TerminalID */
 		if (isz < 2 || isz > end - pos) {
 			free(pa.s);
-			return fail(r, "id list item at byte %zu (%zu bytes) runs past the end of the id list",
+			return rd_fail(r, "id list item at byte %zu (%zu bytes) runs past the end of the id list",
 				    pos, isz);
 		}
 		if (isz >= 3 && is_drive_item(it, isz)) {
@@ -283,28 +263,28 @@ static int parse_idlist(struct rd *r, size_t *posp, char **path)
 	return 0;
 bad:
 	free(pa.s);
-	return fail(r, "id list item at byte %zu runs past the end of the id list", pos);
+	return rd_fail(r, "id list item at byte %zu runs past the end of the id list", pos);
 }
 
 /* ---- LinkInfo ---- */
 
 /* A NUL-terminated string at base + off, inside [base, base + limit). */
-static int li_string(struct rd *r, size_t base, size_t limit, uint32_t off,
+static int li_string(struct bytes_rd *r, size_t base, size_t limit, uint32_t off,
 		     bool wide, const char *what, char **dst)
 {
 	size_t n;
 
 	if (off >= limit)
-		return fail(r, "link info '%s' offset %u is outside its structure (%zu bytes at byte %zu)",
+		return rd_fail(r, "link info '%s' offset %u is outside its structure (%zu bytes at byte %zu)",
 			    what, off, limit, base);
 	if (!cstr_len(r->p, base + off, base + limit, wide, &n))
-		return fail(r, "link info '%s' at byte %zu is not terminated inside its structure",
+		return rd_fail(r, "link info '%s' at byte %zu is not terminated inside its structure",
 			    what, base + off);
 	*dst = decode(r->p + base + off, n, wide);
 	return 0;
 }
 
-static int parse_linkinfo(struct rd *r, size_t *posp, bool use, struct lnk_info *out)
+static int parse_linkinfo(struct bytes_rd *r, size_t *posp, bool use, struct lnk_info *out)
 {
 	size_t li = *posp, lsize, hsize;
 	uint32_t lflags, base_off, net_off, suf_off, base_uni = 0, suf_uni = 0;
@@ -312,17 +292,17 @@ static int parse_linkinfo(struct rd *r, size_t *posp, bool use, struct lnk_info 
 	int rc = -1;
 
 	if (r->size - li < 4)
-		return fail(r, "link info size at byte %zu is past the end of the file (%zu bytes)",
+		return rd_fail(r, "link info size at byte %zu is past the end of the file (%zu bytes)",
 			    li, r->size);
 	lsize = load_le32(r->p + li);
 	if (lsize > r->size - li)
-		return fail(r, "link info (%zu bytes at byte %zu) runs past the end of the file (%zu bytes)",
+		return rd_fail(r, "link info (%zu bytes at byte %zu) runs past the end of the file (%zu bytes)",
 			    lsize, li, r->size);
 	if (lsize < LI_MIN_HEADER)
-		return fail(r, "link info at byte %zu is too small (%zu bytes)", li, lsize);
+		return rd_fail(r, "link info at byte %zu is too small (%zu bytes)", li, lsize);
 	hsize = load_le32(r->p + li + 4);
 	if (hsize < LI_MIN_HEADER || hsize > lsize)
-		return fail(r, "link info header size %zu at byte %zu is invalid", hsize, li);
+		return rd_fail(r, "link info header size %zu at byte %zu is invalid", hsize, li);
 	*posp = li + lsize;
 	if (!use)
 		return 0;
@@ -352,14 +332,14 @@ static int parse_linkinfo(struct rd *r, size_t *posp, bool use, struct lnk_info 
 		uint32_t name_off, name_uni = 0;
 
 		if (net_off >= lsize || lsize - net_off < CNRL_MIN_SIZE) {
-			fail(r, "link info network link offset %u is outside the link info (%zu bytes at byte %zu)",
+			rd_fail(r, "link info network link offset %u is outside the link info (%zu bytes at byte %zu)",
 			     net_off, lsize, li);
 			goto out;
 		}
 		c = li + net_off;
 		csize = load_le32(r->p + c);
 		if (csize < CNRL_MIN_SIZE || csize > lsize - net_off) {
-			fail(r, "link info network link size %zu at byte %zu is invalid", csize, c);
+			rd_fail(r, "link info network link size %zu at byte %zu is invalid", csize, c);
 			goto out;
 		}
 		name_off = load_le32(r->p + c + 8);
@@ -381,19 +361,19 @@ out:
 
 /* ---- StringData and ExtraData ---- */
 
-static int string_data(struct rd *r, size_t *posp, bool wide, const char *what,
+static int string_data(struct bytes_rd *r, size_t *posp, bool wide, const char *what,
 		       char **dst)
 {
 	size_t pos = *posp, n, bytes;
 
 	if (r->size - pos < 2)
-		return fail(r, "string data '%s' at byte %zu is past the end of the file (%zu bytes)",
+		return rd_fail(r, "string data '%s' at byte %zu is past the end of the file (%zu bytes)",
 			    what, pos, r->size);
 	n = load_le16(r->p + pos);
 	pos += 2;
 	bytes = wide ? 2 * n : n;
 	if (bytes > r->size - pos)
-		return fail(r, "string data '%s' (%zu characters at byte %zu) runs past the end of the file (%zu bytes)",
+		return rd_fail(r, "string data '%s' (%zu characters at byte %zu) runs past the end of the file (%zu bytes)",
 			    what, n, pos, r->size);
 	*posp = pos + bytes;
 	/* Trailing NULs are padding; inner ones show as U+FFFD. */
@@ -404,7 +384,7 @@ static int string_data(struct rd *r, size_t *posp, bool wide, const char *what,
 	return 0;
 }
 
-static void env_block(struct rd *r, size_t b, struct lnk_info *out)
+static void env_block(struct bytes_rd *r, size_t b, struct lnk_info *out)
 {
 	size_t n;
 
@@ -423,7 +403,7 @@ static void env_block(struct rd *r, size_t b, struct lnk_info *out)
 		out->env_target = ansi_to_utf8(r->p + b + ENV_ANSI_OFF, n);
 }
 
-static int extra_data(struct rd *r, size_t pos, struct lnk_info *out)
+static int extra_data(struct bytes_rd *r, size_t pos, struct lnk_info *out)
 {
 	/* Each block is at least 8 bytes, so the loop ends within size / 8. */
 	while (r->size - pos >= 4) {
@@ -432,10 +412,10 @@ static int extra_data(struct rd *r, size_t pos, struct lnk_info *out)
 		if (bsz < 4)
 			return 0; /* TerminalBlock */
 		if (bsz < EXTRA_MIN_BLOCK)
-			return fail(r, "extra data block at byte %zu is too small (%zu bytes)",
+			return rd_fail(r, "extra data block at byte %zu is too small (%zu bytes)",
 				    pos, bsz);
 		if (bsz > r->size - pos)
-			return fail(r, "extra data block at byte %zu (%zu bytes) runs past the end of the file (%zu bytes)",
+			return rd_fail(r, "extra data block at byte %zu (%zu bytes) runs past the end of the file (%zu bytes)",
 				    pos, bsz, r->size);
 		if (load_le32(r->p + pos + 4) == ENV_SIG && bsz >= ENV_SIZE)
 			env_block(r, pos, out);
@@ -447,9 +427,9 @@ static int extra_data(struct rd *r, size_t pos, struct lnk_info *out)
 /* ---- entry points ---- */
 
 int lnk_parse(const void *data, size_t size, struct lnk_info *out,
-	      char *err, size_t errlen)
+	      struct ks_err *err)
 {
-	struct rd r = { .p = data, .size = size, .err = err, .errlen = errlen };
+	struct bytes_rd r = { .p = data, .size = size, .err = err };
 	static const char *const what[] = {
 		"name", "relative path", "working dir", "arguments", "icon location",
 	};
@@ -458,13 +438,12 @@ int lnk_parse(const void *data, size_t size, struct lnk_info *out,
 	bool wide;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
+	ks_err_clear(err);
 	if (size < 4 + sizeof(link_clsid) || load_le32(r.p) != HEADER_SIZE ||
 	    memcmp(r.p + 4, link_clsid, sizeof(link_clsid)) != 0)
-		return fail(&r, "not a shell link");
+		return rd_fail(&r, "not a shell link");
 	if (size < HEADER_SIZE)
-		return fail(&r, "shell link header truncated (%zu of %u bytes)", size, HEADER_SIZE);
+		return rd_fail(&r, "shell link header truncated (%zu of %u bytes)", size, HEADER_SIZE);
 	out->flags = load_le32(r.p + HDR_FLAGS);
 	out->show_command = load_le32(r.p + HDR_SHOW);
 	wide = out->flags & LNK_IS_UNICODE;

@@ -60,10 +60,7 @@
 #define VS_FIXED_SIG 0xFEEF04BDu
 
 struct rd {
-	const uint8_t *p;
-	size_t size;
-	char *err;
-	size_t errlen;
+	struct bytes_rd b;      /* the file's bytes, and where errors go */
 	size_t sections;        /* file offset of the section table */
 	unsigned nsec;
 	uint32_t size_of_headers;
@@ -71,18 +68,7 @@ struct rd {
 	uint32_t section_align;
 };
 
-__attribute__((format(printf, 2, 3)))
-static int fail(struct rd *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->err && r->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(r->err, r->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#define fail(r, ...) rd_fail(&(r)->b, __VA_ARGS__)
 
 /* ---- RVA to file offset ---- */
 
@@ -111,7 +97,7 @@ static enum map_res rva_map(const struct rd *r, uint32_t rva, uint32_t len,
 	uint32_t sa = r->section_align;
 
 	for (unsigned i = 0; i < r->nsec; i++) {
-		const uint8_t *s = r->p + r->sections + (size_t)i * SECTION_SIZE;
+		const uint8_t *s = r->b.p + r->sections + (size_t)i * SECTION_SIZE;
 		uint32_t vsize = load_le32(s + 8), va = load_le32(s + 12);
 		uint32_t raw = load_le32(s + 16), ptr = load_le32(s + 20);
 		uint64_t span = vsize ? vsize : raw, have;
@@ -130,7 +116,7 @@ static enum map_res rva_map(const struct rd *r, uint32_t rva, uint32_t len,
 		if (rva - va > have || have - (rva - va) < len)
 			return MAP_PAST_RAW;
 		o = (uint64_t)ptr + (rva - va);
-		if (o > r->size || r->size - o < len)
+		if (o > r->b.size || r->b.size - o < len)
 			return MAP_PAST_EOF;
 		*off = (size_t)o;
 		return MAP_OK;
@@ -138,7 +124,7 @@ static enum map_res rva_map(const struct rd *r, uint32_t rva, uint32_t len,
 	*sec = r->nsec;
 	/* Headers are mapped at RVA 0 too (tiny and hand-made files use it). */
 	if (rva < r->size_of_headers && r->size_of_headers - rva >= len) {
-		if (rva > r->size || r->size - rva < len)
+		if (rva > r->b.size || r->b.size - rva < len)
 			return MAP_PAST_EOF;
 		*off = rva;
 		return MAP_OK;
@@ -159,12 +145,12 @@ static int need(struct rd *r, uint32_t rva, uint32_t len, const char *what, size
 		return fail(r, "%s (%u bytes at RVA 0x%x) is not inside any section",
 			    what, len, rva);
 	case MAP_PAST_RAW:
-		section_name(r->p + r->sections + (size_t)sec * SECTION_SIZE, name);
+		section_name(r->b.p + r->sections + (size_t)sec * SECTION_SIZE, name);
 		return fail(r, "%s (%u bytes at RVA 0x%x) runs past the file data of section '%s'",
 			    what, len, rva, name);
 	default:
 		return fail(r, "%s (%u bytes at RVA 0x%x) runs past the end of the file (%zu bytes)",
-			    what, len, rva, r->size);
+			    what, len, rva, r->b.size);
 	}
 }
 
@@ -184,7 +170,7 @@ static int res_pick(struct rd *r, uint32_t root, uint32_t dir, const uint32_t *w
 		return fail(r, "resource directory at offset 0x%x is past the 4 GiB address space", dir);
 	if (need(r, (uint32_t)at, RES_DIR_SIZE, "resource directory", &off))
 		return -1;
-	n = (uint32_t)load_le16(r->p + off + 12) + load_le16(r->p + off + 14);
+	n = (uint32_t)load_le16(r->b.p + off + 12) + load_le16(r->b.p + off + 14);
 	if (n == 0)
 		return 0;
 	/* At most 131070 entries of 8 bytes, so this cannot overflow; they must
@@ -193,7 +179,7 @@ static int res_pick(struct rd *r, uint32_t root, uint32_t dir, const uint32_t *w
 		return -1;
 	for (size_t w = 0; w < nwant; w++)
 		for (uint32_t i = 0; i < n; i++) {
-			const uint8_t *e = r->p + ents + (size_t)i * RES_ENTRY_SIZE;
+			const uint8_t *e = r->b.p + ents + (size_t)i * RES_ENTRY_SIZE;
 			uint32_t name = load_le32(e);
 
 			/* Named entries (high bit) never match an ID. */
@@ -204,7 +190,7 @@ static int res_pick(struct rd *r, uint32_t root, uint32_t dir, const uint32_t *w
 		}
 	if (!any_ok)
 		return 0;
-	*val = load_le32(r->p + ents + 4);
+	*val = load_le32(r->b.p + ents + 4);
 	return 1;
 }
 
@@ -249,8 +235,8 @@ static int find_version(struct rd *r, uint32_t root, uint32_t *rva, uint32_t *le
 		return fail(r, "resource data entry at offset 0x%x is past the 4 GiB address space", val);
 	if (need(r, root + val, RES_DATA_SIZE, "resource data entry", &off))
 		return -1;
-	*rva = load_le32(r->p + off);
-	*len = load_le32(r->p + off + 4);
+	*rva = load_le32(r->b.p + off);
+	*len = load_le32(r->b.p + off + 4);
 	return 1;
 }
 
@@ -286,15 +272,15 @@ static bool vblock_read(const struct rd *r, size_t base, size_t off, size_t end,
 
 	if (off > end || end - off < VS_HEADER)
 		return false;
-	len = load_le16(r->p + off);
+	len = load_le16(r->b.p + off);
 	if (len < VS_HEADER)
 		return false;
 	b->end = len > end - off ? end : off + len;
-	b->value_len = load_le16(r->p + off + 2);
-	b->type = load_le16(r->p + off + 4);
+	b->value_len = load_le16(r->b.p + off + 2);
+	b->type = load_le16(r->b.p + off + 4);
 	b->key = off + VS_HEADER;
 	for (u = b->key; b->end - u >= 2; u += 2)
-		if (r->p[u] == 0 && r->p[u + 1] == 0)
+		if (r->b.p[u] == 0 && r->b.p[u + 1] == 0)
 			break;
 	b->key_ok = b->end - u >= 2;
 	b->key_units = (u - b->key) / 2;
@@ -319,7 +305,7 @@ static bool key_is(const struct rd *r, const struct vblock *b, const char *name)
 	if (!b->key_ok || b->key_units != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (ascii_upper(load_le16(r->p + b->key + 2 * i)) != ascii_upper((unsigned char)name[i]))
+		if (ascii_upper(load_le16(r->b.p + b->key + 2 * i)) != ascii_upper((unsigned char)name[i]))
 			return false;
 	return true;
 }
@@ -332,9 +318,9 @@ static char *vblock_string(const struct rd *r, const struct vblock *b)
 	size_t n = 0;
 
 	while (b->end - b->value - 2 * n >= 2 &&
-	       (r->p[b->value + 2 * n] || r->p[b->value + 2 * n + 1]))
+	       (r->b.p[b->value + 2 * n] || r->b.p[b->value + 2 * n + 1]))
 		n++;
-	return n ? utf16le_to_utf8(r->p + b->value, n, NULL) : NULL;
+	return n ? utf16le_to_utf8(r->b.p + b->value, n, NULL) : NULL;
 }
 
 static void read_strings(const struct rd *r, size_t base, const struct vblock *table,
@@ -385,8 +371,8 @@ static int parse_version(struct rd *r, size_t base, uint32_t len, struct pe_info
 		return fail(r, "version resource at byte %zu is not a VS_VERSIONINFO block", base);
 	out->has_version = true;
 	if (root.value_len >= VS_FIXED_SIZE && root.end - root.value >= VS_FIXED_SIZE &&
-	    load_le32(r->p + root.value) == VS_FIXED_SIG) {
-		const uint8_t *f = r->p + root.value;
+	    load_le32(r->b.p + root.value) == VS_FIXED_SIG) {
+		const uint8_t *f = r->b.p + root.value;
 		uint32_t fms = load_le32(f + 8), fls = load_le32(f + 12);
 		uint32_t pms = load_le32(f + 16), pls = load_le32(f + 20);
 
@@ -432,29 +418,29 @@ static int parse_headers(struct rd *r, struct pe_info *out, uint32_t *root)
 	uint16_t magic, opt_size;
 	uint32_t ndd;
 
-	if (r->size < DOS_HEADER_SIZE)
-		return fail(r, "truncated DOS header (%zu of %u bytes)", r->size, DOS_HEADER_SIZE);
-	pe = load_le32(r->p + DOS_LFANEW);
-	if (pe > r->size || r->size - pe < 4)
+	if (r->b.size < DOS_HEADER_SIZE)
+		return fail(r, "truncated DOS header (%zu of %u bytes)", r->b.size, DOS_HEADER_SIZE);
+	pe = load_le32(r->b.p + DOS_LFANEW);
+	if (pe > r->b.size || r->b.size - pe < 4)
 		return fail(r, "e_lfanew %zu points past the end of the file (%zu bytes)",
-			    pe, r->size);
+			    pe, r->b.size);
 	/* DOS, NE and LE programs: executables, but not PE ones. */
-	if (memcmp(r->p + pe, "PE\0\0", 4) != 0)
+	if (memcmp(r->b.p + pe, "PE\0\0", 4) != 0)
 		return 0;
 	out->is_pe = true;
 	coff = pe + 4;
-	if (r->size - coff < COFF_SIZE)
+	if (r->b.size - coff < COFF_SIZE)
 		return fail(r, "file header (COFF) at byte %zu runs past the end of the file (%zu bytes)",
-			    coff, r->size);
-	out->machine = load_le16(r->p + coff);
-	r->nsec = load_le16(r->p + coff + 2);
-	opt_size = load_le16(r->p + coff + 16);
-	out->is_dll = load_le16(r->p + coff + 18) & COFF_CHAR_DLL;
+			    coff, r->b.size);
+	out->machine = load_le16(r->b.p + coff);
+	r->nsec = load_le16(r->b.p + coff + 2);
+	opt_size = load_le16(r->b.p + coff + 16);
+	out->is_dll = load_le16(r->b.p + coff + 18) & COFF_CHAR_DLL;
 	opt = coff + COFF_SIZE;
-	if (r->size - opt < 2)
+	if (r->b.size - opt < 2)
 		return fail(r, "optional header at byte %zu runs past the end of the file (%zu bytes)",
-			    opt, r->size);
-	magic = load_le16(r->p + opt);
+			    opt, r->b.size);
+	magic = load_le16(r->b.p + opt);
 	if (magic == OPT_MAGIC_PE32)
 		dd = OPT_DD_PE32;
 	else if (magic == OPT_MAGIC_PE32P)
@@ -464,42 +450,41 @@ static int parse_headers(struct rd *r, struct pe_info *out, uint32_t *root)
 	out->is_64 = magic == OPT_MAGIC_PE32P;
 	/* The fixed fields are read whatever SizeOfOptionalHeader says, as the
 	 * loader does; only the section table's place depends on it. */
-	if (r->size - opt < dd)
+	if (r->b.size - opt < dd)
 		return fail(r, "optional header (%zu bytes at byte %zu) runs past the end of the file (%zu bytes)",
-			    dd, opt, r->size);
-	out->subsystem = load_le16(r->p + opt + OPT_SUBSYSTEM);
-	r->section_align = load_le32(r->p + opt + OPT_SECTION_ALIGN);
-	r->file_align = load_le32(r->p + opt + OPT_FILE_ALIGN);
-	r->size_of_headers = load_le32(r->p + opt + OPT_SIZE_OF_HEADERS);
-	ndd = load_le32(r->p + opt + dd - 4);
+			    dd, opt, r->b.size);
+	out->subsystem = load_le16(r->b.p + opt + OPT_SUBSYSTEM);
+	r->section_align = load_le32(r->b.p + opt + OPT_SECTION_ALIGN);
+	r->file_align = load_le32(r->b.p + opt + OPT_FILE_ALIGN);
+	r->size_of_headers = load_le32(r->b.p + opt + OPT_SIZE_OF_HEADERS);
+	ndd = load_le32(r->b.p + opt + dd - 4);
 	r->sections = opt + opt_size;
-	if (r->sections > r->size || (r->size - r->sections) / SECTION_SIZE < r->nsec)
+	if (r->sections > r->b.size || (r->b.size - r->sections) / SECTION_SIZE < r->nsec)
 		return fail(r, "section table (%u sections at byte %zu) runs past the end of the file (%zu bytes)",
-			    r->nsec, r->sections, r->size);
+			    r->nsec, r->sections, r->b.size);
 	if (ndd <= DD_RESOURCE)
 		return 0;
 	dd = opt + dd + DD_RESOURCE * 8;
-	if (r->size - opt < dd - opt + 8)
+	if (r->b.size - opt < dd - opt + 8)
 		return fail(r, "resource data directory at byte %zu runs past the end of the file (%zu bytes)",
-			    dd, r->size);
-	*root = load_le32(r->p + dd);
+			    dd, r->b.size);
+	*root = load_le32(r->b.p + dd);
 	return *root ? 1 : 0;
 }
 
 /* ---- entry points ---- */
 
 int pe_parse(const void *data, size_t size, struct pe_info *out,
-	     char *err, size_t errlen)
+	     struct ks_err *err)
 {
-	struct rd r = { .p = data, .size = size, .err = err, .errlen = errlen };
+	struct rd r = { .b = { .p = data, .size = size, .err = err } };
 	uint32_t root = 0, vrva = 0, vlen = 0;
 	size_t voff;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
-	if (size < 2 || r.p[0] != 'M' || r.p[1] != 'Z')
+	ks_err_clear(err);
+	if (size < 2 || r.b.p[0] != 'M' || r.b.p[1] != 'Z')
 		return 0;
 	rc = parse_headers(&r, out, &root);
 	if (rc <= 0)

@@ -45,23 +45,6 @@
 /* How many leading bytes the UTF-16 sniffing looks at. */
 #define SNIFF_BYTES 64u
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-		/* One line, whatever the file put into the message. */
-		for (char *p = err; *p; p++)
-			if (*p == '\n' || *p == '\r')
-				*p = ' ';
-	}
-	return -1;
-}
-
 void task_info_release(struct task_info *t)
 {
 	if (!t)
@@ -493,7 +476,7 @@ static void quiet(void *ctx, xmlErrorPtr e)
 
 /* buf is valid UTF-8 (NULs aside): libxml2 is told so and never converts. */
 static int parse_utf8_doc(const char *buf, size_t len, struct task_info *out,
-			  char *err, size_t errlen)
+			  struct ks_err *err)
 {
 	/* Never NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE. */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
@@ -504,10 +487,10 @@ static int parse_utf8_doc(const char *buf, size_t len, struct task_info *out,
 	int rc = 0;
 
 	if (len > (size_t)INT32_MAX)
-		return fail(err, errlen, "task xml too large (%zu bytes)", len);
+		return ks_fail(err, KS_EINPUT, "task xml too large (%zu bytes)", len);
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
-		return fail(err, errlen, "cannot create an xml parser");
+		return ks_fail(err, KS_EINPUT, "cannot create an xml parser");
 	ctxt->sax->resolveEntity = no_entity;
 	ctxt->sax->externalSubset = no_subset;
 	ctxt->sax->serror = quiet;
@@ -521,13 +504,13 @@ static int parse_utf8_doc(const char *buf, size_t len, struct task_info *out,
 		n = strlen(why);
 		while (n > 0 && is_space(why[n - 1]))
 			why[--n] = '\0';
-		rc = fail(err, errlen, "task xml is not well-formed: %s (line %d)",
+		rc = ks_fail(err, KS_EINPUT, "task xml is not well-formed: %s (line %d)",
 			  why, ctxt->lastError.line);
 		goto out;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (!root || !is_elem(root, "Task")) {
-		rc = fail(err, errlen, "not a task xml document (root element '%.40s')",
+		rc = ks_fail(err, KS_EINPUT, "not a task xml document (root element '%.40s')",
 			  root && root->name ? (const char *)root->name : "");
 		goto out;
 	}
@@ -540,7 +523,7 @@ out:
 }
 
 int task_parse_xml(const void *data, size_t size, struct task_info *out,
-		   char *err, size_t errlen)
+		   struct ks_err *err)
 {
 	const uint8_t *p = data;
 	size_t skip, n;
@@ -548,13 +531,12 @@ int task_parse_xml(const void *data, size_t size, struct task_info *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
+	ks_err_clear(err);
 	if (size > TASK_XML_MAX)
-		return fail(err, errlen, "task xml too large (%zu bytes, limit %u)",
+		return ks_fail(err, KS_EINPUT, "task xml too large (%zu bytes, limit %u)",
 			    size, TASK_XML_MAX);
 	if (!p || size == 0)
-		return fail(err, errlen, "task xml is empty");
+		return ks_fail(err, KS_EINPUT, "task xml is empty");
 	enc = sniff(p, size, &skip);
 	p += skip;
 	n = size - skip;
@@ -563,16 +545,16 @@ int task_parse_xml(const void *data, size_t size, struct task_info *out,
 		while (n > 0 && p[n - 1] == 0)
 			n--;
 		if (n == 0)
-			return fail(err, errlen, "task xml is empty");
+			return ks_fail(err, KS_EINPUT, "task xml is empty");
 		/* UTF-8 (or ASCII) whatever the declaration says; anything else
 		 * is taken as ISO-8859-1, which every byte sequence is, rather
 		 * than trusted to the label. */
 		if (valid_utf8(p, n)) {
-			rc = parse_utf8_doc((const char *)p, n, out, err, errlen);
+			rc = parse_utf8_doc((const char *)p, n, out, err);
 		} else {
 			char *u8 = latin1_to_utf8(p, n);
 
-			rc = parse_utf8_doc(u8, strlen(u8), out, err, errlen);
+			rc = parse_utf8_doc(u8, strlen(u8), out, err);
 			free(u8);
 		}
 	} else {
@@ -584,7 +566,7 @@ int task_parse_xml(const void *data, size_t size, struct task_info *out,
 		while (units > 0 && p[2 * units - 1] == 0 && p[2 * units - 2] == 0)
 			units--;
 		if (units == 0)
-			return fail(err, errlen, "task xml is empty");
+			return ks_fail(err, KS_EINPUT, "task xml is empty");
 		if (enc == ENC_UTF16BE) {
 			swapped = xmalloc(2 * units);
 			for (size_t i = 0; i < units; i++) {
@@ -594,7 +576,7 @@ int task_parse_xml(const void *data, size_t size, struct task_info *out,
 		}
 		u8 = utf16le_to_utf8(swapped ? swapped : p, units, &lossy);
 		free(swapped);
-		rc = parse_utf8_doc(u8, strlen(u8), out, err, errlen);
+		rc = parse_utf8_doc(u8, strlen(u8), out, err);
 		free(u8);
 		if (rc == 0)
 			out->lossy = lossy;
@@ -701,7 +683,7 @@ static void job_triggers(struct task_info *t, const uint8_t *p, size_t size, siz
 }
 
 int task_parse_job(const void *data, size_t size, struct task_info *out,
-		   char *err, size_t errlen)
+		   struct ks_err *err)
 {
 	const uint8_t *p = data;
 	struct rd r;
@@ -710,25 +692,24 @@ int task_parse_job(const void *data, size_t size, struct task_info *out,
 	uint32_t flags;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
+	ks_err_clear(err);
 	if (!p || size < JOB_FIXED_LEN)
-		return fail(err, errlen, "job file too short (%zu bytes)", p ? size : 0);
+		return ks_fail(err, KS_EINPUT, "job file too short (%zu bytes)", p ? size : 0);
 	version = load_le16(p + JOB_OFF_VERSION);
 	if (version != 1)
-		return fail(err, errlen, "not a job file (format version %u)", version);
+		return ks_fail(err, KS_EINPUT, "not a job file (format version %u)", version);
 	appoff = load_le16(p + JOB_OFF_APPNAME);
 	trigoff = load_le16(p + JOB_OFF_TRIGGERS);
 	flags = load_le32(p + JOB_OFF_FLAGS);
 	if (appoff < JOB_FIXED_LEN || appoff >= size)
-		return fail(err, errlen, "job application name offset %u outside the file (%zu bytes)",
+		return ks_fail(err, KS_EINPUT, "job application name offset %u outside the file (%zu bytes)",
 			    appoff, size);
 
 	a = add_action(out, "Exec");
 	r = (struct rd){ .p = p, .n = size, .off = appoff };
 	if (!rd_str(&r, &a->command, &out->lossy)) {
 		task_info_release(out);
-		return fail(err, errlen, "job application name runs past the end of the file");
+		return ks_fail(err, KS_EINPUT, "job application name runs past the end of the file");
 	}
 	out->format = "job";
 	out->hidden = flags & TASK_FLAG_HIDDEN;

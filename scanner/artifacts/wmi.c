@@ -158,19 +158,6 @@ struct ctx {
 	struct wmi_subscriptions *out;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static bool streq_null(const char *a, const char *b)
 {
 	return a == b || (a && b && strcmp(a, b) == 0);
@@ -1476,15 +1463,14 @@ static void ctx_release(struct ctx *c)
 }
 
 int wmi_scan_objects(const void *data, size_t size, struct wmi_subscriptions *out,
-		     char *err, size_t errlen)
+		     struct ks_err *err)
 {
 	struct ctx *c;
 
 	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
+	ks_err_clear(err);
 	if (!data || size == 0)
-		return fail(err, errlen, "empty file");
+		return ks_fail(err, KS_EINPUT, "empty file");
 
 	c = xcalloc(1, sizeof(*c));
 	c->d = data;
@@ -1516,7 +1502,7 @@ int wmi_scan_objects(const void *data, size_t size, struct wmi_subscriptions *ou
 		ctx_release(c);
 		free(c);
 		memset(out, 0, sizeof(*out));
-		return fail(err, errlen, "no page holds a record table: not a WMI repository objects file");
+		return ks_fail(err, KS_EINPUT, "no page holds a record table: not a WMI repository objects file");
 	}
 	collect(c);
 	for (size_t i = 0; i < c->ninsts; i++)

@@ -82,14 +82,14 @@ static void iso_time(time_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int inventory(struct av *av)
+static int inventory(struct av *av, struct ks_err *err)
 {
 	DIR *d = opendir(av->dbdir);
 	struct dirent *de;
 	size_t alloc = 0;
 
 	if (!d)
-		return error("'%s': cannot open ClamAV database directory: %s", av->dbdir, strerror(errno));
+		return ks_fail(err, KS_EIO, "'%s': cannot open ClamAV database directory: %s", av->dbdir, strerror(errno));
 	while ((de = readdir(d))) {
 		struct av_db db = { 0 };
 		char *path;
@@ -98,7 +98,7 @@ static int inventory(struct av *av)
 			continue;
 		path = xasprintf("%s/%s", av->dbdir, de->d_name);
 		if (sha256_file(path, db.sha256, &db.size) < 0) {
-			error("'%s': cannot read database file: %s", path, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s': cannot read database file: %s", path, strerror(errno));
 			free(path);
 			closedir(d);
 			return -1;
@@ -108,7 +108,7 @@ static int inventory(struct av *av)
 		if (strstr(de->d_name, ".cvd") || strstr(de->d_name, ".cld") || strstr(de->d_name, ".cud")) {
 			struct cl_cvd *cvd = cl_cvdhead(path);
 			if (!cvd) {
-				error("'%s': damaged CVD header", path);
+				ks_fail(err, KS_EINPUT, "'%s': damaged CVD header", path);
 				free(db.name);
 				free(db.builder);
 				free(path);
@@ -138,7 +138,7 @@ static int inventory(struct av *av)
 	if (av->ndb > 1)
 		qsort(av->db, av->ndb, sizeof(*av->db), db_cmp);
 	if (av->ndb == 0)
-		return error("'%s': no ClamAV signature databases in this directory "
+		return ks_fail(err, KS_ENOTFOUND, "'%s': no ClamAV signature databases in this directory "
 			     "(expected .cvd/.cld/.hdb/.ndb/... files: run freshclam or copy them from the plant's mirror)",
 			     av->dbdir);
 	return 0;
@@ -221,7 +221,7 @@ static void inventory_ioc(struct av *av, const struct ioc *ioc)
 /* Writes the IOC signatures into a private directory, loads each file into
  * the engine and removes the directory at once: the databases live only
  * between those two steps (and a signal then removes them too). */
-static int load_ioc(struct av *av, const struct ioc *ioc, const char *tmp)
+static int load_ioc(struct av *av, const struct ioc *ioc, const char *tmp, struct ks_err *err)
 {
 	char *dir = xasprintf("%s/kenshu-ioc-XXXXXX", tmp);
 	char *paths[IOC_DB_FILES];
@@ -229,18 +229,18 @@ static int load_ioc(struct av *av, const struct ioc *ioc, const char *tmp)
 	int rc = -1;
 
 	if (!mkdtemp(dir)) {   /* mode 0700 */
-		error("'%s': cannot create temporary directory: %s", dir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot create temporary directory: %s", dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
 	cleanup_add(dir, true);
-	if (ioc_write_databases(ioc, dir, paths, &n) < 0)
+	if (ioc_write_databases(ioc, dir, paths, &n, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		unsigned sigs = 0;
 		cl_error_t e = cl_load(paths[i], av->engine, &sigs, CL_DB_STDOPT);
 		if (e != CL_SUCCESS) {
-			error("'%s': cannot load the IOC signatures: %s", paths[i], cl_strerror(e));
+			ks_fail(err, KS_EINPUT, "'%s': cannot load the IOC signatures: %s", paths[i], cl_strerror(e));
 			goto out;
 		}
 		av->sigs += sigs;
@@ -256,7 +256,7 @@ out:
 }
 
 int av_open(const char *dbdir, const struct ioc *ioc, const struct av_limits *limits,
-	    struct av **out)
+	    struct av **out, struct ks_err *err)
 {
 	struct av *av = xcalloc(1, sizeof(*av));
 	const char *tmp = getenv("TMPDIR");
@@ -266,31 +266,31 @@ int av_open(const char *dbdir, const struct ioc *ioc, const struct av_limits *li
 	av->dbdir = xstrdup(dbdir);
 	av->limits = *limits;
 	if (stat(dbdir, &st) < 0) {
-		error("'%s': cannot open ClamAV database directory: %s", dbdir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot open ClamAV database directory: %s", dbdir, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		error("'%s': not a directory (give the ClamAV database directory with -d)", dbdir);
+		ks_fail(err, KS_EUSAGE, "'%s': not a directory (give the ClamAV database directory with -d)", dbdir);
 		goto fail;
 	}
-	if (inventory(av) < 0)
+	if (inventory(av, err) < 0)
 		goto fail;
 	inventory_ioc(av, ioc);
 
 	cl_set_clcb_msg(on_msg);
 	if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS) {
-		error("libclamav: cannot initialise: %s", cl_strerror(rc));
+		ks_fail(err, KS_EIO, "libclamav: cannot initialise: %s", cl_strerror(rc));
 		goto fail;
 	}
 	av->engine = cl_engine_new();
 	if (!av->engine) {
-		error("libclamav: cannot create engine");
+		ks_fail(err, KS_EIO, "libclamav: cannot create engine");
 		goto fail;
 	}
 	/* ClamAV unpacks archive members into its temp dir: keep it private. */
 	av->tmpdir = xasprintf("%s/kenshu-clamav-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(av->tmpdir)) {
-		error("'%s': cannot create temporary directory: %s", av->tmpdir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot create temporary directory: %s", av->tmpdir, strerror(errno));
 		free(av->tmpdir);
 		av->tmpdir = NULL;
 		goto fail;
@@ -298,17 +298,17 @@ int av_open(const char *dbdir, const struct ioc *ioc, const struct av_limits *li
 	cleanup_add(av->tmpdir, true);
 	cl_engine_set_str(av->engine, CL_ENGINE_TMPDIR, av->tmpdir);
 	if ((rc = cl_load(dbdir, av->engine, &av->sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
-		error("'%s': cannot load ClamAV databases: %s", dbdir, cl_strerror(rc));
+		ks_fail(err, KS_EINPUT, "'%s': cannot load ClamAV databases: %s", dbdir, cl_strerror(rc));
 		goto fail;
 	}
 	if (av->sigs == 0) {
-		error("'%s': the databases hold no signatures", dbdir);
+		ks_fail(err, KS_ENOTFOUND, "'%s': the databases hold no signatures", dbdir);
 		goto fail;
 	}
-	if (ioc_entry_count(ioc) && load_ioc(av, ioc, tmp && *tmp ? tmp : "/tmp") < 0)
+	if (ioc_entry_count(ioc) && load_ioc(av, ioc, tmp && *tmp ? tmp : "/tmp", err) < 0)
 		goto fail;
 	if ((rc = cl_engine_compile(av->engine)) != CL_SUCCESS) {
-		error("'%s': cannot compile ClamAV databases: %s", dbdir, cl_strerror(rc));
+		ks_fail(err, KS_EINPUT, "'%s': cannot compile ClamAV databases: %s", dbdir, cl_strerror(rc));
 		goto fail;
 	}
 	cl_engine_set_num(av->engine, CL_ENGINE_MAX_FILESIZE, (long long)limits->max_filesize);

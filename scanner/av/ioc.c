@@ -75,8 +75,7 @@ static const struct {
 struct pos {
 	const char *feed;
 	unsigned line;       /* 0: the file as a whole */
-	char *err;
-	size_t errlen;
+	struct ks_err *err;
 };
 
 static int fail(const struct pos *p, const char *fmt, ...) KS_PRINTF(2, 3);
@@ -89,13 +88,9 @@ static int fail(const struct pos *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!p->err || !p->errlen)
-		return -1;
 	if (p->line)
-		snprintf(p->err, p->errlen, "%s:%u: %s", p->feed, p->line, msg);
-	else
-		snprintf(p->err, p->errlen, "%s: %s", p->feed, msg);
-	return -1;
+		return ks_fail(p->err, KS_EINPUT, "%s:%u: %s", p->feed, p->line, msg);
+	return ks_fail(p->err, KS_EINPUT, "%s: %s", p->feed, msg);
 }
 
 /* A short quotable form of a token for messages: feeds can be hostile. */
@@ -619,9 +614,9 @@ out:
 /* ---- feed files ---- */
 
 /* Reads the whole file (bounded), hashing exactly the bytes parsed. */
-static int read_feed(struct ioc_feed *feed, char **data, size_t *len, char *err, size_t errlen)
+static int read_feed(struct ioc_feed *feed, char **data, size_t *len, struct ks_err *err)
 {
-	struct pos p = { feed->path, 0, err, errlen };
+	struct pos p = { feed->path, 0, err };
 	struct sha256 *h;
 	int e;
 
@@ -644,11 +639,11 @@ static int read_feed(struct ioc_feed *feed, char **data, size_t *len, char *err,
 }
 
 /* UTF-16LE text (with its BOM) as UTF-8, so that lines parse alike. */
-static int from_utf16(struct ioc_feed *feed, char **data, size_t *len, char *err, size_t errlen)
+static int from_utf16(struct ioc_feed *feed, char **data, size_t *len, struct ks_err *err)
 {
 	const unsigned char *u = (const unsigned char *)*data + 2;
 	size_t units = (*len - 2) / 2;
-	struct pos p = { feed->path, 1, err, errlen };
+	struct pos p = { feed->path, 1, err };
 	bool lossy = false;
 	char *text;
 
@@ -674,19 +669,19 @@ static int from_utf16(struct ioc_feed *feed, char **data, size_t *len, char *err
 	return 0;
 }
 
-static int load_feed(struct ioc *ioc, struct ioc_feed *feed, char *err, size_t errlen)
+static int load_feed(struct ioc *ioc, struct ioc_feed *feed, struct ks_err *err)
 {
-	struct pos p = { feed->path, 1, err, errlen };
+	struct pos p = { feed->path, 1, err };
 	char *data = NULL;
 	const char *s, *end;
 	size_t len = 0;
 	int rc = 0;
 
-	if (read_feed(feed, &data, &len, err, errlen) < 0)
+	if (read_feed(feed, &data, &len, err) < 0)
 		return -1;
 	s = data;
 	if (len >= 2 && (unsigned char)data[0] == 0xFF && (unsigned char)data[1] == 0xFE) {
-		if (from_utf16(feed, &data, &len, err, errlen) < 0) {
+		if (from_utf16(feed, &data, &len, err) < 0) {
 			free(data);
 			return -1;
 		}
@@ -712,19 +707,18 @@ static int load_feed(struct ioc *ioc, struct ioc_feed *feed, char *err, size_t e
 
 int ioc_load(const char *const *hash_lists, size_t nhash,
 	     const char *const *string_lists, size_t nstring,
-	     struct ioc **out, char *err, size_t errlen)
+	     struct ioc **out, struct ks_err *err)
 {
 	struct ioc *ioc = xcalloc(1, sizeof(*ioc));
 
 	*out = NULL;
-	if (err && errlen)
-		err[0] = '\0';
+	ks_err_clear(err);
 	ioc->feeds = xcalloc(nhash + nstring + 1, sizeof(*ioc->feeds));
 	for (size_t i = 0; i < nhash + nstring; i++) {
 		struct ioc_feed *f = &ioc->feeds[ioc->nfeeds++];
 		f->hash = i < nhash;
 		f->path = xstrdup(f->hash ? hash_lists[i] : string_lists[i - nhash]);
-		if (load_feed(ioc, f, err, errlen) < 0) {
+		if (load_feed(ioc, f, err) < 0) {
 			ioc_free(ioc);
 			return -1;
 		}
@@ -853,7 +847,7 @@ static void put_string(FILE *f, const struct item *it)
 }
 
 int ioc_write_databases(const struct ioc *ioc, const char *dir,
-			char *paths[IOC_DB_FILES], size_t *n)
+			char *paths[IOC_DB_FILES], size_t *n, struct ks_err *err)
 {
 	*n = 0;
 	for (size_t d = 0; d < IOC_DB_FILES; d++) {
@@ -869,7 +863,7 @@ int ioc_write_databases(const struct ioc *ioc, const char *dir,
 		path = xasprintf("%s/%s", dir, db_files[d].file);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 || !(f = fdopen(fd, "w"))) {
-			error("'%s': cannot write IOC signatures: %s", path, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s': cannot write IOC signatures: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			free(path);
@@ -890,10 +884,10 @@ int ioc_write_databases(const struct ioc *ioc, const char *dir,
 		if (fflush(f) != 0 || ferror(f)) {
 			int e = errno;
 			fclose(f);
-			return error("'%s': cannot write IOC signatures: %s", path, strerror(e));
+			return ks_fail(err, KS_EIO, "'%s': cannot write IOC signatures: %s", path, strerror(e));
 		}
 		if (fclose(f) != 0)
-			return error("'%s': cannot write IOC signatures: %s", path, strerror(errno));
+			return ks_fail(err, KS_EIO, "'%s': cannot write IOC signatures: %s", path, strerror(errno));
 	}
 	return 0;
 }

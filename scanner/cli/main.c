@@ -21,6 +21,7 @@
 #include <kenshu/output.h>
 #include <kenshu/rules.h>
 #include "../volume/volume_internal.h"
+#include "cli.h"
 #include <kenshu/banned.h>
 
 #define DEFAULT_DBDIR "/var/lib/clamav"
@@ -159,7 +160,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char err[256];
+	struct ks_err err;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int c;
 
@@ -194,8 +195,8 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 			a->baseline_pub = optarg;
 			break;
 		case 'M':
-			if (case_meta_add(&a->meta, optarg, err, sizeof(err)) < 0)
-				usage_error("%s", err);
+			if (case_meta_add(&a->meta, optarg, &err) < 0)
+				usage_error("%s", err.msg);
 			break;
 		case 'E': {
 			unsigned e = report_export_parse(optarg);
@@ -232,14 +233,14 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
  * first when a public key is given. Returns 0, or -1 after one line. */
 static int load_report_dir(const char *dir, const char *pub_path, struct snapshot **out)
 {
-	char err[1024];
+	struct ks_err err;
 
 	*out = NULL;
 	if (pub_path) {
 		struct sign_key *pub;
 		struct sign_check c;
-		if (sign_key_load_public(pub_path, &pub) < 0)
-			return -1;
+		if (sign_key_load_public(pub_path, &pub, &err) < 0)
+			return say_err(&err);
 		int v = sign_verify_dir(dir, pub, pub_path, &c);
 		sign_key_free(pub);
 		if (v < 0) {
@@ -250,8 +251,8 @@ static int load_report_dir(const char *dir, const char *pub_path, struct snapsho
 		}
 		sign_check_release(&c);
 	}
-	if (snapshot_load(dir, out, err, sizeof(err)) < 0)
-		return error("%s", err);
+	if (snapshot_load(dir, out, &err) < 0)
+		return say_err(&err);
 	return 0;
 }
 
@@ -274,17 +275,57 @@ static char *out_dir_for(const struct scan_args *a, int i)
 	return dup ? xasprintf("%s/%s.%d", a->outdir, base, dup + 1) : xasprintf("%s/%s", a->outdir, base);
 }
 
+/* What every scanned image's report goes through (input.h's image_sink):
+ * a disk image given directly, each image of a WIM, each disk image
+ * inside a delivery archive. */
+struct scan_run {
+	const struct scan_args *a;
+	const struct av *av;
+	const struct sign_key *key;
+	bool show;          /* report.txt on stdout (not for a bundle's members) */
+	const char *sep;    /* printed after "Report: ..." */
+};
+
+static int save_image(void *ctx, struct report *r, const char *dir, struct ks_err *err)
+{
+	const struct scan_run *s = ctx;
+	int c;
+
+	r->all_autoruns = s->a->all_autoruns;
+	if (report_save(r, s->av, s->key, dir, err) < 0) {
+		c = EXIT_ERROR;
+	} else {
+		c = verdict_exit_code(r->verdict);
+		if (s->show && !s->a->quiet) {
+			report_write_text(r, s->av, stdout);
+			printf("Report:     %s/report.json\n%s", dir, s->sep);
+			fflush(stdout);
+		}
+	}
+	report_release(r);
+	return c;
+}
+
+static void image_failed(void *ctx, const struct ks_err *err)
+{
+	say_err(err);
+}
+
 /* A delivery archive: each member scanned, bundle.json beside the
  * members' image reports. Returns the bundle's exit code. */
 static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
 		       const struct scan_opts *so, const struct bundle_caps *caps, const char *dir)
 {
+	struct scan_run run = { .a = a, .av = av, .key = so->sign_key, .show = false, .sep = "" };
+	const struct image_sink sink = { save_image, image_failed, &run };
 	struct bundle_report br;
+	struct ks_err err;
 	int c;
 
-	if (bundle_scan(a->images[i], av, so, caps, dir, &br) < 0)
-		return EXIT_ERROR;
-	if (bundle_save(&br, av, so->sign_key, dir) < 0) {
+	if (bundle_scan(a->images[i], av, so, caps, dir, &sink, &br, &err) < 0)
+		return say_err(&err), EXIT_ERROR;
+	if (bundle_save(&br, av, so->sign_key, dir, &err) < 0) {
+		say_err(&err);
 		c = EXIT_ERROR;
 	} else {
 		c = br.exit_code;
@@ -298,46 +339,38 @@ static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
 	return c;
 }
 
-struct wim_ctx {
-	const struct scan_args *a;
-	const struct av *av;
-	const struct sign_key *key;
-	const char *dir;
-	int code;
-};
-
-/* One image of a WIM: its report in the input's report directory, or in
- * image-N/ below it when the WIM holds several. */
-static void wim_image_done(void *p, struct report *r, int index, int count)
-{
-	struct wim_ctx *w = p;
-	char *dir = count > 1 ? xasprintf("%s/image-%d", w->dir, index) : xstrdup(w->dir);
-	int c;
-
-	r->all_autoruns = w->a->all_autoruns;
-	if (report_save(r, w->av, w->key, dir) < 0) {
-		c = EXIT_ERROR;
-	} else {
-		c = verdict_exit_code(r->verdict);
-		if (!w->a->quiet) {
-			report_write_text(r, w->av, stdout);
-			printf("Report:     %s/report.json\n\n", dir);
-			fflush(stdout);
-		}
-	}
-	report_release(r);
-	w->code = exit_code_combine(w->code, c);
-	free(dir);
-}
-
 static int scan_wim(const struct scan_args *a, int i, const struct av *av, const struct scan_opts *so,
 		    const char *dir)
 {
-	struct wim_ctx w = { .a = a, .av = av, .key = so->sign_key, .dir = dir, .code = EXIT_PASS };
+	struct scan_run run = { .a = a, .av = av, .key = so->sign_key, .show = true, .sep = "\n" };
+	const struct image_sink sink = { save_image, image_failed, &run };
+	struct ks_err err;
+	int code;
 
-	if (wim_scan(a->images[i], av, so, wim_image_done, &w) < 0)
-		return exit_code_combine(w.code, EXIT_ERROR);
-	return w.code;
+	if (wim_scan(a->images[i], av, so, dir, &sink, &code, &err) < 0) {
+		say_err(&err);
+		return exit_code_combine(code, EXIT_ERROR);
+	}
+	return code;
+}
+
+/* KENSHU_SCAN_BUF_MAX (bytes) trades memory for speed; the tests also use
+ * it to send small streams down the read-callback path. 0: the default. */
+static uint64_t scan_buf_max(void)
+{
+	const char *e = getenv("KENSHU_SCAN_BUF_MAX");
+	char *end;
+	unsigned long long v;
+
+	if (!e || !*e)
+		return 0;
+	errno = 0;
+	v = strtoull(e, &end, 10);
+	if (errno || *end || e[0] == '-') {
+		warning("KENSHU_SCAN_BUF_MAX='%s' is not a number of bytes; using %u", e, 64u << 20);
+		return 0;
+	}
+	return v;
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -347,6 +380,7 @@ static int cmd_scan(int argc, char **argv)
 	struct bundle_caps caps;
 	struct av *av;
 	struct sign_key *key = NULL;
+	struct ks_err err;
 	int code = EXIT_PASS;
 
 	parse_scan(argc, argv, &a);
@@ -355,21 +389,23 @@ static int cmd_scan(int argc, char **argv)
 	struct scan_date day;
 	const char *day_env = getenv("KENSHU_SCAN_DATE");
 	if (day_env && *day_env) {
-		char derr[128];
-		if (scan_date_parse(day_env, &day, derr, sizeof(derr)) < 0) {
-			error("KENSHU_SCAN_DATE %s", derr);
+		struct ks_err derr;
+		if (scan_date_parse(day_env, &day, &derr) < 0) {
+			error("KENSHU_SCAN_DATE %s", derr.msg);
 			case_meta_release(&a.meta);
 			return EXIT_ERROR;
 		}
 	}
 	/* A key that cannot sign is found before hours of scanning, and
 	 * before any report directory exists. */
-	if (a.sign_key && sign_key_load_private(a.sign_key, &key) < 0) {
+	if (a.sign_key && sign_key_load_private(a.sign_key, &key, &err) < 0) {
+		say_err(&err);
 		case_meta_release(&a.meta);
 		return EXIT_ERROR;
 	}
 	bundle_default_caps(&caps);
-	if (bundle_caps_from_env(&caps) < 0) {
+	if (bundle_caps_from_env(&caps, &err) < 0) {
+		say_err(&err);
 		sign_key_free(key);
 		case_meta_release(&a.meta);
 		return EXIT_ERROR;
@@ -378,10 +414,9 @@ static int cmd_scan(int argc, char **argv)
 	fs_ntfs_global_init();
 	cleanup_install_signal_handlers();
 	/* A scan never runs on a profile that does not validate. */
-	char perr[1024];
 	struct profile *profile;
-	if (profile_load(a.profile, &profile, perr, sizeof(perr)) < 0) {
-		error("profile %s", perr);
+	if (profile_load(a.profile, &profile, &err) < 0) {
+		error("profile %s", err.msg);
 		sign_key_free(key);
 		case_meta_release(&a.meta);
 		return EXIT_ERROR;
@@ -395,7 +430,8 @@ static int cmd_scan(int argc, char **argv)
 		case_meta_release(&a.meta);
 		return EXIT_ERROR;
 	}
-	if (av_open(a.dbdir, profile_ioc(profile), &limits, &av) < 0) {
+	if (av_open(a.dbdir, profile_ioc(profile), &limits, &av, &err) < 0) {
+		say_err(&err);
 		snapshot_free(baseline);
 		profile_free(profile);
 		sign_key_free(key);
@@ -403,10 +439,10 @@ static int cmd_scan(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 
-	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO),
+	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
 				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
 				.exports = a.exports, .sign_key = key, .baseline = baseline,
-				.scan_date = day_env && *day_env ? &day : NULL };
+				.scan_date = day_env && *day_env ? &day : NULL, .buf_max = scan_buf_max() };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);
@@ -420,19 +456,15 @@ static int cmd_scan(int argc, char **argv)
 			c = EXIT_ERROR;
 		} else if (bundle_detect(a.images[i])) {
 			c = scan_bundle(&a, i, av, &so, &caps, dir);
-		} else if (scan_image(a.images[i], av, &so, &r) < 0) {
-			c = EXIT_ERROR;   /* scan_image said why; no report is written */
-		} else if ((r.all_autoruns = a.all_autoruns, report_save(&r, av, key, dir)) < 0) {
+		} else if (scan_image(a.images[i], av, &so, &r, &err) < 0) {
+			say_err(&err);   /* no report is written */
 			c = EXIT_ERROR;
-			report_release(&r);
 		} else {
-			c = verdict_exit_code(r.verdict);
-			if (!a.quiet) {
-				report_write_text(&r, av, stdout);
-				printf("Report:     %s/report.json\n%s", dir, i + 1 < a.nimages ? "\n" : "");
-				fflush(stdout);
-			}
-			report_release(&r);
+			struct scan_run run = { .a = &a, .av = av, .key = key, .show = true,
+						.sep = i + 1 < a.nimages ? "\n" : "" };
+			c = save_image(&run, &r, dir, &err);
+			if (c == EXIT_ERROR)
+				say_err(&err);
 		}
 		code = exit_code_combine(code, c);
 		free(dir);
@@ -518,8 +550,9 @@ static int cmd_keygen(int argc, char **argv)
 		usage_error("keygen wants one KEYFILE");
 	if (argv[1][0] == '-')
 		usage_error("keygen: unknown option '%s'", argv[1]);
-	if (sign_keygen(argv[1], id) < 0)
-		return EXIT_ERROR;
+	struct ks_err err;
+	if (sign_keygen(argv[1], id, &err) < 0)
+		return say_err(&err), EXIT_ERROR;
 	printf("%s: private key, mode 0600: keep it offline (see docs/signing.md)\n"
 	       "%s.pub: public key, key id %s\n", argv[1], argv[1], id);
 	return fflush(stdout) == 0 ? 0 : EXIT_ERROR;
@@ -556,7 +589,9 @@ static int verify_dir(const char *dir, const struct sign_key *pub, const char *p
 	if (!strcmp(c.kind, "bundle") && depth == 0) {
 		char *bj = xasprintf("%s/bundle.json", dir), **sub = NULL;
 		size_t nsub = 0;
-		if (bundle_read_report_dirs(bj, &sub, &nsub) < 0) {
+		struct ks_err err;
+		if (bundle_read_report_dirs(bj, &sub, &nsub, &err) < 0) {
+			say_err(&err);
 			printf("%s/bundle.json: member report directories cannot be read\n", dir);
 			rc = VERIFY_FAILED;
 		}
@@ -609,7 +644,9 @@ static int cmd_verify(int argc, char **argv)
 		usage_error("verify wants the public key: --pub KEY.pub");
 	if (ndirs == 0)
 		usage_error("verify wants a report directory");
-	if (sign_key_load_public(pub_path, &pub) < 0) {
+	struct ks_err err;
+	if (sign_key_load_public(pub_path, &pub, &err) < 0) {
+		say_err(&err);
 		free(dirs);
 		return EXIT_ERROR;
 	}
@@ -624,7 +661,7 @@ static int cmd_verify(int argc, char **argv)
 /* kenshu profile check FILE... | show NAME|FILE | list */
 static int cmd_profile(int argc, char **argv)
 {
-	char err[1024];
+	struct ks_err err;
 	struct profile *p;
 	int code = 0;
 
@@ -641,8 +678,8 @@ static int cmd_profile(int argc, char **argv)
 		if (argc < 3)
 			usage_error("profile check wants at least one FILE");
 		for (int i = 2; i < argc; i++) {
-			if (profile_load(argv[i], &p, err, sizeof(err)) < 0) {
-				fprintf(stderr, "%s\n", err);
+			if (profile_load(argv[i], &p, &err) < 0) {
+				fprintf(stderr, "%s\n", err.msg);
 				code = EXIT_ERROR;
 				continue;
 			}
@@ -655,8 +692,8 @@ static int cmd_profile(int argc, char **argv)
 	if (!strcmp(argv[1], "show")) {
 		if (argc != 3)
 			usage_error("profile show wants one NAME or FILE");
-		if (profile_load(argv[2], &p, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
+		if (profile_load(argv[2], &p, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
 			return EXIT_ERROR;
 		}
 		profile_write(p, stdout, true);

@@ -5,74 +5,85 @@
 #include <kenshu/core.h>
 #include <kenshu/banned.h>
 
-static void default_msg(const char *prefix, const char *msg)
+static void flatten(char *s)
 {
-	fprintf(stderr, "kenshu: %s%s\n", prefix, msg);
-}
-
-static ks_msg_fn msg_fn = default_msg;
-
-void ks_set_msg_fn(ks_msg_fn fn)
-{
-	msg_fn = fn ? fn : default_msg;
-}
-
-static void vreport(const char *prefix, const char *fmt, va_list ap)
-{
-	char buf[4096];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
 	/* One line per problem: names from the image may carry newlines. */
-	for (char *p = buf; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	msg_fn(prefix, buf);
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
 }
 
-int error(const char *fmt, ...)
+int ks_vfail(struct ks_err *e, enum ks_code code, const char *fmt, va_list ap)
+{
+	if (!e)
+		return -1;
+	e->code = code;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	flatten(e->msg);
+	return -1;
+}
+
+int ks_fail(struct ks_err *e, enum ks_code code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap);
+	ks_vfail(e, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-void warning(const char *fmt, ...)
+int ks_prefix(struct ks_err *e, const char *fmt, ...)
+{
+	char head[KS_ERR_MAX];
+	size_t hl, ml;
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	flatten(head);
+	hl = strlen(head);
+	ml = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (hl + ml > sizeof(e->msg) - 1)
+		ml = sizeof(e->msg) - 1 - hl;
+	memmove(e->msg + hl, e->msg, ml);
+	memcpy(e->msg, head, hl);
+	e->msg[hl + ml] = '\0';
+	return -1;
+}
+
+int rd_fail(const struct bytes_rd *r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("warning: ", fmt, ap);
+	ks_vfail(r->err, KS_EINPUT, fmt, ap);
 	va_end(ap);
+	return -1;
 }
 
-void die(int code, const char *fmt, ...)
+void ks_err_clear(struct ks_err *e)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport("error: ", fmt, ap);
-	va_end(ap);
-	exit(code);
+	if (e) {
+		e->code = KS_OK;
+		e->msg[0] = '\0';
+	}
 }
 
-void ks_bug(const char *file, int line, const char *fmt, ...)
+const char *ks_code_name(enum ks_code code)
 {
-	char where[256];
-	va_list ap;
-
-	snprintf(where, sizeof(where), "BUG: %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vreport(where, fmt, ap);
-	va_end(ap);
-	abort();
-}
-
-static _Noreturn void oom(size_t n)
-{
-	die(2, "out of memory (allocating %zu bytes)", n);
+	switch (code) {
+	case KS_OK: return "ok";
+	case KS_EINPUT: return "bad input";
+	case KS_EIO: return "system error";
+	case KS_EUNSUPPORTED: return "unsupported";
+	case KS_EUSAGE: return "usage";
+	case KS_ENOTFOUND: return "not found";
+	}
+	return "unknown";
 }
 
 void *xmalloc(size_t n)
@@ -80,7 +91,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom(n);
+		ks_oom(n);
 	return p;
 }
 
@@ -89,7 +100,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom(n * size);
+		ks_oom(n * size);
 	return p;
 }
 
@@ -98,7 +109,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		oom(n);
+		ks_oom(n);
 	return q;
 }
 
@@ -107,7 +118,7 @@ char *xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		oom(strlen(s) + 1);
+		ks_oom(strlen(s) + 1);
 	return p;
 }
 
@@ -116,7 +127,7 @@ char *xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (!p)
-		oom(n + 1);
+		ks_oom(n + 1);
 	return p;
 }
 
@@ -130,6 +141,6 @@ char *xasprintf(const char *fmt, ...)
 	r = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (r < 0)
-		oom(strlen(fmt));
+		ks_oom(strlen(fmt));
 	return p;
 }

@@ -12,20 +12,21 @@ struct sha256 {
 	EVP_MD_CTX *ctx;
 };
 
+/* EVP digest calls fail only when OpenSSL cannot allocate: out of memory. */
 struct sha256 *sha256_new(void)
 {
 	struct sha256 *h = xmalloc(sizeof(*h));
 
 	h->ctx = EVP_MD_CTX_new();
 	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
-		die(2, "openssl: cannot initialise SHA-256");
+		ks_oom(0);
 	return h;
 }
 
 void sha256_update(struct sha256 *h, const void *data, size_t n)
 {
 	if (n && EVP_DigestUpdate(h->ctx, data, n) != 1)
-		die(2, "openssl: SHA-256 update failed");
+		ks_oom(0);
 }
 
 void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN + 1])
@@ -36,7 +37,7 @@ void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN + 1])
 
 	if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32 ||
 	    EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
-		die(2, "openssl: SHA-256 final failed");
+		ks_oom(0);
 	for (unsigned i = 0; i < 32; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
@@ -47,7 +48,7 @@ void sha256_final_hex(struct sha256 *h, char hex[SHA256_HEX_LEN + 1])
 void sha256_reset(struct sha256 *h)
 {
 	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
-		die(2, "openssl: cannot reset SHA-256");
+		ks_oom(0);
 }
 
 void sha256_free(struct sha256 *h)

@@ -12,6 +12,7 @@ struct progress {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	FILE *out;
 	char *label;
 	const char *phase;
 	struct progress_counts *c;
@@ -59,8 +60,8 @@ static void *run(void *arg)
 		progress_format(line, sizeof(line), p->label, p->phase,
 				atomic_load(&p->c->bytes_done), p->c->bytes_total,
 				atomic_load(&p->c->files_done), p->c->files_total, since(&p->t0));
-		fprintf(stderr, "\r%s\033[K", line);
-		fflush(stderr);
+		fprintf(p->out, "\r%s\033[K", line);
+		fflush(p->out);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += 250000000;
 		if (until.tv_nsec >= 1000000000) {
@@ -70,19 +71,20 @@ static void *run(void *arg)
 		pthread_cond_timedwait(&p->cond, &p->lock, &until);
 	}
 	pthread_mutex_unlock(&p->lock);
-	fprintf(stderr, "\r\033[K");
-	fflush(stderr);
+	fprintf(p->out, "\r\033[K");
+	fflush(p->out);
 	return NULL;
 }
 
-struct progress *progress_start(bool enabled, const char *label, const char *phase,
+struct progress *progress_start(FILE *out, const char *label, const char *phase,
 				struct progress_counts *c)
 {
 	struct progress *p;
 
-	if (!enabled)
+	if (!out)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
+	p->out = out;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->label = xstrdup(label);

@@ -16,7 +16,7 @@ static bool digits(const char *s, size_t n, int *v)
 	return true;
 }
 
-int scan_date_parse(const char *s, struct scan_date *out, char *err, size_t errlen)
+int scan_date_parse(const char *s, struct scan_date *out, struct ks_err *err)
 {
 	int y, m, d;
 	struct tm tm, back;
@@ -37,7 +37,7 @@ int scan_date_parse(const char *s, struct scan_date *out, char *err, size_t errl
 	out->midnight = t;
 	return 0;
 bad:
-	snprintf(err, errlen, "'%.40s' is not a date (YYYY-MM-DD)", s);
+	ks_fail(err, KS_EINPUT, "'%.40s' is not a date (YYYY-MM-DD)", s);
 	return -1;
 }
 

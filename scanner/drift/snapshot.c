@@ -27,16 +27,6 @@ struct clean_key {
 	uint64_t size;
 };
 
-static void seterr(char *err, size_t n, const char *fmt, ...) KS_PRINTF(3, 4);
-static void seterr(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
-
 int snap_file_cmp(const void *a, const void *b)
 {
 	const struct snap_file *x = a, *y = b;
@@ -234,34 +224,34 @@ static const char *type_name(enum json_type t)
 	return "?";
 }
 
-static int check_elements(json_object *a, const char *what, const struct shape *sh, char *why, size_t n)
+static int check_elements(json_object *a, const char *what, const struct shape *sh, struct ks_err *why)
 {
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		if (!json_object_is_type(e, json_type_object)) {
-			seterr(why, n, "%s[%zu] is not an object", what, i);
+			ks_fail(why, KS_EINPUT, "%s[%zu] is not an object", what, i);
 			return -1;
 		}
 		for (const struct shape *s = sh; s->key; s++) {
 			json_object *v = snap_get(e, s->key);
 			if (!json_object_object_get_ex(e, s->key, NULL)) {
-				seterr(why, n, "%s[%zu] has no \"%s\"", what, i, s->key);
+				ks_fail(why, KS_EINPUT, "%s[%zu] has no \"%s\"", what, i, s->key);
 				return -1;
 			}
 			if (v == NULL ? !s->nullable : !json_object_is_type(v, s->type)) {
-				seterr(why, n, "%s[%zu].%s is %s, not %s", what, i, s->key,
+				ks_fail(why, KS_EINPUT, "%s[%zu].%s is %s, not %s", what, i, s->key,
 				       type_name(json_object_get_type(v)), type_name(s->type));
 				return -1;
 			}
 			if (s->type == json_type_int && v && json_object_get_int64(v) < 0) {
-				seterr(why, n, "%s[%zu].%s is negative", what, i, s->key);
+				ks_fail(why, KS_EINPUT, "%s[%zu].%s is negative", what, i, s->key);
 				return -1;
 			}
 			/* Volume numbers are unsigned 32-bit: a larger one would
 			 * silently become another volume. */
 			if (s->type == json_type_int && v && (!strcmp(s->key, "volume") || !strcmp(s->key, "index")) &&
 			    json_object_get_int64(v) > UINT32_MAX) {
-				seterr(why, n, "%s[%zu].%s is out of range", what, i, s->key);
+				ks_fail(why, KS_EINPUT, "%s[%zu].%s is out of range", what, i, s->key);
 				return -1;
 			}
 			if (s->type == json_type_array && v) {
@@ -269,7 +259,7 @@ static int check_elements(json_object *a, const char *what, const struct shape *
 					json_object *x = json_object_array_get_idx(v, k);
 					if (!strcmp(s->key, "profiles") ? !json_object_is_type(snap_get(x, "user"), json_type_string)
 									: !json_object_is_type(x, json_type_string)) {
-						seterr(why, n, "%s[%zu].%s[%zu] is malformed", what, i, s->key, k);
+						ks_fail(why, KS_EINPUT, "%s[%zu].%s[%zu] is malformed", what, i, s->key, k);
 						return -1;
 					}
 				}
@@ -279,57 +269,57 @@ static int check_elements(json_object *a, const char *what, const struct shape *
 	return 0;
 }
 
-static int validate(json_object *root, char *why, size_t n)
+static int validate(json_object *root, struct ks_err *why)
 {
 	json_object *img, *eng, *dbs, *tool;
 
 	if (!json_object_is_type(root, json_type_object)) {
-		seterr(why, n, "not a kenshu report: not a JSON object");
+		ks_fail(why, KS_EINPUT, "not a kenshu report: not a JSON object");
 		return -1;
 	}
 	if (!snap_str(root, "schema_version") || !snap_str(snap_get(root, "tool"), "name") ||
 	    strcmp(snap_str(snap_get(root, "tool"), "name"), "kenshu") != 0) {
-		seterr(why, n, "not a kenshu report: no schema_version or tool");
+		ks_fail(why, KS_EINPUT, "not a kenshu report: no schema_version or tool");
 		return -1;
 	}
 	if (strncmp(snap_str(root, "schema_version"), "1.", 2) != 0) {
-		seterr(why, n, "report schema %.32s is not one this kenshu reads (1.x)", snap_str(root, "schema_version"));
+		ks_fail(why, KS_EINPUT, "report schema %.32s is not one this kenshu reads (1.x)", snap_str(root, "schema_version"));
 		return -1;
 	}
 	tool = snap_get(root, "tool");
 	if (!snap_str(tool, "version") || !snap_str(tool, "commit")) {
-		seterr(why, n, "tool.version or tool.commit missing");
+		ks_fail(why, KS_EINPUT, "tool.version or tool.commit missing");
 		return -1;
 	}
 	if (!snap_str(root, "verdict")) {
-		seterr(why, n, "no verdict");
+		ks_fail(why, KS_EINPUT, "no verdict");
 		return -1;
 	}
 	img = snap_get(root, "image");
 	if (!snap_str(img, "path") || !snap_str(img, "sha256_before")) {
-		seterr(why, n, "image.path or image.sha256_before missing");
+		ks_fail(why, KS_EINPUT, "image.path or image.sha256_before missing");
 		return -1;
 	}
 	if (!snap_str(snap_get(root, "scan"), "started") || !snap_str(snap_get(root, "profile"), "name")) {
-		seterr(why, n, "scan.started or profile.name missing");
+		ks_fail(why, KS_EINPUT, "scan.started or profile.name missing");
 		return -1;
 	}
 	eng = snap_get(root, "engine");
 	dbs = snap_get(eng, "databases");
 	if (!snap_str(eng, "version") || !json_object_is_type(dbs, json_type_array) ||
 	    !json_object_is_type(snap_get(eng, "limits"), json_type_object)) {
-		seterr(why, n, "engine.version, engine.databases or engine.limits missing");
+		ks_fail(why, KS_EINPUT, "engine.version, engine.databases or engine.limits missing");
 		return -1;
 	}
-	if (check_elements(dbs, "engine.databases", database_shape, why, n) < 0)
+	if (check_elements(dbs, "engine.databases", database_shape, why) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		json_object *a = snap_get(root, lists[i].key);
 		if (!json_object_is_type(a, json_type_array)) {
-			seterr(why, n, "\"%s\" is missing or not an array", lists[i].key);
+			ks_fail(why, KS_EINPUT, "\"%s\" is missing or not an array", lists[i].key);
 			return -1;
 		}
-		if (check_elements(a, lists[i].key, lists[i].shape, why, n) < 0)
+		if (check_elements(a, lists[i].key, lists[i].shape, why) < 0)
 			return -1;
 	}
 	json_object *f = snap_get(root, "findings");
@@ -339,7 +329,7 @@ static int validate(json_object *root, char *why, size_t n)
 		if ((v && (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
 			   json_object_get_int64(v) > UINT32_MAX)) ||
 		    (snap_get(e, "path") && !snap_str(e, "path")) || (snap_get(e, "value") && !snap_str(e, "value"))) {
-			seterr(why, n, "findings[%zu].evidence is malformed", i);
+			ks_fail(why, KS_EINPUT, "findings[%zu].evidence is malformed", i);
 			return -1;
 		}
 	}
@@ -350,29 +340,29 @@ static int validate(json_object *root, char *why, size_t n)
 
 /* A baseline file's open or read failure as one line. */
 static void host_error(enum hostfile_status st, int e, const char *path, uint64_t max, const char *what,
-		       char *err, size_t errlen)
+		       struct ks_err *err)
 {
 	if (st == HOSTFILE_ERRNO)
-		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(e));
+		ks_fail(err, KS_EIO, "'%s': cannot read: %s", path, strerror(e));
 	else if (st == HOSTFILE_NOT_REGULAR)
-		seterr(err, errlen, "'%s': not a regular file", path);
+		ks_fail(err, KS_EINPUT, "'%s': not a regular file", path);
 	else if (max >= (uint64_t)1 << 30)
-		seterr(err, errlen, "'%s': larger than %llu GiB, not a %s kenshu wrote", path,
+		ks_fail(err, KS_EINPUT, "'%s': larger than %llu GiB, not a %s kenshu wrote", path,
 		       (unsigned long long)(max >> 30), what);
 	else
-		seterr(err, errlen, "'%s': larger than %llu MiB, not a %s kenshu wrote", path,
+		ks_fail(err, KS_EINPUT, "'%s': larger than %llu MiB, not a %s kenshu wrote", path,
 		       (unsigned long long)(max >> 20), what);
 }
 
 /* Parses exactly one JSON value spanning the n bytes; NULL with why. */
-static json_object *parse_json(const char *buf, size_t n, char *why, size_t whylen)
+static json_object *parse_json(const char *buf, size_t n, struct ks_err *why)
 {
 	json_tokener *tok = json_tokener_new_ex(64);
 	json_object *o;
 	size_t end;
 
 	if (n > INT32_MAX) {
-		seterr(why, whylen, "too large");
+		ks_fail(why, KS_EINPUT, "too large");
 		json_tokener_free(tok);
 		return NULL;
 	}
@@ -380,7 +370,7 @@ static json_object *parse_json(const char *buf, size_t n, char *why, size_t whyl
 	o = json_tokener_parse_ex(tok, buf, (int)n);
 	if (!o) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
-		seterr(why, whylen, "not valid JSON (%s at byte %zu)",
+		ks_fail(why, KS_EINPUT, "not valid JSON (%s at byte %zu)",
 		       e == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(e),
 		       json_tokener_get_parse_end(tok));
 		json_tokener_free(tok);
@@ -391,7 +381,7 @@ static json_object *parse_json(const char *buf, size_t n, char *why, size_t whyl
 	while (end < n && (buf[end] == ' ' || buf[end] == '\n' || buf[end] == '\r' || buf[end] == '\t'))
 		end++;
 	if (end != n) {
-		seterr(why, whylen, "not valid JSON (trailing data at byte %zu)", end);
+		ks_fail(why, KS_EINPUT, "not valid JSON (trailing data at byte %zu)", end);
 		json_object_put(o);
 		return NULL;
 	}
@@ -427,9 +417,9 @@ static bool has_flag(json_object *flags, const char *name)
 }
 
 /* One manifest line; 0 or -1 with why. */
-static int manifest_line(struct snapshot *s, size_t *alloc, const char *line, size_t n, char *why, size_t whylen)
+static int manifest_line(struct snapshot *s, size_t *alloc, const char *line, size_t n, struct ks_err *why)
 {
-	json_object *o = parse_json(line, n, why, whylen), *flags;
+	json_object *o = parse_json(line, n, why), *flags;
 	const char *path, *stream, *sha, *status, *link_of;
 	json_object *vol, *size;
 	int rc = -1;
@@ -447,15 +437,15 @@ static int manifest_line(struct snapshot *s, size_t *alloc, const char *line, si
 	if (!json_object_is_type(vol, json_type_int) || json_object_get_int64(vol) < 0 ||
 	    json_object_get_int64(vol) > UINT32_MAX || !json_object_is_type(size, json_type_int) ||
 	    json_object_get_int64(size) < 0 || !path || !stream || !status) {
-		seterr(why, whylen, "volume, path, stream, size or status missing or malformed");
+		ks_fail(why, KS_EINPUT, "volume, path, stream, size or status missing or malformed");
 		goto out;
 	}
 	if (snap_get(o, "sha256") && (!sha || !snap_sha256_ok(sha))) {
-		seterr(why, whylen, "sha256 is not 64 lowercase hex digits");
+		ks_fail(why, KS_EINPUT, "sha256 is not 64 lowercase hex digits");
 		goto out;
 	}
 	if ((snap_get(o, "link_of") && !link_of) || (flags && !json_object_is_type(flags, json_type_array))) {
-		seterr(why, whylen, "link_of or flags malformed");
+		ks_fail(why, KS_EINPUT, "link_of or flags malformed");
 		goto out;
 	}
 	add_file(s, alloc, (unsigned)json_object_get_int64(vol), path, stream, (uint64_t)json_object_get_int64(size),
@@ -488,11 +478,12 @@ static ssize_t read_line(FILE *f, char **line, size_t *cap, size_t max)
 	return (ssize_t)n;
 }
 
-static int load_manifest(struct snapshot *s, const char *path, char *err, size_t errlen)
+static int load_manifest(struct snapshot *s, const char *path, struct ks_err *err)
 {
 	FILE *f;
 	struct sha256 *h;
-	char *line = NULL, why[256];
+	char *line = NULL;
+	struct ks_err why;
 	size_t cap = 0, alloc = 0, lineno = 0;
 	uint64_t total = 0, size;
 	ssize_t n;
@@ -501,11 +492,11 @@ static int load_manifest(struct snapshot *s, const char *path, char *err, size_t
 	/* Like report.json: a regular file, no symlink, no FIFO to block on. */
 	enum hostfile_status st = hostfile_open(path, HOSTFILE_NOFOLLOW, SNAPSHOT_MAX_MANIFEST, &fd, &size, &e);
 	if (st != HOSTFILE_OK) {
-		host_error(st, e, path, SNAPSHOT_MAX_MANIFEST, "manifest", err, errlen);
+		host_error(st, e, path, SNAPSHOT_MAX_MANIFEST, "manifest", err);
 		return -1;
 	}
 	if (!(f = fdopen(fd, "r"))) {
-		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot read: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -515,31 +506,31 @@ static int load_manifest(struct snapshot *s, const char *path, char *err, size_t
 		sha256_update(h, line, (size_t)n);
 		total += (uint64_t)n;
 		if ((size_t)n > SNAPSHOT_MAX_LINE || total > SNAPSHOT_MAX_MANIFEST) {
-			seterr(err, errlen, "'%s': line %zu: longer than a manifest line can be", path, lineno);
+			ks_fail(err, KS_EINPUT, "'%s': line %zu: longer than a manifest line can be", path, lineno);
 			goto out;
 		}
 		if (line[n - 1] != '\n') {
-			seterr(err, errlen, "'%s': line %zu: no newline at the end (cut short?)", path, lineno);
+			ks_fail(err, KS_EINPUT, "'%s': line %zu: no newline at the end (cut short?)", path, lineno);
 			goto out;
 		}
 		if (memchr(line, '\0', (size_t)n)) {
-			seterr(err, errlen, "'%s': line %zu: holds a NUL byte", path, lineno);
+			ks_fail(err, KS_EINPUT, "'%s': line %zu: holds a NUL byte", path, lineno);
 			goto out;
 		}
-		if (manifest_line(s, &alloc, line, (size_t)n - 1, why, sizeof(why)) < 0) {
-			seterr(err, errlen, "'%s': line %zu: %s", path, lineno, why);
+		if (manifest_line(s, &alloc, line, (size_t)n - 1, &why) < 0) {
+			ks_fail(err, KS_EINPUT, "'%s': line %zu: %.255s", path, lineno, why.msg);
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		seterr(err, errlen, "'%s': cannot read: %s", path, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	sha256_final_hex(h, s->manifest_sha256);
 	qsort(s->files, s->nfiles, sizeof(*s->files), snap_file_cmp);
 	for (size_t i = 1; i < s->nfiles; i++) {
 		if (snap_file_cmp(&s->files[i - 1], &s->files[i]) == 0) {
-			seterr(err, errlen, "'%s': volume %u '%.200s%s%.100s' is listed twice", path, s->files[i].volume,
+			ks_fail(err, KS_EINPUT, "'%s': volume %u '%.200s%s%.100s' is listed twice", path, s->files[i].volume,
 			       s->files[i].path, s->files[i].stream[0] ? ":" : "", s->files[i].stream);
 			goto out;
 		}
@@ -605,11 +596,12 @@ bool snapshot_clean(const struct snapshot *s, const char *sha256, uint64_t size)
 
 /* ---- public ---- */
 
-int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errlen)
+int snapshot_load(const char *dir, struct snapshot **out, struct ks_err *err)
 {
 	struct snapshot *s = xcalloc(1, sizeof(*s));
 	char *rp = xasprintf("%s/report.json", dir), *mp = xasprintf("%s/manifest.jsonl", dir);
-	char *bp = xasprintf("%s/bundle.json", dir), *buf = NULL, why[256];
+	char *bp = xasprintf("%s/bundle.json", dir), *buf = NULL;
+	struct ks_err why;
 	struct stat st;
 	size_t len;
 	int e;
@@ -617,20 +609,20 @@ int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errl
 
 	*out = NULL;
 	if (stat(dir, &st) < 0) {
-		seterr(err, errlen, "'%s': not a report directory: %s", dir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': not a report directory: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "'%s': not a report directory: not a directory", dir);
+		ks_fail(err, KS_EINPUT, "'%s': not a report directory: not a directory", dir);
 		goto out;
 	}
 	if (access(rp, F_OK) < 0 && access(bp, F_OK) == 0) {
-		seterr(err, errlen, "'%s': a bundle's report directory: give the directory of one image in it", dir);
+		ks_fail(err, KS_EINPUT, "'%s': a bundle's report directory: give the directory of one image in it", dir);
 		goto out;
 	}
 	enum hostfile_status hs = hostfile_read(rp, HOSTFILE_NOFOLLOW, SNAPSHOT_MAX_REPORT, &buf, &len, &e);
 	if (hs != HOSTFILE_OK) {
-		host_error(hs, e, rp, SNAPSHOT_MAX_REPORT, "report", err, errlen);
+		host_error(hs, e, rp, SNAPSHOT_MAX_REPORT, "report", err);
 		goto out;
 	}
 	{
@@ -640,14 +632,14 @@ int snapshot_load(const char *dir, struct snapshot **out, char *err, size_t errl
 		sha256_free(h);
 	}
 	if (memchr(buf, '\0', len)) {
-		seterr(err, errlen, "'%s': holds a NUL byte, not a report kenshu wrote", rp);
+		ks_fail(err, KS_EINPUT, "'%s': holds a NUL byte, not a report kenshu wrote", rp);
 		goto out;
 	}
-	if (!(s->root = parse_json(buf, len, why, sizeof(why))) || validate(s->root, why, sizeof(why)) < 0) {
-		seterr(err, errlen, "'%s': %s", rp, why);
+	if (!(s->root = parse_json(buf, len, &why)) || validate(s->root, &why) < 0) {
+		ks_fail(err, KS_EINPUT, "'%s': %.255s", rp, why.msg);
 		goto out;
 	}
-	if (load_manifest(s, mp, err, errlen) < 0)
+	if (load_manifest(s, mp, err) < 0)
 		goto out;
 	s->dir = xstrdup(dir);
 	build_clean(s);
@@ -719,24 +711,24 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 	};
 
 	if (strcmp(snap_str(tool, "version"), KENSHU_VERSION) != 0 || strcmp(snap_str(tool, "commit"), kenshu_commit) != 0) {
-		seterr(why, whylen, "the baseline was scanned by kenshu %.40s (%.40s), this is %s (%s)",
+		snprintf(why, whylen, "the baseline was scanned by kenshu %.40s (%.40s), this is %s (%s)",
 		       snap_str(tool, "version"), snap_str(tool, "commit"), KENSHU_VERSION, kenshu_commit);
 		return false;
 	}
 	if (strcmp(snap_str(eng, "version"), av_version()) != 0) {
-		seterr(why, whylen, "the baseline used libclamav %.40s, this is %s", snap_str(eng, "version"),
+		snprintf(why, whylen, "the baseline used libclamav %.40s, this is %s", snap_str(eng, "version"),
 		       av_version());
 		return false;
 	}
 	if (snap_uint(eng, "functionality_level") != av_functionality_level()) {
-		seterr(why, whylen, "the baseline used libclamav functionality level %u, this is %u",
+		snprintf(why, whylen, "the baseline used libclamav functionality level %u, this is %u",
 		       snap_uint(eng, "functionality_level"), av_functionality_level());
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		json_object *v = snap_get(lim, limits[i].key);
 		if (!json_object_is_type(v, json_type_int) || (uint64_t)json_object_get_int64(v) != limits[i].now) {
-			seterr(why, whylen, "the scan limit %s differs", limits[i].key);
+			snprintf(why, whylen, "the scan limit %s differs", limits[i].key);
 			return false;
 		}
 	}
@@ -745,12 +737,12 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 		json_object *e = i < n ? json_object_array_get_idx(dbs, i) : NULL;
 		const struct av_db *d = i < av_db_count(av) ? av_db(av, i) : NULL;
 		if (!e || !d || strcmp(snap_str(e, "name"), d->name) != 0) {
-			seterr(why, whylen, "the signature databases differ (%.100s)",
+			snprintf(why, whylen, "the signature databases differ (%.100s)",
 			       d ? d->name : snap_str(e, "name"));
 			return false;
 		}
 		if (strcmp(snap_str(e, "sha256"), d->sha256) != 0) {
-			seterr(why, whylen, "the signature database %.100s differs", d->name);
+			snprintf(why, whylen, "the signature database %.100s differs", d->name);
 			return false;
 		}
 	}

@@ -176,7 +176,7 @@ void img_volume_probe(struct img_volume *v, const void *first, size_t n)
 /* The container the file is, by content: sets *be (raw when none), or
  * fails for a refused format. */
 static int detect_container(struct img *img, const struct img_backend **be, const char **name,
-			    char *err, size_t errlen)
+			    struct ks_err *err)
 {
 	unsigned char buf[32];
 
@@ -199,7 +199,7 @@ static int detect_container(struct img *img, const struct img_backend **be, cons
 		if (memcmp(buf, c->magic, c->len) != 0)
 			continue;
 		if (!c->be) {
-			snprintf(err, errlen, "%s: this format is not supported yet (%s)", c->name, c->hint);
+			ks_fail(err, KS_EINPUT, "%s: this format is not supported yet (%s)", c->name, c->hint);
 			return -1;
 		}
 		*be = c->be;
@@ -297,31 +297,28 @@ static bool ldm_database(struct img *img, const struct pt_entry *data)
 	       !memcmp(magic, "PRIVHEAD", sizeof(magic));
 }
 
-int img_open(const char *path, struct img **out)
+int img_open(const char *path, struct img **out, struct ks_err *err)
 {
-	char err[512] = "";
 	struct img *img = xcalloc(1, sizeof(*img));
 
 	const char *container;
 
 	img->path = xstrdup(path);
-	if (img_backend_raw.open(path, &img->file, &img->file_size, err, sizeof(err)) < 0)
+	if (img_backend_raw.open(path, &img->file, &img->file_size, err) < 0)
 		goto fail;
 	if (img->file_size == 0) {
-		snprintf(err, sizeof(err), "empty file (0 bytes), not a disk image");
+		ks_fail(err, KS_EINPUT, "empty file (0 bytes), not a disk image");
 		goto fail;
 	}
-	if (detect_container(img, &img->be, &container, err, sizeof(err)) < 0)
+	if (detect_container(img, &img->be, &container, err) < 0)
 		goto fail;
 	if (img->be == &img_backend_raw) {
 		img->size = img->file_size;
-	} else if (img->be->open(path, &img->state, &img->size, err, sizeof(err)) < 0) {
-		char why[400];
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, sizeof(err), "%s image: %s", container, why);
+	} else if (img->be->open(path, &img->state, &img->size, err) < 0) {
+		ks_prefix(err, "%s image: ", container);
 		goto fail;
 	}
-	if (parttab_read(&img->pt, pt_read_cb, img, img->size, err, sizeof(err)) < 0)
+	if (parttab_read(&img->pt, pt_read_cb, img, img->size, err) < 0)
 		goto fail;
 
 	img->nvol = img->pt.n;
@@ -360,7 +357,7 @@ int img_open(const char *path, struct img **out)
 	*out = img;
 	return 0;
 fail:
-	error("'%s': %s", path, err);
+	ks_prefix(err, "'%s': ", path);
 	img_close(img);
 	return -1;
 }

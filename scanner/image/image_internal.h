@@ -13,7 +13,7 @@ struct img_backend {
 	const char *reader; /* reported as image.reader: what reads the disk */
 	/* Opens the container read-only; *state is the back end's own. Returns
 	 * 0, or -1 with a reason in err (no file name: the caller adds it). */
-	int (*open)(const char *path, void **state, uint64_t *size, char *err, size_t errlen);
+	int (*open)(const char *path, void **state, uint64_t *size, struct ks_err *err);
 	/* Full read or -1 with errno; must be thread-safe. */
 	int (*pread)(void *state, void *buf, size_t n, uint64_t off);
 	void (*close)(void *state);

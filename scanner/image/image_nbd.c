@@ -65,7 +65,7 @@ static void server_reason(const struct nbd *s, char *buf, size_t len)
 /* Runs argv, returns its stdout (NUL-terminated, at most INFO_MAX bytes), or
  * NULL with the reason in err. stderr's first line is kept for the reason.
  * With exit_code set, any exit status is accepted and stored there. */
-static char *run_capture(char *const argv[], int *exit_code, char *err, size_t errlen)
+static char *run_capture(char *const argv[], int *exit_code, struct ks_err *err)
 {
 	int out[2], errp[2];
 	pid_t pid;
@@ -74,13 +74,13 @@ static char *run_capture(char *const argv[], int *exit_code, char *err, size_t e
 	int status;
 
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot create a pipe: %s", strerror(errno));
 		free(buf);
 		return NULL;
 	}
 	pid = fork();
 	if (pid < 0) {
-		snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
+		ks_fail(err, KS_EIO, "cannot start %s: %s", argv[0], strerror(errno));
 		free(buf);
 		return NULL;
 	}
@@ -132,9 +132,9 @@ static char *run_capture(char *const argv[], int *exit_code, char *err, size_t e
 		if (nl)
 			*nl = '\0';
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			snprintf(err, errlen, "%s not found: install qemu-utils", argv[0]);
+			ks_fail(err, KS_EINPUT, "%s not found: install qemu-utils", argv[0]);
 		else
-			snprintf(err, errlen, "%s refused it: %s", argv[0], *ebuf ? ebuf : "no reason given");
+			ks_fail(err, KS_EINPUT, "%s refused it: %s", argv[0], *ebuf ? ebuf : "no reason given");
 		free(buf);
 		return NULL;
 	}
@@ -164,14 +164,14 @@ static int inside_dir(const char *container, const char *named)
 /* qemu-img check: a damaged container (a truncated copy) would be served
  * with its missing clusters as zeros, which scan clean. Formats qemu cannot
  * check (VHD) rely on read errors instead. Leaked clusters are harmless. */
-static int check(const char *path, const char *format, char *err, size_t errlen)
+static int check(const char *path, const char *format, struct ks_err *err)
 {
 	char fmt[64];
 	snprintf(fmt, sizeof(fmt), "%s", format);
 	char *argv[] = { (char *)"qemu-img", (char *)"check", (char *)"--output=json", (char *)"-f", fmt,
 			 (char *)"-U", (char *)path, NULL };
 	int code = 0;
-	char *out = run_capture(argv, &code, err, errlen);
+	char *out = run_capture(argv, &code, err);
 	json_object *root = NULL, *v;
 	long long corruptions = 0, errors = 0;
 
@@ -188,22 +188,22 @@ static int check(const char *path, const char *format, char *err, size_t errlen)
 	if (code == 0 || code == 3 || code == 63)
 		return 0;
 	if (code == 2 || corruptions)
-		snprintf(err, errlen, "the container is damaged (qemu-img check: %lld corruptions): "
+		ks_fail(err, KS_EINPUT, "the container is damaged (qemu-img check: %lld corruptions): "
 			 "a truncated or broken copy cannot be scanned as the vendor's disk", corruptions);
 	else
-		snprintf(err, errlen, "qemu-img check could not read the container (%lld errors)", errors);
+		ks_fail(err, KS_EINPUT, "qemu-img check could not read the container (%lld errors)", errors);
 	return -1;
 }
 
 /* What qemu says about the container: its virtual size, and every file it
  * would read besides the container itself. */
-static int inspect(const char *path, const char *format, uint64_t *vsize, char *err, size_t errlen)
+static int inspect(const char *path, const char *format, uint64_t *vsize, struct ks_err *err)
 {
 	char fmt[64];
 	snprintf(fmt, sizeof(fmt), "%s", format);
 	char *argv[] = { (char *)"qemu-img", (char *)"info", (char *)"--output=json", (char *)"-f", fmt,
 			 (char *)"-U", (char *)path, NULL };
-	char *out = run_capture(argv, NULL, err, errlen);
+	char *out = run_capture(argv, NULL, err);
 	json_object *root, *v;
 	int rc = -1;
 
@@ -212,13 +212,13 @@ static int inspect(const char *path, const char *format, uint64_t *vsize, char *
 	root = json_tokener_parse(out);
 	free(out);
 	if (!root || !json_object_object_get_ex(root, "virtual-size", &v)) {
-		snprintf(err, errlen, "qemu-img info gave no virtual size");
+		ks_fail(err, KS_EINPUT, "qemu-img info gave no virtual size");
 		goto done;
 	}
 	*vsize = (uint64_t)json_object_get_int64(v);
 	if (json_object_object_get_ex(root, "backing-filename", &v) ||
 	    json_object_object_get_ex(root, "full-backing-filename", &v)) {
-		snprintf(err, errlen, "it is a differencing image whose parent is '%s': flatten the chain with "
+		ks_fail(err, KS_EINPUT, "it is a differencing image whose parent is '%s': flatten the chain with "
 			 "'qemu-img convert' and scan the result", json_object_get_string(v));
 		goto done;
 	}
@@ -227,7 +227,7 @@ static int inspect(const char *path, const char *format, uint64_t *vsize, char *
 	    json_object_object_get_ex(fs, "data", &data)) {
 		json_object *ext;
 		if (json_object_object_get_ex(data, "data-file", &ext)) {
-			snprintf(err, errlen, "it keeps its data in an external file '%s'", json_object_get_string(ext));
+			ks_fail(err, KS_EINPUT, "it keeps its data in an external file '%s'", json_object_get_string(ext));
 			goto done;
 		}
 		if (json_object_object_get_ex(data, "extents", &extents) &&
@@ -236,14 +236,14 @@ static int inspect(const char *path, const char *format, uint64_t *vsize, char *
 				json_object *e = json_object_array_get_idx(extents, i), *fn;
 				if (json_object_object_get_ex(e, "filename", &fn) &&
 				    !inside_dir(path, json_object_get_string(fn))) {
-					snprintf(err, errlen, "its extent '%s' lies outside the descriptor's directory",
+					ks_fail(err, KS_EINPUT, "its extent '%s' lies outside the descriptor's directory",
 						 json_object_get_string(fn));
 					goto done;
 				}
 			}
 		}
 	}
-	rc = check(path, format, err, errlen);
+	rc = check(path, format, err);
 done:
 	json_object_put(root);
 	return rc;
@@ -284,7 +284,7 @@ static void nbd_state_free(struct nbd *s)
 }
 
 static int nbd_open_fmt(const char *path, const char *format, void **state, uint64_t *size,
-			char *err, size_t errlen)
+			struct ks_err *err)
 {
 	struct nbd *s = xcalloc(1, sizeof(*s));
 	const char *tmp = getenv("TMPDIR");
@@ -294,11 +294,11 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 	uint64_t vsize;
 	int64_t got;
 
-	if (inspect(path, format, &vsize, err, errlen) < 0)
+	if (inspect(path, format, &vsize, err) < 0)
 		goto fail;
 	snprintf(s->dir, sizeof(s->dir), "%s/kenshu-nbd-XXXXXX", tmp);
 	if (!mkdtemp(s->dir)) {
-		snprintf(err, errlen, "cannot create a private directory in %s: %s", tmp, strerror(errno));
+		ks_fail(err, KS_EIO, "cannot create a private directory in %s: %s", tmp, strerror(errno));
 		s->dir[0] = '\0';
 		goto fail;
 	}
@@ -314,7 +314,7 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 	pid_t parent = getpid();
 	s->pid = fork();
 	if (s->pid < 0) {
-		snprintf(err, errlen, "cannot start qemu-nbd: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot start qemu-nbd: %s", strerror(errno));
 		goto fail;
 	}
 	if (s->pid == 0) {
@@ -344,9 +344,9 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 			s->pid = 0;
 			server_reason(s, why, sizeof(why));
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-				snprintf(err, errlen, "qemu-nbd not found: install qemu-utils");
+				ks_fail(err, KS_EINPUT, "qemu-nbd not found: install qemu-utils");
 			else
-				snprintf(err, errlen, "qemu-nbd could not serve it: %s", why);
+				ks_fail(err, KS_EINPUT, "qemu-nbd could not serve it: %s", why);
 			goto fail;
 		}
 		struct stat st;
@@ -354,7 +354,7 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > START_TIMEOUT_MS) {
-			snprintf(err, errlen, "qemu-nbd did not start within %d s", START_TIMEOUT_MS / 1000);
+			ks_fail(err, KS_EINPUT, "qemu-nbd did not start within %d s", START_TIMEOUT_MS / 1000);
 			goto fail;
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
@@ -364,13 +364,13 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 	for (;;) {
 		s->h = nbd_create();
 		if (!s->h) {
-			snprintf(err, errlen, "cannot connect to qemu-nbd: %s", nbd_get_error());
+			ks_fail(err, KS_EINPUT, "cannot connect to qemu-nbd: %s", nbd_get_error());
 			goto fail;
 		}
 		if (nbd_connect_unix(s->h, s->sock) == 0)
 			break;
 		int e = nbd_get_errno();
-		snprintf(err, errlen, "cannot connect to qemu-nbd: %s", nbd_get_error());
+		ks_fail(err, KS_EINPUT, "cannot connect to qemu-nbd: %s", nbd_get_error());
 		nbd_close(s->h);
 		s->h = NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -381,11 +381,11 @@ static int nbd_open_fmt(const char *path, const char *format, void **state, uint
 	}
 	got = nbd_get_size(s->h);
 	if (got < 0) {
-		snprintf(err, errlen, "qemu-nbd gave no disk size: %s", nbd_get_error());
+		ks_fail(err, KS_EINPUT, "qemu-nbd gave no disk size: %s", nbd_get_error());
 		goto fail;
 	}
 	if ((uint64_t)got != vsize) {
-		snprintf(err, errlen, "qemu-nbd serves %lld bytes where qemu-img says %llu", (long long)got,
+		ks_fail(err, KS_EINPUT, "qemu-nbd serves %lld bytes where qemu-img says %llu", (long long)got,
 			 (unsigned long long)vsize);
 		goto fail;
 	}
@@ -441,9 +441,9 @@ static void nbd_close_state(void *state)
 }
 
 #define NBD_BACKEND(var, fmt, label)                                                              \
-	static int var##_open(const char *path, void **state, uint64_t *size, char *err, size_t errlen) \
+	static int var##_open(const char *path, void **state, uint64_t *size, struct ks_err *err) \
 	{                                                                                           \
-		return nbd_open_fmt(path, fmt, state, size, err, errlen);                           \
+		return nbd_open_fmt(path, fmt, state, size, err);                           \
 	}                                                                                           \
 	const struct img_backend var = { .name = label, .reader = "qemu-nbd (read-only) via libnbd", \
 					 .open = var##_open, .pread = nbd_read,                     \

@@ -15,7 +15,7 @@ struct raw {
 	int fd;
 };
 
-static int raw_open(const char *path, void **state, uint64_t *size, char *err, size_t errlen)
+static int raw_open(const char *path, void **state, uint64_t *size, struct ks_err *err)
 {
 	struct stat st;
 	struct raw *r;
@@ -26,16 +26,16 @@ static int raw_open(const char *path, void **state, uint64_t *size, char *err, s
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot open: %s", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot stat: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "is a directory, not a disk image");
+		ks_fail(err, KS_EINPUT, "is a directory, not a disk image");
 		close(fd);
 		return -1;
 	}
@@ -43,7 +43,7 @@ static int raw_open(const char *path, void **state, uint64_t *size, char *err, s
 		off_t end = lseek(fd, 0, SEEK_END);
 
 		if (end < 0) {
-			snprintf(err, errlen, "cannot size block device: %s", strerror(errno));
+			ks_fail(err, KS_EIO, "cannot size block device: %s", strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -51,7 +51,7 @@ static int raw_open(const char *path, void **state, uint64_t *size, char *err, s
 	} else if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
 	} else {
-		snprintf(err, errlen, "not a regular file or block device");
+		ks_fail(err, KS_EINPUT, "not a regular file or block device");
 		close(fd);
 		return -1;
 	}

@@ -35,8 +35,7 @@ struct scan {
 	pt_read_fn rd;
 	void *ctx;
 	uint64_t disk_size;
-	char *err;
-	size_t errlen;
+	struct ks_err *err;
 	/* Why a GPT header was rejected: kept apart from err because a damaged
 	 * primary is only an error once the backup has failed too. */
 	char why[160];
@@ -49,11 +48,9 @@ static int fail(struct scan *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->err && s->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(s->err, s->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	ks_vfail(s->err, KS_EINPUT, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -770,17 +767,16 @@ static bool has_protective(const uint8_t *mbr)
 }
 
 int parttab_read(struct parttab *pt, pt_read_fn rd, void *ctx,
-		 uint64_t disk_size, char *err, size_t errlen)
+		 uint64_t disk_size, struct ks_err *err)
 {
 	struct scan s = {
 		.rd = rd, .ctx = ctx, .disk_size = disk_size,
-		.err = err, .errlen = errlen,
+		.err = err,
 	};
 	uint8_t sec0[MBR_SECTOR];
 	int rc = -1;
 
-	if (err && errlen)
-		err[0] = '\0';
+	ks_err_clear(err);
 	memset(pt, 0, sizeof(*pt));
 	pt->sector_size = MBR_SECTOR;
 	pt->disk_size = disk_size;

@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 
 #include <kenshu/input.h>
+#include <kenshu/output.h>
 #include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/rules.h>
@@ -33,7 +34,7 @@ void bundle_default_caps(struct bundle_caps *c)
 	c->mem_max = BUNDLE_MEM_MAX;
 }
 
-static int env_u64(const char *var, uint64_t min, uint64_t max, uint64_t *out)
+static int env_u64(const char *var, uint64_t min, uint64_t max, uint64_t *out, struct ks_err *err)
 {
 	const char *e = getenv(var);
 	char *end;
@@ -44,20 +45,20 @@ static int env_u64(const char *var, uint64_t min, uint64_t max, uint64_t *out)
 	errno = 0;
 	v = strtoull(e, &end, 10);
 	if (errno || *end || e[0] == '-' || v < min || v > max)
-		return error("%s='%s': expected a whole number from %llu to %llu", var, e,
-			     (unsigned long long)min, (unsigned long long)max);
+		return ks_fail(err, KS_EUSAGE, "%s='%s': expected a whole number from %llu to %llu", var, e,
+			       (unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;
 }
 
-int bundle_caps_from_env(struct bundle_caps *c)
+int bundle_caps_from_env(struct bundle_caps *c, struct ks_err *err)
 {
 	uint64_t depth = c->max_depth;
 
-	if (env_u64("KENSHU_BUNDLE_MAX_BYTES", 1, UINT64_MAX, &c->max_bytes) < 0 ||
-	    env_u64("KENSHU_BUNDLE_MAX_ENTRIES", 1, UINT64_MAX, &c->max_entries) < 0 ||
-	    env_u64("KENSHU_BUNDLE_MAX_RATIO", 2, UINT64_MAX, &c->max_ratio) < 0 ||
-	    env_u64("KENSHU_BUNDLE_MAX_DEPTH", 1, 16, &depth) < 0)
+	if (env_u64("KENSHU_BUNDLE_MAX_BYTES", 1, UINT64_MAX, &c->max_bytes, err) < 0 ||
+	    env_u64("KENSHU_BUNDLE_MAX_ENTRIES", 1, UINT64_MAX, &c->max_entries, err) < 0 ||
+	    env_u64("KENSHU_BUNDLE_MAX_RATIO", 2, UINT64_MAX, &c->max_ratio, err) < 0 ||
+	    env_u64("KENSHU_BUNDLE_MAX_DEPTH", 1, 16, &depth, err) < 0)
 		return -1;
 	c->max_depth = (unsigned)depth;
 	return 0;
@@ -254,6 +255,7 @@ struct ctx {
 	const struct scan_opts *so;
 	const struct bundle_caps *caps;
 	const char *outdir;
+	const struct image_sink *sink;
 	const char *bundle_path;
 	char *tmpdir;
 	unsigned seq;
@@ -512,20 +514,6 @@ static void av_member(struct ctx *c, struct data *d, struct bundle_member *m)
 	av_result_release(&res);
 }
 
-/* scan_image() says why an image could not be scanned on stderr; the
- * bundle report keeps the first such line for that member too. */
-static pthread_mutex_t said_lock = PTHREAD_MUTEX_INITIALIZER;
-static char said[1024];
-
-static void keep_error(const char *prefix, const char *msg)
-{
-	fprintf(stderr, "kenshu: %s%s\n", prefix, msg);
-	pthread_mutex_lock(&said_lock);
-	if (!said[0] && !strcmp(prefix, "error: "))
-		snprintf(said, sizeof(said), "%s", msg);
-	pthread_mutex_unlock(&said_lock);
-}
-
 static char *unique_dir(struct ctx *c, const char *member_path)
 {
 	char *base = bundle_safe_component(member_path), *name = xstrdup(base);
@@ -555,30 +543,36 @@ static void image_member(struct ctx *c, struct data *d, struct bundle_member *m)
 		m->exit_code = EXIT_ERROR;
 		return;
 	}
-	said[0] = '\0';
-	ks_set_msg_fn(keep_error);
-	int rc = scan_image(d->spill, c->av, c->so, &r);
-	ks_set_msg_fn(NULL);
-	if (rc < 0) {
-		/* The message names the spill file: say the member instead. */
-		const char *s = strstr(said, "': ");
-		m->reason = xasprintf("could not be scanned: %s", s ? s + 3 : said[0] ? said : "see stderr");
+	struct ks_err err;
+	if (scan_image(d->spill, c->av, c->so, &r, &err) < 0) {
+		/* The message names the spill file, a name of ours: the member
+		 * is what the reader knows. */
+		char *spill = xasprintf("'%s': ", d->spill);
+		const char *why = strncmp(err.msg, spill, strlen(spill)) ? err.msg : err.msg + strlen(spill);
+		char *said = xstrdup(why);
+		m->reason = xasprintf("could not be scanned: %s", said);
 		m->exit_code = EXIT_ERROR;
+		ks_fail(&err, err.code, "'%s/%s': %s", c->bundle_path, m->path, said);
+		free(said);
+		c->sink->failed(c->sink->ctx, &err);
+		free(spill);
 		return;
 	}
 	free(r.image_path);
 	r.image_path = xasprintf("%s/%s", c->bundle_path, m->path);
 	m->report_dir = unique_dir(c, m->path);
 	dir = xasprintf("%s/%s", c->outdir, m->report_dir);
-	if (report_save(&r, c->av, c->so->sign_key, dir) < 0) {
+	/* The sink releases r; what the bundle report keeps is copied first. */
+	char *verdict_reason = xstrdup(r.verdict_reason ? r.verdict_reason : "");
+	m->exit_code = c->sink->save(c->sink->ctx, &r, dir, &err);
+	if (m->exit_code == EXIT_ERROR) {
 		m->reason = xstrdup("could not be scanned: its report could not be written");
-		m->exit_code = EXIT_ERROR;
+		c->sink->failed(c->sink->ctx, &err);
+		free(verdict_reason);
 	} else {
-		m->exit_code = verdict_exit_code(r.verdict);
-		m->verdict_reason = xstrdup(r.verdict_reason ? r.verdict_reason : "");
+		m->verdict_reason = verdict_reason;
 	}
 	free(dir);
-	report_release(&r);
 }
 
 static int read_archive(struct ctx *c, struct archive *a, const char *prefix, unsigned depth,
@@ -882,10 +876,12 @@ static void scan_whole(struct ctx *c, const char *path)
 }
 
 int bundle_scan(const char *path, const struct av *av, const struct scan_opts *so,
-		const struct bundle_caps *caps, const char *outdir, struct bundle_report *br)
+		const struct bundle_caps *caps, const char *outdir, const struct image_sink *sink,
+		struct bundle_report *br, struct ks_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
-	struct ctx c = { .av = av, .so = so, .caps = caps, .outdir = outdir, .bundle_path = path, .br = br };
+	struct ctx c = { .av = av, .so = so, .caps = caps, .outdir = outdir, .sink = sink, .bundle_path = path,
+			 .br = br };
 	struct archive *a = NULL;
 	struct timespec t0, t1;
 	char *fmt = NULL;
@@ -899,21 +895,21 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 	case_meta_copy(&br->meta, so->meta);
 	br->caps = *caps;
 	if (sha256_file(path, br->sha256_before, &br->size) < 0)
-		return error("'%s': cannot read: %s", path, strerror(errno));
+		return ks_fail(err, KS_EIO, "'%s': cannot read: %s", path, strerror(errno));
 	c.tmpdir = xasprintf("%s/kenshu-bundle-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(c.tmpdir)) {
-		error("'%s': cannot create temporary directory: %s", c.tmpdir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot create temporary directory: %s", c.tmpdir, strerror(errno));
 		free(c.tmpdir);
 		return -1;
 	}
 	if (cleanup_add(c.tmpdir, true) < 0) {
-		error("'%s': cannot register temporary directory for removal", c.tmpdir);
+		ks_fail(err, KS_EIO, "'%s': cannot register temporary directory for removal", c.tmpdir);
 		goto out;
 	}
 	a = archive_new();
 	if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK ||
 	    read_archive(&c, a, "", 1, &fmt) < 0 || (!fmt && br->nm == 0 && !archive_format(a))) {
-		error("'%s': cannot read the bundle: %s", path,
+		ks_fail(err, KS_EINPUT, "'%s': cannot read the bundle: %s", path,
 		      archive_error_string(a) ? archive_error_string(a) : "not a readable archive");
 		goto out;
 	}
@@ -922,7 +918,7 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 	scan_whole(&c, path);
 	if (sha256_file(path, br->sha256_after, NULL) < 0 ||
 	    strcmp(br->sha256_before, br->sha256_after) != 0) {
-		error("'%s': the bundle changed during the scan: results discarded", path);
+		ks_fail(err, KS_EINPUT, "'%s': the bundle changed during the scan: results discarded", path);
 		goto out;
 	}
 	decide(br);

@@ -36,14 +36,14 @@ bool wim_detect(const char *path)
 }
 
 /* mkntfs lives in /usr/sbin, which a normal user's PATH may lack. */
-static int make_ntfs(const char *vol, char *err, size_t errlen)
+static int make_ntfs(const char *vol, struct ks_err *err)
 {
 	static const char *const tries[] = { "/usr/sbin/mkntfs", "/sbin/mkntfs", "mkntfs" };
 	int status;
 	pid_t pid = fork();
 
 	if (pid < 0) {
-		snprintf(err, errlen, "cannot start mkntfs: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot start mkntfs: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
@@ -61,7 +61,7 @@ static int make_ntfs(const char *vol, char *err, size_t errlen)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	snprintf(err, errlen, WIFEXITED(status) && WEXITSTATUS(status) == 127
+	ks_fail(err, KS_EINPUT, WIFEXITED(status) && WEXITSTATUS(status) == 127
 		 ? "mkntfs not found: install ntfs-3g" : "mkntfs could not format the private volume");
 	return -1;
 }
@@ -91,12 +91,14 @@ static void as_wim_report(struct report *r, const char *path, int index, int cou
 
 static int scan_one(WIMStruct *wim, const char *path, int index, int count, const char *dir,
 		    const struct av *av, const struct scan_opts *so, uint64_t wim_size,
-		    const char *sha_before, wim_image_fn fn, void *ctx)
+		    const char *sha_before, const char *outdir, const struct image_sink *sink, int *code,
+		    struct ks_err *err)
 {
 	const char *bytes = wimlib_get_image_property(wim, index, "TOTALBYTES");
 	const char *name = wimlib_get_image_name(wim, index);
 	uint64_t total = bytes ? strtoull(bytes, NULL, 10) : 0, size;
-	char *vol = xasprintf("%s/image%d.ntfs", dir, index), err[256], sha_after[SHA256_HEX_LEN + 1];
+	char *vol = xasprintf("%s/image%d.ntfs", dir, index), sha_after[SHA256_HEX_LEN + 1];
+	struct ks_err why;
 	struct report r;
 	int fd, rc = -1;
 
@@ -105,30 +107,36 @@ static int scan_one(WIMStruct *wim, const char *path, int index, int count, cons
 	size = (total + total / 4 + VOLUME_SLACK + (1u << 20) - 1) & ~((uint64_t)(1u << 20) - 1);
 	fd = open(vol, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-		error("'%s': image %d: cannot create a private volume in %s: %s", path, index, dir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': image %d: cannot create a private volume in %s: %s", path, index, dir, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto out;
 	}
 	close(fd);
-	if (make_ntfs(vol, err, sizeof(err)) < 0) {
-		error("'%s': image %d: %s", path, index, err);
+	if (make_ntfs(vol, &why) < 0) {
+		ks_fail(err, why.code, "'%s': image %d: %s", path, index, why.msg);
 		goto out;
 	}
 	int w = wimlib_extract_image(wim, index, vol, WIMLIB_EXTRACT_FLAG_NTFS);
 	if (w) {
-		error("'%s': image %d: wimlib could not apply it: %s", path, index, wimlib_get_error_string(w));
+		ks_fail(err, KS_EINPUT, "'%s': image %d: wimlib could not apply it: %s", path, index, wimlib_get_error_string(w));
 		goto out;
 	}
-	if (scan_image(vol, av, so, &r) < 0)
+	if (scan_image(vol, av, so, &r, err) < 0)
 		goto out;
 	if (sha256_file(path, sha_after, NULL) < 0 || strcmp(sha_before, sha_after) != 0) {
-		error("'%s': the WIM changed during the scan: results are not evidence of its contents", path);
+		ks_fail(err, KS_EINPUT, "'%s': the WIM changed during the scan: results are not evidence of its contents", path);
 		report_release(&r);
 		goto out;
 	}
 	as_wim_report(&r, path, index, count, name ? name : "", wim_size, sha_before, sha_after);
-	fn(ctx, &r, index, count);
+	char *rdir = count > 1 ? xasprintf("%s/image-%d", outdir, index) : xstrdup(outdir);
+	struct ks_err serr;
+	int c = sink->save(sink->ctx, &r, rdir, &serr);
+	if (c == EXIT_ERROR)
+		sink->failed(sink->ctx, &serr);
+	*code = exit_code_combine(*code, c);
+	free(rdir);
 	rc = 0;
 out:
 	unlink(vol);
@@ -136,8 +144,8 @@ out:
 	return rc;
 }
 
-int wim_scan(const char *path, const struct av *av, const struct scan_opts *so, wim_image_fn fn,
-	     void *ctx)
+int wim_scan(const char *path, const struct av *av, const struct scan_opts *so, const char *outdir,
+	     const struct image_sink *sink, int *code, struct ks_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	char sha_before[SHA256_HEX_LEN + 1];
@@ -147,34 +155,36 @@ int wim_scan(const char *path, const struct av *av, const struct scan_opts *so, 
 	char *dir;
 	int w, rc = -1;
 
+	*code = EXIT_PASS;
 	if (sha256_file(path, sha_before, &wim_size) < 0)
-		return error("'%s': cannot read: %s", path, strerror(errno));
+		return ks_fail(err, KS_EIO, "'%s': cannot read: %s", path, strerror(errno));
 	w = wimlib_open_wim(path, WIMLIB_OPEN_FLAG_CHECK_INTEGRITY, &wim);
 	if (w)
-		return error("'%s': not a readable WIM: %s", path, wimlib_get_error_string(w));
+		return ks_fail(err, KS_EINPUT, "'%s': not a readable WIM: %s", path, wimlib_get_error_string(w));
 	if (wimlib_get_wim_info(wim, &info) || info.image_count == 0) {
 		wimlib_free(wim);
-		return error("'%s': the WIM holds no image", path);
+		return ks_fail(err, KS_EINPUT, "'%s': the WIM holds no image", path);
 	}
 	if (so->baseline && info.image_count > 1) {
 		wimlib_free(wim);
-		return error("'%s': holds %u images and --baseline compares one: export the image with "
+		return ks_fail(err, KS_EUSAGE, "'%s': holds %u images and --baseline compares one: export the image with "
 			     "'wimlib-imagex export' first", path, info.image_count);
 	}
 	if (info.total_parts > 1) {
 		wimlib_free(wim);
-		return error("'%s': part %u of a split WIM (%u parts): join them with 'wimlib-imagex join' first",
+		return ks_fail(err, KS_EUNSUPPORTED, "'%s': part %u of a split WIM (%u parts): join them with 'wimlib-imagex join' first",
 			     path, info.part_number, info.total_parts);
 	}
 	dir = xasprintf("%s/kenshu-wim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
-		error("'%s': cannot create a private directory: %s", dir, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot create a private directory: %s", dir, strerror(errno));
 		goto done;
 	}
 	cleanup_add(dir, true);
 	rc = 0;
 	for (int i = 1; i <= (int)info.image_count && rc == 0; i++)
-		rc = scan_one(wim, path, i, (int)info.image_count, dir, av, so, wim_size, sha_before, fn, ctx);
+		rc = scan_one(wim, path, i, (int)info.image_count, dir, av, so, wim_size, sha_before, outdir, sink,
+			      code, err);
 	cleanup_forget(dir);
 	rmdir(dir);
 done:

@@ -198,7 +198,7 @@ static int write_text(void *ctx, FILE *f)
 /* Same discipline as report_save(), and bundle.json last so that its
  * presence means bundle.txt (and report.sig) are there too. */
 int bundle_save(const struct bundle_report *br, const struct av *av, const struct sign_key *key,
-		const char *dir)
+		const char *dir, struct ks_err *err)
 {
 	struct save_ctx sc = { br, av };
 	const struct report_output out[] = {
@@ -206,10 +206,10 @@ int bundle_save(const struct bundle_report *br, const struct av *av, const struc
 		{ "bundle.json", write_json, &sc },
 	};
 
-	return report_save_outputs(dir, out, 2, key, "bundle");
+	return report_save_outputs(dir, out, 2, key, "bundle", err);
 }
 
-int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n)
+int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n, struct ks_err *err)
 {
 	json_object *root = json_object_from_file(bundle_json), *members, *m, *rep;
 	size_t count;
@@ -219,7 +219,7 @@ int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n)
 	if (!root || !json_object_object_get_ex(root, "members", &members) ||
 	    !json_object_is_type(members, json_type_array)) {
 		json_object_put(root);
-		return error("'%s': not a bundle.json with members", bundle_json);
+		return ks_fail(err, KS_EINPUT, "'%s': not a bundle.json with members", bundle_json);
 	}
 	count = json_object_array_length(members);
 	*dirs = xcalloc(count ? count : 1, sizeof(**dirs));
@@ -237,7 +237,7 @@ int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n)
 			*dirs = NULL;
 			*n = 0;
 			json_object_put(root);
-			return error("'%s': member report directory '%s' is not one plain name", bundle_json,
+			return ks_fail(err, KS_EINPUT, "'%s': member report directory '%s' is not one plain name", bundle_json,
 				     d ? d : "");
 		}
 		(*dirs)[(*n)++] = xstrdup(d);

@@ -66,13 +66,13 @@ static int write_text(void *ctx, FILE *f)
 }
 
 int report_write_synced(const char *tmp, const char *dir, const char *name,
-			int (*write)(void *ctx, FILE *f), void *ctx)
+			int (*write)(void *ctx, FILE *f), void *ctx, struct ks_err *err)
 {
 	FILE *f = fopen(tmp, "w");
 	int werr, e;
 
 	if (!f)
-		return error("'%s': cannot write: %s", tmp, strerror(errno));
+		return ks_fail(err, KS_EIO, "'%s': cannot write: %s", tmp, strerror(errno));
 	werr = write(ctx, f);
 	e = errno;
 	/* On disk before the rename makes it visible. */
@@ -81,7 +81,7 @@ int report_write_synced(const char *tmp, const char *dir, const char *name,
 	if (fclose(f) != 0 && !werr)
 		werr = -1, e = errno;
 	if (werr)
-		return error("'%s/%s': cannot write: %s", dir, name, strerror(e));
+		return ks_fail(err, KS_EIO, "'%s/%s': cannot write: %s", dir, name, strerror(e));
 	return 0;
 }
 
@@ -108,7 +108,7 @@ int report_mkdir_p(const char *dir)
  * write. Returns report.sig's text (caller frees), or NULL after an error
  * line. */
 static char *sign_outputs(const char *dir, const struct report_output *out, char **tmp, size_t n,
-			  const struct sign_key *key, const char *kind)
+			  const struct sign_key *key, const char *kind, struct ks_err *err)
 {
 	struct sign_file *files = xcalloc(n, sizeof(*files));
 	char *text = NULL;
@@ -116,18 +116,18 @@ static char *sign_outputs(const char *dir, const struct report_output *out, char
 	for (size_t i = 0; i < n; i++) {
 		files[i].name = out[i].name;
 		if (sha256_file(tmp[i], files[i].sha256, &files[i].size) < 0) {
-			error("'%s/%s': cannot read back to sign: %s", dir, out[i].name, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s/%s': cannot read back to sign: %s", dir, out[i].name, strerror(errno));
 			goto out;
 		}
 	}
-	text = sign_statement(key, kind, files, n, NULL);
+	text = sign_statement(key, kind, files, n, NULL, err);
 out:
 	free(files);
 	return text;
 }
 
 int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
-			const struct sign_key *key, const char *kind)
+			const struct sign_key *key, const char *kind, struct ks_err *err)
 {
 	/* tmp[n] is report.sig's, when signing. */
 	char **tmp = xcalloc(n + 1, sizeof(*tmp)), *sig = NULL, *final;
@@ -138,21 +138,21 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 		BUG("report_save_outputs with no output");
 	if (report_mkdir_p(dir) < 0) {
 		free(tmp);
-		return error("'%s': cannot create report directory: %s", dir, strerror(errno));
+		return ks_fail(err, KS_EIO, "'%s': cannot create report directory: %s", dir, strerror(errno));
 	}
 	for (size_t i = 0; i < n; i++) {
 		tmp[i] = xasprintf("%s/.%s.tmp.%ld", dir, out[i].name, (long)getpid());
 		cleanup_add(tmp[i], false);
-		if (report_write_synced(tmp[i], dir, out[i].name, out[i].write, out[i].ctx) < 0)
+		if (report_write_synced(tmp[i], dir, out[i].name, out[i].write, out[i].ctx, err) < 0)
 			goto out;
 	}
 	if (key) {
-		if (!(sig = sign_outputs(dir, out, tmp, n, key, kind)))
+		if (!(sig = sign_outputs(dir, out, tmp, n, key, kind, err)))
 			goto out;
 		tmp[n] = xasprintf("%s/.%s.tmp.%ld", dir, SIGN_FILE, (long)getpid());
 		nt = n + 1;
 		cleanup_add(tmp[n], false);
-		if (report_write_synced(tmp[n], dir, SIGN_FILE, write_text, sig) < 0)
+		if (report_write_synced(tmp[n], dir, SIGN_FILE, write_text, sig, err) < 0)
 			goto out;
 	} else {
 		/* A signature left by an earlier signed scan into this directory
@@ -161,7 +161,7 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 		int gone = unlink(final) == 0 || errno == ENOENT;
 		free(final);
 		if (!gone) {
-			error("'%s/%s': cannot remove the old signature: %s", dir, SIGN_FILE, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s/%s': cannot remove the old signature: %s", dir, SIGN_FILE, strerror(errno));
 			goto out;
 		}
 	}
@@ -173,7 +173,7 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 		int ok = rename(tmp[i], final);
 		free(final);
 		if (ok < 0) {
-			error("'%s/%s': cannot rename into place: %s", dir, name, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s/%s': cannot rename into place: %s", dir, name, strerror(errno));
 			goto out;
 		}
 		cleanup_forget(tmp[i]);
@@ -195,7 +195,7 @@ out:
 }
 
 int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
-		const char *dir)
+		const char *dir, struct ks_err *err)
 {
 	struct save_ctx sc[NOUT];
 	struct report_output out[NOUT];
@@ -208,5 +208,5 @@ int report_save(const struct report *r, const struct av *av, const struct sign_k
 		out[n] = (struct report_output){ outputs[i].name, write_output, &sc[n] };
 		n++;
 	}
-	return report_save_outputs(dir, out, n, key, "report");
+	return report_save_outputs(dir, out, n, key, "report", err);
 }

@@ -175,7 +175,7 @@ static void free_secret(char *p, size_t n)
 	free(p);
 }
 
-int sign_keygen(const char *path, char key_id[SIGN_KEY_ID_LEN + 1])
+int sign_keygen(const char *path, char key_id[SIGN_KEY_ID_LEN + 1], struct ks_err *err)
 {
 	char *pub_path = xasprintf("%s.pub", path);
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -185,34 +185,34 @@ int sign_keygen(const char *path, char key_id[SIGN_KEY_ID_LEN + 1])
 	int rc = -1;
 
 	if (!pkey) {
-		error("cannot make an Ed25519 key: %s", ossl_reason());
+		ks_fail(err, KS_EIO, "cannot make an Ed25519 key: %s", ossl_reason());
 		goto out;
 	}
 	if (key_id_of(pkey, key_id) < 0 || !(priv = pem_text(pkey, true, key_id, &priv_len)) ||
 	    !(pub = pem_text(pkey, false, key_id, &pub_len))) {
-		error("cannot encode the new key: %s", ossl_reason());
+		ks_fail(err, KS_EIO, "cannot encode the new key: %s", ossl_reason());
 		goto out;
 	}
 	/* Both names are checked before either is written: a half-made
 	 * pair must never replace half of an existing one. */
 	if (lstat(pub_path, &st) == 0) {
-		error("'%s': already exists: not overwritten (move it away to make a new key)", pub_path);
+		ks_fail(err, KS_EUSAGE, "'%s': already exists: not overwritten (move it away to make a new key)", pub_path);
 		goto out;
 	}
 	if (write_new_file(path, 0600, priv, priv_len) < 0) {
 		if (errno == EEXIST)
-			error("'%s': already exists: not overwritten (move it away to make a new key)", path);
+			ks_fail(err, KS_EUSAGE, "'%s': already exists: not overwritten (move it away to make a new key)", path);
 		else
-			error("'%s': cannot write the private key: %s", path, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s': cannot write the private key: %s", path, strerror(errno));
 		goto out;
 	}
 	if (write_new_file(pub_path, 0644, pub, pub_len) < 0) {
 		int e = errno;
 		unlink(path);   /* ours: created above, a pair or nothing */
 		if (e == EEXIST)
-			error("'%s': already exists: not overwritten (move it away to make a new key)", pub_path);
+			ks_fail(err, KS_EUSAGE, "'%s': already exists: not overwritten (move it away to make a new key)", pub_path);
 		else
-			error("'%s': cannot write the public key: %s", pub_path, strerror(e));
+			ks_fail(err, KS_EIO, "'%s': cannot write the public key: %s", pub_path, strerror(e));
 		goto out;
 	}
 	rc = 0;
@@ -227,7 +227,7 @@ out:
 /* Reads a key file whole (at most SIGN_KEY_MAX_BYTES), NUL-terminated,
  * into a buffer the caller frees with free_secret(); *mode is the mode of
  * the file that was read (fstat of the open descriptor, not the name). */
-static char *read_key_file(const char *path, mode_t *mode, size_t *len)
+static char *read_key_file(const char *path, mode_t *mode, size_t *len, struct ks_err *err)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *buf = NULL;
@@ -235,16 +235,16 @@ static char *read_key_file(const char *path, mode_t *mode, size_t *len)
 	struct stat st;
 
 	if (fd < 0) {
-		error("'%s': cannot read the key: %s", path, strerror(errno));
+		ks_fail(err, KS_EIO, "'%s': cannot read the key: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		error("'%s': not a key file (not a regular file)", path);
+		ks_fail(err, KS_EINPUT, "'%s': not a key file (not a regular file)", path);
 		goto fail;
 	}
 	*mode = st.st_mode;
 	if (st.st_size > SIGN_KEY_MAX_BYTES) {
-		error("'%s': not a key file (%lld bytes, a key is under %d)", path, (long long)st.st_size,
+		ks_fail(err, KS_EINPUT, "'%s': not a key file (%lld bytes, a key is under %d)", path, (long long)st.st_size,
 		      SIGN_KEY_MAX_BYTES);
 		goto fail;
 	}
@@ -254,14 +254,14 @@ static char *read_key_file(const char *path, mode_t *mode, size_t *len)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			error("'%s': cannot read the key: %s", path, strerror(errno));
+			ks_fail(err, KS_EIO, "'%s': cannot read the key: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (got == 0)
 			break;
 		n += (size_t)got;
 		if (n > SIGN_KEY_MAX_BYTES) {
-			error("'%s': not a key file (over %d bytes)", path, SIGN_KEY_MAX_BYTES);
+			ks_fail(err, KS_EINPUT, "'%s': not a key file (over %d bytes)", path, SIGN_KEY_MAX_BYTES);
 			goto fail;
 		}
 	}
@@ -281,16 +281,16 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static int check_ed25519(const char *path, EVP_PKEY *pkey)
+static int check_ed25519(const char *path, EVP_PKEY *pkey, struct ks_err *err)
 {
 	if (EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519)
 		return 0;
 	const char *t = EVP_PKEY_get0_type_name(pkey);
-	return error("'%s': a %s key, not Ed25519: make one with 'kenshu keygen'", path, t ? t : "different");
+	return ks_fail(err, KS_EUSAGE, "'%s': a %s key, not Ed25519: make one with 'kenshu keygen'", path, t ? t : "different");
 }
 
 /* A kenshu key file names its key id; when it does, it must be the key's. */
-static int check_id_line(const char *path, const char *text, const char *id)
+static int check_id_line(const char *path, const char *text, const char *id, struct ks_err *err)
 {
 	const char *eol = strchr(text, '\n'), *p = strstr(text, ", key id ");
 
@@ -298,7 +298,7 @@ static int check_id_line(const char *path, const char *text, const char *id)
 		return 0;
 	p += strlen(", key id ");
 	if (strncmp(p, id, SIGN_KEY_ID_LEN) != 0 || p[SIGN_KEY_ID_LEN] != '\n')
-		return error("'%s': the key id in its first line is not the key's: the file was altered", path);
+		return ks_fail(err, KS_EINPUT, "'%s': the key id in its first line is not the key's: the file was altered", path);
 	return 0;
 }
 
@@ -317,25 +317,25 @@ static EVP_PKEY *pem_key(const char *text, bool private_key)
 	return pkey;
 }
 
-int sign_key_load_private(const char *path, struct sign_key **out)
+int sign_key_load_private(const char *path, struct sign_key **out, struct ks_err *err)
 {
 	size_t len = 0;
 	mode_t mode = 0;
-	char *text = read_key_file(path, &mode, &len);
+	char *text = read_key_file(path, &mode, &len, err);
 	EVP_PKEY *pkey = NULL;
 
 	*out = NULL;
 	if (!text)
 		return -1;
 	if (strstr(text, "-----BEGIN PUBLIC KEY-----") && !strstr(text, "PRIVATE KEY-----")) {
-		error("'%s': a public key: --sign-key wants the private key (the file without .pub)", path);
+		ks_fail(err, KS_EUSAGE, "'%s': a public key: --sign-key wants the private key (the file without .pub)", path);
 		free_secret(text, len);
 		return -1;
 	}
 	/* Like ssh: a key others could have read may have been copied, and
 	 * signatures made with it prove nothing. */
 	if (mode & (S_IRWXG | S_IRWXO)) {
-		error("'%s': private key is accessible by group or others (mode %04o): refused; "
+		ks_fail(err, KS_EUSAGE, "'%s': private key is accessible by group or others (mode %04o): refused; "
 		      "'chmod 600 %s' if it was never exposed, else make a new key",
 		      path, (unsigned)(mode & 07777), path);
 		free_secret(text, len);
@@ -344,28 +344,28 @@ int sign_key_load_private(const char *path, struct sign_key **out)
 	pkey = pem_key(text, true);
 	if (!pkey) {
 		if (strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----"))
-			error("'%s': an encrypted private key: kenshu signs unattended and reads only "
+			ks_fail(err, KS_EUSAGE, "'%s': an encrypted private key: kenshu signs unattended and reads only "
 			      "unencrypted keys (see docs/signing.md)", path);
 		else
-			error("'%s': not a readable private key (PEM)", path);
+			ks_fail(err, KS_EINPUT, "'%s': not a readable private key (PEM)", path);
 		free_secret(text, len);
 		return -1;
 	}
 	free_secret(text, len);
-	if (check_ed25519(path, pkey) < 0) {
+	if (check_ed25519(path, pkey, err) < 0) {
 		EVP_PKEY_free(pkey);
 		return -1;
 	}
 	if (!(*out = key_new(pkey, true)))
-		return error("'%s': cannot read the public half of the key", path);
+		return ks_fail(err, KS_EINPUT, "'%s': cannot read the public half of the key", path);
 	return 0;
 }
 
-int sign_key_load_public(const char *path, struct sign_key **out)
+int sign_key_load_public(const char *path, struct sign_key **out, struct ks_err *err)
 {
 	size_t len = 0;
 	mode_t mode = 0;
-	char *text = read_key_file(path, &mode, &len);
+	char *text = read_key_file(path, &mode, &len, err);
 	EVP_PKEY *pkey = NULL;
 	int rc = -1;
 
@@ -375,23 +375,23 @@ int sign_key_load_public(const char *path, struct sign_key **out)
 	/* Said before parsing: a private key must not be handed around as if
 	 * it were the public one, and verifying never needs it. */
 	if (strstr(text, "PRIVATE KEY-----")) {
-		error("'%s': a private key: verify wants the public key (%s.pub)", path, path);
+		ks_fail(err, KS_EUSAGE, "'%s': a private key: verify wants the public key (%s.pub)", path, path);
 		goto out;
 	}
 	pkey = pem_key(text, false);
 	if (!pkey) {
-		error("'%s': not a readable public key (PEM)", path);
+		ks_fail(err, KS_EINPUT, "'%s': not a readable public key (PEM)", path);
 		goto out;
 	}
-	if (check_ed25519(path, pkey) < 0) {
+	if (check_ed25519(path, pkey, err) < 0) {
 		EVP_PKEY_free(pkey);
 		goto out;
 	}
 	if (!(*out = key_new(pkey, false))) {
-		error("'%s': cannot read the raw public key", path);
+		ks_fail(err, KS_EINPUT, "'%s': cannot read the raw public key", path);
 		goto out;
 	}
-	if (check_id_line(path, text, (*out)->id) < 0) {
+	if (check_id_line(path, text, (*out)->id, err) < 0) {
 		sign_key_free(*out);
 		*out = NULL;
 		goto out;
@@ -455,7 +455,7 @@ static char *b64(const unsigned char *sig, size_t n)
 }
 
 char *sign_statement(const struct sign_key *k, const char *kind, const struct sign_file *files,
-		     size_t n, const char *signed_at)
+		     size_t n, const char *signed_at, struct ks_err *err)
 {
 	struct sign_file *sorted = NULL;
 	char now[32], *text = NULL, *sig64 = NULL, *out = NULL;
@@ -465,15 +465,15 @@ char *sign_statement(const struct sign_key *k, const char *kind, const struct si
 	FILE *f;
 
 	if (!k->private_key) {
-		error("cannot sign with a public key");
+		ks_fail(err, KS_EINPUT, "cannot sign with a public key");
 		return NULL;
 	}
 	if (!kind || (strcmp(kind, "report") && strcmp(kind, "bundle"))) {
-		error("cannot sign: unknown kind '%s'", kind ? kind : "");
+		ks_fail(err, KS_EINPUT, "cannot sign: unknown kind '%s'", kind ? kind : "");
 		return NULL;
 	}
 	if (n == 0 || n > SIGN_MAX_FILES) {
-		error("cannot sign %zu files: a signature covers 1 to %d", n, SIGN_MAX_FILES);
+		ks_fail(err, KS_EINPUT, "cannot sign %zu files: a signature covers 1 to %d", n, SIGN_MAX_FILES);
 		return NULL;
 	}
 	if (!signed_at) {
@@ -484,7 +484,7 @@ char *sign_statement(const struct sign_key *k, const char *kind, const struct si
 		signed_at = now;
 	}
 	if (!is_utc_time(signed_at, strlen(signed_at))) {
-		error("cannot sign: '%s' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)", signed_at);
+		ks_fail(err, KS_EINPUT, "cannot sign: '%s' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)", signed_at);
 		return NULL;
 	}
 	sorted = xmalloc(n * sizeof(*sorted));
@@ -492,30 +492,30 @@ char *sign_statement(const struct sign_key *k, const char *kind, const struct si
 	qsort(sorted, n, sizeof(*sorted), by_name);
 	for (size_t i = 0; i < n; i++) {
 		if (!sign_name_ok(sorted[i].name) || !is_hex64(sorted[i].sha256, strlen(sorted[i].sha256))) {
-			error("cannot sign '%s': not a plain file name with a SHA-256", sorted[i].name);
+			ks_fail(err, KS_EINPUT, "cannot sign '%s': not a plain file name with a SHA-256", sorted[i].name);
 			goto out;
 		}
 		if (i && !strcmp(sorted[i].name, sorted[i - 1].name)) {
-			error("cannot sign '%s' twice", sorted[i].name);
+			ks_fail(err, KS_EINPUT, "cannot sign '%s' twice", sorted[i].name);
 			goto out;
 		}
 	}
 
 	f = open_memstream(&text, &len);
 	if (!f)
-		die(2, "out of memory");
+		ks_oom(0);
 	fprintf(f, MAGIC "\nkind: %s\nkey-id: %s\nsigned-at: %s\n", kind, k->id, signed_at);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "file: %s %llu %s\n", sorted[i].name, (unsigned long long)sorted[i].size,
 			sorted[i].sha256);
 	if (fclose(f) != 0)
-		die(2, "out of memory");
+		ks_oom(0);
 
 	/* Ed25519 is one-shot (PureEdDSA): the message goes in whole. */
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text, len) != 1 || siglen != SIG_BYTES) {
-		error("cannot sign: %s", ossl_reason());
+		ks_fail(err, KS_EIO, "cannot sign: %s", ossl_reason());
 		goto out;
 	}
 	sig64 = b64(sig, siglen);
@@ -551,7 +551,7 @@ static KS_PRINTF(2, 3) void fail(struct sign_check *c, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		die(2, "out of memory");
+		ks_oom(0);
 	va_end(ap);
 	c->failures = xrealloc(c->failures, (c->nfailures + 1) * sizeof(*c->failures));
 	c->failures[c->nfailures++] = s;

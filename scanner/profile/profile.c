@@ -69,8 +69,7 @@ struct src {
 	unsigned line;        /* line of the chunk inih was last given */
 	bool at_start;
 	struct entries *out;
-	char *err;
-	size_t errlen;
+	struct ks_err *err;
 	bool failed;
 };
 
@@ -177,9 +176,9 @@ static int fail(struct src *s, unsigned line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line)
-		snprintf(s->err, s->errlen, "%s:%u: %s", s->name, line, msg);
+		ks_fail(s->err, KS_EINPUT, "%s:%u: %s", s->name, line, msg);
 	else
-		snprintf(s->err, s->errlen, "%s: %s", s->name, msg);
+		ks_fail(s->err, KS_EINPUT, "%s: %s", s->name, msg);
 	s->failed = true;
 	return 0;
 }
@@ -472,8 +471,7 @@ struct loader {
 	struct profile *p;
 	char *stack[PROFILE_MAX_DEPTH];
 	unsigned depth;
-	char *err;
-	size_t errlen;
+	struct ks_err *err;
 };
 
 static bool is_shipped(const char *name)
@@ -517,27 +515,27 @@ static int read_source(struct loader *L, const char *ref, const char *from_dir, 
 			}
 		}
 		if (errno == ENOENT && !strchr(ref, '/'))
-			snprintf(L->err, L->errlen, "%s: no such profile file, and not a shipped profile "
+			ks_fail(L->err, KS_EINPUT, "%s: no such profile file, and not a shipped profile "
 				 "(default, strict, example-vendor)", path);
 		else
-			snprintf(L->err, L->errlen, "%s: %s", path, strerror(errno));
+			ks_fail(L->err, KS_EIO, "%s: %s", path, strerror(errno));
 		free(base);
 		free(path);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(L->err, L->errlen, "%s: not a regular file", path);
+		ks_fail(L->err, KS_EINPUT, "%s: not a regular file", path);
 		free(path);
 		return -1;
 	}
 	if ((uint64_t)st.st_size > PROFILE_MAX_SIZE) {
-		snprintf(L->err, L->errlen, "%s: larger than %u bytes: not a profile", path, PROFILE_MAX_SIZE);
+		ks_fail(L->err, KS_EINPUT, "%s: larger than %u bytes: not a profile", path, PROFILE_MAX_SIZE);
 		free(path);
 		return -1;
 	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		snprintf(L->err, L->errlen, "%s: %s", path, strerror(errno));
+		ks_fail(L->err, KS_EIO, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -547,7 +545,7 @@ static int read_source(struct loader *L, const char *ref, const char *from_dir, 
 	bool bad = ferror(f);
 	fclose(f);
 	if (bad) {
-		snprintf(L->err, L->errlen, "%s: cannot read", path);
+		ks_fail(L->err, KS_EINPUT, "%s: cannot read", path);
 		free(*text);
 		free(path);
 		return -1;
@@ -577,27 +575,27 @@ static int load_one(struct loader *L, const char *ref, const char *from_dir, con
 		if (from) {
 			/* The includer's line is what the user must fix. */
 			char inner[400];
-			snprintf(inner, sizeof(inner), "%s", L->err);
-			snprintf(L->err, L->errlen, "%s:%u: include '%s': %s", from, from_line, ref,
+			snprintf(inner, sizeof(inner), "%.399s", L->err->msg);
+			ks_fail(L->err, KS_EINPUT, "%s:%u: include '%s': %s", from, from_line, ref,
 				 strchr(inner, ':') ? strchr(inner, ':') + 2 : inner);
 		}
 		return -1;
 	}
 	for (unsigned i = 0; i < L->depth; i++)
 		if (!strcmp(L->stack[i], id)) {
-			snprintf(L->err, L->errlen, "%s:%u: include '%s': cycle (%s is already being read)",
+			ks_fail(L->err, KS_EINPUT, "%s:%u: include '%s': cycle (%s is already being read)",
 				 from, from_line, ref, id);
 			goto out;
 		}
 	if (L->depth >= PROFILE_MAX_DEPTH) {
-		snprintf(L->err, L->errlen, "%s:%u: include '%s': more than %d levels of includes", from, from_line,
+		ks_fail(L->err, KS_EINPUT, "%s:%u: include '%s': more than %d levels of includes", from, from_line,
 			 ref, PROFILE_MAX_DEPTH);
 		goto out;
 	}
 	L->stack[L->depth++] = id;
 
 	struct src s = { .name = id, .dir = dir, .text = text, .len = len, .out = &own,
-			 .err = L->err, .errlen = L->errlen };
+			 .err = L->err };
 	struct profile *p = L->p;
 	p->files = xrealloc(p->files, (p->nfiles + 1) * sizeof(*p->files));
 	struct profile_file *pf = &p->files[p->nfiles++];
@@ -668,7 +666,7 @@ static char *dup_or_null(const char *s)
 
 /* Named sections ("allow.x", "waiver.y") gathered from the effective keys,
  * with the checks that span keys. */
-static int build_named(struct profile *p, char *err, size_t errlen)
+static int build_named(struct profile *p, struct ks_err *err)
 {
 	for (size_t i = 0; i < p->eff.n; i++) {
 		const struct entry *e = &p->eff.v[i];
@@ -684,7 +682,7 @@ static int build_named(struct profile *p, char *err, size_t errlen)
 			continue;
 		const char *path = eff_value(p, e->section, "path"), *sha = eff_value(p, e->section, "sha256");
 		if (!path && !sha) {
-			snprintf(err, errlen, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
+			ks_fail(err, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
 			return -1;
 		}
 		if (allow) {
@@ -701,7 +699,7 @@ static int build_named(struct profile *p, char *err, size_t errlen)
 		for (size_t k = 0; k < profile_nkeys; k++) {
 			const struct profile_key *pk = &profile_keys[k];
 			if (!strcmp(pk->section, "waiver.*") && pk->required && !eff_value(p, e->section, pk->key)) {
-				snprintf(err, errlen, "%s: [%s] needs %s", e->origin, e->section, pk->key);
+				ks_fail(err, KS_EINPUT, "%s: [%s] needs %s", e->origin, e->section, pk->key);
 				return -1;
 			}
 		}
@@ -719,14 +717,17 @@ static int build_named(struct profile *p, char *err, size_t errlen)
 	return 0;
 }
 
-int profile_load(const char *name_or_path, struct profile **out, char *err, size_t errlen)
+int profile_load(const char *name_or_path, struct profile **out, struct ks_err *err)
 {
 	struct profile *p = xcalloc(1, sizeof(*p));
-	struct loader L = { .p = p, .err = err, .errlen = errlen };
+	struct ks_err own;
+	if (!err)
+		err = &own;   /* the loader reads its own messages back (includes) */
+	struct loader L = { .p = p, .err = err };
 	*out = NULL;
-	err[0] = '\0';
+	ks_err_clear(err);
 	if (!*name_or_path) {
-		snprintf(err, errlen, "empty profile name");
+		ks_fail(err, KS_EINPUT, "empty profile name");
 		goto fail;
 	}
 	if (load_one(&L, name_or_path, NULL, NULL, 0, &p->eff) < 0)
@@ -745,14 +746,14 @@ int profile_load(const char *name_or_path, struct profile **out, char *err, size
 	for (size_t i = 0; i < profile_nkeys; i++)
 		if (profile_keys[i].type == PK_LIST || profile_keys[i].type == PK_FILES)
 			add_list(p, profile_keys[i].section, profile_keys[i].key);
-	if (build_named(p, err, errlen) < 0)
+	if (build_named(p, err) < 0)
 		goto fail;
 
 	size_t nh, ns;
 	const char *const *hl = profile_list(p, "ioc", "hash_list", &nh);
 	const char *const *sl = profile_list(p, "ioc", "string_list", &ns);
 	if (nh || ns) {
-		if (ioc_load(hl, nh, sl, ns, &p->ioc, err, errlen) < 0)
+		if (ioc_load(hl, nh, sl, ns, &p->ioc, err) < 0)
 			goto fail;
 	}
 

@@ -101,7 +101,7 @@ static bool key_char(char c)
 	       c == '.' || c == '-';
 }
 
-int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen)
+int case_meta_add(struct case_meta *m, const char *arg, struct ks_err *err)
 {
 	const char *eq = strchr(arg, '=');
 	size_t kl = eq ? (size_t)(eq - arg) : strlen(arg), vl, at;
@@ -109,16 +109,16 @@ int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen
 	char key[CASE_KEY_MAX + 1];
 
 	if (!eq) {
-		snprintf(err, errlen, "--meta wants KEY=VALUE, not '%.*s'", kl > 80 ? 80 : (int)kl, arg);
+		ks_fail(err, KS_EINPUT, "--meta wants KEY=VALUE, not '%.*s'", kl > 80 ? 80 : (int)kl, arg);
 		return -1;
 	}
 	if (kl == 0 || kl > CASE_KEY_MAX) {
-		snprintf(err, errlen, "--meta: a KEY must be 1 to %d characters of A-Z a-z 0-9 _ . -", CASE_KEY_MAX);
+		ks_fail(err, KS_EINPUT, "--meta: a KEY must be 1 to %d characters of A-Z a-z 0-9 _ . -", CASE_KEY_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < kl; i++)
 		if (!key_char(arg[i])) {
-			snprintf(err, errlen, "--meta: KEY '%.*s' may hold only A-Z a-z 0-9 _ . -",
+			ks_fail(err, KS_EINPUT, "--meta: KEY '%.*s' may hold only A-Z a-z 0-9 _ . -",
 				 kl > 80 ? 80 : (int)kl, arg);
 			return -1;
 		}
@@ -128,35 +128,35 @@ int case_meta_add(struct case_meta *m, const char *arg, char *err, size_t errlen
 	/* An empty value is nearly always an unset shell variable
 	 * (--meta operator=$OPERATOR): said, not recorded as blank. */
 	if (vl == 0) {
-		snprintf(err, errlen, "--meta '%s': empty value", key);
+		ks_fail(err, KS_EINPUT, "--meta '%s': empty value", key);
 		return -1;
 	}
 	if (vl > CASE_VALUE_MAX) {
-		snprintf(err, errlen, "--meta '%s': value is %zu bytes, at most %d", key, vl, CASE_VALUE_MAX);
+		ks_fail(err, KS_EINPUT, "--meta '%s': value is %zu bytes, at most %d", key, vl, CASE_VALUE_MAX);
 		return -1;
 	}
 	/* report.txt prints it on one line of its own. */
 	for (const unsigned char *c = (const unsigned char *)eq + 1; *c; c++)
 		if (*c < 0x20 || *c == 0x7f) {
-			snprintf(err, errlen, "--meta '%s': value holds a control character (0x%02x)", key, *c);
+			ks_fail(err, KS_EINPUT, "--meta '%s': value holds a control character (0x%02x)", key, *c);
 			return -1;
 		}
 	if (utf8_to_utf16le(eq + 1, &u16) < 0) {
-		snprintf(err, errlen, "--meta '%s': value is not valid UTF-8", key);
+		ks_fail(err, KS_EINPUT, "--meta '%s': value is not valid UTF-8", key);
 		return -1;
 	}
 	free(u16);
 	for (at = 0; at < m->n; at++) {
 		int c = strcmp(m->v[at].key, key);
 		if (c == 0) {
-			snprintf(err, errlen, "--meta '%s': given twice", key);
+			ks_fail(err, KS_EINPUT, "--meta '%s': given twice", key);
 			return -1;
 		}
 		if (c > 0)
 			break;
 	}
 	if (m->n >= CASE_META_MAX) {
-		snprintf(err, errlen, "--meta: at most %d entries", CASE_META_MAX);
+		ks_fail(err, KS_EINPUT, "--meta: at most %d entries", CASE_META_MAX);
 		return -1;
 	}
 	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));

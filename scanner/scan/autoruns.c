@@ -18,15 +18,15 @@ static void resolve_shortcut(struct fs *fs, struct autorun *a)
 {
 	size_t n = strlen(a->command);
 	struct lnk_info li;
-	char err[256];
+	struct ks_err err;
 	void *data;
 	uint64_t size;
 
 	if (n < 4 || strcasecmp(a->command + n - 4, ".lnk") != 0)
 		return;
-	if (fs_read_file(fs, a->command, SMALL_FILE_MAX, &data, &size, err, sizeof(err)) < 0)
+	if (fs_read_file(fs, a->command, SMALL_FILE_MAX, &data, &size, &err) < 0)
 		return;
-	if (lnk_parse(data, (size_t)size, &li, err, sizeof(err)) == 0) {
+	if (lnk_parse(data, (size_t)size, &li, &err) == 0) {
 		const char *target = li.target ? li.target : li.env_target ? li.env_target : li.relative_path;
 		if (target) {
 			free(a->command);
@@ -35,31 +35,31 @@ static void resolve_shortcut(struct fs *fs, struct autorun *a)
 		}
 		lnk_info_release(&li);
 	} else {
-		a->note = xasprintf("shortcut not readable: %s", err);
+		a->note = xasprintf("shortcut not readable: %s", err.msg);
 	}
 	free(data);
 }
 
 static struct fs *open_volume(struct img *img, const struct report *r, unsigned index)
 {
-	char err[256];
+	struct ks_err err;
 	struct fs *fs = NULL;
 
 	for (size_t v = 0; v < r->nvol; v++)
-		if (r->vol[v].v.index == index && fs_open(img, &r->vol[v].v, &fs, err, sizeof(err)) < 0)
+		if (r->vol[v].v.index == index && fs_open(img, &r->vol[v].v, &fs, &err) < 0)
 			fs = NULL;
 	return fs;
 }
 
 static void task_file(struct fs *fs, struct os_info *os, const char *path, const char *tasks_dir)
 {
-	char err[256];
+	struct ks_err err;
 	void *data;
 	uint64_t size;
 
-	if (fs_read_file(fs, path, SMALL_FILE_MAX, &data, &size, err, sizeof(err)) < 0)
+	if (fs_read_file(fs, path, SMALL_FILE_MAX, &data, &size, &err) < 0)
 		return;
-	autorun_task_file(path, tasks_dir, data, (size_t)size, os->volume, &os->autoruns, err, sizeof(err));
+	autorun_task_file(path, tasks_dir, data, (size_t)size, os->volume, &os->autoruns, &err);
 	free(data);
 }
 
@@ -75,17 +75,17 @@ static void wmi_files(struct fs *fs, struct os_info *os)
 {
 	for (size_t i = 0; i < sizeof(wmi_objects) / sizeof(wmi_objects[0]); i++) {
 		char *path = xasprintf("%s%s", os->system_root, wmi_objects[i]);
-		char err[256];
+		struct ks_err err;
 		void *data;
 		uint64_t size, id;
 
 		if (fs_lookup(fs, path, &id) == 1 &&
-		    fs_read_file(fs, path, WMI_REPOSITORY_MAX, &data, &size, err, sizeof(err)) == 0) {
-			if (autorun_wmi_file(path, data, (size_t)size, os->volume, &os->autoruns, err, sizeof(err)) < 0)
-				os->wmi_error = xasprintf("%s: %s", path, err);
+		    fs_read_file(fs, path, WMI_REPOSITORY_MAX, &data, &size, &err) == 0) {
+			if (autorun_wmi_file(path, data, (size_t)size, os->volume, &os->autoruns, &err) < 0)
+				os->wmi_error = xasprintf("%s: %s", path, err.msg);
 			free(data);
 		} else if (fs_lookup(fs, path, &id) == 1) {
-			os->wmi_error = xasprintf("%s: %s", path, err);
+			os->wmi_error = xasprintf("%s: %s", path, err.msg);
 		}
 		free(path);
 	}
@@ -302,16 +302,16 @@ static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const
 	e->pe = NULL;
 	e->error = NULL;
 
-	char err[256];
+	struct ks_err err;
 	void *data;
 	uint64_t size;
 	struct pe_info pi;
 
-	if (fs_read_file(fs, path, PE_READ_MAX, &data, &size, err, sizeof(err)) < 0)
+	if (fs_read_file(fs, path, PE_READ_MAX, &data, &size, &err) < 0)
 		return e;   /* too large or unreadable: the scan reports its content */
-	if (pe_parse(data, (size_t)size, &pi, err, sizeof(err)) < 0) {
+	if (pe_parse(data, (size_t)size, &pi, &err) < 0) {
 		if (pi.is_pe)
-			e->error = xstrdup(err);
+			e->error = xstrdup(err.msg);
 	} else if (pi.is_pe) {
 		struct autorun_pe *pe = xcalloc(1, sizeof(*pe));
 		pe->company = pi.company ? xstrdup(pi.company) : NULL;

@@ -199,13 +199,13 @@ static int hash_pass(struct worker *w, struct fs_stream *s, uint64_t size, bool 
 static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 {
 	struct fs_stream *s = NULL;
-	char err[512];
+	struct ks_err err;
 	char *name;
 	uint64_t size;
 	bool keep;
 
-	if (fs_stream_open(fs, it->id, it->key, it->key_len, &s, err, sizeof(err)) < 0) {
-		it->error = xstrdup(err);
+	if (fs_stream_open(fs, it->id, it->key, it->key_len, &s, &err) < 0) {
+		it->error = xstrdup(err.msg);
 		return;
 	}
 	size = fs_stream_size(s);
@@ -243,9 +243,9 @@ static void *worker_main(void *arg)
 		struct item *it = &j->items[j->order[i]];
 
 		if (!w->fs[it->vol]) {
-			char err[512];
-			if (fs_open(j->img, &j->r->vol[it->vol].v, &w->fs[it->vol], err, sizeof(err)) < 0) {
-				it->error = xasprintf("volume cannot be opened again: %s", err);
+			struct ks_err err;
+			if (fs_open(j->img, &j->r->vol[it->vol].v, &w->fs[it->vol], &err) < 0) {
+				it->error = xasprintf("volume cannot be opened again: %s", err.msg);
 				atomic_fetch_add(&j->pc.files_done, 1);
 				continue;
 			}
@@ -258,7 +258,8 @@ static void *worker_main(void *arg)
 
 /* ---- whole-image hash ---- */
 
-static int hash_image(struct img *img, char hex[SHA256_HEX_LEN + 1], struct progress_counts *pc)
+static int hash_image(struct img *img, char hex[SHA256_HEX_LEN + 1], struct progress_counts *pc,
+		      struct ks_err *err)
 {
 	const size_t chunk = 4u << 20;
 	unsigned char *buf = xmalloc(chunk);
@@ -269,8 +270,8 @@ static int hash_image(struct img *img, char hex[SHA256_HEX_LEN + 1], struct prog
 	while (off < size) {
 		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
 		if (img_file_pread(img, buf, n, off) < 0) {
-			rc = error("'%s': cannot read at offset %llu while hashing: %s", img_path(img),
-				   (unsigned long long)off, strerror(errno));
+			rc = ks_fail(err, KS_EIO, "'%s': cannot read at offset %llu while hashing: %s", img_path(img),
+				     (unsigned long long)off, strerror(errno));
 			break;
 		}
 		sha256_update(h, buf, n);
@@ -404,25 +405,6 @@ static void job_release(struct job *j)
 	free(j->items);
 }
 
-/* KENSHU_SCAN_BUF_MAX (bytes) trades memory for speed; the tests also use
- * it to send small streams down the read-callback path. */
-static uint64_t scan_buf_max(void)
-{
-	const char *e = getenv("KENSHU_SCAN_BUF_MAX");
-	char *end;
-	unsigned long long v;
-
-	if (!e || !*e)
-		return SCAN_BUF_MAX_DEFAULT;
-	errno = 0;
-	v = strtoull(e, &end, 10);
-	if (errno || *end || e[0] == '-') {
-		warning("KENSHU_SCAN_BUF_MAX='%s' is not a number of bytes; using %u", e, SCAN_BUF_MAX_DEFAULT);
-		return SCAN_BUF_MAX_DEFAULT;
-	}
-	return v;
-}
-
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -454,11 +436,11 @@ static void judge(const struct scan_opts *o, const struct av *av, const struct j
 	const struct profile *p = o->profile;
 	struct profile *own = NULL;
 	struct snapshot *now = NULL;
-	char err[512];
+	struct ks_err err;
 
 	if (!p) {
-		if (profile_load("default", &own, err, sizeof(err)) < 0)
-			BUG("shipped default profile does not load: %s", err);
+		if (profile_load("default", &own, &err) < 0)
+			BUG("shipped default profile does not load: %s", err.msg);
 		p = own;
 	}
 	if (o->baseline)
@@ -476,10 +458,11 @@ static void judge(const struct scan_opts *o, const struct av *av, const struct j
 	profile_free(own);
 }
 
-int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r)
+int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r,
+	       struct ks_err *err)
 {
 	struct job j = { .av = av, .r = r, .nworkers = o->threads ? o->threads : 1,
-			 .buf_max = scan_buf_max() };
+			 .buf_max = o->buf_max ? o->buf_max : SCAN_BUF_MAX_DEFAULT };
 	struct progress *prog = NULL;
 	double t0 = now_mono(), t1;
 	int rc = -1;
@@ -491,7 +474,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	if (o->scan_date)
 		day = *o->scan_date;
 	memcpy(r->scan_date, day.day, sizeof(r->scan_date));
-	if (img_open(path, &j.img) < 0)
+	if (img_open(path, &j.img, err) < 0)
 		return -1;
 	r->image_path = xstrdup(path);
 	r->host = report_host_name();
@@ -512,7 +495,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 
 	j.pc.bytes_total = r->image_size;
 	prog = progress_start(o->progress, base_name(path), "hashing image", &j.pc);
-	if (hash_image(j.img, r->sha256_before, &j.pc) < 0)
+	if (hash_image(j.img, r->sha256_before, &j.pc, err) < 0)
 		goto out;
 	r->seconds_hash = now_mono() - t0;
 
@@ -529,7 +512,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	for (size_t i = 0; i < r->nvol; i++) {
 		struct rep_volume *rv = &r->vol[i];
 		struct fs *fs;
-		char err[512];
+		struct ks_err verr;
 
 		rv->v = *img_volume(j.img, i);
 		rv->label = xstrdup("");
@@ -545,13 +528,13 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 			report_add_skip(r, rv->v.index, "", "", rv->v.state_reason, rv->v.size);
 			continue;
 		}
-		if (fs_open(j.img, &rv->v, &fs, err, sizeof(err)) < 0) {
+		if (fs_open(j.img, &rv->v, &fs, &verr) < 0) {
 			/* An unread volume is for the verdict to show (REVIEW). */
 			if (fs_open_failure_leaves_unread(&rv->v)) {
-				report_add_skip(r, rv->v.index, "", "", err, rv->v.size);
+				report_add_skip(r, rv->v.index, "", "", verr.msg, rv->v.size);
 				continue;
 			}
-			error("'%s': volume %u: %s", path, rv->v.index, err);
+			ks_fail(err, verr.code, "'%s': volume %u: %s", path, rv->v.index, verr.msg);
 			goto out;
 		}
 		free(rv->label);
@@ -561,7 +544,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		rv->reader = xstrdup(fs_reader(fs));
 		rv->dirty = fs_dirty(fs);
 		struct walk_ctx wc = { .job = &j, .vol = i, .rv = rv };
-		int wr = fs_walk(fs, on_entry, &wc, err, sizeof(err));
+		int wr = fs_walk(fs, on_entry, &wc, &verr);
 		struct os_info os;
 		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, day.midnight, &os) == 1)
 			report_add_os(r, &os);
@@ -570,17 +553,17 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		free(wc.ntuser);
 		fs_close(fs);
 		if (wr < 0) {
-			error("'%s': volume %u: %s", path, rv->v.index, err);
+			ks_fail(err, verr.code, "'%s': volume %u: %s", path, rv->v.index, verr.msg);
 			goto out;
 		}
 		rv->scanned = true;
 	}
 
 	if (o->cross_check) {
-		char why[512];
+		struct ks_err why;
 		progress_phase(prog, "inspecting with libguestfs");
-		if (fs_cross_check(j.img, r, why, sizeof(why)) < 0)
-			r->cross_check_note = xasprintf("the cross-check could not run: %s", why);
+		if (fs_cross_check(j.img, r, &why) < 0)
+			r->cross_check_note = xasprintf("the cross-check could not run: %s", why.msg);
 	}
 
 	/* Scan. */
@@ -628,12 +611,12 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	j.pc.files_total = 0;
 	atomic_store(&j.pc.bytes_done, 0);
 	t1 = now_mono();
-	if (hash_image(j.img, r->sha256_after, &j.pc) < 0)
+	if (hash_image(j.img, r->sha256_after, &j.pc, err) < 0)
 		goto out;
 	r->seconds_hash += now_mono() - t1;
 	if (strcmp(r->sha256_before, r->sha256_after) != 0) {
-		error("'%s': the image changed during the scan (SHA-256 %s before, %s after): "
-		      "results are not evidence of its contents", path, r->sha256_before, r->sha256_after);
+		ks_fail(err, KS_EINPUT, "'%s': the image changed during the scan (SHA-256 %s before, %s after): "
+			"results are not evidence of its contents", path, r->sha256_before, r->sha256_after);
 		goto out;
 	}
 	report_finish(r);

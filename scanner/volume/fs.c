@@ -40,16 +40,16 @@ static const struct fs_backend *backend_of(const struct img_volume *vol)
 	return NULL;
 }
 
-int fs_open(struct img *img, const struct img_volume *vol, struct fs **out, char *err, size_t errlen)
+int fs_open(struct img *img, const struct img_volume *vol, struct fs **out, struct ks_err *err)
 {
 	const struct fs_backend *be = backend_of(vol);
 	void *state;
 
 	if (!be) {
-		snprintf(err, errlen, "no reader for file system '%s'", vol->fs);
+		ks_fail(err, KS_EINPUT, "no reader for file system '%s'", vol->fs);
 		return -1;
 	}
-	if (be->open(img, vol, &state, err, errlen) < 0)
+	if (be->open(img, vol, &state, err) < 0)
 		return -1;
 	*out = xmalloc(sizeof(**out));
 	(*out)->be = be;
@@ -82,9 +82,9 @@ void fs_release_image(struct img *img)
 }
 bool fs_dirty(const struct fs *fs) { return fs->be->dirty(fs->state); }
 
-int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen)
+int fs_walk(struct fs *fs, fs_walk_fn fn, void *ctx, struct ks_err *err)
 {
-	return fs->be->walk(fs->state, fn, ctx, err, errlen);
+	return fs->be->walk(fs->state, fn, ctx, err);
 }
 
 int fs_lookup(struct fs *fs, const char *path, uint64_t *id)
@@ -93,7 +93,7 @@ int fs_lookup(struct fs *fs, const char *path, uint64_t *id)
 }
 
 int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uint64_t *size,
-		 char *err, size_t errlen)
+		 struct ks_err *err)
 {
 	struct fs_stream *s = NULL;
 	uint64_t id, n, off = 0;
@@ -101,14 +101,14 @@ int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uin
 	int found = fs_lookup(fs, path, &id);
 
 	if (found <= 0) {
-		snprintf(err, errlen, "%s", found == 0 ? "not found" : "cannot look it up");
+		ks_fail(err, KS_EINPUT, "%s", found == 0 ? "not found" : "cannot look it up");
 		return -1;
 	}
-	if (fs_stream_open(fs, id, NULL, 0, &s, err, errlen) < 0)
+	if (fs_stream_open(fs, id, NULL, 0, &s, err) < 0)
 		return -1;
 	n = fs_stream_size(s);
 	if (n > max) {
-		snprintf(err, errlen, "%llu bytes, more than the limit of %llu",
+		ks_fail(err, KS_EINPUT, "%llu bytes, more than the limit of %llu",
 			 (unsigned long long)n, (unsigned long long)max);
 		fs_stream_close(s);
 		return -1;
@@ -117,7 +117,7 @@ int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uin
 	while (off < n) {
 		int64_t got = fs_stream_pread(s, buf + off, (size_t)(n - off), off);
 		if (got <= 0) {
-			snprintf(err, errlen, "read error at offset %llu", (unsigned long long)off);
+			ks_fail(err, KS_EINPUT, "read error at offset %llu", (unsigned long long)off);
 			free(buf);
 			fs_stream_close(s);
 			return -1;
@@ -131,11 +131,11 @@ int fs_read_file(struct fs *fs, const char *path, uint64_t max, void **data, uin
 }
 
 int fs_stream_open(struct fs *fs, uint64_t id, const void *key, size_t key_len,
-		   struct fs_stream **out, char *err, size_t errlen)
+		   struct fs_stream **out, struct ks_err *err)
 {
 	void *state;
 
-	if (fs->be->stream_open(fs->state, id, key, key_len, &state, err, errlen) < 0)
+	if (fs->be->stream_open(fs->state, id, key, key_len, &state, err) < 0)
 		return -1;
 	*out = xmalloc(sizeof(**out));
 	(*out)->be = fs->be;

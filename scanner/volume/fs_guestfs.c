@@ -186,7 +186,7 @@ static void session_free(struct session *s)
 /* The image's session, started on first use. An appliance that failed to
  * start is not tried again for the same image (each try can take minutes
  * to time out): its reason is given to every later caller. */
-static struct session *session_get(struct img *img, char *err, size_t errlen)
+static struct session *session_get(struct img *img, struct ks_err *err)
 {
 	struct session *s = NULL;
 	const char *fmt = qemu_format(img_format(img));
@@ -197,7 +197,7 @@ static struct session *session_get(struct img *img, char *err, size_t errlen)
 		if (sessions[i] && sessions[i]->img == img) {
 			s = sessions[i];
 			if (!s->g) {
-				snprintf(err, errlen, "%s", s->failed);
+				ks_fail(err, KS_EINPUT, "%s", s->failed);
 				s = NULL;
 			} else {
 				s->refs++;
@@ -205,7 +205,7 @@ static struct session *session_get(struct img *img, char *err, size_t errlen)
 			goto out;
 		}
 	if (!fmt) {
-		snprintf(err, errlen, "libguestfs cannot read a '%s' container", img_format(img));
+		ks_fail(err, KS_EINPUT, "libguestfs cannot read a '%s' container", img_format(img));
 		goto out;
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -247,7 +247,7 @@ static struct session *session_get(struct img *img, char *err, size_t errlen)
 	s->refs = 1;
 	goto out;
 fail:
-	snprintf(err, errlen, "%s", s->failed);
+	ks_fail(err, KS_EINPUT, "%s", s->failed);
 	if (!kept)
 		session_free(s);
 	s = NULL;
@@ -337,7 +337,7 @@ static int list_streams(guestfs_h *g, struct vlist *v, const char *full, const c
 /* Lists every regular file of the mounted volume (find0 writes them to a
  * local file, NUL-separated) with its size, and on NTFS every alternate
  * data stream. */
-static int list_files(guestfs_h *g, struct vlist *v, char *err, size_t errlen)
+static int list_files(guestfs_h *g, struct vlist *v, struct ks_err *err)
 {
 	char tmp[] = "/tmp/kenshu-guestfs-XXXXXX";
 	int fd = mkstemp(tmp);
@@ -346,25 +346,25 @@ static int list_files(guestfs_h *g, struct vlist *v, char *err, size_t errlen)
 	int rc = -1;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot create a temporary file: %s", strerror(errno));
 		return -1;
 	}
 	cleanup_add(tmp, false);
 	if (guestfs_find0(g, v->mnt, tmp) < 0) {
 		char eb[256];
 		const char *e = last_error(g, eb, sizeof(eb));
-		snprintf(err, errlen, "cannot list the volume's files: %s", e);
+		ks_fail(err, KS_EINPUT, "cannot list the volume's files: %s", e);
 		goto out;
 	}
 	errno = 0;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > FIND_MAX) {
-		snprintf(err, errlen, "cannot list the volume's files: %s",
+		ks_fail(err, KS_EIO, "cannot list the volume's files: %s",
 			 errno ? strerror(errno) : "listing too large");
 		goto out;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
 	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
-		snprintf(err, errlen, "cannot read the file list: %s", strerror(errno));
+		ks_fail(err, KS_EIO, "cannot read the file list: %s", strerror(errno));
 		goto out;
 	}
 	buf[st.st_size] = '\0';
@@ -417,8 +417,7 @@ static int problem_cmp(const void *a, const void *b)
 }
 
 /* Mounts volume vol in the appliance and lists it; called with s->mu held. */
-static struct vlist *vlist_make(struct session *s, const struct img_volume *vol, char *err,
-				size_t errlen)
+static struct vlist *vlist_make(struct session *s, const struct img_volume *vol, struct ks_err *err)
 {
 	struct vlist *v = xcalloc(1, sizeof(*v));
 	guestfs_h *g = s->g;
@@ -442,14 +441,14 @@ static struct vlist *vlist_make(struct session *s, const struct img_volume *vol,
 	if (guestfs_mkmountpoint(g, v->mnt) < 0 || guestfs_mount_ro(g, v->dev, v->mnt) < 0) {
 		char eb[256];
 		const char *e = last_error(g, eb, sizeof(eb));
-		snprintf(err, errlen, "libguestfs cannot mount %s read-only: %s", v->dev, e);
+		ks_fail(err, KS_EINPUT, "libguestfs cannot mount %s read-only: %s", v->dev, e);
 		/* A failed mount leaves the mount point: rmmountpoint lets a
 		 * later handle try again cleanly. */
 		guestfs_rmmountpoint(g, v->mnt);
 		vlist_free(v);
 		return NULL;
 	}
-	if (list_files(g, v, err, errlen) < 0) {
+	if (list_files(g, v, err) < 0) {
 		vlist_free(v);
 		return NULL;
 	}
@@ -464,12 +463,12 @@ static struct vlist *vlist_make(struct session *s, const struct img_volume *vol,
 	return v;
 }
 
-static int gfs_open(struct img *img, const struct img_volume *vol, void **out, char *err, size_t errlen)
+static int gfs_open(struct img *img, const struct img_volume *vol, void **out, struct ks_err *err)
 {
 	struct gfs *f = xcalloc(1, sizeof(*f));
 	struct vlist *v = NULL;
 
-	f->s = session_get(img, err, errlen);
+	f->s = session_get(img, err);
 	if (!f->s) {
 		free(f);
 		return -1;
@@ -481,7 +480,7 @@ static int gfs_open(struct img *img, const struct img_volume *vol, void **out, c
 		if (f->s->lists[i]->index == vol->index)
 			v = f->s->lists[i];
 	if (!v) {
-		v = vlist_make(f->s, vol, err, errlen);
+		v = vlist_make(f->s, vol, err);
 		if (v) {
 			f->s->lists = xrealloc(f->s->lists, (f->s->nlists + 1) * sizeof(*f->s->lists));
 			f->s->lists[f->s->nlists++] = v;
@@ -513,7 +512,7 @@ static const char *gfs_version(const void *p) { return ((const struct gfs *)p)->
 static bool gfs_dirty(const void *p) { return false; }
 static const char *gfs_reader(const void *p) { return ((const struct gfs *)p)->s->reader; }
 
-static int gfs_walk(void *p, fs_walk_fn fn, void *ctx, char *err, size_t errlen)
+static int gfs_walk(void *p, fs_walk_fn fn, void *ctx, struct ks_err *err)
 {
 	const struct vlist *v = ((struct gfs *)p)->v;
 	size_t k = 0;
@@ -558,7 +557,7 @@ static int gfs_lookup(void *p, const char *path, uint64_t *id)
 }
 
 static int gfs_stream_open(void *p, uint64_t id, const void *key, size_t key_len, void **out,
-			   char *err, size_t errlen)
+			   struct ks_err *err)
 {
 	const struct gfs *f = p;
 	const struct vlist *v = f->v;
@@ -576,7 +575,7 @@ static int gfs_stream_open(void *p, uint64_t id, const void *key, size_t key_len
 		*out = s;
 		return 0;
 	}
-	snprintf(err, errlen, "no such file or stream");
+	ks_fail(err, KS_EINPUT, "no such file or stream");
 	return -1;
 }
 
@@ -950,7 +949,7 @@ static void say_held(struct img *img, const struct vmgr *m, size_t nvol, const s
 		if (!pending(img_volume(img, p), m->fs))
 			continue;
 		if (added < 0) {
-			snprintf(why, sizeof(why), "%s: its %ss could not be listed: %s", m->what, m->noun, err);
+			snprintf(why, sizeof(why), "%s: its %ss could not be listed: %.255s", m->what, m->noun, err);
 			st = VOL_UNSUPPORTED;
 		} else if (added >= FS_MAX_LOGICAL_VOLUMES) {
 			snprintf(why, sizeof(why), "%s: holds %d %ss or more, more than kenshu reads: only "
@@ -977,7 +976,7 @@ size_t fs_discover_volumes(struct img *img)
 	size_t nvol = img_nvolumes(img), total = 0;
 	bool wanted[sizeof(vmgrs) / sizeof(vmgrs[0])] = { false }, any = false;
 	struct session *s;
-	char err[256] = "";
+	struct ks_err err;
 
 	for (size_t m = 0; m < nmgr; m++)
 		for (size_t i = 0; i < nvol; i++)
@@ -985,7 +984,7 @@ size_t fs_discover_volumes(struct img *img)
 	/* Images without a volume manager never start an appliance here. */
 	if (!any)
 		return 0;
-	s = session_get(img, err, sizeof(err));
+	s = session_get(img, &err);
 	for (size_t m = 0; m < nmgr; m++) {
 		struct held *held;
 		long added = -1;
@@ -998,11 +997,11 @@ size_t fs_discover_volumes(struct img *img)
 			added = vmgrs[m].discover(s->g, img, nvol, held);
 			if (added < 0) {
 				char eb[256];
-				snprintf(err, sizeof(err), "%s", last_error(s->g, eb, sizeof(eb)));
+				ks_fail(&err, KS_EIO, "%s", last_error(s->g, eb, sizeof(eb)));
 			}
 			pthread_mutex_unlock(&s->mu);
 		}
-		say_held(img, &vmgrs[m], nvol, held, added, err);
+		say_held(img, &vmgrs[m], nvol, held, added, err.msg);
 		total += added > 0 ? (size_t)added : 0;
 		free(held);
 	}
@@ -1065,9 +1064,9 @@ static void compare(guestfs_h *g, const char *root, struct os_info *os)
 	free(arch);
 }
 
-int fs_cross_check(struct img *img, struct report *r, char *err, size_t errlen)
+int fs_cross_check(struct img *img, struct report *r, struct ks_err *err)
 {
-	struct session *s = session_get(img, err, errlen);
+	struct session *s = session_get(img, err);
 	char **roots;
 	char extra[512] = "";
 	size_t o = 0;

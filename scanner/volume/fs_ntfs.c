@@ -202,7 +202,7 @@ static struct ntfs_device_operations slice_ops = {
 /* ---- open / close ---- */
 
 static int ntfs_fs_open(struct img *img, const struct img_volume *v, void **out,
-			char *err, size_t errlen)
+			struct ks_err *err)
 {
 	struct ntfs_fs *fs = xcalloc(1, sizeof(*fs));
 
@@ -211,7 +211,7 @@ static int ntfs_fs_open(struct img *img, const struct img_volume *v, void **out,
 	fs->slice.size = v->size;
 	fs->dev = ntfs_device_alloc(img_path(img), 0, &slice_ops, &fs->slice);
 	if (!fs->dev) {
-		snprintf(err, errlen, "cannot allocate ntfs device");
+		ks_fail(err, KS_EINPUT, "cannot allocate ntfs device");
 		free(fs);
 		return -1;
 	}
@@ -219,7 +219,7 @@ static int ntfs_fs_open(struct img *img, const struct img_volume *v, void **out,
 	errno = 0;
 	fs->vol = ntfs_device_mount(fs->dev, NTFS_MNT_RDONLY);
 	if (!fs->vol) {
-		snprintf(err, errlen, "corrupt or unreadable NTFS: %s",
+		ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: %s",
 			 last_err[0] ? last_err : errno ? strerror(errno) : "mount failed");
 		if (NDevOpen(fs->dev))
 			dev_close(fs->dev);
@@ -431,12 +431,12 @@ static void read_reparse(ntfs_inode *ni, struct reparse *r)
 				r->target = utf16le_to_utf8(rp + hdr + po, pl / 2, NULL);
 		}
 	} else if (r->tag == WOF_REPARSE_TAG) {
-		char why[256];
+		struct ks_err why;
 
-		r->wof_ok = wof_parse_reparse(rp, (size_t)len, &r->wof_fmt, why, sizeof(why)) == 0;
+		r->wof_ok = wof_parse_reparse(rp, (size_t)len, &r->wof_fmt, &why) == 0;
 		if (!r->wof_ok)
 			snprintf(r->wof_problem, sizeof(r->wof_problem),
-				 "CompactOS (WOF) file not readable: %s", why);
+				 "CompactOS (WOF) file not readable: %.255s", why.msg);
 	}
 	free(rp);
 }
@@ -621,7 +621,7 @@ static int walk_dir(struct walk *w, MFT_REF mref, const char *path)
 	return w->stop;
 }
 
-static int ntfs_fs_walk(void *p, fs_walk_fn fn, void *ctx, char *err, size_t errlen)
+static int ntfs_fs_walk(void *p, fs_walk_fn fn, void *ctx, struct ks_err *err)
 {
 	struct ntfs_fs *fs = p;
 	struct walk w = { .fs = fs, .fn = fn, .ctx = ctx };
@@ -631,7 +631,7 @@ static int ntfs_fs_walk(void *p, fs_walk_fn fn, void *ctx, char *err, size_t err
 	w.seen_dir = xcalloc(w.nrec / 8 + 1, 1);
 	root = ntfs_inode_open(fs->vol, FILE_root);
 	if (!root) {
-		snprintf(err, errlen, "cannot open the root directory: %s", last_err[0] ? last_err : "corrupt");
+		ks_fail(err, KS_EINPUT, "cannot open the root directory: %s", last_err[0] ? last_err : "corrupt");
 		free(w.seen_dir);
 		return -1;
 	}
@@ -746,15 +746,15 @@ static int64_t wof_stream_pread(void *ctx, void *buf, size_t n, uint64_t off)
 
 /* The main stream of a CompactOS file is a hole of its logical size: its
  * bytes are decompressed from WofCompressedData instead. */
-static int open_wof(struct ntfs_stream *s, const struct reparse *rp, char *err, size_t errlen)
+static int open_wof(struct ntfs_stream *s, const struct reparse *rp, struct ks_err *err)
 {
 	ntfschar name[sizeof(WOF_STREAM) - 1];
 	struct wof_source src = { .pread = wof_stream_pread };
 	const char *fmt = wof_format_name(rp->wof_fmt);
-	char why[256];
+	struct ks_err why;
 
 	if (!rp->wof_ok) {
-		snprintf(err, errlen, "%s", rp->wof_problem);
+		ks_fail(err, KS_EINPUT, "%s", rp->wof_problem);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(name) / sizeof(name[0]); i++)
@@ -762,14 +762,14 @@ static int open_wof(struct ntfs_stream *s, const struct reparse *rp, char *err, 
 	last_err[0] = '\0';
 	s->wof_na = ntfs_attr_open(s->ni, AT_DATA, name, (u32)(sizeof(name) / sizeof(name[0])));
 	if (!s->wof_na) {
-		snprintf(err, errlen, "CompactOS (WOF, %s) file not readable: no " WOF_STREAM " stream (%s)",
+		ks_fail(err, KS_EIO, "CompactOS (WOF, %s) file not readable: no " WOF_STREAM " stream (%s)",
 			 fmt, last_err[0] ? last_err : strerror(errno));
 		return -1;
 	}
 	src.ctx = s->wof_na;
 	src.size = (uint64_t)s->wof_na->data_size;
-	if (wof_open(rp->wof_fmt, (uint64_t)s->na->data_size, &src, &s->wof, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "CompactOS (WOF, %s) file not readable: %s", fmt, why);
+	if (wof_open(rp->wof_fmt, (uint64_t)s->na->data_size, &src, &s->wof, &why) < 0) {
+		ks_fail(err, KS_EINPUT, "CompactOS (WOF, %s) file not readable: %s", fmt, why.msg);
 		return -1;
 	}
 	return 0;
@@ -778,7 +778,7 @@ static int open_wof(struct ntfs_stream *s, const struct reparse *rp, char *err, 
 static void ntfs_stream_close(void *p);
 
 static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_len,
-			    void **out, char *err, size_t errlen)
+			    void **out, struct ks_err *err)
 {
 	struct ntfs_fs *fs = p;
 	struct ntfs_stream *s;
@@ -786,7 +786,7 @@ static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_le
 	ntfschar *name = AT_UNNAMED;
 
 	if (!ni) {
-		snprintf(err, errlen, "cannot open MFT record %llu: %s",
+		ks_fail(err, KS_EIO, "cannot open MFT record %llu: %s",
 			 (unsigned long long)MREF(id), last_err[0] ? last_err : strerror(errno));
 		return -1;
 	}
@@ -799,7 +799,7 @@ static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_le
 	if (key_len)
 		free(name);
 	if (!na) {
-		snprintf(err, errlen, "cannot open data stream: %s", last_err[0] ? last_err : strerror(errno));
+		ks_fail(err, KS_EIO, "cannot open data stream: %s", last_err[0] ? last_err : strerror(errno));
 		ntfs_inode_close(ni);
 		return -1;
 	}
@@ -811,7 +811,7 @@ static int ntfs_stream_open(void *p, uint64_t id, const void *key, size_t key_le
 
 		read_reparse(ni, &rp);
 		free(rp.target);
-		if (rp.tag == WOF_REPARSE_TAG && open_wof(s, &rp, err, errlen) < 0) {
+		if (rp.tag == WOF_REPARSE_TAG && open_wof(s, &rp, err) < 0) {
 			ntfs_stream_close(s);
 			return -1;
 		}

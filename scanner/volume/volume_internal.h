@@ -12,16 +12,16 @@ struct fs_backend {
 	const char *name; /* matches img_volume.fs */
 	bool general;     /* a general back end (libguestfs): if it cannot open the
 	                     volume, the volume is left unread, not the image failed */
-	int (*open)(struct img *img, const struct img_volume *v, void **out, char *err, size_t errlen);
+	int (*open)(struct img *img, const struct img_volume *v, void **out, struct ks_err *err);
 	void (*close)(void *fs);
 	const char *(*label)(const void *fs);
 	const char *(*version)(const void *fs);
 	const char *(*reader)(const void *fs);   /* what reads the volume, for the report */
 	bool (*dirty)(const void *fs);
-	int (*walk)(void *fs, fs_walk_fn fn, void *ctx, char *err, size_t errlen);
+	int (*walk)(void *fs, fs_walk_fn fn, void *ctx, struct ks_err *err);
 	int (*lookup)(void *fs, const char *path, uint64_t *id);
 	int (*stream_open)(void *fs, uint64_t id, const void *key, size_t key_len,
-			   void **out, char *err, size_t errlen);
+			   void **out, struct ks_err *err);
 	int64_t (*stream_pread)(void *s, void *buf, size_t n, uint64_t off);
 	uint64_t (*stream_size)(const void *s);
 	void (*stream_close)(void *s);

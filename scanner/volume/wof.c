@@ -49,7 +49,7 @@ struct wof {
 	size_t win_n;
 	uint64_t win[WINDOW];
 	uint8_t raw[WINDOW * 8];
-	char err[256];
+	struct ks_err err;
 };
 
 static const struct {
@@ -78,56 +78,56 @@ void wof_global_init(void)
 	(void)wimlib_global_init(WIMLIB_INIT_FLAG_ASSUME_UTF8);
 }
 
-int wof_parse_reparse(const void *data, size_t len, enum wof_format *fmt, char *why, size_t whylen)
+int wof_parse_reparse(const void *data, size_t len, enum wof_format *fmt, struct ks_err *err)
 {
 	const uint8_t *p = data;
 	uint32_t tag, version, provider, fversion, f;
 	size_t dlen;
 
 	if (len < REPARSE_HDR) {
-		snprintf(why, whylen, "reparse point of %zu bytes is too short", len);
+		ks_fail(err, KS_EINPUT, "reparse point of %zu bytes is too short", len);
 		return -1;
 	}
 	tag = load_le32(p);
 	dlen = load_le16(p + 4);
 	if (tag != WOF_REPARSE_TAG) {
-		snprintf(why, whylen, "reparse tag 0x%08" PRIX32 " is not WOF", tag);
+		ks_fail(err, KS_EINPUT, "reparse tag 0x%08" PRIX32 " is not WOF", tag);
 		return -1;
 	}
 	if (dlen > len - REPARSE_HDR) {
-		snprintf(why, whylen, "reparse data length %zu runs past the %zu-byte reparse point", dlen, len);
+		ks_fail(err, KS_EINPUT, "reparse data length %zu runs past the %zu-byte reparse point", dlen, len);
 		return -1;
 	}
 	if (dlen < WOF_INFO) {
-		snprintf(why, whylen, "WOF reparse data of %zu bytes is too short", dlen);
+		ks_fail(err, KS_EINPUT, "WOF reparse data of %zu bytes is too short", dlen);
 		return -1;
 	}
 	version = load_le32(p + REPARSE_HDR);
 	provider = load_le32(p + REPARSE_HDR + 4);
 	if (version != WOF_VERSION) {
-		snprintf(why, whylen, "unknown WOF version %" PRIu32, version);
+		ks_fail(err, KS_EINPUT, "unknown WOF version %" PRIu32, version);
 		return -1;
 	}
 	if (provider == WOF_PROVIDER_WIM) {
-		snprintf(why, whylen, "WIM-backed file (WIMBoot): its contents are in a WIM image outside this volume");
+		ks_fail(err, KS_EINPUT, "WIM-backed file (WIMBoot): its contents are in a WIM image outside this volume");
 		return -1;
 	}
 	if (provider != WOF_PROVIDER_FILE) {
-		snprintf(why, whylen, "unknown WOF provider %" PRIu32, provider);
+		ks_fail(err, KS_EINPUT, "unknown WOF provider %" PRIu32, provider);
 		return -1;
 	}
 	if (dlen < WOF_INFO + FILE_INFO) {
-		snprintf(why, whylen, "CompactOS reparse data of %zu bytes is too short", dlen);
+		ks_fail(err, KS_EINPUT, "CompactOS reparse data of %zu bytes is too short", dlen);
 		return -1;
 	}
 	fversion = load_le32(p + REPARSE_HDR + WOF_INFO);
 	f = load_le32(p + REPARSE_HDR + WOF_INFO + 4);
 	if (fversion != FILE_PROVIDER_VERSION) {
-		snprintf(why, whylen, "unknown CompactOS provider version %" PRIu32, fversion);
+		ks_fail(err, KS_EINPUT, "unknown CompactOS provider version %" PRIu32, fversion);
 		return -1;
 	}
 	if (!wof_chunk_size(f)) {
-		snprintf(why, whylen, "unknown CompactOS compression format %" PRIu32, f);
+		ks_fail(err, KS_EINPUT, "unknown CompactOS compression format %" PRIu32, f);
 		return -1;
 	}
 	*fmt = (enum wof_format)f;
@@ -141,7 +141,7 @@ static int fail(struct wof *w, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	ks_vfail(&w->err, KS_EINPUT, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -212,7 +212,7 @@ static int chunk_bounds(struct wof *w, uint64_t idx, uint64_t *start, uint64_t *
 }
 
 int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, struct wof **out,
-	     char *err, size_t errlen)
+	     struct ks_err *err)
 {
 	struct wof *w;
 	uint32_t chunk = wof_chunk_size(fmt);
@@ -220,11 +220,11 @@ int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, s
 	unsigned width = size <= UINT32_MAX ? 4 : 8;
 
 	if (!chunk) {
-		snprintf(err, errlen, "unknown CompactOS compression format %u", (unsigned)fmt);
+		ks_fail(err, KS_EINPUT, "unknown CompactOS compression format %u", (unsigned)fmt);
 		return -1;
 	}
 	if (size > INT64_MAX) {
-		snprintf(err, errlen, "logical size %" PRIu64 " is not a valid file size", size);
+		ks_fail(err, KS_EINPUT, "logical size %" PRIu64 " is not a valid file size", size);
 		return -1;
 	}
 	nchunks = size / chunk + (size % chunk != 0);
@@ -232,12 +232,12 @@ int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, s
 	/* Every chunk takes at least one byte: this bounds the table, and
 	 * with it the time spent checking it, by what is really stored. */
 	if (src->size < table || src->size - table < nchunks) {
-		snprintf(err, errlen, "the " WOF_STREAM " stream (%" PRIu64 " bytes) is too short for the %"
+		ks_fail(err, KS_EINPUT, "the " WOF_STREAM " stream (%" PRIu64 " bytes) is too short for the %"
 			 PRIu64 " chunks of a %" PRIu64 "-byte file", src->size, nchunks, size);
 		return -1;
 	}
 	if (nchunks == 0 && src->size != 0) {
-		snprintf(err, errlen, "%" PRIu64 " bytes of compressed data for an empty file", src->size);
+		ks_fail(err, KS_EINPUT, "%" PRIu64 " bytes of compressed data for an empty file", src->size);
 		return -1;
 	}
 
@@ -253,7 +253,7 @@ int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, s
 	w->cache_idx = NO_CHUNK;
 	if (wimlib_create_decompressor(fmt == WOF_LZX ? WIMLIB_COMPRESSION_TYPE_LZX
 				       : WIMLIB_COMPRESSION_TYPE_XPRESS, chunk, &w->dec) != 0) {
-		snprintf(err, errlen, "cannot create a %s decompressor", formats[fmt].name);
+		ks_fail(err, KS_EINPUT, "cannot create a %s decompressor", formats[fmt].name);
 		free(w);
 		return -1;
 	}
@@ -263,7 +263,7 @@ int wof_open(enum wof_format fmt, uint64_t size, const struct wof_source *src, s
 		uint64_t start, end;
 
 		if (chunk_bounds(w, i, &start, &end) < 0) {
-			snprintf(err, errlen, "%s", w->err);
+			*err = w->err;
 			wof_close(w);
 			return -1;
 		}
@@ -315,7 +315,7 @@ int64_t wof_pread(struct wof *w, void *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
 
-	w->err[0] = '\0';
+	ks_err_clear(&w->err);
 	if (off >= w->size)
 		return 0;
 	if (n > w->size - off)
@@ -345,7 +345,7 @@ uint64_t wof_size(const struct wof *w)
 
 const char *wof_error(const struct wof *w)
 {
-	return w->err;
+	return w->err.msg;
 }
 
 void wof_close(struct wof *w)

@@ -343,14 +343,14 @@ static char *action_command(const char *command, const char *arguments, const ch
 }
 
 int autorun_task_file(const char *path, const char *tasks_dir, const void *data, size_t size,
-		      unsigned volume, struct autorun_list *out, char *err, size_t errlen)
+		      unsigned volume, struct autorun_list *out, struct ks_err *err)
 {
 	struct task_info t;
 	size_t n = strlen(path), dl = strlen(tasks_dir);
 	bool job = n > 4 && !strcasecmp(path + n - 4, ".job");
 	int added = 0;
 
-	if ((job ? task_parse_job : task_parse_xml)(data, size, &t, err, errlen) < 0)
+	if ((job ? task_parse_job : task_parse_xml)(data, size, &t, err) < 0)
 		return -1;
 	/* The task's name is its path below the Tasks folder, as schtasks shows it. */
 	const char *name = strncasecmp(path, tasks_dir, dl) == 0 && path[dl] == '/' ? path + dl : path;

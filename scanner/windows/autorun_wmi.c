@@ -37,12 +37,12 @@ static char *bound_filters(const struct wmi_subscriptions *s, const struct wmi_c
 }
 
 int autorun_wmi_file(const char *path, const void *data, size_t size, unsigned volume,
-		     struct autorun_list *out, char *err, size_t errlen)
+		     struct autorun_list *out, struct ks_err *err)
 {
 	struct wmi_subscriptions s;
 	int added = 0;
 
-	if (wmi_scan_objects(data, size, &s, err, errlen) < 0)
+	if (wmi_scan_objects(data, size, &s, err) < 0)
 		return -1;
 	for (size_t i = 0; i < s.nconsumers; i++) {
 		const struct wmi_consumer *c = &s.consumers[i];

@@ -13,9 +13,9 @@ static bool nonempty_file(struct fs *fs, const char *path)
 {
 	void *data;
 	uint64_t size;
-	char err[128];
+	struct ks_err err;
 
-	if (fs_read_file(fs, path, HIVE_MAX_SIZE, &data, &size, err, sizeof(err)) < 0)
+	if (fs_read_file(fs, path, HIVE_MAX_SIZE, &data, &size, &err) < 0)
 		return false;
 	free(data);
 	return size > 0;
@@ -25,12 +25,12 @@ int hive_open_fs(struct fs *fs, const char *path, struct hive **out, struct hive
 {
 	void *data;
 	uint64_t size;
-	char err[160];
+	struct ks_err err;
 	int rc;
 
 	memset(health, 0, sizeof(*health));
-	if (fs_read_file(fs, path, HIVE_MAX_SIZE, &data, &size, err, sizeof(err)) < 0) {
-		snprintf(health->error, sizeof(health->error), "%s", err);
+	if (fs_read_file(fs, path, HIVE_MAX_SIZE, &data, &size, &err) < 0) {
+		snprintf(health->error, sizeof(health->error), "%.159s", err.msg);
 		return -1;
 	}
 	rc = hive_open_mem(data, (size_t)size, out, health);

@@ -248,7 +248,7 @@ static char *trim(char *s)
 }
 
 int pt_parse(const char *text, size_t len, const char *name, const char *const *field_names,
-	     int nfields, pt_row_fn fn, void *ctx, char *err, size_t errlen)
+	     int nfields, pt_row_fn fn, void *ctx, struct ks_err *err)
 {
 	char line[POSTURE_TABLE_MAX_LINE + 1], msg[256];
 	char *fields[16];
@@ -269,11 +269,11 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 		if (l && start[l - 1] == '\r')
 			l--;
 		if (l > POSTURE_TABLE_MAX_LINE) {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", name, no, POSTURE_TABLE_MAX_LINE);
+			ks_fail(err, KS_EINPUT, "%s:%u: line longer than %d bytes", name, no, POSTURE_TABLE_MAX_LINE);
 			return -1;
 		}
 		if (memchr(start, '\0', l)) {
-			snprintf(err, errlen, "%s:%u: NUL byte in the line", name, no);
+			ks_fail(err, KS_EINPUT, "%s:%u: NUL byte in the line", name, no);
 			return -1;
 		}
 		memcpy(line, start, l);
@@ -284,7 +284,7 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 		if (!*p || *p == '#')
 			continue;
 		if (++rows > POSTURE_TABLE_MAX_ROWS) {
-			snprintf(err, errlen, "%s:%u: more than %d rows", name, no, POSTURE_TABLE_MAX_ROWS);
+			ks_fail(err, KS_EINPUT, "%s:%u: more than %d rows", name, no, POSTURE_TABLE_MAX_ROWS);
 			return -1;
 		}
 		int n = 0;
@@ -300,24 +300,24 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 			f = tab + 1;
 		}
 		if (n != nfields) {
-			snprintf(err, errlen, "%s:%u: expected %d tab-separated fields, found %d", name, no, nfields, n);
+			ks_fail(err, KS_EINPUT, "%s:%u: expected %d tab-separated fields, found %d", name, no, nfields, n);
 			return -1;
 		}
 		for (int i = 0; i < nfields; i++) {
 			fields[i] = trim(fields[i]);
 			if (!*fields[i]) {
-				snprintf(err, errlen, "%s:%u: field %d (%s) is empty", name, no, i + 1, field_names[i]);
+				ks_fail(err, KS_EINPUT, "%s:%u: field %d (%s) is empty", name, no, i + 1, field_names[i]);
 				return -1;
 			}
 		}
 		msg[0] = '\0';
 		if (fn(ctx, fields, no, msg, sizeof(msg)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", name, no, msg);
+			ks_fail(err, KS_EINPUT, "%s:%u: %s", name, no, msg);
 			return -1;
 		}
 	}
 	if (!rows) {
-		snprintf(err, errlen, "%s: no rows", name);
+		ks_fail(err, KS_EINPUT, "%s: no rows", name);
 		return -1;
 	}
 	return 0;
@@ -416,6 +416,7 @@ struct read_file {
 static void read_one(struct fs *fs, const char *path, uint64_t max, struct read_file *rf)
 {
 	uint64_t id, size = 0;
+	struct ks_err err;
 	int r = fs_lookup(fs, path, &id);
 
 	memset(rf, 0, sizeof(*rf));
@@ -424,10 +425,12 @@ static void read_one(struct fs *fs, const char *path, uint64_t max, struct read_
 	rf->pf.present = true;
 	if (r < 0) {
 		snprintf(rf->err, sizeof(rf->err), "cannot look it up: %s", fs_last_error());
-	} else if (fs_read_file(fs, path, max, &rf->data, &size, rf->err, sizeof(rf->err)) == 0) {
+	} else if (fs_read_file(fs, path, max, &rf->data, &size, &err) == 0) {
 		rf->pf.data = rf->data;
 		rf->pf.size = (size_t)size;
 		return;
+	} else {
+		snprintf(rf->err, sizeof(rf->err), "%.255s", err.msg);
 	}
 	if (!rf->err[0])
 		snprintf(rf->err, sizeof(rf->err), "cannot be read");

@@ -142,13 +142,13 @@ void patch_table_free(struct patch_table *t)
 }
 
 int patch_table_parse(const char *text, size_t len, const char *name, struct patch_table **out,
-		      char *err, size_t errlen)
+		      struct ks_err *err)
 {
 	struct patch_table *t = xcalloc(1, sizeof(*t));
 
 	*out = NULL;
 	t->name = xstrdup(name);
-	if (pt_parse(text, len, name, patch_fields, 7, patch_row, t, err, errlen) < 0) {
+	if (pt_parse(text, len, name, patch_fields, 7, patch_row, t, err) < 0) {
 		patch_table_free(t);
 		return -1;
 	}
@@ -232,13 +232,13 @@ void eol_table_free(struct eol_table *t)
 }
 
 int eol_table_parse(const char *text, size_t len, const char *name, struct eol_table **out,
-		    char *err, size_t errlen)
+		    struct ks_err *err)
 {
 	struct eol_table *t = xcalloc(1, sizeof(*t));
 
 	*out = NULL;
 	t->name = xstrdup(name);
-	if (pt_parse(text, len, name, eol_fields, 8, eol_row, t, err, errlen) < 0) {
+	if (pt_parse(text, len, name, eol_fields, 8, eol_row, t, err) < 0) {
 		eol_table_free(t);
 		return -1;
 	}
@@ -461,7 +461,7 @@ struct file_ver {
 static void file_version(const char *name, const struct posture_file *pf, struct file_ver *fv)
 {
 	struct pe_info pi;
-	char err[160];
+	struct ks_err err;
 
 	memset(fv, 0, sizeof(*fv));
 	fv->name = name;
@@ -474,8 +474,8 @@ static void file_version(const char *name, const struct posture_file *pf, struct
 		snprintf(fv->how, sizeof(fv->how), "%s not readable: %s", name, pf->error ? pf->error : "?");
 		return;
 	}
-	if (pe_parse(pf->data, pf->size, &pi, err, sizeof(err)) < 0) {
-		snprintf(fv->how, sizeof(fv->how), "%s is a damaged PE: %s", name, err);
+	if (pe_parse(pf->data, pf->size, &pi, &err) < 0) {
+		snprintf(fv->how, sizeof(fv->how), "%s is a damaged PE: %.159s", name, err.msg);
 		return;
 	}
 	if (!pi.is_pe) {
@@ -794,31 +794,31 @@ void posture_patch_checks(const struct posture_inputs *in, struct posture *out)
 	const struct eol_table *et = in->eol;
 	struct patch_table *own_pt = NULL;
 	struct eol_table *own_et = NULL;
-	char err[512];
+	struct ks_err err;
 	size_t len;
 	const char *text;
 
 	if (!pt) {
 		text = embedded_file(MS17010_TABLE, &len);
 		if (!text)
-			snprintf(err, sizeof(err), "%s was not built into kenshu", MS17010_TABLE);
-		if (text && patch_table_parse(text, len, MS17010_TABLE, &own_pt, err, sizeof(err)) == 0)
+			ks_fail(&err, KS_ENOTFOUND, "%s was not built into kenshu", MS17010_TABLE);
+		if (text && patch_table_parse(text, len, MS17010_TABLE, &own_pt, &err) == 0)
 			pt = own_pt;
 		else
 			posture_add(out, "ms17-010", NULL, POSTURE_UNKNOWN,
-				    xstrdup("the MS17-010 table could not be read"), xstrdup(err));
+				    xstrdup("the MS17-010 table could not be read"), xstrdup(err.msg));
 	}
 	if (pt)
 		check_ms17010(in, pt, out);
 	if (!et) {
 		text = embedded_file(EOL_TABLE, &len);
 		if (!text)
-			snprintf(err, sizeof(err), "%s was not built into kenshu", EOL_TABLE);
-		if (text && eol_table_parse(text, len, EOL_TABLE, &own_et, err, sizeof(err)) == 0)
+			ks_fail(&err, KS_ENOTFOUND, "%s was not built into kenshu", EOL_TABLE);
+		if (text && eol_table_parse(text, len, EOL_TABLE, &own_et, &err) == 0)
 			et = own_et;
 		else
 			posture_add(out, "eol-os", NULL, POSTURE_UNKNOWN,
-				    xstrdup("the end-of-support table could not be read"), xstrdup(err));
+				    xstrdup("the end-of-support table could not be read"), xstrdup(err.msg));
 	}
 	if (et)
 		check_eol(in, et, out);

@@ -22,18 +22,6 @@
 
 #define CLSID_LEN 16u
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- the Actions value ---- */
 
 struct cur {
@@ -251,7 +239,7 @@ static bool read_message(struct cur *c, struct taskcache_action *a)
 
 /* One reading of the blob: with or without the context string. */
 static int parse_layout(const uint8_t *p, size_t size, uint16_t version, bool with_context,
-			struct taskcache_actions *out, char *err, size_t errlen)
+			struct taskcache_actions *out, struct ks_err *err)
 {
 	struct cur c = { .p = p, .size = size, .off = 2 };
 	bool damaged = false;
@@ -259,7 +247,7 @@ static int parse_layout(const uint8_t *p, size_t size, uint16_t version, bool wi
 	memset(out, 0, sizeof(*out));
 	out->version = version;
 	if (with_context && !get_bstr(&c, &out->context, false, "context")) {
-		set_err(err, errlen, "actions version %u: %s", version, c.why);
+		ks_fail(err, KS_EINPUT, "actions version %u: %s", version, c.why);
 		out->lossy = c.lossy;
 		return -1;
 	}
@@ -269,13 +257,13 @@ static int parse_layout(const uint8_t *p, size_t size, uint16_t version, bool wi
 		bool ok;
 
 		if (!get_u16(&c, &a.magic, "action type")) {
-			set_err(err, errlen, "actions version %u: %zu stray byte(s) at byte %zu",
+			ks_fail(err, KS_EINPUT, "actions version %u: %zu stray byte(s) at byte %zu",
 				version, c.size - start, start);
 			damaged = true;
 			break;
 		}
 		if (!get_bstr(&c, &a.id, false, "action id")) {
-			set_err(err, errlen, "actions version %u: %s", version, c.why);
+			ks_fail(err, KS_EINPUT, "actions version %u: %s", version, c.why);
 			action_free(&a);
 			damaged = true;
 			break;
@@ -304,7 +292,7 @@ static int parse_layout(const uint8_t *p, size_t size, uint16_t version, bool wi
 			break;
 		}
 		if (!ok) {
-			set_err(err, errlen, "actions version %u: %s", version, c.why);
+			ks_fail(err, KS_EINPUT, "actions version %u: %s", version, c.why);
 			action_free(&a);
 			damaged = true;
 			break;
@@ -323,7 +311,7 @@ static int parse_layout(const uint8_t *p, size_t size, uint16_t version, bool wi
 }
 
 int taskcache_parse_actions(const void *blob, size_t size, struct taskcache_actions *out,
-			    char *err, size_t errlen)
+			    struct ks_err *err)
 {
 	const uint8_t *p = blob;
 	uint16_t version;
@@ -331,34 +319,34 @@ int taskcache_parse_actions(const void *blob, size_t size, struct taskcache_acti
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	set_err(err, errlen, "%s", "");
+	ks_err_clear(err);
 	if (!p || size < 2) {
-		set_err(err, errlen, "actions value of %zu bytes is too short", p ? size : 0);
+		ks_fail(err, KS_EINPUT, "actions value of %zu bytes is too short", p ? size : 0);
 		return -1;
 	}
 	version = load_le16(p);
 	out->version = version;
 	if (size > TASKCACHE_ACTIONS_MAX_BYTES) {
-		set_err(err, errlen, "actions value of %zu bytes is larger than %u", size,
+		ks_fail(err, KS_EINPUT, "actions value of %zu bytes is larger than %u", size,
 			TASKCACHE_ACTIONS_MAX_BYTES);
 		return -1;
 	}
 	if (version < 1 || version > 3) {
-		set_err(err, errlen, "unsupported actions version %u", version);
+		ks_fail(err, KS_EINPUT, "unsupported actions version %u", version);
 		return -1;
 	}
 	/* Version 3 always carries the context; for 1 and 2 the sources
 	 * disagree (see the header): the likelier reading first, then the
 	 * other, kept only if it accounts for every byte. */
 	context = version >= 2;
-	rc = parse_layout(p, size, version, context, out, err, errlen);
+	rc = parse_layout(p, size, version, context, out, err);
 	if (rc < 0 && version <= 2) {
 		struct taskcache_actions alt;
 
-		if (parse_layout(p, size, version, !context, &alt, NULL, 0) == 0) {
+		if (parse_layout(p, size, version, !context, &alt, NULL) == 0) {
 			taskcache_actions_release(out);
 			*out = alt;
-			set_err(err, errlen, "%s", "");
+			ks_err_clear(err);
 			return 0;
 		}
 		taskcache_actions_release(&alt);
@@ -542,11 +530,13 @@ static void tasks_side(struct hive *h, size_t node, struct taskcache_task *t)
 	t->has_dynamic_info = value_exists(h, node, "DynamicInfo");
 	blob = hive_binary(h, node, "Actions", &size);
 	if (blob) {
-		if (taskcache_parse_actions(blob, size, &t->actions, t->actions_error,
-					    sizeof(t->actions_error)) == 0)
+		struct ks_err err;
+		if (taskcache_parse_actions(blob, size, &t->actions, &err) == 0) {
 			t->actions_state = TASKCACHE_ACTIONS_OK;
-		else
+		} else {
 			t->actions_state = TASKCACHE_ACTIONS_DAMAGED;
+			snprintf(t->actions_error, sizeof(t->actions_error), "%.127s", err.msg);
+		}
 		t->lossy |= t->actions.lossy;
 		free(blob);
 	}

@@ -62,7 +62,7 @@ bool pk_lists(struct hive *h, size_t node, const char *name, const char *item);
  * when fn returns -1 (fn writes its message, without the prefix, in msg). */
 typedef int (*pt_row_fn)(void *ctx, char **fields, unsigned line, char *msg, size_t msglen);
 int pt_parse(const char *text, size_t len, const char *name, const char *const *field_names,
-	     int nfields, pt_row_fn fn, void *ctx, char *err, size_t errlen);
+	     int nfields, pt_row_fn fn, void *ctx, struct ks_err *err);
 /* Field parsers: 0 on success, -1 with msg set. */
 int pt_os(const char *s, uint32_t *major, uint32_t *minor, char *msg, size_t msglen);
 int pt_range(const char *s, const char *what, uint32_t max, uint32_t *lo, uint32_t *hi,

@@ -42,7 +42,7 @@ static inline struct av *test_engine_open(char *dir, const struct test_db_file *
 			goto out;
 	}
 	av_default_limits(&l);
-	if (av_open(db, NULL, &l, &av) < 0)
+	if (av_open(db, NULL, &l, &av, NULL) < 0)
 		av = NULL;
 out:
 	free(db);

@@ -473,9 +473,9 @@ static void wmi_subscriptions(void **state)
 	fclose(f);
 
 	struct autorun_list l = { 0 };
-	char err[256];
+	struct ks_err err;
 	assert_int_equal(autorun_wmi_file("/Windows/System32/wbem/Repository/OBJECTS.DATA", buf, n, 2, &l,
-					  err, sizeof(err)), 2);
+					  &err), 2);
 	assert_int_equal(l.n, 2);
 	autorun_sort(&l);
 	const struct autorun *a = find(&l, "WMI event subscription", "Upd");
@@ -498,8 +498,8 @@ static void wmi_subscriptions(void **state)
 
 	/* Not a repository: an error, no entries. */
 	memset(buf, 'A', 8192 * 2);
-	assert_int_equal(autorun_wmi_file("/x", buf, 8192 * 2, 2, &l, err, sizeof(err)), -1);
-	assert_true(err[0]);
+	assert_int_equal(autorun_wmi_file("/x", buf, 8192 * 2, 2, &l, &err), -1);
+	assert_true(err.msg[0]);
 	assert_int_equal(l.n, 0);
 	free(recipe);
 	free(out);
@@ -513,12 +513,12 @@ static void taskcache_cross_check(void **state)
 		"<?xml version=\"1.0\"?><Task xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">"
 		"<Actions><Exec><Command>C:\\x.exe</Command></Exec></Actions></Task>";
 	struct autorun_list l = { 0 };
-	char err[256];
+	struct ks_err err;
 
 	assert_int_equal(autorun_task_file("/Windows/System32/Tasks/Folder/Known", "/Windows/System32/Tasks", xml,
-					   sizeof(xml) - 1, 2, &l, err, sizeof(err)), 1);
+					   sizeof(xml) - 1, 2, &l, &err), 1);
 	assert_int_equal(autorun_task_file("/Windows/System32/Tasks/Stray", "/Windows/System32/Tasks", xml,
-					   sizeof(xml) - 1, 2, &l, err, sizeof(err)), 1);
+					   sizeof(xml) - 1, 2, &l, &err), 1);
 
 	/* the module's structs own writable strings */
 	char cmd[] = "C:\\ProgramData\\g.exe", args[] = "-q", p1[] = "\\FOLDER\\known", p2[] = "\\Ghost",
@@ -562,7 +562,7 @@ static void taskcache_cross_check(void **state)
 
 	/* No Tree (XP): files are not held against the cache. */
 	assert_int_equal(autorun_task_file("/Windows/System32/Tasks/Stray", "/Windows/System32/Tasks", xml,
-					   sizeof(xml) - 1, 2, &l, err, sizeof(err)), 1);
+					   sizeof(xml) - 1, 2, &l, &err), 1);
 	struct taskcache empty = { 0 };
 	autorun_taskcache(&empty, 2, &l);
 	assert_int_equal(l.n, 1);

@@ -23,12 +23,7 @@
 
 static char tmpdir[] = "/tmp/kenshu-test-av-macros-XXXXXX";
 static struct av *av;
-static char said[1024];
 
-static void capture(const char *prefix, const char *msg)
-{
-	snprintf(said, sizeof(said), "%s%s", prefix, msg);
-}
 
 /* Writes KIND with mkmacrodoc.py and reads it back whole. */
 static uint8_t *make_doc(const char *kind, const char *text, size_t *n)
@@ -55,8 +50,6 @@ static uint8_t *make_doc(const char *kind, const char *text, size_t *n)
 static int setup(void **state)
 {
 	char hex[2 * sizeof(MARKER) + 1] = "", *line;
-
-	ks_set_msg_fn(capture);
 	for (size_t i = 0; MARKER[i]; i++)
 		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)MARKER[i]);
 	line = xasprintf("Kenshu.Unit.VbaMarker:0:*:%s\n", hex);

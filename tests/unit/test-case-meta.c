@@ -17,14 +17,14 @@
 static void accepted_and_sorted(void **state)
 {
 	struct case_meta m = { 0 }, copy;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(case_meta_add(&m, "vendor=Acme Präzision GmbH", err, sizeof(err)), 0);
-	assert_int_equal(case_meta_add(&m, "po=4500012345", err, sizeof(err)), 0);
-	assert_int_equal(case_meta_add(&m, "asset=PRESS-HMI-01", err, sizeof(err)), 0);
-	assert_int_equal(case_meta_add(&m, "operator=山田 太郎", err, sizeof(err)), 0);
-	assert_int_equal(case_meta_add(&m, "note=a=b, \"quoted\" <tag> & more", err, sizeof(err)), 0);
-	assert_int_equal(case_meta_add(&m, "A_b.c-9=x", err, sizeof(err)), 0);
+	assert_int_equal(case_meta_add(&m, "vendor=Acme Präzision GmbH", &err), 0);
+	assert_int_equal(case_meta_add(&m, "po=4500012345", &err), 0);
+	assert_int_equal(case_meta_add(&m, "asset=PRESS-HMI-01", &err), 0);
+	assert_int_equal(case_meta_add(&m, "operator=山田 太郎", &err), 0);
+	assert_int_equal(case_meta_add(&m, "note=a=b, \"quoted\" <tag> & more", &err), 0);
+	assert_int_equal(case_meta_add(&m, "A_b.c-9=x", &err), 0);
 	assert_int_equal(m.n, 6);
 	/* Byte order of the keys, whatever order they were given in. */
 	const char *keys[] = { "A_b.c-9", "asset", "note", "operator", "po", "vendor" };
@@ -47,7 +47,8 @@ static void accepted_and_sorted(void **state)
 static void limits(void **state)
 {
 	struct case_meta m = { 0 };
-	char err[256], *arg;
+	struct ks_err err;
+	char *arg;
 	char key[CASE_KEY_MAX + 2], val[CASE_VALUE_MAX + 2];
 
 	memset(key, 'k', sizeof(key));
@@ -55,29 +56,29 @@ static void limits(void **state)
 	memset(val, 'v', sizeof(val));
 	val[CASE_VALUE_MAX] = '\0';
 	arg = xasprintf("%s=%s", key, val);   /* both at their limit */
-	assert_int_equal(case_meta_add(&m, arg, err, sizeof(err)), 0);
+	assert_int_equal(case_meta_add(&m, arg, &err), 0);
 	free(arg);
 	key[CASE_KEY_MAX] = 'k';
 	key[CASE_KEY_MAX + 1] = '\0';
 	arg = xasprintf("%s=x", key);
-	assert_int_equal(case_meta_add(&m, arg, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "1 to 64 characters"));
+	assert_int_equal(case_meta_add(&m, arg, &err), -1);
+	assert_non_null(strstr(err.msg, "1 to 64 characters"));
 	free(arg);
 	val[CASE_VALUE_MAX] = 'v';
 	val[CASE_VALUE_MAX + 1] = '\0';
 	arg = xasprintf("long=%s", val);
-	assert_int_equal(case_meta_add(&m, arg, err, sizeof(err)), -1);
-	assert_string_equal(err, "--meta 'long': value is 1025 bytes, at most 1024");
+	assert_int_equal(case_meta_add(&m, arg, &err), -1);
+	assert_string_equal(err.msg, "--meta 'long': value is 1025 bytes, at most 1024");
 	free(arg);
 	case_meta_release(&m);
 
 	for (int i = 0; i < CASE_META_MAX; i++) {
 		arg = xasprintf("k%03d=v", i);
-		assert_int_equal(case_meta_add(&m, arg, err, sizeof(err)), 0);
+		assert_int_equal(case_meta_add(&m, arg, &err), 0);
 		free(arg);
 	}
-	assert_int_equal(case_meta_add(&m, "one=more", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "at most 64 entries"));
+	assert_int_equal(case_meta_add(&m, "one=more", &err), -1);
+	assert_non_null(strstr(err.msg, "at most 64 entries"));
 	case_meta_release(&m);
 }
 
@@ -102,15 +103,15 @@ static void refused(void **state)
 		{ "po=1", "--meta 'po': given twice" },
 	};
 	struct case_meta m = { 0 };
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(case_meta_add(&m, "po=4500012345", err, sizeof(err)), 0);
+	assert_int_equal(case_meta_add(&m, "po=4500012345", &err), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		assert_int_equal(case_meta_add(&m, bad[i].arg, err, sizeof(err)), -1);
-		if (!strstr(err, bad[i].err))
-			print_error("'%s': said '%s'\n", bad[i].arg, err);
-		assert_non_null(strstr(err, bad[i].err));
+		err.msg[0] = '\0';
+		assert_int_equal(case_meta_add(&m, bad[i].arg, &err), -1);
+		if (!strstr(err.msg, bad[i].err))
+			print_error("'%s': said '%s'\n", bad[i].arg, err.msg);
+		assert_non_null(strstr(err.msg, bad[i].err));
 	}
 	assert_int_equal(m.n, 1);   /* nothing refused was kept */
 	assert_string_equal(m.v[0].value, "4500012345");
@@ -121,14 +122,15 @@ static void refused(void **state)
 static void in_the_reports(void **state)
 {
 	struct report r;
-	char err[256], *buf = NULL;
+	struct ks_err err;
+	char *buf = NULL;
 	size_t n = 0;
 	FILE *f;
 
 	report_init(&r);
 	r.host = xstrdup("acceptance-ws01");
-	assert_int_equal(case_meta_add(&r.meta, "vendor=Acme \"KK\"", err, sizeof(err)), 0);
-	assert_int_equal(case_meta_add(&r.meta, "asset=PRESS-HMI-01", err, sizeof(err)), 0);
+	assert_int_equal(case_meta_add(&r.meta, "vendor=Acme \"KK\"", &err), 0);
+	assert_int_equal(case_meta_add(&r.meta, "asset=PRESS-HMI-01", &err), 0);
 
 	f = open_memstream(&buf, &n);
 	report_write_case(&r.meta, f);

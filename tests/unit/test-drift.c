@@ -143,15 +143,16 @@ static char *mkrep_rj(const char *what, const struct rj *x, const char *manifest
 static void expect_fail(const char *d, const char *file, const char *needle)
 {
 	struct snapshot *s = (struct snapshot *)&ndirs;
-	char err[1024] = "", *who = file ? xasprintf("'%s/%s'", d, file) : xasprintf("'%s'", d);
+	struct ks_err err;
+	char *who = file ? xasprintf("'%s/%s'", d, file) : xasprintf("'%s'", d);
 
-	assert_int_equal(snapshot_load(d, &s, err, sizeof(err)), -1);
+	assert_int_equal(snapshot_load(d, &s, &err), -1);
 	assert_null(s);
-	if (!strstr(err, who))
+	if (!strstr(err.msg, who))
 		fail_msg("error \"%s\" does not name %s", err, who);
-	if (!strstr(err, needle))
+	if (!strstr(err.msg, needle))
 		fail_msg("error \"%s\" does not say \"%s\"", err, needle);
-	assert_null(strchr(err, '\n'));
+	assert_null(strchr(err.msg, '\n'));
 	free(who);
 }
 
@@ -175,9 +176,9 @@ static void expect_manifest_fail(const char *what, const char *manifest, const c
 static struct snapshot *load_ok(const char *d)
 {
 	struct snapshot *s = NULL;
-	char err[1024] = "";
+	struct ks_err err;
 
-	if (snapshot_load(d, &s, err, sizeof(err)) < 0)
+	if (snapshot_load(d, &s, &err) < 0)
 		fail_msg("snapshot_load %s: %s", d, err);
 	assert_non_null(s);
 	return s;
@@ -232,10 +233,10 @@ static void hostile_directories(void **state)
 	assert_int_equal(mkdir(p, 0755), 0);
 	{
 		struct snapshot *s = NULL;
-		char err[512] = "";
-		assert_int_equal(snapshot_load(d, &s, err, sizeof(err)), -1);
+		struct ks_err err;
+		assert_int_equal(snapshot_load(d, &s, &err), -1);
 		assert_null(s);
-		assert_non_null(strstr(err, "manifest.jsonl"));
+		assert_non_null(strstr(err.msg, "manifest.jsonl"));
 	}
 	free(p);
 	free(d);
@@ -567,12 +568,13 @@ static void mutate_loop(const char *what, const char *report, const char *manife
 	base = load_ok(d);
 	for (unsigned i = 0; i < rounds; i++) {
 		size_t at = rnd(&seed) % len;
-		char was = buf[at], err[1024] = "";
+		char was = buf[at];
+		struct ks_err err;
 		struct snapshot *s = (struct snapshot *)&ndirs;
 
 		buf[at] = rnd(&seed) & 1 ? interesting[rnd(&seed) % (sizeof(interesting) - 1)] : (char)rnd(&seed);
 		put(d, mutate_report ? "report.json" : "manifest.jsonl", buf, len);
-		if (snapshot_load(d, &s, err, sizeof(err)) == 0) {
+		if (snapshot_load(d, &s, &err) == 0) {
 			/* Accepted: it must then compare and write without trouble. */
 			struct drift dr;
 			assert_non_null(s);
@@ -585,9 +587,9 @@ static void mutate_loop(const char *what, const char *report, const char *manife
 			ok++;
 		} else {
 			assert_null(s);
-			assert_true(err[0] != '\0');
-			assert_null(strchr(err, '\n'));
-			assert_non_null(strstr(err, d));
+			assert_true(err.msg[0] != '\0');
+			assert_null(strchr(err.msg, '\n'));
+			assert_non_null(strstr(err.msg, d));
 			bad++;
 		}
 		buf[at] = was;
@@ -1124,12 +1126,13 @@ static void reuse_check(void **state)
 
 static struct profile *load_text(const char *text)
 {
-	char *path = xasprintf("%s/p.ini", tmp), err[512];
+	char *path = xasprintf("%s/p.ini", tmp);
+	struct ks_err err;
 	struct profile *p;
 
 	write_file(path, text, strlen(text));
-	if (profile_load(path, &p, err, sizeof(err)) < 0)
-		fail_msg("profile: %s", err);
+	if (profile_load(path, &p, &err) < 0)
+		fail_msg("profile: %s", err.msg);
 	free(path);
 	return p;
 }

@@ -18,19 +18,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+/* The error record the calls under test fill; said: its message. */
+static struct ks_err kerr;
+#define said (kerr.msg)
+
 #include <kenshu/av.h>
 #include <kenshu/core.h>
 #include <openssl/evp.h>
 #include "bytes.h"
 
 static char tmpdir[] = "/tmp/kenshu-test-ioc-XXXXXX";
-static char said[1024];
-static char err[1024];
+static struct ks_err err;
 
-static void capture(const char *prefix, const char *msg)
-{
-	snprintf(said, sizeof(said), "%s%s", prefix, msg);
-}
 
 static char *write_file(const char *name, const void *data, size_t n)
 {
@@ -53,8 +52,8 @@ static int load1(bool hash, const char *path, struct ioc **out)
 {
 	const char *list[1] = { path };
 
-	return hash ? ioc_load(list, 1, NULL, 0, out, err, sizeof(err))
-		    : ioc_load(NULL, 0, list, 1, out, err, sizeof(err));
+	return hash ? ioc_load(list, 1, NULL, 0, out, &err)
+		    : ioc_load(NULL, 0, list, 1, out, &err);
 }
 
 /* The feed fails with exactly "PATH:LINE: message" (LINE 0: "PATH: message"). */
@@ -70,7 +69,7 @@ static void expect_error(bool hash, const char *name, const void *data, size_t n
 		snprintf(want, sizeof(want), "%s: %s", path, message);
 	assert_int_equal(load1(hash, path, &ioc), -1);
 	assert_null(ioc);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	free(path);
 }
 
@@ -81,7 +80,6 @@ static void expect_text_error(bool hash, const char *text, unsigned line, const 
 
 static int setup(void **state)
 {
-	ks_set_msg_fn(capture);
 	assert_non_null(mkdtemp(tmpdir));
 	return 0;
 }
@@ -458,8 +456,8 @@ static void mutated_feeds_fail_cleanly(void **state)
 			ioc_free(ioc);
 		} else {
 			bad++;
-			assert_int_equal(strncmp(err, path, strlen(path)), 0);
-			assert_int_equal(err[strlen(path)], ':');
+			assert_int_equal(strncmp(err.msg, path, strlen(path)), 0);
+			assert_int_equal(err.msg[strlen(path)], ':');
 		}
 		free(path);
 	}
@@ -474,29 +472,29 @@ static void unreadable_feeds(void **state)
 
 	assert_int_equal(load1(true, missing, &ioc), -1);
 	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", missing);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	assert_int_equal(load1(false, tmpdir, &ioc), -1);
 	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	/* A FIFO would block a reader forever: refused, not read. */
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(load1(false, fifo, &ioc), -1);
 	snprintf(want, sizeof(want), "%s: cannot read: not a regular file", fifo);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	if (geteuid() != 0) {
 		char *locked = write_text("locked.txt", "evil.example.com\n");
 		chmod(locked, 0);
 		assert_int_equal(load1(false, locked, &ioc), -1);
 		snprintf(want, sizeof(want), "%s: cannot read: Permission denied", locked);
-		assert_string_equal(err, want);
+		assert_string_equal(err.msg, want);
 		free(locked);
 	}
 	/* The second feed is the one named. */
 	char *good = write_text("good.txt", "evil.example.com\n");
 	const char *two[2] = { good, missing };
-	assert_int_equal(ioc_load(NULL, 0, two, 2, &ioc, err, sizeof(err)), -1);
+	assert_int_equal(ioc_load(NULL, 0, two, 2, &ioc, &err), -1);
 	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", missing);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	free(good);
 	free(fifo);
 	free(missing);
@@ -508,7 +506,7 @@ static void empty_feeds_are_valid(void **state)
 	const char *h[1] = { empty }, *s[1] = { comments };
 	struct ioc *ioc;
 
-	assert_int_equal(ioc_load(h, 1, s, 1, &ioc, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(h, 1, s, 1, &ioc, &err), 0);
 	assert_int_equal(ioc_entry_count(ioc), 0);
 	assert_int_equal(ioc_feed_count(ioc), 2);
 	assert_string_equal(ioc_feed(ioc, 0)->sha256,
@@ -516,7 +514,7 @@ static void empty_feeds_are_valid(void **state)
 	assert_int_equal(ioc_feed(ioc, 0)->entries, 0);
 	assert_null(ioc_lookup(ioc, "Kenshu.IOC.1"));
 	ioc_free(ioc);
-	assert_int_equal(ioc_load(NULL, 0, NULL, 0, &ioc, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(NULL, 0, NULL, 0, &ioc, &err), 0);
 	assert_int_equal(ioc_feed_count(ioc), 0);
 	ioc_free(ioc);
 	ioc_free(NULL);
@@ -539,7 +537,7 @@ static void duplicates_keep_the_first(void **state)
 	const char *h[2] = { a, b }, *s[1] = { c };
 	struct ioc *ioc;
 
-	assert_int_equal(ioc_load(h, 2, s, 1, &ioc, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(h, 2, s, 1, &ioc, &err), 0);
 	assert_int_equal(ioc_entry_count(ioc), 4);
 	assert_int_equal(ioc_feed(ioc, 0)->entries, 2);
 	assert_int_equal(ioc_feed(ioc, 1)->entries, 0);
@@ -610,7 +608,7 @@ static void hundred_thousand_lines(void **state)
 	char *hp = write_file("100k-hashes.txt", hashes, nh), *sp = write_file("100k-strings.txt", strings, ns);
 	const char *h[1] = { hp }, *s[1] = { sp };
 	double t0 = now();
-	assert_int_equal(ioc_load(h, 1, s, 1, &ioc, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(h, 1, s, 1, &ioc, &err), 0);
 	double t = now() - t0;
 	print_message("ioc_load: 200,000 lines in %.3f s\n", t);
 	assert_int_equal(ioc_entry_count(ioc), 200000);
@@ -696,7 +694,7 @@ static int engine_setup(void **state)
 		"hxxp://bad[.]example[.]org/payload.bin\n"
 		"\"Global\\KenshuUnitMutex\"\n");
 	const char *h[1] = { hash_feed }, *s[1] = { string_feed };
-	assert_int_equal(ioc_load(h, 1, s, 1, &feeds, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(h, 1, s, 1, &feeds, &err), 0);
 	assert_int_equal(ioc_entry_count(feeds), 7);
 
 	/* The generated databases live in TMPDIR only while they load. */
@@ -704,7 +702,7 @@ static int engine_setup(void **state)
 	setenv("TMPDIR", tmpdir, 1);
 	av_default_limits(&l);
 	double t0 = now();
-	assert_int_equal(av_open(dbdir, feeds, &l, &av), 0);
+	assert_int_equal(av_open(dbdir, feeds, &l, &av, &kerr), 0);
 	print_message("av_open with 7 IOCs: %.3f s\n", now() - t0);
 	if (old) {
 		setenv("TMPDIR", old, 1);
@@ -938,11 +936,11 @@ static void longest_indicators_load_and_match(void **state)
 	path = write_text("long-url.txt", text);
 	char *path2 = write_text("long-u8.txt", u8);
 	const char *s[2] = { path, path2 };
-	assert_int_equal(ioc_load(NULL, 0, s, 2, &big, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(NULL, 0, s, 2, &big, &err), 0);
 	assert_int_equal(strlen(ioc_entry(big, 0)->indicator), 1024);
 	assert_int_equal(strlen(ioc_entry(big, 1)->indicator), 1024);
 	av_default_limits(&l);
-	assert_int_equal(av_open(dbdir, big, &l, &e), 0);
+	assert_int_equal(av_open(dbdir, big, &l, &e, &kerr), 0);
 	for (int k = 0; k < 2; k++) {
 		size_t n = k ? binary_with_wide(u8, b, sizeof(b)) : binary_with(url, b, sizeof(b));
 		assert_int_equal(av_scan_memory(e, b, n, "unit", &res), 0);
@@ -1000,10 +998,10 @@ static void hundred_thousand_in_the_engine(void **state)
 	}
 	char *hp = write_file("e100k-h.txt", hashes, nh), *sp = write_file("e100k-s.txt", strings, ns);
 	const char *h[1] = { hp }, *s[1] = { sp };
-	assert_int_equal(ioc_load(h, 1, s, 1, &big, err, sizeof(err)), 0);
+	assert_int_equal(ioc_load(h, 1, s, 1, &big, &err), 0);
 	av_default_limits(&l);
 	double t0 = now();
-	assert_int_equal(av_open(dbdir, big, &l, &e), 0);
+	assert_int_equal(av_open(dbdir, big, &l, &e, &kerr), 0);
 	print_message("av_open with 200,000 IOCs: %.2f s, %u ClamAV signatures\n", now() - t0,
 		      av_signature_count(e));
 	size_t n = binary_with("c2-099999.example-bad.net", b, sizeof(b));

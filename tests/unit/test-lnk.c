@@ -276,7 +276,7 @@ static struct buf build(const struct spec *s)
 /* ---- parsing helpers ---- */
 
 /* Parses an exact-size heap copy and checks the error contract. */
-static int parse(const uint8_t *p, size_t n, struct lnk_info *li, char *err, size_t errlen)
+static int parse(const uint8_t *p, size_t n, struct lnk_info *li, struct ks_err *err)
 {
 	uint8_t *copy = malloc(n ? n : 1);
 	int rc;
@@ -285,15 +285,15 @@ static int parse(const uint8_t *p, size_t n, struct lnk_info *li, char *err, siz
 	if (n)
 		memcpy(copy, p, n);
 	memset(li, 0xa5, sizeof(*li));
-	rc = lnk_parse(copy, n, li, err, errlen);
+	rc = lnk_parse(copy, n, li, err);
 	free(copy);
 	if (rc != 0) {
 		struct lnk_info zero;
 
 		memset(&zero, 0, sizeof(zero));
 		assert_int_equal(rc, -1);
-		assert_true(err[0] != '\0');
-		assert_null(strchr(err, '\n'));
+		assert_true(err->msg[0] != '\0');
+		assert_null(strchr(err->msg, '\n'));
 		assert_memory_equal(li, &zero, sizeof(zero));
 	} else {
 		assert_string_equal(err, "");
@@ -303,18 +303,18 @@ static int parse(const uint8_t *p, size_t n, struct lnk_info *li, char *err, siz
 
 static void parse_ok(const struct buf *b, struct lnk_info *li)
 {
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(parse(b->p, b->len, li, err, sizeof(err)), 0);
+	assert_int_equal(parse(b->p, b->len, li, &err), 0);
 }
 
 static void expect_error(const uint8_t *p, size_t n, const char *want)
 {
 	struct lnk_info li;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(parse(p, n, &li, err, sizeof(err)), -1);
-	assert_string_equal(err, want);
+	assert_int_equal(parse(p, n, &li, &err), -1);
+	assert_string_equal(err.msg, want);
 }
 
 #define assert_str_or_null(got, want) \
@@ -657,8 +657,8 @@ static void check_truncations(const struct spec *s)
 
 	for (size_t n = 0; n <= b.len; n++) {
 		struct lnk_info li;
-		char err[256];
-		int rc = parse(b.p, n, &li, err, sizeof(err));
+		struct ks_err err;
+		int rc = parse(b.p, n, &li, &err);
 
 		if (n < b.mark)
 			assert_int_equal(rc, -1);
@@ -758,11 +758,11 @@ static void test_lengths_past_end(void **state)
 		uint32_t lsize = (uint32_t)a.p[li_a] | (uint32_t)a.p[li_a + 1] << 8;
 		uint32_t suf = (uint32_t)a.p[li_a + 24];
 		struct lnk_info out;
-		char err[256];
+		struct ks_err err;
 
 		/* Move the suffix offset onto the last byte (NUL) only: still fine. */
 		set32(a.p + li_a + 24, lsize - 1);
-		assert_int_equal(parse(a.p, a.len, &out, err, sizeof(err)), 0);
+		assert_int_equal(parse(a.p, a.len, &out, &err), 0);
 		assert_string_equal(out.target, "C:\\Qualit\xC3\x89\\");
 		lnk_info_release(&out);
 		a.p[li_a + lsize - 1] = 'x';
@@ -838,7 +838,7 @@ static void test_fuzz(void **state)
 		uint8_t *p = malloc(n);
 		unsigned muts = 1 + (unsigned)(rnd() % 6);
 		struct lnk_info li;
-		char err[256];
+		struct ks_err err;
 
 		assert_non_null(p);
 		memcpy(p, src->p, n);
@@ -871,7 +871,7 @@ static void test_fuzz(void **state)
 		}
 		if (rnd() % 4 == 0)
 			n = (size_t)(rnd() % (n + 1));
-		if (parse(p, n, &li, err, sizeof(err)) == 0) {
+		if (parse(p, n, &li, &err) == 0) {
 			ok++;
 			assert_utf8_or_null(li.target);
 			assert_utf8_or_null(li.idlist_path);

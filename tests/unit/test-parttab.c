@@ -54,15 +54,15 @@ static struct memdisk md(uint8_t *buf, size_t len, uint64_t size)
 	return d;
 }
 
-static int scan(struct parttab *pt, struct memdisk *d, char *err, size_t errlen)
+static int scan(struct parttab *pt, struct memdisk *d, struct ks_err *err)
 {
-	int rc = parttab_read(pt, md_read, d, d->size, err, errlen);
+	int rc = parttab_read(pt, md_read, d, d->size, err);
 
 	assert_int_equal(d->bad_reads, 0);
 	if (rc != 0) {
 		/* The contract on failure: a message, and nothing left to free. */
 		assert_int_equal(rc, -1);
-		assert_true(err[0] != '\0');
+		assert_true(err->msg[0] != '\0');
 		assert_null(pt->entries);
 		assert_int_equal(pt->n, 0);
 	} else {
@@ -74,20 +74,20 @@ static int scan(struct parttab *pt, struct memdisk *d, char *err, size_t errlen)
 static void expect_error(struct memdisk *d, const char *want)
 {
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	memset(&pt, 0xa5, sizeof(pt));
-	assert_int_equal(scan(&pt, d, err, sizeof(err)), -1);
-	assert_string_equal(err, want);
+	assert_int_equal(scan(&pt, d, &err), -1);
+	assert_string_equal(err.msg, want);
 }
 
 static void expect_error_prefix(struct memdisk *d, const char *want)
 {
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(scan(&pt, d, err, sizeof(err)), -1);
-	if (strncmp(err, want, strlen(want)) != 0)
+	assert_int_equal(scan(&pt, d, &err), -1);
+	if (strncmp(err.msg, want, strlen(want)) != 0)
 		fail_msg("error \"%s\" does not start with \"%s\"", err, want);
 }
 
@@ -404,11 +404,11 @@ static void test_gpt_512(void **state)
 	size_t len;
 	uint8_t *img = std_gpt(&len);
 	struct memdisk d = md(img, len, len);
-	char err[256];
+	struct ks_err err;
 	const struct pt_entry *e;
 
 	(void)state;
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.scheme, PT_GPT);
 	assert_int_equal(pt.sector_size, 512);
@@ -475,7 +475,7 @@ static void test_gpt_type_names(void **state)
 	size_t len;
 	uint8_t *img;
 	struct memdisk d;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	for (unsigned i = 0; i < 7; i++) {
@@ -484,7 +484,7 @@ static void test_gpt_type_names(void **state)
 	}
 	img = gpt_build(&std_layout, parts, 7, &len);
 	d = md(img, len, len);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.n, 7);
 	for (unsigned i = 0; i < 7; i++) {
@@ -511,7 +511,8 @@ static void test_gpt_names_utf8(void **state)
 	size_t len;
 	uint8_t *img;
 	struct memdisk d;
-	char err[256], want[160];
+	struct ks_err err;
+	char want[160];
 
 	(void)state;
 	for (unsigned i = 0; i < 36; i++)
@@ -528,7 +529,7 @@ static void test_gpt_names_utf8(void **state)
 	parts[5] = (struct gpt_part){ 5, GUID_DATA, DISK_GUID, 600, 699, full, 36 };
 	img = gpt_build(&std_layout, parts, 6, &len);
 	d = md(img, len, len);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.n, 6);
 	assert_string_equal(find(&pt, 1)->name, "a\xf0\x9d\x84\x9e" "b");
@@ -554,12 +555,12 @@ static void test_gpt_4096(void **state)
 	size_t len;
 	uint8_t *img = gpt_build(&l, parts, 2, &len);
 	struct memdisk d = md(img, len, len);
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	assert_int_equal(g.first, 6);
 	assert_int_equal(g.last, 1018);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.scheme, PT_GPT);
 	assert_int_equal(pt.sector_size, 4096);
@@ -574,7 +575,7 @@ static void test_gpt_4096(void **state)
 
 	/* Primary wiped: the sector size must be found from the backup. */
 	memset(img + 4096, 0, 4096);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.sector_size, 4096);
 	assert_true(pt.gpt_backup_used);
@@ -588,9 +589,9 @@ static void expect_backup(uint8_t *img, size_t len, uint64_t disk_size)
 {
 	struct parttab pt;
 	struct memdisk d = md(img, len, disk_size);
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, disk_size);
 	assert_int_equal(pt.scheme, PT_GPT);
 	assert_true(pt.gpt_backup_used);
@@ -861,13 +862,13 @@ static void test_gpt_hybrid_mbr(void **state)
 	size_t len;
 	uint8_t *img = std_gpt(&len);
 	struct memdisk d = md(img, len, len);
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	/* A hybrid MBR lists real partitions beside 0xEE: GPT wins. */
 	mbr_slot(img, 1, 0x07, 2048, 6111);
 	mbr_slot(img, 0, 0xee, 1, 2047);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	assert_int_equal(pt.scheme, PT_GPT);
 	assert_int_equal(pt.n, 3);
 	parttab_release(&pt);
@@ -897,10 +898,10 @@ static void test_gpt_max_entries(void **state)
 	size_t len;
 	uint8_t *img = gpt_build(&l, parts, 2, &len);
 	struct memdisk d = md(img, len, len);
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.n, 2);
 	assert_int_equal(pt.entries[1].index, 1024);
@@ -916,7 +917,7 @@ static void test_mbr_two_primaries(void **state)
 	uint8_t *img = calloc(1, 1 << 20);
 	struct memdisk d = md(img, 1 << 20, 8u << 20);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	assert_non_null(img);
@@ -924,7 +925,7 @@ static void test_mbr_two_primaries(void **state)
 	mbr_slot(img, 2, 0x0c, 8192, 8192);
 	mbr_slot(img, 1, 0x00, 100, 100);  /* type 0: empty */
 	mbr_slot(img, 3, 0x83, 100, 0);    /* size 0: empty */
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, d.size);
 	assert_int_equal(pt.scheme, PT_MBR);
 	assert_int_equal(pt.sector_size, 512);
@@ -965,12 +966,12 @@ static void test_mbr_type_names(void **state)
 	uint8_t img[512] = { 0 };
 	struct memdisk d = md(img, sizeof(img), 1u << 30);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	for (unsigned i = 0; i < 4; i++)
 		mbr_slot(img, i, want[i].type, 1000 + 1000 * i, 1000);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	assert_int_equal(pt.n, 4);
 	for (unsigned i = 0; i < 4; i++) {
 		assert_string_equal(pt.entries[i].type_name, want[i].name);
@@ -996,7 +997,7 @@ static void test_mbr_type_names(void **state)
 		for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
 			memset(img, 0, sizeof(img));
 			mbr_slot(img, 0, more[i].type, 63, 1000);
-			assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+			assert_int_equal(scan(&pt, &d, &err), 0);
 			assert_int_equal(pt.n, 1);
 			if (!strstr(pt.entries[0].type_name, more[i].substr))
 				fail_msg("type 0x%02x named \"%s\"", more[i].type, pt.entries[0].type_name);
@@ -1032,10 +1033,10 @@ static void test_mbr_logicals(void **state)
 	uint8_t *img = mbr_ext_image(&len);
 	struct memdisk d = md(img, len, len);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.scheme, PT_MBR);
 	assert_int_equal(pt.n, 4); /* the container is not listed */
@@ -1063,7 +1064,7 @@ static void test_mbr_logicals(void **state)
 
 	/* Extended in slot 1 ahead of a primary in slot 3: sorted by index. */
 	mbr_slot(img, 3, 0x06, 100, 1000);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.n, 5);
 	assert_int_equal(pt.entries[1].index, 4);
@@ -1078,12 +1079,12 @@ static void test_mbr_empty_first_ebr(void **state)
 	uint8_t *img = mbr_ext_image(&len);
 	struct memdisk d = md(img, len, len);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	/* The first EBR only links on: numbering still starts at 5. */
 	memset(sector(img, 10000) + 446, 0, 16);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, len);
 	assert_int_equal(pt.n, 3);
 	assert_int_equal(pt.entries[1].index, 5);
@@ -1219,9 +1220,9 @@ static void expect_bare(uint8_t *sec0)
 {
 	struct memdisk d = md(sec0, 512, 64u << 20);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	check_sane(&pt, d.size);
 	assert_int_equal(pt.scheme, PT_NONE);
 	assert_int_equal(pt.n, 1);
@@ -1280,13 +1281,13 @@ static void test_fat_word_without_jump_is_not_bare(void **state)
 	uint8_t sec[512] = { 0 };
 	struct memdisk d = md(sec, sizeof(sec), 1u << 20);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	/* "FAT" alone without a jump instruction is MBR boot code text. */
 	memcpy(sec + 0x36, "FAT16   ", 8);
 	mbr_slot(sec, 0, 0x06, 63, 1000);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	assert_int_equal(pt.scheme, PT_MBR);
 	assert_int_equal(pt.n, 1);
 	parttab_release(&pt);
@@ -1297,11 +1298,11 @@ static void test_unpartitioned(void **state)
 	uint8_t *img = calloc(1, 1 << 20);
 	struct memdisk d = md(img, 1 << 20, 1 << 20);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	assert_non_null(img);
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	assert_int_equal(pt.scheme, PT_NONE);
 	assert_int_equal(pt.n, 0);
 	assert_null(pt.entries);
@@ -1313,7 +1314,7 @@ static void test_unpartitioned(void **state)
 		img[i] = (uint8_t)(i * 37 + 11);
 	img[0] = 0x90;
 	img[511] = 0;
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	assert_int_equal(pt.scheme, PT_NONE);
 	assert_int_equal(pt.n, 0);
 	parttab_release(&pt);
@@ -1322,7 +1323,7 @@ static void test_unpartitioned(void **state)
 	memset(img, 0, 512);
 	img[510] = 0x55;
 	img[511] = 0xaa;
-	assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+	assert_int_equal(scan(&pt, &d, &err), 0);
 	assert_int_equal(pt.scheme, PT_MBR);
 	assert_int_equal(pt.n, 0);
 	parttab_release(&pt);
@@ -1348,9 +1349,9 @@ static void test_tiny_disks(void **state)
 	d = md(buf, 512, 512);
 	{
 		struct parttab pt;
-		char err[64];
+		struct ks_err err;
 
-		assert_int_equal(scan(&pt, &d, err, sizeof(err)), 0);
+		assert_int_equal(scan(&pt, &d, &err), 0);
 		assert_int_equal(pt.scheme, PT_NONE);
 		assert_int_equal(pt.n, 0);
 	}
@@ -1366,14 +1367,15 @@ static void test_small_err_buffer(void **state)
 	uint8_t buf[512] = { 0 };
 	struct memdisk d = md(buf, 100, 100);
 	struct parttab pt;
-	char err[8];
+	struct ks_err err;
 
 	(void)state;
-	memset(err, 'x', sizeof(err));
-	assert_int_equal(parttab_read(&pt, md_read, &d, d.size, err, sizeof(err)), -1);
-	assert_string_equal(err, "disk to");
-	/* No buffer at all must not crash either. */
-	assert_int_equal(parttab_read(&pt, md_read, &d, d.size, NULL, 0), -1);
+	memset(err.msg, 'x', sizeof(err.msg));
+	assert_int_equal(parttab_read(&pt, md_read, &d, d.size, &err), -1);
+	assert_string_equal(err.msg, "disk too small for a partition table (100 bytes)");
+	assert_int_equal(err.code, KS_EINPUT);
+	/* No record at all must not crash either. */
+	assert_int_equal(parttab_read(&pt, md_read, &d, d.size, NULL), -1);
 	assert_null(pt.entries);
 }
 
@@ -1448,11 +1450,11 @@ static void fuzz_once(uint8_t *img, size_t len, uint64_t disk_size, struct fuzz_
 {
 	struct memdisk d = md(img, len, disk_size);
 	struct parttab pt;
-	char err[256];
+	struct ks_err err;
 	int rc;
 
-	memset(err, 0, sizeof(err));
-	rc = parttab_read(&pt, md_read, &d, disk_size, err, sizeof(err));
+	memset(err.msg, 0, sizeof(err.msg));
+	rc = parttab_read(&pt, md_read, &d, disk_size, &err);
 	assert_int_equal(d.bad_reads, 0);
 	if (rc == 0) {
 		check_sane(&pt, disk_size);
@@ -1460,12 +1462,12 @@ static void fuzz_once(uint8_t *img, size_t len, uint64_t disk_size, struct fuzz_
 		st->backup += pt.gpt_backup_used;
 		parttab_release(&pt);
 	} else {
-		size_t n = strlen(err);
+		size_t n = strlen(err.msg);
 
 		assert_int_equal(rc, -1);
 		assert_true(n > 0);
-		assert_null(strchr(err, '\n'));
-		assert_true(err[n - 1] != '.');
+		assert_null(strchr(err.msg, '\n'));
+		assert_true(err.msg[n - 1] != '.');
 		assert_null(pt.entries);
 		assert_int_equal(pt.n, 0);
 		st->failed++;

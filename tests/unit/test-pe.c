@@ -354,7 +354,7 @@ static const struct spec japanese = {
 
 /* ---- helpers ---- */
 
-static int parse(const uint8_t *p, size_t n, struct pe_info *pi, char *err, size_t errlen)
+static int parse(const uint8_t *p, size_t n, struct pe_info *pi, struct ks_err *err)
 {
 	uint8_t *copy = malloc(n ? n : 1);
 	int rc;
@@ -362,7 +362,7 @@ static int parse(const uint8_t *p, size_t n, struct pe_info *pi, char *err, size
 	assert_non_null(copy);
 	if (n)
 		memcpy(copy, p, n);
-	rc = pe_parse(copy, n, pi, err, errlen);
+	rc = pe_parse(copy, n, pi, err);
 	free(copy);
 	return rc;
 }
@@ -370,10 +370,10 @@ static int parse(const uint8_t *p, size_t n, struct pe_info *pi, char *err, size
 static void expect_error(const uint8_t *p, size_t n, const char *want)
 {
 	struct pe_info pi;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(parse(p, n, &pi, err, sizeof(err)), -1);
-	assert_string_equal(err, want);
+	assert_int_equal(parse(p, n, &pi, &err), -1);
+	assert_string_equal(err.msg, want);
 	assert_false(pi.has_version);
 	assert_null(pi.company);
 	assert_null(pi.file_description);
@@ -409,9 +409,9 @@ static void assert_utf8_or_null(const char *s)
 /* Parses the spec's PE and returns the result; fails on error. */
 static void parse_ok(const struct pe *pe, struct pe_info *pi)
 {
-	char err[256];
+	struct ks_err err;
 
-	if (parse(pe->p, pe->len, pi, err, sizeof(err)) != 0)
+	if (parse(pe->p, pe->len, pi, &err) != 0)
 		fail_msg("pe_parse failed: %s", err);
 }
 
@@ -678,10 +678,10 @@ static void test_odd_size_at_end(void **state)
 		struct pe pe = build(&japanese);
 		size_t n = pe.vinfo_end - cuts[i].cut;
 		struct pe_info pi;
-		char err[256];
+		struct ks_err err;
 
 		set32(pe.p + pe.data_entry + 4, (uint32_t)(n - pe.vinfo));
-		if (parse(pe.p, n, &pi, err, sizeof(err)) != 0)
+		if (parse(pe.p, n, &pi, &err) != 0)
 			fail_msg("cut %zu: %s", cuts[i].cut, err);
 		expect_str(pi.file_version_str, cuts[i].want);
 		expect_str(pi.company, "株式会社サンプル");
@@ -695,13 +695,13 @@ static void test_odd_size_at_end(void **state)
 		struct pe pe = build(&japanese);
 		size_t last = pe.vinfo_end - 6 - 24 - 2 - 30; /* header, key, pad, value */
 		struct pe_info pi;
-		char err[256];
+		struct ks_err err;
 
 		assert_int_equal(get16(pe.p + last), 62);
 		assert_int_equal(get16(pe.p + last + 6), 'F');
 		set16(pe.p + last, 0);
 		set32(pe.p + pe.data_entry + 4, (uint32_t)(last + 6 - pe.vinfo));
-		assert_int_equal(parse(pe.p, last + 6, &pi, err, sizeof(err)), 0);
+		assert_int_equal(parse(pe.p, last + 6, &pi, &err), 0);
 		expect_str(pi.file_version_str, NULL);
 		expect_str(pi.file_description, "制御サービス");
 		pe_info_release(&pi);
@@ -713,10 +713,10 @@ static void test_odd_size_at_end(void **state)
 		struct pe pe = build(&japanese);
 		size_t n = pe.vinfo + 40 + 52 - cut;
 		struct pe_info pi;
-		char err[256];
+		struct ks_err err;
 
 		set32(pe.p + pe.data_entry + 4, (uint32_t)(n - pe.vinfo));
-		assert_int_equal(parse(pe.p, n, &pi, err, sizeof(err)), 0);
+		assert_int_equal(parse(pe.p, n, &pi, &err), 0);
 		assert_true(pi.has_version);
 		assert_false(pi.has_fixed);
 		expect_str(pi.company, NULL);
@@ -731,7 +731,7 @@ static void test_block_length_lies(void **state)
 {
 	struct pe pe = build(&plain);
 	struct pe_info pi;
-	char err[256];
+	struct ks_err err;
 	size_t sfi, tbl, last;
 	uint8_t *p = pe.p;
 
@@ -805,7 +805,7 @@ static void test_block_length_lies(void **state)
 
 	/* The root key is not VS_VERSION_INFO. */
 	p[pe.vinfo + 6] = 'X';
-	assert_int_equal(parse(pe.p, pe.len, &pi, err, sizeof(err)), -1);
+	assert_int_equal(parse(pe.p, pe.len, &pi, &err), -1);
 	assert_true(pi.is_pe);
 	assert_true(pi.is_64);
 	assert_false(pi.has_version);
@@ -874,12 +874,12 @@ static void test_versions(void **state)
 static void expect_not_pe(const void *p, size_t n)
 {
 	struct pe_info pi;
-	char err[64] = "junk";
+	struct ks_err err = { .msg = "junk" };
 
-	assert_int_equal(parse(p, n, &pi, err, sizeof(err)), 0);
+	assert_int_equal(parse(p, n, &pi, &err), 0);
 	assert_false(pi.is_pe);
 	assert_false(pi.has_version);
-	assert_string_equal(err, "");
+	assert_string_equal(err.msg, "");
 }
 
 static void test_not_pe(void **state)
@@ -920,7 +920,8 @@ static void test_damaged_headers(void **state)
 	struct pe pe = build(&plain);
 	uint8_t *p = pe.p;
 	struct pe_info pi;
-	char want[256], err[256];
+	char want[256];
+	struct ks_err err;
 	size_t coff = LFANEW + 4, dd = pe.opt + 112;
 
 	(void)state;
@@ -946,14 +947,14 @@ static void test_damaged_headers(void **state)
 
 	/* Two data directories: no resource directory, so no version. */
 	set32(p + dd - 4, 2);
-	assert_int_equal(parse(p, pe.len, &pi, err, sizeof(err)), 0);
+	assert_int_equal(parse(p, pe.len, &pi, &err), 0);
 	assert_true(pi.is_pe);
 	assert_false(pi.has_version);
 	pe_info_release(&pi);
 	set32(p + dd - 4, 16);
 	/* Resource RVA 0: none either. */
 	set32(p + dd + 16, 0);
-	assert_int_equal(parse(p, pe.len, &pi, err, sizeof(err)), 0);
+	assert_int_equal(parse(p, pe.len, &pi, &err), 0);
 	assert_true(pi.is_pe);
 	assert_false(pi.has_version);
 	pe_info_release(&pi);
@@ -987,7 +988,7 @@ static void test_damaged_headers(void **state)
 	expect_str(pi.company, "Microsoft Corporation");
 	pe_info_release(&pi);
 	set32(p + pe.opt + 36, 0x100);
-	assert_int_equal(parse(p, pe.len, &pi, err, sizeof(err)), -1);
+	assert_int_equal(parse(p, pe.len, &pi, &err), -1);
 	free(pe.p);
 
 	/* VirtualSize 0 means SizeOfRawData; a VirtualSize that stops short of
@@ -1117,9 +1118,9 @@ static void test_resource_loops_and_counts(void **state)
 	set16(p + pe.lang_dir + 14, 0);
 	{
 		struct pe_info pi;
-		char err[64];
+		struct ks_err err;
 
-		assert_int_equal(parse(p, pe.len, &pi, err, sizeof(err)), 0);
+		assert_int_equal(parse(p, pe.len, &pi, &err), 0);
 		assert_true(pi.is_pe);
 		assert_false(pi.has_version);
 	}
@@ -1149,8 +1150,8 @@ static void check_prefixes(const uint8_t *p, size_t len, size_t vend, const stru
 {
 	for (size_t n = 0; n <= len; n++) {
 		struct pe_info pi;
-		char err[256];
-		int rc = parse(p, n, &pi, err, sizeof(err));
+		struct ks_err err;
+		int rc = parse(p, n, &pi, &err);
 
 		if (n < 2) {
 			assert_int_equal(rc, 0);
@@ -1158,7 +1159,7 @@ static void check_prefixes(const uint8_t *p, size_t len, size_t vend, const stru
 		} else if (n < vend) {
 			if (rc != -1)
 				fail_msg("prefix of %zu bytes (version data ends at %zu) parsed", n, vend);
-			assert_true(err[0] != '\0');
+			assert_true(err.msg[0] != '\0');
 			assert_false(pi.has_version);
 			assert_null(pi.company);
 		} else {
@@ -1204,21 +1205,21 @@ static uint64_t rnd(void)
 static int fuzz_one(const uint8_t *p, size_t n)
 {
 	struct pe_info pi;
-	char err[256];
-	int rc = parse(p, n, &pi, err, sizeof(err));
+	struct ks_err err;
+	int rc = parse(p, n, &pi, &err);
 	char *s[] = {
 		pi.company, pi.product, pi.file_version_str, pi.product_version_str,
 		pi.original_filename, pi.file_description, pi.internal_name,
 	};
 
 	if (rc == -1) {
-		assert_true(err[0] != '\0');
-		assert_true(strlen(err) < sizeof(err));
+		assert_true(err.msg[0] != '\0');
+		assert_true(strlen(err.msg) < sizeof(err.msg));
 		assert_false(pi.has_version);
 		assert_false(pi.has_fixed);
 	} else {
 		assert_int_equal(rc, 0);
-		assert_string_equal(err, "");
+		assert_string_equal(err.msg, "");
 	}
 	if (!pi.is_pe)
 		assert_false(pi.has_version);
@@ -1408,12 +1409,12 @@ static void test_mingw_files(void **state)
 		uint16_t want[4];
 		size_t len, vinfo;
 		uint8_t *p;
-		char err[256];
+		struct ks_err err;
 
 		if (system(cmd) != 0)
 			fail_msg("'%s' failed", cmd);
 		p = slurp(out, &len);
-		if (parse(p, len, &pi, err, sizeof(err)) != 0)
+		if (parse(p, len, &pi, &err) != 0)
 			fail_msg("%s: %s", r->name, err);
 		assert_true(pi.is_pe);
 		assert_true(pi.is_64);

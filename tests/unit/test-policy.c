@@ -31,7 +31,7 @@ static struct profile *load_text(const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
-	if (profile_load(path, &p, err, sizeof(err)) < 0)
+	if (profile_load(path, &p, &err) < 0)
 		fail_msg("profile: %s", err);
 	free(path);
 	return p;

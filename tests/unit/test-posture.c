@@ -196,10 +196,10 @@ static void shipped_tables_parse_and_are_consistent(void **state)
 	const char *text = embedded_file("tables/ms17-010.tsv", &len);
 	struct patch_table *pt;
 	struct eol_table *et;
-	char err[512];
+	struct ks_err err;
 
 	assert_non_null(text);
-	if (patch_table_parse(text, len, "tables/ms17-010.tsv", &pt, err, sizeof(err)) != 0)
+	if (patch_table_parse(text, len, "tables/ms17-010.tsv", &pt, &err) != 0)
 		fail_msg("%s", err);
 	assert_true(pt->n >= 10);
 	/* No two rows for the same file overlap in OS, builds and branch:
@@ -216,7 +216,7 @@ static void shipped_tables_parse_and_are_consistent(void **state)
 
 	text = embedded_file("tables/eol.tsv", &len);
 	assert_non_null(text);
-	if (eol_table_parse(text, len, "tables/eol.tsv", &et, err, sizeof(err)) != 0)
+	if (eol_table_parse(text, len, "tables/eol.tsv", &et, &err) != 0)
 		fail_msg("%s", err);
 	assert_true(et->n >= 30);
 	/* First match wins: no row may sit behind a catch-all row of the same
@@ -241,22 +241,22 @@ static void shipped_tables_parse_and_are_consistent(void **state)
 static void expect_patch_error(const char *text, const char *want)
 {
 	struct patch_table *t = (struct patch_table *)1;
-	char err[512] = "";
+	struct ks_err err;
 
-	assert_int_equal(patch_table_parse(text, strlen(text), "t.tsv", &t, err, sizeof(err)), -1);
+	assert_int_equal(patch_table_parse(text, strlen(text), "t.tsv", &t, &err), -1);
 	assert_null(t);
-	if (strcmp(err, want) != 0)
+	if (strcmp(err.msg, want) != 0)
 		fail_msg("error '%s', expected '%s'", err, want);
 }
 
 static void expect_eol_error(const char *text, const char *want)
 {
 	struct eol_table *t = (struct eol_table *)1;
-	char err[512] = "";
+	struct ks_err err;
 
-	assert_int_equal(eol_table_parse(text, strlen(text), "e.tsv", &t, err, sizeof(err)), -1);
+	assert_int_equal(eol_table_parse(text, strlen(text), "e.tsv", &t, &err), -1);
 	assert_null(t);
-	if (strcmp(err, want) != 0)
+	if (strcmp(err.msg, want) != 0)
 		fail_msg("error '%s', expected '%s'", err, want);
 }
 
@@ -266,13 +266,13 @@ static void table_errors_name_the_line(void **state)
 {
 	struct patch_table *t;
 	struct eol_table *e;
-	char err[512];
+	struct ks_err err;
 	const char *ok = "# comment\r\n\r\n  # indented comment\n" ROW
 			 "6.0\t6002-6003\tsrv.sys\t20000-65535\t6.0.6002.24067\tKB4012598,UBR>=5\tLDR\r\n"
 			 "10.0\t15063-\t-\t*\tnot-affected\t-\tnew\n"
 			 "5.0\t*\tsrv.sys\t*\tnone\t-\t2000";
 
-	assert_int_equal(patch_table_parse(ok, strlen(ok), "t.tsv", &t, err, sizeof(err)), 0);
+	assert_int_equal(patch_table_parse(ok, strlen(ok), "t.tsv", &t, &err), 0);
 	assert_int_equal(t->n, 4);
 	assert_int_equal(t->rows[0].line, 4);
 	assert_int_equal(t->rows[1].build_lo, 6002);
@@ -317,14 +317,14 @@ static void table_errors_name_the_line(void **state)
 	/* A NUL byte and an overlong line, with the length given explicitly. */
 	{
 		char buf[] = "6.1\t7601\tsrv.sys\t*\t6.1.7601.23689\tKB4012212\tW\0S7\n";
-		assert_int_equal(patch_table_parse(buf, sizeof(buf) - 1, "t.tsv", &t, err, sizeof(err)), -1);
-		assert_string_equal(err, "t.tsv:1: NUL byte in the line");
+		assert_int_equal(patch_table_parse(buf, sizeof(buf) - 1, "t.tsv", &t, &err), -1);
+		assert_string_equal(err.msg, "t.tsv:1: NUL byte in the line");
 		char *longline = xmalloc(POSTURE_TABLE_MAX_LINE + 100);
 		memset(longline, 'x', POSTURE_TABLE_MAX_LINE + 99);
 		longline[POSTURE_TABLE_MAX_LINE + 99] = '\0';
 		char *two = xasprintf(ROW "%s\n", longline);
-		assert_int_equal(patch_table_parse(two, strlen(two), "t.tsv", &t, err, sizeof(err)), -1);
-		assert_string_equal(err, "t.tsv:2: line longer than 4096 bytes");
+		assert_int_equal(patch_table_parse(two, strlen(two), "t.tsv", &t, &err), -1);
+		assert_string_equal(err.msg, "t.tsv:2: line longer than 4096 bytes");
 		free(two);
 		free(longline);
 	}
@@ -335,17 +335,17 @@ static void table_errors_name_the_line(void **state)
 		for (size_t i = 0; i < n; i++)
 			memcpy(many + i * l, ROW, l);
 		many[n * l] = '\0';
-		assert_int_equal(patch_table_parse(many, n * l, "t.tsv", &t, err, sizeof(err)), -1);
-		assert_string_equal(err, "t.tsv:10001: more than 10000 rows");
+		assert_int_equal(patch_table_parse(many, n * l, "t.tsv", &t, &err), -1);
+		assert_string_equal(err.msg, "t.tsv:10001: more than 10000 rows");
 		free(many);
 	}
 	/* NULL text with a length is no table. */
-	assert_int_equal(patch_table_parse(NULL, 5, "t.tsv", &t, err, sizeof(err)), -1);
-	assert_string_equal(err, "t.tsv: no rows");
+	assert_int_equal(patch_table_parse(NULL, 5, "t.tsv", &t, &err), -1);
+	assert_string_equal(err.msg, "t.tsv: no rows");
 
 	const char *eok = "6.1\t*\tEmbedded*\t*\t-\t2020-10-13\tWES7\thttps://x\n"
 			  "5.1\t2600\t*\t*POS*\tposready\t2019-04-09\tPOSReady\tsrc\n";
-	assert_int_equal(eol_table_parse(eok, strlen(eok), "e.tsv", &e, err, sizeof(err)), 0);
+	assert_int_equal(eol_table_parse(eok, strlen(eok), "e.tsv", &e, &err), 0);
 	assert_int_equal(e->n, 2);
 	assert_int_equal(e->rows[1].marker, EOL_MARK_POSREADY);
 	assert_int_equal(e->rows[0].end_year, 2020);
@@ -373,7 +373,7 @@ static void hostile_tables(void **state)
 		char *copy = xmalloc(len);
 		assert_non_null(text);
 		for (int round = 0; round < 400; round++) {
-			char err[512] = "";
+			struct ks_err err;
 			memcpy(copy, text, len);
 			int flips = 1 + (int)(xorshift64(&seed) % 8);
 			for (int i = 0; i < flips; i++) {
@@ -385,14 +385,14 @@ static void hostile_tables(void **state)
 			int rc;
 			if (k == 0) {
 				struct patch_table *t;
-				rc = patch_table_parse(copy, cut, names[k], &t, err, sizeof(err));
+				rc = patch_table_parse(copy, cut, names[k], &t, &err);
 				patch_table_free(rc == 0 ? t : NULL);
 			} else {
 				struct eol_table *t;
-				rc = eol_table_parse(copy, cut, names[k], &t, err, sizeof(err));
+				rc = eol_table_parse(copy, cut, names[k], &t, &err);
 				eol_table_free(rc == 0 ? t : NULL);
 			}
-			if (rc != 0 && strncmp(err, names[k], strlen(names[k])) != 0)
+			if (rc != 0 && strncmp(err.msg, names[k], strlen(names[k])) != 0)
 				fail_msg("error without the table name: '%s'", err);
 		}
 		free(copy);
@@ -643,11 +643,11 @@ static void ms17010_custom_table_srv2(void **state)
 	const char *text = "6.1\t7601\tsrv.sys\t*\t6.1.7601.23689\t-\ta\n6.1\t7601\tsrv2.sys\t*\t6.1.7601.23700\t-\tb\n";
 	struct patch_table *t;
 	struct posture_inputs in;
-	char err[256];
+	struct ks_err err;
 	size_t n1, n2;
 	void *a = driver("6.1.7601.23689", &n1), *b = driver("6.1.7601.23690", &n2);
 
-	assert_int_equal(patch_table_parse(text, strlen(text), "mine.tsv", &t, err, sizeof(err)), 0);
+	assert_int_equal(patch_table_parse(text, strlen(text), "mine.tsv", &t, &err), 0);
 	wes7(&in);
 	in.ms17010 = t;
 	srv_sys(&in, a, n1);
@@ -762,18 +762,18 @@ static void eol_before_and_after(void **state)
 static void scan_date_parsing(void **state)
 {
 	struct scan_date d;
-	char err[128];
+	struct ks_err err;
 
-	assert_int_equal(scan_date_parse("2025-06-01", &d, err, sizeof(err)), 0);
+	assert_int_equal(scan_date_parse("2025-06-01", &d, &err), 0);
 	assert_string_equal(d.day, "2025-06-01");
 	assert_true(d.midnight == day(2025, 6, 1));
-	assert_int_equal(scan_date_parse("2024-02-29", &d, err, sizeof(err)), 0);
+	assert_int_equal(scan_date_parse("2024-02-29", &d, &err), 0);
 	static const char *const bad[] = { "2025-02-30", "2023-02-29", "2025-6-01", "yesterday", "2025-06-01T00:00",
 					   "", "1960-01-01", "2025-13-01", "2025-00-10", "2025-01-00", "+025-01-01",
 					   "2025-01-01 " };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(scan_date_parse(bad[i], &d, err, sizeof(err)), -1);
-		assert_has(err, "is not a date (YYYY-MM-DD)");
+		assert_int_equal(scan_date_parse(bad[i], &d, &err), -1);
+		assert_has(err.msg, "is not a date (YYYY-MM-DD)");
 	}
 	/* The default: the UTC day of the scan's start, late in that day too. */
 	scan_date_of(day(2031, 3, 4) + 23 * 3600 + 59 * 60, &d);

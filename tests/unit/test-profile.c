@@ -39,17 +39,17 @@ static char *write_text(const char *name, const char *text)
 
 static void shipped_profiles_load(void **state)
 {
-	char err[512];
+	struct ks_err err;
 	struct profile *p;
 
 	for (const char *const *n = profile_shipped(); *n; n++) {
-		assert_int_equal(profile_load(*n, &p, err, sizeof(err)), 0);
+		assert_int_equal(profile_load(*n, &p, &err), 0);
 		assert_string_equal(profile_name(p), *n);
 		assert_int_equal(strlen(profile_effective_sha256(p)), 64);
 		profile_free(p);
 	}
 	/* strict builds on default and tightens it. */
-	assert_int_equal(profile_load("strict", &p, err, sizeof(err)), 0);
+	assert_int_equal(profile_load("strict", &p, &err), 0);
 	assert_int_equal(profile_nfiles(p), 2);
 	assert_string_equal(profile_file(p, 1)->source, "shipped:default");
 	assert_int_equal(profile_severity(p, "eol-os"), SEV_FAIL);
@@ -58,7 +58,7 @@ static void shipped_profiles_load(void **state)
 	assert_int_equal(profile_key_severity(p, "hardening", "absent"), SEV_REVIEW);
 	assert_int_equal(profile_int(p, "signatures", "max_age_days"), 3);
 	profile_free(p);
-	assert_int_equal(profile_load("default", &p, err, sizeof(err)), 0);
+	assert_int_equal(profile_load("default", &p, &err), 0);
 	assert_int_equal(profile_severity(p, "eol-os"), SEV_INFO);
 	assert_int_equal(profile_severity(p, "signature-missing"), SEV_INFO);
 	assert_int_equal(profile_key_severity(p, "hardening", "absent"), SEV_OFF);
@@ -69,7 +69,7 @@ static void shipped_profiles_load(void **state)
 	assert_true(profile_bool(p, "files", "macros"));
 	profile_free(p);
 	/* The annotated example's allowlist and waiver. */
-	assert_int_equal(profile_load("example-vendor", &p, err, sizeof(err)), 0);
+	assert_int_equal(profile_load("example-vendor", &p, &err), 0);
 	assert_int_equal(profile_nallows(p), 2);
 	assert_int_equal(profile_nwaivers(p), 1);
 	assert_string_equal(profile_waiver(p, 0)->rule, "smb1-enabled");
@@ -114,15 +114,16 @@ static const struct {
 
 static void validation_errors(void **state)
 {
-	char err[512], want[600];
+	struct ks_err err;
+	char want[600];
 	struct profile *p;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *path = write_text("bad.ini", bad[i].text);
 		snprintf(want, sizeof(want), "%s%s", path, bad[i].want);
-		assert_int_equal(profile_load(path, &p, err, sizeof(err)), -1);
+		assert_int_equal(profile_load(path, &p, &err), -1);
 		assert_null(p);
-		if (strncmp(err, want, strlen(want)) != 0)
+		if (strncmp(err.msg, want, strlen(want)) != 0)
 			fail_msg("case %zu: got \"%s\", want prefix \"%s\"", i, err, want);
 		free(path);
 	}
@@ -130,14 +131,14 @@ static void validation_errors(void **state)
 
 static void hostile_text(void **state)
 {
-	char err[512];
+	struct ks_err err;
 	struct profile *p;
 	char *path;
 
 	/* A NUL byte, a line too long, a file too large, binary noise. */
 	path = write_file("nul.ini", "[rules]\nmal\0ware = fail\n", 24);
-	assert_int_equal(profile_load(path, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":2: NUL byte"));
+	assert_int_equal(profile_load(path, &p, &err), -1);
+	assert_non_null(strstr(err.msg, ":2: NUL byte"));
 	free(path);
 
 	char *longline = malloc(10000);
@@ -145,8 +146,8 @@ static void hostile_text(void **state)
 	memset(longline + 24, 'x', 9000);
 	strcpy(longline + 9024, "\n");
 	path = write_text("long.ini", longline);
-	assert_int_equal(profile_load(path, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":2: line longer than 4096 bytes"));
+	assert_int_equal(profile_load(path, &p, &err), -1);
+	assert_non_null(strstr(err.msg, ":2: line longer than 4096 bytes"));
 	free(path);
 	free(longline);
 
@@ -157,7 +158,7 @@ static void hostile_text(void **state)
 	memset(maxline + head, 'y', 4000);
 	strcpy(maxline + head + 4000, "\n[drift]\nignore = /Vendor/**\n");
 	path = write_text("maxline.ini", maxline);
-	assert_int_equal(profile_load(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(profile_load(path, &p, &err), 0);
 	size_t nign;
 	const char *const *ign = profile_list(p, "drift", "ignore", &nign);
 	assert_int_equal(nign, 1);
@@ -169,8 +170,8 @@ static void hostile_text(void **state)
 	char *huge = calloc(1, (2u << 20) + 1);
 	memset(huge, ';', 2u << 20);
 	path = write_text("huge.ini", huge);
-	assert_int_equal(profile_load(path, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "larger than"));
+	assert_int_equal(profile_load(path, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "larger than"));
 	free(path);
 	free(huge);
 
@@ -189,11 +190,11 @@ static void hostile_text(void **state)
 			buf[at] = pool[xorshift64(&seed) % (sizeof(pool) - 1)];
 		}
 		path = write_file("mut.ini", buf, len);
-		int rc = profile_load(path, &p, err, sizeof(err));
+		int rc = profile_load(path, &p, &err);
 		if (rc == 0)
 			profile_free(p);
 		else
-			assert_int_equal(strncmp(err, path, strlen(path)) == 0 || strstr(err, "shipped:") != NULL, 1);
+			assert_int_equal(strncmp(err.msg, path, strlen(path)) == 0 || strstr(err.msg, "shipped:") != NULL, 1);
 		free(path);
 	}
 	free(buf);
@@ -201,7 +202,7 @@ static void hostile_text(void **state)
 
 static void includes_and_override(void **state)
 {
-	char err[512];
+	struct ks_err err;
 	struct profile *p;
 	char *base = write_text("base.ini", "[rules]\nmalware = info\nrdp-enabled = fail\n[signatures]\nmax_age_days = 30\n"
 					    "[allow.hmi]\npath = C:\\HMI\\hmi.exe\nvendor = ACME\n");
@@ -209,7 +210,7 @@ static void includes_and_override(void **state)
 	/* The includer wins although its include line comes last. */
 	char *child = write_text("child.ini", "[signatures]\nmax_age_days = 10\n[allow.hmi]\ncomment = extended\n"
 					      "[profile]\ninclude = base.ini\n");
-	assert_int_equal(profile_load(child, &p, err, sizeof(err)), 0);
+	assert_int_equal(profile_load(child, &p, &err), 0);
 	assert_int_equal(profile_int(p, "signatures", "max_age_days"), 10);
 	assert_int_equal(profile_severity(p, "malware"), SEV_INFO);
 	assert_int_equal(profile_severity(p, "rdp-enabled"), SEV_FAIL);
@@ -225,7 +226,7 @@ static void includes_and_override(void **state)
 	/* Shipped names, with or without .ini. */
 	for (int i = 0; i < 2; i++) {
 		char *f = write_text("ship.ini", i ? "include = default.ini\n" : "include = strict\n[rules]\neol-os = off\n");
-		assert_int_equal(profile_load(f, &p, err, sizeof(err)), 0);
+		assert_int_equal(profile_load(f, &p, &err), 0);
 		assert_int_equal(profile_severity(p, "eol-os"), i ? SEV_INFO : SEV_OFF);
 		assert_int_equal(profile_severity(p, "signature-missing"), i ? SEV_INFO : SEV_FAIL);
 		profile_free(p);
@@ -238,13 +239,13 @@ static void includes_and_override(void **state)
 	char *a;
 	if (asprintf(&a, "%s/a.ini", dir) < 0)
 		abort();
-	assert_int_equal(profile_load(a, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "b.ini:3: include 'a.ini': cycle"));
+	assert_int_equal(profile_load(a, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "b.ini:3: include 'a.ini': cycle"));
 	free(a);
 	free(b);
 	char *self = write_text("self.ini", "include = self.ini\n");
-	assert_int_equal(profile_load(self, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "self.ini:1: include 'self.ini': cycle"));
+	assert_int_equal(profile_load(self, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "self.ini:1: include 'self.ini': cycle"));
 	free(self);
 
 	/* A chain deeper than 16 levels. */
@@ -257,36 +258,36 @@ static void includes_and_override(void **state)
 	char *d0;
 	if (asprintf(&d0, "%s/d0.ini", dir) < 0)
 		abort();
-	assert_int_equal(profile_load(d0, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "more than 16 levels"));
+	assert_int_equal(profile_load(d0, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 16 levels"));
 	free(d0);
 
 	/* An error inside an included file names that file and line. */
 	free(write_text("broken.ini", "[rules]\n\nmalware = sometimes\n"));
 	char *inc = write_text("inc.ini", "include = broken.ini\n");
-	assert_int_equal(profile_load(inc, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "broken.ini:3: [rules] malware: 'sometimes'"));
+	assert_int_equal(profile_load(inc, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "broken.ini:3: [rules] malware: 'sometimes'"));
 	free(inc);
 
 	/* Shipped profiles cannot name files relative to nowhere; a user file can. */
 	char *ioc = write_text("ioc.ini", "[ioc]\nhash_list = feeds/missing.txt\n");
-	assert_int_equal(profile_load(ioc, &p, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "feeds/missing.txt"));
+	assert_int_equal(profile_load(ioc, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "feeds/missing.txt"));
 	free(ioc);
 }
 
 static void effective_hash(void **state)
 {
-	char err[512];
+	struct ks_err err;
 	struct profile *a, *b, *c;
 
 	/* Same decisions, different layout → same effective hash. */
 	char *pa = write_text("ea.ini", "include = default\n[rules]\nmalware = fail\n");
 	char *pb = write_text("eb.ini", "; a comment\ninclude = default\n\n[profile]\n");
 	char *pc = write_text("ec.ini", "include = default\n[rules]\nmalware = review\n");
-	assert_int_equal(profile_load(pa, &a, err, sizeof(err)), 0);
-	assert_int_equal(profile_load(pb, &b, err, sizeof(err)), 0);
-	assert_int_equal(profile_load(pc, &c, err, sizeof(err)), 0);
+	assert_int_equal(profile_load(pa, &a, &err), 0);
+	assert_int_equal(profile_load(pb, &b, &err), 0);
+	assert_int_equal(profile_load(pc, &c, &err), 0);
 	assert_string_not_equal(profile_sha256(a), profile_sha256(b));
 	assert_string_equal(profile_effective_sha256(a), profile_effective_sha256(b));
 	assert_string_not_equal(profile_effective_sha256(a), profile_effective_sha256(c));
@@ -301,11 +302,11 @@ static void effective_hash(void **state)
 	free(write_text("elsewhere/feed.txt", "example-c2.invalid\n"));
 	char *q1 = write_text("fa.ini", "[ioc]\nstring_list = feed.txt\n");
 	char *q2 = write_text("elsewhere/fa.ini", "[ioc]\nstring_list = feed.txt\n");
-	assert_int_equal(profile_load(q1, &f1, err, sizeof(err)), 0);
-	assert_int_equal(profile_load(q2, &f2, err, sizeof(err)), 0);
+	assert_int_equal(profile_load(q1, &f1, &err), 0);
+	assert_int_equal(profile_load(q2, &f2, &err), 0);
 	assert_string_equal(profile_effective_sha256(f1), profile_effective_sha256(f2));
 	free(write_text("elsewhere/feed.txt", "other-c2.invalid\n"));
-	assert_int_equal(profile_load(q2, &f3, err, sizeof(err)), 0);
+	assert_int_equal(profile_load(q2, &f3, &err), 0);
 	assert_string_not_equal(profile_effective_sha256(f1), profile_effective_sha256(f3));
 	profile_free(f1);
 	profile_free(f2);
@@ -397,10 +398,10 @@ static void docs_follow_tables(void **state)
 	assert_int_equal(rows, profile_nkeys);
 	free(doc);
 
-	char err[256];
+	struct ks_err err;
 	struct profile *def, *strict;
-	assert_int_equal(profile_load("default", &def, err, sizeof(err)), 0);
-	assert_int_equal(profile_load("strict", &strict, err, sizeof(err)), 0);
+	assert_int_equal(profile_load("default", &def, &err), 0);
+	assert_int_equal(profile_load("strict", &strict, &err), 0);
 	doc = slurp("docs/rules.md");
 	rows = 0;
 	for (size_t i = 0; i < rule_count; i++) {

@@ -15,29 +15,25 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+/* The error record the calls under test fill; said: its message. */
+static struct ks_err kerr;
+#define said (kerr.msg)
+
 #include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/output.h>
 
 static char tmpdir[] = "/tmp/kenshu-test-sign-XXXXXX";
-static char said[8192];
 static char *key, *pub, *key2, *pub2;
 
-static void capture(const char *prefix, const char *msg)
-{
-	size_t n = strlen(said);
-	snprintf(said + n, sizeof(said) - n, "%s%s\n", prefix, msg);
-}
 
 static void quiet(void)
 {
 	said[0] = '\0';
-	ks_set_msg_fn(capture);
 }
 
 static void loud(void)
 {
-	ks_set_msg_fn(NULL);
 }
 
 static char *path_in(const char *dir, const char *name)
@@ -73,8 +69,8 @@ static int setup(void **state)
 	pub = xasprintf("%s.pub", key);
 	key2 = path_in(tmpdir, "other.key");
 	pub2 = xasprintf("%s.pub", key2);
-	assert_int_equal(sign_keygen(key, id), 0);
-	assert_int_equal(sign_keygen(key2, id), 0);
+	assert_int_equal(sign_keygen(key, id, &kerr), 0);
+	assert_int_equal(sign_keygen(key2, id, &kerr), 0);
 	return 0;
 }
 
@@ -112,8 +108,8 @@ static char *make_dir(const char *name, const char *keyfile)
 	};
 
 	if (keyfile)
-		assert_int_equal(sign_key_load_private(keyfile, &k), 0);
-	assert_int_equal(report_save_outputs(dir, out, 3, k, "report"), 0);
+		assert_int_equal(sign_key_load_private(keyfile, &k, &kerr), 0);
+	assert_int_equal(report_save_outputs(dir, out, 3, k, "report", &kerr), 0);
 	sign_key_free(k);
 	return dir;
 }
@@ -121,7 +117,7 @@ static char *make_dir(const char *name, const char *keyfile)
 static struct sign_key *load_pub(const char *p)
 {
 	struct sign_key *k = NULL;
-	assert_int_equal(sign_key_load_public(p, &k), 0);
+	assert_int_equal(sign_key_load_public(p, &k, &kerr), 0);
 	return k;
 }
 
@@ -213,7 +209,7 @@ static void key_files(void **state)
 	/* Never overwritten, whichever half exists. */
 	before = get(key, &n);
 	quiet();
-	assert_int_equal(sign_keygen(key, id), -1);
+	assert_int_equal(sign_keygen(key, id, &kerr), -1);
 	loud();
 	assert_non_null(strstr(said, "already exists: not overwritten"));
 	after = get(key, &m);
@@ -224,7 +220,7 @@ static void key_files(void **state)
 
 	put(pp, "someone's public key\n", 21);
 	quiet();
-	assert_int_equal(sign_keygen(p, id), -1);
+	assert_int_equal(sign_keygen(p, id, &kerr), -1);
 	loud();
 	assert_non_null(strstr(said, ".pub': already exists"));
 	assert_int_equal(access(p, F_OK), -1);      /* no half pair */
@@ -234,10 +230,10 @@ static void key_files(void **state)
 	unlink(pp);
 
 	/* The key id in the .pub is the key's, and verifies what it names. */
-	assert_int_equal(sign_keygen(p, id), 0);
+	assert_int_equal(sign_keygen(p, id, &kerr), 0);
 	struct sign_key *k = load_pub(pp), *s = NULL;
 	assert_string_equal(sign_key_id(k), id);
-	assert_int_equal(sign_key_load_private(p, &s), 0);
+	assert_int_equal(sign_key_load_private(p, &s, &kerr), 0);
 	assert_string_equal(sign_key_id(s), id);
 	char *text = get(pp, &n);
 	assert_non_null(strstr(text, id));
@@ -263,26 +259,26 @@ static void private_key_permissions(void **state)
 	for (mode_t bad = 0001; bad <= 0040; bad <<= 1) {
 		assert_int_equal(chmod(key, 0600 | bad), 0);
 		quiet();
-		assert_int_equal(sign_key_load_private(key, &k), -1);
+		assert_int_equal(sign_key_load_private(key, &k, &kerr), -1);
 		loud();
 		assert_null(k);
 		assert_non_null(strstr(said, "private key is accessible by group or others"));
 		assert_null(strstr(said, b));
 	}
 	assert_int_equal(chmod(key, 0400), 0);
-	assert_int_equal(sign_key_load_private(key, &k), 0);
+	assert_int_equal(sign_key_load_private(key, &k, &kerr), 0);
 	sign_key_free(k);
 	assert_int_equal(chmod(key, 0600), 0);
 
 	/* Handing the private key to verify is refused, without echoing it. */
 	quiet();
-	assert_int_equal(sign_key_load_public(key, &k), -1);
+	assert_int_equal(sign_key_load_public(key, &k, &kerr), -1);
 	loud();
 	assert_non_null(strstr(said, "a private key: verify wants the public key"));
 	assert_null(strstr(said, b));
 	/* And the public key to --sign-key. */
 	quiet();
-	assert_int_equal(sign_key_load_private(pub, &k), -1);
+	assert_int_equal(sign_key_load_private(pub, &k, &kerr), -1);
 	loud();
 	assert_non_null(strstr(said, "a public key: --sign-key wants the private key"));
 	free(body);
@@ -298,7 +294,7 @@ static void bad_key_files(void **state)
 	for (size_t cut = 0; cut < n; cut++) {
 		put(p, good, cut);
 		quiet();
-		int rc = sign_key_load_public(p, &k);
+		int rc = sign_key_load_public(p, &k, &kerr);
 		loud();
 		if (rc == 0) {
 			/* Only a cut inside the trailing "-----END" line's
@@ -310,13 +306,13 @@ static void bad_key_files(void **state)
 	/* Garbage, empty, a directory, a missing file. */
 	put(p, "\x01\x02garbage\xff\n", 11);
 	quiet();
-	assert_int_equal(sign_key_load_public(p, &k), -1);
+	assert_int_equal(sign_key_load_public(p, &k, &kerr), -1);
 	assert_non_null(strstr(said, "not a readable public key"));
 	put(pk, "", 0);
 	chmod(pk, 0600);
-	assert_int_equal(sign_key_load_private(pk, &k), -1);
-	assert_int_equal(sign_key_load_public(tmpdir, &k), -1);
-	assert_int_equal(sign_key_load_public("/nonexistent/k.pub", &k), -1);
+	assert_int_equal(sign_key_load_private(pk, &k, &kerr), -1);
+	assert_int_equal(sign_key_load_public(tmpdir, &k, &kerr), -1);
+	assert_int_equal(sign_key_load_public("/nonexistent/k.pub", &k, &kerr), -1);
 	assert_non_null(strstr(said, "cannot read the key: No such file"));
 	loud();
 
@@ -326,7 +322,7 @@ static void bad_key_files(void **state)
 	id[0] = id[0] == '0' ? '1' : '0';
 	put(p, alt, strlen(alt));
 	quiet();
-	assert_int_equal(sign_key_load_public(p, &k), -1);
+	assert_int_equal(sign_key_load_public(p, &k, &kerr), -1);
 	loud();
 	assert_non_null(strstr(said, "key id in its first line is not the key's"));
 	free(alt);
@@ -334,7 +330,7 @@ static void bad_key_files(void **state)
 	/* A plain PEM public key (no kenshu line) is fine: a third party's. */
 	char *plain = strstr(good, "-----BEGIN");
 	put(p, plain, strlen(plain));
-	assert_int_equal(sign_key_load_public(p, &k), 0);
+	assert_int_equal(sign_key_load_public(p, &k, &kerr), 0);
 	sign_key_free(k);
 
 	/* Another algorithm: refused by name. */
@@ -350,10 +346,10 @@ static void bad_key_files(void **state)
 	fclose(f);
 	EVP_PKEY_free(ec);
 	quiet();
-	assert_int_equal(sign_key_load_private(pk, &k), -1);
+	assert_int_equal(sign_key_load_private(pk, &k, &kerr), -1);
 	assert_non_null(strstr(said, "key, not Ed25519"));
 	said[0] = '\0';
-	assert_int_equal(sign_key_load_public(p, &k), -1);
+	assert_int_equal(sign_key_load_public(p, &k, &kerr), -1);
 	assert_non_null(strstr(said, "key, not Ed25519"));
 	loud();
 
@@ -362,7 +358,7 @@ static void bad_key_files(void **state)
 	memset(big, 'A', SIGN_KEY_MAX_BYTES + 9);
 	put(p, big, SIGN_KEY_MAX_BYTES + 9);
 	quiet();
-	assert_int_equal(sign_key_load_public(p, &k), -1);
+	assert_int_equal(sign_key_load_public(p, &k, &kerr), -1);
 	loud();
 	assert_non_null(strstr(said, "not a key file"));
 	free(big);
@@ -517,8 +513,8 @@ static void required_files_listed(void **state)
 	p = path_in(dir, "report.txt");
 	assert_int_equal(sha256_file(p, f.sha256, &f.size), 0);
 	free(p);
-	assert_int_equal(sign_key_load_private(key, &k), 0);
-	text = sign_statement(k, "report", &f, 1, "2026-11-27T10:00:00Z");
+	assert_int_equal(sign_key_load_private(key, &k, &kerr), 0);
+	text = sign_statement(k, "report", &f, 1, "2026-11-27T10:00:00Z", &kerr);
 	assert_non_null(text);
 	p = path_in(dir, SIGN_FILE);
 	put(p, text, strlen(text));
@@ -527,7 +523,7 @@ static void required_files_listed(void **state)
 	free(text);
 
 	/* A bundle statement dropped beside an image report. */
-	text = sign_statement(k, "bundle", &f, 1, "2026-11-27T10:00:00Z");
+	text = sign_statement(k, "bundle", &f, 1, "2026-11-27T10:00:00Z", &kerr);
 	put(p, text, strlen(text));
 	assert_fails_with(dir, "report.json: present but not covered by report.sig");
 	assert_fails_with(dir, "bundle.json: not covered by report.sig");
@@ -538,14 +534,14 @@ static void required_files_listed(void **state)
 	memcpy(bad[0].sha256, f.sha256, sizeof(f.sha256));
 	memcpy(bad[1].sha256, f.sha256, sizeof(f.sha256));
 	quiet();
-	assert_null(sign_statement(k, "report", bad, 1, NULL));
+	assert_null(sign_statement(k, "report", bad, 1, NULL, &kerr));
 	bad[0].name = "report.txt";
-	assert_null(sign_statement(k, "report", bad, 2, NULL));       /* twice */
-	assert_null(sign_statement(k, "report", bad, 0, NULL));
-	assert_null(sign_statement(k, "other", bad, 1, NULL));
-	assert_null(sign_statement(k, "report", bad, 1, "yesterday"));
+	assert_null(sign_statement(k, "report", bad, 2, NULL, &kerr));       /* twice */
+	assert_null(sign_statement(k, "report", bad, 0, NULL, &kerr));
+	assert_null(sign_statement(k, "other", bad, 1, NULL, &kerr));
+	assert_null(sign_statement(k, "report", bad, 1, "yesterday", &kerr));
 	struct sign_key *pk = load_pub(pub);
-	assert_null(sign_statement(pk, "report", bad, 1, NULL));     /* public keys cannot sign */
+	assert_null(sign_statement(pk, "report", bad, 1, NULL, &kerr));     /* public keys cannot sign */
 	loud();
 	sign_key_free(pk);
 	sign_key_free(k);
@@ -675,7 +671,7 @@ static void unsigned_save_drops_stale_signature(void **state)
 	const struct report_output out[] = { { "report.json", write_str, (void *)"{}\n" } };
 
 	assert_int_equal(access(p, F_OK), 0);
-	assert_int_equal(report_save_outputs(dir, out, 1, NULL, "report"), 0);
+	assert_int_equal(report_save_outputs(dir, out, 1, NULL, "report", &kerr), 0);
 	assert_int_equal(access(p, F_OK), -1);
 	free(p);
 	free(dir);

@@ -27,10 +27,13 @@
 
 /* ---- the parse contract ---- */
 
-static void check_contract(int rc, const struct task_info *t, const char *err)
+static void check_contract(int rc, const struct task_info *t, const struct ks_err *e)
 {
+	const char *err = e->msg;
+
 	if (rc != 0) {
 		assert_int_equal(rc, -1);
+		assert_true(e->code == KS_EINPUT);
 		assert_true(err[0] != '\0');
 		assert_null(strchr(err, '\n'));
 		assert_null(t->author);
@@ -47,22 +50,22 @@ static void check_contract(int rc, const struct task_info *t, const char *err)
 	}
 }
 
-static int xml(const void *d, size_t n, struct task_info *t, char *err, size_t errlen)
+static int xml(const void *d, size_t n, struct task_info *t, struct ks_err *err)
 {
 	int rc;
 
 	memset(t, 0x5a, sizeof(*t));
-	rc = task_parse_xml(d, n, t, err, errlen);
+	rc = task_parse_xml(d, n, t, err);
 	check_contract(rc, t, err);
 	return rc;
 }
 
-static int job(const void *d, size_t n, struct task_info *t, char *err, size_t errlen)
+static int job(const void *d, size_t n, struct task_info *t, struct ks_err *err)
 {
 	int rc;
 
 	memset(t, 0x5a, sizeof(*t));
-	rc = task_parse_job(d, n, t, err, errlen);
+	rc = task_parse_job(d, n, t, err);
 	check_contract(rc, t, err);
 	return rc;
 }
@@ -70,20 +73,20 @@ static int job(const void *d, size_t n, struct task_info *t, char *err, size_t e
 static void expect_xml_error(const void *d, size_t n, const char *prefix)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(xml(d, n, &t, err, sizeof(err)), -1);
-	if (strncmp(err, prefix, strlen(prefix)) != 0)
+	assert_int_equal(xml(d, n, &t, &err), -1);
+	if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
 		fail_msg("error \"%s\" does not start with \"%s\"", err, prefix);
 }
 
 static void expect_job_error(const void *d, size_t n, const char *prefix)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 
-	assert_int_equal(job(d, n, &t, err, sizeof(err)), -1);
-	if (strncmp(err, prefix, strlen(prefix)) != 0)
+	assert_int_equal(job(d, n, &t, &err), -1);
+	if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
 		fail_msg("error \"%s\" does not start with \"%s\"", err, prefix);
 }
 
@@ -221,14 +224,14 @@ static const char utf8_task[] =
 static void test_xml_hidden_malicious(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n;
 	uint8_t *b = windows_utf16(hidden_task, &n);
 
 	(void)state;
 	assert_int_equal(b[0], 0xFF);
 	assert_int_equal(b[1], 0xFE);
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_string_equal(t.format, "xml");
 	assert_string_equal(t.author, "DESKTOP-TEST\\Mallory");
 	assert_string_equal(t.uri, "\\GameOver");
@@ -258,12 +261,12 @@ static void test_xml_hidden_malicious(void **state)
 static void test_xml_benign(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n;
 	uint8_t *b = windows_utf16(benign_task, &n);
 
 	(void)state;
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_string_equal(t.author, "Contoso Ltd.");
 	assert_string_equal(t.description,
 			    "Keeps Contoso software up to date \xC3\xA9t\xC3\xA9 \xF0\x9F\x99\x82");
@@ -291,12 +294,12 @@ static void test_xml_benign(void **state)
 static void test_xml_comhandler(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n;
 	uint8_t *b = windows_utf16(com_task, &n);
 
 	(void)state;
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_string_equal(t.author, "$(@%SystemRoot%\\system32\\mapstoasttask.dll,-600)");
 	assert_true(t.hidden);
 	assert_true(t.enabled);
@@ -327,11 +330,11 @@ static void check_utf8_task(const struct task_info *t)
 static void test_xml_utf8(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	char *bom;
 
 	(void)state;
-	assert_int_equal(xml(utf8_task, strlen(utf8_task), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(utf8_task, strlen(utf8_task), &t, &err), 0);
 	check_utf8_task(&t);
 	task_info_release(&t);
 
@@ -339,7 +342,7 @@ static void test_xml_utf8(void **state)
 	assert_non_null(bom);
 	memcpy(bom, "\xEF\xBB\xBF", 3);
 	memcpy(bom + 3, utf8_task, strlen(utf8_task));
-	assert_int_equal(xml(bom, strlen(utf8_task) + 3, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(bom, strlen(utf8_task) + 3, &t, &err), 0);
 	check_utf8_task(&t);
 	task_info_release(&t);
 	free(bom);
@@ -349,7 +352,7 @@ static void test_xml_utf8(void **state)
 static void test_xml_encoding_mismatch(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n;
 	uint8_t *b;
 	char *doc;
@@ -359,40 +362,40 @@ static void test_xml_encoding_mismatch(void **state)
 
 	(void)state;
 	/* UTF-8 bytes that claim UTF-16 (as exported by some tools). */
-	assert_int_equal(xml(hidden_task, strlen(hidden_task), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(hidden_task, strlen(hidden_task), &t, &err), 0);
 	assert_string_equal(t.actions[0].command, "C:\\TMP\\mim.exe");
 	task_info_release(&t);
 
 	/* UTF-16LE without a BOM. */
 	b = to_utf16(hidden_task, false, false, &n);
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_string_equal(t.triggers[0], "TimeTrigger every PT5M");
 	task_info_release(&t);
 	free(b);
 
 	/* UTF-16LE with a BOM that claims UTF-8. */
 	b = windows_utf16(utf8_task, &n);
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	check_utf8_task(&t);
 	task_info_release(&t);
 	free(b);
 
 	/* UTF-16BE, with and without BOM. */
 	b = to_utf16(benign_task, true, true, &n);
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_int_equal(t.nactions, 2);
 	assert_string_equal(t.description,
 			    "Keeps Contoso software up to date \xC3\xA9t\xC3\xA9 \xF0\x9F\x99\x82");
 	task_info_release(&t);
 	free(b);
 	b = to_utf16(benign_task, false, true, &n);
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_int_equal(t.nactions, 2);
 	task_info_release(&t);
 	free(b);
 
 	/* 8-bit bytes that are not UTF-8 and claim UTF-16: read as ISO-8859-1. */
-	assert_int_equal(xml(latin1, strlen(latin1), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(latin1, strlen(latin1), &t, &err), 0);
 	assert_string_equal(t.author, "Zo\xC3\xAB");
 	task_info_release(&t);
 
@@ -401,16 +404,16 @@ static void test_xml_encoding_mismatch(void **state)
 	b = realloc(b, n + 64);
 	assert_non_null(b);
 	memset(b + n, 0, 64);
-	assert_int_equal(xml(b, n + 64, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n + 64, &t, &err), 0);
 	assert_int_equal(t.nactions, 1);
 	task_info_release(&t);
-	assert_int_equal(xml(b, n + 63, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n + 63, &t, &err), 0);
 	task_info_release(&t);
 	free(b);
 	doc = calloc(1, strlen(utf8_task) + 32);
 	assert_non_null(doc);
 	memcpy(doc, utf8_task, strlen(utf8_task));
-	assert_int_equal(xml(doc, strlen(utf8_task) + 32, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(doc, strlen(utf8_task) + 32, &t, &err), 0);
 	check_utf8_task(&t);
 	task_info_release(&t);
 	free(doc);
@@ -419,7 +422,7 @@ static void test_xml_encoding_mismatch(void **state)
 static void test_xml_namespaces(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	static const char none[] =
 		"<Task><Settings><Hidden>1</Hidden></Settings>"
 		"<Actions><Exec><Command>a.exe</Command></Exec></Actions></Task>";
@@ -428,11 +431,11 @@ static void test_xml_namespaces(void **state)
 		"<t:Actions><t:Exec><t:Command>b.exe</t:Command></t:Exec></t:Actions></t:Task>";
 
 	(void)state;
-	assert_int_equal(xml(none, strlen(none), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(none, strlen(none), &t, &err), 0);
 	assert_true(t.hidden);
 	assert_string_equal(t.actions[0].command, "a.exe");
 	task_info_release(&t);
-	assert_int_equal(xml(prefixed, strlen(prefixed), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(prefixed, strlen(prefixed), &t, &err), 0);
 	assert_string_equal(t.triggers[0], "BootTrigger");
 	assert_string_equal(t.actions[0].command, "b.exe");
 	task_info_release(&t);
@@ -480,7 +483,7 @@ static void test_xml_external_entities(void **state)
 	int fd = mkstemp(path);
 	xmlExternalEntityLoader old = xmlGetExternalEntityLoader();
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	const char *docs[8];
 	char *owned[8];
 	size_t ndocs = 0, nowned = 0;
@@ -513,21 +516,21 @@ static void test_xml_external_entities(void **state)
 		"<Task><Actions><Exec><Command>&x;</Command></Exec></Actions></Task>";
 
 	for (size_t i = 0; i < ndocs; i++) {
-		int rc = xml(docs[i], strlen(docs[i]), &t, err, sizeof(err));
+		int rc = xml(docs[i], strlen(docs[i]), &t, &err);
 
 		if (rc == 0) {
 			assert_false(info_contains(&t, XXE_MARKER));
 			assert_false(info_contains(&t, "root:"));
 			task_info_release(&t);
 		} else {
-			assert_null(strstr(err, XXE_MARKER));
+			assert_null(strstr(err.msg, XXE_MARKER));
 		}
 		/* Same again as UTF-16 from Windows. */
 		{
 			size_t n;
 			uint8_t *b = windows_utf16(docs[i], &n);
 
-			if (xml(b, n, &t, err, sizeof(err)) == 0) {
+			if (xml(b, n, &t, &err) == 0) {
 				assert_false(info_contains(&t, XXE_MARKER));
 				task_info_release(&t);
 			}
@@ -535,7 +538,7 @@ static void test_xml_external_entities(void **state)
 		}
 	}
 	/* The general entity stays a literal reference. */
-	assert_int_equal(xml(docs[0], strlen(docs[0]), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(docs[0], strlen(docs[0]), &t, &err), 0);
 	assert_string_equal(t.author, "&x;");
 	assert_string_equal(t.actions[0].command, "&x;");
 	task_info_release(&t);
@@ -550,14 +553,14 @@ static void test_xml_external_entities(void **state)
 static void test_xml_internal_entity_not_expanded(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	static const char doc[] =
 		"<!DOCTYPE Task [<!ENTITY cmd \"C:\\evil.exe\">]>"
 		"<Task><Actions><Exec><Command>&cmd;</Command><Arguments>-x &amp; &#x41;</Arguments>"
 		"</Exec></Actions></Task>";
 
 	(void)state;
-	assert_int_equal(xml(doc, strlen(doc), &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(doc, strlen(doc), &t, &err), 0);
 	assert_string_equal(t.actions[0].command, "&cmd;");
 	/* Predefined entities and character references are plain text. */
 	assert_string_equal(t.actions[0].arguments, "-x & A");
@@ -567,7 +570,7 @@ static void test_xml_internal_entity_not_expanded(void **state)
 static void test_xml_billion_laughs(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	char *doc = NULL, *p;
 	size_t len = 0;
 	FILE *f = open_memstream(&doc, &len);
@@ -588,7 +591,7 @@ static void test_xml_billion_laughs(void **state)
 	for (int pass = 0; pass < 2; pass++) {
 		size_t n = len;
 		uint8_t *b = pass ? windows_utf16(doc, &n) : NULL;
-		int rc = xml(pass ? (const void *)b : doc, n, &t, err, sizeof(err));
+		int rc = xml(pass ? (const void *)b : doc, n, &t, &err);
 
 		/* Refused or kept unexpanded: never 10^13 bytes of "lol". */
 		if (rc == 0) {
@@ -611,7 +614,7 @@ static void test_xml_billion_laughs(void **state)
 		fputs("&a;", f);
 	fputs("</Command></Exec></Actions></Task>", f);
 	fclose(f);
-	if (xml(doc, len, &t, err, sizeof(err)) == 0) {
+	if (xml(doc, len, &t, &err) == 0) {
 		assert_true(strlen(t.actions[0].command) == 3 * 20000);
 		for (p = t.actions[0].command; *p; p += 3)
 			assert_memory_equal(p, "&a;", 3);
@@ -624,7 +627,7 @@ static void test_xml_truncated(void **state)
 {
 	const char *src[] = { hidden_task, benign_task, com_task };
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 
 	(void)state;
 	for (size_t s = 0; s < sizeof(src) / sizeof(src[0]); s++) {
@@ -640,7 +643,7 @@ static void test_xml_truncated(void **state)
 
 			assert_non_null(c);
 			memcpy(c, b, len);
-			rc = xml(c, len, &t, err, sizeof(err));
+			rc = xml(c, len, &t, &err);
 			if (len >= whole)
 				assert_int_equal(rc, 0);
 			else if (len + 1 < whole)
@@ -653,7 +656,7 @@ static void test_xml_truncated(void **state)
 
 			assert_non_null(c);
 			memcpy(c, src[s], len);
-			if (xml(c, len, &t, err, sizeof(err)) == 0)
+			if (xml(c, len, &t, &err) == 0)
 				task_info_release(&t);
 			free(c);
 		}
@@ -677,7 +680,7 @@ static void patch_unit(uint8_t *b, size_t n, unsigned k, uint16_t u)
 static void test_xml_bad_utf16(void **state)
 {
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n;
 	uint8_t *b = windows_utf16(
 		"<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
@@ -689,7 +692,7 @@ static void test_xml_bad_utf16(void **state)
 	patch_unit(b, n, 0, 0xDC00);  /* low before high: both lone */
 	patch_unit(b, n, 0, 0xD801);
 	patch_unit(b, n, 0, 0xDFFF);  /* lone low surrogate */
-	assert_int_equal(xml(b, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(xml(b, n, &t, &err), 0);
 	assert_true(t.lossy);
 	assert_string_equal(t.author, "A" U_FFFD "B");
 	assert_string_equal(t.uri, "\\x" U_FFFD U_FFFD "y");
@@ -701,7 +704,7 @@ static void test_xml_bad_utf16(void **state)
 	b = windows_utf16("<Task><Actions><Q/><Exec Q=\"1\"><Command>x</Command></Exec></Actions></Task>", &n);
 	patch_unit(b, n, 0, 0xD800);
 	patch_unit(b, n, 0, 0xDC00);
-	if (xml(b, n, &t, err, sizeof(err)) == 0) {
+	if (xml(b, n, &t, &err) == 0) {
 		assert_true(t.lossy);
 		task_info_release(&t);
 	}
@@ -733,16 +736,19 @@ static void test_xml_not_a_task(void **state)
 	free(b);
 }
 
+/* The error record is optional (NULL: the caller wants no reason), and
+ * when given it says the input is bad. */
 static void test_small_err_buffer(void **state)
 {
 	struct task_info t;
-	char err[1] = { 'x' };
+	struct ks_err err;
 
 	(void)state;
-	assert_int_equal(task_parse_xml("<", 1, &t, err, sizeof(err)), -1);
-	assert_int_equal(err[0], '\0');
-	assert_int_equal(task_parse_xml("<", 1, &t, NULL, 0), -1);
-	assert_int_equal(task_parse_job("x", 1, &t, NULL, 0), -1);
+	assert_int_equal(task_parse_xml("<", 1, &t, &err), -1);
+	assert_int_equal(err.code, KS_EINPUT);
+	assert_true(err.msg[0] != '\0');
+	assert_int_equal(task_parse_xml("<", 1, &t, NULL), -1);
+	assert_int_equal(task_parse_job("x", 1, &t, NULL), -1);
 	assert_null(t.actions);
 }
 
@@ -821,11 +827,11 @@ static void test_xml_fuzz(void **state)
 	rng_state = 0x7a5c1e55u;
 	for (int i = 0; i < FUZZ_ITERATIONS; i++) {
 		struct task_info t;
-		char err[256];
+		struct ks_err err;
 		size_t len, which = (size_t)i % 4;
 		uint8_t *b = mutate(base[which], n[which], &len);
 
-		if (xml(b, len, &t, err, sizeof(err)) == 0) {
+		if (xml(b, len, &t, &err) == 0) {
 			ok++;
 			task_info_release(&t);
 		}
@@ -928,13 +934,13 @@ static void test_job_hidden(void **state)
 {
 	uint8_t buf[JOB_MAX];
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n = build_job(buf, "C:\\TMP\\mim.exe", "sekurlsa::LogonPasswords exit",
 			     "C:\\TMP", "Mallory", "Flash updater",
 			     0x200 | 0x01000000, two_triggers, 2, NULL);
 
 	(void)state;
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_string_equal(t.format, "job");
 	assert_true(t.hidden);
 	assert_true(t.enabled);
@@ -960,12 +966,12 @@ static void test_job_disabled_visible(void **state)
 {
 	uint8_t buf[JOB_MAX];
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t n = build_job(buf, "notepad.exe", NULL, NULL, "Zo\xC3\xAB \xF0\x9F\x99\x82",
 			     NULL, 0x4 | 0x01000000, NULL, 0, NULL);
 
 	(void)state;
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_false(t.hidden);
 	assert_false(t.enabled);
 	assert_string_equal(t.actions[0].command, "notepad.exe");
@@ -990,12 +996,12 @@ static void test_job_truncated(void **state)
 	for (size_t len = 0; len <= n; len++) {
 		uint8_t *c = malloc(len ? len : 1);
 		struct task_info t;
-		char err[256];
+		struct ks_err err;
 		int rc;
 
 		assert_non_null(c);
 		memcpy(c, buf, len);
-		rc = job(c, len, &t, err, sizeof(err));
+		rc = job(c, len, &t, &err);
 		if (len < app_end) {
 			assert_int_equal(rc, -1);
 		} else {
@@ -1015,7 +1021,7 @@ static void test_job_hostile(void **state)
 {
 	uint8_t buf[JOB_MAX];
 	struct task_info t;
-	char err[256];
+	struct ks_err err;
 	size_t trig_at, n;
 
 	(void)state;
@@ -1038,7 +1044,7 @@ static void test_job_hostile(void **state)
 	/* A later string too long: the command is still reported. */
 	build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
 	set16(buf + JOB_APPNAME_AT + 2 + 12, 0xffff);
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_string_equal(t.actions[0].command, "a.exe");
 	assert_null(t.actions[0].arguments);
 	assert_true(t.truncated);
@@ -1048,18 +1054,18 @@ static void test_job_hostile(void **state)
 	/* Trigger count past the end, trigger offset bogus. */
 	build_job(buf, "a.exe", "b", "c", "d", "e", 0, two_triggers, 2, &trig_at);
 	set16(buf + trig_at, 0xffff);
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_int_equal(t.ntriggers, 2);
 	assert_true(t.truncated);
 	task_info_release(&t);
 	set16(buf + trig_at, 2);
 	set16(buf + 22, 0xffff);
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_int_equal(t.ntriggers, 0);
 	assert_true(t.truncated);
 	task_info_release(&t);
 	set16(buf + 22, 4); /* inside the fixed section */
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_int_equal(t.ntriggers, 0);
 	assert_true(t.truncated);
 	task_info_release(&t);
@@ -1071,7 +1077,7 @@ static void test_job_hostile(void **state)
 		for (int i = 0; i < 200; i++)
 			many[i] = (struct jtrig){ .type = (uint32_t)(i % 9 == 8 ? 99 : i % 8) };
 		n = build_job(buf, "a.exe", NULL, NULL, NULL, NULL, 0, many, 100, NULL);
-		assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+		assert_int_equal(job(buf, n, &t, &err), 0);
 		assert_int_equal(t.ntriggers, TASK_MAX_TRIGGERS);
 		assert_true(t.truncated);
 		assert_string_equal(t.triggers[0], "Once");
@@ -1089,7 +1095,7 @@ static void test_job_hostile(void **state)
 		assert_int_equal(buf[author + 2], 'Q');
 		set16(buf + author + 2, 0xDC00);
 	}
-	assert_int_equal(job(buf, n, &t, err, sizeof(err)), 0);
+	assert_int_equal(job(buf, n, &t, &err), 0);
 	assert_string_equal(t.actions[0].command, "C:\\a");
 	assert_string_equal(t.author, "x" U_FFFD "y");
 	assert_true(t.lossy);
@@ -1120,11 +1126,11 @@ static void test_job_fuzz(void **state)
 	rng_state = 0x10b5eedu;
 	for (int i = 0; i < FUZZ_ITERATIONS; i++) {
 		struct task_info t;
-		char err[256];
+		struct ks_err err;
 		size_t len;
 		uint8_t *b = mutate(buf, n, &len);
 
-		if (job(b, len, &t, err, sizeof(err)) == 0) {
+		if (job(b, len, &t, &err) == 0) {
 			ok++;
 			task_info_release(&t);
 		}

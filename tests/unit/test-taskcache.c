@@ -196,16 +196,16 @@ static void check_strings(const struct taskcache_actions *a)
 	}
 }
 
-static int parse(const void *p, size_t n, struct taskcache_actions *a, char *err, size_t errlen)
+static int parse(const void *p, size_t n, struct taskcache_actions *a, struct ks_err *err)
 {
-	int rc = taskcache_parse_actions(p, n, a, err, errlen);
+	int rc = taskcache_parse_actions(p, n, a, err);
 
 	assert_true(rc == 0 || rc == -1);
 	if (rc == 0)
-		assert_string_equal(err, "");
+		assert_string_equal(err->msg, "");
 	else {
-		assert_true(err[0] != '\0');
-		assert_null(strchr(err, '\n'));
+		assert_true(err->msg[0] != '\0');
+		assert_null(strchr(err->msg, '\n'));
 	}
 	check_strings(a);
 	return rc;
@@ -217,12 +217,12 @@ static void exec_v1(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	/* Windows 8.1: the first magic right after the version. */
 	b_head(&b, 1, NULL);
 	b_exec(&b, NULL, "cmd.exe", "/c notepad.exe", "c:\\windows\\", -1);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.version, 1);
 	assert_null(a.context);
 	assert_int_equal(a.n, 1);
@@ -244,12 +244,12 @@ static void exec_v2(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	/* Server 2016 (GhostTask): context, Exec without the trailing flags. */
 	b_head(&b, 2, "Author");
 	b_exec(&b, NULL, "C:\\Vendor\\agent.exe", "--serve", NULL, -1);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.version, 2);
 	assert_string_equal(a.context, "Author");
 	assert_int_equal(a.n, 1);
@@ -265,12 +265,12 @@ static void exec_v3(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	b_head(&b, 3, "LocalSystem");
 	b_exec(&b, "Action1", "%windir%\\system32\\rundll32.exe", "x.dll,Entry", "%TEMP%", 1);
 	b_exec(&b, NULL, "notepad.exe", NULL, NULL, 0);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.version, 3);
 	assert_string_equal(a.context, "LocalSystem");
 	assert_int_equal(a.n, 2);
@@ -294,11 +294,11 @@ static void com_handler(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	b_head(&b, 3, "Users");
 	b_com(&b, "comhandler", "MissingCredentials");
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_string_equal(a.context, "Users");
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.v[0].kind, "ComHandler");
@@ -315,12 +315,12 @@ static void email(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 	const struct taskcache_action *x;
 
 	b_head(&b, 3, "Author");
 	b_email(&b, "email", 3, 2);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.n, 1);
 	x = &a.v[0];
 	assert_string_equal(x->kind, "SendEmail");
@@ -350,11 +350,11 @@ static void message(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	b_head(&b, 3, "Author");
 	b_msg(&b, "messagebox", "z:\\allof\\it.exe", "arg1 arg2");
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.v[0].kind, "ShowMessage");
 	assert_string_equal(a.v[0].id, "messagebox");
@@ -369,10 +369,10 @@ static void several_actions(void **state)
 	for (uint16_t v = 1; v <= 3; v++) {
 		struct blob b;
 		struct taskcache_actions a;
-		char err[128];
+		struct ks_err err;
 
 		b_mixed(&b, v);
-		assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+		assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 		assert_int_equal(a.version, v);
 		if (v >= 2)
 			assert_string_equal(a.context, "Author");
@@ -402,14 +402,14 @@ static void japanese(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	b_head(&b, 3, "管理者");
 	b_exec(&b, "アクション1", "C:\\Program Files\\ベンダー\\監視.exe", "--設定 \"日本語 テスト\"",
 	       "D:\\データ", 0);
 	/* U+20BB7 needs a surrogate pair. */
 	b_msg(&b, NULL, "警告", "𠮷野家で待つ");
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_string_equal(a.context, "管理者");
 	assert_int_equal(a.n, 2);
 	assert_string_equal(a.v[0].id, "アクション1");
@@ -428,12 +428,12 @@ static void context_either_way(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	/* version 1 with a context, as winreg-tasks' layout minus its "== 3" */
 	b_head(&b, 1, "Author");
 	b_exec(&b, NULL, "a.exe", NULL, NULL, -1);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_string_equal(a.context, "Author");
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.v[0].command, "a.exe");
@@ -443,7 +443,7 @@ static void context_either_way(void **state)
 	/* version 2 without one, as winreg-tasks reads it */
 	b_head(&b, 2, NULL);
 	b_exec(&b, NULL, "b.exe", "x", NULL, -1);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_null(a.context);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.v[0].command, "b.exe");
@@ -453,7 +453,7 @@ static void context_either_way(void **state)
 	/* version 3 is never read without its context */
 	b_head(&b, 3, NULL);
 	b_exec(&b, NULL, "c.exe", NULL, NULL, 0);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
+	assert_int_equal(parse(b.p, b.n, &a, &err), -1);
 	taskcache_actions_release(&a);
 	free(b.p);
 }
@@ -462,7 +462,7 @@ static void odd_strings(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 	static const uint8_t nul_inside[] = { 'a', 0, 0, 0, 'b', 0, 0, 0, 0, 0 };   /* "a\0b\0\0" */
 	static const uint8_t lone[] = { 0x00, 0xd8, 'x', 0 };                      /* lone high surrogate */
 
@@ -477,7 +477,7 @@ static void odd_strings(void **state)
 	b_u32(&b, 4);
 	b_raw(&b, "\0\0\0\0", 4);  /* only NULs: empty */
 	b_u16(&b, 0);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_null(a.context);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.v[0].command, "a" U_FFFD "b");
@@ -492,25 +492,25 @@ static void caps(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 
 	b_head(&b, 3, "Author");
 	for (int i = 0; i < 100; i++)
 		b_exec(&b, NULL, "x.exe", NULL, NULL, 0);
 	b_msg(&b, NULL, "t", "after the cap");
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.n, TASKCACHE_MAX_ACTIONS);
 	assert_true(a.truncated);
 	taskcache_actions_release(&a);
 	/* Past the cap the rest is still checked: one byte short is damage. */
-	assert_int_equal(parse(b.p, b.n - 1, &a, err, sizeof(err)), -1);
+	assert_int_equal(parse(b.p, b.n - 1, &a, &err), -1);
 	assert_int_equal(a.n, TASKCACHE_MAX_ACTIONS);
 	taskcache_actions_release(&a);
 	free(b.p);
 
 	b_head(&b, 3, "Author");
 	b_email(&b, "e", 100, 70);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(b.p, b.n, &a, &err), 0);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.v[0].nemail_attachments, TASKCACHE_MAX_LIST);
 	assert_int_equal(a.v[0].nemail_headers, TASKCACHE_MAX_LIST);
@@ -523,8 +523,8 @@ static void caps(void **state)
 	size_t big = TASKCACHE_ACTIONS_MAX_BYTES + 1;
 	uint8_t *p = xcalloc(1, big);
 	p[0] = 3;
-	assert_int_equal(parse(p, big, &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "larger"));
+	assert_int_equal(parse(p, big, &a, &err), -1);
+	assert_non_null(strstr(err.msg, "larger"));
 	assert_int_equal(a.n, 0);
 	taskcache_actions_release(&a);
 	free(p);
@@ -535,21 +535,21 @@ static void caps(void **state)
 static void too_short_and_versions(void **state)
 {
 	struct taskcache_actions a;
-	char err[128];
+	struct ks_err err;
 	static const uint16_t versions[] = { 0, 4, 99, 0x6666, 0xffff };
 	uint8_t v[2];
 
-	assert_int_equal(parse(NULL, 0, &a, err, sizeof(err)), -1);
-	assert_int_equal(parse("", 0, &a, err, sizeof(err)), -1);
-	assert_int_equal(parse("\x03", 1, &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "too short"));
+	assert_int_equal(parse(NULL, 0, &a, &err), -1);
+	assert_int_equal(parse("", 0, &a, &err), -1);
+	assert_int_equal(parse("\x03", 1, &a, &err), -1);
+	assert_non_null(strstr(err.msg, "too short"));
 	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 		struct blob b;
 
 		b_head(&b, versions[i], "Author");
 		b_exec(&b, NULL, "x.exe", NULL, NULL, 0);
-		assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, "unsupported actions version"));
+		assert_int_equal(parse(b.p, b.n, &a, &err), -1);
+		assert_non_null(strstr(err.msg, "unsupported actions version"));
 		assert_int_equal(a.version, versions[i]);
 		assert_int_equal(a.n, 0);
 		assert_null(a.context);
@@ -559,14 +559,14 @@ static void too_short_and_versions(void **state)
 	/* A bare version: no actions, nothing wrong. */
 	v[0] = 1;
 	v[1] = 0;
-	assert_int_equal(parse(v, 2, &a, err, sizeof(err)), 0);
+	assert_int_equal(parse(v, 2, &a, &err), 0);
 	assert_int_equal(a.n, 0);
 	taskcache_actions_release(&a);
-	/* NULL and tiny error buffers. */
-	assert_int_equal(taskcache_parse_actions(v, 1, &a, NULL, 0), -1);
+	/* No error record wanted, and one that says what kind of failure. */
+	assert_int_equal(taskcache_parse_actions(v, 1, &a, NULL), -1);
 	taskcache_actions_release(&a);
-	assert_int_equal(taskcache_parse_actions(v, 1, &a, err, 4), -1);
-	assert_int_equal(strlen(err), 3);
+	assert_int_equal(taskcache_parse_actions(v, 1, &a, &err), -1);
+	assert_int_equal(err.code, KS_EINPUT);
 	taskcache_actions_release(&a);
 }
 
@@ -578,7 +578,7 @@ static void every_truncation(void **state)
 		b_mixed(&b, v);
 		for (size_t len = 0; len <= b.n; len++) {
 			struct taskcache_actions a;
-			char err[160];
+			struct ks_err err;
 			uint8_t *copy = xmalloc(len ? len : 1);
 			bool boundary = false;
 			int rc;
@@ -589,7 +589,7 @@ static void every_truncation(void **state)
 				boundary |= b.bound[k] == len;
 			/* A bare version 2 reads as an empty list without a context. */
 			boundary |= v == 2 && len == 2;
-			rc = parse(copy, len, &a, err, sizeof(err));
+			rc = parse(copy, len, &a, &err);
 			assert_int_equal(rc == 0, boundary);
 			if (boundary && !(v == 2 && len == 2)) {
 				/* Whole actions only, never a half-read one. */
@@ -638,15 +638,15 @@ static void huge_and_odd_lengths(void **state)
 	for (size_t i = 0; i < 5; i++) {
 		for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 			struct taskcache_actions a;
-			char err[160];
+			struct ks_err err;
 			uint8_t *copy = xmalloc(b.n);
 
 			memcpy(copy, b.p, b.n);
 			wr32(copy + at[i], bad[k]);
-			assert_int_equal(parse(copy, b.n, &a, err, sizeof(err)), -1);
+			assert_int_equal(parse(copy, b.n, &a, &err), -1);
 			assert_int_equal(a.n, 0);
 			if (bad[k] % 2)
-				assert_true(strstr(err, "odd byte count") || strstr(err, "left"));
+				assert_true(strstr(err.msg, "odd byte count") || strstr(err.msg, "left"));
 			taskcache_actions_release(&a);
 			free(copy);
 		}
@@ -654,11 +654,11 @@ static void huge_and_odd_lengths(void **state)
 	/* The remaining size + 2: one unit past the end. */
 	{
 		struct taskcache_actions a;
-		char err[160];
+		struct ks_err err;
 
 		wr32(b.p + at[4], (uint32_t)(b.n - at[4] - 4 + 2));
-		assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, "working directory"));
+		assert_int_equal(parse(b.p, b.n, &a, &err), -1);
+		assert_non_null(strstr(err.msg, "working directory"));
 		taskcache_actions_release(&a);
 	}
 	free(b.p);
@@ -666,7 +666,7 @@ static void huge_and_odd_lengths(void **state)
 	/* An e-mail claiming 4 billion attachments or headers ends with the data. */
 	for (int which = 0; which < 2; which++) {
 		struct taskcache_actions a;
-		char err[160];
+		struct ks_err err;
 
 		b_head(&b, 3, "Author");
 		b_exec(&b, NULL, "kept.exe", NULL, NULL, 0);
@@ -682,7 +682,7 @@ static void huge_and_odd_lengths(void **state)
 			b_u32(&b, 0xffffffffu);
 			b_str(&b, "att");
 		}
-		assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
+		assert_int_equal(parse(b.p, b.n, &a, &err), -1);
 		assert_int_equal(a.n, 1);    /* the action before the damage stays */
 		assert_string_equal(a.v[0].command, "kept.exe");
 		taskcache_actions_release(&a);
@@ -694,15 +694,15 @@ static void unknown_magic_and_stray_bytes(void **state)
 {
 	struct blob b;
 	struct taskcache_actions a;
-	char err[160];
+	struct ks_err err;
 
 	b_head(&b, 3, "Author");
 	b_exec(&b, NULL, "first.exe", NULL, NULL, 0);
 	b_u16(&b, 0x1234);
 	b_str(&b, "id");
 	b_str(&b, "whatever");
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "unknown action type 0x1234"));
+	assert_int_equal(parse(b.p, b.n, &a, &err), -1);
+	assert_non_null(strstr(err.msg, "unknown action type 0x1234"));
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.v[0].command, "first.exe");
 	taskcache_actions_release(&a);
@@ -711,8 +711,8 @@ static void unknown_magic_and_stray_bytes(void **state)
 	b_head(&b, 3, "Author");
 	b_exec(&b, NULL, "first.exe", NULL, NULL, 0);
 	b_raw(&b, "\x66", 1);
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "stray"));
+	assert_int_equal(parse(b.p, b.n, &a, &err), -1);
+	assert_non_null(strstr(err.msg, "stray"));
 	assert_int_equal(a.n, 1);
 	taskcache_actions_release(&a);
 	free(b.p);
@@ -721,8 +721,8 @@ static void unknown_magic_and_stray_bytes(void **state)
 	b_head(&b, 3, "Author");
 	b_u16(&b, 0x6666);
 	b_str(&b, "id");
-	assert_int_equal(parse(b.p, b.n, &a, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "exec command"));
+	assert_int_equal(parse(b.p, b.n, &a, &err), -1);
+	assert_non_null(strstr(err.msg, "exec command"));
 	assert_int_equal(a.n, 0);
 	taskcache_actions_release(&a);
 	free(b.p);
@@ -749,7 +749,7 @@ static void mutations(void **state)
 		size_t n = s->n;
 		uint8_t *p;
 		struct taskcache_actions a;
-		char err[160];
+		struct ks_err err;
 		int kinds = 1 + (int)(rnd() % 4);
 
 		/* Sometimes shorter, sometimes with random bytes appended. */
@@ -787,7 +787,7 @@ static void mutations(void **state)
 				break;
 			}
 		}
-		if (parse(p, n, &a, err, sizeof(err)) == 0)
+		if (parse(p, n, &a, &err) == 0)
 			ok++;
 		else
 			bad++;

@@ -147,16 +147,16 @@ static void check_contract(int rc, const struct wmi_subscriptions *s, const char
 /* Scans a copy of exactly size bytes. */
 static int scan(const void *data, size_t size, struct wmi_subscriptions *s)
 {
-	char err[256];
+	struct ks_err err;
 	void *copy = size ? xmalloc(size) : NULL;
 	int rc;
 
 	if (size)
 		memcpy(copy, data, size);
 	memset(s, 0x5a, sizeof(*s));
-	memset(err, 'x', sizeof(err));
-	rc = wmi_scan_objects(copy ? copy : "", size, s, err, sizeof(err));
-	check_contract(rc, s, err);
+	memset(err.msg, 'x', sizeof(err.msg));
+	rc = wmi_scan_objects(copy ? copy : "", size, s, &err);
+	check_contract(rc, s, err.msg);
 	free(copy);
 	return rc;
 }
@@ -687,19 +687,19 @@ static const char truncation_recipe[] =
 static void test_empty_and_tiny(void **state)
 {
 	struct wmi_subscriptions s;
-	char err[128];
+	struct ks_err err;
 	uint8_t z[3 * PAGE] = { 0 };
 
-	assert_int_equal(wmi_scan_objects(NULL, 0, &s, err, sizeof(err)), -1);
-	assert_string_equal(err, "empty file");
+	assert_int_equal(wmi_scan_objects(NULL, 0, &s, &err), -1);
+	assert_string_equal(err.msg, "empty file");
 	assert_int_equal(scan("", 0, &s), -1);
-	assert_int_equal(wmi_scan_objects("x", 0, &s, NULL, 0), -1);
+	assert_int_equal(wmi_scan_objects("x", 0, &s, NULL), -1);
 	for (size_t n = 1; n <= 40; n++)
 		assert_int_equal(scan(z, n, &s), -1);
 	/* zero pages hold no table */
 	assert_int_equal(scan(z, sizeof(z), &s), -1);
-	assert_int_equal(wmi_scan_objects(z, sizeof(z), &s, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "not a WMI repository"));
+	assert_int_equal(wmi_scan_objects(z, sizeof(z), &s, &err), -1);
+	assert_non_null(strstr(err.msg, "not a WMI repository"));
 }
 
 static void test_every_truncation(void **state)

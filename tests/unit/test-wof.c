@@ -137,9 +137,9 @@ static struct wof *open_ok(enum wof_format fmt, uint64_t size, struct mem *m)
 {
 	struct wof_source src = mem_source(m);
 	struct wof *w = NULL;
-	char err[256] = "";
+	struct ks_err err;
 
-	if (wof_open(fmt, size, &src, &w, err, sizeof(err)) != 0)
+	if (wof_open(fmt, size, &src, &w, &err) != 0)
 		fail_msg("wof_open failed: %s", err);
 	return w;
 }
@@ -150,13 +150,13 @@ static void open_fails(enum wof_format fmt, uint64_t size, const uint8_t *p, siz
 	struct mem m = mem_of(p, n);
 	struct wof_source src = mem_source(&m);
 	struct wof *w = NULL;
-	char err[256] = "";
+	struct ks_err err;
 
-	if (wof_open(fmt, size, &src, &w, err, sizeof(err)) == 0) {
+	if (wof_open(fmt, size, &src, &w, &err) == 0) {
 		wof_close(w);
 		fail_msg("wof_open accepted a stream it must refuse (%s)", want);
 	}
-	if (!strstr(err, want))
+	if (!strstr(err.msg, want))
 		fail_msg("reason '%s' does not say '%s'", err, want);
 }
 
@@ -300,11 +300,11 @@ static void *reader_thread(void *p)
 	struct mem m = mem_of(a->c, a->clen);
 	struct wof_source src = mem_source(&m);
 	struct wof *w;
-	char err[256];
+	struct ks_err err;
 	uint8_t *back = malloc(a->len);
 
 	a->ok = 0;
-	if (back && wof_open(a->fmt, a->len, &src, &w, err, sizeof(err)) == 0) {
+	if (back && wof_open(a->fmt, a->len, &src, &w, &err) == 0) {
 		a->ok = 1;
 		for (int round = 0; round < 20 && a->ok; round++) {
 			size_t off = 0;
@@ -404,7 +404,7 @@ static void big_file(uint64_t size, unsigned width, bool expect_ok)
 	struct virt v = { .width = width, .nchunks = (size + ch - 1) / ch };
 	struct wof_source src = { .pread = virt_pread, .ctx = &v };
 	struct wof *w = NULL;
-	char err[256] = "";
+	struct ks_err err;
 
 	c = c1;
 	last = c2;
@@ -415,11 +415,11 @@ static void big_file(uint64_t size, unsigned width, bool expect_ok)
 	v.table = (v.nchunks - 1) * width;
 	src.size = virt_size(&v);
 	if (!expect_ok) {
-		assert_int_not_equal(wof_open(WOF_LZX, size, &src, &w, err, sizeof(err)), 0);
-		assert_true(strstr(err, "corrupt chunk table") != NULL);
+		assert_int_not_equal(wof_open(WOF_LZX, size, &src, &w, &err), 0);
+		assert_true(strstr(err.msg, "corrupt chunk table") != NULL);
 		goto out;
 	}
-	if (wof_open(WOF_LZX, size, &src, &w, err, sizeof(err)) != 0)
+	if (wof_open(WOF_LZX, size, &src, &w, &err) != 0)
 		fail_msg("%llu bytes, %u-byte entries: %s", (unsigned long long)size, width, err);
 	assert_int_equal(wof_size(w), size);
 	/* Around 4 GiB, across chunk boundaries, and the very end. */
@@ -523,14 +523,14 @@ static void test_io_errors(void **state)
 	uint8_t *d = make_data(len, 0), buf[16];
 	uint8_t *c = compress_wof(WOF_XPRESS4K, d, len, false, &clen);
 	struct wof *w = NULL;
-	char err[256];
+	struct ks_err err;
 
 	/* The table read fails. */
 	struct mem m = mem_of(c, clen);
 	m.fail_at = 0;
 	struct wof_source src = mem_source(&m);
-	assert_int_not_equal(wof_open(WOF_XPRESS4K, len, &src, &w, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "cannot read"));
+	assert_int_not_equal(wof_open(WOF_XPRESS4K, len, &src, &w, &err), 0);
+	assert_non_null(strstr(err.msg, "cannot read"));
 	/* The stream is shorter than its recorded size: the table checks
 	 * pass, the last chunk cannot be read. */
 	m = mem_of(c, clen);
@@ -614,9 +614,9 @@ static void test_truncations(void **state)
 			struct mem m = mem_of(c, cut);
 			struct wof_source src = mem_source(&m);
 			struct wof *w = NULL;
-			char err[256];
+			struct ks_err err;
 
-			if (wof_open(fmt, len, &src, &w, err, sizeof(err)) != 0) {
+			if (wof_open(fmt, len, &src, &w, &err) != 0) {
 				refused++;
 				continue;
 			}
@@ -656,7 +656,7 @@ static void test_mutations(void **state)
 			struct mem m = mem_of(mut, clen);
 			struct wof_source src = mem_source(&m);
 			struct wof *w = NULL;
-			char err[256];
+			struct ks_err err;
 			int nmut = 1 + (int)(rnd() % 8);
 
 			memcpy(mut, c, clen);
@@ -665,8 +665,8 @@ static void test_mutations(void **state)
 				size_t at = rnd() % 2 ? rnd() % clen : rnd() % (clen < 64 ? clen : 64);
 				mut[at] = (uint8_t)rnd();
 			}
-			if (wof_open(fmt, len, &src, &w, err, sizeof(err)) != 0) {
-				assert_true(err[0] != '\0');
+			if (wof_open(fmt, len, &src, &w, &err) != 0) {
+				assert_true(err.msg[0] != '\0');
 				total_bad++;
 				continue;
 			}
@@ -704,10 +704,10 @@ static size_t reparse(uint8_t *b, uint32_t tag, uint16_t dlen, uint32_t ver, uin
 static void parse_fails(const uint8_t *b, size_t len, const char *want)
 {
 	enum wof_format fmt;
-	char why[256] = "";
+	struct ks_err why;
 
-	assert_int_not_equal(wof_parse_reparse(b, len, &fmt, why, sizeof(why)), 0);
-	if (!strstr(why, want))
+	assert_int_not_equal(wof_parse_reparse(b, len, &fmt, &why), 0);
+	if (!strstr(why.msg, want))
 		fail_msg("reason '%s' does not say '%s'", why, want);
 }
 
@@ -715,11 +715,11 @@ static void test_reparse(void **state)
 {
 	uint8_t b[64];
 	enum wof_format fmt;
-	char why[256];
+	struct ks_err why;
 
 	for (uint32_t f = 0; f < 4; f++) {
 		size_t n = reparse(b, WOF_REPARSE_TAG, 16, 1, 2, 1, f);
-		assert_int_equal(wof_parse_reparse(b, n, &fmt, why, sizeof(why)), 0);
+		assert_int_equal(wof_parse_reparse(b, n, &fmt, &why), 0);
 		assert_int_equal(fmt, f);
 	}
 	assert_string_equal(wof_format_name(WOF_XPRESS4K), "XPRESS4K");
@@ -732,7 +732,7 @@ static void test_reparse(void **state)
 	assert_int_equal(wof_chunk_size(99), 0);
 	/* Trailing bytes after the provider info are tolerated. */
 	reparse(b, WOF_REPARSE_TAG, 20, 1, 2, 1, 1);
-	assert_int_equal(wof_parse_reparse(b, 28, &fmt, why, sizeof(why)), 0);
+	assert_int_equal(wof_parse_reparse(b, 28, &fmt, &why), 0);
 
 	reparse(b, WOF_REPARSE_TAG, 16, 1, 1, 1, 0);
 	parse_fails(b, 24, "WIM-backed file (WIMBoot)");
@@ -759,8 +759,8 @@ static void test_reparse(void **state)
 	for (size_t n = 0; n < 24; n++) {
 		uint8_t *cut = malloc(n + 1);
 		memcpy(cut, b, n);
-		assert_int_not_equal(wof_parse_reparse(cut, n, &fmt, why, sizeof(why)), 0);
-		assert_true(why[0] != '\0');
+		assert_int_not_equal(wof_parse_reparse(cut, n, &fmt, &why), 0);
+		assert_true(why.msg[0] != '\0');
 		free(cut);
 	}
 }
