@@ -78,6 +78,42 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) KS_PRINTF(1, 2);
 
+/* strbuf: the one string builder (git's shape). buf is never NULL and
+ * always NUL-terminated, even when empty (it then points at a shared empty
+ * string, so STRBUF_INIT allocates nothing). Ownership leaves through
+ * strbuf_detach(); strbuf_release() frees. An optional cap bounds text that
+ * hostile input could make huge (evidence from a hive, a hosts file): what
+ * would pass it is dropped, cut on a UTF-8 boundary, and " ..." ends the
+ * text. Allocation failure is ks_oom(). */
+struct strbuf {
+	size_t alloc, len;
+	size_t cap;        /* bytes of text kept at most (SIZE_MAX: no cap) */
+	bool truncated;    /* the cap was reached: " ..." ends buf */
+	char *buf;
+};
+
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { .alloc = 0, .len = 0, .cap = SIZE_MAX, .truncated = false, .buf = strbuf_slopbuf }
+
+/* cap 0: no cap. Allocates nothing. */
+void strbuf_init(struct strbuf *sb, size_t cap);
+void strbuf_add(struct strbuf *sb, const void *p, size_t n);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) KS_PRINTF(2, 3);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) KS_PRINTF(2, 0);
+/* The n bytes at s with control characters (and, if ascii_only, every byte
+ * outside printable ASCII) replaced by '?': text from the image shown in
+ * one line of evidence. */
+void strbuf_add_printable(struct strbuf *sb, const char *s, size_t n, bool ascii_only);
+/* Empties the text, keeping the memory and the cap. */
+void strbuf_reset(struct strbuf *sb);
+/* Frees the memory; *sb is empty again, with the same cap. */
+void strbuf_release(struct strbuf *sb);
+/* The text, which the caller now owns (free(3)); never NULL. *len (may be
+ * NULL) gets its length. *sb is empty again, with the same cap. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+
 /* cleanup: temporary paths removed even when kenshu is interrupted.
  *
  * libclamav unpacks archive members into a private directory and reports
