@@ -232,6 +232,13 @@ int scan_date_parse(const char *s, struct scan_date *out, struct ks_err *err);
 /* The UTC day that t falls on. */
 void scan_date_of(time_t t, struct scan_date *out);
 
+/* t as ISO 8601 UTC, "2026-11-27T10:00:00Z" (20 characters and a NUL: n
+ * >= 21); "" when t <= 0 or past what gmtime can say. The one spelling of
+ * a time in every report. */
+void ks_iso_time(time_t t, char *out, size_t n);
+/* The current time, likewise. */
+void ks_now_iso(char *out, size_t n);
+
 /* embedded: the shipped profiles and data tables, compiled into the binary
  * from profiles/ at build time, so `-p default` and the MS17-010 table work
  * wherever kenshu is copied, and the data stays data (one file each). */

@@ -71,16 +71,6 @@ static int db_cmp(const void *a, const void *b)
 	return strcmp(((const struct av_db *)a)->name, ((const struct av_db *)b)->name);
 }
 
-static void iso_time(time_t t, char *out, size_t n)
-{
-	struct tm tm;
-
-	if (t <= 0 || !gmtime_r(&t, &tm)) {
-		out[0] = '\0';
-		return;
-	}
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static int inventory(struct av *av, struct ks_err *err)
 {
@@ -118,7 +108,7 @@ static int inventory(struct av *av, struct ks_err *err)
 			db.official = true;
 			db.version = cvd->version;
 			db.sigs = cvd->sigs;
-			iso_time((time_t)cvd->stime, db.build_time, sizeof(db.build_time));
+			ks_iso_time((time_t)cvd->stime, db.build_time, sizeof(db.build_time));
 			free(db.builder);
 			db.builder = xstrdup(cvd->builder ? cvd->builder : "");
 			cl_cvdfree(cvd);

@@ -51,3 +51,16 @@ void scan_date_of(time_t t, struct scan_date *out)
 	out->midnight = timegm(&tm);
 	strftime(out->day, sizeof(out->day), "%Y-%m-%d", &tm);
 }
+
+void ks_iso_time(time_t t, char *out, size_t n)
+{
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&t, &tm) || strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+void ks_now_iso(char *out, size_t n)
+{
+	ks_iso_time(time(NULL), out, n);
+}

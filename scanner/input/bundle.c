@@ -790,14 +790,6 @@ static int read_archive(struct ctx *c, struct archive *a, const char *prefix, un
 	return 0;
 }
 
-static void now_iso(char *out, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* The verdict: the worst member's, and at least REVIEW when anything was
  * not read or nothing was there to scan. */
@@ -889,7 +881,7 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 
 	memset(br, 0, sizeof(*br));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	now_iso(br->started, sizeof(br->started));
+	ks_now_iso(br->started, sizeof(br->started));
 	br->path = xstrdup(path);
 	br->host = report_host_name();
 	case_meta_copy(&br->meta, so->meta);
@@ -922,7 +914,7 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 		goto out;
 	}
 	decide(br);
-	now_iso(br->finished, sizeof(br->finished));
+	ks_now_iso(br->finished, sizeof(br->finished));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	br->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	rc = 0;

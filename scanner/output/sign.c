@@ -477,10 +477,7 @@ char *sign_statement(const struct sign_key *k, const char *kind, const struct si
 		return NULL;
 	}
 	if (!signed_at) {
-		time_t t = time(NULL);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ks_now_iso(now, sizeof(now));
 		signed_at = now;
 	}
 	if (!is_utc_time(signed_at, strlen(signed_at))) {

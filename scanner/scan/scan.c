@@ -296,14 +296,11 @@ static double now_mono(void)
 /* Now, as ISO 8601 UTC; day (may be NULL) gets the same instant's day. */
 static void now_iso(char *out, size_t n, struct scan_date *day)
 {
-	struct timespec t;
-	struct tm tm;
+	time_t t = time(NULL);
 
-	clock_gettime(CLOCK_REALTIME, &t);
-	gmtime_r(&t.tv_sec, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ks_iso_time(t, out, n);
 	if (day)
-		scan_date_of(t.tv_sec, day);
+		scan_date_of(t, day);
 }
 
 /* ---- results into the report ---- */

@@ -56,13 +56,9 @@ static int parse_version(const char *s, uint32_t *major, uint32_t *minor)
 static char *unix_time_iso(uint32_t t)
 {
 	char buf[32];
-	struct tm tm;
-	time_t tt = (time_t)t;
 
-	if (!t || !gmtime_r(&tt, &tm))
-		return NULL;
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
+	ks_iso_time((time_t)t, buf, sizeof(buf));
+	return buf[0] ? xstrdup(buf) : NULL;
 }
 
 static void read_software(struct hive *sw, struct os_info *os)
