@@ -30,7 +30,7 @@ ALLOWED = {
     'profile': {'core', 'av'},
     'report': {'core', 'image', 'windows', 'profile'},
     'drift': {'core', 'report'},
-    'policy': {'core', 'profile', 'report'},
+    'policy': {'core', 'av', 'profile', 'report'},   # av: the IOC feeds' indicators
     'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'windows', 'profile', 'report', 'drift', 'policy'},
     'input': {'core', 'av', 'report', 'scan'},
     'output': {'core', 'artifacts', 'windows', 'profile', 'report', 'input'},

@@ -114,6 +114,19 @@ void strbuf_release(struct strbuf *sb);
  * NULL) gets its length. *sb is empty again, with the same cap. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
+/* File attributes: the volume stage sets them on what it walks, the report
+ * records them per file (manifest.jsonl "flags"), the writers name them. */
+enum {
+	FS_F_COMPRESSED = 1u << 0,  /* stored compressed (NTFS LZNT1); read decompressed */
+	FS_F_SPARSE = 1u << 1,
+	FS_F_ENCRYPTED = 1u << 2,   /* EFS: contents unreadable offline */
+	FS_F_REPARSE = 1u << 3,     /* carries a reparse point (never followed) */
+	FS_F_DIRECTORY = 1u << 4,   /* a stream of a directory (ADS on a folder) */
+	FS_F_HARDLINK = 1u << 5,    /* another name of a file already walked */
+	FS_F_NAME_LOSSY = 1u << 6,  /* name held invalid UTF-16; replaced by U+FFFD */
+	FS_F_WOF = 1u << 7,         /* CompactOS (WOF): read decompressed from WofCompressedData */
+};
+
 /* cleanup: temporary paths removed even when kenshu is interrupted.
  *
  * libclamav unpacks archive members into a private directory and reports

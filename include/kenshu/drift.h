@@ -12,7 +12,6 @@
 #include <stdio.h>
 
 #include <kenshu/core.h>
-#include <kenshu/av.h>
 #include <kenshu/report.h>
 
 /* drift: what changed between an accepted baseline and a later scan.
@@ -49,10 +48,10 @@ struct snapshot;
 int snapshot_load(const char *dir, struct snapshot **out, struct ks_err *err);
 /* The report in memory as a snapshot (report.json's content and the file
  * list); the report must outlive nothing: everything is copied. */
-struct snapshot *snapshot_of_report(const struct report *r, const struct av *av);
+struct snapshot *snapshot_of_report(const struct report *r);
 /* Reads r again, all but its file list (after policy_apply: the rule
  * outcomes, verdict and profile). */
-void snapshot_update(struct snapshot *s, const struct report *r, const struct av *av);
+void snapshot_update(struct snapshot *s, const struct report *r);
 void snapshot_free(struct snapshot *s);
 
 /* Whether a file this snapshot's scan found clean may stand in for
@@ -60,7 +59,7 @@ void snapshot_free(struct snapshot *s);
  * and functionality level, the same database files and IOC feeds (names
  * and SHA-256) and the same scan limits. Else false with the first
  * difference in why ("database daily.cld differs"). */
-bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why, size_t whylen);
+bool snapshot_reuse_ok(const struct snapshot *s, const struct rep_engine *now, char *why, size_t whylen);
 /* True when the baseline (a snapshot_load()ed directory; never a snapshot
  * of the scan in memory, which has no clean set) scanned content of this SHA-256 (lowercase hex)
  * and size and found nothing in it: manifest status "scanned", and no

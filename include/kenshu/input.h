@@ -120,6 +120,7 @@ struct bundle_report {
 	struct case_meta meta;   /* --meta */
 	double seconds;
 	struct bundle_caps caps;
+	struct rep_engine engine;  /* what scanned the members (report.h) */
 	uint64_t entries;        /* members read, nested ones included */
 	uint64_t bytes;          /* bytes extracted */
 	char *incomplete;        /* why some of the bundle was not read, or NULL */

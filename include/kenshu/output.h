@@ -13,7 +13,6 @@
 #include <stdio.h>
 
 #include <kenshu/core.h>
-#include <kenshu/av.h>
 #include <kenshu/report.h>
 #include <kenshu/input.h>
 
@@ -122,11 +121,11 @@ int sign_verify_dir(const char *dir, const struct sign_key *pub, const char *pub
 		    struct sign_check *c);
 
 /* Writers. Each returns 0, or -1 with errno set; the caller names the file. */
-int report_write_json(const struct report *r, const struct av *av, FILE *f);
-int report_write_text(const struct report *r, const struct av *av, FILE *f);
+int report_write_json(const struct report *r, FILE *f);
+int report_write_text(const struct report *r, FILE *f);
 /* report.html: one self-contained page (inline CSS, no script, no URL)
  * for people and for printing to PDF; docs/report.md. */
-int report_write_html(const struct report *r, const struct av *av, FILE *f);
+int report_write_html(const struct report *r, FILE *f);
 int report_write_manifest(const struct report *r, FILE *f);
 /* findings.csv: one RFC 4180 row per finding (CRLF, UTF-8, no BOM), a
  * header row first. A cell beginning with = + - @ TAB or CR gets a
@@ -180,7 +179,7 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
  * exports r->exports asks for (findings.csv, stix.json), into dir with
  * report_save_outputs(), signed when key is not NULL. Returns 0, or -1
  * with err set. */
-int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
+int report_save(const struct report *r, const struct sign_key *key,
 		const char *dir, struct ks_err *err);
 
 /* Writers (docs/report.md). Each returns 0, or -1 with errno set. */
@@ -193,7 +192,7 @@ int drift_write_json(const struct drift *d, FILE *f);
 int drift_write_html(const struct drift *d, FILE *f);
 
 /* Writers: 0, or -1 with errno set. */
-int bundle_write_json(const struct bundle_report *br, const struct av *av, FILE *f);
+int bundle_write_json(const struct bundle_report *br, FILE *f);
 int bundle_write_text(const struct bundle_report *br, FILE *f);
 /* The member report directories a bundle.json names ("report" of each
  * image member, relative to the bundle's directory). Each is checked to be
@@ -205,7 +204,7 @@ int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n, st
 /* bundle.txt then bundle.json into dir, atomically like report_save(),
  * signed (report.sig of kind "bundle") when key is not NULL. Returns 0, or
  * -1 with err set. */
-int bundle_save(const struct bundle_report *br, const struct av *av, const struct sign_key *key,
+int bundle_save(const struct bundle_report *br, const struct sign_key *key,
 		const char *dir, struct ks_err *err);
 
 #endif

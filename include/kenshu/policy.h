@@ -8,7 +8,6 @@
 
 
 
-#include <kenshu/av.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 
@@ -22,13 +21,11 @@
  * the findings left: fail → FAIL, review → REVIEW, else PASS. */
 
 /* Judges as of r->scan_date (YYYY-MM-DD, set by the scan); when it is
- * empty, as of the day of r->started. Fills r->findings, r->waivers, the profile fields, r->verdict and
- * r->verdict_reason. Findings are sorted decisive first (fail, review,
- * info; waived last), then by rule table order and location. */
-void policy_apply(const struct profile *p, const struct av *av, struct report *r);
-/* The same with the engine's database list given directly (tests judge
- * signature age without a signed official database). */
-void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, size_t ndbs, const char *dbdir,
-		      struct report *r);
+ * empty, as of the day of r->started. The signature rules read the
+ * engine's databases from r->engine. Fills r->findings, r->waivers, the
+ * profile fields, r->verdict and r->verdict_reason. Findings are sorted
+ * decisive first (fail, review, info; waived last), then by rule table
+ * order and location. */
+void policy_apply(const struct profile *p, struct report *r);
 
 #endif

@@ -13,7 +13,6 @@
 #include <kenshu/core.h>
 #include <kenshu/rules.h>
 #include <kenshu/image.h>
-#include <kenshu/av.h>
 #include <kenshu/windows.h>
 #include <kenshu/profile.h>
 
@@ -121,6 +120,37 @@ struct rep_finding {
 	char *waiver;              /* name of the waiver that lifted it, or NULL */
 };
 
+/* One signature database file, or one IOC feed compiled into the engine,
+ * as the evidence record names it. */
+struct rep_db {
+	char *name;          /* file name within the directory; an IOC feed: its path */
+	bool official;       /* .cvd/.cld signed by Cisco-Talos */
+	bool ioc_feed;       /* an [ioc] feed that kenshu compiled into signatures */
+	unsigned version;    /* CVD header version, 0 for plain signature files */
+	unsigned sigs;       /* signatures in the file; an IOC feed: its indicators */
+	char build_time[32]; /* CVD build time, ISO 8601 UTC, "" if none */
+	char *builder;       /* CVD builder, "" if none */
+	uint64_t size;
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+/* The engine that scanned: what the report proves it was checked against.
+ * The scan copies it from the live engine (scan_engine_facts, scan.h); the
+ * policy and every writer read it from here, never from the engine. */
+struct rep_engine {
+	char *version;                 /* libclamav's */
+	unsigned functionality_level;
+	char *dbdir;                   /* the database directory (-d) */
+	unsigned signatures;           /* loaded, IOC feeds included */
+	struct rep_db *dbs; size_t ndbs; /* dbdir's files sorted by name, then the IOC feeds */
+	uint64_t max_filesize, max_scansize;
+	uint32_t max_recursion, max_files, max_scantime_ms;
+};
+
+/* Copies *src into *dst (NULL src: empty); release with rep_engine_release. */
+void rep_engine_copy(struct rep_engine *dst, const struct rep_engine *src);
+void rep_engine_release(struct rep_engine *e);
+
 /* A waiver of the profile and what became of it in this scan. */
 struct rep_waiver {
 	struct profile_waiver w;   /* a copy (profile_waiver_copy) */
@@ -144,6 +174,7 @@ struct report {
 	struct case_meta meta;     /* --meta */
 	double seconds_total, seconds_hash, seconds_scan;
 	unsigned threads;
+	struct rep_engine engine;  /* the engine and databases it was scanned with */
 
 	struct rep_volume *vol; size_t nvol;
 	struct img_gap *gaps; size_t ngaps;
@@ -302,6 +333,9 @@ struct drift {
 };
 
 void drift_release(struct drift *d);
+/* Parts of drift_release, for a comparison that redoes one section. */
+void drift_release_findings(struct drift *d);
+void drift_side_release(struct drift_side *s);
 /* True when nothing differs (reuse counters aside). */
 bool drift_empty(const struct drift *d);
 

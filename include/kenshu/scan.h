@@ -36,6 +36,10 @@ struct scan_opts {
 	uint64_t buf_max;
 };
 
+/* The engine's version, databases and limits as report data (report.h);
+ * *e is overwritten (rep_engine_release it). */
+void scan_engine_facts(const struct av *av, struct rep_engine *e);
+
 /* Returns 0 with *r filled (report_release() it), or -1 with err set: the
  * image could not be scanned completely and no report may be written. */
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o,

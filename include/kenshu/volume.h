@@ -101,17 +101,6 @@ struct fs_stream;
 #define FS_MAX_DIR_ENTRIES 1000000 /* entries read from one directory */
 #define FS_MAX_LOGICAL_VOLUMES 256 /* volumes taken from an image's volume managers */
 
-enum {
-	FS_F_COMPRESSED = 1u << 0,  /* stored compressed (NTFS LZNT1); read decompressed */
-	FS_F_SPARSE = 1u << 1,
-	FS_F_ENCRYPTED = 1u << 2,   /* EFS: contents unreadable offline */
-	FS_F_REPARSE = 1u << 3,     /* carries a reparse point (never followed) */
-	FS_F_DIRECTORY = 1u << 4,   /* a stream of a directory (ADS on a folder) */
-	FS_F_HARDLINK = 1u << 5,    /* another name of a file already walked */
-	FS_F_NAME_LOSSY = 1u << 6,  /* name held invalid UTF-16; replaced by U+FFFD */
-	FS_F_WOF = 1u << 7,         /* CompactOS (WOF): read decompressed from WofCompressedData */
-};
-
 enum fs_entry_kind {
 	FS_ENTRY_STREAM = 0,  /* a data stream to hash and scan */
 	FS_ENTRY_REPARSE,     /* a reparse point (junction, symlink...): reported, not followed */
@@ -170,13 +159,30 @@ const char *fs_reader(const struct fs *fs);   /* what reads it, e.g. "libntfs-3g
  * image's scan is over. */
 void fs_release_image(struct img *img);
 
-struct report;
-/* Inspects the image with libguestfs (inspect_os) and records, for each
- * Windows install in r, whether libguestfs sees the same product, version,
- * architecture and host name (os[].cross_check); installs only libguestfs
- * found go to r->cross_check_note. Returns 0, or -1 with err set when the
- * appliance could not start. */
-int fs_cross_check(struct img *img, struct report *r, struct ks_err *err);
+/* One operating system libguestfs's inspection (inspect_os) found. */
+struct fs_inspected {
+	char *root;          /* the appliance's device, "/dev/sda2" */
+	unsigned volume;     /* the image volume it lies on (img_volume.index), 0: none of them */
+	char *type;          /* "windows", "linux"..., NULL if not said */
+	char *product, *hostname, *arch;   /* NULL if not said */
+	int major, minor;    /* -1 if not said */
+};
+
+/* What --cross-check learnt from libguestfs: facts only; comparing them
+ * with kenshu's own reading is the windows stage's (os_cross_check). */
+struct fs_inspection {
+	struct fs_inspected *v;
+	size_t n;
+	char *failed;        /* inspect_os itself failed: why; else NULL */
+};
+
+/* Inspects the image with libguestfs's inspect_os, through the image's
+ * appliance (started if need be; the volumes it had mounted are mounted
+ * again for the workers). Returns 0 with *out filled
+ * (fs_inspection_release), or -1 with err set when the appliance could not
+ * start. */
+int fs_inspect_os(struct img *img, struct fs_inspection *out, struct ks_err *err);
+void fs_inspection_release(struct fs_inspection *in);
 bool fs_dirty(const struct fs *fs);           /* unclean shutdown: journal not replayed */
 
 /* Walks every directory (no depth cut-off; iterative), reporting every data
@@ -206,5 +212,9 @@ void fs_stream_close(struct fs_stream *s);
 
 /* Reason text of the back end's last error on this thread, or "". */
 const char *fs_last_error(void);
+
+
+/* Installs libntfs-3g's log handler; called once before any thread starts. */
+void fs_ntfs_global_init(void);
 
 #endif

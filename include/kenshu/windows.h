@@ -13,7 +13,6 @@
 
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
-#include <kenshu/image.h>
 #include <kenshu/volume.h>
 
 /* taskcache: the Task Scheduler's registry cache, read from an offline
@@ -669,5 +668,13 @@ const char *os_family(uint32_t major, uint32_t minor, uint32_t build);
  * with *out set (hive_close() it), or -1 when the file is absent,
  * unreadable or rejected by hivex; *health is filled either way. */
 int hive_open_fs(struct fs *fs, const char *path, struct hive **out, struct hive_health *health);
+
+
+/* --cross-check: compares libguestfs's inspection with the installs kenshu
+ * found and sets each one's cross_check ("agrees (...)", "differs: ...",
+ * "not found as an operating system by libguestfs"). Returns what only
+ * libguestfs saw, or why its inspection failed, as one note (caller frees;
+ * NULL when there is nothing to say). */
+char *os_cross_check(struct os_info *os, size_t nos, const struct fs_inspection *in);
 
 #endif

@@ -20,7 +20,7 @@
 #include <kenshu/scan.h>
 #include <kenshu/output.h>
 #include <kenshu/rules.h>
-#include "../volume/volume_internal.h"
+#include <kenshu/volume.h>
 #include "cli.h"
 #include <kenshu/banned.h>
 
@@ -292,12 +292,12 @@ static int save_image(void *ctx, struct report *r, const char *dir, struct ks_er
 	int c;
 
 	r->all_autoruns = s->a->all_autoruns;
-	if (report_save(r, s->av, s->key, dir, err) < 0) {
+	if (report_save(r, s->key, dir, err) < 0) {
 		c = EXIT_ERROR;
 	} else {
 		c = verdict_exit_code(r->verdict);
 		if (s->show && !s->a->quiet) {
-			report_write_text(r, s->av, stdout);
+			report_write_text(r, stdout);
 			printf("Report:     %s/report.json\n%s", dir, s->sep);
 			fflush(stdout);
 		}
@@ -324,7 +324,7 @@ static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
 
 	if (bundle_scan(a->images[i], av, so, caps, dir, &sink, &br, &err) < 0)
 		return say_err(&err), EXIT_ERROR;
-	if (bundle_save(&br, av, so->sign_key, dir, &err) < 0) {
+	if (bundle_save(&br, so->sign_key, dir, &err) < 0) {
 		say_err(&err);
 		c = EXIT_ERROR;
 	} else {

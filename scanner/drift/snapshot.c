@@ -13,10 +13,8 @@
 #include <json-c/json.h>
 
 #include <kenshu/version.h>
-#include <kenshu/av.h>
 #include <kenshu/drift.h>
 #include <kenshu/core.h>
-#include <kenshu/volume.h>
 #include <kenshu/report.h>
 #include "drift_internal.h"
 #include "../output/output_internal.h"
@@ -655,12 +653,12 @@ out:
 	return rc;
 }
 
-struct snapshot *snapshot_of_report(const struct report *r, const struct av *av)
+struct snapshot *snapshot_of_report(const struct report *r)
 {
 	struct snapshot *s = xcalloc(1, sizeof(*s));
 	size_t alloc = 0;
 
-	s->root = report_json_object(r, av);
+	s->root = report_json_object(r);
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct rep_file *f = &r->files[i];
 		add_file(s, &alloc, f->volume, f->path, f->stream, f->size, f->sha256, f->status, f->link_of,
@@ -671,10 +669,10 @@ struct snapshot *snapshot_of_report(const struct report *r, const struct av *av)
 	return s;
 }
 
-void snapshot_update(struct snapshot *s, const struct report *r, const struct av *av)
+void snapshot_update(struct snapshot *s, const struct report *r)
 {
 	json_object_put(s->root);
-	s->root = report_json_object(r, av);
+	s->root = report_json_object(r);
 }
 
 void snapshot_free(struct snapshot *s)
@@ -696,18 +694,17 @@ void snapshot_free(struct snapshot *s)
 
 /* ---- may the baseline's clean files stand in for a scan? ---- */
 
-bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why, size_t whylen)
+bool snapshot_reuse_ok(const struct snapshot *s, const struct rep_engine *now, char *why, size_t whylen)
 {
 	json_object *tool = snap_get(s->root, "tool"), *eng = snap_get(s->root, "engine");
 	json_object *dbs = snap_get(eng, "databases"), *lim = snap_get(eng, "limits");
-	const struct av_limits *l = av_limits(av);
 	const struct {
 		const char *key;
 		uint64_t now;
 	} limits[] = {
-		{ "max_filesize", l->max_filesize }, { "max_scansize", l->max_scansize },
-		{ "max_recursion", l->max_recursion }, { "max_files", l->max_files },
-		{ "max_scantime_ms", l->max_scantime_ms },
+		{ "max_filesize", now->max_filesize }, { "max_scansize", now->max_scansize },
+		{ "max_recursion", now->max_recursion }, { "max_files", now->max_files },
+		{ "max_scantime_ms", now->max_scantime_ms },
 	};
 
 	if (strcmp(snap_str(tool, "version"), KENSHU_VERSION) != 0 || strcmp(snap_str(tool, "commit"), kenshu_commit) != 0) {
@@ -715,14 +712,14 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 		       snap_str(tool, "version"), snap_str(tool, "commit"), KENSHU_VERSION, kenshu_commit);
 		return false;
 	}
-	if (strcmp(snap_str(eng, "version"), av_version()) != 0) {
+	if (strcmp(snap_str(eng, "version"), now->version) != 0) {
 		snprintf(why, whylen, "the baseline used libclamav %.40s, this is %s", snap_str(eng, "version"),
-		       av_version());
+		       now->version);
 		return false;
 	}
-	if (snap_uint(eng, "functionality_level") != av_functionality_level()) {
+	if (snap_uint(eng, "functionality_level") != now->functionality_level) {
 		snprintf(why, whylen, "the baseline used libclamav functionality level %u, this is %u",
-		       snap_uint(eng, "functionality_level"), av_functionality_level());
+		       snap_uint(eng, "functionality_level"), now->functionality_level);
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
@@ -733,9 +730,9 @@ bool snapshot_reuse_ok(const struct snapshot *s, const struct av *av, char *why,
 		}
 	}
 	size_t n = json_object_array_length(dbs);
-	for (size_t i = 0; i < n || i < av_db_count(av); i++) {
+	for (size_t i = 0; i < n || i < now->ndbs; i++) {
 		json_object *e = i < n ? json_object_array_get_idx(dbs, i) : NULL;
-		const struct av_db *d = i < av_db_count(av) ? av_db(av, i) : NULL;
+		const struct rep_db *d = i < now->ndbs ? &now->dbs[i] : NULL;
 		if (!e || !d || strcmp(snap_str(e, "name"), d->name) != 0) {
 			snprintf(why, whylen, "the signature databases differ (%.100s)",
 			       d ? d->name : snap_str(e, "name"));

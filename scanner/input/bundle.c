@@ -16,7 +16,6 @@
 #include <archive_entry.h>
 
 #include <kenshu/input.h>
-#include <kenshu/output.h>
 #include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/rules.h>
@@ -236,6 +235,7 @@ static void member_release(struct bundle_member *m)
 
 void bundle_report_release(struct bundle_report *br)
 {
+	rep_engine_release(&br->engine);
 	for (size_t i = 0; i < br->nm; i++)
 		member_release(&br->m[i]);
 	free(br->m);
@@ -886,6 +886,7 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 	br->host = report_host_name();
 	case_meta_copy(&br->meta, so->meta);
 	br->caps = *caps;
+	scan_engine_facts(av, &br->engine);
 	if (sha256_file(path, br->sha256_before, &br->size) < 0)
 		return ks_fail(err, KS_EIO, "'%s': cannot read: %s", path, strerror(errno));
 	c.tmpdir = xasprintf("%s/kenshu-bundle-XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -16,7 +16,6 @@
 #include <wimlib.h>
 
 #include <kenshu/core.h>
-#include <kenshu/drift.h>
 #include <kenshu/input.h>
 #include <kenshu/banned.h>
 

@@ -44,7 +44,7 @@ static json_object *member_json(const struct bundle_member *m)
 	return o;
 }
 
-static json_object *bundle_json(const struct bundle_report *br, const struct av *av)
+static json_object *bundle_json(const struct bundle_report *br)
 {
 	json_object *root = json_object_new_object(), *o, *a;
 	size_t n[4] = { 0 }, det = 0, not_scanned = 0;
@@ -68,9 +68,9 @@ static json_object *bundle_json(const struct bundle_report *br, const struct av 
 	json_object_object_add(root, "bundle", o);
 
 	o = json_object_new_object();
-	add_str(o, "version", av_version());
-	add_str(o, "database_dir", av_dbdir(av));
-	add_u64(o, "signatures", av_signature_count(av));
+	add_str(o, "version", br->engine.version);
+	add_str(o, "database_dir", br->engine.dbdir);
+	add_u64(o, "signatures", br->engine.signatures);
 	json_object_object_add(root, "engine", o);
 
 	o = json_object_new_object();
@@ -111,9 +111,9 @@ static json_object *bundle_json(const struct bundle_report *br, const struct av 
 	return root;
 }
 
-int bundle_write_json(const struct bundle_report *br, const struct av *av, FILE *f)
+int bundle_write_json(const struct bundle_report *br, FILE *f)
 {
-	json_object *root = bundle_json(br, av);
+	json_object *root = bundle_json(br);
 	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_SPACED |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -181,13 +181,12 @@ int bundle_write_text(const struct bundle_report *br, FILE *f)
 
 struct save_ctx {
 	const struct bundle_report *br;
-	const struct av *av;
 };
 
 static int write_json(void *ctx, FILE *f)
 {
 	const struct save_ctx *sc = ctx;
-	return bundle_write_json(sc->br, sc->av, f);
+	return bundle_write_json(sc->br, f);
 }
 
 static int write_text(void *ctx, FILE *f)
@@ -197,10 +196,10 @@ static int write_text(void *ctx, FILE *f)
 
 /* Same discipline as report_save(), and bundle.json last so that its
  * presence means bundle.txt (and report.sig) are there too. */
-int bundle_save(const struct bundle_report *br, const struct av *av, const struct sign_key *key,
+int bundle_save(const struct bundle_report *br, const struct sign_key *key,
 		const char *dir, struct ks_err *err)
 {
-	struct save_ctx sc = { br, av };
+	struct save_ctx sc = { br };
 	const struct report_output out[] = {
 		{ "bundle.txt", write_text, &sc },
 		{ "bundle.json", write_json, &sc },

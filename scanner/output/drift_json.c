@@ -5,7 +5,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
-#include <kenshu/drift.h>
+#include <kenshu/report.h>
 #include "output_internal.h"
 #include <kenshu/banned.h>
 

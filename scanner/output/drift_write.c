@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <kenshu/drift.h>
 #include <kenshu/report.h>
 #include "output_internal.h"
 #include <kenshu/banned.h>
@@ -339,19 +338,10 @@ int drift_write_text(const struct drift *d, FILE *f)
 
 /* --- HTML ------------------------------------------------------------------ */
 
-/* Data, never markup; NULL or "" shows a grey placeholder. */
-static void esc_or(FILE *f, const char *s, const char *absent)
-{
-	if (s && s[0])
-		report_html_escape(f, s, strlen(s));
-	else
-		fprintf(f, "<span class=\"muted\">%s</span>", absent);
-}
-
 static void esc_code(FILE *f, const char *s, const char *absent)
 {
 	if (!s || !s[0]) {
-		esc_or(f, s, absent);
+		html_esc_or(f, s, absent);
 		return;
 	}
 	fputs("<code>", f);
@@ -362,7 +352,7 @@ static void esc_code(FILE *f, const char *s, const char *absent)
 static void mono(FILE *f, const char *s, const char *absent)
 {
 	if (!s || !s[0]) {
-		esc_or(f, s, absent);
+		html_esc_or(f, s, absent);
 		return;
 	}
 	fputs("<span class=\"mono\">", f);
@@ -379,19 +369,6 @@ static void change_cell(FILE *f, enum drift_change c, const char *const words[3]
 	fprintf(f, "<tr><td class=\"sev %s\">%s</td>", cls[i], words[i]);
 }
 
-static void html_location(FILE *f, const char *path, const char *stream)
-{
-	if (!path || !path[0]) {
-		fputs("<span class=\"muted\">(the whole volume)</span>", f);
-		return;
-	}
-	esc_code(f, path, "");
-	if (stream && stream[0]) {
-		fputs(" <span class=\"muted\">stream</span> ", f);
-		esc_code(f, stream, "");
-	}
-}
-
 /* The changed properties of an entry, one "name: old → new" a line. */
 static void html_fields(FILE *f, const struct drift_field *x, size_t n)
 {
@@ -400,7 +377,7 @@ static void html_fields(FILE *f, const struct drift_field *x, size_t n)
 		fputs("<span class=\"muted\">—</span>", f);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? "<br><span class=\"lbl\">" : "<span class=\"lbl\">", f);
-		esc_or(f, x[i].name, "?");
+		html_esc_or(f, x[i].name, "?");
 		fputs("</span> ", f);
 		esc_code(f, x[i].old_value, "(none)");
 		fputs(" → ", f);
@@ -419,11 +396,11 @@ static void html_side(FILE *f, const char *label, const struct drift_side *s)
 	fputs("<br><span class=\"lbl\">image SHA-256</span> ", f);
 	mono(f, s->image_sha256, "unknown");
 	fputs("<br><span class=\"lbl\">scan started</span> ", f);
-	esc_or(f, s->started, "unknown");
+	html_esc_or(f, s->started, "unknown");
 	fputs(", <span class=\"lbl\">verdict</span> ", f);
-	esc_or(f, s->verdict, "unknown");
+	html_esc_or(f, s->verdict, "unknown");
 	fputs(", <span class=\"lbl\">profile</span> ", f);
-	esc_or(f, s->profile, "unknown");
+	html_esc_or(f, s->profile, "unknown");
 	if (s->report_sha256[0]) {
 		fputs("<br><span class=\"lbl\">report.json SHA-256</span> ", f);
 		mono(f, s->report_sha256, "unknown");
@@ -457,7 +434,7 @@ static void html_reuse(const struct drift *d, FILE *f)
 	fputs("<tr><th>Reuse of the baseline's scan</th><td>", f);
 	if (d->reuse_note) {
 		fputs("none: ", f);
-		esc_or(f, d->reuse_note, "");
+		html_esc_or(f, d->reuse_note, "");
 		fprintf(f, "; %llu files scanned", (unsigned long long)d->files_scanned);
 	} else {
 		fprintf(f, "%llu files scanned clean in the baseline with the same engine were not "
@@ -470,7 +447,7 @@ static void html_reuse(const struct drift *d, FILE *f)
 static void html_outcome(FILE *f, const char *severity, const char *waiver)
 {
 	fputs("<td>", f);
-	esc_or(f, severity, "none");
+	html_esc_or(f, severity, "none");
 	if (waiver) {
 		fputs("<br><span class=\"muted\">waived by</span> ", f);
 		esc_code(f, waiver, "");
@@ -487,12 +464,12 @@ static void html_findings(const struct drift *d, FILE *f)
 		const struct drift_finding *x = &d->findings[i];
 		change_cell(f, x->change, presence_words);
 		fputs("<td class=\"rule\">", f);
-		esc_or(f, x->rule, "?");
+		html_esc_or(f, x->rule, "?");
 		fputs("</td>", f);
 		html_outcome(f, x->old_severity, x->old_waiver);
 		html_outcome(f, x->new_severity, x->new_waiver);
 		fputs("<td>", f);
-		esc_or(f, x->message, "—");
+		html_esc_or(f, x->message, "—");
 		fputs("</td><td class=\"small\">", f);
 		if (x->volume)
 			fprintf(f, "<span class=\"lbl\">volume</span> %u<br>", x->volume);
@@ -521,9 +498,9 @@ static void html_detections(const struct drift *d, FILE *f)
 		fprintf(f, "<td class=\"num\">%u</td><td>", x->volume);
 		html_location(f, x->path, x->stream);
 		fputs("</td><td><strong>", f);
-		esc_or(f, x->signature, "?");
+		html_esc_or(f, x->signature, "?");
 		fputs("</strong></td><td class=\"mono small\">", f);
-		esc_or(f, x->sha256, "not read");
+		html_esc_or(f, x->sha256, "not read");
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n", f);
@@ -538,18 +515,18 @@ static void html_autoruns(const struct drift *d, FILE *f)
 		const struct drift_autorun *x = &d->autoruns[i];
 		change_cell(f, x->change, change_words);
 		fprintf(f, "<td class=\"num\">%u</td><td>", x->volume);
-		esc_or(f, x->category, "?");
+		html_esc_or(f, x->category, "?");
 		fputs("<br>", f);
 		esc_code(f, x->location, "?");
 		fputs("<br><span class=\"lbl\">name</span> ", f);
 		esc_code(f, x->name, "(default)");
 		fputs("<br><span class=\"lbl\">user</span> ", f);
-		esc_or(f, x->user, "all users");
+		html_esc_or(f, x->user, "all users");
 		fputs("</td><td>", f);
 		esc_code(f, x->command, "none");
 		if (x->flags && x->flags[0]) {
 			fputs("<br><span class=\"lbl\">flags</span> ", f);
-			esc_or(f, x->flags, "");
+			html_esc_or(f, x->flags, "");
 		}
 		fputs("</td>", f);
 		html_fields(f, x->f, x->nf);
@@ -568,7 +545,7 @@ static void html_os(const struct drift *d, FILE *f)
 		fprintf(f, "<td class=\"num\">%u</td><td>", x->volume);
 		esc_code(f, x->system_root, "?");
 		fputs("<br>", f);
-		esc_or(f, x->product, "(no product name)");
+		html_esc_or(f, x->product, "(no product name)");
 		fputs("</td>", f);
 		html_fields(f, x->f, x->nf);
 		fputs("</tr>\n", f);
@@ -585,9 +562,9 @@ static void html_volumes(const struct drift *d, FILE *f)
 		const struct drift_volume *x = &d->vol[i];
 		change_cell(f, x->change, change_words);
 		fprintf(f, "<td class=\"num\">%u</td><td>", x->index);
-		esc_or(f, x->filesystem, "unknown");
+		html_esc_or(f, x->filesystem, "unknown");
 		fputs(" <span class=\"lbl\">label</span> ", f);
-		esc_or(f, x->label, "none");
+		html_esc_or(f, x->label, "none");
 		fputs("</td>", f);
 		html_fields(f, x->f, x->nf);
 		fputs("</tr>\n", f);
@@ -614,7 +591,7 @@ static void html_file_side(FILE *f, const char *sha, uint64_t size, const char *
 	}
 	if (status) {
 		fputs("<br><span class=\"lbl\">status</span> ", f);
-		esc_or(f, status, "");
+		html_esc_or(f, status, "");
 	}
 	fputs("</td>", f);
 }

@@ -18,11 +18,10 @@
 void report_human_size(uint64_t n, char *out, size_t len);
 
 struct report;
-struct av;
 struct json_object;
 /* report.json's tree (the caller puts it): drift.c reads the scan in
  * memory through the same tree a baseline is read from. */
-struct json_object *report_json_object(const struct report *r, const struct av *av);
+struct json_object *report_json_object(const struct report *r);
 
 /* report_html.c's UTF-8 reading, shared with drift_write.c so that the text
  * and the page judge a hostile name alike. report_utf8_decode: the length
@@ -84,5 +83,28 @@ static inline void add_case(json_object *root, const struct case_meta *m)
 		add_str(o, m->v[i].key, m->v[i].value);
 	json_object_object_add(root, "case", o);
 }
+
+/* report.html's pieces (report_html_parts.c): each writes s (NULL as
+ * nothing) escaped by report_html_escape(). */
+void html_esc(FILE *f, const char *s);
+void html_esc_or(FILE *f, const char *s, const char *unknown);   /* unknown when s is NULL or "" */
+void html_code(FILE *f, const char *s);        /* as <code> */
+void html_pre_block(FILE *f, const char *s);   /* as <pre>, cut at HTML_MAX_CODE */
+void html_css_string(FILE *f, const char *s, size_t max_chars);   /* inside a CSS string */
+void html_size_cell(FILE *f, uint64_t n);      /* a <td> with the size in words and bytes */
+void html_location(FILE *f, const char *path, const char *stream);
+void html_kv(FILE *f, const char *key, const char *val);          /* a two-cell table row */
+void html_hash_row(FILE *f, const char *key, const char *hex);
+
+/* Inline code (a WMI script, a decoded PowerShell command) is shown whole
+ * up to this; report.json always has all of it. */
+#define HTML_MAX_CODE (64 * 1024)
+
+/* report.html's sections about installations, volumes, evidence and what
+ * was not fully scanned (report_html_sections.c). */
+void html_os_section(const struct report *r, FILE *f);
+void html_volumes_section(const struct report *r, FILE *f);
+void html_evidence_section(const struct report *r, FILE *f);
+void html_not_scanned_section(const struct report *r, FILE *f);
 
 #endif

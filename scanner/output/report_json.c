@@ -10,8 +10,6 @@
 
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
-#include <kenshu/drift.h>
-#include <kenshu/volume.h>
 #include <kenshu/windows.h>
 #include <kenshu/report.h>
 #include "output_internal.h"
@@ -62,18 +60,17 @@ static json_object *flags_array(unsigned flags)
 	return a;
 }
 
-static json_object *engine_json(const struct av *av)
+static json_object *engine_json(const struct rep_engine *l)
 {
 	json_object *e = json_object_new_object(), *dbs = json_object_new_array(), *lim;
-	const struct av_limits *l = av_limits(av);
 
 	add_str(e, "name", "libclamav");
-	add_str(e, "version", av_version());
-	add_u64(e, "functionality_level", av_functionality_level());
-	add_str(e, "database_dir", av_dbdir(av));
-	add_u64(e, "signatures", av_signature_count(av));
-	for (size_t i = 0; i < av_db_count(av); i++) {
-		const struct av_db *d = av_db(av, i);
+	add_str(e, "version", l->version);
+	add_u64(e, "functionality_level", l->functionality_level);
+	add_str(e, "database_dir", l->dbdir);
+	add_u64(e, "signatures", l->signatures);
+	for (size_t i = 0; i < l->ndbs; i++) {
+		const struct rep_db *d = &l->dbs[i];
 		json_object *o = json_object_new_object();
 
 		add_str(o, "name", d->name);
@@ -366,7 +363,7 @@ static json_object *findings_json(const struct report *r)
 	return a;
 }
 
-json_object *report_json_object(const struct report *r, const struct av *av)
+json_object *report_json_object(const struct report *r)
 {
 	json_object *root = json_object_new_object(), *o, *a;
 	uint64_t files = 0, streams = 0, bytes = 0, scanned = 0, rp = 0, hl = 0;
@@ -398,7 +395,7 @@ json_object *report_json_object(const struct report *r, const struct av *av)
 		add_bool(o, "gpt_backup_used", true);
 	json_object_object_add(root, "image", o);
 
-	json_object_object_add(root, "engine", engine_json(av));
+	json_object_object_add(root, "engine", engine_json(&r->engine));
 
 	o = json_object_new_object();
 	add_str(o, "started", r->started);
@@ -530,9 +527,9 @@ static int write_all(FILE *f, const char *s)
 	return fwrite(s, 1, n, f) == n ? 0 : -1;
 }
 
-int report_write_json(const struct report *r, const struct av *av, FILE *f)
+int report_write_json(const struct report *r, FILE *f)
 {
-	json_object *root = report_json_object(r, av);
+	json_object *root = report_json_object(r);
 	int rc = write_all(f, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_SPACED |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -15,22 +15,7 @@
 #include <kenshu/output.h>
 #include <kenshu/banned.h>
 
-typedef int (*writer_fn)(const struct report *r, const struct av *av, FILE *f);
-
-static int write_manifest_adapter(const struct report *r, const struct av *av, FILE *f)
-{
-	return report_write_manifest(r, f);
-}
-
-static int write_csv_adapter(const struct report *r, const struct av *av, FILE *f)
-{
-	return report_write_csv(r, f);
-}
-
-static int write_stix_adapter(const struct report *r, const struct av *av, FILE *f)
-{
-	return report_write_stix(r, f);
-}
+typedef int (*writer_fn)(const struct report *r, FILE *f);
 
 /* In writing order; an export is written only when r->exports asks. */
 static const struct {
@@ -38,11 +23,11 @@ static const struct {
 	writer_fn write;
 	unsigned export;   /* REPORT_EXPORT_*, 0: always */
 } outputs[] = {
-	{ "manifest.jsonl", write_manifest_adapter, 0 },
+	{ "manifest.jsonl", report_write_manifest, 0 },
 	{ "report.txt", report_write_text, 0 },
 	{ "report.html", report_write_html, 0 },
-	{ "findings.csv", write_csv_adapter, REPORT_EXPORT_CSV },
-	{ "stix.json", write_stix_adapter, REPORT_EXPORT_STIX },
+	{ "findings.csv", report_write_csv, REPORT_EXPORT_CSV },
+	{ "stix.json", report_write_stix, REPORT_EXPORT_STIX },
 	{ "report.json", report_write_json, 0 },   /* last: marks the report complete */
 };
 
@@ -50,14 +35,13 @@ static const struct {
 
 struct save_ctx {
 	const struct report *r;
-	const struct av *av;
 	writer_fn write;
 };
 
 static int write_output(void *ctx, FILE *f)
 {
 	struct save_ctx *sc = ctx;
-	return sc->write(sc->r, sc->av, f);
+	return sc->write(sc->r, f);
 }
 
 static int write_text(void *ctx, FILE *f)
@@ -194,7 +178,7 @@ out:
 	return rc;
 }
 
-int report_save(const struct report *r, const struct av *av, const struct sign_key *key,
+int report_save(const struct report *r, const struct sign_key *key,
 		const char *dir, struct ks_err *err)
 {
 	struct save_ctx sc[NOUT];
@@ -204,7 +188,7 @@ int report_save(const struct report *r, const struct av *av, const struct sign_k
 	for (size_t i = 0; i < NOUT; i++) {
 		if (outputs[i].export && !(r->exports & outputs[i].export))
 			continue;
-		sc[n] = (struct save_ctx){ r, av, outputs[i].write };
+		sc[n] = (struct save_ctx){ r, outputs[i].write };
 		out[n] = (struct report_output){ outputs[i].name, write_output, &sc[n] };
 		n++;
 	}

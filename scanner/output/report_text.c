@@ -5,7 +5,6 @@
 #include <strings.h>
 
 #include <kenshu/artifacts.h>
-#include <kenshu/drift.h>
 #include <kenshu/windows.h>
 #include <kenshu/report.h>
 #include "output_internal.h"
@@ -133,7 +132,7 @@ void report_write_case(const struct case_meta *m, FILE *f)
 		fputc('\n', f);
 }
 
-int report_write_text(const struct report *r, const struct av *av, FILE *f)
+int report_write_text(const struct report *r, FILE *f)
 {
 	char sz[32];
 	uint64_t files = 0, streams = 0, bytes = 0;
@@ -299,13 +298,14 @@ int report_write_text(const struct report *r, const struct av *av, FILE *f)
 			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
 	}
 
+	const struct rep_engine *e = &r->engine;
 	report_human_size(bytes, sz, sizeof(sz));
 	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
 		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
 	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
-		av_version(), av_signature_count(av), av_db_count(av), av_dbdir(av));
-	for (size_t i = 0; i < av_db_count(av); i++) {
-		const struct av_db *d = av_db(av, i);
+		e->version ? e->version : "", e->signatures, e->ndbs, e->dbdir ? e->dbdir : "");
+	for (size_t i = 0; i < e->ndbs; i++) {
+		const struct rep_db *d = &e->dbs[i];
 		if (d->version)
 			fprintf(f, "            %s: %u signatures, version %u built %s\n", d->name,
 				d->sigs, d->version, d->build_time);

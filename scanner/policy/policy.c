@@ -9,7 +9,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <kenshu/drift.h>
 #include <kenshu/core.h>
 #include <kenshu/av.h>
 #include <kenshu/policy.h>
@@ -17,7 +16,7 @@
 
 struct pctx {
 	const struct profile *p;
-	const struct av_db *const *dbs;
+	const struct rep_db *dbs;
 	size_t ndbs;
 	const char *dbdir;
 	struct report *r;
@@ -181,10 +180,10 @@ static long day_number(const char *iso)
 
 static void eval_signatures(struct pctx *c)
 {
-	const struct av_db *newest = NULL;
+	const struct rep_db *newest = NULL;
 
 	for (size_t i = 0; i < c->ndbs; i++) {
-		const struct av_db *d = c->dbs[i];
+		const struct rep_db *d = &c->dbs[i];
 		if (d->official && d->build_time[0] && (!newest || strcmp(d->build_time, newest->build_time) > 0))
 			newest = d;
 	}
@@ -579,21 +578,10 @@ static void (*const evaluators[])(struct pctx *) = {
 	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_posture, eval_files, eval_drift,
 };
 
-void policy_apply(const struct profile *p, const struct av *av, struct report *r)
+void policy_apply(const struct profile *p, struct report *r)
 {
-	size_t n = av_db_count(av);
-	const struct av_db **dbs = xcalloc(n ? n : 1, sizeof(*dbs));
-
-	for (size_t i = 0; i < n; i++)
-		dbs[i] = av_db(av, i);
-	policy_apply_dbs(p, dbs, n, av_dbdir(av), r);
-	free(dbs);
-}
-
-void policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, size_t ndbs, const char *dbdir,
-		      struct report *r)
-{
-	struct pctx c = { .p = p, .dbs = dbs, .ndbs = ndbs, .dbdir = dbdir, .r = r, .ioc = profile_ioc(p) };
+	struct pctx c = { .p = p, .dbs = r->engine.dbs, .ndbs = r->engine.ndbs,
+			  .dbdir = r->engine.dbdir ? r->engine.dbdir : "", .r = r, .ioc = profile_ioc(p) };
 
 	scan_date_default(r);
 	free(r->profile_name);

@@ -6,10 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <kenshu/drift.h>
 #include <kenshu/core.h>
 #include <kenshu/report.h>
-#include "../output/output_internal.h"
 #include <kenshu/banned.h>
 
 #define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))), &(arr)[(n)++])
@@ -19,8 +17,37 @@ void report_init(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void rep_engine_copy(struct rep_engine *dst, const struct rep_engine *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src)
+		return;
+	*dst = *src;
+	dst->version = src->version ? xstrdup(src->version) : NULL;
+	dst->dbdir = src->dbdir ? xstrdup(src->dbdir) : NULL;
+	dst->dbs = xcalloc(src->ndbs ? src->ndbs : 1, sizeof(*dst->dbs));
+	for (size_t i = 0; i < src->ndbs; i++) {
+		dst->dbs[i] = src->dbs[i];
+		dst->dbs[i].name = xstrdup(src->dbs[i].name ? src->dbs[i].name : "");
+		dst->dbs[i].builder = xstrdup(src->dbs[i].builder ? src->dbs[i].builder : "");
+	}
+}
+
+void rep_engine_release(struct rep_engine *e)
+{
+	free(e->version);
+	free(e->dbdir);
+	for (size_t i = 0; i < e->ndbs; i++) {
+		free(e->dbs[i].name);
+		free(e->dbs[i].builder);
+	}
+	free(e->dbs);
+	memset(e, 0, sizeof(*e));
+}
+
 void report_release(struct report *r)
 {
+	rep_engine_release(&r->engine);
 	free(r->image_path);
 	free(r->host);
 	case_meta_release(&r->meta);
@@ -353,20 +380,4 @@ const char *reparse_tag_name(uint32_t tag)
 		if (reparse_tags[i].tag == tag)
 			return reparse_tags[i].name;
 	return "other reparse point";
-}
-
-void report_human_size(uint64_t n, char *out, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, len, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, len, "%.1f %s", v, units[u]);
 }

@@ -40,15 +40,12 @@ static void resolve_shortcut(struct fs *fs, struct autorun *a)
 	free(data);
 }
 
-static struct fs *open_volume(struct img *img, const struct report *r, unsigned index)
+struct fs *walked_fs(const struct walked *w, unsigned index)
 {
-	struct ks_err err;
-	struct fs *fs = NULL;
-
-	for (size_t v = 0; v < r->nvol; v++)
-		if (r->vol[v].v.index == index && fs_open(img, &r->vol[v].v, &fs, &err) < 0)
-			fs = NULL;
-	return fs;
+	for (size_t v = 0; v < w->n && v < w->r->nvol; v++)
+		if (w->r->vol[v].v.index == index)
+			return w->fs[v];
+	return NULL;
 }
 
 static void task_file(struct fs *fs, struct os_info *os, const char *path, const char *tasks_dir)
@@ -91,11 +88,11 @@ static void wmi_files(struct fs *fs, struct os_info *os)
 	}
 }
 
-void autoruns_from_files(struct img *img, struct report *r)
+void autoruns_from_files(const struct walked *w, struct report *r)
 {
 	for (size_t i = 0; i < r->nos; i++) {
 		struct os_info *os = &r->os[i];
-		struct fs *fs = open_volume(img, r, os->volume);
+		struct fs *fs = walked_fs(w, os->volume);
 		char *tasks = xasprintf("%s/System32/Tasks", os->system_root);
 		char *jobs = xasprintf("%s/Tasks/", os->system_root);
 		size_t tl = strlen(tasks), jl = strlen(jobs);
@@ -123,7 +120,6 @@ void autoruns_from_files(struct img *img, struct report *r)
 			wmi_files(fs, os);
 		free(tasks);
 		free(jobs);
-		fs_close(fs);
 		autorun_sort(&os->autoruns);
 	}
 }
@@ -340,7 +336,7 @@ static void pe_cache_release(struct pe_cache *c)
 	free(c->v);
 }
 
-void autoruns_resolve(struct img *img, struct report *r)
+void autoruns_resolve(const struct walked *w, struct report *r)
 {
 	for (size_t i = 0; i < r->nos; i++) {
 		struct os_info *os = &r->os[i];
@@ -358,7 +354,7 @@ void autoruns_resolve(struct img *img, struct report *r)
 		};
 		struct lookup l;
 		struct pe_cache pc = { 0 };
-		struct fs *fs = open_volume(img, r, os->volume);
+		struct fs *fs = walked_fs(w, os->volume);
 
 		lookup_init(&l, r, os->volume);
 		for (size_t k = 0; k < os->autoruns.n; k++) {
@@ -372,7 +368,6 @@ void autoruns_resolve(struct img *img, struct report *r)
 			autorun_judge(a);
 		}
 		pe_cache_release(&pc);
-		fs_close(fs);
 		free(l.idx);
 		free(path);
 		free(windir);

@@ -61,6 +61,7 @@ struct job {
 	struct progress_counts pc;
 	unsigned nworkers;
 	const struct snapshot *baseline; /* reuse its clean files; NULL: scan everything */
+	struct walked walked;    /* the walk's handles, open until the autostart work is done */
 	char reuse_note[256];    /* why the baseline's results cannot be reused */
 };
 
@@ -411,12 +412,12 @@ static const char *base_name(const char *p)
 
 /* What changed since the baseline, before the policy (the drift rules
  * read it); the rule outcomes are compared after it. */
-static void compare_baseline(const struct scan_opts *o, const struct av *av, const struct job *j,
+static void compare_baseline(const struct scan_opts *o, const struct job *j,
 			     struct snapshot **now, struct report *r)
 {
 	struct drift *d = xcalloc(1, sizeof(*d));
 
-	*now = snapshot_of_report(r, av);
+	*now = snapshot_of_report(r);
 	drift_compare(o->baseline, *now, d);
 	d->reuse = j->baseline != NULL;
 	d->reuse_note = j->baseline ? NULL : xstrdup(j->reuse_note);
@@ -428,7 +429,7 @@ static void compare_baseline(const struct scan_opts *o, const struct av *av, con
 }
 
 /* The profile's verdict; without one, the shipped default's. */
-static void judge(const struct scan_opts *o, const struct av *av, const struct job *j, struct report *r)
+static void judge(const struct scan_opts *o, const struct job *j, struct report *r)
 {
 	const struct profile *p = o->profile;
 	struct profile *own = NULL;
@@ -441,13 +442,13 @@ static void judge(const struct scan_opts *o, const struct av *av, const struct j
 		p = own;
 	}
 	if (o->baseline)
-		compare_baseline(o, av, j, &now, r);
-	policy_apply(p, av, r);
+		compare_baseline(o, j, &now, r);
+	policy_apply(p, r);
 	if (now) {
 		struct drift *d = r->drift;
 		/* The snapshot is of the report, not of its comparison. */
 		r->drift = NULL;
-		snapshot_update(now, r, av);
+		snapshot_update(now, r);
 		r->drift = d;
 		drift_compare_findings(o->baseline, now, r->drift);
 		snapshot_free(now);
@@ -489,6 +490,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		r->gaps[g] = *img_gap(j.img, g);
 	r->disk_size = img_size(j.img);
 	r->threads = j.nworkers;
+	scan_engine_facts(av, &r->engine);
 
 	j.pc.bytes_total = r->image_size;
 	prog = progress_start(o->progress, base_name(path), "hashing image", &j.pc);
@@ -504,6 +506,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	progress_phase(prog, "listing files");
 	r->nvol = img_nvolumes(j.img);
 	r->vol = xcalloc(r->nvol ? r->nvol : 1, sizeof(*r->vol));
+	j.walked = (struct walked){ xcalloc(r->nvol ? r->nvol : 1, sizeof(*j.walked.fs)), r->nvol, r };
 	j.pc.bytes_total = 0;
 	atomic_store(&j.pc.bytes_done, 0);
 	for (size_t i = 0; i < r->nvol; i++) {
@@ -548,7 +551,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		for (size_t k = 0; k < wc.nntuser; k++)
 			free(wc.ntuser[k]);
 		free(wc.ntuser);
-		fs_close(fs);
+		j.walked.fs[i] = fs;
 		if (wr < 0) {
 			ks_fail(err, verr.code, "'%s': volume %u: %s", path, rv->v.index, verr.msg);
 			goto out;
@@ -559,13 +562,18 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	if (o->cross_check) {
 		struct ks_err why;
 		progress_phase(prog, "inspecting with libguestfs");
-		if (fs_cross_check(j.img, r, &why) < 0)
+		struct fs_inspection ins;
+		if (fs_inspect_os(j.img, &ins, &why) < 0) {
 			r->cross_check_note = xasprintf("the cross-check could not run: %s", why.msg);
+		} else {
+			r->cross_check_note = os_cross_check(r->os, r->nos, &ins);
+			fs_inspection_release(&ins);
+		}
 	}
 
 	/* Scan. */
 	plan_order(&j);
-	if (o->baseline && snapshot_reuse_ok(o->baseline, av, j.reuse_note, sizeof(j.reuse_note)))
+	if (o->baseline && snapshot_reuse_ok(o->baseline, &r->engine, j.reuse_note, sizeof(j.reuse_note)))
 		j.baseline = o->baseline;
 	t1 = now_mono();
 	progress_phase(prog, "scanning");
@@ -599,8 +607,8 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	}
 	r->seconds_scan = now_mono() - t1;
 	collect(&j);
-	autoruns_from_files(j.img, r);
-	autoruns_resolve(j.img, r);
+	autoruns_from_files(&j.walked, r);
+	autoruns_resolve(&j.walked, r);
 
 	/* Prove the evidence was not touched. */
 	progress_phase(prog, "hashing image again");
@@ -617,12 +625,15 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		goto out;
 	}
 	report_finish(r);
-	judge(o, av, &j, r);
+	judge(o, &j, r);
 	now_iso(r->finished, sizeof(r->finished), NULL);
 	r->seconds_total = now_mono() - t0;
 	rc = 0;
 out:
 	progress_stop(prog);
+	for (size_t i = 0; i < j.walked.n; i++)
+		fs_close(j.walked.fs[i]);
+	free(j.walked.fs);
 	job_release(&j);
 	fs_release_image(j.img);
 	img_close(j.img);

@@ -2,8 +2,22 @@
 #ifndef KENSHU_SCAN_INTERNAL_H
 #define KENSHU_SCAN_INTERNAL_H
 
-#include <kenshu/image.h>
 #include <kenshu/report.h>
+#include <kenshu/volume.h>
+
+/* The volumes as the walk opened them, kept open until the autostart work
+ * is done: it reads shortcuts, task files, WMI's repository and the
+ * targets' version information through the same handles, so no volume is
+ * opened a second time after the scan. fs[i] belongs to r->vol[i]; NULL
+ * when that volume was not walked. */
+struct walked {
+	struct fs **fs;
+	size_t n;
+	const struct report *r;
+};
+
+/* The handle of the volume numbered index (img_volume.index), or NULL. */
+struct fs *walked_fs(const struct walked *w, unsigned index);
 
 /* autoruns.c: the autostart work that needs a finished scan — entries
  * that are files (Startup folders, scheduled tasks), and resolving every
@@ -11,12 +25,12 @@
 
 /* Adds Startup-folder files (shortcuts resolved) and scheduled tasks
  * (System32\Tasks XML, Tasks\*.job) of every Windows install in r. */
-void autoruns_from_files(struct img *img, struct report *r);
+void autoruns_from_files(const struct walked *w, struct report *r);
 
 /* Resolves each entry's command offline (the install's own environment:
  * SystemRoot, SystemDrive, ProgramFiles...), looks the target up in the
  * scan's manifest and detections, and reads its version information when
  * it is a PE. */
-void autoruns_resolve(struct img *img, struct report *r);
+void autoruns_resolve(const struct walked *w, struct report *r);
 
 #endif

@@ -35,7 +35,64 @@ extern const struct fs_backend fs_backend_fat, fs_backend_exfat, fs_backend_gues
 /* Shuts down the image's libguestfs appliance, if one was started. */
 void fs_guestfs_release(struct img *img);
 
-/* Installs libntfs-3g's log handler; called once before any thread starts. */
-void fs_ntfs_global_init(void);
+
+/* ---- libguestfs (guestfs*.c) ---- */
+
+#include <pthread.h>
+
+typedef struct guestfs_h guestfs_h;
+
+/* One data stream of a mounted volume: a file's data, or an alternate data
+ * stream of an NTFS file or directory. */
+struct gentry {
+	char *path;         /* relative to the mount point, starting with '/' */
+	char *stream;       /* "" for the file's data, else the ADS name */
+	uint64_t size;
+	unsigned flags;     /* FS_F_DIRECTORY for a directory's ADS */
+	size_t first;       /* index of the path's first entry: its file id */
+};
+
+/* A volume mounted in the appliance and listed once, for every handle the
+ * walk and the workers open on it. Lives as long as its session. */
+struct vlist {
+	unsigned index;
+	char dev[sizeof(((struct img_volume *)0)->device)];
+	char mnt[32];
+	char label[256];
+	char version[32];
+	bool ntfs;          /* mounted by ntfs-3g: ADS are its user.* xattrs */
+	struct gentry *e;   /* sorted by path, then stream */
+	size_t n;
+	struct gproblem {   /* what could not be listed, for the walk to report */
+		char *path, *why;
+	} *problems;
+	size_t nproblems;
+};
+
+struct session {
+	struct img *img;
+	guestfs_h *g;       /* NULL once the appliance failed to start */
+	char failed[320];   /* why it failed: said again, never retried */
+	pthread_mutex_t mu;
+	unsigned refs;
+	bool tcg;
+	char reader[96];
+	struct vlist **lists;
+	size_t nlists;
+};
+
+/* The image's appliance session, started on first use (guestfs.c). An
+ * appliance that failed to start is not tried again for the same image:
+ * its reason is given to every later caller. NULL with err set. */
+struct session *gfs_session_get(struct img *img, struct ks_err *err);
+/* A session outlives its handles; it ends with fs_guestfs_release(), or
+ * with its last handle when it could not be kept. */
+void gfs_session_put(struct session *s);
+/* libguestfs's last error as one report line, in buf. */
+const char *gfs_last_error(guestfs_h *g, char *buf, size_t n);
+void gfs_vlist_free(struct vlist *v);
+/* The image volume an appliance device is ("/dev/sda2" -> 2; an LVM or LDM
+ * device by its img_volume.device), 0 when none (guestfs_vmgr.c). */
+unsigned gfs_volume_index(struct img *img, const char *dev);
 
 #endif

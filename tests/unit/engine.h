@@ -12,6 +12,8 @@
 
 #include <kenshu/av.h>
 #include <kenshu/core.h>
+#include <kenshu/policy.h>
+#include <kenshu/scan.h>
 
 struct test_db_file {
 	const char *name;   /* file name inside DIR/db ("t.ndb") */
@@ -47,6 +49,31 @@ static inline struct av *test_engine_open(char *dir, const struct test_db_file *
 out:
 	free(db);
 	return av;
+}
+
+/* The policy over r as a scan runs it, with the engine's databases given
+ * directly (r->engine): tests judge signature age without a signed
+ * official database. */
+static inline void test_policy_apply_dbs(const struct profile *p, const struct av_db *const *dbs, size_t n,
+					 const char *dbdir, struct report *r)
+{
+	rep_engine_release(&r->engine);
+	r->engine.dbdir = xstrdup(dbdir);
+	r->engine.dbs = xcalloc(n ? n : 1, sizeof(*r->engine.dbs));
+	for (size_t i = 0; i < n; i++) {
+		struct rep_db *x = &r->engine.dbs[r->engine.ndbs++];
+
+		x->name = xstrdup(dbs[i]->name ? dbs[i]->name : "");
+		x->official = dbs[i]->official;
+		x->ioc_feed = dbs[i]->ioc_feed;
+		x->version = dbs[i]->version;
+		x->sigs = dbs[i]->sigs;
+		memcpy(x->build_time, dbs[i]->build_time, sizeof(x->build_time));
+		x->builder = xstrdup(dbs[i]->builder ? dbs[i]->builder : "");
+		x->size = dbs[i]->size;
+		memcpy(x->sha256, dbs[i]->sha256, sizeof(x->sha256));
+	}
+	policy_apply(p, r);
 }
 
 /* Closes the engine and removes DIR; 0, or -1 when DIR could not be removed. */

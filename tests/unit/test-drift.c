@@ -1059,7 +1059,10 @@ static void expect_reuse(const struct rj *x, bool ok, const char *needle)
 	char *d = mkrep_rj("reuse", x, good_manifest), why[512] = "";
 	struct snapshot *s = load_ok(d);
 
-	assert_int_equal(snapshot_reuse_ok(s, av, why, sizeof(why)), ok);
+	struct rep_engine now;
+	scan_engine_facts(av, &now);
+	assert_int_equal(snapshot_reuse_ok(s, &now, why, sizeof(why)), ok);
+	rep_engine_release(&now);
 	if (!ok && !strstr(why, needle))
 		fail_msg("reuse refused with \"%s\", not naming \"%s\"", why, needle);
 	snapshot_free(s);
@@ -1255,7 +1258,7 @@ static void apply(const char *profile_text, struct report *r)
 	r->vol[0].scanned = true;
 	report_finish(r);
 	r->drift = drift_cases();
-	policy_apply_dbs(p, dbs, 1, "/db", r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", r);
 	profile_free(p);
 }
 
@@ -1332,7 +1335,7 @@ static void drift_rules(void **state)
 		report_init(&r);
 		strcpy(r.started, "2026-11-27T10:00:00Z");
 		report_finish(&r);
-		policy_apply_dbs(p, dbs, 1, "/db", &r);
+		test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 		for (size_t i = 0; i < r.nfindings; i++)
 			assert_true(strncmp(r.findings[i].rule, "drift-", 6) != 0);
 		report_release(&r);

@@ -19,12 +19,14 @@
 #include <kenshu/policy.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
+#include "engine.h"
 
 static char dir[] = "/tmp/kenshu-test-policy-XXXXXX";
 
 static struct profile *load_text(const char *text)
 {
-	char *path = xasprintf("%s/p.ini", dir), err[512];
+	char *path = xasprintf("%s/p.ini", dir);
+	struct ks_err err;
 	FILE *f = fopen(path, "w");
 	struct profile *p;
 
@@ -32,7 +34,7 @@ static struct profile *load_text(const char *text)
 	fputs(text, f);
 	fclose(f);
 	if (profile_load(path, &p, &err) < 0)
-		fail_msg("profile: %s", err);
+		fail_msg("profile: %s", err.msg);
 	free(path);
 	return p;
 }
@@ -112,7 +114,7 @@ static void default_profile_rules(void **state)
 	const struct av_db *dbs[] = { &custom_db };
 
 	fill(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_string_equal(r.scan_date, "2026-11-27");
 	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 1);
 	assert_int_equal(count(&r, "skipped-content", SEV_REVIEW, false), 1);
@@ -149,7 +151,7 @@ static void severities_follow_profile(void **state)
 				      "autorun-lolbin = info\nautorun-appinit = off\n");
 
 	fill(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_int_equal(count(&r, "malware", SEV_REVIEW, false), 1);
 	assert_int_equal(count(&r, "skipped-content", SEV_REVIEW, false), 0);
 	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 0);
@@ -163,7 +165,7 @@ static void severities_follow_profile(void **state)
 		      "skipped-content = off\nrisky-file-type = off\nautorun-user-writable = off\n"
 		      "autorun-lolbin = off\nautorun-appinit = off\n");
 	fill(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_int_equal(r.verdict, VERDICT_PASS);
 	assert_non_null(strstr(r.verdict_reason, "no finding fails or needs review"));
 	report_release(&r);
@@ -186,7 +188,7 @@ static void waivers_valid_and_expired(void **state)
 		"approver = QA\nexpires = 2030-01-01\n");
 
 	fill(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	/* Applies through its expiry day. */
 	assert_int_equal(count(&r, "malware", SEV_FAIL, true), 1);
 	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 0);
@@ -210,7 +212,7 @@ static void waivers_valid_and_expired(void **state)
 	/* The same scan a day later: the eicar waiver has expired too. */
 	fill(&r);
 	memcpy(r.scan_date, "2026-11-28", 11);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_string_equal(r.scan_date, "2026-11-28");
 	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 1);
 	assert_int_equal(count(&r, "waiver-expired", SEV_REVIEW, false), 2);
@@ -247,7 +249,7 @@ static void coverage_rules(void **state)
 	os.cross_check_differs = true;
 	report_add_os(&r, &os);
 	report_finish(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_int_equal(count(&r, "nothing-scanned", SEV_REVIEW, false), 1);
 	assert_int_equal(count(&r, "data-outside-partitions", SEV_REVIEW, false), 1);
 	assert_int_equal(count(&r, "hive-incomplete", SEV_REVIEW, false), 2);
@@ -272,7 +274,7 @@ static void signature_age(void **state)
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
 	report_finish(&r);
-	policy_apply_dbs(def, only_old, 2, "/db", &r);
+	test_policy_apply_dbs(def, only_old, 2, "/db", &r);
 	assert_int_equal(count(&r, "signature-age", SEV_REVIEW, false), 1);
 	assert_int_equal(count(&r, "signature-missing", SEV_INFO, false), 0);
 	report_release(&r);
@@ -280,7 +282,7 @@ static void signature_age(void **state)
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
 	report_finish(&r);
-	policy_apply_dbs(def, both, 2, "/db", &r);
+	test_policy_apply_dbs(def, both, 2, "/db", &r);
 	assert_int_equal(count(&r, "signature-age", SEV_REVIEW, false), 0);
 	report_release(&r);
 	profile_free(def);
@@ -289,14 +291,14 @@ static void signature_age(void **state)
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
 	report_finish(&r);
-	policy_apply_dbs(strict, only_old, 2, "/db", &r);
+	test_policy_apply_dbs(strict, only_old, 2, "/db", &r);
 	assert_int_equal(count(&r, "signature-age", SEV_FAIL, false), 1);
 	report_release(&r);
 	const struct av_db *custom[] = { &custom_db };
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
 	report_finish(&r);
-	policy_apply_dbs(strict, custom, 1, "/db", &r);
+	test_policy_apply_dbs(strict, custom, 1, "/db", &r);
 	assert_int_equal(count(&r, "signature-missing", SEV_FAIL, false), 1);
 	assert_int_equal(r.verdict, VERDICT_FAIL);
 	report_release(&r);
@@ -361,7 +363,7 @@ static void posture_rules(void **state)
 			add_check(&os, cases[i].rule, cases[i].st);
 			report_add_os(&r, &os);
 			report_finish(&r);
-			policy_apply_dbs(k ? strict : def, dbs, 1, "/db", &r);
+			test_policy_apply_dbs(k ? strict : def, dbs, 1, "/db", &r);
 			int want = k ? cases[i].strict : cases[i].def, got = -1;
 			for (size_t f = 0; f < r.nfindings; f++)
 				if (!strcmp(r.findings[f].rule, cases[i].rule)) {
@@ -407,7 +409,7 @@ static void ioc_and_macro_rules(void **state)
 	report_add_macro(&r, 2, "/Users/op/invoice.doc", "", "Heuristics.OLE2.ContainsMacros.VBA", "bb", 100);
 	report_add_macro(&r, 2, "/Vendor/Docs/allowed.xlsm", "", "Heuristics.OLE2.ContainsMacros.VBA", "cc", 100);
 	report_finish(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_int_equal(count(&r, "ioc-hash", SEV_FAIL, false), 1);
 	assert_int_equal(count(&r, "ioc-string", SEV_REVIEW, false), 1);
 	assert_int_equal(count(&r, "malware", SEV_FAIL, false), 0);
@@ -435,7 +437,7 @@ static void ioc_and_macro_rules(void **state)
 	r.vol = xcalloc(1, sizeof(*r.vol));
 	r.vol[0].scanned = true;
 	report_finish(&r);
-	policy_apply_dbs(p, dbs, 1, "/db", &r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 0);
 	assert_int_equal(r.verdict, VERDICT_PASS);
 	report_release(&r);
@@ -465,7 +467,7 @@ static void each_autorun_flag_has_a_rule(void **state)
 			a->target_detection = xstrdup("Win.Trojan.Test");
 		report_add_os(&r, &os);
 		report_finish(&r);
-		policy_apply_dbs(p, dbs, 1, "/db", &r);
+		test_policy_apply_dbs(p, dbs, 1, "/db", &r);
 		size_t rules = 0;
 		for (size_t f = 0; f < r.nfindings; f++) {
 			const char *id = r.findings[f].rule;
