@@ -16,7 +16,7 @@
 /* profile: an acceptance profile (INI, read with inih) — which rules fail,
  * review or inform, the allowlist, waivers and IOC feeds.
  *
- * One key table (scanner/profile_keys.c) drives parsing, validation,
+ * One key table (scanner/profile/profile_keys.c) drives parsing, validation,
  * `kenshu profile show` and docs/profiles.md (a test checks the docs).
  * Profiles inherit with `include = base.ini` or a shipped profile's name
  * (`include = default`); the including file wins over what it includes,

@@ -1,6 +1,6 @@
 /* rules: every acceptance rule kenshu knows, by stable id.
  *
- * One table (scanner/rules_table.c) names each rule, what it checks and
+ * One table (scanner/profile/rules_table.c) names each rule, what it checks and
  * the severity used when a profile does not set one. Profiles, the policy
  * engine, `kenshu profile show` and docs/rules.md all follow that table;
  * a test fails when docs/rules.md and the table drift apart. */

@@ -210,7 +210,7 @@ int taskcache_read(struct hive *h, struct taskcache *out);
 void taskcache_release(struct taskcache *tc);
 
 /* autorun: every way code starts at boot or logon, from the offline
- * registry. The locations are one data table (scanner/autorun_table.c):
+ * registry. The locations are one data table (scanner/windows/autorun_table.c):
  * a row names the hive, the key, which values count, the category, why it
  * matters and the ATT&CK technique. */
 
