@@ -170,7 +170,7 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
 	a->jobs = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+d:p:o:j:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:p:o:j:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': a->dbdir = optarg; break;
 		case 'p': a->profile = optarg; break;
