@@ -25,12 +25,11 @@ int say_err(const struct ks_err *err);
  * tests/e2e/test-cli-docs.sh holds docs/kenshu.1 to the same table). */
 
 enum opt_flags {
-	OPT_VALUE = 1u << 0,    /* takes a value, shown as ->arg */
 	/* Repeatable: each one counts ("..." in the synopsis). Without OPT_REPEAT
 	 * or OPT_ONCE a later one replaces an earlier one. */
-	OPT_REPEAT = 1u << 1,
-	OPT_ONCE = 1u << 2,     /* given twice is a usage error */
-	OPT_REQUIRED = 1u << 3, /* shown without brackets in the synopsis */
+	OPT_REPEAT = 1u << 0,
+	OPT_ONCE = 1u << 1,     /* given twice is a usage error */
+	OPT_REQUIRED = 1u << 2, /* shown without brackets in the synopsis */
 };
 
 /* Ids of options that have no short letter: above every char. */
@@ -40,7 +39,9 @@ struct opt {
 	const char *name; /* long name, without "--" */
 	int id;           /* the short letter, or OPT_LONG_ONLY + n */
 	unsigned flags;   /* OPT_* */
-	const char *arg;  /* the value's placeholder (DIR, N, KEY=VALUE); NULL for a flag */
+	/* The value's placeholder (DIR, N, KEY=VALUE): an option with one takes
+	 * a value, one without is a flag. */
+	const char *arg;
 	/* The long name of the option this one refines: nested in that one's
 	 * brackets in the synopsis, and refused without it (check_needs). */
 	const char *needs;

@@ -15,7 +15,7 @@ enum { O_JSON = OPT_LONG_ONLY, O_PUB };
 
 static const struct opt diff_opts[] = {
 	{ "json", O_JSON, 0, NULL, NULL, "write the comparison as JSON (the drift object of docs/report.md)" },
-	{ "pub", O_PUB, OPT_VALUE | OPT_ONCE, "KEY.pub", NULL,
+	{ "pub", O_PUB, OPT_ONCE, "KEY.pub", NULL,
 	  "verify both directories' report.sig with this public key first" },
 	{ 0 },
 };

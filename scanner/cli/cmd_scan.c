@@ -34,32 +34,32 @@ enum {
 
 /* In the order of the synopsis and of --help. */
 static const struct opt scan_opts[] = {
-	{ "database", 'd', OPT_VALUE, "DBDIR", NULL, "ClamAV database directory (default " DEFAULT_DBDIR ")" },
-	{ "profile", 'p', OPT_VALUE, "PROFILE", NULL,
+	{ "database", 'd', 0, "DBDIR", NULL, "ClamAV database directory (default " DEFAULT_DBDIR ")" },
+	{ "profile", 'p', 0, "PROFILE", NULL,
 	  "acceptance profile: a shipped one by name (default, strict, example-vendor) or an INI file "
 	  "(default: default)" },
-	{ "output", 'o', OPT_VALUE, "OUTDIR", NULL,
+	{ "output", 'o', 0, "OUTDIR", NULL,
 	  "report directory (default ./" DEFAULT_OUTDIR "; one sub-directory per image when several are given)" },
-	{ "jobs", 'j', OPT_VALUE, "N", NULL, "worker threads, 1 to 256 (default: number of cores)" },
+	{ "jobs", 'j', 0, "N", NULL, "worker threads, 1 to 256 (default: number of cores)" },
 	{ "quiet", 'q', 0, NULL, NULL, "no progress line, no summary on stdout" },
 	{ "all-autoruns", O_ALL_AUTORUNS, 0, NULL, NULL,
 	  "list Windows' own unflagged autostart entries in report.txt too (report.json always has them all)" },
 	{ "cross-check", O_CROSS_CHECK, 0, NULL, NULL,
 	  "also inspect each image with libguestfs (inspect_os) and compare its Windows identity with "
 	  "kenshu's (slow: it boots libguestfs's appliance, 15-30 s under TCG)" },
-	{ "sign-key", O_SIGN_KEY, OPT_VALUE | OPT_ONCE, "KEY", NULL,
+	{ "sign-key", O_SIGN_KEY, OPT_ONCE, "KEY", NULL,
 	  "sign each report directory with the Ed25519 private key KEY (report.sig; make one with "
 	  "'kenshu keygen')" },
-	{ "meta", O_META, OPT_VALUE | OPT_REPEAT, "KEY=VALUE", NULL,
+	{ "meta", O_META, OPT_REPEAT, "KEY=VALUE", NULL,
 	  "case metadata recorded in every report (repeatable: vendor=..., po=..., asset=..., operator=...)" },
-	{ "export", O_EXPORT, OPT_VALUE | OPT_REPEAT, "csv|stix", NULL,
+	{ "export", O_EXPORT, OPT_REPEAT, "csv|stix", NULL,
 	  "also write this format into each report directory (repeatable): csv (findings.csv), stix "
 	  "(stix.json, a STIX 2.1 bundle)" },
-	{ "baseline", O_BASELINE, OPT_VALUE | OPT_ONCE, "DIR", NULL,
+	{ "baseline", O_BASELINE, OPT_ONCE, "DIR", NULL,
 	  "compare with an earlier report directory of this machine: changes go in the report and the "
 	  "drift-* rules judge them; files that scan found clean with the same engine are hashed but not "
 	  "rescanned" },
-	{ "baseline-pub", O_BASELINE_PUB, OPT_VALUE | OPT_ONCE, "KEY.pub", "baseline",
+	{ "baseline-pub", O_BASELINE_PUB, OPT_ONCE, "KEY.pub", "baseline",
 	  "refuse the baseline unless its report.sig verifies with this public key" },
 	{ 0 },
 };

@@ -26,7 +26,7 @@ const struct cmd_usage keygen_usage = {
 enum { O_PUB = OPT_LONG_ONLY };
 
 static const struct opt verify_opts[] = {
-	{ "pub", O_PUB, OPT_VALUE | OPT_ONCE | OPT_REQUIRED, "KEY.pub", NULL,
+	{ "pub", O_PUB, OPT_ONCE | OPT_REQUIRED, "KEY.pub", NULL,
 	  "the public key of the key pair that signed the reports" },
 	{ 0 },
 };

@@ -274,11 +274,11 @@ uint64_t parse_options(const struct cmd_usage *u, int argc, char **argv, opt_fn 
 		const struct opt *o = &u->opts[i];
 		if (o->id == HELP_ID || o->id == OPT_OPERAND || o->id == ':' || o->id == '?')
 			BUG("option --%s: id %d is getopt's or --help's", o->name, o->id);
-		longopts[i] = (struct option){ o->name, o->flags & OPT_VALUE ? required_argument : no_argument,
+		longopts[i] = (struct option){ o->name, o->arg ? required_argument : no_argument,
 					       NULL, o->id };
 		if (has_short(o)) {
 			optstring[k++] = (char)o->id;
-			if (o->flags & OPT_VALUE)
+			if (o->arg)
 				optstring[k++] = ':';
 		}
 	}
@@ -302,7 +302,7 @@ uint64_t parse_options(const struct cmd_usage *u, int argc, char **argv, opt_fn 
 		if ((u->opts[i].flags & OPT_ONCE) && (seen & (UINT64_C(1) << i)))
 			usage_error("--%s given twice", u->opts[i].name);
 		seen |= UINT64_C(1) << i;
-		fn(ctx, c, u->opts[i].flags & OPT_VALUE ? optarg : NULL);
+		fn(ctx, c, u->opts[i].arg ? optarg : NULL);
 	}
 	/* Operands after "--", or after the first one in "+" mode. */
 	for (; optind < argc; optind++)
