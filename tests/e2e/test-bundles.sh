@@ -2,7 +2,9 @@
 # test-bundles.sh BUILD — what the golden bundle cases cannot show: a
 # hostile zip writes nothing outside kenshu's private directory, no
 # temporary directory outlives a scan (also when one is interrupted), and
-# the caps on bytes and members stop the reading and say so.
+# the caps on bytes and members stop the reading and say so, and a disk
+# image inside a bundle gets the report options an image given directly
+# gets (--all-autoruns).
 set -uo pipefail
 BUILD=${1:-build}
 KENSHU=$(cd "$BUILD" && pwd)/kenshu
@@ -109,5 +111,35 @@ rc=$?
 check_eval "hash signature of the bundle itself: exit 1 (FAIL)" '[ $rc = 1 ]'
 check_eval "hash signature of the bundle itself: listed as the bundle file itself" \
 	'jq -e ".members[] | select(.path == \"(the bundle file itself)\") | .detections | index(\"Kenshu.Test.KnownBadDelivery.UNOFFICIAL\")" "$W/out-ioc/bundle.json" >/dev/null'
+
+# --all-autoruns reaches a disk image inside a bundle: its report.txt lists
+# Windows' own autostart entries exactly as a scan of the image itself
+# does (it once did not: a member's report was saved by another path than
+# an image given directly, which dropped the option). Without the option
+# both only count them.
+mkdir -p "$W/wes7"
+images/mkimage.sh images/vendor-wes7.recipe "$W/wes7/wes7.img" >/dev/null || not_ok "build vendor-wes7"
+(cd "$W/wes7" && bsdtar --format 7zip -cf "$W/wes7.7z" wes7.img)
+autoruns() { sed -n '/^Autostart entries/,/^$/p' "$1"; }
+for opt in --all-autoruns ""; do
+	name=${opt:-without --all-autoruns}
+	"$KENSHU" scan -q -j 2 $opt -d "$W/db" -o "$W/out-ar$opt" "$W/wes7.7z" 2>"$W/err-ar"
+	rc=$?
+	"$KENSHU" scan -q -j 2 $opt -d "$W/db" -o "$W/out-ar-img$opt" "$W/wes7/wes7.img" 2>>"$W/err-ar"
+	rc_img=$?
+	member=$W/out-ar$opt/wes7.img/report.txt
+	own=$(autoruns "$W/out-ar-img$opt/report.txt")
+	check_eval "$name: the bundle and the image alone both REVIEW (3), nothing on stderr, entries listed" \
+		'[ $rc = 3 ] && [ $rc_img = 3 ] && [ ! -s "$W/err-ar" ] && [ -n "$own" ]'
+	same "$name: the member's autostart entries are the image's own report's" "$own" "$(autoruns "$member")"
+	if [ -n "$opt" ]; then
+		check_eval "--all-autoruns: the member's report.txt lists Windows' own entries (BootExecute, Winlogon Userinit)" \
+			'grep -q "BootExecute = autocheck autochk" "$member" && grep -q "Userinit = C:.Windows.system32.userinit.exe" "$member" &&
+			! grep -q "here with --all-autoruns" "$member"'
+	else
+		check_eval "without --all-autoruns: the member's report.txt only counts Windows' own entries" \
+			'! grep -q "BootExecute = autocheck autochk" "$member" && grep -q "here with --all-autoruns" "$member"'
+	fi
+done
 
 tap_summary

@@ -1,0 +1,394 @@
+/* kenshu scan: load the engine once, scan each image, write each report,
+ * compose the exit code. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kenshu/av.h>
+#include <kenshu/core.h>
+#include <kenshu/drift.h>
+#include <kenshu/input.h>
+#include <kenshu/output.h>
+#include <kenshu/profile.h>
+#include <kenshu/report.h>
+#include <kenshu/rules.h>
+#include <kenshu/scan.h>
+#include <kenshu/volume.h>
+#include "cli.h"
+#include <kenshu/banned.h>
+
+#define DEFAULT_DBDIR "/var/lib/clamav"
+#define DEFAULT_OUTDIR "kenshu-report"
+
+enum {
+	O_ALL_AUTORUNS = OPT_LONG_ONLY,
+	O_CROSS_CHECK,
+	O_SIGN_KEY,
+	O_META,
+	O_EXPORT,
+	O_BASELINE,
+	O_BASELINE_PUB,
+};
+
+/* In the order of the synopsis and of --help. */
+static const struct opt scan_opts[] = {
+	{ "database", 'd', 0, "DBDIR", NULL, "ClamAV database directory (default " DEFAULT_DBDIR ")" },
+	{ "profile", 'p', 0, "PROFILE", NULL,
+	  "acceptance profile: a shipped one by name (default, strict, example-vendor) or an INI file "
+	  "(default: default)" },
+	{ "output", 'o', 0, "OUTDIR", NULL,
+	  "report directory (default ./" DEFAULT_OUTDIR "; one sub-directory per image when several are given)" },
+	{ "jobs", 'j', 0, "N", NULL, "worker threads, 1 to 256 (default: number of cores)" },
+	{ "quiet", 'q', 0, NULL, NULL, "no progress line, no summary on stdout" },
+	{ "all-autoruns", O_ALL_AUTORUNS, 0, NULL, NULL,
+	  "list Windows' own unflagged autostart entries in report.txt too (report.json always has them all)" },
+	{ "cross-check", O_CROSS_CHECK, 0, NULL, NULL,
+	  "also inspect each image with libguestfs (inspect_os) and compare its Windows identity with "
+	  "kenshu's (slow: it boots libguestfs's appliance, 15-30 s under TCG)" },
+	{ "sign-key", O_SIGN_KEY, OPT_ONCE, "KEY", NULL,
+	  "sign each report directory with the Ed25519 private key KEY (report.sig; make one with "
+	  "'kenshu keygen')" },
+	{ "meta", O_META, OPT_REPEAT, "KEY=VALUE", NULL,
+	  "case metadata recorded in every report (repeatable: vendor=..., po=..., asset=..., operator=...)" },
+	{ "export", O_EXPORT, OPT_REPEAT, "csv|stix", NULL,
+	  "also write this format into each report directory (repeatable): csv (findings.csv), stix "
+	  "(stix.json, a STIX 2.1 bundle)" },
+	{ "baseline", O_BASELINE, OPT_ONCE, "DIR", NULL,
+	  "compare with an earlier report directory of this machine: changes go in the report and the "
+	  "drift-* rules judge them; files that scan found clean with the same engine are hashed but not "
+	  "rescanned" },
+	{ "baseline-pub", O_BASELINE_PUB, OPT_ONCE, "KEY.pub", "baseline",
+	  "refuse the baseline unless its report.sig verifies with this public key" },
+	{ 0 },
+};
+
+static const char *const scan_operands[] = { "IMAGE...", NULL };
+
+const struct cmd_usage scan_usage = {
+	.opts = scan_opts,
+	.operands = scan_operands,
+	.about = "Scans each IMAGE read-only and writes its report (report.json, report.txt, report.html, "
+		 "manifest.jsonl). An IMAGE is a disk image (raw, VMDK, VHD, VHDX, QCOW2), a WIM capture or a "
+		 "delivery archive (zip, 7z, tar, ISO 9660, CAB, disk.img.xz), whose disk images are scanned as "
+		 "images and other members as files (bundle.json lists them). The options come before the "
+		 "images.",
+	.exit_status = "Exit status: 0 PASS, 1 FAIL, 2 could not complete, 3 REVIEW, 64 usage. For several "
+		       "images: FAIL > could not complete > REVIEW > PASS.",
+};
+
+struct scan_args {
+	const char *dbdir;
+	const char *profile;
+	const char *outdir;
+	unsigned jobs;
+	bool quiet;
+	bool all_autoruns;
+	bool cross_check;
+	const char *sign_key;
+	const char *baseline, *baseline_pub;
+	unsigned exports;   /* REPORT_EXPORT_* */
+	struct case_meta meta;
+	const char **images;
+	int nimages;
+};
+
+static void scan_args_release(struct scan_args *a)
+{
+	case_meta_release(&a->meta);
+	free(a->images);
+}
+
+static unsigned parse_jobs(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 256 || s[0] == '-')
+		usage_error("-j wants a number of threads from 1 to 256, not '%s'", s);
+	return (unsigned)v;
+}
+
+static void scan_opt(void *ctx, int id, const char *val)
+{
+	struct scan_args *a = ctx;
+	struct ks_err err;
+
+	switch (id) {
+	case OPT_OPERAND: a->images[a->nimages++] = val; break;
+	case 'd': a->dbdir = val; break;
+	case 'p': a->profile = val; break;
+	case 'o': a->outdir = val; break;
+	case 'j': a->jobs = parse_jobs(val); break;
+	case 'q': a->quiet = true; break;
+	case O_ALL_AUTORUNS: a->all_autoruns = true; break;
+	case O_CROSS_CHECK: a->cross_check = true; break;
+	case O_SIGN_KEY: a->sign_key = val; break;
+	case O_BASELINE: a->baseline = val; break;
+	case O_BASELINE_PUB: a->baseline_pub = val; break;
+	case O_META:
+		if (case_meta_add(&a->meta, val, &err) < 0)
+			usage_error("%s", err.msg);
+		break;
+	case O_EXPORT: {
+		unsigned e = report_export_parse(val);
+		if (!e)
+			usage_error("--export wants csv or stix, not '%s'", val);
+		a->exports |= e;
+		break;
+	}
+	default:
+		BUG("scan: option id %d has no case", id);
+	}
+}
+
+static void parse_scan(int argc, char **argv, struct scan_args *a)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t seen;
+
+	a->dbdir = DEFAULT_DBDIR;
+	a->profile = "default";
+	a->outdir = DEFAULT_OUTDIR;
+	a->jobs = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
+	a->images = xcalloc((size_t)argc, sizeof(*a->images));
+	seen = parse_options(&scan_usage, argc, argv, scan_opt, a);
+	if (a->nimages == 0)
+		usage_error("no image given");
+	if (a->baseline && a->nimages > 1)
+		usage_error("--baseline compares one image with its earlier report; %d images given", a->nimages);
+	check_needs(&scan_usage, seen);
+	if (a->baseline) {
+		/* The accepted report must survive its re-audit. */
+		char *o = realpath(a->outdir, NULL), *b = realpath(a->baseline, NULL);
+		bool same_dir = o && b && !strcmp(o, b);
+		free(o);
+		free(b);
+		if (same_dir)
+			usage_error("-o %s would replace the baseline it is compared with: write the re-audit elsewhere",
+				    a->outdir);
+	}
+}
+
+/* Report directory of image i: OUTDIR itself for one image, else
+ * OUTDIR/<image file name>, made unique when two images share a name. */
+static char *out_dir_for(const struct scan_args *a, int i)
+{
+	const char *base, *s;
+	int dup = 0;
+
+	if (a->nimages == 1)
+		return xstrdup(a->outdir);
+	s = strrchr(a->images[i], '/');
+	base = s ? s + 1 : a->images[i];
+	for (int k = 0; k < i; k++) {
+		const char *o = strrchr(a->images[k], '/');
+		if (strcmp(o ? o + 1 : a->images[k], base) == 0)
+			dup++;
+	}
+	return dup ? xasprintf("%s/%s.%d", a->outdir, base, dup + 1) : xasprintf("%s/%s", a->outdir, base);
+}
+
+/* What every scanned image's report goes through (input.h's image_sink):
+ * a disk image given directly, each image of a WIM, each disk image
+ * inside a delivery archive. */
+struct scan_run {
+	const struct scan_args *a;
+	const struct sign_key *key;
+	bool show;          /* report.txt on stdout (not for a bundle's members) */
+	const char *sep;    /* printed after "Report: ..." */
+};
+
+static int save_image(void *ctx, struct report *r, const char *dir, struct ks_err *err)
+{
+	const struct scan_run *s = ctx;
+	int c;
+
+	r->all_autoruns = s->a->all_autoruns;
+	if (report_save(r, s->key, dir, err) < 0) {
+		c = EXIT_ERROR;
+	} else {
+		c = verdict_exit_code(r->verdict);
+		if (s->show && !s->a->quiet) {
+			report_write_text(r, stdout);
+			printf("Report:     %s/report.json\n%s", dir, s->sep);
+			fflush(stdout);
+		}
+	}
+	report_release(r);
+	return c;
+}
+
+static void image_failed(void *ctx, const struct ks_err *err)
+{
+	say_err(err);
+}
+
+/* A delivery archive: each member scanned, bundle.json beside the
+ * members' image reports. Returns the bundle's exit code. */
+static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
+		       const struct scan_opts *so, const struct bundle_caps *caps, const char *dir)
+{
+	struct scan_run run = { .a = a, .key = so->sign_key, .show = false, .sep = "" };
+	const struct image_sink sink = { save_image, image_failed, &run };
+	struct bundle_report br;
+	struct ks_err err;
+	int c;
+
+	if (bundle_scan(a->images[i], av, so, caps, dir, &sink, &br, &err) < 0)
+		return say_err(&err), EXIT_ERROR;
+	if (bundle_save(&br, so->sign_key, dir, &err) < 0) {
+		say_err(&err);
+		c = EXIT_ERROR;
+	} else {
+		c = br.exit_code;
+		if (!a->quiet) {
+			bundle_write_text(&br, stdout);
+			printf("Report:     %s/bundle.json\n%s", dir, i + 1 < a->nimages ? "\n" : "");
+			fflush(stdout);
+		}
+	}
+	bundle_report_release(&br);
+	return c;
+}
+
+static int scan_wim(const struct scan_args *a, int i, const struct av *av, const struct scan_opts *so,
+		    const char *dir)
+{
+	struct scan_run run = { .a = a, .key = so->sign_key, .show = true, .sep = "\n" };
+	const struct image_sink sink = { save_image, image_failed, &run };
+	struct ks_err err;
+	int code;
+
+	if (wim_scan(a->images[i], av, so, dir, &sink, &code, &err) < 0) {
+		say_err(&err);
+		return exit_code_combine(code, EXIT_ERROR);
+	}
+	return code;
+}
+
+/* KENSHU_SCAN_BUF_MAX (bytes) trades memory for speed; the tests also use
+ * it to send small streams down the read-callback path. 0: the default. */
+static uint64_t scan_buf_max(void)
+{
+	const char *e = getenv("KENSHU_SCAN_BUF_MAX");
+	char *end;
+	unsigned long long v;
+
+	if (!e || !*e)
+		return 0;
+	errno = 0;
+	v = strtoull(e, &end, 10);
+	if (errno || *end || e[0] == '-') {
+		warning("KENSHU_SCAN_BUF_MAX='%s' is not a number of bytes; using %u", e, 64u << 20);
+		return 0;
+	}
+	return v;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_args a = { 0 };
+	struct av_limits limits;
+	struct bundle_caps caps;
+	struct av *av;
+	struct sign_key *key = NULL;
+	struct ks_err err;
+	int code = EXIT_PASS;
+
+	parse_scan(argc, argv, &a);
+	/* One day for every rule and check: a date that does not parse would
+	 * judge waivers and end of support as of some other day. */
+	struct scan_date day;
+	const char *day_env = getenv("KENSHU_SCAN_DATE");
+	if (day_env && *day_env) {
+		struct ks_err derr;
+		if (scan_date_parse(day_env, &day, &derr) < 0) {
+			error("KENSHU_SCAN_DATE %s", derr.msg);
+			scan_args_release(&a);
+			return EXIT_ERROR;
+		}
+	}
+	/* A key that cannot sign is found before hours of scanning, and
+	 * before any report directory exists. */
+	if (a.sign_key && sign_key_load_private(a.sign_key, &key, &err) < 0) {
+		say_err(&err);
+		scan_args_release(&a);
+		return EXIT_ERROR;
+	}
+	bundle_default_caps(&caps);
+	if (bundle_caps_from_env(&caps, &err) < 0) {
+		say_err(&err);
+		sign_key_free(key);
+		scan_args_release(&a);
+		return EXIT_ERROR;
+	}
+	av_default_limits(&limits);
+	fs_ntfs_global_init();
+	cleanup_install_signal_handlers();
+	/* A scan never runs on a profile that does not validate. */
+	struct profile *profile;
+	if (profile_load(a.profile, &profile, &err) < 0) {
+		error("profile %s", err.msg);
+		sign_key_free(key);
+		scan_args_release(&a);
+		return EXIT_ERROR;
+	}
+	/* A baseline that cannot be read or does not verify stops the scan
+	 * before it starts, like a bad profile. */
+	struct snapshot *baseline = NULL;
+	if (a.baseline && load_report_dir(a.baseline, a.baseline_pub, &baseline) < 0) {
+		profile_free(profile);
+		sign_key_free(key);
+		scan_args_release(&a);
+		return EXIT_ERROR;
+	}
+	if (av_open(a.dbdir, profile_ioc(profile), &limits, &av, &err) < 0) {
+		say_err(&err);
+		snapshot_free(baseline);
+		profile_free(profile);
+		sign_key_free(key);
+		scan_args_release(&a);
+		return EXIT_ERROR;
+	}
+
+	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
+				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
+				.exports = a.exports, .sign_key = key, .baseline = baseline,
+				.scan_date = day_env && *day_env ? &day : NULL, .buf_max = scan_buf_max() };
+	for (int i = 0; i < a.nimages; i++) {
+		struct report r;
+		char *dir = out_dir_for(&a, i);
+		int c;
+
+		if (wim_detect(a.images[i])) {
+			c = scan_wim(&a, i, av, &so, dir);
+		} else if (baseline && bundle_detect(a.images[i])) {
+			error("'%s': a delivery archive: --baseline compares one disk image with its earlier report; "
+				  "scan the archive without it", a.images[i]);
+			c = EXIT_ERROR;
+		} else if (bundle_detect(a.images[i])) {
+			c = scan_bundle(&a, i, av, &so, &caps, dir);
+		} else if (scan_image(a.images[i], av, &so, &r, &err) < 0) {
+			say_err(&err);   /* no report is written */
+			c = EXIT_ERROR;
+		} else {
+			struct scan_run run = { .a = &a, .key = key, .show = true,
+						.sep = i + 1 < a.nimages ? "\n" : "" };
+			c = save_image(&run, &r, dir, &err);
+			if (c == EXIT_ERROR)
+				say_err(&err);
+		}
+		code = exit_code_combine(code, c);
+		free(dir);
+	}
+	av_close(av);
+	snapshot_free(baseline);
+	profile_free(profile);
+	sign_key_free(key);
+	scan_args_release(&a);
+	return code;
+}
