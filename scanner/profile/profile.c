@@ -13,65 +13,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <ini.h>
-
 #include <kenshu/core.h>
 #include <kenshu/av.h>
 #include <kenshu/profile.h>
+#include "profile_internal.h"
 #include <kenshu/banned.h>
 
-#define PROFILE_MAX_SIZE (1u << 20)   /* a profile is text written by a person */
-#define PROFILE_MAX_LINE 4096
 #define PROFILE_MAX_DEPTH 16
-#define PROFILE_MAX_ENTRIES 100000
-
-struct entry {
-	char *section, *key, *value;
-	char *origin;     /* "FILE:LINE" */
-	unsigned line;
-};
-
-struct entries {
-	struct entry *v;
-	size_t n;
-};
-
-struct list {
-	char *section, *key;
-	char **items;
-	size_t n;
-};
-
-struct profile {
-	char *source;
-	char *name;
-	char sha256[SHA256_HEX_LEN + 1];
-	char effective[SHA256_HEX_LEN + 1];
-	struct profile_file *files;
-	size_t nfiles;
-	struct entries eff;          /* effective keys, in file order of first setting */
-	enum severity *sev;          /* per rule_table index */
-	struct list *lists;
-	size_t nlists;
-	struct profile_allow *allows;
-	size_t nallows;
-	struct profile_waiver *waivers;
-	size_t nwaivers;
-	struct ioc *ioc;
-};
-
-/* One source being parsed. */
-struct src {
-	const char *name;     /* for messages: the path, or "shipped:NAME" */
-	char *dir;            /* directory for relative paths; NULL for shipped profiles */
-	const char *text;
-	size_t len, pos;
-	unsigned line;        /* line of the chunk inih was last given */
-	bool at_start;
-	struct entries *out;
-	struct ks_err *err;
-	bool failed;
-};
 
 static const char *const shipped[] = { "default", "strict", "example-vendor", NULL };
 
@@ -80,7 +28,7 @@ const char *const *profile_shipped(void)
 	return shipped;
 }
 
-static void entries_free(struct entries *e)
+void prof_entries_free(struct entries *e)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		free(e->v[i].section);
@@ -93,7 +41,7 @@ static void entries_free(struct entries *e)
 	e->n = 0;
 }
 
-static struct entry *entries_find(struct entries *e, const char *section, const char *key)
+struct entry *prof_entries_find(struct entries *e, const char *section, const char *key)
 {
 	for (size_t i = 0; i < e->n; i++)
 		if (!strcasecmp(e->v[i].section, section) && !strcasecmp(e->v[i].key, key))
@@ -102,9 +50,9 @@ static struct entry *entries_find(struct entries *e, const char *section, const 
 }
 
 /* Sets or overrides section/key: the later source wins. */
-static void entries_set(struct entries *e, const struct entry *src)
+void prof_entries_set(struct entries *e, const struct entry *src)
 {
-	struct entry *d = entries_find(e, src->section, src->key);
+	struct entry *d = prof_entries_find(e, src->section, src->key);
 
 	if (!d) {
 		e->v = xrealloc(e->v, (e->n + 1) * sizeof(*e->v));
@@ -118,353 +66,6 @@ static void entries_set(struct entries *e, const struct entry *src)
 	d->value = xstrdup(src->value);
 	d->origin = xstrdup(src->origin);
 	d->line = src->line;
-}
-
-/* The key table row for section/key; a named section "allow.x" matches
- * "allow.*", any rule id matches [rules] "*". */
-static const struct profile_key *key_find(const char *section, const char *key)
-{
-	const char *dot = strchr(section, '.');
-	size_t base = dot ? (size_t)(dot - section) : strlen(section);
-
-	for (size_t i = 0; i < profile_nkeys; i++) {
-		const struct profile_key *k = &profile_keys[i];
-		size_t kl = strcspn(k->section, ".");
-		bool named = k->section[kl] == '.';
-
-		if (kl != base || strncasecmp(k->section, section, base) != 0 || named != (dot != NULL))
-			continue;
-		if (!strcmp(k->key, "*") ? rule_find(key) != NULL : !strcasecmp(k->key, key))
-			return k;
-	}
-	return NULL;
-}
-
-static bool section_known(const char *section)
-{
-	const char *dot = strchr(section, '.');
-	size_t base = dot ? (size_t)(dot - section) : strlen(section);
-
-	if (!*section)
-		return true;   /* top level: include only */
-	if (dot) {
-		if (!dot[1])
-			return false;
-		for (const char *p = dot + 1; *p; p++)
-			if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') ||
-			      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-				return false;
-	}
-	for (size_t i = 0; i < profile_nkeys; i++) {
-		size_t kl = strcspn(profile_keys[i].section, ".");
-		bool named = profile_keys[i].section[kl] == '.';
-		if (kl == base && !strncasecmp(profile_keys[i].section, section, base) && named == (dot != NULL))
-			return true;
-	}
-	return false;
-}
-
-static int fail(struct src *s, unsigned line, const char *fmt, ...) KS_PRINTF(3, 4);
-static int fail(struct src *s, unsigned line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (s->failed)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line)
-		ks_fail(s->err, KS_EINPUT, "%s:%u: %s", s->name, line, msg);
-	else
-		ks_fail(s->err, KS_EINPUT, "%s: %s", s->name, msg);
-	s->failed = true;
-	return 0;
-}
-
-static bool valid_date(const char *v)
-{
-	int y, m, d;
-	char extra;
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || v[4] != '-' || v[7] != '-')
-		return false;
-	if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
-static bool parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcasecmp(v, yes[i]))
-			return *out = true, true;
-		if (!strcasecmp(v, no[i]))
-			return *out = false, true;
-	}
-	return false;
-}
-
-static bool parse_long(const char *v, long *out)
-{
-	char *end;
-
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (!*v || *end || errno)
-		return false;
-	*out = n;
-	return true;
-}
-
-/* Splits a comma-separated value into trimmed, non-empty items. */
-static char **split_list(const char *v, size_t *n)
-{
-	char **items = NULL;
-
-	*n = 0;
-	while (*v) {
-		size_t len = strcspn(v, ",");
-		const char *a = v, *b = v + len;
-		while (a < b && (*a == ' ' || *a == '\t'))
-			a++;
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-			b--;
-		if (b > a) {
-			items = xrealloc(items, (*n + 1) * sizeof(*items));
-			items[(*n)++] = xstrndup(a, (size_t)(b - a));
-		}
-		v += len + (v[len] == ',');
-	}
-	return items;
-}
-
-static void free_items(char **items, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(items[i]);
-	free(items);
-}
-
-/* Checks a value against its key's type. */
-static bool check_value(struct src *s, unsigned line, const char *section, const struct profile_key *k,
-			const char *key, const char *v)
-{
-	enum severity sev;
-	long n;
-	bool b;
-
-	switch (k->type) {
-	case PK_SEVERITY:
-		if (severity_parse(v, &sev) < 0)
-			return fail(s, line, "[%s] %s: '%s' is not a severity (fail, review, info or off)", section, key, v);
-		return true;
-	case PK_INT:
-		if (!parse_long(v, &n) || n < k->min || n > k->max)
-			return fail(s, line, "[%s] %s: '%s' is not a whole number from %ld to %ld", section, key, v,
-				    k->min, k->max);
-		return true;
-	case PK_BOOL:
-		if (!parse_bool(v, &b))
-			return fail(s, line, "[%s] %s: '%s' is not yes or no", section, key, v);
-		return true;
-	case PK_DATE:
-		if (!valid_date(v))
-			return fail(s, line, "[%s] %s: '%s' is not a date (YYYY-MM-DD)", section, key, v);
-		return true;
-	case PK_RULE:
-		if (!rule_find(v))
-			return fail(s, line, "[%s] %s: unknown rule '%s' (see docs/rules.md)", section, key, v);
-		return true;
-	case PK_HASH:
-		if (strlen(v) != SHA256_HEX_LEN || strspn(v, "0123456789abcdefABCDEF") != SHA256_HEX_LEN)
-			return fail(s, line, "[%s] %s: '%s' is not a SHA-256 (64 hex digits)", section, key, v);
-		return true;
-	case PK_PATH: {
-		/* Globs backtrack: a few stars keep matching cheap on hostile paths. */
-		unsigned stars = 0;
-		for (const char *c = v; *c; c++)
-			stars += *c == '*' && c[1] != '*';
-		if (!*v)
-			return fail(s, line, "[%s] %s: empty path", section, key);
-		if (stars > 4)
-			return fail(s, line, "[%s] %s: more than 4 '*' in one path", section, key);
-		return true;
-	}
-	case PK_LIST: {
-		size_t cnt;
-		char **items = split_list(v, &cnt);
-		bool ok = true;
-		if (!strcasecmp(key, "risky_extensions"))
-			for (size_t i = 0; i < cnt && ok; i++)
-				if (items[i][0] != '.' || !items[i][1] || strpbrk(items[i], "/\\*"))
-					ok = fail(s, line, "[%s] %s: '%s' is not an extension such as .vbs", section, key, items[i]);
-		free_items(items, cnt);
-		return ok;
-	}
-	case PK_FILES:
-		if (*v && !s->dir)
-			return fail(s, line, "[%s] %s: a shipped profile cannot name files", section, key);
-		return true;
-	case PK_STRING:
-	case PK_PROFILES:
-		return true;
-	}
-	return true;
-}
-
-/* inih's reader: hands out one line (or a part of a long one) at a time,
- * and counts lines so errors carry their number. */
-static char *src_reader(char *str, int num, void *stream)
-{
-	struct src *s = stream;
-	size_t n = 0;
-
-	if (s->pos >= s->len || num <= 1)
-		return NULL;
-	if (s->at_start)
-		s->line++;
-	while (s->pos < s->len && n + 1 < (size_t)num) {
-		char c = s->text[s->pos++];
-		str[n++] = c;
-		if (c == '\n')
-			break;
-	}
-	str[n] = '\0';
-	s->at_start = n > 0 && str[n - 1] == '\n';
-	return str;
-}
-
-static int src_handler(void *user, const char *section, const char *key, const char *value)
-{
-	struct src *s = user;
-	const struct profile_key *k;
-	struct entry e;
-	char *resolved = NULL;
-
-	if (s->failed)
-		return 0;
-	if (*section && !section_known(section))
-		return fail(s, s->line, "unknown section [%s]", section);
-	if (!*section || !strcasecmp(section, "profile")) {
-		if (!*section && strcasecmp(key, "include") != 0)
-			return fail(s, s->line, "'%s' outside a section (only include may be there)", key);
-		section = "profile";
-	}
-	k = key_find(section, key);
-	if (!k) {
-		if (!strcasecmp(section, "rules"))
-			return fail(s, s->line, "[rules] unknown rule '%s' (see docs/rules.md)", key);
-		return fail(s, s->line, "[%s] unknown key '%s'", section, key);
-	}
-	if (!check_value(s, s->line, section, k, key, value))
-		return 0;
-	struct entry *dup = entries_find(s->out, section, key);
-	if (dup)
-		return fail(s, s->line, "[%s] %s is set twice (first on line %u)", section, key, dup->line);
-	if (s->out->n >= PROFILE_MAX_ENTRIES)
-		return fail(s, s->line, "too many keys");
-	if (k->type == PK_FILES) {
-		/* Resolved now: relative to this file, whoever includes it. */
-		size_t cnt;
-		char **items = split_list(value, &cnt);
-		size_t len = 0;
-		for (size_t i = 0; i < cnt; i++) {
-			char *p = items[i][0] == '/' ? xstrdup(items[i]) : xasprintf("%s/%s", s->dir, items[i]);
-			size_t add = strlen(p) + 3;
-			resolved = xrealloc(resolved, len + add);
-			len += (size_t)snprintf(resolved + len, add, "%s%s", i ? ", " : "", p);
-			free(p);
-		}
-		free_items(items, cnt);
-	}
-	e.section = (char *)section;
-	e.key = (char *)key;
-	e.value = resolved ? resolved : (char *)value;
-	e.origin = xasprintf("%s:%u", s->name, s->line);
-	e.line = s->line;
-	/* Keys keep the table's spelling, so later lookups and show agree. */
-	if (strcmp(k->key, "*") != 0)
-		e.key = (char *)k->key;
-	entries_set(s->out, &e);
-	free(e.origin);
-	free(resolved);
-	return 1;
-}
-
-/* Before inih sees the text: limits, NUL bytes, UTF-8, and sections that
- * hold no key (inih would pass over them without a word). */
-static int precheck(struct src *s)
-{
-	unsigned line = 1;
-	size_t start = 0;
-
-	if (s->len > PROFILE_MAX_SIZE)
-		return fail(s, 0, "larger than %u bytes: not a profile", PROFILE_MAX_SIZE), -1;
-	for (size_t i = 0; i <= s->len; i++) {
-		if (i < s->len && s->text[i] != '\n')
-			continue;
-		size_t n = i - start;
-		const unsigned char *p = (const unsigned char *)s->text + start;
-		if (n > PROFILE_MAX_LINE)
-			return fail(s, line, "line longer than %u bytes", PROFILE_MAX_LINE), -1;
-		if (memchr(p, '\0', n))
-			return fail(s, line, "NUL byte: not a text file"), -1;
-		for (size_t k = 0; k < n;) {
-			unsigned c = p[k], need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
-			if (need == 9 || k + need >= n + (need == 0))
-				return fail(s, line, "not UTF-8 text"), -1;
-			for (unsigned j = 1; j <= need; j++)
-				if ((p[k + j] & 0xC0) != 0x80)
-					return fail(s, line, "not UTF-8 text"), -1;
-			k += need + 1;
-		}
-		size_t a = line == 1 && n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
-		while (a < n && (p[a] == ' ' || p[a] == '\t'))
-			a++;
-		if (a < n && p[a] == '[') {
-			const unsigned char *close = memchr(p + a, ']', n - a);
-			if (!close)
-				return fail(s, line, "section header without ']'"), -1;
-			char *name = xstrndup((const char *)p + a + 1, (size_t)(close - p - a - 1));
-			bool ok = *name && section_known(name);
-			if (!ok)
-				fail(s, line, "unknown section [%s]", name);
-			free(name);
-			if (!ok)
-				return -1;
-		}
-		start = i + 1;
-		line++;
-	}
-	return 0;
-}
-
-static int parse_src(struct src *s)
-{
-	if (precheck(s) < 0)
-		return -1;
-	ini_allow_multiline = false;
-	ini_stop_on_first_error = true;
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_max_line = PROFILE_MAX_LINE + 3;
-	/* The heap buffer starts at ini_initial_alloc and, without realloc, stays
-	 * there: a line longer than 200 bytes would be cut and misread. */
-	ini_initial_alloc = PROFILE_MAX_LINE + 3;
-	s->at_start = true;
-	int rc = ini_parse_stream(src_reader, s, src_handler, s);
-	if (s->failed)
-		return -1;
-	if (rc > 0)
-		return fail(s, (unsigned)rc, "expected '[section]' or 'key = value'"), -1;
-	if (rc < 0)
-		return fail(s, 0, "cannot parse: out of memory"), -1;
-	return 0;
 }
 
 struct loader {
@@ -605,29 +206,29 @@ static int load_one(struct loader *L, const char *ref, const char *from_dir, con
 	sha256_final_hex(h, pf->sha256);
 	sha256_free(h);
 
-	if (parse_src(&s) < 0)
+	if (prof_parse_src(&s) < 0)
 		goto pop;
 	/* Includes first, then this file's own keys over them. */
-	struct entry *inc = entries_find(&own, "profile", "include");
+	struct entry *inc = prof_entries_find(&own, "profile", "include");
 	if (inc) {
 		size_t cnt;
-		char **items = split_list(inc->value, &cnt);
+		char **items = prof_split_list(inc->value, &cnt);
 		int bad = 0;
 		char *inc_origin = xstrdup(id);
 		for (size_t i = 0; i < cnt && !bad; i++)
 			bad = load_one(L, items[i], dir, inc_origin, inc->line, out) < 0;
 		free(inc_origin);
-		free_items(items, cnt);
+		prof_free_items(items, cnt);
 		if (bad)
 			goto pop;
 	}
 	for (size_t i = 0; i < own.n; i++)
-		entries_set(out, &own.v[i]);
+		prof_entries_set(out, &own.v[i]);
 	rc = 0;
 pop:
 	L->depth--;
 out:
-	entries_free(&own);
+	prof_entries_free(&own);
 	free(id);
 	free(dir);
 	free(text);
@@ -636,7 +237,7 @@ out:
 
 static const char *eff_value(const struct profile *p, const char *section, const char *key)
 {
-	struct entry *e = entries_find((struct entries *)&p->eff, section, key);
+	struct entry *e = prof_entries_find((struct entries *)&p->eff, section, key);
 
 	if (e)
 		return e->value;
@@ -654,7 +255,7 @@ static void add_list(struct profile *p, const char *section, const char *key)
 	struct list *l = &p->lists[p->nlists++];
 	l->section = xstrdup(section);
 	l->key = xstrdup(key);
-	l->items = split_list(v ? v : "", &l->n);
+	l->items = prof_split_list(v ? v : "", &l->n);
 	l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
 	l->items[l->n] = NULL;
 }
@@ -786,12 +387,12 @@ void profile_free(struct profile *p)
 	for (size_t i = 0; i < p->nfiles; i++)
 		free(p->files[i].source);
 	free(p->files);
-	entries_free(&p->eff);
+	prof_entries_free(&p->eff);
 	free(p->sev);
 	for (size_t i = 0; i < p->nlists; i++) {
 		free(p->lists[i].section);
 		free(p->lists[i].key);
-		free_items(p->lists[i].items, p->lists[i].n);
+		prof_free_items(p->lists[i].items, p->lists[i].n);
 	}
 	free(p->lists);
 	for (size_t i = 0; i < p->nallows; i++) {
@@ -872,7 +473,7 @@ long profile_int(const struct profile *p, const char *section, const char *key)
 	const char *v = eff_value(p, section, key);
 	long n = 0;
 
-	if (!v || !parse_long(v, &n))
+	if (!v || !prof_parse_long(v, &n))
 		BUG("profile key [%s] %s is not a number", section, key);
 	return n;
 }
@@ -882,7 +483,7 @@ bool profile_bool(const struct profile *p, const char *section, const char *key)
 	const char *v = eff_value(p, section, key);
 	bool b = false;
 
-	if (!v || !parse_bool(v, &b))
+	if (!v || !prof_parse_bool(v, &b))
 		BUG("profile key [%s] %s is not yes/no", section, key);
 	return b;
 }
@@ -895,97 +496,6 @@ const char *const *profile_list(const struct profile *p, const char *section, co
 			return (const char *const *)p->lists[i].items;
 		}
 	BUG("profile key [%s] %s is not a list", section, key);
-}
-
-static void write_key(FILE *f, const struct profile *p, const char *section, const char *key, const char *def,
-		      bool origins)
-{
-	struct entry *e = entries_find((struct entries *)&p->eff, section, key);
-	const char *v = e ? e->value : def;
-
-	if (!v)
-		return;
-	const struct profile_key *k = key_find(section, key);
-	if (!origins && k && k->type == PK_FILES && *v) {
-		/* The effective hash stands for what decides: a feed's content,
-		 * not where the profile happens to lie on this machine. */
-		size_t cnt;
-		char **items = split_list(v, &cnt);
-		fprintf(f, "%s = ", key);
-		for (size_t i = 0; i < cnt; i++) {
-			char hex[SHA256_HEX_LEN + 1];
-			uint64_t size;
-			if (sha256_file(items[i], hex, &size) < 0)
-				snprintf(hex, sizeof(hex), "unreadable");
-			fprintf(f, "%ssha256:%s", i ? ", " : "", hex);
-		}
-		free_items(items, cnt);
-		fputc('\n', f);
-		return;
-	}
-	fprintf(f, "%s = %s", key, v);
-	if (origins)
-		fprintf(f, "    ; %s", e ? e->origin : "built-in default");
-	fputc('\n', f);
-}
-
-/* Sections in table order, keys in table order, named sections sorted by
- * name: the same effective profile always gives the same text. */
-void profile_write(const struct profile *p, FILE *f, bool origins)
-{
-	const char *last = NULL;
-
-	if (origins) {
-		fprintf(f, "; effective profile %s\n; source %s\n", p->name, p->source);
-		for (size_t i = 1; i < p->nfiles; i++)
-			fprintf(f, "; includes %s\n", p->files[i].source);
-	}
-	for (size_t i = 0; i < profile_nkeys; i++) {
-		const struct profile_key *k = &profile_keys[i];
-		if (strchr(k->section, '.'))
-			continue;
-		if (!last || strcmp(last, k->section) != 0) {
-			fprintf(f, "%s[%s]\n", last ? "\n" : "", k->section);
-			last = k->section;
-		}
-		if (!strcmp(k->key, "*")) {
-			for (size_t r = 0; r < rule_count; r++)
-				write_key(f, p, "rules", rule_table[r].id, severity_name(p->sev[r]), origins);
-			continue;
-		}
-		if (!strcmp(k->key, "include"))
-			continue;   /* already followed: the effective profile stands alone */
-		write_key(f, p, k->section, k->key, k->def, origins);
-	}
-	/* Named sections, sorted by section name. */
-	size_t n = 0;
-	const char **names = NULL;
-	for (size_t i = 0; i < p->eff.n; i++) {
-		const char *s = p->eff.v[i].section;
-		bool seen = false;
-		if (!strchr(s, '.'))
-			continue;
-		for (size_t k = 0; k < n; k++)
-			seen |= !strcasecmp(names[k], s);
-		if (!seen) {
-			names = xrealloc(names, (n + 1) * sizeof(*names));
-			names[n++] = s;
-		}
-	}
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && strcasecmp(names[k - 1], names[k]) > 0; k--) {
-			const char *t = names[k];
-			names[k] = names[k - 1];
-			names[k - 1] = t;
-		}
-	for (size_t i = 0; i < n; i++) {
-		const char *base = !strncasecmp(names[i], "allow.", 6) ? "allow.*" : "waiver.*";
-		fprintf(f, "\n[%s]\n", names[i]);
-		for (size_t k = 0; k < profile_nkeys; k++)
-			if (!strcmp(profile_keys[k].section, base))
-				write_key(f, p, names[i], profile_keys[k].key, NULL, origins);
-	}
-	free(names);
 }
 
 /* Lower-cases, turns '\' into '/', drops a drive letter and doubled or
