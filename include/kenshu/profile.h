@@ -112,8 +112,12 @@ const struct profile_waiver *profile_waiver(const struct profile *p, size_t i);
 /* The IOC feeds the profile names, compiled (NULL when it names none). */
 const struct ioc *profile_ioc(const struct profile *p);
 
-/* Writes the effective profile as INI text, every key with its value
- * (defaults included), with "; from FILE:LINE" comments when origins. */
+/* Appends the effective profile to sb as INI text, every key with its
+ * value (defaults included), with "; FILE:LINE" comments when origins.
+ * Without origins it is the canonical text the effective hash is taken
+ * over (a feed file stands there by its SHA-256). */
+void profile_format(const struct profile *p, struct strbuf *sb, bool origins);
+/* The same text written to f (a FILE error shows in ferror(f)). */
 void profile_write(const struct profile *p, FILE *f, bool origins);
 
 /* Does a path inside the image match a profile path pattern? Both may use

@@ -432,11 +432,11 @@ char *sign_statement(const struct sign_key *k, const char *kind, const struct si
 		     size_t n, const char *signed_at, struct ks_err *err)
 {
 	struct sign_file *sorted = NULL;
-	char now[32], *text = NULL, *sig64 = NULL, *out = NULL;
+	char now[32], *sig64 = NULL, *out = NULL;
 	unsigned char sig[SIG_BYTES];
-	size_t len = 0, siglen = sizeof(sig);
+	size_t siglen = sizeof(sig);
 	EVP_MD_CTX *ctx = NULL;
-	FILE *f;
+	struct strbuf sb = STRBUF_INIT;
 
 	if (!k->private_key) {
 		ks_fail(err, KS_EINPUT, "cannot sign with a public key");
@@ -472,29 +472,25 @@ char *sign_statement(const struct sign_key *k, const char *kind, const struct si
 		}
 	}
 
-	f = open_memstream(&text, &len);
-	if (!f)
-		ks_oom(0);
-	fprintf(f, SIGN_MAGIC "\nkind: %s\nkey-id: %s\nsigned-at: %s\n", kind, k->id, signed_at);
+	strbuf_addf(&sb, SIGN_MAGIC "\nkind: %s\nkey-id: %s\nsigned-at: %s\n", kind, k->id, signed_at);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "file: %s %llu %s\n", sorted[i].name, (unsigned long long)sorted[i].size,
-			sorted[i].sha256);
-	if (fclose(f) != 0)
-		ks_oom(0);
+		strbuf_addf(&sb, "file: %s %llu %s\n", sorted[i].name, (unsigned long long)sorted[i].size,
+			    sorted[i].sha256);
 
 	/* Ed25519 is one-shot (PureEdDSA): the message goes in whole. */
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
-	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text, len) != 1 || siglen != SIG_BYTES) {
+	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)sb.buf, sb.len) != 1 || siglen != SIG_BYTES) {
 		ks_fail(err, KS_EIO, "cannot sign: %s", ossl_reason());
 		goto out;
 	}
 	sig64 = sign_b64(sig, siglen);
-	out = xasprintf("%ssignature: %s\n", text, sig64);
+	strbuf_addf(&sb, "signature: %s\n", sig64);
+	out = strbuf_detach(&sb, NULL);
 out:
 	EVP_MD_CTX_free(ctx);
 	free(sig64);
-	free(text);
+	strbuf_release(&sb);
 	free(sorted);
 	return out;
 }

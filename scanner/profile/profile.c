@@ -359,18 +359,13 @@ int profile_load(const char *name_or_path, struct profile **out, struct ks_err *
 	}
 
 	/* The effective hash: the canonical text without origins. */
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *m = open_memstream(&buf, &blen);
-	if (!m)
-		BUG("open_memstream: %s", strerror(errno));
-	profile_write(p, m, false);
-	fclose(m);
+	struct strbuf canon = STRBUF_INIT;
+	profile_format(p, &canon, false);
 	struct sha256 *h = sha256_new();
-	sha256_update(h, buf, blen);
+	sha256_update(h, canon.buf, canon.len);
 	sha256_final_hex(h, p->effective);
 	sha256_free(h);
-	free(buf);
+	strbuf_release(&canon);
 	*out = p;
 	return 0;
 fail:

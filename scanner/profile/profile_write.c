@@ -10,7 +10,7 @@
 #include "profile_internal.h"
 #include <kenshu/banned.h>
 
-static void write_key(FILE *f, const struct profile *p, const char *section, const char *key, const char *def,
+static void format_key(struct strbuf *sb, const struct profile *p, const char *section, const char *key, const char *def,
 		      bool origins)
 {
 	struct entry *e = prof_entries_find((struct entries *)&p->eff, section, key);
@@ -24,51 +24,51 @@ static void write_key(FILE *f, const struct profile *p, const char *section, con
 		 * not where the profile happens to lie on this machine. */
 		size_t cnt;
 		char **items = prof_split_list(v, &cnt);
-		fprintf(f, "%s = ", key);
+		strbuf_addf(sb, "%s = ", key);
 		for (size_t i = 0; i < cnt; i++) {
 			char hex[SHA256_HEX_LEN + 1];
 			uint64_t size;
 			if (sha256_file(items[i], hex, &size) < 0)
 				snprintf(hex, sizeof(hex), "unreadable");
-			fprintf(f, "%ssha256:%s", i ? ", " : "", hex);
+			strbuf_addf(sb, "%ssha256:%s", i ? ", " : "", hex);
 		}
 		prof_free_items(items, cnt);
-		fputc('\n', f);
+		strbuf_addch(sb, '\n');
 		return;
 	}
-	fprintf(f, "%s = %s", key, v);
+	strbuf_addf(sb, "%s = %s", key, v);
 	if (origins)
-		fprintf(f, "    ; %s", e ? e->origin : "built-in default");
-	fputc('\n', f);
+		strbuf_addf(sb, "    ; %s", e ? e->origin : "built-in default");
+	strbuf_addch(sb, '\n');
 }
 
 /* Sections in table order, keys in table order, named sections sorted by
  * name: the same effective profile always gives the same text. */
-void profile_write(const struct profile *p, FILE *f, bool origins)
+void profile_format(const struct profile *p, struct strbuf *sb, bool origins)
 {
 	const char *last = NULL;
 
 	if (origins) {
-		fprintf(f, "; effective profile %s\n; source %s\n", p->name, p->source);
+		strbuf_addf(sb, "; effective profile %s\n; source %s\n", p->name, p->source);
 		for (size_t i = 1; i < p->nfiles; i++)
-			fprintf(f, "; includes %s\n", p->files[i].source);
+			strbuf_addf(sb, "; includes %s\n", p->files[i].source);
 	}
 	for (size_t i = 0; i < profile_nkeys; i++) {
 		const struct profile_key *k = &profile_keys[i];
 		if (strchr(k->section, '.'))
 			continue;
 		if (!last || strcmp(last, k->section) != 0) {
-			fprintf(f, "%s[%s]\n", last ? "\n" : "", k->section);
+			strbuf_addf(sb, "%s[%s]\n", last ? "\n" : "", k->section);
 			last = k->section;
 		}
 		if (!strcmp(k->key, "*")) {
 			for (size_t r = 0; r < rule_count; r++)
-				write_key(f, p, "rules", rule_table[r].id, severity_name(p->sev[r]), origins);
+				format_key(sb, p, "rules", rule_table[r].id, severity_name(p->sev[r]), origins);
 			continue;
 		}
 		if (!strcmp(k->key, "include"))
 			continue;   /* already followed: the effective profile stands alone */
-		write_key(f, p, k->section, k->key, k->def, origins);
+		format_key(sb, p, k->section, k->key, k->def, origins);
 	}
 	/* Named sections, sorted by section name. */
 	size_t n = 0;
@@ -93,11 +93,19 @@ void profile_write(const struct profile *p, FILE *f, bool origins)
 		}
 	for (size_t i = 0; i < n; i++) {
 		const char *base = !strncasecmp(names[i], "allow.", 6) ? "allow.*" : "waiver.*";
-		fprintf(f, "\n[%s]\n", names[i]);
+		strbuf_addf(sb, "\n[%s]\n", names[i]);
 		for (size_t k = 0; k < profile_nkeys; k++)
 			if (!strcmp(profile_keys[k].section, base))
-				write_key(f, p, names[i], profile_keys[k].key, NULL, origins);
+				format_key(sb, p, names[i], profile_keys[k].key, NULL, origins);
 	}
 	free(names);
 }
 
+void profile_write(const struct profile *p, FILE *f, bool origins)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	profile_format(p, &sb, origins);
+	fwrite(sb.buf, 1, sb.len, f);
+	strbuf_release(&sb);
+}
