@@ -5,6 +5,7 @@
  * in it is guessed: an unknown section or key, a bad value, a duplicate, a
  * missing include or a cycle is an error with FILE:LINE, and no scan runs. */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,6 @@
 #include <kenshu/profile.h>
 #include "profile_internal.h"
 #include <kenshu/banned.h>
-
-#define PROFILE_MAX_DEPTH 16
 
 static const char *const shipped[] = { "default", "strict", "example-vendor", NULL };
 
@@ -68,12 +67,45 @@ void prof_entries_set(struct entries *e, const struct entry *src)
 	d->line = src->line;
 }
 
-struct loader {
-	struct profile *p;
-	char *stack[PROFILE_MAX_DEPTH];
-	unsigned depth;
-	struct ks_err *err;
-};
+/* ---- diagnostics ---- */
+
+void prof_diag(struct loader *L, enum ks_code code, const char *fmt, ...)
+{
+	struct ks_err one;
+	va_list ap;
+
+	if (L->ndiags >= L->max)
+		return;
+	va_start(ap, fmt);
+	ks_vfail(&one, code, fmt, ap);   /* one line, as every message */
+	va_end(ap);
+	if (L->ndiags++ == 0)
+		ks_fail(L->err, code, "%s", one.msg);
+	if (!L->diags)
+		return;
+	struct profile_diags *d = L->diags;
+	d->v = xrealloc(d->v, (d->n + 2) * sizeof(*d->v));
+	d->v[d->n++] = xstrdup(one.msg);
+	if (L->ndiags == L->max)
+		d->v[d->n++] = xasprintf("%s: stopped after %zu errors", L->p->nfiles ? L->p->files[0].source : "profile",
+					 L->max);
+}
+
+bool prof_diag_full(const struct loader *L)
+{
+	return L->ndiags >= L->max;
+}
+
+void profile_diags_release(struct profile_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i]);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+/* ---- sources and includes ---- */
 
 static bool is_shipped(const char *name)
 {
@@ -83,12 +115,10 @@ static bool is_shipped(const char *name)
 	return false;
 }
 
-static int load_one(struct loader *L, const char *ref, const char *from_dir, const char *from, unsigned from_line,
-		    struct entries *out);
-
-/* Reads ref (a path, or a shipped name) into *text. */
-static int read_source(struct loader *L, const char *ref, const char *from_dir, char **id, char **dir,
-		       char **text, size_t *len, bool *from_shipped)
+/* Reads ref (a path, or a shipped name) into *text. Returns 0, or -1
+ * with *err set ("PATH: why"). */
+static int read_source(const char *ref, const char *from_dir, char **id, char **dir, char **text, size_t *len,
+		       bool *from_shipped, struct ks_err *err)
 {
 	char *path = ref[0] == '/' || !from_dir ? xstrdup(ref) : xasprintf("%s/%s", from_dir, ref);
 	struct stat st;
@@ -116,27 +146,27 @@ static int read_source(struct loader *L, const char *ref, const char *from_dir, 
 			}
 		}
 		if (errno == ENOENT && !strchr(ref, '/'))
-			ks_fail(L->err, KS_EINPUT, "%s: no such profile file, and not a shipped profile "
+			ks_fail(err, KS_EINPUT, "%s: no such profile file, and not a shipped profile "
 				 "(default, strict, example-vendor)", path);
 		else
-			ks_fail(L->err, KS_EIO, "%s: %s", path, strerror(errno));
+			ks_fail(err, KS_EIO, "%s: %s", path, strerror(errno));
 		free(base);
 		free(path);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ks_fail(L->err, KS_EINPUT, "%s: not a regular file", path);
+		ks_fail(err, KS_EINPUT, "%s: not a regular file", path);
 		free(path);
 		return -1;
 	}
 	if ((uint64_t)st.st_size > PROFILE_MAX_SIZE) {
-		ks_fail(L->err, KS_EINPUT, "%s: larger than %u bytes: not a profile", path, PROFILE_MAX_SIZE);
+		ks_fail(err, KS_EINPUT, "%s: larger than %u bytes: not a profile", path, PROFILE_MAX_SIZE);
 		free(path);
 		return -1;
 	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		ks_fail(L->err, KS_EIO, "%s: %s", path, strerror(errno));
+		ks_fail(err, KS_EIO, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -146,7 +176,7 @@ static int read_source(struct loader *L, const char *ref, const char *from_dir, 
 	bool bad = ferror(f);
 	fclose(f);
 	if (bad) {
-		ks_fail(L->err, KS_EINPUT, "%s: cannot read", path);
+		ks_fail(err, KS_EINPUT, "%s: cannot read", path);
 		free(*text);
 		free(path);
 		return -1;
@@ -163,40 +193,48 @@ static int read_source(struct loader *L, const char *ref, const char *from_dir, 
 	return 0;
 }
 
+/* Reads one profile file (or shipped profile) and, as their lines come,
+ * the files it includes; its own keys then go over theirs in *out. from
+ * and from_line name the include line (NULL: the profile asked for).
+ * Returns 0, or -1 when it or a file it includes had an error (each one is
+ * in L). */
 static int load_one(struct loader *L, const char *ref, const char *from_dir, const char *from, unsigned from_line,
 		    struct entries *out)
 {
 	char *id = NULL, *dir = NULL, *text = NULL;
-	size_t len = 0;
+	size_t len = 0, before = L->ndiags;
 	bool is_ship;
 	struct entries own = { 0 };
-	int rc = -1;
+	struct ks_err why;
 
-	if (read_source(L, ref, from_dir, &id, &dir, &text, &len, &is_ship) < 0) {
+	if (prof_diag_full(L))
+		return -1;
+	if (read_source(ref, from_dir, &id, &dir, &text, &len, &is_ship, &why) < 0) {
 		if (from) {
 			/* The includer's line is what the user must fix. */
 			char inner[400];
-			snprintf(inner, sizeof(inner), "%.399s", L->err->msg);
-			ks_fail(L->err, KS_EINPUT, "%s:%u: include '%s': %s", from, from_line, ref,
-				 strchr(inner, ':') ? strchr(inner, ':') + 2 : inner);
+			snprintf(inner, sizeof(inner), "%.399s", why.msg);
+			prof_diag(L, KS_EINPUT, "%s:%u: include '%s': %s", from, from_line, ref,
+				  strchr(inner, ':') ? strchr(inner, ':') + 2 : inner);
+		} else {
+			prof_diag(L, why.code, "%s", why.msg);
 		}
 		return -1;
 	}
 	for (unsigned i = 0; i < L->depth; i++)
 		if (!strcmp(L->stack[i], id)) {
-			ks_fail(L->err, KS_EINPUT, "%s:%u: include '%s': cycle (%s is already being read)",
-				 from, from_line, ref, id);
+			prof_diag(L, KS_EINPUT, "%s:%u: include '%s': cycle (%s is already being read)",
+				  from, from_line, ref, id);
 			goto out;
 		}
 	if (L->depth >= PROFILE_MAX_DEPTH) {
-		ks_fail(L->err, KS_EINPUT, "%s:%u: include '%s': more than %d levels of includes", from, from_line,
-			 ref, PROFILE_MAX_DEPTH);
+		prof_diag(L, KS_EINPUT, "%s:%u: include '%s': more than %d levels of includes", from, from_line,
+			  ref, PROFILE_MAX_DEPTH);
 		goto out;
 	}
 	L->stack[L->depth++] = id;
 
-	struct src s = { .name = id, .dir = dir, .text = text, .len = len, .out = &own,
-			 .err = L->err };
+	struct src s = { .L = L, .name = id, .dir = dir, .text = text, .len = len, .out = &own, .merged = out };
 	struct profile *p = L->p;
 	p->files = xrealloc(p->files, (p->nfiles + 1) * sizeof(*p->files));
 	struct profile_file *pf = &p->files[p->nfiles++];
@@ -206,34 +244,34 @@ static int load_one(struct loader *L, const char *ref, const char *from_dir, con
 	sha256_final_hex(h, pf->sha256);
 	sha256_free(h);
 
-	if (prof_parse_src(&s) < 0)
-		goto pop;
-	/* Includes first, then this file's own keys over them. */
-	struct entry *inc = prof_entries_find(&own, "profile", "include");
-	if (inc) {
-		size_t cnt;
-		char **items = prof_split_list(inc->value, &cnt);
-		int bad = 0;
-		char *inc_origin = xstrdup(id);
-		for (size_t i = 0; i < cnt && !bad; i++)
-			bad = load_one(L, items[i], dir, inc_origin, inc->line, out) < 0;
-		free(inc_origin);
-		prof_free_items(items, cnt);
-		if (bad)
-			goto pop;
-	}
-	for (size_t i = 0; i < own.n; i++)
-		prof_entries_set(out, &own.v[i]);
-	rc = 0;
-pop:
+	/* Includes are read where their line stands, into out; this file's
+	 * own keys go over them once it is read whole. */
+	prof_parse_src(&s);
+	if (L->ndiags == before)
+		for (size_t i = 0; i < own.n; i++)
+			prof_entries_set(out, &own.v[i]);
 	L->depth--;
 out:
 	prof_entries_free(&own);
 	free(id);
 	free(dir);
 	free(text);
-	return rc;
+	return L->ndiags == before ? 0 : -1;
 }
+
+void prof_include(struct src *s, const char *value)
+{
+	size_t cnt;
+	char **items = prof_split_list(value, &cnt);
+	char *from = xstrdup(s->name);
+
+	for (size_t i = 0; i < cnt && !prof_diag_full(s->L); i++)
+		load_one(s->L, items[i], s->dir, from, s->line, s->merged);
+	free(from);
+	prof_free_items(items, cnt);
+}
+
+/* ---- the effective profile ---- */
 
 static const char *eff_value(const struct profile *p, const char *section, const char *key)
 {
@@ -266,9 +304,11 @@ static char *dup_or_null(const char *s)
 }
 
 /* Named sections ("allow.x", "waiver.y") gathered from the effective keys,
- * with the checks that span keys. */
-static int build_named(struct profile *p, struct ks_err *err)
+ * with the checks that span keys: each problem of each section is said. */
+static void build_named(struct loader *L)
 {
+	struct profile *p = L->p;
+
 	for (size_t i = 0; i < p->eff.n; i++) {
 		const struct entry *e = &p->eff.v[i];
 		bool allow = !strncasecmp(e->section, "allow.", 6), waiver = !strncasecmp(e->section, "waiver.", 7);
@@ -282,10 +322,11 @@ static int build_named(struct profile *p, struct ks_err *err)
 		if (seen)
 			continue;
 		const char *path = eff_value(p, e->section, "path"), *sha = eff_value(p, e->section, "sha256");
-		if (!path && !sha) {
-			ks_fail(err, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
-			return -1;
-		}
+		bool bad = !path && !sha;
+		if (bad)
+			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
+		if (allow && bad)
+			continue;
 		if (allow) {
 			p->allows = xrealloc(p->allows, (p->nallows + 1) * sizeof(*p->allows));
 			struct profile_allow *a = &p->allows[p->nallows++];
@@ -300,10 +341,12 @@ static int build_named(struct profile *p, struct ks_err *err)
 		for (size_t k = 0; k < profile_nkeys; k++) {
 			const struct profile_key *pk = &profile_keys[k];
 			if (!strcmp(pk->section, "waiver.*") && pk->required && !eff_value(p, e->section, pk->key)) {
-				ks_fail(err, KS_EINPUT, "%s: [%s] needs %s", e->origin, e->section, pk->key);
-				return -1;
+				prof_diag(L, KS_EINPUT, "%s: [%s] needs %s", e->origin, e->section, pk->key);
+				bad = true;
 			}
 		}
+		if (bad)
+			continue;
 		p->waivers = xrealloc(p->waivers, (p->nwaivers + 1) * sizeof(*p->waivers));
 		struct profile_waiver *w = &p->waivers[p->nwaivers++];
 		w->name = xstrdup(name);
@@ -315,20 +358,20 @@ static int build_named(struct profile *p, struct ks_err *err)
 		snprintf(w->expires, sizeof(w->expires), "%s", eff_value(p, e->section, "expires"));
 		w->origin = xstrdup(e->origin);
 	}
-	return 0;
 }
 
-int profile_load(const char *name_or_path, struct profile **out, struct ks_err *err)
+static int load(const char *name_or_path, struct profile **out, struct profile_diags *diags, struct ks_err *err)
 {
 	struct profile *p = xcalloc(1, sizeof(*p));
 	struct ks_err own;
 	if (!err)
-		err = &own;   /* the loader reads its own messages back (includes) */
-	struct loader L = { .p = p, .err = err };
+		err = &own;
+	/* profile_load wants the first error only: reading stops there. */
+	struct loader L = { .p = p, .err = err, .diags = diags, .max = diags ? PROFILE_MAX_DIAGS : 1 };
 	*out = NULL;
 	ks_err_clear(err);
 	if (!*name_or_path) {
-		ks_fail(err, KS_EINPUT, "empty profile name");
+		prof_diag(&L, KS_EINPUT, "empty profile name");
 		goto fail;
 	}
 	if (load_one(&L, name_or_path, NULL, NULL, 0, &p->eff) < 0)
@@ -347,15 +390,19 @@ int profile_load(const char *name_or_path, struct profile **out, struct ks_err *
 	for (size_t i = 0; i < profile_nkeys; i++)
 		if (profile_keys[i].type == PK_LIST || profile_keys[i].type == PK_FILES)
 			add_list(p, profile_keys[i].section, profile_keys[i].key);
-	if (build_named(p, err) < 0)
+	build_named(&L);
+	if (L.ndiags)
 		goto fail;
 
 	size_t nh, ns;
 	const char *const *hl = profile_list(p, "ioc", "hash_list", &nh);
 	const char *const *sl = profile_list(p, "ioc", "string_list", &ns);
 	if (nh || ns) {
-		if (ioc_load(hl, nh, sl, ns, &p->ioc, err) < 0)
+		struct ks_err why;
+		if (ioc_load(hl, nh, sl, ns, &p->ioc, &why) < 0) {
+			prof_diag(&L, why.code, "%s", why.msg);
 			goto fail;
+		}
 	}
 
 	/* The effective hash: the canonical text without origins. */
@@ -371,6 +418,19 @@ int profile_load(const char *name_or_path, struct profile **out, struct ks_err *
 fail:
 	profile_free(p);
 	return -1;
+}
+
+int profile_load(const char *name_or_path, struct profile **out, struct ks_err *err)
+{
+	return load(name_or_path, out, NULL, err);
+}
+
+int profile_check(const char *name_or_path, struct profile **out, struct profile_diags *diags,
+		  struct ks_err *err)
+{
+	diags->v = NULL;
+	diags->n = 0;
+	return load(name_or_path, out, diags, err);
 }
 
 void profile_free(struct profile *p)

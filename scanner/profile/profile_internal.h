@@ -47,18 +47,42 @@ struct profile {
 	struct ioc *ioc;
 };
 
+/* One load: the files being read (for include cycles) and every
+ * diagnostic so far, in the order of the text. */
+#define PROFILE_MAX_DEPTH 16
+
+struct loader {
+	struct profile *p;
+	char *stack[PROFILE_MAX_DEPTH];
+	unsigned depth;
+	struct ks_err *err;            /* the first diagnostic */
+	struct profile_diags *diags;   /* every one; NULL: only the first is wanted */
+	size_t ndiags;
+	size_t max;                    /* reading stops once ndiags reaches it */
+};
+
 /* One source being parsed. */
 struct src {
+	struct loader *L;
 	const char *name;     /* for messages: the path, or "shipped:NAME" */
 	char *dir;            /* directory for relative paths; NULL for shipped profiles */
 	const char *text;
 	size_t len, pos;
-	unsigned line;        /* line of the chunk inih was last given */
-	bool at_start;
-	struct entries *out;
-	struct ks_err *err;
-	bool failed;
+	unsigned line;        /* the line inih was last given */
+	bool bad_section;     /* in a section whose header was reported: its keys are not looked at */
+	struct entries *out;  /* this file's keys */
+	struct entries *merged; /* where the files it includes put theirs, beneath its own */
 };
+
+/* profile.c: the loader. */
+/* Records one diagnostic (a whole "FILE:LINE: message" line); the first
+ * goes to L->err too. Past L->max it is dropped. */
+void prof_diag(struct loader *L, enum ks_code code, const char *fmt, ...) KS_PRINTF(3, 4);
+/* Has the load found as many errors as it reports? Reading stops then. */
+bool prof_diag_full(const struct loader *L);
+/* Reads each profile an include line of s names (value: its items),
+ * into s->merged. */
+void prof_include(struct src *s, const char *value);
 
 /* profile.c: the entries of one file, or the effective ones. */
 void prof_entries_free(struct entries *e);
@@ -76,7 +100,8 @@ bool prof_parse_long(const char *v, long *out);
  * prof_free_items). */
 char **prof_split_list(const char *v, size_t *n);
 void prof_free_items(char **items, size_t n);
-/* Reads s->text into s->out. Returns 0, or -1 with s->err set. */
-int prof_parse_src(struct src *s);
+/* Reads s->text into s->out, following include lines as they come; every
+ * error goes to s->L, in line order. */
+void prof_parse_src(struct src *s);
 
 #endif

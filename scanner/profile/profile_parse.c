@@ -61,22 +61,22 @@ static bool section_known(const char *section)
 	return false;
 }
 
+/* One error of this file, at line (0: the file as a whole). Reading goes
+ * on: every error is reported, not only the first. Returns 0 (false), so
+ * that a check can "return fail(...)". */
 static int fail(struct src *s, unsigned line, const char *fmt, ...) KS_PRINTF(3, 4);
 static int fail(struct src *s, unsigned line, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 
-	if (s->failed)
-		return 0;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line)
-		ks_fail(s->err, KS_EINPUT, "%s:%u: %s", s->name, line, msg);
+		prof_diag(s->L, KS_EINPUT, "%s:%u: %s", s->name, line, msg);
 	else
-		ks_fail(s->err, KS_EINPUT, "%s: %s", s->name, msg);
-	s->failed = true;
+		prof_diag(s->L, KS_EINPUT, "%s: %s", s->name, msg);
 	return 0;
 }
 
@@ -214,37 +214,17 @@ static bool check_value(struct src *s, unsigned line, const char *section, const
 	return true;
 }
 
-/* inih's reader: hands out one line (or a part of a long one) at a time,
- * and counts lines so errors carry their number. */
-static char *src_reader(char *str, int num, void *stream)
+/* One "key = value" line (value NULL: a line without '='): checked, then
+ * kept in s->out; an include line's profiles are read right away. Returns
+ * 1, or 0 when the line was reported. */
+static int take_key(struct src *s, const char *section, const char *key, const char *value)
 {
-	struct src *s = stream;
-	size_t n = 0;
-
-	if (s->pos >= s->len || num <= 1)
-		return NULL;
-	if (s->at_start)
-		s->line++;
-	while (s->pos < s->len && n + 1 < (size_t)num) {
-		char c = s->text[s->pos++];
-		str[n++] = c;
-		if (c == '\n')
-			break;
-	}
-	str[n] = '\0';
-	s->at_start = n > 0 && str[n - 1] == '\n';
-	return str;
-}
-
-static int src_handler(void *user, const char *section, const char *key, const char *value)
-{
-	struct src *s = user;
 	const struct profile_key *k;
 	struct entry e;
 	char *resolved = NULL;
 
-	if (s->failed)
-		return 0;
+	if (!value)
+		return fail(s, s->line, "expected '[section]' or 'key = value'");
 	if (*section && !section_known(section))
 		return fail(s, s->line, "unknown section [%s]", section);
 	if (!*section || !strcasecmp(section, "profile")) {
@@ -290,76 +270,107 @@ static int src_handler(void *user, const char *section, const char *key, const c
 	prof_entries_set(s->out, &e);
 	free(e.origin);
 	free(resolved);
+	if (k->type == PK_PROFILES)
+		prof_include(s, value);
 	return 1;
 }
 
-/* Before inih sees the text: limits, NUL bytes, UTF-8, and sections that
- * hold no key (inih would pass over them without a word). */
-static int precheck(struct src *s)
+/* inih's handler: always "go on" (its first-error line is not how errors
+ * are reported), so that it hands over every line, keys without a value
+ * too. */
+static int src_handler(void *user, const char *section, const char *key, const char *value)
 {
-	unsigned line = 1;
-	size_t start = 0;
+	struct src *s = user;
 
-	if (s->len > PROFILE_MAX_SIZE)
-		return fail(s, 0, "larger than %u bytes: not a profile", PROFILE_MAX_SIZE), -1;
-	for (size_t i = 0; i <= s->len; i++) {
-		if (i < s->len && s->text[i] != '\n')
-			continue;
-		size_t n = i - start;
-		const unsigned char *p = (const unsigned char *)s->text + start;
-		if (n > PROFILE_MAX_LINE)
-			return fail(s, line, "line longer than %u bytes", PROFILE_MAX_LINE), -1;
-		if (memchr(p, '\0', n))
-			return fail(s, line, "NUL byte: not a text file"), -1;
-		for (size_t k = 0; k < n;) {
-			unsigned c = p[k], need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
-			if (need == 9 || k + need >= n + (need == 0))
-				return fail(s, line, "not UTF-8 text"), -1;
-			for (unsigned j = 1; j <= need; j++)
-				if ((p[k + j] & 0xC0) != 0x80)
-					return fail(s, line, "not UTF-8 text"), -1;
-			k += need + 1;
-		}
-		size_t a = line == 1 && n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
-		while (a < n && (p[a] == ' ' || p[a] == '\t'))
-			a++;
-		if (a < n && p[a] == '[') {
-			const unsigned char *close = memchr(p + a, ']', n - a);
-			if (!close)
-				return fail(s, line, "section header without ']'"), -1;
-			char *name = xstrndup((const char *)p + a + 1, (size_t)(close - p - a - 1));
-			bool ok = *name && section_known(name);
-			if (!ok)
-				fail(s, line, "unknown section [%s]", name);
-			free(name);
-			if (!ok)
-				return -1;
-		}
-		start = i + 1;
-		line++;
-	}
-	return 0;
+	if (!s->bad_section)
+		take_key(s, section, key, value);
+	return 1;
 }
 
-int prof_parse_src(struct src *s)
+/* The checks inih cannot make, on one line of n bytes (no newline) before
+ * it sees the line: limits, NUL bytes, UTF-8, and section headers (a
+ * section that holds no key would pass without a word). Returns false when
+ * the line was reported; inih then gets an empty line, so that one mistake
+ * is one error, and the keys under a section header that was reported are
+ * not looked at either. */
+static bool line_ok(struct src *s, const unsigned char *p, size_t n)
 {
-	if (precheck(s) < 0)
-		return -1;
+	size_t a = s->line == 1 && n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? 3 : 0;
+
+	/* The white space inih skips before a '[' (isspace). */
+	while (a < n && (p[a] == ' ' || p[a] == '\t' || p[a] == '\v' || p[a] == '\f' || p[a] == '\r'))
+		a++;
+	bool header = a < n && p[a] == '[';
+	if (header)
+		s->bad_section = true;   /* until the header is found good */
+	if (n > PROFILE_MAX_LINE)
+		return fail(s, s->line, "line longer than %u bytes", PROFILE_MAX_LINE);
+	if (memchr(p, '\0', n))
+		return fail(s, s->line, "NUL byte: not a text file");
+	for (size_t k = 0; k < n;) {
+		unsigned c = p[k], need = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+		if (need == 9 || k + need >= n + (need == 0))
+			return fail(s, s->line, "not UTF-8 text");
+		for (unsigned j = 1; j <= need; j++)
+			if ((p[k + j] & 0xC0) != 0x80)
+				return fail(s, s->line, "not UTF-8 text");
+		k += need + 1;
+	}
+	if (!header)
+		return true;
+	const unsigned char *close = memchr(p + a, ']', n - a);
+	if (!close)
+		return fail(s, s->line, "section header without ']'");
+	char *name = xstrndup((const char *)p + a + 1, (size_t)(close - p - a - 1));
+	bool ok = *name && section_known(name);
+	if (!ok)
+		fail(s, s->line, "unknown section [%s]", name);
+	free(name);
+	s->bad_section = !ok;
+	return ok;
+}
+
+/* inih's reader: hands out one whole line at a time (line_ok caps its
+ * length below inih's buffer), and counts lines so errors carry their
+ * number. */
+static char *src_reader(char *str, int num, void *stream)
+{
+	struct src *s = stream;
+
+	if (s->pos >= s->len || num <= 1 || prof_diag_full(s->L))
+		return NULL;
+	const char *p = s->text + s->pos, *nl = memchr(p, '\n', s->len - s->pos);
+	size_t n = nl ? (size_t)(nl - p) : s->len - s->pos;
+	s->pos += n + (nl != NULL);
+	s->line++;
+	if (!line_ok(s, (const unsigned char *)p, n) || n + 2 > (size_t)num)
+		n = 0;
+	memcpy(str, p, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	return str;
+}
+
+void prof_parse_src(struct src *s)
+{
+	if (s->len > PROFILE_MAX_SIZE) {
+		fail(s, 0, "larger than %u bytes: not a profile", PROFILE_MAX_SIZE);
+		return;
+	}
 	ini_allow_multiline = false;
-	ini_stop_on_first_error = true;
+	ini_allow_no_value = true;   /* such a line reaches the handler, which names it */
+	ini_stop_on_first_error = false;
 	ini_use_stack = false;
 	ini_allow_realloc = false;
 	ini_max_line = PROFILE_MAX_LINE + 3;
 	/* The heap buffer starts at ini_initial_alloc and, without realloc, stays
 	 * there: a line longer than 200 bytes would be cut and misread. */
 	ini_initial_alloc = PROFILE_MAX_LINE + 3;
-	s->at_start = true;
 	int rc = ini_parse_stream(src_reader, s, src_handler, s);
-	if (s->failed)
-		return -1;
-	if (rc > 0)
-		return fail(s, (unsigned)rc, "expected '[section]' or 'key = value'"), -1;
+	/* The handler never refuses and the reader hands inih no line it would
+	 * refuse; should it still find one, it does not pass unsaid. */
+	if (rc > 0 && !prof_diag_full(s->L))
+		fail(s, (unsigned)rc, "expected '[section]' or 'key = value'");
 	if (rc < 0)
-		return fail(s, 0, "cannot parse: out of memory"), -1;
-	return 0;
+		fail(s, 0, "cannot parse: out of memory");
 }
