@@ -55,10 +55,30 @@ extern const size_t profile_nkeys;
 
 /* Loads a profile: an existing file by path, else a shipped profile by
  * name ("default", "strict", "example-vendor"). Every file is validated
- * whole, includes and IOC feeds too. Returns 0, or -1 with err set to one
- * line "FILE:LINE: message" (or "FILE: message"). *out: profile_free(). */
+ * whole, includes and IOC feeds too. Returns 0, or -1 with err set to the
+ * first error (profile_check's first line): one line "FILE:LINE: message"
+ * (or "FILE: message"). *out: profile_free(). */
 int profile_load(const char *name_or_path, struct profile **out, struct ks_err *err);
 void profile_free(struct profile *p);
+
+/* Every error profile_check() found, one line each as in err. In the order
+ * of the text: a file's errors by line, an included file's where the
+ * include line stands. Checks that span a section ("[waiver.x] needs
+ * approver") and the IOC feeds come after, once every line is valid. */
+struct profile_diags {
+	char **v;
+	size_t n;
+};
+#define PROFILE_DIAGS_INIT { NULL, 0 }
+/* At most this many lines; one more then says the reading stopped there. */
+#define PROFILE_MAX_DIAGS 100
+
+/* profile_load(), with every error (not only the first) in *diags, which
+ * the caller releases with profile_diags_release() either way (it is empty
+ * when the profile loads). On failure diags->v[0] is err's message. */
+int profile_check(const char *name_or_path, struct profile **out, struct profile_diags *diags,
+		  struct ks_err *err);
+void profile_diags_release(struct profile_diags *d);
 
 /* Names of the shipped profiles (static, NULL-terminated). */
 const char *const *profile_shipped(void);
@@ -112,8 +132,12 @@ const struct profile_waiver *profile_waiver(const struct profile *p, size_t i);
 /* The IOC feeds the profile names, compiled (NULL when it names none). */
 const struct ioc *profile_ioc(const struct profile *p);
 
-/* Writes the effective profile as INI text, every key with its value
- * (defaults included), with "; from FILE:LINE" comments when origins. */
+/* Appends the effective profile to sb as INI text, every key with its
+ * value (defaults included), with "; FILE:LINE" comments when origins.
+ * Without origins it is the canonical text the effective hash is taken
+ * over (a feed file stands there by its SHA-256). */
+void profile_format(const struct profile *p, struct strbuf *sb, bool origins);
+/* The same text written to f (a FILE error shows in ferror(f)). */
 void profile_write(const struct profile *p, FILE *f, bool origins);
 
 /* Does a path inside the image match a profile path pattern? Both may use

@@ -44,11 +44,16 @@ int cmd_profile(int argc, char **argv)
 		if (argc < 3)
 			usage_error("profile check wants at least one FILE");
 		for (int i = 2; i < argc; i++) {
-			if (profile_load(argv[i], &p, &err) < 0) {
-				fprintf(stderr, "%s\n", err.msg);
+			struct profile_diags diags;
+			/* Every error of the file, one line each, in line order. */
+			if (profile_check(argv[i], &p, &diags, &err) < 0) {
+				for (size_t d = 0; d < diags.n; d++)
+					fprintf(stderr, "%s\n", diags.v[d]);
+				profile_diags_release(&diags);
 				code = EXIT_ERROR;
 				continue;
 			}
+			profile_diags_release(&diags);
 			printf("%s: ok (%s, effective sha256 %s)\n", argv[i], profile_name(p),
 			       profile_effective_sha256(p));
 			profile_free(p);

@@ -80,7 +80,10 @@ static void as_wim_report(struct report *r, const char *path, int index, int cou
 	r->image_size = wim_size;
 	memcpy(r->sha256_before, sha_before, sizeof(r->sha256_before));
 	memcpy(r->sha256_after, sha_after, sizeof(r->sha256_after));
-	if (r->drift) {   /* --baseline: the comparison's new side is the WIM too */
+	/* --baseline: the comparison's new side is the WIM too. struct drift
+	 * comes with scan's interface (scan.h, scan_opts.baseline), not
+	 * from a direct include of the drift stage. */
+	if (r->drift) {
 		free(r->drift->new.image_path);
 		free(r->drift->new.image_sha256);
 		r->drift->new.image_path = xstrdup(r->image_path);

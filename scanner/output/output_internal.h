@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <openssl/types.h>
 
 #include <kenshu/output.h>
 #include <kenshu/version.h>
@@ -106,5 +107,25 @@ void html_os_section(const struct report *r, FILE *f);
 void html_volumes_section(const struct report *r, FILE *f);
 void html_evidence_section(const struct report *r, FILE *f);
 void html_not_scanned_section(const struct report *r, FILE *f);
+
+/* report.sig (sign.c writes it, sign_verify.c checks it): the pieces both
+ * sides must spell alike. */
+
+#define SIGN_MAGIC "kenshu-signature-v1"   /* its first line */
+#define SIG_BYTES 64
+#define SIG_B64_LEN 88              /* base64 of 64 bytes, "==" padded */
+
+struct sign_key {
+	EVP_PKEY *pkey;
+	bool private_key;
+	char id[SIGN_KEY_ID_LEN + 1];
+};
+
+/* 64 lower-case hex digits, exactly n bytes of s. */
+bool sign_is_hex64(const char *s, size_t n);
+/* YYYY-MM-DDTHH:MM:SSZ, digits where digits belong. */
+bool sign_is_utc_time(const char *s, size_t n);
+/* The padded base64 of n bytes (caller frees): one spelling of a signature. */
+char *sign_b64(const unsigned char *sig, size_t n);
 
 #endif

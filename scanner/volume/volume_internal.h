@@ -95,4 +95,46 @@ void gfs_vlist_free(struct vlist *v);
  * device by its img_volume.device), 0 when none (guestfs_vmgr.c). */
 unsigned gfs_volume_index(struct img *img, const char *dev);
 
+/* fs_ntfs.c (open, lookup, reading) and fs_ntfs_walk.c share the volume
+ * handle and what a reparse point says. libntfs-3g's types are named by
+ * their struct tags, so that this header needs none of its headers (they
+ * must come after <time.h>, and the other back ends do not use them). */
+struct _ntfs_volume;
+struct _ntfs_inode;
+struct ntfs_device;
+
+#define REPARSE_TAG_MOUNT_POINT 0xA0000003u
+#define REPARSE_TAG_SYMLINK 0xA000000Cu
+#define REPARSE_TAG_DEDUP 0x80000013u
+
+/* Where the volume lives in the image; the device's d_private. */
+struct ntfs_slice {
+	struct img *img;
+	uint64_t offset;
+	uint64_t size;
+	int64_t pos;
+};
+
+struct ntfs_fs {
+	struct _ntfs_volume *vol;
+	struct ntfs_device *dev;
+	struct ntfs_slice slice;
+	char version[8];
+};
+
+/* What a reparse point says, as far as kenshu uses it. */
+struct ntfs_reparse {
+	uint32_t tag;
+	char *target;            /* junction or symlink print name, else NULL */
+	bool wof_ok;             /* WOF: a CompactOS file kenshu decompresses */
+	enum wof_format wof_fmt;
+	char wof_problem[320];   /* WOF, !wof_ok: why its main stream cannot be read */
+};
+
+/* Reparse data: tag, for junctions and symlinks the print name (the
+ * caller frees r->target), for WOF whether kenshu can decompress the file. */
+void fs_ntfs_read_reparse(struct _ntfs_inode *ni, struct ntfs_reparse *r);
+/* The backend's walk (fs_ntfs_walk.c). */
+int fs_ntfs_walk(void *fs, fs_walk_fn fn, void *ctx, struct ks_err *err);
+
 #endif

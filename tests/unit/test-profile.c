@@ -1,6 +1,7 @@
 /* Profiles: shipped ones load, inheritance, every validation error with its
- * line, hostile text, the effective hash, path patterns, and the docs
- * (profiles.md, rules.md) against the key and rule tables. */
+ * line, every error of a file in line order (profile check), hostile text,
+ * the effective hash, path patterns, and the docs (profiles.md, rules.md)
+ * against the key and rule tables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -338,6 +339,199 @@ static void effective_hash(void **state)
 	free(pc);
 }
 
+/* The lines profile_check() gave, each compared with path + want[i]
+ * (want[i] starting with ':' is relative to path; else a whole line's
+ * prefix after dir + '/'). */
+static void expect_diags(const char *path, const struct profile_diags *d, const char *const *want, size_t n)
+{
+	char line[600];
+
+	for (size_t i = 0; i < d->n || i < n; i++) {
+		if (i >= d->n || i >= n)
+			fail_msg("%zu lines, want %zu (line %zu: \"%s\")", d->n, n, i, i < d->n ? d->v[i] : want[i]);
+		if (want[i][0] == ':')
+			snprintf(line, sizeof(line), "%s%s", path, want[i]);
+		else
+			snprintf(line, sizeof(line), "%s/%s", dir, want[i]);
+		if (strncmp(d->v[i], line, strlen(line)) != 0)
+			fail_msg("line %zu: got \"%s\", want prefix \"%s\"", i, d->v[i], line);
+	}
+}
+
+/* profile check: every error of a file, in line order; profile_load keeps
+ * the first. */
+static void every_error_in_line_order(void **state)
+{
+	struct profile_diags d;
+	struct ks_err err, first;
+	struct profile *p;
+
+	/* The defect: line 2 is not key = value, line 3 names an unknown
+	 * section; only line 3 was reported (the whole-file section check ran
+	 * before inih's parse error). The keys of the unknown section are not
+	 * errors of their own; a header after white space inih skips counts. */
+	char *path = write_text("order.ini", "[rules]\nthis line has no equals sign\n[nope]\nmalware = fail\n"
+					     "[signatures]\nmax_age_days = 0\n\v[bogus]\nx = 1\n");
+	static const char *const w1[] = {
+		":2: expected '[section]' or 'key = value'",
+		":3: unknown section [nope]",
+		":6: [signatures] max_age_days: '0' is not a whole number from 1 to 3650",
+		":7: unknown section [bogus]",
+	};
+	assert_int_equal(profile_check(path, &p, &d, &err), -1);
+	assert_null(p);
+	expect_diags(path, &d, w1, 4);
+	assert_string_equal(err.msg, d.v[0]);
+	profile_diags_release(&d);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(profile_load(path, &p, &first), -1);
+	assert_string_equal(first.msg, err.msg);
+	free(path);
+
+	/* An included file's errors stand where its include line does, under
+	 * that file's own name; a missing include at its line. */
+	free(write_text("inc-bad.ini", "\n[signatures]\nmax_age = 3\n"));
+	path = write_text("includer.ini", "[rules]\nmalware = maybe\n[profile]\ninclude = nope.ini, inc-bad.ini\n"
+					  "[files]\nmacros = perhaps\n");
+	static const char *const w2[] = {
+		":2: [rules] malware: 'maybe' is not a severity",
+		":4: include 'nope.ini':",
+		"inc-bad.ini:3: [signatures] unknown key 'max_age'",
+		":6: [files] macros: 'perhaps' is not yes or no",
+	};
+	assert_int_equal(profile_check(path, &p, &d, &err), -1);
+	expect_diags(path, &d, w2, 4);
+	profile_diags_release(&d);
+	free(path);
+
+	/* One mistake, one error: a line refused before inih sees it (no ']',
+	 * a NUL byte, not UTF-8, too long) is not misread into more, and the
+	 * keys under a refused section header are not looked at. */
+	static const char text[] = "[rules\nmalware = x\n[files]\nmacros = perhaps\nmal\0ware = 1\n"
+				   "name = \xff\n[drift\xff]\nignore = 1\n[rules]\nmalware = fail\nmalware = info\n";
+	path = write_file("lines.ini", text, sizeof(text) - 1);
+	static const char *const w3[] = {
+		":1: section header without ']'",
+		":4: [files] macros: 'perhaps' is not yes or no",
+		":5: NUL byte: not a text file",
+		":6: not UTF-8 text",
+		":7: not UTF-8 text",
+		":11: [rules] malware is set twice (first on line 10)",
+	};
+	assert_int_equal(profile_check(path, &p, &d, &err), -1);
+	expect_diags(path, &d, w3, 6);
+	profile_diags_release(&d);
+	free(path);
+
+	/* Checks that span a section: each problem of each, once every line
+	 * is valid (and not at all while one is not). */
+	path = write_text("named.ini", "[waiver.w]\nrule = malware\n[allow.a]\nvendor = v\n");
+	static const char *const w4[] = {
+		":2: [waiver.w] needs path or sha256",
+		":2: [waiver.w] needs reason",
+		":2: [waiver.w] needs approver",
+		":2: [waiver.w] needs expires",
+		":4: [allow.a] needs path or sha256",
+	};
+	assert_int_equal(profile_check(path, &p, &d, &err), -1);
+	expect_diags(path, &d, w4, 5);
+	profile_diags_release(&d);
+	free(path);
+	path = write_text("named2.ini", "[waiver.w]\nrule = no-such-rule\n");
+	static const char *const w5[] = { ":2: [waiver.w] rule: unknown rule 'no-such-rule'" };
+	assert_int_equal(profile_check(path, &p, &d, &err), -1);
+	expect_diags(path, &d, w5, 1);
+	profile_diags_release(&d);
+	free(path);
+
+	/* A file of nothing but errors: the first PROFILE_MAX_DIAGS, then one
+	 * line that says the reading stopped. */
+	char many[300 * 16] = "", *o = many;
+	for (int i = 0; i < 300; i++)
+		o += snprintf(o, sizeof(many) - (size_t)(o - many), "bogus line %d\n", i);
+	path = write_text("many.ini", many);
+	assert_int_equal(profile_check(path, &p, &d, &err), -1);
+	assert_int_equal(d.n, PROFILE_MAX_DIAGS + 1);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:%d: expected", path, PROFILE_MAX_DIAGS);
+	assert_int_equal(strncmp(d.v[PROFILE_MAX_DIAGS - 1], want, strlen(want)), 0);
+	assert_non_null(strstr(d.v[PROFILE_MAX_DIAGS], "stopped after 100 errors"));
+	profile_diags_release(&d);
+	free(path);
+
+	/* A valid profile: no line at all, and the profile. */
+	path = write_text("fine.ini", "include = default\n[rules]\nmalware = fail\n");
+	assert_int_equal(profile_check(path, &p, &d, &err), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(profile_severity(p, "malware"), SEV_FAIL);
+	profile_diags_release(&d);
+	profile_free(p);
+	free(path);
+
+	/* Mutations: the first line is profile_load's error, and the lines of
+	 * the one file are in line order. */
+	const char *base = "include = default\n[profile]\nname = m\n[rules]\nmalware = review\n"
+			   "[waiver.w]\nrule = malware\npath = /a/*.exe\nreason = r\napprover = a\nexpires = 2030-01-01\n"
+			   "[allow.a]\nsha256 = 0000000000000000000000000000000000000000000000000000000000000000\n";
+	size_t len = strlen(base);
+	char *buf = malloc(len + 1);
+	uint64_t seed = 7;
+	for (int round = 0; round < 500; round++) {
+		memcpy(buf, base, len + 1);
+		for (int k = 0; k < 6; k++) {
+			size_t at = (size_t)(xorshift64(&seed) % len);
+			static const char pool[] = "[]=;#.\n\r \t*\\/\"'\xc3\xff\x01a";
+			buf[at] = pool[xorshift64(&seed) % (sizeof(pool) - 1)];
+		}
+		path = write_file("mut2.ini", buf, len);
+		if (profile_check(path, &p, &d, &err) == 0) {
+			profile_free(p);
+		} else {
+			assert_true(d.n >= 1);
+			assert_string_equal(d.v[0], err.msg);
+			assert_int_equal(profile_load(path, &p, &first), -1);
+			assert_string_equal(first.msg, err.msg);
+			unsigned last = 0;
+			size_t pl = strlen(path);
+			for (size_t i = 0; i < d.n; i++) {
+				unsigned line = 0;
+				if (strncmp(d.v[i], path, pl) != 0 || d.v[i][pl] != ':' ||
+				    sscanf(d.v[i] + pl + 1, "%u:", &line) != 1)
+					continue;
+				if (line < last)
+					fail_msg("round %d: line %u after line %u: %s", round, line, last, d.v[i]);
+				last = line;
+			}
+		}
+		profile_diags_release(&d);
+		free(path);
+	}
+	free(buf);
+}
+
+/* profile_format is the text profile_write writes. */
+static void format_is_write(void **state)
+{
+	struct ks_err err;
+	struct profile *p;
+	struct strbuf sb = STRBUF_INIT;
+	char *out = NULL;
+	size_t len = 0;
+
+	assert_int_equal(profile_load("example-vendor", &p, &err), 0);
+	for (int origins = 0; origins < 2; origins++) {
+		FILE *m = open_memstream(&out, &len);
+		profile_write(p, m, origins);
+		fclose(m);
+		profile_format(p, &sb, origins);
+		assert_int_equal(sb.len, len);
+		assert_memory_equal(sb.buf, out, len);
+		strbuf_release(&sb);
+		free(out);
+	}
+	profile_free(p);
+}
+
 static void path_patterns(void **state)
 {
 	static const struct {
@@ -443,6 +637,8 @@ int main(void)
 		cmocka_unit_test(hostile_text),
 		cmocka_unit_test(includes_and_override),
 		cmocka_unit_test(effective_hash),
+		cmocka_unit_test(every_error_in_line_order),
+		cmocka_unit_test(format_is_write),
 		cmocka_unit_test(path_patterns),
 		cmocka_unit_test(docs_follow_tables),
 	};
