@@ -1153,15 +1153,13 @@ static size_t pick_program(struct rs *rs, const char *s, struct cmd_resolution *
 	return ends[pick];
 }
 
+/* A copy of s without is_ws() blanks at either end. */
 static char *trimmed(const char *s)
 {
-	size_t n;
+	char *copy = xstrdup(s), *t = str_trim(copy, " \t\r\n");
 
-	s = skip_ws(s);
-	n = strlen(s);
-	while (n && is_ws(s[n - 1]))
-		n--;
-	return xstrndup(s, n);
+	memmove(copy, t, strlen(t) + 1);
+	return copy;
 }
 
 static int resolve(struct rs *rs, const char *text, int depth, struct cmd_resolution *out)

@@ -395,27 +395,6 @@ static bool valid_utf8(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* NULs become U+FFFD, as utf16le_to_utf8() does. */
-static char *latin1_to_utf8(const uint8_t *p, size_t n)
-{
-	char *out = xmalloc(3 * n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == 0) {
-			memcpy(out + o, "\xEF\xBF\xBD", 3);
-			o += 3;
-		} else if (p[i] < 0x80) {
-			out[o++] = (char)p[i];
-		} else {
-			out[o++] = (char)(0xC0 | (p[i] >> 6));
-			out[o++] = (char)(0x80 | (p[i] & 0x3F));
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 enum xml_enc { ENC_8BIT, ENC_UTF16LE, ENC_UTF16BE };
 
 /* What the bytes are, from a BOM or else from where the NULs sit: markup

@@ -168,32 +168,10 @@ static bool streq_null(const char *a, const char *b)
 /* Cuts s to at most WMI_MAX_STRING bytes on a UTF-8 character boundary. */
 static void cap_utf8(char *s, unsigned *flags)
 {
-	size_t n = strlen(s);
-
-	if (n <= WMI_MAX_STRING)
+	if (strlen(s) <= WMI_MAX_STRING)
 		return;
-	n = WMI_MAX_STRING;
-	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	s[n] = '\0';
+	s[utf8_cut(s, WMI_MAX_STRING)] = '\0';
 	*flags |= WMI_F_TRUNCATED;
-}
-
-static char *latin1_to_utf8(const uint8_t *s, size_t n)
-{
-	char *out = xmalloc(2 * n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < 0x80) {
-			out[o++] = (char)s[i];
-		} else {
-			out[o++] = (char)(0xC0 | s[i] >> 6);
-			out[o++] = (char)(0x80 | (s[i] & 0x3F));
-		}
-	}
-	out[o] = '\0';
-	return out;
 }
 
 /* The CIM string at heap ref, inside the hav bytes of the heap that can be

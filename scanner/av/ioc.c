@@ -102,9 +102,8 @@ static const char *excerpt(const char *s, char out[48])
 		memcpy(out, s, n + 1);
 	} else {
 		/* Cut on a UTF-8 character boundary so the message stays valid text. */
-		size_t cut = 40;
-		while (cut && ((unsigned char)s[cut] & 0xC0) == 0x80)
-			cut--;
+		size_t cut = utf8_cut(s, 40);
+
 		memcpy(out, s, cut);
 		memcpy(out + cut, "...", 4);
 	}
@@ -185,18 +184,6 @@ static bool is_comment(const char *s)
 	return *s == '#' || *s == ';' || (s[0] == '/' && s[1] == '/');
 }
 
-static char *trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
 /* Splits a line into the indicator and its name. The indicator ends at a
  * separator unless it is a CSV quoted field ("a b", "say ""hi"""). The
  * name is what follows, less a comment marker and surrounding quotes. */
@@ -235,7 +222,7 @@ static int split(const struct pos *p, char *line, char **tok, char **name)
 		rest++;
 	else if (rest[0] == '/' && rest[1] == '/')
 		rest += 2;
-	rest = trim(rest);
+	rest = str_trim(rest, " \t");
 	if (rest[0] == '"' && strlen(rest) >= 2 && rest[strlen(rest) - 1] == '"') {
 		rest[strlen(rest) - 1] = '\0';
 		rest++;
@@ -589,7 +576,7 @@ static int parse_line(struct ioc *ioc, struct ioc_feed *feed, const struct pos *
 		return -1;
 	memcpy(buf, raw, len);
 	buf[len] = '\0';
-	line = trim(buf);
+	line = str_trim(buf, " \t");
 	if (!*line || is_comment(line))
 		return 0;
 	if (split(p, line, &tok, &name) < 0)

@@ -107,14 +107,6 @@ static bool has_sig(const uint8_t *sec)
 	return sec[MBR_SIG_OFF] == 0x55 && sec[MBR_SIG_OFF + 1] == 0xaa;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* Sectors to bytes; false when the result does not fit in 64 bits. */
 static bool span_bytes(uint64_t lba, uint64_t count, uint32_t ss,
 		       uint64_t *off, uint64_t *size)
@@ -443,62 +435,19 @@ static void guid_text(char out[37], const uint8_t *g)
 		 g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
-static size_t utf8_put(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* 36 UTF-16 units need at most 108 UTF-8 bytes, so the name always fits;
- * the room check only guards against a future smaller buffer. */
+/* The name ends at its first NUL unit; lone surrogates become U+FFFD.
+ * 36 UTF-16 units need at most 108 UTF-8 bytes, so the name always fits;
+ * the bound only guards against a future smaller buffer. */
 static void utf16le_name(char *out, size_t outlen, const uint8_t *in, size_t units)
 {
-	size_t o = 0;
-	char tmp[4];
+	size_t n = 0;
+	char *s;
 
-	for (size_t i = 0; i < units; i++) {
-		uint32_t cp = load_le16(in + 2 * i);
-		size_t len;
-
-		if (cp == 0)
-			break;
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			uint32_t lo = i + 1 < units ? load_le16(in + 2 * (i + 1)) : 0;
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				i++;
-			} else {
-				cp = 0xfffd;
-			}
-		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-			cp = 0xfffd;
-		}
-		len = utf8_put(tmp, cp);
-		if (o + len >= outlen)
-			break;
-		memcpy(out + o, tmp, len);
-		o += len;
-	}
-	out[o] = '\0';
+	while (n < units && load_le16(in + 2 * n))
+		n++;
+	s = utf16le_to_utf8(in, n, NULL);
+	snprintf(out, outlen, "%s", s);
+	free(s);
 }
 
 struct gpt_hdr {
@@ -629,7 +578,7 @@ static int add_gpt_entries(struct scan *s, const struct gpt_hdr *h,
 		uint64_t off, size;
 		struct pt_entry *e;
 
-		if (all_zero(p, 16))
+		if (mem_is_zero(p, 16))
 			continue;
 		if (first > last || first < h->first || last > h->last)
 			return fail(s, "partition %u (lba %" PRIu64 "..%" PRIu64

@@ -235,18 +235,6 @@ bool pk_lists(struct hive *h, size_t node, const char *name, const char *item)
 
 /* ---- table tokenizer --------------------------------------------------- */
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ')
-		s++;
-	e = s + strlen(s);
-	while (e > s && e[-1] == ' ')
-		*--e = '\0';
-	return s;
-}
-
 int pt_parse(const char *text, size_t len, const char *name, const char *const *field_names,
 	     int nfields, pt_row_fn fn, void *ctx, struct ks_err *err)
 {
@@ -304,7 +292,7 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 			return -1;
 		}
 		for (int i = 0; i < nfields; i++) {
-			fields[i] = trim(fields[i]);
+			fields[i] = str_trim(fields[i], " ");
 			if (!*fields[i]) {
 				ks_fail(err, KS_EINPUT, "%s:%u: field %d (%s) is empty", name, no, i + 1, field_names[i]);
 				return -1;
