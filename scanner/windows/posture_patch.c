@@ -378,22 +378,22 @@ static void find_tokens(const struct posture_inputs *in, const struct patch_row 
 			match = true;
 		if (match) {
 			int has = pk_dword(sw, kids[i], "CurrentState", &st);
-			struct pbuf e;
-			pb_init(&e, 512);
-			pb_addf(&e, "CBS package ");
-			pb_add_clean(&e, name, strlen(name), false);
+			struct strbuf e;
+			strbuf_init(&e, 512);
+			strbuf_addstr(&e, "CBS package ");
+			strbuf_add_printable(&e, name, strlen(name), false);
 			if (has == 1)
-				pb_addf(&e, " CurrentState 0x%X (%s)", st, cbs_state_name(st));
+				strbuf_addf(&e, " CurrentState 0x%X (%s)", st, cbs_state_name(st));
 			else
-				pb_addf(&e, " without a CurrentState");
+				strbuf_addstr(&e, " without a CurrentState");
 			if (has == 1 && cbs_counts(st)) {
 				hit->found = true;
 				free(hit->evidence);
-				hit->evidence = pb_detach(&e);
+				hit->evidence = strbuf_detach(&e, NULL);
 			} else if (!hit->pending) {
-				hit->pending = pb_detach(&e);
+				hit->pending = strbuf_detach(&e, NULL);
 			} else {
-				free(pb_detach(&e));
+				strbuf_release(&e);
 			}
 		}
 		free(name);
@@ -415,15 +415,15 @@ static void find_tokens(const struct posture_inputs *in, const struct patch_row 
 				uint32_t kb;
 				if (kn && token_kb(kn, &kb) && row_has_kb(rows, nrows, kb)) {
 					char *pn = hive_key_name(sw, prods[i]), *sn = hive_key_name(sw, sps[j]);
-					struct pbuf e;
-					pb_init(&e, 512);
-					pb_addf(&e, "SOFTWARE\\Microsoft\\Updates\\");
-					pb_add_clean(&e, pn ? pn : "?", pn ? strlen(pn) : 1, false);
-					pb_addf(&e, "\\");
-					pb_add_clean(&e, sn ? sn : "?", sn ? strlen(sn) : 1, false);
-					pb_addf(&e, "\\KB%u present", kb);
+					struct strbuf e;
+					strbuf_init(&e, 512);
+					strbuf_addstr(&e, "SOFTWARE\\Microsoft\\Updates\\");
+					strbuf_add_printable(&e, pn ? pn : "?", pn ? strlen(pn) : 1, false);
+					strbuf_addstr(&e, "\\");
+					strbuf_add_printable(&e, sn ? sn : "?", sn ? strlen(sn) : 1, false);
+					strbuf_addf(&e, "\\KB%u present", kb);
 					hit->found = true;
-					hit->evidence = pb_detach(&e);
+					hit->evidence = strbuf_detach(&e, NULL);
 					free(pn);
 					free(sn);
 				}
@@ -511,7 +511,7 @@ static const struct posture_file *file_input(const struct posture_inputs *in, co
 
 /* The SMBv1 server is installed: its driver file, its service key, or the
  * Server service depending on it. -1 when SYSTEM cannot tell. */
-static int smb1_server_present(const struct posture_inputs *in, struct pbuf *ev)
+static int smb1_server_present(const struct posture_inputs *in, struct strbuf *ev)
 {
 	size_t srv = pk_cs(in->system, in->control_set, "Services\\srv");
 	size_t ls = pk_cs(in->system, in->control_set, "Services\\LanmanServer");
@@ -521,8 +521,8 @@ static int smb1_server_present(const struct posture_inputs *in, struct pbuf *ev)
 		return 1;
 	if (!in->system || !in->control_set)
 		return -1;
-	pb_sep(ev);
-	pb_addf(ev, "SYSTEM\\ControlSet%03u\\Services\\srv %s; LanmanServer DependOnService %s srv",
+	sb_sep(ev);
+	strbuf_addf(ev, "SYSTEM\\ControlSet%03u\\Services\\srv %s; LanmanServer DependOnService %s srv",
 		in->control_set, srv ? "present" : "absent", dep ? "lists" : "does not list");
 	return srv || dep;
 }
@@ -532,11 +532,11 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 	const char *rule = "ms17-010";
 	const struct patch_row **rows = xcalloc(t->n ? t->n : 1, sizeof(*rows));
 	size_t nrows = 0;
-	struct pbuf ev, msg;
+	struct strbuf ev, msg;
 	enum posture_state st = POSTURE_UNKNOWN;
 
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_init(&msg, POSTURE_TEXT_MAX);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_init(&msg, POSTURE_TEXT_MAX);
 	if (!in->major || !in->build) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
 			    xstrdup("the Windows version or build could not be read, so MS17-010 cannot be judged"),
@@ -587,28 +587,28 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 			}
 		char vb[PE_VERSION_BUFSZ];
 		for (size_t k = 0; k < nfv; k++) {
-			pb_sep(&ev);
+			sb_sep(&ev);
 			if (fv[k].have)
-				pb_addf(&ev, "%s %s present", fv[k].name, pe_version_fmt(fv[k].v, vb));
+				strbuf_addf(&ev, "%s %s present", fv[k].name, pe_version_fmt(fv[k].v, vb));
 			else
-				pb_addf(&ev, "%s", fv[k].how);
+				strbuf_addf(&ev, "%s", fv[k].how);
 		}
 		int present = smb1_server_present(in, &ev);
-		pb_sep(&ev);
-		pb_addf(&ev, "%s:%u: no fix for build %u (%s)", t->name, r->line, in->build, r->label);
+		sb_sep(&ev);
+		strbuf_addf(&ev, "%s:%u: no fix for build %u (%s)", t->name, r->line, in->build, r->label);
 		if (present == 1) {
 			st = POSTURE_UNSAFE;
-			pb_addf(&msg, "no MS17-010 fix was ever released for Windows %u.%u build %u and its SMBv1 "
+			strbuf_addf(&msg, "no MS17-010 fix was ever released for Windows %u.%u build %u and its SMBv1 "
 				      "server is installed: vulnerable to EternalBlue", in->major, in->minor, in->build);
 		} else if (present == 0) {
 			st = POSTURE_NOT_APPLICABLE;
-			pb_addf(&msg, "no MS17-010 fix exists for build %u, but the SMBv1 server is not installed",
+			strbuf_addf(&msg, "no MS17-010 fix exists for build %u, but the SMBv1 server is not installed",
 				in->build);
 		} else {
-			pb_addf(&msg, "no MS17-010 fix exists for build %u; whether the SMBv1 server is installed "
+			strbuf_addf(&msg, "no MS17-010 fix exists for build %u; whether the SMBv1 server is installed "
 				      "could not be read", in->build);
 		}
-		posture_add(out, rule, NULL, st, pb_detach(&msg), pb_detach(&ev));
+		posture_add(out, rule, NULL, st, strbuf_detach(&msg, NULL), strbuf_detach(&ev, NULL));
 		goto done;
 	}
 
@@ -623,19 +623,19 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 			if (!strcasecmp(rows[i]->file, fv[k].name) && fv[k].v[3] >= rows[i]->branch_lo &&
 			    fv[k].v[3] <= rows[i]->branch_hi)
 				r = rows[i];
-		pb_sep(&ev);
+		sb_sep(&ev);
 		if (!r) {
 			any_unknown = true;
-			pb_addf(&ev, "%s %s: revision %u is in no branch of %s", fv[k].name,
+			strbuf_addf(&ev, "%s %s: revision %u is in no branch of %s", fv[k].name,
 				pe_version_fmt(fv[k].v, vb), fv[k].v[3], t->name);
 			continue;
 		}
 		bool old = pe_version_cmp(fv[k].v, r->fixed) < 0;
-		pb_addf(&ev, "%s %s %s %s (%s:%u, %s", fv[k].name, pe_version_fmt(fv[k].v, vb), old ? "<" : ">=",
+		strbuf_addf(&ev, "%s %s %s %s (%s:%u, %s", fv[k].name, pe_version_fmt(fv[k].v, vb), old ? "<" : ">=",
 			pe_version_fmt(r->fixed, fb), t->name, r->line, r->label);
 		for (size_t e = 0; e < r->nevidence && e < 3; e++)
-			pb_addf(&ev, "%s%s", e ? ", " : "; fixed by ", r->evidence[e]);
-		pb_addf(&ev, "%s)", r->nevidence > 3 ? ", ..." : "");
+			strbuf_addf(&ev, "%s%s", e ? ", " : "; fixed by ", r->evidence[e]);
+		strbuf_addf(&ev, "%s)", r->nevidence > 3 ? ", ..." : "");
 		any_old |= old;
 		any_ok |= !old;
 	}
@@ -643,59 +643,59 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 	find_tokens(in, rows, nrows, &hit);
 	if (any_old) {
 		st = POSTURE_UNSAFE;
-		pb_addf(&msg, "MS17-010 (EternalBlue) is not fixed: the SMBv1 server driver is older than the fixed version");
+		strbuf_addstr(&msg, "MS17-010 (EternalBlue) is not fixed: the SMBv1 server driver is older than the fixed version");
 		if (hit.found) {
-			pb_sep(&ev);
-			pb_addf(&ev, "%s, yet the file was not replaced (pending reboot or a damaged update?)", hit.evidence);
+			sb_sep(&ev);
+			strbuf_addf(&ev, "%s, yet the file was not replaced (pending reboot or a damaged update?)", hit.evidence);
 		}
 	} else if (any_ok && !any_unknown) {
 		st = POSTURE_SAFE;
-		pb_addf(&msg, "MS17-010 is fixed: decided by the SMBv1 server driver's file version");
+		strbuf_addstr(&msg, "MS17-010 is fixed: decided by the SMBv1 server driver's file version");
 		if (hit.found) {
-			pb_sep(&ev);
-			pb_addf(&ev, "agrees: %s", hit.evidence);
+			sb_sep(&ev);
+			strbuf_addf(&ev, "agrees: %s", hit.evidence);
 		}
 	} else if (hit.found) {
 		st = POSTURE_SAFE;
 		for (size_t k = 0; k < nfv; k++)
 			if (!fv[k].have) {
-				pb_sep(&ev);
-				pb_addf(&ev, "%s", fv[k].how);
+				sb_sep(&ev);
+				strbuf_addf(&ev, "%s", fv[k].how);
 			}
-		pb_sep(&ev);
-		pb_addf(&ev, "%s", hit.evidence);
-		pb_addf(&msg, "MS17-010 fix recorded as installed: decided by the installed-update record, "
+		sb_sep(&ev);
+		strbuf_addf(&ev, "%s", hit.evidence);
+		strbuf_addf(&msg, "MS17-010 fix recorded as installed: decided by the installed-update record, "
 			      "the driver file could not tell");
 	} else {
 		for (size_t k = 0; k < nfv; k++)
 			if (!fv[k].have) {
-				pb_sep(&ev);
-				pb_addf(&ev, "%s", fv[k].how);
+				sb_sep(&ev);
+				strbuf_addf(&ev, "%s", fv[k].how);
 			}
 		if (hit.pending) {
-			pb_sep(&ev);
-			pb_addf(&ev, "%s", hit.pending);
+			sb_sep(&ev);
+			strbuf_addf(&ev, "%s", hit.pending);
 		}
 		if (!in->software) {
-			pb_sep(&ev);
-			pb_addf(&ev, "installed updates not read: %s",
+			sb_sep(&ev);
+			strbuf_addf(&ev, "installed updates not read: %s",
 				in->software_error ? in->software_error : "no SOFTWARE hive");
 		}
 		int present = any_unknown ? 1 : smb1_server_present(in, &ev);
 		if (present == 0) {
 			st = POSTURE_NOT_APPLICABLE;
-			pb_addf(&msg, "the SMBv1 server is not installed (no srv.sys, no srv service): MS17-010 does not apply");
+			strbuf_addstr(&msg, "the SMBv1 server is not installed (no srv.sys, no srv service): MS17-010 does not apply");
 		} else {
-			pb_addf(&msg, "MS17-010 status unknown: the SMBv1 server driver's version could not be read "
+			strbuf_addf(&msg, "MS17-010 status unknown: the SMBv1 server driver's version could not be read "
 				      "and no update carrying the fix is recorded");
 		}
 	}
 	free(hit.evidence);
 	free(hit.pending);
-	posture_add(out, rule, NULL, st, pb_detach(&msg), pb_detach(&ev));
+	posture_add(out, rule, NULL, st, strbuf_detach(&msg, NULL), strbuf_detach(&ev, NULL));
 done:
-	free(msg.buf);
-	free(ev.buf);
+	strbuf_release(&msg);
+	strbuf_release(&ev);
 	free(rows);
 }
 
@@ -726,7 +726,7 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 {
 	const char *rule = "eol-os";
 	const struct eol_row *r = NULL;
-	struct pbuf ev;
+	struct strbuf ev;
 
 	if (!in->major) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
@@ -749,22 +749,22 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 			continue;
 		r = c;
 	}
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_addf(&ev, "Windows %u.%u build %u, EditionID ", in->major, in->minor, in->build);
-	pb_add_clean(&ev, in->edition ? in->edition : "(none)", strlen(in->edition ? in->edition : "(none)"), false);
-	pb_addf(&ev, ", ProductName ");
-	pb_add_clean(&ev, in->product_name ? in->product_name : "(none)",
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_addf(&ev, "Windows %u.%u build %u, EditionID ", in->major, in->minor, in->build);
+	strbuf_add_printable(&ev, in->edition ? in->edition : "(none)", strlen(in->edition ? in->edition : "(none)"), false);
+	strbuf_addstr(&ev, ", ProductName ");
+	strbuf_add_printable(&ev, in->product_name ? in->product_name : "(none)",
 		     strlen(in->product_name ? in->product_name : "(none)"), false);
 	if (!r) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
 			    xasprintf("%s has no row for this Windows: its end of support is unknown", t->name),
-			    pb_detach(&ev));
+			    strbuf_detach(&ev, NULL));
 		return;
 	}
-	pb_addf(&ev, ": %s:%u", t->name, r->line);
+	strbuf_addf(&ev, ": %s:%u", t->name, r->line);
 	if (r->marker != EOL_MARK_NONE)
-		pb_addf(&ev, " (marker %s found in SYSTEM)", marker_names[r->marker]);
-	pb_addf(&ev, " -> %s, support ends %04d-%02d-%02d (%s)", r->name, r->end_year, r->end_month, r->end_day,
+		strbuf_addf(&ev, " (marker %s found in SYSTEM)", marker_names[r->marker]);
+	strbuf_addf(&ev, " -> %s, support ends %04d-%02d-%02d (%s)", r->name, r->end_year, r->end_month, r->end_day,
 		r->source);
 	int y, m, d;
 	posture_day(in->now, &y, &m, &d);
@@ -772,18 +772,18 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 	struct tm a = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
 	struct tm b = { .tm_year = r->end_year - 1900, .tm_mon = r->end_month - 1, .tm_mday = r->end_day };
 	long days = (long)((timegm(&b) - timegm(&a)) / 86400);
-	pb_sep(&ev);
-	pb_addf(&ev, "scan date %04d-%02d-%02d", y, m, d);
+	sb_sep(&ev);
+	strbuf_addf(&ev, "scan date %04d-%02d-%02d", y, m, d);
 	if (today > end)
 		posture_add(out, rule, NULL, POSTURE_UNSAFE,
 			    xasprintf("%s is past its end of support: it ended on %04d-%02d-%02d, %ld day%s before the scan",
 				      r->name, r->end_year, r->end_month, r->end_day, -days, days == -1 ? "" : "s"),
-			    pb_detach(&ev));
+			    strbuf_detach(&ev, NULL));
 	else
 		posture_add(out, rule, NULL, POSTURE_SAFE,
 			    xasprintf("%s is supported until %04d-%02d-%02d (%ld day%s after the scan)", r->name,
 				      r->end_year, r->end_month, r->end_day, days, days == 1 ? "" : "s"),
-			    pb_detach(&ev));
+			    strbuf_detach(&ev, NULL));
 }
 
 /* ---- both ----------------------------------------------------------------- */

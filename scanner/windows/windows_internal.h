@@ -1,7 +1,8 @@
-/* What posture.c, posture_patch.c and posture_hardening.c share: a capped
- * text builder for messages and evidence, registry helpers that tell an
- * absent value from a damaged one, and the table tokenizer. Internal to
- * scanner/. */
+/* What the files of windows/ share: the separator of items in a note or
+ * in evidence (core's strbuf builds them; posture's are capped at
+ * POSTURE_TEXT_MAX), and for posture.c, posture_patch.c and
+ * posture_hardening.c registry helpers that tell an absent value from a
+ * damaged one, and the table tokenizer. Internal to scanner/. */
 #ifndef KENSHU_POSTURE_INTERNAL_H
 #define KENSHU_POSTURE_INTERNAL_H
 
@@ -17,23 +18,12 @@
  * make a report line megabytes long. */
 #define POSTURE_TEXT_MAX 4096
 
-/* A growable string with a cap: text past the cap is dropped and " ..."
- * ends the result. buf is never NULL after pb_init. */
-struct pbuf {
-	char *buf;
-	size_t len, alloc, cap;
-	bool truncated;
-};
-
-void pb_init(struct pbuf *b, size_t cap);
-void pb_addf(struct pbuf *b, const char *fmt, ...) KS_PRINTF(2, 3);
-/* Appends n bytes of s with control characters (and, if ascii_only, every
- * byte outside printable ASCII) replaced by '?'. */
-void pb_add_clean(struct pbuf *b, const char *s, size_t n, bool ascii_only);
-/* "; " between items after the first. */
-void pb_sep(struct pbuf *b);
-/* Returns the text (caller frees) and leaves *b empty. */
-char *pb_detach(struct pbuf *b);
+/* "; " before every item but the first. */
+static inline void sb_sep(struct strbuf *sb)
+{
+	if (sb->len)
+		strbuf_addstr(sb, "; ");
+}
 
 /* Adds a check; takes ownership of message and evidence (either may be
  * NULL: "" is stored). */
