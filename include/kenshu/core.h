@@ -291,6 +291,11 @@ static inline uint64_t load_le64(const uint8_t *p)
 
 /* text: small byte and string helpers (core/text.c), each once. */
 
+/* Keeps the first len bytes of the text (len <= sb->len: it only
+ * shortens), e.g. to drop a path's last component. Meant for uncapped
+ * buffers: a " ..." mark the cap added would be cut like any text. */
+void strbuf_setlen(struct strbuf *sb, size_t len);
+
 /* True when the n bytes at p are all zero (also when n is 0). */
 bool mem_is_zero(const void *p, size_t n);
 

@@ -19,40 +19,6 @@
 
 /* ---- small helpers ---- */
 
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->s = xrealloc(b->s, cap);
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-static char *buf_detach(struct buf *b)
-{
-	char *s = b->s ? b->s : xstrdup("");
-
-	b->s = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
-
 static int lc(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
@@ -205,7 +171,7 @@ static bool var_like(const char *p, size_t n)
  * open the next reference. */
 static char *expand(const struct rs *rs, const char *s, unsigned *flags)
 {
-	struct buf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	const char *p = s;
 
 	while (*p) {
@@ -215,19 +181,19 @@ static char *expand(const struct rs *rs, const char *s, unsigned *flags)
 		if (*p != '%') {
 			q = strchr(p, '%');
 			n = q ? (size_t)(q - p) : strlen(p);
-			buf_add(&b, p, n);
+			strbuf_add(&b, p, n);
 			p += n;
 			continue;
 		}
 		q = strchr(p + 1, '%');
 		if (!q) {
-			buf_add(&b, p, strlen(p));
+			strbuf_add(&b, p, strlen(p));
 			break;
 		}
 		n = (size_t)(q - p - 1);
 		v = n ? env_get(rs, p + 1, n) : NULL;
 		if (v && b.len + strlen(v) <= CMD_MAX_EXPANDED) {
-			buf_add(&b, v, strlen(v));
+			strbuf_add(&b, v, strlen(v));
 			p = q + 1;
 			continue;
 		}
@@ -235,20 +201,20 @@ static char *expand(const struct rs *rs, const char *s, unsigned *flags)
 			*flags |= CMD_F_TRUNCATED;
 		else if (var_like(p + 1, n))
 			*flags |= CMD_F_UNRESOLVED_VAR;
-		buf_add(&b, p, (size_t)(q - p));
+		strbuf_add(&b, p, (size_t)(q - p));
 		p = q;
 	}
-	return buf_detach(&b);
+	return strbuf_detach(&b, NULL);
 }
 
 /* base (an image path without a trailing '/', "" for the root) joined with
  * the Windows path rel[0..n), '.' and '..' folded, never above the root. */
 static char *join_norm(const char *base, const char *rel, size_t n)
 {
-	struct buf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	size_t i = 0;
 
-	buf_add(&b, base, strlen(base));
+	strbuf_add(&b, base, strlen(base));
 	while (i < n) {
 		size_t s, len;
 
@@ -261,20 +227,21 @@ static char *join_norm(const char *base, const char *rel, size_t n)
 		if (len == 0 || (len == 1 && rel[s] == '.'))
 			continue;
 		if (len == 2 && rel[s] == '.' && rel[s + 1] == '.') {
-			while (b.len > 0 && b.s[b.len - 1] != '/')
-				b.len--;
-			if (b.len > 0)
-				b.len--;
-			if (b.s)
-				b.s[b.len] = '\0';
+			size_t keep = b.len;
+
+			while (keep > 0 && b.buf[keep - 1] != '/')
+				keep--;
+			if (keep > 0)
+				keep--;
+			strbuf_setlen(&b, keep);
 			continue;
 		}
-		buf_addc(&b, '/');
-		buf_add(&b, rel + s, len);
+		strbuf_addch(&b, '/');
+		strbuf_add(&b, rel + s, len);
 	}
 	if (b.len == 0)
-		buf_addc(&b, '/');
-	return buf_detach(&b);
+		strbuf_addch(&b, '/');
+	return strbuf_detach(&b, NULL);
 }
 
 enum pkind {
@@ -517,7 +484,7 @@ static void rs_release(struct rs *rs)
 static char *next_arg(const char **pp, const char **start)
 {
 	const char *p = skip_ws(*pp);
-	struct buf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	bool inq = false;
 
 	if (!*p) {
@@ -534,21 +501,21 @@ static char *next_arg(const char **pp, const char **start)
 				nb++;
 			if (p[nb] == '"') {
 				for (size_t i = 0; i < nb / 2; i++)
-					buf_addc(&b, '\\');
+					strbuf_addch(&b, '\\');
 				p += nb;
 				if (nb % 2) {
-					buf_addc(&b, '"');
+					strbuf_addch(&b, '"');
 					p++;
 				}
 				continue;
 			}
-			buf_add(&b, p, nb);
+			strbuf_add(&b, p, nb);
 			p += nb;
 			continue;
 		}
 		if (*p == '"') {
 			if (inq && p[1] == '"') {
-				buf_addc(&b, '"');
+				strbuf_addch(&b, '"');
 				p += 2;
 				continue;
 			}
@@ -556,10 +523,10 @@ static char *next_arg(const char **pp, const char **start)
 			p++;
 			continue;
 		}
-		buf_addc(&b, *p++);
+		strbuf_addch(&b, *p++);
 	}
 	*pp = p;
-	return buf_detach(&b);
+	return strbuf_detach(&b, NULL);
 }
 
 /* ---- payload helpers ---- */

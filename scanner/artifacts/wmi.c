@@ -777,8 +777,8 @@ static bool printable(unsigned u)
 static char *carve(const uint8_t *p, size_t n, const char *skip, bool cut_ok,
 		   unsigned *flags, bool *saw_skip)
 {
-	char *out = xstrdup("");
-	size_t len = 0, i = 0;
+	struct strbuf out = STRBUF_INIT;
+	size_t i = 0;
 
 	while (i + 1 < n) {
 		size_t j = i + 1, chars = 0;
@@ -810,21 +810,17 @@ static char *carve(const uint8_t *p, size_t n, const char *skip, bool cut_ok,
 			*flags |= WMI_F_TRUNCATED;
 		if (skip && !*saw_skip && strcasecmp(s, skip) == 0) {
 			*saw_skip = true;
-		} else if (len + strlen(s) + 1 <= WMI_MAX_STRING) {
-			size_t sl = strlen(s);
-
-			out = xrealloc(out, len + sl + 2);
-			if (len)
-				out[len++] = '\n';
-			memcpy(out + len, s, sl + 1);
-			len += sl;
+		} else if (out.len + strlen(s) + 1 <= WMI_MAX_STRING) {
+			if (out.len)
+				strbuf_addch(&out, '\n');
+			strbuf_addstr(&out, s);
 		} else {
 			*flags |= WMI_F_TRUNCATED;
 		}
 		free(s);
 		i = j + 1;
 	}
-	return out;
+	return strbuf_detach(&out, NULL);
 }
 
 /* "[\\host\ns:]Class.Key="value"[,...]", "Class="value"" or "Class=@":

@@ -9,6 +9,16 @@
 #include <kenshu/core.h>
 #include <kenshu/banned.h>
 
+void strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	if (len > sb->len)
+		BUG("strbuf_setlen(%zu) past the text (%zu bytes)", len, sb->len);
+	sb->len = len;
+	/* An empty strbuf_slopbuf already holds its NUL. */
+	if (sb->buf != strbuf_slopbuf)
+		sb->buf[len] = '\0';
+}
+
 bool mem_is_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;
