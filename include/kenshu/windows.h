@@ -13,7 +13,6 @@
 
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
-#include <kenshu/image.h>
 #include <kenshu/volume.h>
 
 /* taskcache: the Task Scheduler's registry cache, read from an offline
