@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
@@ -161,5 +162,95 @@ bool wmi_parse_path(const char *s, char **cls, char **ns, char **name);
 
 /* Reads one instance record; true if it gave an object. */
 bool wmi_read_instance(struct wmi_ctx *c, const struct wmi_inst *in);
+
+/* ---- cmdline: cmdline.c (expansion, paths, the program token, the entry
+ * points), cmdline_hosts.c (argument splitting, payloads, the hosts) ---- */
+
+/* ASCII-only text primitives both files use: command lines are matched the
+ * way Windows does, never by the host's locale. */
+
+static inline int lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static inline bool is_alpha(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static inline bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static inline bool is_sep(char c)
+{
+	return c == '\\' || c == '/';
+}
+
+/* Case-insensitive (ASCII) equality of n bytes. */
+static inline bool ieq_n(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+static inline bool ieq_len(const char *a, size_t n, const char *word)
+{
+	return strlen(word) == n && ieq_n(a, word, n);
+}
+
+/* scheme://... with a scheme of two letters or more (so "C://x" is a path). */
+static inline bool is_url(const char *s)
+{
+	size_t i = 0;
+
+	if (!is_alpha((unsigned char)s[0]))
+		return false;
+	while (is_alpha((unsigned char)s[i]) || (s[i] >= '0' && s[i] <= '9') ||
+	       s[i] == '+' || s[i] == '-' || s[i] == '.')
+		i++;
+	return i >= 2 && s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/';
+}
+
+enum cmd_fmode {
+	CMD_FM_EXE,  /* CreateProcess: ".exe" appended to a name without extension */
+	CMD_FM_DLL,  /* LoadLibrary: ".dll" appended */
+	CMD_FM_FILE, /* scripts and the like: as written */
+};
+
+/* The resolver state of one cmd_resolve() call (cmdline.c). */
+struct cmd_rs;
+
+typedef void (*cmd_host_fn)(struct cmd_rs *rs, const char *args, int depth, struct cmd_resolution *out);
+
+struct cmd_host {
+	const char *name; /* file name without ".exe", matched case-insensitively */
+	const char *canon;
+	cmd_host_fn fn;
+};
+
+/* The image file that the Windows path p[0..n) names. Returns the hit (and
+ * *found), else the path Windows would use if it is fixed, else NULL. With
+ * no_search, relative paths are not searched for. */
+char *cmd_find_file(struct cmd_rs *rs, const char *p, size_t n, enum cmd_fmode mode,
+		    bool no_search, bool *found, unsigned *flags);
+
+/* Resolves text (already expanded) into *out, nested depth levels deep
+ * (cmd /c runs another command line). Returns 0, or -1 when text is blank
+ * (*out is then empty). The caller releases *out with
+ * cmd_resolution_release(). */
+int cmd_resolve_text(struct cmd_rs *rs, const char *text, int depth, struct cmd_resolution *out);
+
+/* A payload given as text (inline script, URL): copied into out->payload,
+ * with flags, and CMD_F_URL when it names a URL. */
+void cmd_set_payload_text(struct cmd_resolution *out, const char *s, unsigned flags);
+
+/* The host program the token tok[0..n) names (by its last component, with
+ * or without ".exe"), or NULL. Static storage. */
+const struct cmd_host *cmd_host_lookup(const char *tok, size_t n);
 
 #endif
