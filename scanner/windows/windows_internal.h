@@ -59,10 +59,25 @@ int pt_range(const char *s, const char *what, uint32_t max, uint32_t *lo, uint32
 	     char *msg, size_t msglen);
 /* A decimal number 0..max (no sign, no blanks, at most 10 digits). */
 int pt_uint(const char *s, size_t n, uint32_t max, uint32_t *out);
+/* The number of '.' in s: a four-part version has 3 (posture_tables.c). */
+int pt_count_dots(const char *s);
 
 /* The two halves of posture_evaluate. */
 void posture_patch_checks(const struct posture_inputs *in, struct posture *out);
 void posture_hardening_checks(const struct posture_inputs *in, struct posture *out);
+/* The kiosk part of posture_hardening_checks (posture_kiosk.c). */
+void posture_kiosk_checks(const struct posture_inputs *in, struct posture *out);
+
+/* What posture_hardening.c (which defines them) and posture_kiosk.c both
+ * use. SYSTEM checks need the hive and a control set, SOFTWARE checks the
+ * hive: without them these add an "unknown" check and return false. */
+bool ph_system_ok(const struct posture_inputs *in, const char *rule, const char *scope, struct posture *out);
+bool ph_software_ok(const struct posture_inputs *in, const char *rule, struct posture *out);
+/* A service's Start: 1 with *v, 0 when the value is absent, -1 when the
+ * service key is absent (*v untouched), -2 when Start is not a number. */
+int ph_service_start(const struct posture_inputs *in, const char *name, uint32_t *v);
+/* "; " and the evidence of what ph_service_start() returned. */
+void ph_service_ev(struct strbuf *b, const struct posture_inputs *in, const char *name, int rc, uint32_t v);
 
 /* Calendar day of t (UTC). */
 void posture_day(time_t t, int *y, int *m, int *d);
