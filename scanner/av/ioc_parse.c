@@ -181,8 +181,8 @@ int ioc_parse_hash(const struct ioc_pos *p, char *tok, const char **kind)
 				want = hash_kinds[i].kind;
 		if (!want)
 			return ioc_fail(p, "'%s' is not an MD5, SHA-1 or SHA-256 hash "
-				    "(unknown prefix; a header line? comment it out with #)",
-				    excerpt(tok, q));
+					"(unknown prefix; a header line? comment it out with #)",
+					excerpt(tok, q));
 		memmove(tok, colon + 1, strlen(colon + 1) + 1);
 	}
 	n = strlen(tok);
@@ -194,12 +194,12 @@ int ioc_parse_hash(const struct ioc_pos *p, char *tok, const char **kind)
 		ascii_case(tok, false);
 		if (strcmp(tok, hash_kinds[i].empty) == 0)
 			return ioc_fail(p, "%s is the %s of empty content: it would match every empty file",
-				    tok, hash_kinds[i].kind);
+					tok, hash_kinds[i].kind);
 		*kind = hash_kinds[i].kind;
 		return 0;
 	}
 	return ioc_fail(p, "'%s' is not an MD5, SHA-1 or SHA-256 hash (32, 40 or 64 hex digits; "
-		    "a header line? comment it out with #)", excerpt(tok, q));
+			"a header line? comment it out with #)", excerpt(tok, q));
 }
 
 /* ---- strings ---- */
@@ -345,7 +345,7 @@ int ioc_parse_string(const struct ioc_pos *p, char **sp, const char **kind, char
 	n = strlen(s);
 	if (n < IOC_MIN_STRING)
 		return ioc_fail(p, "'%s' is shorter than %d bytes: it would match almost anything",
-			    excerpt(s, q), IOC_MIN_STRING);
+				excerpt(s, q), IOC_MIN_STRING);
 	if (strstr(s, "://")) {
 		*orig = xstrdup(s);
 		if (check_url(p, s) < 0)
@@ -370,7 +370,7 @@ int ioc_parse_string(const struct ioc_pos *p, char **sp, const char **kind, char
 	} else if (strchr(s, ':') && all_in(s, "0123456789abcdefABCDEF:./")) {
 		if (strchr(s, '/'))
 			return ioc_fail(p, "'%s' is a CIDR range: only single addresses can be matched",
-				    excerpt(s, q));
+					excerpt(s, q));
 		if (!ipv6(s))
 			return ioc_fail(p, "'%s' is not a valid IPv6 address", excerpt(s, q));
 		*orig = xstrdup(s);
@@ -400,7 +400,7 @@ int ioc_parse_string(const struct ioc_pos *p, char **sp, const char **kind, char
 	n = strlen(s);
 	if (n < IOC_MIN_STRING)
 		return ioc_fail(p, "'%s' is shorter than %d bytes: it would match almost anything",
-			    excerpt(s, q), IOC_MIN_STRING);
+				excerpt(s, q), IOC_MIN_STRING);
 	if (n > IOC_MAX_STRING)
 		return ioc_fail(p, "'%s' is longer than %d bytes", excerpt(s, q), IOC_MAX_STRING);
 	*sp = s;
