@@ -177,7 +177,7 @@ static void check_guest(const struct posture_inputs *in, struct posture *out)
 	struct strbuf ev;
 	strbuf_init(&ev, POSTURE_TEXT_MAX);
 	strbuf_addf(&ev, "SAM\\" GUEST_KEY "\\F (%zu bytes): account control flags 0x%04X, disabled bit %s", n, acb,
-		disabled ? "set" : "clear");
+		    disabled ? "set" : "clear");
 	if (rid != 0x1F5) {
 		sb_sep(&ev);
 		strbuf_addf(&ev, "the F record names RID %u, not 501: RID hijacking?", rid);

@@ -295,7 +295,7 @@ static int smb1_server_present(const struct posture_inputs *in, struct strbuf *e
 		return -1;
 	sb_sep(ev);
 	strbuf_addf(ev, "SYSTEM\\ControlSet%03u\\Services\\srv %s; LanmanServer DependOnService %s srv",
-		in->control_set, srv ? "present" : "absent", dep ? "lists" : "does not list");
+		    in->control_set, srv ? "present" : "absent", dep ? "lists" : "does not list");
 	return srv || dep;
 }
 
@@ -371,14 +371,14 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 		if (present == 1) {
 			st = POSTURE_UNSAFE;
 			strbuf_addf(&msg, "no MS17-010 fix was ever released for Windows %u.%u build %u and its SMBv1 "
-				      "server is installed: vulnerable to EternalBlue", in->major, in->minor, in->build);
+					  "server is installed: vulnerable to EternalBlue", in->major, in->minor, in->build);
 		} else if (present == 0) {
 			st = POSTURE_NOT_APPLICABLE;
 			strbuf_addf(&msg, "no MS17-010 fix exists for build %u, but the SMBv1 server is not installed",
-				in->build);
+				    in->build);
 		} else {
 			strbuf_addf(&msg, "no MS17-010 fix exists for build %u; whether the SMBv1 server is installed "
-				      "could not be read", in->build);
+					  "could not be read", in->build);
 		}
 		posture_add(out, rule, NULL, st, strbuf_detach(&msg, NULL), strbuf_detach(&ev, NULL));
 		goto done;
@@ -399,12 +399,12 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 		if (!r) {
 			any_unknown = true;
 			strbuf_addf(&ev, "%s %s: revision %u is in no branch of %s", fv[k].name,
-				pe_version_fmt(fv[k].v, vb), fv[k].v[3], t->name);
+				    pe_version_fmt(fv[k].v, vb), fv[k].v[3], t->name);
 			continue;
 		}
 		bool old = pe_version_cmp(fv[k].v, r->fixed) < 0;
 		strbuf_addf(&ev, "%s %s %s %s (%s:%u, %s", fv[k].name, pe_version_fmt(fv[k].v, vb), old ? "<" : ">=",
-			pe_version_fmt(r->fixed, fb), t->name, r->line, r->label);
+			    pe_version_fmt(r->fixed, fb), t->name, r->line, r->label);
 		for (size_t e = 0; e < r->nevidence && e < 3; e++)
 			strbuf_addf(&ev, "%s%s", e ? ", " : "; fixed by ", r->evidence[e]);
 		strbuf_addf(&ev, "%s)", r->nevidence > 3 ? ", ..." : "");
@@ -437,7 +437,7 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 		sb_sep(&ev);
 		strbuf_addf(&ev, "%s", hit.evidence);
 		strbuf_addf(&msg, "MS17-010 fix recorded as installed: decided by the installed-update record, "
-			      "the driver file could not tell");
+				  "the driver file could not tell");
 	} else {
 		for (size_t k = 0; k < nfv; k++)
 			if (!fv[k].have) {
@@ -451,7 +451,7 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 		if (!in->software) {
 			sb_sep(&ev);
 			strbuf_addf(&ev, "installed updates not read: %s",
-				in->software_error ? in->software_error : "no SOFTWARE hive");
+				    in->software_error ? in->software_error : "no SOFTWARE hive");
 		}
 		int present = any_unknown ? 1 : smb1_server_present(in, &ev);
 		if (present == 0) {
@@ -459,7 +459,7 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 			strbuf_addstr(&msg, "the SMBv1 server is not installed (no srv.sys, no srv service): MS17-010 does not apply");
 		} else {
 			strbuf_addf(&msg, "MS17-010 status unknown: the SMBv1 server driver's version could not be read "
-				      "and no update carrying the fix is recorded");
+					  "and no update carrying the fix is recorded");
 		}
 	}
 	free(hit.evidence);
@@ -526,7 +526,7 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 	strbuf_add_printable(&ev, in->edition ? in->edition : "(none)", strlen(in->edition ? in->edition : "(none)"), false);
 	strbuf_addstr(&ev, ", ProductName ");
 	strbuf_add_printable(&ev, in->product_name ? in->product_name : "(none)",
-		     strlen(in->product_name ? in->product_name : "(none)"), false);
+			     strlen(in->product_name ? in->product_name : "(none)"), false);
 	if (!r) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
 			    xasprintf("%s has no row for this Windows: its end of support is unknown", t->name),
@@ -537,7 +537,7 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 	if (r->marker != EOL_MARK_NONE)
 		strbuf_addf(&ev, " (marker %s found in SYSTEM)", marker_names[r->marker]);
 	strbuf_addf(&ev, " -> %s, support ends %04d-%02d-%02d (%s)", r->name, r->end_year, r->end_month, r->end_day,
-		r->source);
+		    r->source);
 	int y, m, d;
 	posture_day(in->now, &y, &m, &d);
 	long today = (long)y * 10000 + m * 100 + d, end = (long)r->end_year * 10000 + r->end_month * 100 + r->end_day;
