@@ -302,4 +302,27 @@ static inline uint64_t load_le64(const uint8_t *p)
 	return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
 }
 
+/* text: small byte and string helpers (core/text.c), each once. */
+
+/* Keeps the first len bytes of the text (len <= sb->len: it only
+ * shortens), e.g. to drop a path's last component. Meant for uncapped
+ * buffers: a " ..." mark the cap added would be cut like any text. */
+void strbuf_setlen(struct strbuf *sb, size_t len);
+
+/* True when the n bytes at p are all zero (also when n is 0). */
+bool mem_is_zero(const void *p, size_t n);
+
+/* Cuts the characters listed in blanks (e.g. " \t") from both ends of s,
+ * in place: a NUL ends the text, and the result points into s. */
+char *str_trim(char *s, const char *blanks);
+
+/* The largest length m <= n at which s can be cut without splitting a
+ * UTF-8 character: s[m] is not a continuation byte. s[n] must be
+ * readable (n <= strlen(s)). */
+size_t utf8_cut(const char *s, size_t n);
+
+/* n ISO-8859-1 bytes at src as a NUL-terminated UTF-8 string; NUL bytes
+ * become U+FFFD, as in utf16le_to_utf8(). Caller frees with free(). */
+char *latin1_to_utf8(const void *src, size_t n);
+
 #endif

@@ -221,19 +221,15 @@ struct hive_value *hive_values(struct hive *h, size_t node, size_t *n)
 			out[k].text = xasprintf("%u", (uint32_t)hivex_value_dword(h->h, vals[i]));
 		} else if (t == hive_t_REG_MULTI_SZ) {
 			char **items = hivex_value_multiple_strings(h->h, vals[i]);
-			size_t total = 1;
-			for (size_t j = 0; items && items[j]; j++)
-				total += strlen(items[j]) + 1;
-			out[k].text = xcalloc(1, total);
-			for (size_t j = 0, o = 0; items && items[j]; j++) {
-				size_t l = strlen(items[j]);
-				if (!l)
+			struct strbuf text = STRBUF_INIT;
+			for (size_t j = 0; items && items[j]; j++) {
+				if (!items[j][0])
 					continue;
-				if (o)
-					out[k].text[o++] = '\n';
-				memcpy(out[k].text + o, items[j], l);
-				o += l;
+				if (text.len)
+					strbuf_addch(&text, '\n');
+				strbuf_addstr(&text, items[j]);
 			}
+			out[k].text = strbuf_detach(&text, NULL);
 			for (size_t j = 0; items && items[j]; j++)
 				free(items[j]);
 			free(items);

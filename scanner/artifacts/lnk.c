@@ -121,24 +121,12 @@ static char *join_path(const char *a, const char *b)
 
 /* ---- LinkTargetIDList ---- */
 
-struct path {
-	char *s;
-	size_t len, cap;
-};
-
-static void path_add(struct path *pa, const char *part)
+/* Appends a component, with a backslash before it unless the path ends in one. */
+static void path_add(struct strbuf *pa, const char *part)
 {
-	size_t n = strlen(part);
-	bool sep = pa->len && pa->s[pa->len - 1] != '\\';
-
-	if (pa->cap - pa->len < n + 2) {
-		pa->cap = pa->len + n + 2 + pa->cap;
-		pa->s = xrealloc(pa->s, pa->cap);
-	}
-	if (sep)
-		pa->s[pa->len++] = '\\';
-	memcpy(pa->s + pa->len, part, n + 1);
-	pa->len += n;
+	if (pa->len && pa->buf[pa->len - 1] != '\\')
+		strbuf_addch(pa, '\\');
+	strbuf_addstr(pa, part);
 }
 
 /* Long name from the BEEF0004 extension block of a file entry item, searched
@@ -214,7 +202,7 @@ static bool is_drive_item(const uint8_t *it, size_t isz)
 static int parse_idlist(struct bytes_rd *r, size_t *posp, char **path)
 {
 	size_t pos = *posp, len, end;
-	struct path pa = { 0 };
+	struct strbuf pa = STRBUF_INIT;
 	bool drive = false;
 
 	if (r->size - pos < 2)
@@ -236,14 +224,14 @@ static int parse_idlist(struct bytes_rd *r, size_t *posp, char **path)
 		if (isz == 0)
 			break; /* TerminalID */
 		if (isz < 2 || isz > end - pos) {
-			free(pa.s);
+			strbuf_release(&pa);
 			return rd_fail(r, "id list item at byte %zu (%zu bytes) runs past the end of the id list",
 				    pos, isz);
 		}
 		if (isz >= 3 && is_drive_item(it, isz)) {
 			char d[4] = { (char)(it[3] & ~0x20), ':', '\\', '\0' };
 
-			pa.len = 0;
+			strbuf_reset(&pa);
 			path_add(&pa, d);
 			drive = true;
 		} else if (isz >= 3 && (it[2] & 0x70) == 0x30 && drive) {
@@ -256,13 +244,12 @@ static int parse_idlist(struct bytes_rd *r, size_t *posp, char **path)
 		/* Root folders (0x1F), network, URI and unknown items: skipped. */
 		pos += isz;
 	}
-	*path = drive ? pa.s : NULL;
-	if (!drive)
-		free(pa.s);
+	*path = drive ? strbuf_detach(&pa, NULL) : NULL;
+	strbuf_release(&pa);
 	*posp = end;
 	return 0;
 bad:
-	free(pa.s);
+	strbuf_release(&pa);
 	return rd_fail(r, "id list item at byte %zu runs past the end of the id list", pos);
 }
 

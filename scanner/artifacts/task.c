@@ -102,22 +102,6 @@ static struct task_action *add_action(struct task_info *t, const char *kind)
 
 /* ---- XML ---- */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -127,32 +111,27 @@ static bool is_space(char c)
  * children), trimmed; NULL when empty. Entity references stay literal. */
 static char *list_text(const xmlNode *c)
 {
-	struct sbuf b = { 0 };
-	size_t start = 0;
+	struct strbuf b = STRBUF_INIT;
+	char *s, *t;
 
 	for (; c; c = c->next) {
 		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
 		    c->content) {
-			sb_add(&b, (const char *)c->content, strlen((const char *)c->content));
+			strbuf_addstr(&b, (const char *)c->content);
 		} else if (c->type == XML_ENTITY_REF_NODE && c->name) {
-			sb_add(&b, "&", 1);
-			sb_add(&b, (const char *)c->name, strlen((const char *)c->name));
-			sb_add(&b, ";", 1);
+			strbuf_addch(&b, '&');
+			strbuf_addstr(&b, (const char *)c->name);
+			strbuf_addch(&b, ';');
 		}
 	}
-	if (!b.p)
-		return NULL;
-	while (b.len > 0 && is_space(b.p[b.len - 1]))
-		b.p[--b.len] = '\0';
-	while (start < b.len && is_space(b.p[start]))
-		start++;
-	if (start == b.len) {
-		free(b.p);
+	s = strbuf_detach(&b, NULL);
+	t = str_trim(s, " \t\r\n");
+	if (!*t) {
+		free(s);
 		return NULL;
 	}
-	if (start)
-		memmove(b.p, b.p + start, b.len - start + 1);
-	return b.p;
+	memmove(s, t, strlen(t) + 1);
+	return s;
 }
 
 static char *node_text(const xmlNode *n)
@@ -304,31 +283,31 @@ static void xml_triggers(struct task_info *t, const xmlNode *tr)
 	for (const xmlNode *c = tr->children; c; c = c->next) {
 		const xmlNode *rep, *en, *sched = NULL;
 		char *interval = NULL;
-		struct sbuf b = { 0 };
+		struct strbuf b = STRBUF_INIT;
 		const char *name;
 
 		if (c->type != XML_ELEMENT_NODE || !c->name)
 			continue;
 		name = (const char *)c->name;
-		sb_add(&b, name, strlen(name));
+		strbuf_addstr(&b, name);
 		for (const xmlNode *s = c->children; s && !sched; s = s->next)
 			if (s->type == XML_ELEMENT_NODE && s->name &&
 			    strncmp((const char *)s->name, "ScheduleBy", 10) == 0)
 				sched = s;
 		if (sched) {
-			sb_add(&b, " ", 1);
-			sb_add(&b, (const char *)sched->name, strlen((const char *)sched->name));
+			strbuf_addch(&b, ' ');
+			strbuf_addstr(&b, (const char *)sched->name);
 		}
 		if ((rep = child(c, "Repetition")))
 			interval = child_text(rep, "Interval");
 		if (interval) {
-			sb_add(&b, " every ", 7);
-			sb_add(&b, interval, strlen(interval));
+			strbuf_addstr(&b, " every ");
+			strbuf_addstr(&b, interval);
 			free(interval);
 		}
 		if ((en = child(c, "Enabled")) && parse_bool(en) == 0)
-			sb_add(&b, " disabled", 9);
-		add_trigger(t, b.p);
+			strbuf_addstr(&b, " disabled");
+		add_trigger(t, strbuf_detach(&b, NULL));
 	}
 }
 
@@ -393,27 +372,6 @@ static bool valid_utf8(const uint8_t *p, size_t n)
 		i += extra + 1;
 	}
 	return true;
-}
-
-/* NULs become U+FFFD, as utf16le_to_utf8() does. */
-static char *latin1_to_utf8(const uint8_t *p, size_t n)
-{
-	char *out = xmalloc(3 * n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == 0) {
-			memcpy(out + o, "\xEF\xBF\xBD", 3);
-			o += 3;
-		} else if (p[i] < 0x80) {
-			out[o++] = (char)p[i];
-		} else {
-			out[o++] = (char)(0xC0 | (p[i] >> 6));
-			out[o++] = (char)(0x80 | (p[i] & 0x3F));
-		}
-	}
-	out[o] = '\0';
-	return out;
 }
 
 enum xml_enc { ENC_8BIT, ENC_UTF16LE, ENC_UTF16BE };

@@ -96,14 +96,6 @@ static int pt_read_cb(void *ctx, void *buf, size_t len, uint64_t off)
 	return img_pread(ctx, buf, len, off);
 }
 
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static void set_reason(struct img_volume *v, const char *reason)
 {
 	snprintf(v->state_reason, sizeof(v->state_reason), "%s", reason ? reason : "");
@@ -141,7 +133,7 @@ static void classify(struct img_volume *v, const unsigned char *sec, size_t n, b
 		v->fs = "none";
 		v->state = VOL_RESERVED;
 		set_reason(v, "reserved partition: holds no file system by design");
-	} else if (all_zero(sec, n)) {
+	} else if (mem_is_zero(sec, n)) {
 		v->fs = "none";
 		v->state = VOL_EMPTY;
 		set_reason(v, "never formatted: first sectors are all zero");
@@ -213,7 +205,7 @@ static bool range_has_data(struct img *img, uint64_t off, uint64_t len, unsigned
 {
 	while (len) {
 		size_t n = len < GAP_MIN ? (size_t)len : GAP_MIN;
-		if (img_pread(img, buf, n, off) < 0 || !all_zero(buf, n))
+		if (img_pread(img, buf, n, off) < 0 || !mem_is_zero(buf, n))
 			return true;   /* unreadable counts as "look here" */
 		off += n;
 		len -= n;

@@ -4,15 +4,18 @@
  * are computed with overflow checks, every structure must lie inside the
  * disk, loops and overlaps are errors. The disk is only ever seen through the
  * caller's read callback, and nothing here prints or exits.
+ *
+ * The GPT reader is in parttab_gpt.c (image_internal.h joins the two).
  */
-#include <kenshu/image.h>
-
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <kenshu/core.h>
+#include <kenshu/image.h>
+#include "image_internal.h"
 #include <kenshu/banned.h>
 
 #define MBR_SECTOR 512u
@@ -22,29 +25,9 @@
 #define MBR_SLOT_SIZE 16u
 #define MBR_FIRST_LOGICAL 5u
 
-#define GPT_MAX_SECTOR 4096u
-#define GPT_HDR_MIN 92u
-#define GPT_ENTRY_MIN 128u
-#define GPT_ENTRY_MAX 4096u
-#define GPT_NAME_OFF 56u
-#define GPT_NAME_UNITS 36u
-
 #define WHOLE_DISK_NAME "whole disk (no partition table)"
 
-struct scan {
-	pt_read_fn rd;
-	void *ctx;
-	uint64_t disk_size;
-	struct ks_err *err;
-	/* Why a GPT header was rejected: kept apart from err because a damaged
-	 * primary is only an error once the backup has failed too. */
-	char why[160];
-	struct pt_entry *v;
-	size_t n, cap;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct scan *s, const char *fmt, ...)
+int pt_fail(struct pt_scan *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,8 +37,7 @@ static int fail(struct scan *s, const char *fmt, ...)
 	return -1;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void why(struct scan *s, const char *fmt, ...)
+void pt_why(struct pt_scan *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,41 +46,16 @@ static void why(struct scan *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A 16-entry table keeps the code small and free of mutable state while
- * still being fast enough for a 4 MiB hostile entries array. */
-static uint32_t crc32(const uint8_t *p, size_t len)
-{
-	static const uint32_t t[16] = {
-		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
-		0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-		0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-	};
-	uint32_t c = 0xffffffffu;
-
-	for (size_t i = 0; i < len; i++) {
-		c ^= p[i];
-		c = (c >> 4) ^ t[c & 15];
-		c = (c >> 4) ^ t[c & 15];
-	}
-	return c ^ 0xffffffffu;
-}
-
-static bool in_disk(const struct scan *s, uint64_t off, uint64_t len)
-{
-	return off <= s->disk_size && len <= s->disk_size - off;
-}
-
-static int read_at(struct scan *s, void *buf, size_t len, uint64_t off)
+int pt_read_at(struct pt_scan *s, void *buf, size_t len, uint64_t off)
 {
 	/* The callback is never asked for bytes outside the declared disk,
 	 * so callers may back it with a plain pread on a file of that size. */
-	if (!in_disk(s, off, len))
-		return fail(s, "read of %zu bytes at byte %" PRIu64
-			    " is past the end of the disk (%" PRIu64 " bytes)",
-			    len, off, s->disk_size);
+	if (!pt_in_disk(s, off, len))
+		return pt_fail(s, "read of %zu bytes at byte %" PRIu64
+			       " is past the end of the disk (%" PRIu64 " bytes)",
+			       len, off, s->disk_size);
 	if (s->rd(s->ctx, buf, len, off) != 0)
-		return fail(s, "read error at byte %" PRIu64 " (%zu bytes)", off, len);
+		return pt_fail(s, "read error at byte %" PRIu64 " (%zu bytes)", off, len);
 	return 0;
 }
 
@@ -107,24 +64,8 @@ static bool has_sig(const uint8_t *sec)
 	return sec[MBR_SIG_OFF] == 0x55 && sec[MBR_SIG_OFF + 1] == 0xaa;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-/* Sectors to bytes; false when the result does not fit in 64 bits. */
-static bool span_bytes(uint64_t lba, uint64_t count, uint32_t ss,
-		       uint64_t *off, uint64_t *size)
-{
-	return !__builtin_mul_overflow(lba, (uint64_t)ss, off) &&
-	       !__builtin_mul_overflow(count, (uint64_t)ss, size);
-}
-
-static struct pt_entry *add_entry(struct scan *s, unsigned index,
-				  uint64_t off, uint64_t size)
+struct pt_entry *pt_add_entry(struct pt_scan *s, unsigned index,
+			      uint64_t off, uint64_t size)
 {
 	struct pt_entry *e;
 
@@ -137,12 +78,12 @@ static struct pt_entry *add_entry(struct scan *s, unsigned index,
 		/* cap stays near PT_MAX_GPT_ENTRIES, but a wrap here would
 		 * turn into a heap overflow, so it is checked anyway. */
 		if (__builtin_mul_overflow(cap, sizeof(*v), &bytes)) {
-			fail(s, "out of memory");
+			pt_fail(s, "out of memory");
 			return NULL;
 		}
 		v = realloc(s->v, bytes);
 		if (!v) {
-			fail(s, "out of memory");
+			pt_fail(s, "out of memory");
 			return NULL;
 		}
 		s->v = v;
@@ -229,16 +170,16 @@ static bool is_extended(uint8_t type)
 	return type == 0x05 || type == 0x0f || type == 0x85;
 }
 
-static int add_mbr_entry(struct scan *s, unsigned index, uint8_t type,
+static int add_mbr_entry(struct pt_scan *s, unsigned index, uint8_t type,
 			 uint64_t lba, uint64_t count, bool logical)
 {
 	uint64_t off, size;
 	struct pt_entry *e;
 
-	if (!span_bytes(lba, count, MBR_SECTOR, &off, &size))
-		return fail(s, "partition %u ends past the end of the disk (%" PRIu64 " bytes)",
-			    index, s->disk_size);
-	e = add_entry(s, index, off, size);
+	if (!pt_span_bytes(lba, count, MBR_SECTOR, &off, &size))
+		return pt_fail(s, "partition %u ends past the end of the disk (%" PRIu64 " bytes)",
+			       index, s->disk_size);
+	e = pt_add_entry(s, index, off, size);
 	if (!e)
 		return -1;
 	e->logical = logical;
@@ -264,23 +205,23 @@ static bool ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_en
 	return a < b_end && b < a_end;
 }
 
-static int check_end(struct scan *s, unsigned index, uint64_t off, uint64_t size)
+static int check_end(struct pt_scan *s, unsigned index, uint64_t off, uint64_t size)
 {
 	uint64_t end;
 
 	if (__builtin_add_overflow(off, size, &end))
-		return fail(s, "partition %u ends past the end of the disk (%" PRIu64 " bytes)",
-			    index, s->disk_size);
+		return pt_fail(s, "partition %u ends past the end of the disk (%" PRIu64 " bytes)",
+			       index, s->disk_size);
 	if (end > s->disk_size)
-		return fail(s, "partition %u ends at byte %" PRIu64
-			    ", past the end of the disk (%" PRIu64 " bytes)",
-			    index, end, s->disk_size);
+		return pt_fail(s, "partition %u ends at byte %" PRIu64
+			       ", past the end of the disk (%" PRIu64 " bytes)",
+			       index, end, s->disk_size);
 	return 0;
 }
 
 /* Walks the EBR chain of one extended partition. EBR links are relative to
  * the extended partition's start, logical starts to their own EBR. */
-static int walk_ebr(struct scan *s, const struct ext *x, unsigned *nlog)
+static int walk_ebr(struct pt_scan *s, const struct ext *x, unsigned *nlog)
 {
 	uint64_t seen[PT_MAX_LOGICAL];
 	size_t nseen = 0;
@@ -294,24 +235,24 @@ static int walk_ebr(struct scan *s, const struct ext *x, unsigned *nlog)
 
 		for (size_t k = 0; k < nseen; k++)
 			if (seen[k] == ebr)
-				return fail(s, "extended partition chain loops");
+				return pt_fail(s, "extended partition chain loops");
 		if (nseen == PT_MAX_LOGICAL)
-			return fail(s, "extended partition chain has more than %d boot records",
-				    PT_MAX_LOGICAL);
+			return pt_fail(s, "extended partition chain has more than %d boot records",
+				       PT_MAX_LOGICAL);
 		seen[nseen++] = ebr;
 
 		if (ebr < x->start || ebr >= x->end)
-			return fail(s, "extended boot record at sector %" PRIu64
-				    " lies outside extended partition %u (sectors %" PRIu64
-				    "..%" PRIu64 ")", ebr, x->index, x->start, x->end - 1);
+			return pt_fail(s, "extended boot record at sector %" PRIu64
+				       " lies outside extended partition %u (sectors %" PRIu64
+				       "..%" PRIu64 ")", ebr, x->index, x->start, x->end - 1);
 		if (__builtin_mul_overflow(ebr, (uint64_t)MBR_SECTOR, &off))
-			return fail(s, "extended boot record at sector %" PRIu64
-				    " is past the end of the disk", ebr);
-		if (read_at(s, sec, sizeof(sec), off))
+			return pt_fail(s, "extended boot record at sector %" PRIu64
+				       " is past the end of the disk", ebr);
+		if (pt_read_at(s, sec, sizeof(sec), off))
 			return -1;
 		if (!has_sig(sec))
-			return fail(s, "extended boot record at sector %" PRIu64
-				    " has no 0x55aa signature", ebr);
+			return pt_fail(s, "extended boot record at sector %" PRIu64
+				       " has no 0x55aa signature", ebr);
 
 		/* An empty first slot is legal (a chain with no logicals yet)
 		 * and, like Linux, does not consume a partition number. */
@@ -320,16 +261,16 @@ static int walk_ebr(struct scan *s, const struct ext *x, unsigned *nlog)
 			uint64_t rel = load_le32(lp + 8);
 
 			if (*nlog >= PT_MAX_LOGICAL)
-				return fail(s, "more than %d logical partitions", PT_MAX_LOGICAL);
+				return pt_fail(s, "more than %d logical partitions", PT_MAX_LOGICAL);
 			if (rel == 0)
-				return fail(s, "logical partition %u overlaps its extended boot record",
-					    index);
+				return pt_fail(s, "logical partition %u overlaps its extended boot record",
+					       index);
 			if (__builtin_add_overflow(ebr, rel, &start) ||
 			    __builtin_add_overflow(start, (uint64_t)load_le32(lp + 12), &end) ||
 			    end > x->end)
-				return fail(s, "logical partition %u lies outside extended partition %u"
-					    " (sectors %" PRIu64 "..%" PRIu64 ")",
-					    index, x->index, x->start, x->end - 1);
+				return pt_fail(s, "logical partition %u lies outside extended partition %u"
+					       " (sectors %" PRIu64 "..%" PRIu64 ")",
+					       index, x->index, x->start, x->end - 1);
 			if (add_mbr_entry(s, index, lp[4], start, end - start, true))
 				return -1;
 			(*nlog)++;
@@ -338,12 +279,12 @@ static int walk_ebr(struct scan *s, const struct ext *x, unsigned *nlog)
 		if (np[4] == 0 || load_le32(np + 12) == 0)
 			return 0;
 		if (__builtin_add_overflow(x->start, (uint64_t)load_le32(np + 8), &link))
-			return fail(s, "extended partition chain points past the end of the disk");
+			return pt_fail(s, "extended partition chain points past the end of the disk");
 		ebr = link;
 	}
 }
 
-static int read_mbr(struct scan *s, const uint8_t *mbr)
+static int read_mbr(struct pt_scan *s, const uint8_t *mbr)
 {
 	struct ext ext[MBR_SLOTS];
 	size_t next = 0;
@@ -359,8 +300,8 @@ static int read_mbr(struct scan *s, const uint8_t *mbr)
 		if (type == 0 || count == 0)
 			continue;
 		if (lba == 0)
-			return fail(s, "partition %u starts at sector 0, over the partition table",
-				    index);
+			return pt_fail(s, "partition %u starts at sector 0, over the partition table",
+				       index);
 		if (!is_extended(type)) {
 			if (add_mbr_entry(s, index, type, lba, count, false))
 				return -1;
@@ -368,9 +309,9 @@ static int read_mbr(struct scan *s, const uint8_t *mbr)
 		}
 		/* The container is never listed, so its bounds are checked
 		 * here rather than by check_layout. */
-		if (!span_bytes(lba, count, MBR_SECTOR, &off, &size))
-			return fail(s, "partition %u ends past the end of the disk (%" PRIu64
-				    " bytes)", index, s->disk_size);
+		if (!pt_span_bytes(lba, count, MBR_SECTOR, &off, &size))
+			return pt_fail(s, "partition %u ends past the end of the disk (%" PRIu64
+				       " bytes)", index, s->disk_size);
 		if (check_end(s, index, off, size))
 			return -1;
 		ext[next].index = index;
@@ -394,336 +335,19 @@ static int read_mbr(struct scan *s, const uint8_t *mbr)
 					lo = e->index;
 					hi = ext[k].index;
 				}
-				return fail(s, "partitions %u and %u overlap", lo, hi);
+				return pt_fail(s, "partitions %u and %u overlap", lo, hi);
 			}
 		}
 		for (size_t j = k + 1; j < next; j++)
 			if (ranges_overlap(ext[k].start, ext[k].end, ext[j].start, ext[j].end))
-				return fail(s, "partitions %u and %u overlap",
-					    ext[k].index, ext[j].index);
+				return pt_fail(s, "partitions %u and %u overlap",
+					       ext[k].index, ext[j].index);
 	}
 
 	for (size_t k = 0; k < next; k++)
 		if (walk_ebr(s, &ext[k], &nlog))
 			return -1;
 	return 0;
-}
-
-/* ---- GPT ---- */
-
-struct gpt_type {
-	const char *guid;
-	bool reserved;
-	const char *name;
-};
-
-static const struct gpt_type gpt_types[] = {
-	{ "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", false, "EFI System" },
-	{ "E3C9E316-0B5C-4DB8-817D-F92DF00215AE", true, "Microsoft reserved" },
-	{ "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", false, "Microsoft basic data" },
-	{ "DE94BBA4-06D1-4D40-A16A-BFD50179D6AC", false, "Windows recovery" },
-	{ "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3", true, "LDM metadata" },
-	{ "AF9B60A0-1431-4F62-BC68-3311714A69AD", false, "LDM data" },
-	{ "E75CAF8F-F680-4CEE-AFA3-B001E56EFC2D", false, "Storage Spaces" },
-	{ "21686148-6449-6E6F-744E-656564454649", true, "BIOS boot" },
-	{ "0FC63DAF-8483-4772-8E79-3D69D8477DE4", false, "Linux filesystem" },
-	{ "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", false, "Linux root (x86-64)" },
-	{ "933AC7E1-2EB4-4F13-B844-0E14E2AEF915", false, "Linux home" },
-	{ "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", true, "Linux swap" },
-	{ "E6D6D379-F507-44C2-A23C-238F2A3DF928", false, "Linux LVM" },
-	{ "A19D880F-05FC-4D3B-A006-743F0F84911E", false, "Linux RAID" },
-};
-
-/* On-disk GUIDs store the first three fields little-endian, the rest as
- * bytes; the canonical text is what Windows tools and docs show. */
-static void guid_text(char out[37], const uint8_t *g)
-{
-	snprintf(out, 37, "%08" PRIX32 "-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X",
-		 load_le32(g), (unsigned)load_le16(g + 4), (unsigned)load_le16(g + 6),
-		 g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
-}
-
-static size_t utf8_put(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* 36 UTF-16 units need at most 108 UTF-8 bytes, so the name always fits;
- * the room check only guards against a future smaller buffer. */
-static void utf16le_name(char *out, size_t outlen, const uint8_t *in, size_t units)
-{
-	size_t o = 0;
-	char tmp[4];
-
-	for (size_t i = 0; i < units; i++) {
-		uint32_t cp = load_le16(in + 2 * i);
-		size_t len;
-
-		if (cp == 0)
-			break;
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			uint32_t lo = i + 1 < units ? load_le16(in + 2 * (i + 1)) : 0;
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				i++;
-			} else {
-				cp = 0xfffd;
-			}
-		} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-			cp = 0xfffd;
-		}
-		len = utf8_put(tmp, cp);
-		if (o + len >= outlen)
-			break;
-		memcpy(out + o, tmp, len);
-		o += len;
-	}
-	out[o] = '\0';
-}
-
-struct gpt_hdr {
-	uint64_t my_lba, alt_lba, first, last, entries_lba;
-	uint32_t count, esize;
-	uint8_t disk_guid[16];
-};
-
-enum { GPT_FATAL = -1, GPT_OK = 0, GPT_BAD = 1 };
-
-/* Loads the header at lba and its entries array into *arr (malloc'd, NULL
- * when the array is empty). GPT_BAD means damaged, reason in s->why, and a
- * backup may still save the day; GPT_FATAL (read error, no memory) has the
- * reason in err and ends the scan. */
-static int gpt_load(struct scan *s, uint32_t ss, uint64_t lba,
-		    struct gpt_hdr *h, uint8_t **arr)
-{
-	uint8_t sec[GPT_MAX_SECTOR];
-	uint8_t *a = NULL;
-	uint64_t off, arr_off, arr_lbas, arr_end;
-	uint32_t hsize, crc;
-	size_t bytes;
-	int rc = GPT_BAD;
-
-	*arr = NULL;
-	if (__builtin_mul_overflow(lba, (uint64_t)ss, &off) || !in_disk(s, off, ss)) {
-		why(s, "gpt header lba %" PRIu64 " is past the end of the disk", lba);
-		return GPT_BAD;
-	}
-	if (read_at(s, sec, ss, off))
-		return GPT_FATAL;
-	if (memcmp(sec, "EFI PART", 8)) {
-		why(s, "gpt header not found");
-		return GPT_BAD;
-	}
-	hsize = load_le32(sec + 12);
-	if (hsize < GPT_HDR_MIN || hsize > ss) {
-		why(s, "gpt header size %" PRIu32 " is invalid", hsize);
-		return GPT_BAD;
-	}
-	crc = load_le32(sec + 16);
-	memset(sec + 16, 0, 4);
-	if (crc32(sec, hsize) != crc) {
-		why(s, "gpt header crc mismatch");
-		return GPT_BAD;
-	}
-
-	h->my_lba = load_le64(sec + 24);
-	h->alt_lba = load_le64(sec + 32);
-	h->first = load_le64(sec + 40);
-	h->last = load_le64(sec + 48);
-	memcpy(h->disk_guid, sec + 56, 16);
-	h->entries_lba = load_le64(sec + 72);
-	h->count = load_le32(sec + 80);
-	h->esize = load_le32(sec + 84);
-
-	/* A copied header left at the wrong place would describe another
-	 * disk's geometry. */
-	if (h->my_lba != lba) {
-		why(s, "gpt header at lba %" PRIu64 " says it is at lba %" PRIu64,
-		    lba, h->my_lba);
-		return GPT_BAD;
-	}
-	/* LBA 0 and 1 are always the protective MBR and the primary header. */
-	if (h->first < 2 || h->first > h->last ||
-	    (h->my_lba >= h->first && h->my_lba <= h->last)) {
-		why(s, "gpt usable area lba %" PRIu64 "..%" PRIu64 " is invalid",
-		    h->first, h->last);
-		return GPT_BAD;
-	}
-	if (h->esize < GPT_ENTRY_MIN || h->esize % 8 || h->esize > GPT_ENTRY_MAX) {
-		why(s, "gpt entry size %" PRIu32 " is invalid", h->esize);
-		return GPT_BAD;
-	}
-	if (h->count > PT_MAX_GPT_ENTRIES) {
-		why(s, "gpt entry count %" PRIu32 " exceeds the limit of %d",
-		    h->count, PT_MAX_GPT_ENTRIES);
-		return GPT_BAD;
-	}
-	bytes = (size_t)h->count * h->esize; /* both capped above: no wrap */
-
-	if (bytes) {
-		arr_lbas = (bytes + ss - 1) / ss;
-		if (h->entries_lba < 2 ||
-		    __builtin_mul_overflow(h->entries_lba, (uint64_t)ss, &arr_off) ||
-		    __builtin_add_overflow(h->entries_lba, arr_lbas, &arr_end) ||
-		    !in_disk(s, arr_off, bytes)) {
-			why(s, "gpt entries array at lba %" PRIu64 " lies outside the disk",
-			    h->entries_lba);
-			return GPT_BAD;
-		}
-		/* Inclusive comparisons: h->last may be UINT64_MAX. */
-		if ((h->entries_lba <= h->last && h->first < arr_end) ||
-		    (h->entries_lba <= h->my_lba && h->my_lba < arr_end)) {
-			why(s, "gpt entries array at lba %" PRIu64
-			    " overlaps the usable area or its header", h->entries_lba);
-			return GPT_BAD;
-		}
-		a = malloc(bytes);
-		if (!a) {
-			fail(s, "out of memory");
-			return GPT_FATAL;
-		}
-		if (read_at(s, a, bytes, arr_off)) {
-			rc = GPT_FATAL;
-			goto out;
-		}
-	}
-	if (crc32(a, bytes) != load_le32(sec + 88)) {
-		why(s, "gpt entries crc mismatch");
-		goto out;
-	}
-	*arr = a;
-	a = NULL;
-	rc = GPT_OK;
-out:
-	free(a);
-	return rc;
-}
-
-static int add_gpt_entries(struct scan *s, const struct gpt_hdr *h,
-			   const uint8_t *arr, uint32_t ss)
-{
-	for (uint32_t i = 0; i < h->count; i++) {
-		const uint8_t *p = arr + (size_t)i * h->esize;
-		unsigned index = i + 1;
-		uint64_t first = load_le64(p + 32), last = load_le64(p + 40);
-		uint64_t off, size;
-		struct pt_entry *e;
-
-		if (all_zero(p, 16))
-			continue;
-		if (first > last || first < h->first || last > h->last)
-			return fail(s, "partition %u (lba %" PRIu64 "..%" PRIu64
-				    ") lies outside the gpt usable area (lba %" PRIu64
-				    "..%" PRIu64 ")", index, first, last, h->first, h->last);
-		/* last - first + 1 cannot wrap: first >= h->first >= 2. */
-		if (!span_bytes(first, last - first + 1, ss, &off, &size))
-			return fail(s, "partition %u ends past the end of the disk (%" PRIu64
-				    " bytes)", index, s->disk_size);
-		e = add_entry(s, index, off, size);
-		if (!e)
-			return -1;
-		guid_text(e->gpt_type, p);
-		guid_text(e->gpt_guid, p + 16);
-		utf16le_name(e->name, sizeof(e->name), p + GPT_NAME_OFF, GPT_NAME_UNITS);
-		for (size_t t = 0; t < sizeof(gpt_types) / sizeof(gpt_types[0]); t++) {
-			if (!strcmp(gpt_types[t].guid, e->gpt_type)) {
-				e->type_name = gpt_types[t].name;
-				e->reserved = gpt_types[t].reserved;
-				break;
-			}
-		}
-	}
-	return 0;
-}
-
-static int read_gpt(struct scan *s, struct parttab *pt)
-{
-	static const uint32_t sizes[] = { 512, 4096 };
-	char primary_why[sizeof(s->why)];
-	struct gpt_hdr h;
-	uint8_t *arr = NULL;
-	uint8_t probe[8];
-	uint32_t ss = 0;
-	bool backup = false;
-	int rc = -1, r = GPT_BAD;
-
-	/* The sector size is not recorded anywhere but in where the header
-	 * sits: LBA 1 is byte 512 on 512-byte disks, byte 4096 on 4Kn. */
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		if (!in_disk(s, sizes[i], sizes[i]))
-			continue;
-		if (read_at(s, probe, sizeof(probe), sizes[i]))
-			return -1;
-		if (!memcmp(probe, "EFI PART", 8)) {
-			ss = sizes[i];
-			break;
-		}
-	}
-
-	if (ss) {
-		uint8_t altb[8];
-		uint64_t last = s->disk_size / ss - 1, alt;
-
-		r = gpt_load(s, ss, 1, &h, &arr);
-		if (r == GPT_FATAL)
-			return -1;
-		if (r == GPT_BAD) {
-			memcpy(primary_why, s->why, sizeof(primary_why));
-			if (read_at(s, altb, sizeof(altb), (uint64_t)ss + 32))
-				return -1;
-			alt = load_le64(altb);
-			backup = true;
-			if (last >= 2)
-				r = gpt_load(s, ss, last, &h, &arr);
-			/* A disk grown after partitioning keeps its backup
-			 * where the primary says, not at the new last LBA. */
-			if (r == GPT_BAD && alt != last && alt >= 2 && alt < s->disk_size / ss)
-				r = gpt_load(s, ss, alt, &h, &arr);
-		}
-	} else {
-		snprintf(primary_why, sizeof(primary_why), "gpt header not found");
-		backup = true;
-		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && r == GPT_BAD; i++) {
-			if (s->disk_size / sizes[i] < 3)
-				continue;
-			ss = sizes[i];
-			r = gpt_load(s, ss, s->disk_size / ss - 1, &h, &arr);
-		}
-	}
-	if (r == GPT_FATAL)
-		return -1;
-	if (r == GPT_BAD)
-		return fail(s, "%s and no valid backup", primary_why);
-
-	pt->sector_size = ss;
-	pt->gpt_backup_used = backup;
-	guid_text(pt->gpt_disk_guid, h.disk_guid);
-	if (add_gpt_entries(s, &h, arr, ss))
-		goto out;
-	rc = 0;
-out:
-	free(arr);
-	return rc;
 }
 
 /* ---- common ---- */
@@ -735,7 +359,7 @@ static int by_index(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-static int check_layout(struct scan *s)
+static int check_layout(struct pt_scan *s)
 {
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), by_index);
@@ -752,7 +376,7 @@ static int check_layout(struct scan *s)
 
 			if (ranges_overlap(a->offset, a->offset + a->size,
 					   b->offset, b->offset + b->size))
-				return fail(s, "partitions %u and %u overlap", a->index, b->index);
+				return pt_fail(s, "partitions %u and %u overlap", a->index, b->index);
 		}
 	}
 	return 0;
@@ -769,7 +393,7 @@ static bool has_protective(const uint8_t *mbr)
 int parttab_read(struct parttab *pt, pt_read_fn rd, void *ctx,
 		 uint64_t disk_size, struct ks_err *err)
 {
-	struct scan s = {
+	struct pt_scan s = {
 		.rd = rd, .ctx = ctx, .disk_size = disk_size,
 		.err = err,
 	};
@@ -782,14 +406,14 @@ int parttab_read(struct parttab *pt, pt_read_fn rd, void *ctx,
 	pt->disk_size = disk_size;
 
 	if (disk_size < MBR_SECTOR) {
-		fail(&s, "disk too small for a partition table (%" PRIu64 " bytes)", disk_size);
+		pt_fail(&s, "disk too small for a partition table (%" PRIu64 " bytes)", disk_size);
 		goto out;
 	}
-	if (read_at(&s, sec0, sizeof(sec0), 0))
+	if (pt_read_at(&s, sec0, sizeof(sec0), 0))
 		goto out;
 
 	if (is_bare_volume(sec0)) {
-		struct pt_entry *e = add_entry(&s, 1, 0, disk_size);
+		struct pt_entry *e = pt_add_entry(&s, 1, 0, disk_size);
 
 		if (!e)
 			goto out;
@@ -801,7 +425,7 @@ int parttab_read(struct parttab *pt, pt_read_fn rd, void *ctx,
 		pt->scheme = PT_NONE;
 	} else if (has_protective(sec0)) {
 		pt->scheme = PT_GPT;
-		if (read_gpt(&s, pt))
+		if (pt_read_gpt(&s, pt))
 			goto out;
 	} else {
 		pt->scheme = PT_MBR;

@@ -9,6 +9,7 @@
 #include <kenshu/windows.h>
 #include <kenshu/artifacts.h>
 #include <kenshu/core.h>
+#include "windows_internal.h"
 #include <kenshu/banned.h>
 
 static const struct autorun_loc wmi_loc = {
@@ -19,21 +20,21 @@ static const struct autorun_loc wmi_loc = {
 /* The filters a consumer is bound to, as "filter NAME: QUERY; ...". */
 static char *bound_filters(const struct wmi_subscriptions *s, const struct wmi_consumer *c)
 {
-	char *note = NULL;
+	struct strbuf note = STRBUF_INIT;
 
+	if (!c->nbindings)
+		return xstrdup("not bound to any filter (dormant until bound)");
 	for (size_t i = 0; i < c->nbindings; i++) {
 		const struct wmi_binding *b = &s->bindings[c->bindings[i]];
 		const struct wmi_filter *f = b->filter != WMI_NONE ? &s->filters[b->filter] : NULL;
-		char *part = f ? xasprintf("filter %s: %s", f->name ? f->name : "?", f->query ? f->query : "?")
-			       : xasprintf("filter %s (not found)", b->filter_name ? b->filter_name : "?");
-		char *joined = note ? xasprintf("%s; %s", note, part) : part;
-		if (note) {
-			free(note);
-			free(part);
-		}
-		note = joined;
+
+		sb_sep(&note);
+		if (f)
+			strbuf_addf(&note, "filter %s: %s", f->name ? f->name : "?", f->query ? f->query : "?");
+		else
+			strbuf_addf(&note, "filter %s (not found)", b->filter_name ? b->filter_name : "?");
 	}
-	return note ? note : xstrdup("not bound to any filter (dormant until bound)");
+	return strbuf_detach(&note, NULL);
 }
 
 int autorun_wmi_file(const char *path, const void *data, size_t size, unsigned volume,

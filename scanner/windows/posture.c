@@ -71,97 +71,6 @@ void posture_add(struct posture *p, const char *rule, const char *scope, enum po
 	c->evidence = evidence ? evidence : xstrdup("");
 }
 
-/* ---- capped text ------------------------------------------------------- */
-
-void pb_init(struct pbuf *b, size_t cap)
-{
-	b->alloc = 64;
-	b->buf = xmalloc(b->alloc);
-	b->buf[0] = '\0';
-	b->len = 0;
-	b->cap = cap;
-	b->truncated = false;
-}
-
-static void pb_put(struct pbuf *b, const char *s, size_t n)
-{
-	if (b->truncated)
-		return;
-	if (b->len + n > b->cap) {
-		n = b->cap > b->len ? b->cap - b->len : 0;
-		/* Cut on a UTF-8 character boundary. */
-		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-		b->truncated = true;
-	}
-	if (b->len + n + 5 > b->alloc) {
-		while (b->len + n + 5 > b->alloc)
-			b->alloc *= 2;
-		b->buf = xrealloc(b->buf, b->alloc);
-	}
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-	if (b->truncated) {
-		memcpy(b->buf + b->len, " ...", 4);
-		b->len += 4;
-	}
-	b->buf[b->len] = '\0';
-}
-
-void pb_addf(struct pbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char small[256], *s = small;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(small)) {
-		s = xmalloc((size_t)n + 1);
-		va_start(ap, fmt);
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	pb_put(b, s, (size_t)n);
-	if (s != small)
-		free(s);
-}
-
-void pb_add_clean(struct pbuf *b, const char *s, size_t n, bool ascii_only)
-{
-	char tmp[256];
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool bad = c < 0x20 || c == 0x7F || (ascii_only && c >= 0x80);
-		tmp[o++] = bad ? '?' : (char)c;
-		if (o == sizeof(tmp)) {
-			pb_put(b, tmp, o);
-			o = 0;
-		}
-	}
-	pb_put(b, tmp, o);
-}
-
-void pb_sep(struct pbuf *b)
-{
-	if (b->len)
-		pb_put(b, "; ", 2);
-}
-
-char *pb_detach(struct pbuf *b)
-{
-	char *s = b->buf;
-
-	b->buf = NULL;
-	b->len = b->alloc = 0;
-	return s;
-}
-
 /* ---- registry helpers -------------------------------------------------- */
 
 size_t pk_cs(struct hive *sys, uint32_t cs, const char *rel)
@@ -235,18 +144,6 @@ bool pk_lists(struct hive *h, size_t node, const char *name, const char *item)
 
 /* ---- table tokenizer --------------------------------------------------- */
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ')
-		s++;
-	e = s + strlen(s);
-	while (e > s && e[-1] == ' ')
-		*--e = '\0';
-	return s;
-}
-
 int pt_parse(const char *text, size_t len, const char *name, const char *const *field_names,
 	     int nfields, pt_row_fn fn, void *ctx, struct ks_err *err)
 {
@@ -304,7 +201,7 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 			return -1;
 		}
 		for (int i = 0; i < nfields; i++) {
-			fields[i] = trim(fields[i]);
+			fields[i] = str_trim(fields[i], " ");
 			if (!*fields[i]) {
 				ks_fail(err, KS_EINPUT, "%s:%u: field %d (%s) is empty", name, no, i + 1, field_names[i]);
 				return -1;

@@ -4,7 +4,8 @@
  * unsafe) or leaves it ABSENT, and what this Windows does then: the policy
  * engine holds "unsafe" and "absent-unsafe" against the image, and strict
  * profiles also review "absent-safe". Locations: design reference
- * autostart-locations.md sections 3 (SMBv1) and 4 (kiosk hardening). */
+ * autostart-locations.md sections 3 (SMBv1) and 4 (kiosk hardening, whose
+ * AutoRun, Guest, hosts and write-filter checks are in posture_kiosk.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,30 +18,29 @@
 #include <kenshu/banned.h>
 
 /* "SYSTEM\ControlSet001\" before a control-set-relative path. */
-static void cs_path(struct pbuf *b, const struct posture_inputs *in, const char *rel)
+static void cs_path(struct strbuf *b, const struct posture_inputs *in, const char *rel)
 {
-	pb_addf(b, "SYSTEM\\ControlSet%03u\\%s", in->control_set, rel);
+	strbuf_addf(b, "SYSTEM\\ControlSet%03u\\%s", in->control_set, rel);
 }
 
 /* "KEY\Value = 4", "KEY\Value absent", "KEY\Value is not a number". */
-static void dword_ev(struct pbuf *b, const char *hivename, const struct posture_inputs *in, const char *rel,
+static void dword_ev(struct strbuf *b, const char *hivename, const struct posture_inputs *in, const char *rel,
 		     const char *value, int rc, uint32_t v)
 {
-	pb_sep(b);
+	sb_sep(b);
 	if (in && !strcmp(hivename, "SYSTEM"))
 		cs_path(b, in, rel);
 	else
-		pb_addf(b, "%s\\%s", hivename, rel);
+		strbuf_addf(b, "%s\\%s", hivename, rel);
 	if (rc == 1)
-		pb_addf(b, "\\%s = %u", value, v);
+		strbuf_addf(b, "\\%s = %u", value, v);
 	else if (rc == 0)
-		pb_addf(b, "\\%s absent", value);
+		strbuf_addf(b, "\\%s absent", value);
 	else
-		pb_addf(b, "\\%s is not a number", value);
+		strbuf_addf(b, "\\%s is not a number", value);
 }
 
-/* SYSTEM checks need the hive and a control set. */
-static bool system_ok(const struct posture_inputs *in, const char *rule, const char *scope, struct posture *out)
+bool ph_system_ok(const struct posture_inputs *in, const char *rule, const char *scope, struct posture *out)
 {
 	if (in->system && in->control_set)
 		return true;
@@ -50,7 +50,7 @@ static bool system_ok(const struct posture_inputs *in, const char *rule, const c
 	return false;
 }
 
-static bool software_ok(const struct posture_inputs *in, const char *rule, struct posture *out)
+bool ph_software_ok(const struct posture_inputs *in, const char *rule, struct posture *out)
 {
 	if (in->software)
 		return true;
@@ -59,9 +59,7 @@ static bool software_ok(const struct posture_inputs *in, const char *rule, struc
 	return false;
 }
 
-/* A service's Start: 1 with *v, 0 when the value is absent, -1 when the
- * service key is absent (*v untouched), -2 when Start is not a number. */
-static int service_start(const struct posture_inputs *in, const char *name, uint32_t *v)
+int ph_service_start(const struct posture_inputs *in, const char *name, uint32_t *v)
 {
 	char rel[128];
 	size_t k;
@@ -75,18 +73,18 @@ static int service_start(const struct posture_inputs *in, const char *name, uint
 	return rc < 0 ? -2 : rc;
 }
 
-static void service_ev(struct pbuf *b, const struct posture_inputs *in, const char *name, int rc, uint32_t v)
+void ph_service_ev(struct strbuf *b, const struct posture_inputs *in, const char *name, int rc, uint32_t v)
 {
-	pb_sep(b);
-	pb_addf(b, "SYSTEM\\ControlSet%03u\\Services\\%s", in->control_set, name);
+	sb_sep(b);
+	strbuf_addf(b, "SYSTEM\\ControlSet%03u\\Services\\%s", in->control_set, name);
 	if (rc == -1)
-		pb_addf(b, " absent");
+		strbuf_addstr(b, " absent");
 	else if (rc == 0)
-		pb_addf(b, "\\Start absent");
+		strbuf_addstr(b, "\\Start absent");
 	else if (rc == -2)
-		pb_addf(b, "\\Start is not a number");
+		strbuf_addstr(b, "\\Start is not a number");
 	else
-		pb_addf(b, "\\Start = %u", v);
+		strbuf_addf(b, "\\Start = %u", v);
 }
 
 /* ---- smb1-enabled ---------------------------------------------------------- */
@@ -94,25 +92,25 @@ static void service_ev(struct pbuf *b, const struct posture_inputs *in, const ch
 static void check_smb1_server(const struct posture_inputs *in, struct posture *out)
 {
 	const char *rule = "smb1-enabled", *scope = "server";
-	struct pbuf ev;
+	struct strbuf ev;
 	uint32_t smb1 = 0, ls = 0, srv = 0;
 	enum posture_state st;
 	char *msg;
 
-	if (!system_ok(in, rule, scope, out))
+	if (!ph_system_ok(in, rule, scope, out))
 		return;
-	pb_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
 	size_t params = pk_cs(in->system, in->control_set, "Services\\LanmanServer\\Parameters");
 	int rc = pk_dword(in->system, params, "SMB1", &smb1);
-	int lsrc = service_start(in, "LanmanServer", &ls);
-	int srvrc = service_start(in, "srv", &srv);
+	int lsrc = ph_service_start(in, "LanmanServer", &ls);
+	int srvrc = ph_service_start(in, "srv", &srv);
 	bool dep = pk_lists(in->system, pk_cs(in->system, in->control_set, "Services\\LanmanServer"),
 			    "DependOnService", "srv");
 	dword_ev(&ev, "SYSTEM", in, "Services\\LanmanServer\\Parameters", "SMB1", rc, smb1);
-	service_ev(&ev, in, "LanmanServer", lsrc, ls);
-	service_ev(&ev, in, "srv", srvrc, srv);
-	pb_sep(&ev);
-	pb_addf(&ev, "srv.sys %s", in->srv_sys.present ? "present" : "not found");
+	ph_service_ev(&ev, in, "LanmanServer", lsrc, ls);
+	ph_service_ev(&ev, in, "srv", srvrc, srv);
+	sb_sep(&ev);
+	strbuf_addf(&ev, "srv.sys %s", in->srv_sys.present ? "present" : "not found");
 
 	if (lsrc == 1 && ls == 4) {
 		st = POSTURE_SAFE;
@@ -140,29 +138,29 @@ static void check_smb1_server(const struct posture_inputs *in, struct posture *o
 		msg = xasprintf("no SMB1 value: the SMBv1 server is enabled by default on Windows %u.%u", in->major,
 				in->minor);
 	}
-	posture_add(out, rule, scope, st, msg, pb_detach(&ev));
+	posture_add(out, rule, scope, st, msg, strbuf_detach(&ev, NULL));
 }
 
 static void check_smb1_client(const struct posture_inputs *in, struct posture *out)
 {
 	const char *rule = "smb1-enabled", *scope = "client";
-	struct pbuf ev;
+	struct strbuf ev;
 	uint32_t mr = 0, lw = 0;
 	enum posture_state st;
 	char *msg;
 
-	if (!system_ok(in, rule, scope, out))
+	if (!ph_system_ok(in, rule, scope, out))
 		return;
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	int mrrc = service_start(in, "mrxsmb10", &mr);
-	int lwrc = service_start(in, "LanmanWorkstation", &lw);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
+	int mrrc = ph_service_start(in, "mrxsmb10", &mr);
+	int lwrc = ph_service_start(in, "LanmanWorkstation", &lw);
 	bool dep = pk_lists(in->system, pk_cs(in->system, in->control_set, "Services\\LanmanWorkstation"),
 			    "DependOnService", "MRxSmb10");
-	service_ev(&ev, in, "mrxsmb10", mrrc, mr);
-	service_ev(&ev, in, "LanmanWorkstation", lwrc, lw);
+	ph_service_ev(&ev, in, "mrxsmb10", mrrc, mr);
+	ph_service_ev(&ev, in, "LanmanWorkstation", lwrc, lw);
 	if (lwrc != -1) {
-		pb_sep(&ev);
-		pb_addf(&ev, "LanmanWorkstation DependOnService %s MRxSmb10", dep ? "lists" : "does not list");
+		sb_sep(&ev);
+		strbuf_addf(&ev, "LanmanWorkstation DependOnService %s MRxSmb10", dep ? "lists" : "does not list");
 	}
 
 	if (lwrc == 1 && lw == 4) {
@@ -192,7 +190,7 @@ static void check_smb1_client(const struct posture_inputs *in, struct posture *o
 		st = POSTURE_UNKNOWN;
 		msg = xstrdup("mrxsmb10's Start value is not a number");
 	}
-	posture_add(out, rule, scope, st, msg, pb_detach(&ev));
+	posture_add(out, rule, scope, st, msg, strbuf_detach(&ev, NULL));
 }
 
 /* ---- rdp-enabled, rdp-no-nla ----------------------------------------------- */
@@ -203,32 +201,32 @@ static void check_smb1_client(const struct posture_inputs *in, struct posture *o
 static enum posture_state check_rdp(const struct posture_inputs *in, struct posture *out)
 {
 	const char *rule = "rdp-enabled";
-	struct pbuf ev;
+	struct strbuf ev;
 	uint32_t pol = 0, deny = 0, svc = 0;
 	enum posture_state st;
 	char *msg;
 
-	if (!system_ok(in, rule, NULL, out))
+	if (!ph_system_ok(in, rule, NULL, out))
 		return POSTURE_UNKNOWN;
-	pb_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
 	int prc = in->software ? pk_dword(in->software, hive_key(in->software, TS_POLICY), "fDenyTSConnections", &pol)
 			       : 0;
 	size_t ts = pk_cs(in->system, in->control_set, "Control\\Terminal Server");
 	int drc = pk_dword(in->system, ts, "fDenyTSConnections", &deny);
-	int src = service_start(in, "TermService", &svc);
+	int src = ph_service_start(in, "TermService", &svc);
 	if (in->software)
 		dword_ev(&ev, "SOFTWARE", NULL, TS_POLICY, "fDenyTSConnections", prc, pol);
 	else {
-		pb_sep(&ev);
-		pb_addf(&ev, "policy not read: %s", in->software_error ? in->software_error : "no SOFTWARE hive");
+		sb_sep(&ev);
+		strbuf_addf(&ev, "policy not read: %s", in->software_error ? in->software_error : "no SOFTWARE hive");
 	}
 	if (ts)
 		dword_ev(&ev, "SYSTEM", in, "Control\\Terminal Server", "fDenyTSConnections", drc, deny);
 	else {
-		pb_sep(&ev);
+		sb_sep(&ev);
 		cs_path(&ev, in, "Control\\Terminal Server absent");
 	}
-	service_ev(&ev, in, "TermService", src, svc);
+	ph_service_ev(&ev, in, "TermService", src, svc);
 
 	if (src == 1 && svc == 4) {
 		st = POSTURE_SAFE;
@@ -251,21 +249,21 @@ static enum posture_state check_rdp(const struct posture_inputs *in, struct post
 		st = POSTURE_ABSENT_SAFE;
 		msg = xstrdup("fDenyTSConnections is not set: Windows denies Remote Desktop connections by default");
 	}
-	posture_add(out, rule, NULL, st, msg, pb_detach(&ev));
+	posture_add(out, rule, NULL, st, msg, strbuf_detach(&ev, NULL));
 	return st;
 }
 
 static void check_nla(const struct posture_inputs *in, enum posture_state rdp, struct posture *out)
 {
 	const char *rule = "rdp-no-nla";
-	struct pbuf ev;
+	struct strbuf ev;
 	uint32_t pol = 0, ua = 0;
 	enum posture_state st;
 	char *msg;
 
-	if (!system_ok(in, rule, NULL, out))
+	if (!ph_system_ok(in, rule, NULL, out))
 		return;
-	pb_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
 	int prc = in->software ? pk_dword(in->software, hive_key(in->software, TS_POLICY), "UserAuthentication", &pol)
 			       : 0;
 	const char *tcp = "Control\\Terminal Server\\WinStations\\RDP-Tcp";
@@ -298,7 +296,7 @@ static void check_nla(const struct posture_inputs *in, enum posture_state rdp, s
 		st = POSTURE_ABSENT_SAFE;
 		msg = xstrdup("UserAuthentication is not set: Windows 8 and later require NLA by default");
 	}
-	posture_add(out, rule, NULL, st, msg, pb_detach(&ev));
+	posture_add(out, rule, NULL, st, msg, strbuf_detach(&ev, NULL));
 }
 
 /* ---- autologon-cleartext-password ---------------------------------------- */
@@ -307,9 +305,9 @@ static void check_autologon(const struct posture_inputs *in, struct posture *out
 {
 	const char *rule = "autologon-cleartext-password";
 	const char *wl = "Microsoft\\Windows NT\\CurrentVersion\\Winlogon";
-	struct pbuf ev;
+	struct strbuf ev;
 
-	if (!software_ok(in, rule, out))
+	if (!ph_software_ok(in, rule, out))
 		return;
 	size_t k = hive_key(in->software, wl);
 	/* Only whether DefaultPassword exists is ever asked: its data is wiped
@@ -318,20 +316,20 @@ static void check_autologon(const struct posture_inputs *in, struct posture *out
 	char *aal = pk_text(in->software, k, "AutoAdminLogon");
 	char *user = pk_text(in->software, k, "DefaultUserName");
 
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_addf(&ev, "SOFTWARE\\%s\\DefaultPassword %s", wl, pw ? "present (value not shown)" : "absent");
-	pb_sep(&ev);
-	pb_addf(&ev, "AutoAdminLogon ");
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_addf(&ev, "SOFTWARE\\%s\\DefaultPassword %s", wl, pw ? "present (value not shown)" : "absent");
+	sb_sep(&ev);
+	strbuf_addstr(&ev, "AutoAdminLogon ");
 	if (aal) {
-		pb_addf(&ev, "= ");
-		pb_add_clean(&ev, aal, strlen(aal), false);
+		strbuf_addstr(&ev, "= ");
+		strbuf_add_printable(&ev, aal, strlen(aal), false);
 	} else {
-		pb_addf(&ev, "absent");
+		strbuf_addstr(&ev, "absent");
 	}
 	if (user) {
-		pb_sep(&ev);
-		pb_addf(&ev, "DefaultUserName = ");
-		pb_add_clean(&ev, user, strlen(user), false);
+		sb_sep(&ev);
+		strbuf_addstr(&ev, "DefaultUserName = ");
+		strbuf_add_printable(&ev, user, strlen(user), false);
 	}
 	bool autologon = aal && !strcmp(aal, "1");
 	posture_add(out, rule, NULL, pw ? POSTURE_UNSAFE : POSTURE_SAFE,
@@ -339,7 +337,7 @@ static void check_autologon(const struct posture_inputs *in, struct posture *out
 				  : "Winlogon holds a clear-text DefaultPassword value")
 			    : autologon ? "automatic logon is on, but no clear-text DefaultPassword is stored"
 					: "no clear-text DefaultPassword in Winlogon"),
-		    pb_detach(&ev));
+		    strbuf_detach(&ev, NULL));
 	free(aal);
 	free(user);
 }
@@ -360,13 +358,13 @@ static void check_firewall(const struct posture_inputs *in, struct posture *out)
 
 	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
 		const char *scope = profiles[i].scope;
-		struct pbuf ev;
+		struct strbuf ev;
 		enum posture_state st;
 		char *msg, rel[160], pol[160];
 		uint32_t svc = 0, pv = 0, lv = 0;
 		int prc = 0;
 
-		if (!system_ok(in, rule, scope, out))
+		if (!ph_system_ok(in, rule, scope, out))
 			continue;
 		if (in->major == 5 && !strcmp(scope, "public")) {
 			posture_add(out, rule, scope, POSTURE_NOT_APPLICABLE,
@@ -374,9 +372,9 @@ static void check_firewall(const struct posture_inputs *in, struct posture *out)
 				    xasprintf("Windows %u.%u", in->major, in->minor));
 			continue;
 		}
-		pb_init(&ev, POSTURE_TEXT_MAX);
-		int src = service_start(in, svcname, &svc);
-		service_ev(&ev, in, svcname, src, svc);
+		strbuf_init(&ev, POSTURE_TEXT_MAX);
+		int src = ph_service_start(in, svcname, &svc);
+		ph_service_ev(&ev, in, svcname, src, svc);
 		if (in->software) {
 			snprintf(pol, sizeof(pol), "Policies\\Microsoft\\WindowsFirewall\\%s", profiles[i].policy);
 			prc = pk_dword(in->software, hive_key(in->software, pol), "EnableFirewall", &pv);
@@ -390,8 +388,8 @@ static void check_firewall(const struct posture_inputs *in, struct posture *out)
 			}
 			dword_ev(&ev, "SOFTWARE", NULL, pol, "EnableFirewall", prc, pv);
 		} else {
-			pb_sep(&ev);
-			pb_addf(&ev, "policy not read: %s", in->software_error ? in->software_error : "no SOFTWARE hive");
+			sb_sep(&ev);
+			strbuf_addf(&ev, "policy not read: %s", in->software_error ? in->software_error : "no SOFTWARE hive");
 		}
 		snprintf(rel, sizeof(rel), "Services\\SharedAccess\\Parameters\\FirewallPolicy\\%s", profiles[i].local);
 		int lrc = pk_dword(in->system, pk_cs(in->system, in->control_set, rel), "EnableFirewall", &lv);
@@ -417,7 +415,7 @@ static void check_firewall(const struct posture_inputs *in, struct posture *out)
 			st = POSTURE_ABSENT_SAFE;
 			msg = xasprintf("the %s firewall profile is not configured: Windows Firewall is on by default", scope);
 		}
-		posture_add(out, rule, scope, st, msg, pb_detach(&ev));
+		posture_add(out, rule, scope, st, msg, strbuf_detach(&ev, NULL));
 	}
 }
 
@@ -438,14 +436,14 @@ static void check_defender(const struct posture_inputs *in, struct posture *out)
 		  "real-time protection is turned off" },
 	};
 	const char *rule = "defender-disabled";
-	struct pbuf ev;
+	struct strbuf ev;
 	const char *off = NULL;
 	bool any_set = false, bad = false;
 	uint32_t svc = 0;
 
-	if (!software_ok(in, rule, out))
+	if (!ph_software_ok(in, rule, out))
 		return;
-	pb_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
 	for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++) {
 		uint32_t v = 0;
 		int rc = pk_dword(in->software, hive_key(in->software, switches[i].key), switches[i].value, &v);
@@ -457,17 +455,17 @@ static void check_defender(const struct posture_inputs *in, struct posture *out)
 		if (rc == 1 && v && !off)
 			off = switches[i].what;
 	}
-	int src = in->system && in->control_set ? service_start(in, "WinDefend", &svc) : -3;
+	int src = in->system && in->control_set ? ph_service_start(in, "WinDefend", &svc) : -3;
 	if (src == -3) {
-		pb_sep(&ev);
-		pb_addf(&ev, "WinDefend service not read: %s", in->system_error ? in->system_error : "no control set");
+		sb_sep(&ev);
+		strbuf_addf(&ev, "WinDefend service not read: %s", in->system_error ? in->system_error : "no control set");
 	} else {
-		service_ev(&ev, in, "WinDefend", src, svc);
+		ph_service_ev(&ev, in, "WinDefend", src, svc);
 	}
 	bool installed = src >= 0 || src == -2 || hive_key(in->software, "Microsoft\\Windows Defender");
 	if (!any_set && !hive_key(in->software, "Microsoft\\Windows Defender")) {
-		pb_sep(&ev);
-		pb_addf(&ev, "SOFTWARE\\Microsoft\\Windows Defender absent");
+		sb_sep(&ev);
+		strbuf_addstr(&ev, "SOFTWARE\\Microsoft\\Windows Defender absent");
 	}
 
 	enum posture_state st;
@@ -493,415 +491,7 @@ static void check_defender(const struct posture_inputs *in, struct posture *out)
 		st = POSTURE_ABSENT_SAFE;
 		msg = xstrdup("no Defender switch is set: Windows Defender runs by default");
 	}
-	posture_add(out, rule, NULL, st, msg, pb_detach(&ev));
-}
-
-/* ---- autoplay-enabled ------------------------------------------------------- */
-
-#define EXPLORER_POLICY "Microsoft\\Windows\\CurrentVersion\\Policies\\Explorer"
-
-/* NoDriveTypeAutoRun bits: 0x01 unknown, 0x04 removable, 0x08 fixed,
- * 0x10 network, 0x20 CD-ROM, 0x40 RAM disk, 0x80 unknown type. */
-static void drive_types_left(struct pbuf *b, uint32_t v)
-{
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} types[] = {
-		{ 0x04, "removable" }, { 0x20, "CD/DVD" }, { 0x08, "fixed" }, { 0x10, "network" }, { 0x40, "RAM disk" },
-		{ 0x01, "unknown" }, { 0x80, "unknown type" },
-	};
-	bool first = true;
-
-	pb_addf(b, " (AutoRun left on for:");
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (!(v & types[i].bit)) {
-			pb_addf(b, "%s %s", first ? "" : ",", types[i].name);
-			first = false;
-		}
-	pb_addf(b, ")");
-}
-
-/* 1 = safe (AutoRun off for all drives), 0 = unsafe, -1 = not set. */
-static int autorun_setting(struct hive *h, const char *key, const char *who, struct pbuf *ev)
-{
-	uint32_t nd = 0, na = 0;
-	size_t k = hive_key(h, key);
-	int ndrc = pk_dword(h, k, "NoDriveTypeAutoRun", &nd);
-	int narc = pk_dword(h, k, "NoAutorun", &na);
-
-	if (ndrc == 0 && narc == 0)
-		return -1;
-	pb_sep(ev);
-	pb_addf(ev, "%s\\%s:", who, key);
-	if (narc == 1)
-		pb_addf(ev, " NoAutorun = %u", na);
-	else if (narc < 0)
-		pb_addf(ev, " NoAutorun is not a number");
-	if (ndrc == 1) {
-		pb_addf(ev, " NoDriveTypeAutoRun = 0x%02X", nd);
-		if ((nd & 0xFF) != 0xFF && !(narc == 1 && na))
-			drive_types_left(ev, nd);
-	} else if (ndrc < 0) {
-		pb_addf(ev, " NoDriveTypeAutoRun is not a number");
-	}
-	if ((narc == 1 && na) || (ndrc == 1 && (nd & 0xFF) == 0xFF))
-		return 1;
-	return ndrc == 1 ? 0 : -1;
-}
-
-static void check_autoplay(const struct posture_inputs *in, struct posture *out)
-{
-	const char *rule = "autoplay-enabled";
-	struct pbuf ev, who;
-	size_t nsafe = 0, nunsafe = 0, nunread = 0;
-
-	if (!software_ok(in, rule, out))
-		return;
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_init(&who, 512);
-	int m = autorun_setting(in->software, EXPLORER_POLICY, "SOFTWARE", &ev);
-	if (m < 0) {
-		pb_sep(&ev);
-		pb_addf(&ev, "SOFTWARE\\%s: NoDriveTypeAutoRun and NoAutorun absent", EXPLORER_POLICY);
-	}
-	for (size_t i = 0; m < 0 && i < in->nusers; i++) {
-		char label[300];
-		if (!in->users[i].ntuser) {
-			nunread++;
-			pb_sep(&ev);
-			pb_addf(&ev, "NTUSER.DAT of ");
-			pb_add_clean(&ev, in->users[i].user, strlen(in->users[i].user), false);
-			pb_addf(&ev, " not readable");
-			continue;
-		}
-		snprintf(label, sizeof(label), "NTUSER.DAT of %s", in->users[i].user);
-		int u = autorun_setting(in->users[i].ntuser, "Software\\" EXPLORER_POLICY, label, &ev);
-		if (u == 1)
-			nsafe++;
-		if (u == 0) {
-			nunsafe++;
-			pb_sep(&who);
-			pb_add_clean(&who, in->users[i].user, strlen(in->users[i].user), false);
-		}
-	}
-
-	enum posture_state st;
-	char *msg;
-	if (m == 1) {
-		st = POSTURE_SAFE;
-		msg = xstrdup("AutoRun is turned off for every drive type for the whole machine");
-	} else if (m == 0) {
-		st = POSTURE_UNSAFE;
-		msg = xstrdup("machine policy leaves AutoRun on for some drive types");
-	} else if (nunsafe) {
-		st = POSTURE_UNSAFE;
-		msg = xasprintf("the policy of %s leaves AutoRun on for some drive types", who.buf);
-	} else if (in->nusers && nsafe == in->nusers) {
-		st = POSTURE_SAFE;
-		msg = xstrdup("every user's policy turns AutoRun off for every drive type");
-	} else if (in->major == 5 || (in->major == 6 && in->minor == 0)) {
-		st = POSTURE_ABSENT_UNSAFE;
-		msg = xstrdup("AutoRun is not restricted: Windows XP/Vista run autorun.inf from USB drives by default "
-			      "(NoDriveTypeAutoRun 0x91)");
-	} else {
-		st = POSTURE_ABSENT_SAFE;
-		msg = xstrdup("AutoRun is not restricted by policy: Windows 7 and later run autorun.inf only from "
-			      "CD/DVD media by default");
-	}
-	(void)nunread;
-	free(who.buf);
-	posture_add(out, rule, NULL, st, msg, pb_detach(&ev));
-}
-
-/* ---- guest-enabled ------------------------------------------------------------ */
-
-#define GUEST_KEY "SAM\\Domains\\Account\\Users\\000001F5"
-
-static void check_guest(const struct posture_inputs *in, struct posture *out)
-{
-	const char *rule = "guest-enabled";
-	size_t users, guest, n = 0;
-	uint8_t *f;
-
-	if (!in->sam) {
-		posture_add(out, rule, NULL, POSTURE_UNKNOWN, xstrdup("the SAM hive could not be read"),
-			    xstrdup(in->sam_error ? in->sam_error : "no SAM hive"));
-		return;
-	}
-	users = hive_key(in->sam, "SAM\\Domains\\Account\\Users");
-	if (!users) {
-		posture_add(out, rule, NULL, POSTURE_UNKNOWN, xstrdup("the SAM hive holds no local accounts"),
-			    xstrdup("SAM\\SAM\\Domains\\Account\\Users absent"));
-		return;
-	}
-	guest = hive_child(in->sam, users, "000001F5");
-	if (!guest) {
-		posture_add(out, rule, NULL, POSTURE_SAFE, xstrdup("there is no Guest account (RID 501)"),
-			    xstrdup("SAM\\" GUEST_KEY " absent"));
-		return;
-	}
-	f = hive_binary(in->sam, guest, "F", &n);
-	/* The fixed-length F record: RID at 0x30, account control (ACB) flags
-	 * at 0x38, bit 0x0001 = disabled (RegRipper samparse). 80 bytes on
-	 * every Windows since NT. */
-	if (!f || n < 0x3A) {
-		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
-			    xstrdup("the Guest account's F value cannot be read, so whether it is enabled is unknown"),
-			    f ? xasprintf("SAM\\" GUEST_KEY "\\F is %zu bytes, the flags are at byte 56 (80 expected)", n)
-			      : xstrdup("SAM\\" GUEST_KEY "\\F absent or damaged"));
-		free(f);
-		return;
-	}
-	uint16_t acb = (uint16_t)(f[0x38] | f[0x39] << 8);
-	uint32_t rid = n >= 0x34 ? (uint32_t)f[0x30] | (uint32_t)f[0x31] << 8 | (uint32_t)f[0x32] << 16 |
-					   (uint32_t)f[0x33] << 24
-				 : 0;
-	bool disabled = acb & 0x0001;
-	struct pbuf ev;
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_addf(&ev, "SAM\\" GUEST_KEY "\\F (%zu bytes): account control flags 0x%04X, disabled bit %s", n, acb,
-		disabled ? "set" : "clear");
-	if (rid != 0x1F5) {
-		pb_sep(&ev);
-		pb_addf(&ev, "the F record names RID %u, not 501: RID hijacking?", rid);
-	}
-	free(f);
-	posture_add(out, rule, NULL, disabled ? POSTURE_SAFE : POSTURE_UNSAFE,
-		    xasprintf("the Guest account is %s%s", disabled ? "disabled" : "enabled",
-			      rid != 0x1F5 ? ", and its F record carries another account's RID" : ""),
-		    pb_detach(&ev));
-}
-
-/* ---- hosts-tampered ------------------------------------------------------------ */
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\0' || c == '\v' || c == '\f';
-}
-
-static void check_hosts(const struct posture_inputs *in, struct posture *out)
-{
-	const char *rule = "hosts-tampered";
-	const struct posture_file *h = &in->hosts;
-	const char *path = in->hosts_path ? in->hosts_path : "hosts";
-	struct pbuf ev, list;
-	size_t entries = 0, bad = 0, shown = 0;
-	char *db = NULL;
-	bool redirected = false;
-
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	if (in->system && in->control_set) {
-		db = pk_text(in->system, pk_cs(in->system, in->control_set, "Services\\Tcpip\\Parameters"), "DataBasePath");
-		redirected = db && strcasecmp(db, "%SystemRoot%\\System32\\drivers\\etc") != 0 &&
-			     strcasecmp(db, "%SystemRoot%\\System32\\drivers\\etc\\") != 0;
-		if (redirected) {
-			pb_addf(&ev, "SYSTEM\\ControlSet%03u\\Services\\Tcpip\\Parameters\\DataBasePath = ", in->control_set);
-			pb_add_clean(&ev, db, strlen(db), false);
-		}
-	}
-	free(db);
-	if (!h->present || !h->data) {
-		enum posture_state st = redirected ? POSTURE_UNSAFE : h->present ? POSTURE_UNKNOWN : POSTURE_SAFE;
-		pb_sep(&ev);
-		pb_add_clean(&ev, path, strlen(path), false);
-		if (h->present) {
-			pb_addf(&ev, " not readable: ");
-			pb_add_clean(&ev, h->error ? h->error : "?", strlen(h->error ? h->error : "?"), false);
-		} else {
-			pb_addf(&ev, " absent");
-		}
-		posture_add(out, rule, NULL, st,
-			    xstrdup(redirected ? "Tcpip DataBasePath moves the hosts file away from drivers\\etc"
-				    : h->present ? "the hosts file could not be read"
-						 : "there is no hosts file: names resolve through DNS only"),
-			    pb_detach(&ev));
-		return;
-	}
-
-	pb_init(&list, 2048);
-	const char *p = h->data, *end = p + h->size;
-	if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-		p += 3;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *hash = memchr(p, '#', (size_t)(le - p));
-		const char *e = hash ? hash : le;
-		const char *tok[2] = { NULL, NULL };
-		size_t tl[2] = { 0, 0 };
-		bool benign = true;
-		int ntok = 0;
-
-		/* Tokens: the address, then names; all names must be localhost
-		 * and the address a loopback one for the line to be harmless. */
-		for (const char *q = p; q < e;) {
-			while (q < e && (is_space(*q) || *q == '\r'))
-				q++;
-			if (q >= e)
-				break;
-			const char *s = q;
-			while (q < e && !is_space(*q) && *q != '\r')
-				q++;
-			size_t l = (size_t)(q - s);
-			if (ntok == 0) {
-				benign = (l == 9 && !memcmp(s, "127.0.0.1", 9)) || (l == 3 && !memcmp(s, "::1", 3));
-				tok[0] = s;
-				tl[0] = l;
-			} else {
-				benign &= l == 9 && !strncasecmp(s, "localhost", 9);
-				if (ntok == 1) {
-					tok[1] = s;
-					tl[1] = l;
-				}
-			}
-			ntok++;
-		}
-		if (ntok == 1)
-			benign = false;   /* an address without a name: malformed */
-		if (ntok) {
-			entries++;
-			if (!benign) {
-				bad++;
-				if (shown < POSTURE_HOSTS_SHOWN) {
-					shown++;
-					pb_sep(&list);
-					pb_add_clean(&list, tok[0], tl[0] > 64 ? 64 : tl[0], true);
-					if (tok[1]) {
-						pb_addf(&list, " ");
-						pb_add_clean(&list, tok[1], tl[1] > 100 ? 100 : tl[1], true);
-						if (ntok > 2)
-							pb_addf(&list, " (+%d names)", ntok - 2);
-					}
-				}
-			}
-		}
-		p = nl ? nl + 1 : end;
-	}
-	pb_sep(&ev);
-	pb_add_clean(&ev, path, strlen(path), false);
-	pb_addf(&ev, ": %zu bytes, %zu entries, %zu other than localhost", h->size, entries, bad);
-	if (bad) {
-		pb_addf(&ev, ": %s", list.buf);
-		if (bad > shown)
-			pb_addf(&ev, "; and %zu more", bad - shown);
-	}
-	free(list.buf);
-	enum posture_state st = bad || redirected ? POSTURE_UNSAFE : POSTURE_SAFE;
-	char *msg;
-	if (bad)
-		msg = xasprintf("the hosts file maps %zu entr%s other than localhost%s", bad, bad == 1 ? "y" : "ies",
-				redirected ? ", and Tcpip DataBasePath moves it" : "");
-	else if (redirected)
-		msg = xstrdup("Tcpip DataBasePath moves the hosts file away from drivers\\etc");
-	else
-		msg = xstrdup(entries ? "the hosts file maps only localhost" : "the hosts file holds no entries");
-	posture_add(out, rule, NULL, st, msg, pb_detach(&ev));
-}
-
-/* ---- write-filter ------------------------------------------------------------- */
-
-static void ewf_volumes(const struct posture_inputs *in, struct pbuf *ev, size_t *nvol)
-{
-	size_t prot = pk_cs(in->system, in->control_set, "Services\\ewf\\Parameters\\Protected"), n = 0;
-	size_t *vols = prot ? hive_subkeys(in->system, prot, &n) : NULL;
-
-	*nvol = 0;
-	for (size_t i = 0; i < n && i < 8; i++) {
-		char *name = hive_key_name(in->system, vols[i]);
-		uint32_t type = 0, en = 0;
-		int trc = pk_dword(in->system, vols[i], "Type", &type);
-		int erc = pk_dword(in->system, vols[i], "Enabled", &en);
-		char *arc = pk_text(in->system, vols[i], "ArcName");
-		static const char *const types[] = { "disk overlay", "RAM", "RAM-Reg" };
-
-		(*nvol)++;
-		pb_sep(ev);
-		pb_addf(ev, "ewf\\Parameters\\Protected\\");
-		pb_add_clean(ev, name ? name : "?", name ? strlen(name) : 1, false);
-		pb_addf(ev, ":");
-		if (trc == 1)
-			pb_addf(ev, " Type = %u (%s)", type, type < 3 ? types[type] : "unknown");
-		if (erc == 1)
-			pb_addf(ev, " Enabled = %u", en);
-		if (arc) {
-			pb_addf(ev, " ArcName = ");
-			pb_add_clean(ev, arc, strlen(arc), false);
-		}
-		free(arc);
-		free(name);
-	}
-	if (n > 8) {
-		pb_sep(ev);
-		pb_addf(ev, "and %zu more protected volumes", n - 8);
-	}
-	free(vols);
-}
-
-static void check_write_filter(const struct posture_inputs *in, struct posture *out)
-{
-	const char *rule = "write-filter";
-	struct pbuf ev, msg;
-	uint32_t ewf = 0, fbwf = 0, uwf = 0;
-	size_t nvol = 0;
-
-	if (!system_ok(in, rule, NULL, out))
-		return;
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_init(&msg, 1024);
-	int erc = service_start(in, "ewf", &ewf);
-	int frc = service_start(in, "FBWF", &fbwf);
-	int urc = service_start(in, "uwfvol", &uwf);
-	bool upper = pk_lists(in->system,
-			      pk_cs(in->system, in->control_set, "Control\\Class\\{71A27CDD-812A-11D0-BEC7-08002BE2092F}"),
-			      "UpperFilters", "ewf");
-	service_ev(&ev, in, "ewf", erc, ewf);
-	if (erc != -1) {
-		pb_sep(&ev);
-		pb_addf(&ev, "volume class UpperFilters %s ewf", upper ? "lists" : "does not list");
-		ewf_volumes(in, &ev, &nvol);
-	}
-	service_ev(&ev, in, "FBWF", frc, fbwf);
-	service_ev(&ev, in, "uwfvol", urc, uwf);
-	if (urc != -1) {
-		size_t p = pk_cs(in->system, in->control_set, "Services\\uwfvol\\Parameters"), n = 0;
-		size_t *kids = p ? hive_subkeys(in->system, p, &n) : NULL;
-		if (n) {
-			pb_sep(&ev);
-			pb_addf(&ev, "uwfvol\\Parameters subkeys:");
-			for (size_t i = 0; i < n && i < 8; i++) {
-				char *k = hive_key_name(in->system, kids[i]);
-				pb_addf(&ev, " ");
-				pb_add_clean(&ev, k ? k : "?", k ? strlen(k) : 1, false);
-				free(k);
-			}
-		}
-		free(kids);
-	}
-
-	/* Start 0/1/2: loaded at boot; 3: on demand; 4: disabled. */
-#define ON(rc, v) ((rc) == 1 && (v) <= 2)
-	if (erc != -1) {
-		pb_addf(&msg, "EWF %s", ON(erc, ewf) ? "installed and loaded at boot" : "installed, not loaded at boot");
-		if (erc == 1)
-			pb_addf(&msg, " (Start %u)", ewf);
-		if (upper)
-			pb_addf(&msg, ", in the volume filter chain");
-		if (nvol)
-			pb_addf(&msg, ", %zu protected volume%s configured", nvol, nvol == 1 ? "" : "s");
-	}
-	if (frc != -1) {
-		pb_sep(&msg);
-		pb_addf(&msg, "FBWF %s", ON(frc, fbwf) ? "installed and loaded at boot" : "installed, not loaded at boot");
-	}
-	if (urc != -1) {
-		pb_sep(&msg);
-		pb_addf(&msg, "UWF %s", ON(urc, uwf) ? "installed and loaded at boot" : "installed, not loaded at boot");
-	}
-	if (!msg.len)
-		pb_addf(&msg, "no write filter (EWF, FBWF, UWF) is installed: changes are written to disk");
-#undef ON
-	posture_add(out, rule, NULL, POSTURE_INFO, pb_detach(&msg), pb_detach(&ev));
+	posture_add(out, rule, NULL, st, msg, strbuf_detach(&ev, NULL));
 }
 
 void posture_hardening_checks(const struct posture_inputs *in, struct posture *out)
@@ -913,8 +503,5 @@ void posture_hardening_checks(const struct posture_inputs *in, struct posture *o
 	check_autologon(in, out);
 	check_firewall(in, out);
 	check_defender(in, out);
-	check_autoplay(in, out);
-	check_guest(in, out);
-	check_hosts(in, out);
-	check_write_filter(in, out);
+	posture_kiosk_checks(in, out);
 }

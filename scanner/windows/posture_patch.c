@@ -1,6 +1,7 @@
 /* Patch level: MS17-010 from the real srv.sys version (then Component
  * Based Servicing, XP hotfix keys, UBR), and end of support, both against
- * the data tables in profiles/tables/ (ms17-010.tsv, eol.tsv). */
+ * the data tables in profiles/tables/ (ms17-010.tsv, eol.tsv), which
+ * posture_tables.c reads. */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,235 +17,6 @@
 
 #define MS17010_TABLE "tables/ms17-010.tsv"
 #define EOL_TABLE "tables/eol.tsv"
-#define MAX_EVIDENCE_TOKENS 64
-
-/* ---- ms17-010.tsv -------------------------------------------------------- */
-
-static const char *const patch_fields[] = { "os", "builds", "file", "branch", "fixed", "evidence", "label" };
-
-static int valid_file_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= sizeof(((struct patch_row *)0)->file))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return strcmp(s, ".") && strcmp(s, "..");
-}
-
-/* KB4012212 | RollupFix>=14393.953 | UBR>=953 */
-static int valid_token(const char *t)
-{
-	uint32_t v;
-	const char *dot;
-
-	if (!strncmp(t, "KB", 2))
-		return strlen(t + 2) >= 4 && strlen(t + 2) <= 8 && pt_uint(t + 2, strlen(t + 2), UINT32_MAX, &v) == 0;
-	if (!strncmp(t, "UBR>=", 5))
-		return pt_uint(t + 5, strlen(t + 5), UINT32_MAX, &v) == 0;
-	if (!strncmp(t, "RollupFix>=", 11)) {
-		dot = strchr(t + 11, '.');
-		return dot && pt_uint(t + 11, (size_t)(dot - t - 11), 65535, &v) == 0 &&
-		       pt_uint(dot + 1, strlen(dot + 1), 65535, &v) == 0;
-	}
-	return 0;
-}
-
-static int count_dots(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '.';
-	return n;
-}
-
-static int patch_row(void *ctx, char **f, unsigned line, char *msg, size_t msglen)
-{
-	struct patch_table *t = ctx;
-	struct patch_row r;
-	uint32_t lo, hi;
-
-	memset(&r, 0, sizeof(r));
-	r.line = line;
-	if (pt_os(f[0], &r.major, &r.minor, msg, msglen) < 0 ||
-	    pt_range(f[1], "builds", UINT32_MAX, &r.build_lo, &r.build_hi, msg, msglen) < 0 ||
-	    pt_range(f[3], "branch", 65535, &lo, &hi, msg, msglen) < 0)
-		return -1;
-	r.branch_lo = (uint16_t)lo;
-	r.branch_hi = (uint16_t)hi;
-	if (!strcmp(f[4], "none")) {
-		r.fix = PATCH_NO_FIX;
-	} else if (!strcmp(f[4], "not-affected")) {
-		r.fix = PATCH_NOT_AFFECTED;
-	} else if (count_dots(f[4]) == 3 && pe_version_parse(f[4], r.fixed) == 0) {
-		r.fix = PATCH_FIXED;
-	} else {
-		snprintf(msg, msglen, "fixed '%s' is not a four-part version, none or not-affected", f[4]);
-		return -1;
-	}
-	if (!strcmp(f[2], "-")) {
-		if (r.fix != PATCH_NOT_AFFECTED) {
-			snprintf(msg, msglen, "file '-' only goes with fixed 'not-affected'");
-			return -1;
-		}
-	} else if (!valid_file_name(f[2])) {
-		snprintf(msg, msglen, "file '%.64s' is not a file name (letters, digits, . _ -; at most 31)", f[2]);
-		return -1;
-	} else {
-		memcpy(r.file, f[2], strlen(f[2]) + 1);
-	}
-	if (strcmp(f[5], "-") != 0) {
-		for (char *tok = f[5]; tok;) {
-			char *comma = strchr(tok, ',');
-			if (comma)
-				*comma = '\0';
-			if (!valid_token(tok)) {
-				snprintf(msg, msglen, "evidence '%.64s' is not KBnnnnnnn, RollupFix>=BUILD.REV or UBR>=N", tok);
-				goto bad;
-			}
-			if (r.nevidence == MAX_EVIDENCE_TOKENS) {
-				snprintf(msg, msglen, "more than %d evidence tokens", MAX_EVIDENCE_TOKENS);
-				goto bad;
-			}
-			r.evidence = xrealloc(r.evidence, (r.nevidence + 1) * sizeof(*r.evidence));
-			r.evidence[r.nevidence++] = xstrdup(tok);
-			tok = comma ? comma + 1 : NULL;
-		}
-	}
-	r.label = xstrdup(f[6]);
-	t->rows = xrealloc(t->rows, (t->n + 1) * sizeof(*t->rows));
-	t->rows[t->n++] = r;
-	return 0;
-bad:
-	for (size_t i = 0; i < r.nevidence; i++)
-		free(r.evidence[i]);
-	free(r.evidence);
-	return -1;
-}
-
-void patch_table_free(struct patch_table *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->n; i++) {
-		for (size_t k = 0; k < t->rows[i].nevidence; k++)
-			free(t->rows[i].evidence[k]);
-		free(t->rows[i].evidence);
-		free(t->rows[i].label);
-	}
-	free(t->rows);
-	free(t->name);
-	free(t);
-}
-
-int patch_table_parse(const char *text, size_t len, const char *name, struct patch_table **out,
-		      struct ks_err *err)
-{
-	struct patch_table *t = xcalloc(1, sizeof(*t));
-
-	*out = NULL;
-	t->name = xstrdup(name);
-	if (pt_parse(text, len, name, patch_fields, 7, patch_row, t, err) < 0) {
-		patch_table_free(t);
-		return -1;
-	}
-	*out = t;
-	return 0;
-}
-
-/* ---- eol.tsv ------------------------------------------------------------- */
-
-static const char *const eol_fields[] = { "os", "builds", "edition", "product", "marker", "end", "name", "source" };
-
-static int days_in_month(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
-static int parse_date(const char *s, int *y, int *m, int *d)
-{
-	uint32_t a, b, c;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || pt_uint(s, 4, 9999, &a) < 0 ||
-	    pt_uint(s + 5, 2, 12, &b) < 0 || pt_uint(s + 8, 2, 31, &c) < 0 || a < 1970 || !b || !c ||
-	    (int)c > days_in_month((int)a, (int)b))
-		return -1;
-	*y = (int)a;
-	*m = (int)b;
-	*d = (int)c;
-	return 0;
-}
-
-static int eol_row(void *ctx, char **f, unsigned line, char *msg, size_t msglen)
-{
-	struct eol_table *t = ctx;
-	struct eol_row r;
-
-	memset(&r, 0, sizeof(r));
-	r.line = line;
-	if (pt_os(f[0], &r.major, &r.minor, msg, msglen) < 0 ||
-	    pt_range(f[1], "builds", UINT32_MAX, &r.build_lo, &r.build_hi, msg, msglen) < 0)
-		return -1;
-	if (!strcmp(f[4], "-"))
-		r.marker = EOL_MARK_NONE;
-	else if (!strcmp(f[4], "embeddednt"))
-		r.marker = EOL_MARK_EMBEDDEDNT;
-	else if (!strcmp(f[4], "posready"))
-		r.marker = EOL_MARK_POSREADY;
-	else {
-		snprintf(msg, msglen, "marker '%.64s' is not -, embeddednt or posready", f[4]);
-		return -1;
-	}
-	if (parse_date(f[5], &r.end_year, &r.end_month, &r.end_day) < 0) {
-		snprintf(msg, msglen, "end '%.64s' is not a date (YYYY-MM-DD)", f[5]);
-		return -1;
-	}
-	r.edition = xstrdup(f[2]);
-	r.product = xstrdup(f[3]);
-	r.name = xstrdup(f[6]);
-	r.source = xstrdup(f[7]);
-	t->rows = xrealloc(t->rows, (t->n + 1) * sizeof(*t->rows));
-	t->rows[t->n++] = r;
-	return 0;
-}
-
-void eol_table_free(struct eol_table *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->rows[i].edition);
-		free(t->rows[i].product);
-		free(t->rows[i].name);
-		free(t->rows[i].source);
-	}
-	free(t->rows);
-	free(t->name);
-	free(t);
-}
-
-int eol_table_parse(const char *text, size_t len, const char *name, struct eol_table **out,
-		    struct ks_err *err)
-{
-	struct eol_table *t = xcalloc(1, sizeof(*t));
-
-	*out = NULL;
-	t->name = xstrdup(name);
-	if (pt_parse(text, len, name, eol_fields, 8, eol_row, t, err) < 0) {
-		eol_table_free(t);
-		return -1;
-	}
-	*out = t;
-	return 0;
-}
 
 /* ---- installed-update evidence ------------------------------------------ */
 
@@ -378,22 +150,22 @@ static void find_tokens(const struct posture_inputs *in, const struct patch_row 
 			match = true;
 		if (match) {
 			int has = pk_dword(sw, kids[i], "CurrentState", &st);
-			struct pbuf e;
-			pb_init(&e, 512);
-			pb_addf(&e, "CBS package ");
-			pb_add_clean(&e, name, strlen(name), false);
+			struct strbuf e;
+			strbuf_init(&e, 512);
+			strbuf_addstr(&e, "CBS package ");
+			strbuf_add_printable(&e, name, strlen(name), false);
 			if (has == 1)
-				pb_addf(&e, " CurrentState 0x%X (%s)", st, cbs_state_name(st));
+				strbuf_addf(&e, " CurrentState 0x%X (%s)", st, cbs_state_name(st));
 			else
-				pb_addf(&e, " without a CurrentState");
+				strbuf_addstr(&e, " without a CurrentState");
 			if (has == 1 && cbs_counts(st)) {
 				hit->found = true;
 				free(hit->evidence);
-				hit->evidence = pb_detach(&e);
+				hit->evidence = strbuf_detach(&e, NULL);
 			} else if (!hit->pending) {
-				hit->pending = pb_detach(&e);
+				hit->pending = strbuf_detach(&e, NULL);
 			} else {
-				free(pb_detach(&e));
+				strbuf_release(&e);
 			}
 		}
 		free(name);
@@ -415,15 +187,15 @@ static void find_tokens(const struct posture_inputs *in, const struct patch_row 
 				uint32_t kb;
 				if (kn && token_kb(kn, &kb) && row_has_kb(rows, nrows, kb)) {
 					char *pn = hive_key_name(sw, prods[i]), *sn = hive_key_name(sw, sps[j]);
-					struct pbuf e;
-					pb_init(&e, 512);
-					pb_addf(&e, "SOFTWARE\\Microsoft\\Updates\\");
-					pb_add_clean(&e, pn ? pn : "?", pn ? strlen(pn) : 1, false);
-					pb_addf(&e, "\\");
-					pb_add_clean(&e, sn ? sn : "?", sn ? strlen(sn) : 1, false);
-					pb_addf(&e, "\\KB%u present", kb);
+					struct strbuf e;
+					strbuf_init(&e, 512);
+					strbuf_addstr(&e, "SOFTWARE\\Microsoft\\Updates\\");
+					strbuf_add_printable(&e, pn ? pn : "?", pn ? strlen(pn) : 1, false);
+					strbuf_addstr(&e, "\\");
+					strbuf_add_printable(&e, sn ? sn : "?", sn ? strlen(sn) : 1, false);
+					strbuf_addf(&e, "\\KB%u present", kb);
 					hit->found = true;
-					hit->evidence = pb_detach(&e);
+					hit->evidence = strbuf_detach(&e, NULL);
 					free(pn);
 					free(sn);
 				}
@@ -490,7 +262,7 @@ static void file_version(const char *name, const struct posture_file *pf, struct
 		if (l < sizeof(head)) {
 			memcpy(head, pi.file_version_str, l);
 			head[l] = '\0';
-			fv->have = count_dots(head) == 3 && pe_version_parse(head, fv->v) == 0;
+			fv->have = pt_count_dots(head) == 3 && pe_version_parse(head, fv->v) == 0;
 		}
 		if (!fv->have)
 			snprintf(fv->how, sizeof(fv->how), "%s has no usable version resource", name);
@@ -511,7 +283,7 @@ static const struct posture_file *file_input(const struct posture_inputs *in, co
 
 /* The SMBv1 server is installed: its driver file, its service key, or the
  * Server service depending on it. -1 when SYSTEM cannot tell. */
-static int smb1_server_present(const struct posture_inputs *in, struct pbuf *ev)
+static int smb1_server_present(const struct posture_inputs *in, struct strbuf *ev)
 {
 	size_t srv = pk_cs(in->system, in->control_set, "Services\\srv");
 	size_t ls = pk_cs(in->system, in->control_set, "Services\\LanmanServer");
@@ -521,9 +293,9 @@ static int smb1_server_present(const struct posture_inputs *in, struct pbuf *ev)
 		return 1;
 	if (!in->system || !in->control_set)
 		return -1;
-	pb_sep(ev);
-	pb_addf(ev, "SYSTEM\\ControlSet%03u\\Services\\srv %s; LanmanServer DependOnService %s srv",
-		in->control_set, srv ? "present" : "absent", dep ? "lists" : "does not list");
+	sb_sep(ev);
+	strbuf_addf(ev, "SYSTEM\\ControlSet%03u\\Services\\srv %s; LanmanServer DependOnService %s srv",
+		    in->control_set, srv ? "present" : "absent", dep ? "lists" : "does not list");
 	return srv || dep;
 }
 
@@ -532,11 +304,11 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 	const char *rule = "ms17-010";
 	const struct patch_row **rows = xcalloc(t->n ? t->n : 1, sizeof(*rows));
 	size_t nrows = 0;
-	struct pbuf ev, msg;
+	struct strbuf ev, msg;
 	enum posture_state st = POSTURE_UNKNOWN;
 
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_init(&msg, POSTURE_TEXT_MAX);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_init(&msg, POSTURE_TEXT_MAX);
 	if (!in->major || !in->build) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
 			    xstrdup("the Windows version or build could not be read, so MS17-010 cannot be judged"),
@@ -587,28 +359,28 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 			}
 		char vb[PE_VERSION_BUFSZ];
 		for (size_t k = 0; k < nfv; k++) {
-			pb_sep(&ev);
+			sb_sep(&ev);
 			if (fv[k].have)
-				pb_addf(&ev, "%s %s present", fv[k].name, pe_version_fmt(fv[k].v, vb));
+				strbuf_addf(&ev, "%s %s present", fv[k].name, pe_version_fmt(fv[k].v, vb));
 			else
-				pb_addf(&ev, "%s", fv[k].how);
+				strbuf_addf(&ev, "%s", fv[k].how);
 		}
 		int present = smb1_server_present(in, &ev);
-		pb_sep(&ev);
-		pb_addf(&ev, "%s:%u: no fix for build %u (%s)", t->name, r->line, in->build, r->label);
+		sb_sep(&ev);
+		strbuf_addf(&ev, "%s:%u: no fix for build %u (%s)", t->name, r->line, in->build, r->label);
 		if (present == 1) {
 			st = POSTURE_UNSAFE;
-			pb_addf(&msg, "no MS17-010 fix was ever released for Windows %u.%u build %u and its SMBv1 "
-				      "server is installed: vulnerable to EternalBlue", in->major, in->minor, in->build);
+			strbuf_addf(&msg, "no MS17-010 fix was ever released for Windows %u.%u build %u and its SMBv1 "
+					  "server is installed: vulnerable to EternalBlue", in->major, in->minor, in->build);
 		} else if (present == 0) {
 			st = POSTURE_NOT_APPLICABLE;
-			pb_addf(&msg, "no MS17-010 fix exists for build %u, but the SMBv1 server is not installed",
-				in->build);
+			strbuf_addf(&msg, "no MS17-010 fix exists for build %u, but the SMBv1 server is not installed",
+				    in->build);
 		} else {
-			pb_addf(&msg, "no MS17-010 fix exists for build %u; whether the SMBv1 server is installed "
-				      "could not be read", in->build);
+			strbuf_addf(&msg, "no MS17-010 fix exists for build %u; whether the SMBv1 server is installed "
+					  "could not be read", in->build);
 		}
-		posture_add(out, rule, NULL, st, pb_detach(&msg), pb_detach(&ev));
+		posture_add(out, rule, NULL, st, strbuf_detach(&msg, NULL), strbuf_detach(&ev, NULL));
 		goto done;
 	}
 
@@ -623,19 +395,19 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 			if (!strcasecmp(rows[i]->file, fv[k].name) && fv[k].v[3] >= rows[i]->branch_lo &&
 			    fv[k].v[3] <= rows[i]->branch_hi)
 				r = rows[i];
-		pb_sep(&ev);
+		sb_sep(&ev);
 		if (!r) {
 			any_unknown = true;
-			pb_addf(&ev, "%s %s: revision %u is in no branch of %s", fv[k].name,
-				pe_version_fmt(fv[k].v, vb), fv[k].v[3], t->name);
+			strbuf_addf(&ev, "%s %s: revision %u is in no branch of %s", fv[k].name,
+				    pe_version_fmt(fv[k].v, vb), fv[k].v[3], t->name);
 			continue;
 		}
 		bool old = pe_version_cmp(fv[k].v, r->fixed) < 0;
-		pb_addf(&ev, "%s %s %s %s (%s:%u, %s", fv[k].name, pe_version_fmt(fv[k].v, vb), old ? "<" : ">=",
-			pe_version_fmt(r->fixed, fb), t->name, r->line, r->label);
+		strbuf_addf(&ev, "%s %s %s %s (%s:%u, %s", fv[k].name, pe_version_fmt(fv[k].v, vb), old ? "<" : ">=",
+			    pe_version_fmt(r->fixed, fb), t->name, r->line, r->label);
 		for (size_t e = 0; e < r->nevidence && e < 3; e++)
-			pb_addf(&ev, "%s%s", e ? ", " : "; fixed by ", r->evidence[e]);
-		pb_addf(&ev, "%s)", r->nevidence > 3 ? ", ..." : "");
+			strbuf_addf(&ev, "%s%s", e ? ", " : "; fixed by ", r->evidence[e]);
+		strbuf_addf(&ev, "%s)", r->nevidence > 3 ? ", ..." : "");
 		any_old |= old;
 		any_ok |= !old;
 	}
@@ -643,59 +415,59 @@ static void check_ms17010(const struct posture_inputs *in, const struct patch_ta
 	find_tokens(in, rows, nrows, &hit);
 	if (any_old) {
 		st = POSTURE_UNSAFE;
-		pb_addf(&msg, "MS17-010 (EternalBlue) is not fixed: the SMBv1 server driver is older than the fixed version");
+		strbuf_addstr(&msg, "MS17-010 (EternalBlue) is not fixed: the SMBv1 server driver is older than the fixed version");
 		if (hit.found) {
-			pb_sep(&ev);
-			pb_addf(&ev, "%s, yet the file was not replaced (pending reboot or a damaged update?)", hit.evidence);
+			sb_sep(&ev);
+			strbuf_addf(&ev, "%s, yet the file was not replaced (pending reboot or a damaged update?)", hit.evidence);
 		}
 	} else if (any_ok && !any_unknown) {
 		st = POSTURE_SAFE;
-		pb_addf(&msg, "MS17-010 is fixed: decided by the SMBv1 server driver's file version");
+		strbuf_addstr(&msg, "MS17-010 is fixed: decided by the SMBv1 server driver's file version");
 		if (hit.found) {
-			pb_sep(&ev);
-			pb_addf(&ev, "agrees: %s", hit.evidence);
+			sb_sep(&ev);
+			strbuf_addf(&ev, "agrees: %s", hit.evidence);
 		}
 	} else if (hit.found) {
 		st = POSTURE_SAFE;
 		for (size_t k = 0; k < nfv; k++)
 			if (!fv[k].have) {
-				pb_sep(&ev);
-				pb_addf(&ev, "%s", fv[k].how);
+				sb_sep(&ev);
+				strbuf_addf(&ev, "%s", fv[k].how);
 			}
-		pb_sep(&ev);
-		pb_addf(&ev, "%s", hit.evidence);
-		pb_addf(&msg, "MS17-010 fix recorded as installed: decided by the installed-update record, "
-			      "the driver file could not tell");
+		sb_sep(&ev);
+		strbuf_addf(&ev, "%s", hit.evidence);
+		strbuf_addf(&msg, "MS17-010 fix recorded as installed: decided by the installed-update record, "
+				  "the driver file could not tell");
 	} else {
 		for (size_t k = 0; k < nfv; k++)
 			if (!fv[k].have) {
-				pb_sep(&ev);
-				pb_addf(&ev, "%s", fv[k].how);
+				sb_sep(&ev);
+				strbuf_addf(&ev, "%s", fv[k].how);
 			}
 		if (hit.pending) {
-			pb_sep(&ev);
-			pb_addf(&ev, "%s", hit.pending);
+			sb_sep(&ev);
+			strbuf_addf(&ev, "%s", hit.pending);
 		}
 		if (!in->software) {
-			pb_sep(&ev);
-			pb_addf(&ev, "installed updates not read: %s",
-				in->software_error ? in->software_error : "no SOFTWARE hive");
+			sb_sep(&ev);
+			strbuf_addf(&ev, "installed updates not read: %s",
+				    in->software_error ? in->software_error : "no SOFTWARE hive");
 		}
 		int present = any_unknown ? 1 : smb1_server_present(in, &ev);
 		if (present == 0) {
 			st = POSTURE_NOT_APPLICABLE;
-			pb_addf(&msg, "the SMBv1 server is not installed (no srv.sys, no srv service): MS17-010 does not apply");
+			strbuf_addstr(&msg, "the SMBv1 server is not installed (no srv.sys, no srv service): MS17-010 does not apply");
 		} else {
-			pb_addf(&msg, "MS17-010 status unknown: the SMBv1 server driver's version could not be read "
-				      "and no update carrying the fix is recorded");
+			strbuf_addf(&msg, "MS17-010 status unknown: the SMBv1 server driver's version could not be read "
+					  "and no update carrying the fix is recorded");
 		}
 	}
 	free(hit.evidence);
 	free(hit.pending);
-	posture_add(out, rule, NULL, st, pb_detach(&msg), pb_detach(&ev));
+	posture_add(out, rule, NULL, st, strbuf_detach(&msg, NULL), strbuf_detach(&ev, NULL));
 done:
-	free(msg.buf);
-	free(ev.buf);
+	strbuf_release(&msg);
+	strbuf_release(&ev);
 	free(rows);
 }
 
@@ -726,7 +498,7 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 {
 	const char *rule = "eol-os";
 	const struct eol_row *r = NULL;
-	struct pbuf ev;
+	struct strbuf ev;
 
 	if (!in->major) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
@@ -749,41 +521,41 @@ static void check_eol(const struct posture_inputs *in, const struct eol_table *t
 			continue;
 		r = c;
 	}
-	pb_init(&ev, POSTURE_TEXT_MAX);
-	pb_addf(&ev, "Windows %u.%u build %u, EditionID ", in->major, in->minor, in->build);
-	pb_add_clean(&ev, in->edition ? in->edition : "(none)", strlen(in->edition ? in->edition : "(none)"), false);
-	pb_addf(&ev, ", ProductName ");
-	pb_add_clean(&ev, in->product_name ? in->product_name : "(none)",
-		     strlen(in->product_name ? in->product_name : "(none)"), false);
+	strbuf_init(&ev, POSTURE_TEXT_MAX);
+	strbuf_addf(&ev, "Windows %u.%u build %u, EditionID ", in->major, in->minor, in->build);
+	strbuf_add_printable(&ev, in->edition ? in->edition : "(none)", strlen(in->edition ? in->edition : "(none)"), false);
+	strbuf_addstr(&ev, ", ProductName ");
+	strbuf_add_printable(&ev, in->product_name ? in->product_name : "(none)",
+			     strlen(in->product_name ? in->product_name : "(none)"), false);
 	if (!r) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
 			    xasprintf("%s has no row for this Windows: its end of support is unknown", t->name),
-			    pb_detach(&ev));
+			    strbuf_detach(&ev, NULL));
 		return;
 	}
-	pb_addf(&ev, ": %s:%u", t->name, r->line);
+	strbuf_addf(&ev, ": %s:%u", t->name, r->line);
 	if (r->marker != EOL_MARK_NONE)
-		pb_addf(&ev, " (marker %s found in SYSTEM)", marker_names[r->marker]);
-	pb_addf(&ev, " -> %s, support ends %04d-%02d-%02d (%s)", r->name, r->end_year, r->end_month, r->end_day,
-		r->source);
+		strbuf_addf(&ev, " (marker %s found in SYSTEM)", marker_names[r->marker]);
+	strbuf_addf(&ev, " -> %s, support ends %04d-%02d-%02d (%s)", r->name, r->end_year, r->end_month, r->end_day,
+		    r->source);
 	int y, m, d;
 	posture_day(in->now, &y, &m, &d);
 	long today = (long)y * 10000 + m * 100 + d, end = (long)r->end_year * 10000 + r->end_month * 100 + r->end_day;
 	struct tm a = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
 	struct tm b = { .tm_year = r->end_year - 1900, .tm_mon = r->end_month - 1, .tm_mday = r->end_day };
 	long days = (long)((timegm(&b) - timegm(&a)) / 86400);
-	pb_sep(&ev);
-	pb_addf(&ev, "scan date %04d-%02d-%02d", y, m, d);
+	sb_sep(&ev);
+	strbuf_addf(&ev, "scan date %04d-%02d-%02d", y, m, d);
 	if (today > end)
 		posture_add(out, rule, NULL, POSTURE_UNSAFE,
 			    xasprintf("%s is past its end of support: it ended on %04d-%02d-%02d, %ld day%s before the scan",
 				      r->name, r->end_year, r->end_month, r->end_day, -days, days == -1 ? "" : "s"),
-			    pb_detach(&ev));
+			    strbuf_detach(&ev, NULL));
 	else
 		posture_add(out, rule, NULL, POSTURE_SAFE,
 			    xasprintf("%s is supported until %04d-%02d-%02d (%ld day%s after the scan)", r->name,
 				      r->end_year, r->end_month, r->end_day, days, days == 1 ? "" : "s"),
-			    pb_detach(&ev));
+			    strbuf_detach(&ev, NULL));
 }
 
 /* ---- both ----------------------------------------------------------------- */

@@ -1,7 +1,8 @@
-/* What posture.c, posture_patch.c and posture_hardening.c share: a capped
- * text builder for messages and evidence, registry helpers that tell an
- * absent value from a damaged one, and the table tokenizer. Internal to
- * scanner/. */
+/* What the files of windows/ share: the separator of items in a note or
+ * in evidence (core's strbuf builds them; posture's are capped at
+ * POSTURE_TEXT_MAX), and for posture.c, posture_patch.c and
+ * posture_hardening.c registry helpers that tell an absent value from a
+ * damaged one, and the table tokenizer. Internal to scanner/. */
 #ifndef KENSHU_POSTURE_INTERNAL_H
 #define KENSHU_POSTURE_INTERNAL_H
 
@@ -17,23 +18,12 @@
  * make a report line megabytes long. */
 #define POSTURE_TEXT_MAX 4096
 
-/* A growable string with a cap: text past the cap is dropped and " ..."
- * ends the result. buf is never NULL after pb_init. */
-struct pbuf {
-	char *buf;
-	size_t len, alloc, cap;
-	bool truncated;
-};
-
-void pb_init(struct pbuf *b, size_t cap);
-void pb_addf(struct pbuf *b, const char *fmt, ...) KS_PRINTF(2, 3);
-/* Appends n bytes of s with control characters (and, if ascii_only, every
- * byte outside printable ASCII) replaced by '?'. */
-void pb_add_clean(struct pbuf *b, const char *s, size_t n, bool ascii_only);
-/* "; " between items after the first. */
-void pb_sep(struct pbuf *b);
-/* Returns the text (caller frees) and leaves *b empty. */
-char *pb_detach(struct pbuf *b);
+/* "; " before every item but the first. */
+static inline void sb_sep(struct strbuf *sb)
+{
+	if (sb->len)
+		strbuf_addstr(sb, "; ");
+}
 
 /* Adds a check; takes ownership of message and evidence (either may be
  * NULL: "" is stored). */
@@ -69,10 +59,25 @@ int pt_range(const char *s, const char *what, uint32_t max, uint32_t *lo, uint32
 	     char *msg, size_t msglen);
 /* A decimal number 0..max (no sign, no blanks, at most 10 digits). */
 int pt_uint(const char *s, size_t n, uint32_t max, uint32_t *out);
+/* The number of '.' in s: a four-part version has 3 (posture_tables.c). */
+int pt_count_dots(const char *s);
 
 /* The two halves of posture_evaluate. */
 void posture_patch_checks(const struct posture_inputs *in, struct posture *out);
 void posture_hardening_checks(const struct posture_inputs *in, struct posture *out);
+/* The kiosk part of posture_hardening_checks (posture_kiosk.c). */
+void posture_kiosk_checks(const struct posture_inputs *in, struct posture *out);
+
+/* What posture_hardening.c (which defines them) and posture_kiosk.c both
+ * use. SYSTEM checks need the hive and a control set, SOFTWARE checks the
+ * hive: without them these add an "unknown" check and return false. */
+bool ph_system_ok(const struct posture_inputs *in, const char *rule, const char *scope, struct posture *out);
+bool ph_software_ok(const struct posture_inputs *in, const char *rule, struct posture *out);
+/* A service's Start: 1 with *v, 0 when the value is absent, -1 when the
+ * service key is absent (*v untouched), -2 when Start is not a number. */
+int ph_service_start(const struct posture_inputs *in, const char *name, uint32_t *v);
+/* "; " and the evidence of what ph_service_start() returned. */
+void ph_service_ev(struct strbuf *b, const struct posture_inputs *in, const char *name, int rc, uint32_t v);
 
 /* Calendar day of t (UTC). */
 void posture_day(time_t t, int *y, int *m, int *d);
