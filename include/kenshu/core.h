@@ -106,6 +106,11 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) KS_PRINTF(2, 0
  * outside printable ASCII) replaced by '?': text from the image shown in
  * one line of evidence. */
 void strbuf_add_printable(struct strbuf *sb, const char *s, size_t n, bool ascii_only);
+/* Keeps the first len bytes of the text (len <= sb->len: it only
+ * shortens), e.g. to drop a path's last component. Meant for uncapped
+ * buffers: a " ..." mark the cap added would be cut like any text. */
+void strbuf_setlen(struct strbuf *sb, size_t len);
+
 /* Empties the text, keeping the memory and the cap. */
 void strbuf_reset(struct strbuf *sb);
 /* Frees the memory; *sb is empty again, with the same cap. */
@@ -304,10 +309,9 @@ static inline uint64_t load_le64(const uint8_t *p)
 
 /* text: small byte and string helpers (core/text.c), each once. */
 
-/* Keeps the first len bytes of the text (len <= sb->len: it only
- * shortens), e.g. to drop a path's last component. Meant for uncapped
- * buffers: a " ..." mark the cap added would be cut like any text. */
-void strbuf_setlen(struct strbuf *sb, size_t len);
+/* The last component of a '/'-separated path (p itself when it has no
+ * '/'; "" for NULL): borrowed, a pointer into p. */
+const char *path_base(const char *p);
 
 /* True when the n bytes at p are all zero (also when n is 0). */
 bool mem_is_zero(const void *p, size_t n);

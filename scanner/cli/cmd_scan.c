@@ -177,18 +177,14 @@ static void parse_scan(int argc, char **argv, struct scan_args *a)
  * OUTDIR/<image file name>, made unique when two images share a name. */
 static char *out_dir_for(const struct scan_args *a, int i)
 {
-	const char *base, *s;
+	const char *base = path_base(a->images[i]);
 	int dup = 0;
 
 	if (a->nimages == 1)
 		return xstrdup(a->outdir);
-	s = strrchr(a->images[i], '/');
-	base = s ? s + 1 : a->images[i];
-	for (int k = 0; k < i; k++) {
-		const char *o = strrchr(a->images[k], '/');
-		if (strcmp(o ? o + 1 : a->images[k], base) == 0)
+	for (int k = 0; k < i; k++)
+		if (strcmp(path_base(a->images[k]), base) == 0)
 			dup++;
-	}
 	return dup ? xasprintf("%s/%s.%d", a->outdir, base, dup + 1) : xasprintf("%s/%s", a->outdir, base);
 }
 

@@ -127,6 +127,16 @@ void strbuf_add_printable(struct strbuf *sb, const char *s, size_t n, bool ascii
 	strbuf_add(sb, tmp, o);
 }
 
+void strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	if (len > sb->len)
+		BUG("strbuf_setlen(%zu) past the text (%zu bytes)", len, sb->len);
+	sb->len = len;
+	/* An empty strbuf_slopbuf already holds its NUL. */
+	if (sb->buf != strbuf_slopbuf)
+		sb->buf[len] = '\0';
+}
+
 void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;

@@ -9,14 +9,11 @@
 #include <kenshu/core.h>
 #include <kenshu/banned.h>
 
-void strbuf_setlen(struct strbuf *sb, size_t len)
+const char *path_base(const char *p)
 {
-	if (len > sb->len)
-		BUG("strbuf_setlen(%zu) past the text (%zu bytes)", len, sb->len);
-	sb->len = len;
-	/* An empty strbuf_slopbuf already holds its NUL. */
-	if (sb->buf != strbuf_slopbuf)
-		sb->buf[len] = '\0';
+	const char *s = p ? strrchr(p, '/') : NULL;
+
+	return s ? s + 1 : p ? p : "";
 }
 
 bool mem_is_zero(const void *p, size_t n)

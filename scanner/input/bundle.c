@@ -164,19 +164,11 @@ static int spill_open(struct ctx *c, struct data *d)
 	return 0;
 }
 
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* Zero blocks become holes: empty disk space costs no host disk, so an
  * image of mostly nothing needs no ratio limit, only the byte cap. */
 static int spill_write(struct data *d, const unsigned char *p, size_t n)
 {
-	if (n >= 4096 && all_zero(p, n))
+	if (n >= 4096 && mem_is_zero(p, n))
 		return lseek(d->fd, (off_t)n, SEEK_CUR) < 0 ? -1 : 0;
 	while (n) {
 		ssize_t w = write(d->fd, p, n);
@@ -328,9 +320,8 @@ static void add_detections(struct bundle_member *m, const struct av_result *res)
 static void av_member(struct ctx *c, struct data *d, struct bundle_member *m)
 {
 	struct av_result res;
-	const char *base = strrchr(m->path, '/');
+	const char *base = path_base(m->path);
 
-	base = base ? base + 1 : m->path;
 	if (d->fd >= 0)
 		av_scan_fd(c->av, d->fd, d->size, base, &res);
 	else

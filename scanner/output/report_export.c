@@ -136,12 +136,6 @@ static bool is_sha256(const char *s)
 	return n == SHA256_HEX_LEN;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = p ? strrchr(p, '/') : NULL;
-	return s ? s + 1 : p ? p : "";
-}
-
 static void lower_hex(char out[SHA256_HEX_LEN + 1], const char *s)
 {
 	for (size_t i = 0; i < SHA256_HEX_LEN; i++)
@@ -256,7 +250,7 @@ static void indicator(struct stix *s, const struct rep_finding *x)
 	sdo_id(id, "indicator", key);
 	o = sdo_new(s, "indicator", id);
 	json_object_object_add(o, "created_by_ref", json_object_new_string(s->identity));
-	name = xasprintf("%s: %s", x->rule, x->value && *x->value ? x->value : base_name(x->path));
+	name = xasprintf("%s: %s", x->rule, x->value && *x->value ? x->value : path_base(x->path));
 	add_str(o, "name", name);
 	desc = xasprintf("kenshu rule %s (%s): %s%s%s%s%s", x->rule, severity_name(x->severity),
 			 x->message ? x->message : "", x->path ? " File: " : "", x->path ? x->path : "",
@@ -316,18 +310,18 @@ static json_object *stix_bundle(const struct report *r)
 	add_u64(od, "number_observed", 1);
 	stix_add(&s, s.observed, od);
 
-	file_sco(&s, base_name(r->image_path), r->sha256_before, r->image_size, 0, NULL, NULL);
+	file_sco(&s, path_base(r->image_path), r->sha256_before, r->image_size, 0, NULL, NULL);
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
-		char *nm = d->stream && *d->stream ? xasprintf("%s:%s", base_name(d->path), d->stream)
-						   : xstrdup(base_name(d->path));
+		char *nm = d->stream && *d->stream ? xasprintf("%s:%s", path_base(d->path), d->stream)
+						   : xstrdup(path_base(d->path));
 		file_sco(&s, nm, d->sha256, d->size, d->volume, d->path, NULL);
 		free(nm);
 	}
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct rep_finding *x = &r->findings[i];
-		if (suspicious_autorun(x) && x->path && (is_sha256(x->sha256) || *base_name(x->path)))
-			file_sco(&s, base_name(x->path), x->sha256, 0, x->volume, x->path, NULL);
+		if (suspicious_autorun(x) && x->path && (is_sha256(x->sha256) || *path_base(x->path)))
+			file_sco(&s, path_base(x->path), x->sha256, 0, x->volume, x->path, NULL);
 	}
 	json_object_object_add(od, "object_refs", s.refs);
 	for (size_t i = 0; i < r->nfindings; i++) {

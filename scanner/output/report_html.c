@@ -84,10 +84,9 @@ static const char *const css =
 
 static void head(const struct report *r, FILE *f)
 {
-	const char *base = r->image_path ? strrchr(r->image_path, '/') : NULL;
+	const char *base = path_base(r->image_path);
 	const char *vname = verdict_name(r->verdict);
 
-	base = base ? base + 1 : r->image_path ? r->image_path : "";
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", f);
 	/* Defence in depth: the page has no script and no URL, and if a
 	 * later change let one in, the browser still may not fetch or run

@@ -403,13 +403,6 @@ static void job_release(struct job *j)
 	free(j->items);
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
 /* What changed since the baseline, before the policy (the drift rules
  * read it); the rule outcomes are compared after it. */
 static void compare_baseline(const struct scan_opts *o, const struct job *j,
@@ -493,7 +486,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	scan_engine_facts(av, &r->engine);
 
 	j.pc.bytes_total = r->image_size;
-	prog = progress_start(o->progress, base_name(path), "hashing image", &j.pc);
+	prog = progress_start(o->progress, path_base(path), "hashing image", &j.pc);
 	if (hash_image(j.img, r->sha256_before, &j.pc, err) < 0)
 		goto out;
 	r->seconds_hash = now_mono() - t0;

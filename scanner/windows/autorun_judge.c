@@ -128,7 +128,7 @@ static bool renamed(const struct autorun *a)
 
 	if (!a->pe || !a->pe->original_filename || !a->target)
 		return false;
-	base = strrchr(a->target, '/') ? strrchr(a->target, '/') + 1 : a->target;
+	base = path_base(a->target);
 	orig = a->pe->original_filename;
 	ol = strlen(orig);
 	if (ol > 4 && !strcasecmp(orig + ol - 4, ".mui"))
@@ -162,7 +162,7 @@ void autorun_judge(struct autorun *a)
 	if (!strcmp(a->category, "Scheduled task") && a->note && !strncmp(a->note, "hidden", 6))
 		f |= AR_FLAG_HIDDEN_TASK;
 	if (t && !in_windows(t)) {
-		const char *base = strrchr(t, '/') ? strrchr(t, '/') + 1 : t;
+		const char *base = path_base(t);
 		for (size_t i = 0; i < N(system_names); i++)
 			if (one_off(base, system_names[i]))
 				f |= AR_FLAG_MASQUERADE;
