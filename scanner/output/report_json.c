@@ -150,12 +150,9 @@ static json_object *os_json(const struct os_info *os)
 	add_opt(o, "edition", os->edition);
 	add_str(o, "family", os->family);
 	add_opt(o, "current_version", os->current_version);
-	if (os->major) {
-		char ver[32];
-		snprintf(ver, sizeof(ver), "%u.%u", os->major, os->minor);
-		add_str(o, "version", ver);
-	} else {
-		add_opt(o, "version", NULL);
+	{
+		char ver[REPORT_OS_VERSION_MAX];
+		add_opt(o, "version", report_os_version(os, ver, sizeof(ver)));
 	}
 	add_opt(o, "build", os->build);
 	if (os->has_ubr)
