@@ -360,7 +360,7 @@ static json_object *findings_json(const struct report *r)
 	return a;
 }
 
-json_object *report_json_object(const struct report *r)
+static json_object *report_json_object(const struct report *r)
 {
 	json_object *root = json_object_new_object(), *o, *a;
 	uint64_t files = 0, streams = 0, bytes = 0, scanned = 0, rp = 0, hl = 0;
