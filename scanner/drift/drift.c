@@ -1,7 +1,7 @@
 /* The comparison of two snapshots. Every section is the same walk: both
  * sides' items sorted by their key, merged, and an item on both sides
- * compared field by field from a table, so adding a compared property is
- * one table row. */
+ * compared field by field from the list's field table (snap_lists[],
+ * snapshot.c), so adding a compared property is one table row. */
 #include <stdlib.h>
 #include <string.h>
 

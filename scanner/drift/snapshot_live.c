@@ -185,8 +185,10 @@ struct snapshot *snapshot_of_report(const struct report *r)
 		snap_add_file(s, &alloc, f->volume, f->path, f->stream, f->size, f->sha256, f->status, f->link_of,
 			      f->flags & FS_F_DIRECTORY);
 	}
-	/* No clean set: only a baseline's results stand in for a scan. */
-	qsort(s->files, s->nfiles, sizeof(*s->files), snap_file_cmp);
+	/* No clean set: only a baseline's results stand in for a scan. An
+	 * image without files leaves s->files NULL, which qsort may not get. */
+	if (s->nfiles > 1)
+		qsort(s->files, s->nfiles, sizeof(*s->files), snap_file_cmp);
 	return s;
 }
 

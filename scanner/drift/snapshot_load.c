@@ -495,7 +495,9 @@ static int load_manifest(struct snapshot *s, const char *path, struct ks_err *er
 		goto out;
 	}
 	sha256_final_hex(h, s->manifest_sha256);
-	qsort(s->files, s->nfiles, sizeof(*s->files), snap_file_cmp);
+	/* An empty manifest leaves s->files NULL, which qsort may not get. */
+	if (s->nfiles > 1)
+		qsort(s->files, s->nfiles, sizeof(*s->files), snap_file_cmp);
 	for (size_t i = 1; i < s->nfiles; i++) {
 		if (snap_file_cmp(&s->files[i - 1], &s->files[i]) == 0) {
 			ks_fail(err, KS_EINPUT, "'%s': volume %u '%.200s%s%.100s' is listed twice", path, s->files[i].volume,
