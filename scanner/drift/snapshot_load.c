@@ -416,7 +416,7 @@ static int manifest_line(struct snapshot *s, size_t *alloc, const char *line, si
 		ks_fail(why, KS_EINPUT, "link_of or flags malformed");
 		goto out;
 	}
-	snap_add_file(s, alloc, (unsigned)json_object_get_int64(vol), path, stream, (uint64_t)json_object_get_int64(size),
+	snap_add_file(s, alloc, (unsigned)json_object_get_int64(vol), path, stream, int_u64(size),
 		 sha, status, link_of, flags && has_flag(flags, "directory"));
 	rc = 0;
 out:

@@ -1466,7 +1466,7 @@ static void rich_volumes(struct report *r)
 	v[1].bytes = UINT64_MAX;
 	v[1].hardlinks = 1;
 	/* Inside another: no offset, a device; label and file system unknown. */
-	v[2].v = (struct img_volume){ .index = 3, .size = 0, .part_type = NULL, .fs = NULL, .parent = 2,
+	v[2].v = (struct img_volume){ .index = 3, .size = UINT64_MAX, .part_type = NULL, .fs = NULL, .parent = 2,
 				      .logical = true, .state = VOL_UNSUPPORTED };
 	snprintf(v[2].v.device, sizeof(v[2].v.device), "/dev/vg/lv");
 	snprintf(v[2].v.state_reason, sizeof(v[2].v.state_reason), "%s", evil);
@@ -1511,6 +1511,8 @@ static void rich_report(struct report *r)
 	report_add_file(r, 2, "/h2", "", 10, hx('e'), FS_F_HARDLINK, "/h1", "link");
 	report_add_file(r, 2, "/locked.bin", "", 5, NULL, FS_F_ENCRYPTED, NULL, "unreadable");
 	report_add_file(r, 2, "/big.bin", "", 5, hx('9'), 0, NULL, "partial");
+	/* Past INT64_MAX: read back exactly, not clamped. */
+	report_add_file(r, 2, "/sparse.img", "", UINT64_MAX, NULL, FS_F_SPARSE, NULL, "skipped");
 	report_add_file(r, 3, "/a.exe", "", 3, hx('3'), FS_F_REPARSE, NULL, "detected");
 	report_finish(r);
 }
@@ -1708,6 +1710,7 @@ static void live_snapshot_matches_report_json(void **state)
 		assert_string_equal(vol->v[SNAP_VOL_SIZE], "1099511627776");
 		assert_string_equal(vol->v[SNAP_VOL_SCANNED], "true");
 		assert_string_equal(mem->lists[SNAP_VOLUMES].v[2].v[SNAP_VOL_FILESYSTEM], "");
+		assert_string_equal(mem->lists[SNAP_VOLUMES].v[2].v[SNAP_VOL_SIZE], "18446744073709551615");
 		assert_string_equal(ar->v[SNAP_AR_FLAGS],
 				    "target-detected, user-writable-location, encoded-command, renamed-binary");
 		assert_null(ar->v[SNAP_AR_USER]);
