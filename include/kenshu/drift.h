@@ -19,9 +19,12 @@
  * A baseline is a report directory kenshu wrote earlier (report.json and
  * manifest.jsonl), read back as untrusted input: anyone could have edited
  * it, so every field is checked before use and a bad one is one error line.
- * A snapshot is one report as the comparison sees it; the scan in memory
- * becomes a snapshot through report.json's own builder, so both sides of a
- * comparison are read by the same code.
+ * A snapshot is one report as the comparison sees it: the properties it
+ * compares and shows, and the engine facts of the reuse check, as plain
+ * text and numbers. A baseline's are read from its report.json; the scan
+ * in memory becomes a snapshot straight from struct report, each property
+ * spelled exactly as report.json writes it, so the comparison cannot tell
+ * the two kinds of side apart.
  *
  * drift_compare() lists files added, removed and changed (SHA-256 and size
  * from the manifests), autostart entries added, removed and changed,
@@ -32,7 +35,6 @@
 
 struct report;
 struct av;
-struct json_object;
 
 /* Limits on a baseline directory's files (hostile input). */
 #define SNAPSHOT_MAX_REPORT ((uint64_t)512 << 20)   /* report.json bytes */
@@ -41,17 +43,20 @@ struct json_object;
 
 struct snapshot;
 
-/* Reads DIR/report.json and DIR/manifest.jsonl. Returns 0, or -1 with one
- * line in err naming the file and the problem ("'old/report.json': not a
- * kenshu report: no schema_version"). A bundle's directory (bundle.json)
- * is refused with the hint to give one image's directory. */
+/* Reads DIR/report.json and DIR/manifest.jsonl. Returns 0 with *out
+ * (caller frees with snapshot_free), or -1 and *out NULL with one line in
+ * err naming the file and the problem ("'old/report.json': not a kenshu
+ * report: no schema_version"). A bundle's directory (bundle.json) is
+ * refused with the hint to give one image's directory. */
 int snapshot_load(const char *dir, struct snapshot **out, struct ks_err *err);
-/* The report in memory as a snapshot (report.json's content and the file
- * list); the report must outlive nothing: everything is copied. */
+/* The report in memory as a snapshot (what drift_compare and the reuse
+ * check read, and the file list), without going through JSON. Caller frees
+ * with snapshot_free; everything is copied, r may go away. */
 struct snapshot *snapshot_of_report(const struct report *r);
 /* Reads r again, all but its file list (after policy_apply: the rule
- * outcomes, verdict and profile). */
+ * outcomes, verdict and profile). r->drift is never read. */
 void snapshot_update(struct snapshot *s, const struct report *r);
+/* Accepts NULL. */
 void snapshot_free(struct snapshot *s);
 
 /* Whether a file this snapshot's scan found clean may stand in for

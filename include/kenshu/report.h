@@ -346,4 +346,14 @@ struct drift_counts {
 };
 void drift_count(const struct drift *d, struct drift_counts *c);
 
+/* Fields report.json writes that another stage spells the same way (the
+ * drift snapshot of the scan in memory must read exactly what it would
+ * read back from report.json). */
+
+/* An installation's "version": "major.minor" into buf (REPORT_OS_VERSION_MAX
+ * bytes are always enough) and returns buf, or NULL when the registry gave
+ * none (major 0). */
+#define REPORT_OS_VERSION_MAX 24
+const char *report_os_version(const struct os_info *os, char *buf, size_t len);
+
 #endif

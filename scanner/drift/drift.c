@@ -1,7 +1,7 @@
 /* The comparison of two snapshots. Every section is the same walk: both
  * sides' items sorted by their key, merged, and an item on both sides
- * compared field by field from a table, so adding a compared property is
- * one table row. */
+ * compared field by field from the list's field table (snap_lists[],
+ * snapshot.c), so adding a compared property is one table row. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +19,22 @@ struct row {
 	unsigned vol;
 	const char *k[ROW_KEYS];
 	const char *tie;
-	json_object *o;
+	const struct snap_item *it;
+};
+
+typedef void (*emit_fn)(struct drift *d, enum drift_change c, const struct snap_item *o, const struct snap_item *n);
+
+/* How a section names its items and reports them: the properties that
+ * are the key, in order, the one that breaks ties (-1: none), which items
+ * take part (NULL: all) and what a difference becomes. What is compared
+ * is the list's field table (SNAP_COMPARED, snapshot.c). */
+struct section {
+	enum snap_list list;
+	size_t nkeys;
+	int key[ROW_KEYS];
+	int tie;
+	bool (*keep)(const struct snap_item *it);
+	emit_fn emit;
 };
 
 static const char *nz(const char *s)
@@ -51,23 +66,24 @@ static int row_cmp(const void *a, const void *b)
 	return c ? c : strcmp(nz(x->tie), nz(y->tie));
 }
 
-/* How a section names an item: fills vol, k[] and tie from o. */
-typedef void (*row_fn)(json_object *o, struct row *r);
-
-static struct row *rows_of(json_object *a, row_fn fill, bool (*keep)(json_object *), size_t *n)
+static struct row *rows_of(const struct snap_items *a, const struct section *sec, size_t *n)
 {
-	size_t len = json_object_array_length(a), k = 0;
-	struct row *v = xcalloc(len ? len : 1, sizeof(*v));
+	struct row *v = xcalloc(a->n ? a->n : 1, sizeof(*v));
+	size_t k = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		json_object *o = json_object_array_get_idx(a, i);
-		if (keep && !keep(o))
+	for (size_t i = 0; i < a->n; i++) {
+		const struct snap_item *it = &a->v[i];
+		if (sec->keep && !sec->keep(it))
 			continue;
-		v[k].o = o;
-		fill(o, &v[k]);
+		v[k].it = it;
+		v[k].vol = it->volume;
+		for (size_t j = 0; j < sec->nkeys; j++)
+			v[k].k[j] = it->v[sec->key[j]];
+		v[k].tie = sec->tie < 0 ? NULL : it->v[sec->tie];
 		k++;
 	}
-	qsort(v, k, sizeof(*v), row_cmp);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), row_cmp);
 	*n = k;
 	return v;
 }
@@ -77,224 +93,166 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* The fields of fields[] that differ between o and n, appended to *f. */
-static void diff_fields(json_object *o, json_object *n, const char *const *fields, struct drift_field **f, size_t *nf)
-{
-	for (size_t i = 0; fields[i]; i++) {
-		char *a = snap_text(o, fields[i]), *b = snap_text(n, fields[i]);
-		if (same(a, b)) {
-			free(a);
-			free(b);
-			continue;
-		}
-		*f = xrealloc(*f, (*nf + 1) * sizeof(**f));
-		(*f)[(*nf)++] = (struct drift_field){ xstrdup(fields[i]), a, b };
-	}
-}
-
-static void add_field(struct drift_field **f, size_t *nf, const char *name, char *a, char *b)
-{
-	if (same(a, b)) {
-		free(a);
-		free(b);
-		return;
-	}
-	*f = xrealloc(*f, (*nf + 1) * sizeof(**f));
-	(*f)[(*nf)++] = (struct drift_field){ xstrdup(name), a, b };
-}
-
-/* Calls emit(change, old, new) for every item not the same on both sides
- * (old or new NULL for added or removed). */
-static void merge(json_object *olda, json_object *newa, row_fn fill, bool (*keep)(json_object *),
-		  void (*emit)(struct drift *, enum drift_change, json_object *, json_object *), struct drift *d)
-{
-	size_t no, nn, i = 0, j = 0;
-	struct row *o = rows_of(olda, fill, keep, &no), *n = rows_of(newa, fill, keep, &nn);
-
-	while (i < no || j < nn) {
-		int c = i == no ? 1 : j == nn ? -1 : key_cmp(&o[i], &n[j]);
-		if (c == 0)
-			emit(d, DRIFT_CHANGED, o[i++].o, n[j++].o);
-		else if (c < 0)
-			emit(d, DRIFT_REMOVED, o[i++].o, NULL);
-		else
-			emit(d, DRIFT_ADDED, NULL, n[j++].o);
-	}
-	free(o);
-	free(n);
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
 
-/* ---- volumes ---- */
-
-static void volume_row(json_object *o, struct row *r)
+/* The compared properties of list l that differ between o and n,
+ * appended to *f in the field table's order. */
+static void diff_fields(enum snap_list l, const struct snap_item *o, const struct snap_item *n,
+			struct drift_field **f, size_t *nf)
 {
-	r->vol = snap_uint(o, "index");
+	const struct snap_list_def *def = &snap_lists[l];
+
+	for (size_t i = 0; i < def->nfields; i++) {
+		if (!(def->fields[i].flags & SNAP_COMPARED) || same(o->v[i], n->v[i]))
+			continue;
+		*f = xrealloc(*f, (*nf + 1) * sizeof(**f));
+		(*f)[(*nf)++] = (struct drift_field){ xstrdup(def->fields[i].key), dup_or_null(o->v[i]),
+						      dup_or_null(n->v[i]) };
+	}
 }
 
-static const char *const volume_fields[] = { "partition_type", "filesystem", "label", "size", "state", "scanned", NULL };
+static bool differs(enum snap_list l, const struct snap_item *o, const struct snap_item *n)
+{
+	const struct snap_list_def *def = &snap_lists[l];
 
-static void volume_emit(struct drift *d, enum drift_change c, json_object *o, json_object *n)
+	for (size_t i = 0; i < def->nfields; i++)
+		if ((def->fields[i].flags & SNAP_COMPARED) && !same(o->v[i], n->v[i]))
+			return true;
+	return false;
+}
+
+/* Calls the section's emit(change, old, new) for every item not the same
+ * on both sides (old or new NULL for added or removed). */
+static void merge(const struct snapshot *old, const struct snapshot *new, const struct section *sec, struct drift *d)
+{
+	size_t no, nn, i = 0, j = 0;
+	struct row *o = rows_of(&old->lists[sec->list], sec, &no), *n = rows_of(&new->lists[sec->list], sec, &nn);
+
+	while (i < no || j < nn) {
+		int c = i == no ? 1 : j == nn ? -1 : key_cmp(&o[i], &n[j]);
+		if (c == 0)
+			sec->emit(d, DRIFT_CHANGED, o[i++].it, n[j++].it);
+		else if (c < 0)
+			sec->emit(d, DRIFT_REMOVED, o[i++].it, NULL);
+		else
+			sec->emit(d, DRIFT_ADDED, NULL, n[j++].it);
+	}
+	free(o);
+	free(n);
+}
+
+/* ---- volumes ---- */
+
+static void volume_emit(struct drift *d, enum drift_change c, const struct snap_item *o, const struct snap_item *n)
 {
 	struct drift_field *f = NULL;
 	size_t nf = 0;
-	json_object *x = n ? n : o;
+	const struct snap_item *x = n ? n : o;
 
 	if (c == DRIFT_CHANGED) {
-		diff_fields(o, n, volume_fields, &f, &nf);
+		diff_fields(SNAP_VOLUMES, o, n, &f, &nf);
 		if (!nf)
 			return;
 	}
 	d->vol = xrealloc(d->vol, (d->nvol + 1) * sizeof(*d->vol));
-	d->vol[d->nvol++] = (struct drift_volume){ c, snap_uint(x, "index"), xstrdup(snap_str(x, "filesystem")),
-						   xstrdup(snap_str(x, "label")), f, nf };
+	d->vol[d->nvol++] = (struct drift_volume){ c, x->volume, xstrdup(nz(x->v[SNAP_VOL_FILESYSTEM])),
+						   xstrdup(nz(x->v[SNAP_VOL_LABEL])), f, nf };
 }
 
 /* ---- Windows installations ---- */
 
-static void os_row(json_object *o, struct row *r)
-{
-	r->vol = snap_uint(o, "volume");
-	r->k[0] = snap_str(o, "system_root");
-}
-
-static const char *const os_fields[] = {
-	"product_name", "edition", "current_version", "version", "build", "ubr", "service_pack",
-	"architecture", "hostname", NULL,
-};
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The user profiles, sorted: an account added to a gold image is drift. */
-static char *users(json_object *os)
-{
-	json_object *p = snap_get(os, "profiles");
-	size_t n = json_object_array_length(p);
-	const char **v = xcalloc(n ? n : 1, sizeof(*v));
-	char *out;
-
-	for (size_t i = 0; i < n; i++)
-		v[i] = nz(snap_str(json_object_array_get_idx(p, i), "user"));
-	qsort(v, n, sizeof(*v), str_cmp);
-	out = snap_join(v, n);
-	free(v);
-	return out;
-}
-
-static void os_emit(struct drift *d, enum drift_change c, json_object *o, json_object *n)
+static void os_emit(struct drift *d, enum drift_change c, const struct snap_item *o, const struct snap_item *n)
 {
 	struct drift_field *f = NULL;
 	size_t nf = 0;
-	json_object *x = n ? n : o;
+	const struct snap_item *x = n ? n : o;
 
 	if (c == DRIFT_CHANGED) {
-		diff_fields(o, n, os_fields, &f, &nf);
-		add_field(&f, &nf, "users", users(o), users(n));
+		diff_fields(SNAP_OS, o, n, &f, &nf);
 		if (!nf)
 			return;
 	}
 	d->os = xrealloc(d->os, (d->nos + 1) * sizeof(*d->os));
-	d->os[d->nos++] = (struct drift_os){ c, snap_uint(x, "volume"), xstrdup(snap_str(x, "system_root")),
-					     dup_or_null(snap_str(x, "product_name")), f, nf };
+	d->os[d->nos++] = (struct drift_os){ c, x->volume, xstrdup(nz(x->v[SNAP_OS_SYSTEM_ROOT])),
+					     dup_or_null(x->v[SNAP_OS_PRODUCT_NAME]), f, nf };
 }
 
 /* ---- autostart entries ---- */
 
-static void autorun_row(json_object *o, struct row *r)
-{
-	r->vol = snap_uint(o, "volume");
-	r->k[0] = snap_str(o, "category");
-	r->k[1] = snap_str(o, "location");
-	r->k[2] = snap_str(o, "name");
-	r->k[3] = snap_str(o, "user");
-	r->tie = snap_str(o, "command");
-}
-
-static const char *const autorun_fields[] = { "command", "target", "target_sha256", "flags", NULL };
-
-static void autorun_emit(struct drift *d, enum drift_change c, json_object *o, json_object *n)
+static void autorun_emit(struct drift *d, enum drift_change c, const struct snap_item *o, const struct snap_item *n)
 {
 	struct drift_field *f = NULL;
 	size_t nf = 0;
-	json_object *x = n ? n : o;
+	const struct snap_item *x = n ? n : o;
 
 	if (c == DRIFT_CHANGED) {
-		diff_fields(o, n, autorun_fields, &f, &nf);
+		diff_fields(SNAP_AUTORUNS, o, n, &f, &nf);
 		if (!nf)
 			return;
 	}
-	char *flags = snap_text(x, "flags");
 	d->autoruns = xrealloc(d->autoruns, (d->nautoruns + 1) * sizeof(*d->autoruns));
 	d->autoruns[d->nautoruns++] = (struct drift_autorun){
-		c, snap_uint(x, "volume"), xstrdup(snap_str(x, "category")), xstrdup(snap_str(x, "location")),
-		xstrdup(snap_str(x, "name")), dup_or_null(snap_str(x, "user")), xstrdup(snap_str(x, "command")),
-		dup_or_null(snap_str(x, "target")), dup_or_null(snap_str(x, "target_sha256")),
-		flags ? flags : xstrdup(""), f, nf,
+		c, x->volume, xstrdup(nz(x->v[SNAP_AR_CATEGORY])), xstrdup(nz(x->v[SNAP_AR_LOCATION])),
+		xstrdup(nz(x->v[SNAP_AR_NAME])), dup_or_null(x->v[SNAP_AR_USER]), xstrdup(nz(x->v[SNAP_AR_COMMAND])),
+		dup_or_null(x->v[SNAP_AR_TARGET]), dup_or_null(x->v[SNAP_AR_TARGET_SHA256]),
+		xstrdup(nz(x->v[SNAP_AR_FLAGS])), f, nf,
 	};
 }
 
 /* ---- detections ---- */
 
-static void detection_row(json_object *o, struct row *r)
+static void detection_emit(struct drift *d, enum drift_change c, const struct snap_item *o, const struct snap_item *n)
 {
-	r->vol = snap_uint(o, "volume");
-	r->k[0] = snap_str(o, "path");
-	r->k[1] = snap_str(o, "stream");
-	r->k[2] = snap_str(o, "signature");
-}
-
-static void detection_emit(struct drift *d, enum drift_change c, json_object *o, json_object *n)
-{
-	json_object *x = n ? n : o;
+	const struct snap_item *x = n ? n : o;
 
 	if (c == DRIFT_CHANGED)
 		return;   /* same file, same signature */
 	d->det = xrealloc(d->det, (d->ndet + 1) * sizeof(*d->det));
-	d->det[d->ndet++] = (struct drift_detection){ c, snap_uint(x, "volume"), xstrdup(snap_str(x, "path")),
-						      xstrdup(snap_str(x, "stream")), xstrdup(snap_str(x, "signature")),
-						      xstrdup(snap_str(x, "sha256")) };
+	d->det[d->ndet++] = (struct drift_detection){ c, x->volume, xstrdup(nz(x->v[SNAP_DET_PATH])),
+						      xstrdup(nz(x->v[SNAP_DET_STREAM])),
+						      xstrdup(nz(x->v[SNAP_DET_SIGNATURE])),
+						      xstrdup(nz(x->v[SNAP_DET_SHA256])) };
 }
 
 /* ---- rule outcomes ---- */
 
-static void finding_row(json_object *o, struct row *r)
+static bool not_drift_rule(const struct snap_item *it)
 {
-	json_object *e = snap_get(o, "evidence");
-
-	r->vol = snap_uint(e, "volume");
-	r->k[0] = snap_str(o, "rule");
-	r->k[1] = snap_str(e, "path");
-	r->k[2] = snap_str(e, "value");
-	r->tie = snap_str(o, "message");
+	return strncmp(nz(it->v[SNAP_FND_RULE]), "drift-", 6) != 0;
 }
 
-static bool not_drift_rule(json_object *o)
+static void finding_emit(struct drift *d, enum drift_change c, const struct snap_item *o, const struct snap_item *n)
 {
-	return strncmp(snap_str(o, "rule"), "drift-", 6) != 0;
-}
+	const struct snap_item *x = n ? n : o;
+	const char *os = o ? o->v[SNAP_FND_SEVERITY] : NULL, *ns = n ? n->v[SNAP_FND_SEVERITY] : NULL;
+	const char *ow = o ? o->v[SNAP_FND_WAIVER] : NULL, *nw = n ? n->v[SNAP_FND_WAIVER] : NULL;
 
-static void finding_emit(struct drift *d, enum drift_change c, json_object *o, json_object *n)
-{
-	json_object *x = n ? n : o, *e = snap_get(x, "evidence");
-	const char *os = snap_str(o, "severity"), *ns = snap_str(n, "severity");
-	const char *ow = snap_str(o, "waiver"), *nw = snap_str(n, "waiver");
-
-	if (c == DRIFT_CHANGED && same(os, ns) && same(ow, nw))
+	if (c == DRIFT_CHANGED && !differs(SNAP_FINDINGS, o, n))
 		return;
 	d->findings = xrealloc(d->findings, (d->nfindings + 1) * sizeof(*d->findings));
 	d->findings[d->nfindings++] = (struct drift_finding){
-		c, xstrdup(snap_str(x, "rule")), snap_uint(e, "volume"), dup_or_null(snap_str(e, "path")),
-		dup_or_null(snap_str(e, "value")), dup_or_null(os), dup_or_null(ns), dup_or_null(ow),
-		dup_or_null(nw), xstrdup(snap_str(x, "message")),
+		c, xstrdup(nz(x->v[SNAP_FND_RULE])), x->volume, dup_or_null(x->v[SNAP_FND_PATH]),
+		dup_or_null(x->v[SNAP_FND_VALUE]), dup_or_null(os), dup_or_null(ns), dup_or_null(ow),
+		dup_or_null(nw), xstrdup(nz(x->v[SNAP_FND_MESSAGE])),
 	};
 }
+
+static const struct section volumes = { SNAP_VOLUMES, 0, { 0 }, -1, NULL, volume_emit };
+static const struct section installs = { SNAP_OS, 1, { SNAP_OS_SYSTEM_ROOT }, -1, NULL, os_emit };
+static const struct section autoruns = {
+	SNAP_AUTORUNS, 4, { SNAP_AR_CATEGORY, SNAP_AR_LOCATION, SNAP_AR_NAME, SNAP_AR_USER }, SNAP_AR_COMMAND, NULL,
+	autorun_emit,
+};
+static const struct section detections = {
+	SNAP_DETECTIONS, 3, { SNAP_DET_PATH, SNAP_DET_STREAM, SNAP_DET_SIGNATURE }, -1, NULL, detection_emit,
+};
+static const struct section findings = {
+	SNAP_FINDINGS, 3, { SNAP_FND_RULE, SNAP_FND_PATH, SNAP_FND_VALUE }, SNAP_FND_MESSAGE, not_drift_rule,
+	finding_emit,
+};
 
 /* ---- files ---- */
 
@@ -356,37 +314,35 @@ static void compare_files(const struct snapshot *old, const struct snapshot *new
 
 static void side(const struct snapshot *s, struct drift_side *x)
 {
-	json_object *tool = snap_get(s->root, "tool"), *img = snap_get(s->root, "image");
+	const struct snap_side *t = &s->side;
 
 	x->dir = dup_or_null(s->dir);
-	x->image_path = xstrdup(nz(snap_str(img, "path")));
-	x->image_sha256 = xstrdup(nz(snap_str(img, "sha256_before")));
-	x->started = xstrdup(nz(snap_str(snap_get(s->root, "scan"), "started")));
-	x->verdict = xstrdup(nz(snap_str(s->root, "verdict")));
-	x->profile = xstrdup(nz(snap_str(snap_get(s->root, "profile"), "name")));
-	x->tool = xasprintf("kenshu %s (%s)", nz(snap_str(tool, "version")), nz(snap_str(tool, "commit")));
+	x->image_path = xstrdup(nz(t->image_path));
+	x->image_sha256 = xstrdup(nz(t->image_sha256));
+	x->started = xstrdup(nz(t->started));
+	x->verdict = xstrdup(nz(t->verdict));
+	x->profile = xstrdup(nz(t->profile));
+	x->tool = xasprintf("kenshu %s (%s)", nz(t->tool_version), nz(t->tool_commit));
 	memcpy(x->report_sha256, s->report_sha256, sizeof(x->report_sha256));
 	memcpy(x->manifest_sha256, s->manifest_sha256, sizeof(x->manifest_sha256));
 }
-
-
 
 void drift_compare_findings(const struct snapshot *old, const struct snapshot *new, struct drift *d)
 {
 	drift_side_release(&d->new);
 	side(new, &d->new);
 	drift_release_findings(d);
-	merge(snap_array(old, "findings"), snap_array(new, "findings"), finding_row, not_drift_rule, finding_emit, d);
+	merge(old, new, &findings, d);
 }
 
 void drift_compare(const struct snapshot *old, const struct snapshot *new, struct drift *d)
 {
 	memset(d, 0, sizeof(*d));
 	side(old, &d->old);
-	merge(snap_array(old, "volumes"), snap_array(new, "volumes"), volume_row, NULL, volume_emit, d);
-	merge(snap_array(old, "os"), snap_array(new, "os"), os_row, NULL, os_emit, d);
+	merge(old, new, &volumes, d);
+	merge(old, new, &installs, d);
 	compare_files(old, new, d);
-	merge(snap_array(old, "autoruns"), snap_array(new, "autoruns"), autorun_row, NULL, autorun_emit, d);
-	merge(snap_array(old, "detections"), snap_array(new, "detections"), detection_row, NULL, detection_emit, d);
+	merge(old, new, &autoruns, d);
+	merge(old, new, &detections, d);
 	drift_compare_findings(old, new, d);
 }

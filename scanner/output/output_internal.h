@@ -18,12 +18,6 @@
 /* "512 B", "1.5 MiB": one spelling of a size in every human format. */
 void report_human_size(uint64_t n, char *out, size_t len);
 
-struct report;
-struct json_object;
-/* report.json's tree (the caller puts it): drift.c reads the scan in
- * memory through the same tree a baseline is read from. */
-struct json_object *report_json_object(const struct report *r);
-
 /* report_html.c's UTF-8 reading, shared with drift_write.c so that the text
  * and the page judge a hostile name alike. report_utf8_decode: the length
  * of the sequence at s (n > 0 bytes left) and its code point in *cp, or 1

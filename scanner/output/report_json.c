@@ -150,12 +150,9 @@ static json_object *os_json(const struct os_info *os)
 	add_opt(o, "edition", os->edition);
 	add_str(o, "family", os->family);
 	add_opt(o, "current_version", os->current_version);
-	if (os->major) {
-		char ver[32];
-		snprintf(ver, sizeof(ver), "%u.%u", os->major, os->minor);
-		add_str(o, "version", ver);
-	} else {
-		add_opt(o, "version", NULL);
+	{
+		char ver[REPORT_OS_VERSION_MAX];
+		add_opt(o, "version", report_os_version(os, ver, sizeof(ver)));
 	}
 	add_opt(o, "build", os->build);
 	if (os->has_ubr)
@@ -363,7 +360,7 @@ static json_object *findings_json(const struct report *r)
 	return a;
 }
 
-json_object *report_json_object(const struct report *r)
+static json_object *report_json_object(const struct report *r)
 {
 	json_object *root = json_object_new_object(), *o, *a;
 	uint64_t files = 0, streams = 0, bytes = 0, scanned = 0, rp = 0, hl = 0;

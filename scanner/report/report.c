@@ -381,3 +381,13 @@ const char *reparse_tag_name(uint32_t tag)
 			return reparse_tags[i].name;
 	return "other reparse point";
 }
+
+/* ---- fields spelled alike by report.json and drift ---- */
+
+const char *report_os_version(const struct os_info *os, char *buf, size_t len)
+{
+	if (!os->major)
+		return NULL;
+	snprintf(buf, len, "%u.%u", os->major, os->minor);
+	return buf;
+}

@@ -1,8 +1,9 @@
 /* Baselines and drift: snapshot_load on hostile report directories (every
  * one refused with one error line naming the file, never a crash), a
  * seeded mutation loop, drift_compare's semantics on two hand-written
- * report directories, the clean set and the reuse check, and the drift-*
- * rules of the policy over a hand-built struct drift. */
+ * report directories, the clean set and the reuse check, the drift-*
+ * rules of the policy over a hand-built struct drift, and the snapshot of
+ * the scan in memory against the report.json written of it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +27,8 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include "engine.h"
+/* White box for section E: the two builders' models, field by field. */
+#include "../../scanner/drift/drift_internal.h"
 
 static char tmp[] = "/tmp/kenshu-test-drift-XXXXXX";
 static unsigned ndirs;
@@ -1343,6 +1346,398 @@ static void drift_rules(void **state)
 	}
 }
 
+/* ---- E. the scan in memory agrees with the report.json it writes ----
+ *
+ * snapshot_of_report() reads struct report directly; snapshot_load() reads
+ * what report_save() wrote of it. White box: the two models must hold the
+ * same text in every property, side and engine fact, not only compare as
+ * "no drift". */
+
+/* Valid UTF-8 that JSON must escape or carry as it is: quotes, a
+ * backslash, control characters, markup, a bidirectional override, CJK,
+ * an emoji, the ", " that joins lists. */
+static const char evil[] = "C:\\Users\\\"op\"\\<b>&amp;</b>\n\t\x01\x1f\x7f \xE2\x80\xAE" "exe.txt "
+			   "\xE8\xA8\xAD\xE5\xAE\x9A \xF0\x9F\x98\x80, x";
+
+static char *ds(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static struct autorun *ar_add(struct os_info *os, const char *category, const char *location, const char *name,
+			      const char *user, const char *command, const char *target, const char *sha,
+			      unsigned flags)
+{
+	struct autorun *a;
+
+	os->autoruns.v = xrealloc(os->autoruns.v, (os->autoruns.n + 1) * sizeof(*a));
+	a = &os->autoruns.v[os->autoruns.n++];
+	memset(a, 0, sizeof(*a));
+	a->category = category;
+	a->technique = "T1547.001";
+	a->location = ds(location);
+	a->name = ds(name);
+	a->user = ds(user);
+	a->command = ds(command);
+	a->volume = os->volume;
+	a->target = ds(target);
+	a->target_exists = target ? 1 : -1;
+	a->target_sha256 = ds(sha);
+	a->flags = flags;
+	return a;
+}
+
+static void profile_add(struct os_info *os, const char *sid, const char *user)
+{
+	struct os_profile *p;
+
+	os->profiles = xrealloc(os->profiles, (os->nprofiles + 1) * sizeof(*p));
+	p = &os->profiles[os->nprofiles++];
+	memset(p, 0, sizeof(*p));
+	p->sid = xstrdup(sid);
+	p->user = ds(user);
+	p->path = xasprintf("%%SystemDrive%%\\Users\\%s", user ? user : "");
+}
+
+static void rich_os(struct report *r)
+{
+	struct os_info os;
+
+	/* Every property known, hostile where a registry string can be. */
+	memset(&os, 0, sizeof(os));
+	os.volume = 2;
+	os.system_root = xstrdup("/Windows");
+	os.product_name = xstrdup("Windows 10 IoT Enterprise LTSC 2021");
+	os.edition = xstrdup(evil);
+	os.current_version = xstrdup("6.3");
+	os.major = 10;
+	os.build = xstrdup("19044");
+	os.has_ubr = true;
+	os.ubr = UINT32_MAX;
+	os.service_pack = xstrdup("");      /* present and empty, not null */
+	os.family = xstrdup("Windows 10");
+	os.architecture = xstrdup("x64");
+	os.hostname = xstrdup(evil);
+	os.control_set = 1;
+	profile_add(&os, "S-1-5-21-1-1001", "zed");
+	profile_add(&os, "S-1-5-21-1-1002", evil);
+	profile_add(&os, "S-1-5-21-1-1003", "Admin, Ops");
+	profile_add(&os, "Default", NULL);
+	ar_add(&os, "Run", "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", "upd", NULL,
+	       "C:\\Vendor\\upd.exe /q", "/Vendor/upd.exe", hx('5'),
+	       AR_FLAG_DETECTED | AR_FLAG_ENCODED | AR_FLAG_RENAMED | AR_FLAG_USER_WRITABLE);
+	ar_add(&os, "Run", "HKCU\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", "upd", "zed", evil, NULL, NULL,
+	       AR_FLAG_TARGET_MISSING);
+	/* Same key, told apart by the command. */
+	ar_add(&os, "Services", "HKLM\\SYSTEM\\CurrentControlSet\\Services", "dup", NULL, "x2.exe", "/x2.exe", NULL, 0);
+	ar_add(&os, "Services", "HKLM\\SYSTEM\\CurrentControlSet\\Services", "dup", NULL, "x1.exe", "/x1.exe", NULL, 0);
+	ar_add(&os, "Scheduled Tasks", "/Windows/System32/Tasks/" "\xE8\xA8\xAD", evil, NULL, "", "", "", 0);
+	report_add_os(r, &os);
+
+	/* Nothing known but where it is. */
+	memset(&os, 0, sizeof(os));
+	os.volume = 3;
+	os.system_root = xstrdup("/WINNT");
+	ar_add(&os, "Run", "HKCU\\Run", "", "op", "", NULL, NULL, 0);
+	report_add_os(r, &os);
+}
+
+static void rich_volumes(struct report *r)
+{
+	struct rep_volume *v;
+
+	r->nvol = 3;
+	r->vol = v = xcalloc(3, sizeof(*v));
+	v[0].v = (struct img_volume){ .index = 1, .offset = 1 << 20, .size = 100 << 20, .part_type = "EFI system",
+				      .fs = "fat", .state = VOL_READABLE };
+	snprintf(v[0].v.gpt_type, sizeof(v[0].v.gpt_type), "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+	v[0].label = xstrdup("SYSTEM");
+	v[0].fs_version = xstrdup("");
+	v[1].v = (struct img_volume){ .index = 2, .offset = 101 << 20, .size = (uint64_t)1 << 40,
+				      .part_type = "Basic data", .fs = "ntfs", .state = VOL_READABLE };
+	snprintf(v[1].v.part_name, sizeof(v[1].v.part_name), "%s", evil);
+	v[1].label = xstrdup(evil);
+	v[1].fs_version = xstrdup("3.1");
+	v[1].reader = xstrdup("libntfs-3g");
+	v[1].scanned = true;
+	v[1].dirty = true;
+	v[1].files = 12;
+	v[1].streams = 14;
+	v[1].bytes = UINT64_MAX;
+	v[1].hardlinks = 1;
+	/* Inside another: no offset, a device; label and file system unknown. */
+	v[2].v = (struct img_volume){ .index = 3, .size = UINT64_MAX, .part_type = NULL, .fs = NULL, .parent = 2,
+				      .logical = true, .state = VOL_UNSUPPORTED };
+	snprintf(v[2].v.device, sizeof(v[2].v.device), "/dev/vg/lv");
+	snprintf(v[2].v.state_reason, sizeof(v[2].v.state_reason), "%s", evil);
+}
+
+/* A report with every list the comparison reads populated, before the
+ * policy ran (as scan.c takes its first snapshot). */
+static void rich_report(struct report *r)
+{
+	report_init(r);
+	scan_engine_facts(av, &r->engine);
+	r->image_path = xstrdup(evil);
+	r->image_format = xstrdup("raw");
+	r->image_reader = xstrdup("raw");
+	r->scheme = xstrdup("gpt");
+	r->disk_guid = xstrdup("6A1B2C3D-0000-4000-8000-000000000001");
+	memcpy(r->sha256_before, hx('c'), SHA256_HEX_LEN);
+	memcpy(r->sha256_after, hx('c'), SHA256_HEX_LEN);
+	strcpy(r->started, "2026-11-27T10:00:00Z");
+	strcpy(r->finished, "2026-11-27T10:01:00Z");
+	r->host = xstrdup("acceptance-ws01");
+	r->threads = 2;
+	rich_volumes(r);
+	rich_os(r);
+	report_add_detection(r, 2, "/x.exe", "", "Kenshu.Drift.Test", hx('1'), 68);
+	report_add_detection(r, 2, evil, "ads", "Sig.A", hx('2'), 2);
+	report_add_detection(r, 3, "/a.exe", NULL, evil, hx('3'), 3);
+	report_add_macro(r, 2, "/doc.docm", "", "Heuristics.OLE2.ContainsMacros", hx('4'), 100);
+	report_add_skip(r, 2, "/big.bin", "", "larger than the scan limit", 5);
+	report_add_skip(r, 0, "volume 3", NULL, "no reader for this file system", 0);
+	report_add_reparse(r, 2, "/Documents and Settings", 0xA0000003u, "/Users", true);
+	report_add_file(r, 2, "/x.exe", "", 68, hx('1'), 0, NULL, "detected");
+	report_add_file(r, 2, evil, "ads", 2, hx('2'), FS_F_NAME_LOSSY, NULL, "detected");
+	report_add_file(r, 2, evil, "", 0, hx('0'), FS_F_COMPRESSED | FS_F_SPARSE, NULL, "scanned");
+	report_add_file(r, 2, "/Windows/System32/kernel32.dll", "", 1000, hx('6'), FS_F_WOF, NULL, "scanned");
+	report_add_file(r, 2, "/Vendor/new.exe", "", 10, hx('7'), 0, NULL, "scanned");
+	/* A directory and a directory's own stream. */
+	report_add_file(r, 2, "/Dir", "", 0, NULL, FS_F_DIRECTORY, NULL, "directory");
+	report_add_file(r, 2, "/Dir", "Zone.Identifier", 26, hx('8'), FS_F_DIRECTORY, NULL, "scanned");
+	/* Hard links: the first name scanned, the others point at it. */
+	report_add_file(r, 2, "/h1", "", 10, hx('e'), FS_F_HARDLINK, NULL, "scanned");
+	report_add_file(r, 2, "/h2", "", 10, hx('e'), FS_F_HARDLINK, "/h1", "link");
+	report_add_file(r, 2, "/locked.bin", "", 5, NULL, FS_F_ENCRYPTED, NULL, "unreadable");
+	report_add_file(r, 2, "/big.bin", "", 5, hx('9'), 0, NULL, "partial");
+	/* Past INT64_MAX: read back exactly, not clamped. */
+	report_add_file(r, 2, "/sparse.img", "", UINT64_MAX, NULL, FS_F_SPARSE, NULL, "skipped");
+	report_add_file(r, 3, "/a.exe", "", 3, hx('3'), FS_F_REPARSE, NULL, "detected");
+	report_finish(r);
+}
+
+/* The policy as a scan runs it, with a waiver and a baseline's drift. */
+static void judge_rich(struct report *r, const struct snapshot *baseline, const struct snapshot *now)
+{
+	struct profile *p = load_text("include = default\n"
+				      "[waiver.eicar]\nrule = malware\npath = /x.exe\nreason = test\n"
+				      "approver = QA\nexpires = 2030-01-01\n");
+
+	r->drift = xcalloc(1, sizeof(*r->drift));
+	drift_compare(baseline, now, r->drift);
+	policy_apply(p, r);
+	profile_free(p);
+}
+
+static void finding_add(struct report *r, const char *rule, enum severity sev, const char *message, unsigned vol,
+			const char *path, const char *value, const char *waiver)
+{
+	struct rep_finding *f;
+
+	r->findings = xrealloc(r->findings, (r->nfindings + 1) * sizeof(*f));
+	f = &r->findings[r->nfindings++];
+	memset(f, 0, sizeof(*f));
+	f->rule = rule;
+	f->severity = sev;
+	f->message = ds(message);
+	f->volume = vol;
+	f->path = ds(path);
+	f->value = ds(value);
+	f->version = ds(value ? "1.0" : NULL);
+	f->sha256 = ds(path ? hx('d') : NULL);
+	f->waiver = ds(waiver);
+}
+
+static void text_equal(const char *what, size_t i, const char *field, const char *a, const char *b)
+{
+	if (!a != !b || (a && strcmp(a, b) != 0))
+		fail_msg("%s[%zu].%s: \"%s\" read back from report.json, \"%s\" from the report in memory", what, i,
+			 field, a ? a : "(absent)", b ? b : "(absent)");
+}
+
+/* Every property of the two models, the file lists included. */
+static void models_equal(const struct snapshot *disk, const struct snapshot *mem)
+{
+	const struct snap_side *a = &disk->side, *b = &mem->side;
+	const struct snap_engine *x = &disk->engine, *y = &mem->engine;
+
+	text_equal("side", 0, "image_path", a->image_path, b->image_path);
+	text_equal("side", 0, "image_sha256", a->image_sha256, b->image_sha256);
+	text_equal("side", 0, "started", a->started, b->started);
+	text_equal("side", 0, "verdict", a->verdict, b->verdict);
+	text_equal("side", 0, "profile", a->profile, b->profile);
+	text_equal("side", 0, "tool_version", a->tool_version, b->tool_version);
+	text_equal("side", 0, "tool_commit", a->tool_commit, b->tool_commit);
+	text_equal("engine", 0, "version", x->version, y->version);
+	assert_int_equal(x->functionality_level, y->functionality_level);
+	for (size_t i = 0; i < SNAP_NLIMITS; i++) {
+		assert_true(x->has_limit[i] && y->has_limit[i]);
+		assert_true(x->limit[i] == y->limit[i]);
+	}
+	assert_int_equal(x->ndbs, y->ndbs);
+	for (size_t i = 0; i < x->ndbs; i++) {
+		text_equal("engine.databases", i, "name", x->dbs[i].name, y->dbs[i].name);
+		text_equal("engine.databases", i, "sha256", x->dbs[i].sha256, y->dbs[i].sha256);
+	}
+	for (int l = 0; l < SNAP_NLISTS; l++) {
+		const struct snap_list_def *def = &snap_lists[l];
+		const struct snap_items *p = &disk->lists[l], *q = &mem->lists[l];
+		if (p->n != q->n)
+			fail_msg("%s: %zu items read back, %zu in memory", def->key, p->n, q->n);
+		for (size_t i = 0; i < p->n; i++) {
+			if (p->v[i].volume != q->v[i].volume)
+				fail_msg("%s[%zu]: volume %u read back, %u in memory", def->key, i, p->v[i].volume,
+					 q->v[i].volume);
+			for (size_t k = 0; k < SNAP_MAX_FIELDS; k++)
+				text_equal(def->key, i, k < def->nfields ? def->fields[k].key : "(beyond the table)",
+					   p->v[i].v[k], q->v[i].v[k]);
+		}
+	}
+	assert_int_equal(disk->nfiles, mem->nfiles);
+	for (size_t i = 0; i < disk->nfiles; i++) {
+		const struct snap_file *f = &disk->files[i], *g = &mem->files[i];
+		assert_int_equal(f->volume, g->volume);
+		text_equal("files", i, "path", f->path, g->path);
+		text_equal("files", i, "stream", f->stream, g->stream);
+		assert_true(f->size == g->size);
+		text_equal("files", i, "sha256", f->sha256, g->sha256);
+		text_equal("files", i, "status", f->status, g->status);
+		text_equal("files", i, "link_of", f->link_of, g->link_of);
+		assert_int_equal(f->directory, g->directory);
+	}
+}
+
+static void sides_equal(const struct drift_side *a, const struct drift_side *b)
+{
+	assert_string_equal(a->image_path, b->image_path);
+	assert_string_equal(a->image_sha256, b->image_sha256);
+	assert_string_equal(a->started, b->started);
+	assert_string_equal(a->verdict, b->verdict);
+	assert_string_equal(a->profile, b->profile);
+	assert_string_equal(a->tool, b->tool);
+}
+
+/* Saves r, reads it back, and checks both ways that the directory and the
+ * snapshot of r in memory (mem) say the same. */
+static void agrees_with_saved(const struct report *r, const struct snapshot *mem, const char *what)
+{
+	char *d = xasprintf("%s/%u-%s", tmp, ndirs++, what);
+	struct snapshot *disk;
+	struct ks_err err;
+	struct drift dr;
+
+	if (report_save(r, NULL, d, &err) < 0)
+		fail_msg("report_save %s: %s", d, err.msg);
+	disk = load_ok(d);
+	models_equal(disk, mem);
+	drift_compare(disk, mem, &dr);
+	assert_true(drift_empty(&dr));
+	assert_int_equal(dr.files_unchanged, r->nfiles);
+	sides_equal(&dr.old, &dr.new);
+	assert_string_equal(dr.old.dir, d);
+	assert_null(dr.new.dir);
+	assert_string_equal(dr.new.report_sha256, "");
+	drift_release(&dr);
+	drift_compare(mem, disk, &dr);
+	assert_true(drift_empty(&dr));
+	sides_equal(&dr.old, &dr.new);
+	drift_release(&dr);
+	snapshot_free(disk);
+	free(d);
+}
+
+static size_t nfindings_of(const struct snapshot *s, const char *prefix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->lists[SNAP_FINDINGS].n; i++)
+		n += !strncmp(s->lists[SNAP_FINDINGS].v[i].v[SNAP_FND_RULE], prefix, strlen(prefix));
+	return n;
+}
+
+static void live_snapshot_matches_report_json(void **state)
+{
+	char *ro, *mo, *od;
+	struct snapshot *baseline, *mem;
+	struct report r;
+
+	old_side(&ro, &mo);
+	od = mkrep("e-baseline", ro, mo);
+	baseline = load_ok(od);
+
+	/* As scan.c does it: a snapshot before the policy, compared, the
+	 * policy (drift-* rules, a waiver), the snapshot updated. */
+	rich_report(&r);
+	mem = snapshot_of_report(&r);
+	agrees_with_saved(&r, mem, "e-before-policy");
+	judge_rich(&r, baseline, mem);
+	snapshot_update(mem, &r);
+	agrees_with_saved(&r, mem, "e-after-policy");
+
+	/* The policy's outcomes are there: drift-* rules and a waiver. */
+	assert_true(nfindings_of(mem, "drift-") > 0);
+	{
+		bool waived = false;
+		for (size_t i = 0; i < mem->lists[SNAP_FINDINGS].n; i++)
+			waived |= mem->lists[SNAP_FINDINGS].v[i].v[SNAP_FND_WAIVER] != NULL;
+		assert_true(waived);
+	}
+
+	/* Findings with and without evidence, hostile text, a message the
+	 * policy never leaves NULL, two that differ only by message. */
+	finding_add(&r, "autorun-unknown", SEV_INFO, evil, 0, NULL, NULL, NULL);
+	finding_add(&r, "risky-file-type", SEV_REVIEW, "m", 2, evil, ".js", "vendor-js");
+	finding_add(&r, "risky-file-type", SEV_REVIEW, "n", 2, evil, ".js", NULL);
+	finding_add(&r, "malware", SEV_FAIL, NULL, 3, "", "", evil);
+	finding_add(&r, "drift-new-autorun", SEV_REVIEW, "d", UINT32_MAX, "/x", NULL, NULL);
+	snapshot_update(mem, &r);
+	agrees_with_saved(&r, mem, "e-findings");
+
+	/* The spelling of a few properties, against report.json's text. */
+	{
+		const struct snap_item *os = &mem->lists[SNAP_OS].v[0], *bare = &mem->lists[SNAP_OS].v[1];
+		const struct snap_item *vol = &mem->lists[SNAP_VOLUMES].v[1], *ar = &mem->lists[SNAP_AUTORUNS].v[0];
+		char *users = xasprintf(", Admin, Ops, %s, zed", evil);
+		assert_string_equal(os->v[SNAP_OS_VERSION], "10.0");
+		assert_string_equal(os->v[SNAP_OS_UBR], "4294967295");
+		assert_string_equal(os->v[SNAP_OS_SERVICE_PACK], "");
+		assert_string_equal(os->v[SNAP_OS_USERS], users);
+		assert_null(bare->v[SNAP_OS_VERSION]);
+		assert_null(bare->v[SNAP_OS_UBR]);
+		assert_null(bare->v[SNAP_OS_PRODUCT_NAME]);
+		assert_string_equal(bare->v[SNAP_OS_USERS], "");
+		assert_string_equal(vol->v[SNAP_VOL_SIZE], "1099511627776");
+		assert_string_equal(vol->v[SNAP_VOL_SCANNED], "true");
+		assert_string_equal(mem->lists[SNAP_VOLUMES].v[2].v[SNAP_VOL_FILESYSTEM], "");
+		assert_string_equal(mem->lists[SNAP_VOLUMES].v[2].v[SNAP_VOL_SIZE], "18446744073709551615");
+		assert_string_equal(ar->v[SNAP_AR_FLAGS],
+				    "target-detected, user-writable-location, encoded-command, renamed-binary");
+		assert_null(ar->v[SNAP_AR_USER]);
+		assert_string_equal(mem->lists[SNAP_DETECTIONS].v[2].v[SNAP_DET_STREAM], "");
+		free(users);
+	}
+
+	snapshot_free(mem);
+	report_release(&r);
+
+	/* A report with no list at all and only what every scan sets (the
+	 * writers of report.txt need it): the rest is NULL, absent. */
+	report_init(&r);
+	r.image_path = xstrdup("/img/blank.raw");
+	r.image_format = xstrdup("raw");
+	r.image_reader = xstrdup("raw");
+	r.scheme = xstrdup("none");
+	r.engine.version = xstrdup("1.4.6");
+	mem = snapshot_of_report(&r);
+	agrees_with_saved(&r, mem, "e-empty");
+	snapshot_free(mem);
+	report_release(&r);
+
+	snapshot_free(baseline);
+	free(ro), free(mo), free(od);
+}
+
 static int setup(void **state)
 {
 	/* Two database files: the reuse check compares the list, in order. */
@@ -1373,6 +1768,7 @@ int main(void)
 		cmocka_unit_test(clean_set),
 		cmocka_unit_test(reuse_check),
 		cmocka_unit_test(drift_rules),
+		cmocka_unit_test(live_snapshot_matches_report_json),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
