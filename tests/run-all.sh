@@ -36,6 +36,17 @@ if [ "$WHAT" = all ] || [ "$WHAT" = headers ]; then
 		fi
 	done
 	rm -f "$log.err"
+	# The tree keeps the stage table of docs/architecture.md: no include
+	# cycle or include up the pipeline, printing and exiting only in cli/,
+	# no file over 800 lines.
+	tests/check-layout.py >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	count
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - tests/check-layout.py exited $rc"
+		fail=$((fail + 1))
+	fi
 fi
 
 # CLOCK: a command prefix (empty, or faketime); TAG: appended to every

@@ -438,11 +438,8 @@ static void judge(const struct scan_opts *o, const struct job *j, struct report 
 		compare_baseline(o, j, &now, r);
 	policy_apply(p, r);
 	if (now) {
-		struct drift *d = r->drift;
-		/* The snapshot is of the report, not of its comparison. */
-		r->drift = NULL;
+		/* The rule outcomes are compared once the policy has run. */
 		snapshot_update(now, r);
-		r->drift = d;
 		drift_compare_findings(o->baseline, now, r->drift);
 		snapshot_free(now);
 	}
