@@ -55,6 +55,15 @@ int ks_vfail(struct ks_err *e, enum ks_code code, const char *fmt, va_list ap) K
 /* Puts context before the message already in *e ("'disk.img': volume 2: "
  * + "cannot read the MFT"); returns -1. The code is kept. */
 int ks_prefix(struct ks_err *e, const char *fmt, ...) KS_PRINTF(2, 3);
+/* A problem at a line of a file the user gave (a profile, an IOC feed):
+ * "FILE:LINE: message", or "FILE: message" when line is 0 (the file as a
+ * whole). The message part is cut at KS_AT_MSG_MAX bytes, so that the
+ * file's name and line always show. Returns -1. */
+#define KS_AT_MSG_MAX 511
+int ks_fail_at(struct ks_err *e, enum ks_code code, const char *file, unsigned line, const char *fmt, ...)
+	KS_PRINTF(5, 6);
+int ks_vfail_at(struct ks_err *e, enum ks_code code, const char *file, unsigned line, const char *fmt, va_list ap)
+	KS_PRINTF(5, 0);
 /* Empties *e (code KS_OK, message ""). */
 void ks_err_clear(struct ks_err *e);
 /* "bad input", "system error", "unsupported", "usage", "not found", "ok" */

@@ -44,15 +44,12 @@ static const struct {
 
 int ioc_fail(const struct ioc_pos *p, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ks_vfail_at(p->err, KS_EINPUT, p->feed, p->line, fmt, ap);
 	va_end(ap);
-	if (p->line)
-		return ks_fail(p->err, KS_EINPUT, "%s:%u: %s", p->feed, p->line, msg);
-	return ks_fail(p->err, KS_EINPUT, "%s: %s", p->feed, msg);
+	return -1;
 }
 
 /* ---- the set of indicators ---- */

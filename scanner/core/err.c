@@ -55,6 +55,26 @@ int ks_prefix(struct ks_err *e, const char *fmt, ...)
 	return -1;
 }
 
+int ks_vfail_at(struct ks_err *e, enum ks_code code, const char *file, unsigned line, const char *fmt, va_list ap)
+{
+	char msg[KS_AT_MSG_MAX + 1];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line)
+		return ks_fail(e, code, "%s:%u: %s", file, line, msg);
+	return ks_fail(e, code, "%s: %s", file, msg);
+}
+
+int ks_fail_at(struct ks_err *e, enum ks_code code, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_vfail_at(e, code, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int rd_fail(const struct bytes_rd *r, const char *fmt, ...)
 {
 	va_list ap;

@@ -67,16 +67,13 @@ static bool section_known(const char *section)
 static int fail(struct src *s, unsigned line, const char *fmt, ...) KS_PRINTF(3, 4);
 static int fail(struct src *s, unsigned line, const char *fmt, ...)
 {
-	char msg[512];
+	struct ks_err e;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ks_vfail_at(&e, KS_EINPUT, s->name, line, fmt, ap);
 	va_end(ap);
-	if (line)
-		prof_diag(s->L, KS_EINPUT, "%s:%u: %s", s->name, line, msg);
-	else
-		prof_diag(s->L, KS_EINPUT, "%s: %s", s->name, msg);
+	prof_diag(s->L, e.code, "%s", e.msg);
 	return 0;
 }
 

@@ -166,11 +166,11 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 		if (l && start[l - 1] == '\r')
 			l--;
 		if (l > POSTURE_TABLE_MAX_LINE) {
-			ks_fail(err, KS_EINPUT, "%s:%u: line longer than %d bytes", name, no, POSTURE_TABLE_MAX_LINE);
+			ks_fail_at(err, KS_EINPUT, name, no, "line longer than %d bytes", POSTURE_TABLE_MAX_LINE);
 			return -1;
 		}
 		if (memchr(start, '\0', l)) {
-			ks_fail(err, KS_EINPUT, "%s:%u: NUL byte in the line", name, no);
+			ks_fail_at(err, KS_EINPUT, name, no, "NUL byte in the line");
 			return -1;
 		}
 		memcpy(line, start, l);
@@ -181,7 +181,7 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 		if (!*p || *p == '#')
 			continue;
 		if (++rows > POSTURE_TABLE_MAX_ROWS) {
-			ks_fail(err, KS_EINPUT, "%s:%u: more than %d rows", name, no, POSTURE_TABLE_MAX_ROWS);
+			ks_fail_at(err, KS_EINPUT, name, no, "more than %d rows", POSTURE_TABLE_MAX_ROWS);
 			return -1;
 		}
 		int n = 0;
@@ -197,24 +197,24 @@ int pt_parse(const char *text, size_t len, const char *name, const char *const *
 			f = tab + 1;
 		}
 		if (n != nfields) {
-			ks_fail(err, KS_EINPUT, "%s:%u: expected %d tab-separated fields, found %d", name, no, nfields, n);
+			ks_fail_at(err, KS_EINPUT, name, no, "expected %d tab-separated fields, found %d", nfields, n);
 			return -1;
 		}
 		for (int i = 0; i < nfields; i++) {
 			fields[i] = str_trim(fields[i], " ");
 			if (!*fields[i]) {
-				ks_fail(err, KS_EINPUT, "%s:%u: field %d (%s) is empty", name, no, i + 1, field_names[i]);
+				ks_fail_at(err, KS_EINPUT, name, no, "field %d (%s) is empty", i + 1, field_names[i]);
 				return -1;
 			}
 		}
 		msg[0] = '\0';
 		if (fn(ctx, fields, no, msg, sizeof(msg)) < 0) {
-			ks_fail(err, KS_EINPUT, "%s:%u: %s", name, no, msg);
+			ks_fail_at(err, KS_EINPUT, name, no, "%s", msg);
 			return -1;
 		}
 	}
 	if (!rows) {
-		ks_fail(err, KS_EINPUT, "%s: no rows", name);
+		ks_fail_at(err, KS_EINPUT, name, 0, "no rows");
 		return -1;
 	}
 	return 0;
