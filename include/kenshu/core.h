@@ -85,6 +85,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A copy of s, or NULL for NULL (an absent optional field stays absent). */
+char *xstrdup_or_null(const char *s);
 char *xasprintf(const char *fmt, ...) KS_PRINTF(1, 2);
 
 /* strbuf: the one string builder (git's shape). buf is never NULL and
@@ -321,6 +323,9 @@ static inline uint64_t load_le64(const uint8_t *p)
 /* The last component of a '/'-separated path (p itself when it has no
  * '/'; "" for NULL): borrowed, a pointer into p. */
 const char *path_base(const char *p);
+
+/* qsort's comparison of two char * (or const char *) in an array. */
+int str_ptr_cmp(const void *a, const void *b);
 
 /* True when the n bytes at p are all zero (also when n is 0). */
 bool mem_is_zero(const void *p, size_t n);

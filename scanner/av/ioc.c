@@ -124,7 +124,7 @@ static bool add(struct ioc *ioc, struct ioc_feed *feed, unsigned line, const cha
 	it->pub.line = line;
 	it->pub.kind = kind;
 	it->pub.indicator = xstrdup(indicator);
-	it->pub.name = name ? xstrdup(name) : NULL;
+	it->pub.name = xstrdup_or_null(name);
 	it->pub.signame = xasprintf(SIG_PREFIX "%zu", ioc->n + 1);
 	it->pub.hash = feed->hash;
 	it->orig = orig && strcmp(orig, indicator) != 0 ? xstrdup(orig) : NULL;

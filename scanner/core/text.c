@@ -16,6 +16,11 @@ const char *path_base(const char *p)
 	return s ? s + 1 : p ? p : "";
 }
 
+int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 bool mem_is_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;

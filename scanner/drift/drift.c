@@ -93,11 +93,6 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 /* The compared properties of list l that differ between o and n,
  * appended to *f in the field table's order. */
 static void diff_fields(enum snap_list l, const struct snap_item *o, const struct snap_item *n,
@@ -109,8 +104,8 @@ static void diff_fields(enum snap_list l, const struct snap_item *o, const struc
 		if (!(def->fields[i].flags & SNAP_COMPARED) || same(o->v[i], n->v[i]))
 			continue;
 		*f = xrealloc(*f, (*nf + 1) * sizeof(**f));
-		(*f)[(*nf)++] = (struct drift_field){ xstrdup(def->fields[i].key), dup_or_null(o->v[i]),
-						      dup_or_null(n->v[i]) };
+		(*f)[(*nf)++] = (struct drift_field){ xstrdup(def->fields[i].key), xstrdup_or_null(o->v[i]),
+						      xstrdup_or_null(n->v[i]) };
 	}
 }
 
@@ -177,7 +172,7 @@ static void os_emit(struct drift *d, enum drift_change c, const struct snap_item
 	}
 	d->os = xrealloc(d->os, (d->nos + 1) * sizeof(*d->os));
 	d->os[d->nos++] = (struct drift_os){ c, x->volume, xstrdup(nz(x->v[SNAP_OS_SYSTEM_ROOT])),
-					     dup_or_null(x->v[SNAP_OS_PRODUCT_NAME]), f, nf };
+					     xstrdup_or_null(x->v[SNAP_OS_PRODUCT_NAME]), f, nf };
 }
 
 /* ---- autostart entries ---- */
@@ -196,8 +191,8 @@ static void autorun_emit(struct drift *d, enum drift_change c, const struct snap
 	d->autoruns = xrealloc(d->autoruns, (d->nautoruns + 1) * sizeof(*d->autoruns));
 	d->autoruns[d->nautoruns++] = (struct drift_autorun){
 		c, x->volume, xstrdup(nz(x->v[SNAP_AR_CATEGORY])), xstrdup(nz(x->v[SNAP_AR_LOCATION])),
-		xstrdup(nz(x->v[SNAP_AR_NAME])), dup_or_null(x->v[SNAP_AR_USER]), xstrdup(nz(x->v[SNAP_AR_COMMAND])),
-		dup_or_null(x->v[SNAP_AR_TARGET]), dup_or_null(x->v[SNAP_AR_TARGET_SHA256]),
+		xstrdup(nz(x->v[SNAP_AR_NAME])), xstrdup_or_null(x->v[SNAP_AR_USER]), xstrdup(nz(x->v[SNAP_AR_COMMAND])),
+		xstrdup_or_null(x->v[SNAP_AR_TARGET]), xstrdup_or_null(x->v[SNAP_AR_TARGET_SHA256]),
 		xstrdup(nz(x->v[SNAP_AR_FLAGS])), f, nf,
 	};
 }
@@ -234,9 +229,9 @@ static void finding_emit(struct drift *d, enum drift_change c, const struct snap
 		return;
 	d->findings = xrealloc(d->findings, (d->nfindings + 1) * sizeof(*d->findings));
 	d->findings[d->nfindings++] = (struct drift_finding){
-		c, xstrdup(nz(x->v[SNAP_FND_RULE])), x->volume, dup_or_null(x->v[SNAP_FND_PATH]),
-		dup_or_null(x->v[SNAP_FND_VALUE]), dup_or_null(os), dup_or_null(ns), dup_or_null(ow),
-		dup_or_null(nw), xstrdup(nz(x->v[SNAP_FND_MESSAGE])),
+		c, xstrdup(nz(x->v[SNAP_FND_RULE])), x->volume, xstrdup_or_null(x->v[SNAP_FND_PATH]),
+		xstrdup_or_null(x->v[SNAP_FND_VALUE]), xstrdup_or_null(os), xstrdup_or_null(ns), xstrdup_or_null(ow),
+		xstrdup_or_null(nw), xstrdup(nz(x->v[SNAP_FND_MESSAGE])),
 	};
 }
 
@@ -316,7 +311,7 @@ static void side(const struct snapshot *s, struct drift_side *x)
 {
 	const struct snap_side *t = &s->side;
 
-	x->dir = dup_or_null(s->dir);
+	x->dir = xstrdup_or_null(s->dir);
 	x->image_path = xstrdup(nz(t->image_path));
 	x->image_sha256 = xstrdup(nz(t->image_sha256));
 	x->started = xstrdup(nz(t->started));

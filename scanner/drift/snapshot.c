@@ -108,7 +108,7 @@ void snap_add_file(struct snapshot *s, size_t *alloc, unsigned vol, const char *
 	f->size = size;
 	snprintf(f->sha256, sizeof(f->sha256), "%s", sha ? sha : "");
 	f->status = xstrdup(status);
-	f->link_of = link_of ? xstrdup(link_of) : NULL;
+	f->link_of = xstrdup_or_null(link_of);
 	f->directory = dir;
 }
 
@@ -126,15 +126,10 @@ char *snap_join(const char *const *v, size_t n)
 	return out;
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 char *snap_users(const char **v, size_t n)
 {
 	if (n > 1)
-		qsort(v, n, sizeof(*v), str_cmp);
+		qsort(v, n, sizeof(*v), str_ptr_cmp);
 	return snap_join(v, n);
 }
 

@@ -25,7 +25,7 @@ static char *str(const char *s)
 /* add_opt(): NULL is null, absent for the comparison. */
 static char *opt(const char *s)
 {
-	return s ? xstrdup(s) : NULL;
+	return xstrdup_or_null(s);
 }
 
 static char *num(uint64_t n)

@@ -57,8 +57,8 @@ static void add(struct pctx *c, const char *rule, enum severity cap, const struc
 	f->message = xstrdup(msg);
 	f->volume = w ? w->volume : 0;
 	if (w) {
-		f->path = w->path ? xstrdup(w->path) : NULL;
-		f->value = w->value ? xstrdup(w->value) : NULL;
+		f->path = xstrdup_or_null(w->path);
+		f->value = xstrdup_or_null(w->value);
 		f->version = w->version && *w->version ? xstrdup(w->version) : NULL;
 		f->sha256 = w->sha256 && *w->sha256 ? xstrdup(w->sha256) : NULL;
 	}

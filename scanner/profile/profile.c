@@ -298,11 +298,6 @@ static void add_list(struct profile *p, const char *section, const char *key)
 	l->items[l->n] = NULL;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 /* Named sections ("allow.x", "waiver.y") gathered from the effective keys,
  * with the checks that span keys: each problem of each section is said. */
 static void build_named(struct loader *L)
@@ -331,10 +326,10 @@ static void build_named(struct loader *L)
 			p->allows = xrealloc(p->allows, (p->nallows + 1) * sizeof(*p->allows));
 			struct profile_allow *a = &p->allows[p->nallows++];
 			a->name = xstrdup(name);
-			a->path = dup_or_null(path);
-			a->sha256 = dup_or_null(sha);
-			a->vendor = dup_or_null(eff_value(p, e->section, "vendor"));
-			a->comment = dup_or_null(eff_value(p, e->section, "comment"));
+			a->path = xstrdup_or_null(path);
+			a->sha256 = xstrdup_or_null(sha);
+			a->vendor = xstrdup_or_null(eff_value(p, e->section, "vendor"));
+			a->comment = xstrdup_or_null(eff_value(p, e->section, "comment"));
 			a->origin = xstrdup(e->origin);
 			continue;
 		}
@@ -351,8 +346,8 @@ static void build_named(struct loader *L)
 		struct profile_waiver *w = &p->waivers[p->nwaivers++];
 		w->name = xstrdup(name);
 		w->rule = xstrdup(eff_value(p, e->section, "rule"));
-		w->path = dup_or_null(path);
-		w->sha256 = dup_or_null(sha);
+		w->path = xstrdup_or_null(path);
+		w->sha256 = xstrdup_or_null(sha);
 		w->reason = xstrdup(eff_value(p, e->section, "reason"));
 		w->approver = xstrdup(eff_value(p, e->section, "approver"));
 		snprintf(w->expires, sizeof(w->expires), "%s", eff_value(p, e->section, "expires"));
@@ -472,8 +467,8 @@ void profile_waiver_copy(struct profile_waiver *dst, const struct profile_waiver
 {
 	dst->name = xstrdup(src->name);
 	dst->rule = xstrdup(src->rule);
-	dst->path = dup_or_null(src->path);
-	dst->sha256 = dup_or_null(src->sha256);
+	dst->path = xstrdup_or_null(src->path);
+	dst->sha256 = xstrdup_or_null(src->sha256);
 	dst->reason = xstrdup(src->reason);
 	dst->approver = xstrdup(src->approver);
 	memcpy(dst->expires, src->expires, sizeof(dst->expires));

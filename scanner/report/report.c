@@ -23,8 +23,8 @@ void rep_engine_copy(struct rep_engine *dst, const struct rep_engine *src)
 	if (!src)
 		return;
 	*dst = *src;
-	dst->version = src->version ? xstrdup(src->version) : NULL;
-	dst->dbdir = src->dbdir ? xstrdup(src->dbdir) : NULL;
+	dst->version = xstrdup_or_null(src->version);
+	dst->dbdir = xstrdup_or_null(src->dbdir);
 	dst->dbs = xcalloc(src->ndbs ? src->ndbs : 1, sizeof(*dst->dbs));
 	for (size_t i = 0; i < src->ndbs; i++) {
 		dst->dbs[i] = src->dbs[i];
@@ -290,7 +290,7 @@ void report_add_file(struct report *r, unsigned vol, const char *path, const cha
 	f->size = size;
 	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256 ? sha256 : "");
 	f->flags = flags;
-	f->link_of = link_of ? xstrdup(link_of) : NULL;
+	f->link_of = xstrdup_or_null(link_of);
 	f->status = xstrdup(status);
 }
 

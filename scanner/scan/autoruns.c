@@ -223,7 +223,7 @@ static void resolve_one(const struct report *r, struct lookup *l, struct autorun
 			a->decoded = xstrdup(res.decoded);
 		/* What really runs: the host's file payload when there is one. */
 		target = res.payload_path ? res.payload_path : res.image_path;
-		a->target = target ? xstrdup(target) : NULL;
+		a->target = xstrdup_or_null(target);
 		cmd_resolution_release(&res);
 		target = a->target;
 		if (!target) {
@@ -279,11 +279,11 @@ static struct autorun_pe *pe_copy(const struct autorun_pe *pe)
 		return NULL;
 	c = xmalloc(sizeof(*c));
 	*c = *pe;
-	c->company = pe->company ? xstrdup(pe->company) : NULL;
-	c->product = pe->product ? xstrdup(pe->product) : NULL;
-	c->description = pe->description ? xstrdup(pe->description) : NULL;
-	c->original_filename = pe->original_filename ? xstrdup(pe->original_filename) : NULL;
-	c->file_version = pe->file_version ? xstrdup(pe->file_version) : NULL;
+	c->company = xstrdup_or_null(pe->company);
+	c->product = xstrdup_or_null(pe->product);
+	c->description = xstrdup_or_null(pe->description);
+	c->original_filename = xstrdup_or_null(pe->original_filename);
+	c->file_version = xstrdup_or_null(pe->file_version);
 	return c;
 }
 
@@ -310,11 +310,11 @@ static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const
 			e->error = xstrdup(err.msg);
 	} else if (pi.is_pe) {
 		struct autorun_pe *pe = xcalloc(1, sizeof(*pe));
-		pe->company = pi.company ? xstrdup(pi.company) : NULL;
-		pe->product = pi.product ? xstrdup(pi.product) : NULL;
-		pe->description = pi.file_description ? xstrdup(pi.file_description) : NULL;
-		pe->original_filename = pi.original_filename ? xstrdup(pi.original_filename) : NULL;
-		pe->file_version = pi.file_version_str ? xstrdup(pi.file_version_str) : NULL;
+		pe->company = xstrdup_or_null(pi.company);
+		pe->product = xstrdup_or_null(pi.product);
+		pe->description = xstrdup_or_null(pi.file_description);
+		pe->original_filename = xstrdup_or_null(pi.original_filename);
+		pe->file_version = xstrdup_or_null(pi.file_version_str);
 		if (pi.has_fixed)
 			pe_version_fmt(pi.file_version, pe->fixed_version);
 		snprintf(pe->machine, sizeof(pe->machine), "%s", machine_name(pi.machine));
@@ -363,7 +363,7 @@ void autoruns_resolve(const struct walked *w, struct report *r)
 			if (fs && a->target && a->target_exists == 1) {
 				struct pe_cache_entry *e = pe_lookup(&pc, fs, a->target);
 				a->pe = pe_copy(e->pe);
-				a->pe_error = e->error ? xstrdup(e->error) : NULL;
+				a->pe_error = xstrdup_or_null(e->error);
 			}
 			autorun_judge(a);
 		}

@@ -63,11 +63,6 @@ static void uuid_plain(char out[33], const char *in)
 	out[o] = '\0';
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void free_list(char **l)
 {
 	for (size_t i = 0; l && l[i]; i++)
@@ -166,7 +161,7 @@ static long discover_lvm(guestfs_h *g, struct img *img, size_t nvol, struct held
 		nlv++;
 	/* By name: the same volume numbers on every run. */
 	if (nlv > 1)
-		qsort(lvs, nlv, sizeof(*lvs), str_cmp);
+		qsort(lvs, nlv, sizeof(*lvs), str_ptr_cmp);
 	for (size_t i = 0; i < nlv && added < FS_MAX_LOGICAL_VOLUMES; i++) {
 		struct img_volume v;
 		char vg[128], lv[128], **uuids;
@@ -245,7 +240,7 @@ static long discover_ldm(guestfs_h *g, struct img *img, size_t nvol, struct held
 		while (vols && vols[n])
 			n++;
 		if (n > 1)
-			qsort(vols, n, sizeof(*vols), str_cmp);
+			qsort(vols, n, sizeof(*vols), str_ptr_cmp);
 		for (size_t k = 0; k < n && added < FS_MAX_LOGICAL_VOLUMES; k++) {
 			struct img_volume v;
 			char *type = guestfs_ldmtool_volume_type(g, groups[d], vols[k]);

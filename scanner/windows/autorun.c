@@ -37,7 +37,7 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 	a->location = xstrdup(location);
 	a->name = xstrdup(name);
 	a->command = xstrdup(command);
-	a->user = user ? xstrdup(user) : NULL;
+	a->user = xstrdup_or_null(user);
 	a->volume = volume;
 	a->note = NULL;
 	a->target = a->target_sha256 = a->target_detection = NULL;
