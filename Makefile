@@ -40,7 +40,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-containers deps install clean
+.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-containers deps install clean \
+	fuzz fuzz-build fuzz-targets check-fuzz
 
 all: $(BUILD)/kenshu
 
@@ -80,6 +81,36 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/bytes.h tests/unit/engine.h $(BUILD)
 $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
 
+# Coverage-guided fuzzing (tests/fuzz/README, docs/reliability.md): one
+# libFuzzer target per parser entry point, built by clang with ASan and
+# UBSan into FUZZ_BUILD; the library objects carry the coverage
+# instrumentation (-fsanitize=fuzzer-no-link), the targets link libFuzzer.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libkenshu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(BUILD)/libkenshu.a $(LIBS)
+
+fuzz-targets: $(FUZZ_BINS)
+
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=address,undefined \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" fuzz-targets
+
+# Every target over its seeds and its regression inputs, once each: what
+# make check runs (the fuzz part of tests/run-all.sh).
+check-fuzz: deps
+	$(MAKE) all tests fuzz-build
+	tests/run-all.sh $(BUILD) fuzz
+
+# FUZZ_SECONDS of coverage-guided fuzzing per target, then the table.
+fuzz: deps
+	$(MAKE) all tests fuzz-build
+	tests/fuzz/campaign.sh $(BUILD) $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 $(BUILD)/obj $(BUILD)/tests $(BUILD)/tools $(BUILD)/gen:
 	mkdir -p $@
 
@@ -88,8 +119,8 @@ deps:
 	@tests/install-deps.sh
 
 check: deps
-	$(MAKE) all tests
-	tests/run-all.sh $(BUILD)
+	$(MAKE) all tests fuzz-build
+	KENSHU_FUZZ_BUILD=$(FUZZ_BUILD) tests/run-all.sh $(BUILD)
 
 tests: $(BUILD)/kenshu $(UNIT_BINS) $(TOOL_BINS)
 
@@ -101,7 +132,8 @@ check-e2e: $(BUILD)/kenshu $(TOOL_BINS)
 
 check-sanitize: deps
 	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" all tests
-	ASAN_OPTIONS=detect_leaks=1 tests/run-all.sh build-san
+	$(MAKE) fuzz-build
+	ASAN_OPTIONS=detect_leaks=1 KENSHU_FUZZ_BUILD=$(FUZZ_BUILD) tests/run-all.sh build-san
 
 demo: deps
 	$(MAKE) all tests
@@ -123,6 +155,6 @@ install: $(BUILD)/kenshu
 	for p in profiles/*.ini; do [ -f "$$p" ] && install -m 0644 "$$p" $(DESTDIR)$(PREFIX)/share/kenshu/profiles/ || true; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(OBJS:.o=.d)

@@ -33,6 +33,8 @@ pkgs=(
 	jq                  # golden-report normalisation in the tests
 	gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # real PE fixtures with VERSIONINFO
 	python3
+	clang libclang-rt-14-dev  # tests/fuzz: libFuzzer targets with ASan/UBSan (make fuzz-build, make check)
+	xxd time            # tests/fuzz: regression inputs kept as hex; CPU seconds of a campaign
 	faketime            # tests/run-all.sh future: the unit tests and golden cases again with the clock years ahead (no time bomb)
 	chromium            # tests/e2e/test-html.sh: report.html in a real browser (no script runs, no request, screenshot + PDF)
 	fonts-ipafont-gothic # a Japanese font, so that test's screenshot and PDF show Japanese names, not boxes

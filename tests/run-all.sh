@@ -1,5 +1,5 @@
 #!/bin/bash
-# run-all.sh BUILD [unit|e2e|headers|future] — runs the test suites and ends
+# run-all.sh BUILD [unit|e2e|headers|fuzz|future] — runs the test suites and ends
 # with one "N passed, N failed" line over every test case. "all" (the
 # default) runs the unit and end-to-end suites twice: on today's clock, and
 # again with the clock KENSHU_TEST_YEARS_AHEAD (default 10) years ahead
@@ -92,6 +92,21 @@ if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = e2e ]; then
 	e2e_suite
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = fuzz ]; then
+	# Every fuzz target over its seeds and regression inputs (no
+	# mutation), from the clang build make fuzz-build leaves in
+	# KENSHU_FUZZ_BUILD (default build-fuzz).
+	fb=${KENSHU_FUZZ_BUILD:-build-fuzz}
+	if [ -d "$fb/fuzz" ]; then
+		tests/fuzz/regress.sh "$BUILD" "$fb" >"$log" 2>&1
+		cat "$log"
+		count
+	else
+		echo "not ok - fuzz regression: $fb/fuzz not built (make fuzz-build)"
+		fail=$((fail + 1))
+	fi
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = future ]; then

@@ -230,14 +230,16 @@ int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n, st
 		d = json_object_get_string(rep);
 		/* What bundle_safe_component() makes, and nothing that climbs out. */
 		if (!d || !d[0] || d[0] == '.' || strchr(d, '/') || strlen(d) > 255) {
+			/* d points into the tree: the message is made before it is freed. */
+			ks_fail(err, KS_EINPUT, "'%s': member report directory '%s' is not one plain name", bundle_json,
+				d ? d : "");
 			for (size_t k = 0; k < *n; k++)
 				free((*dirs)[k]);
 			free(*dirs);
 			*dirs = NULL;
 			*n = 0;
 			json_object_put(root);
-			return ks_fail(err, KS_EINPUT, "'%s': member report directory '%s' is not one plain name", bundle_json,
-				     d ? d : "");
+			return -1;
 		}
 		(*dirs)[(*n)++] = xstrdup(d);
 	}

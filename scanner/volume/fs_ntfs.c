@@ -39,6 +39,7 @@ struct ntfs_stream {
  * thread so that our own one-line messages can carry the reason. */
 static __thread char last_err[256];
 
+__attribute__((format(printf, 6, 0)))
 static int log_to_last(const char *function, const char *file, int line,
 		       u32 level, void *data, const char *format, va_list args)
 {

@@ -23,7 +23,9 @@
  * zipmany:COUNT:SIZE:SEED:SRC, or repeated: repeat:COUNT:SRC.
  *
  * `ntfs-populate --cat SRC` writes the bytes of SRC to stdout, so tests can
- * derive expected hashes and signatures from the same decoder.
+ * derive expected hashes and signatures from the same decoder;
+ * `ntfs-populate --wof FORMAT SRC` writes the WofCompressedData stream that
+ * `wof` would store (seeds for tests/fuzz/fuzz-wof).
  */
 
 #include <errno.h>
@@ -2552,6 +2554,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: " PROG " VOLUME_FILE SCRIPT\n"
 		"       " PROG " --cat SRC\n"
+		"       " PROG " --wof FORMAT SRC\n"
 		"script commands (one per line, # comments):\n"
 		"  dir /path\n"
 		"  file /path SRC\n"
@@ -2574,6 +2577,36 @@ static int usage(void)
 		"zipmany:COUNT:SIZE:SEED:SRC |\n"
 		"     repeat:COUNT:SRC\n");
 	return 2;
+}
+
+/* --wof FORMAT SRC: the WofCompressedData bytes `wof` would store, for
+ * the WOF fuzz target's seeds (tests/fuzz/mkseeds.sh). */
+static int cat_wof(const char *format, const char *spec)
+{
+	struct ctx c = { .script = "--wof" };
+	struct source src;
+	uint32_t fmt;
+	uint64_t size;
+	char why[512];
+
+	if (!parse_wof_format(format, false, &fmt)) {
+		fprintf(stderr, PROG ": unknown WOF format '%s'\n", format);
+		return 1;
+	}
+	if (!src_open(spec, &src, why, sizeof(why))) {
+		fprintf(stderr, PROG ": %s\n", why);
+		return 1;
+	}
+	if (!wof_compress(&c, fmt, &src, &size)) {
+		fprintf(stderr, PROG ": %s\n", c.err);
+		src_free(&src);
+		return 1;
+	}
+	int rc = fwrite(src.bytes, 1, (size_t)src.size, stdout) == src.size && fflush(stdout) == 0 ? 0 : 1;
+	if (rc)
+		fprintf(stderr, PROG ": write error: %s\n", strerror(errno));
+	src_free(&src);
+	return rc;
 }
 
 static int cat_source(const char *spec)
@@ -2627,6 +2660,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--cat"))
 		return cat_source(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--wof"))
+		return cat_wof(argv[2], argv[3]);
 	if (argc != 3 || argv[1][0] == '-')
 		return usage();
 

@@ -1,0 +1,214 @@
+#!/bin/bash
+# mkseeds.sh BUILD OUT — builds the seed corpus of every fuzz target into
+# OUT/<target>/, from the project's own recipes and tools (images/,
+# images/hives, images/wmi, tests/tools), never from committed binaries.
+# Each seed is a valid input of its format, so the fuzzer starts from the
+# parsers' deep paths instead of rediscovering the magic numbers.
+set -euo pipefail
+BUILD=$1
+OUT=$2
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOOLS=$BUILD/tools
+export KENSHU_TOOLS=$TOOLS
+POP=$TOOLS/ntfs-populate
+SEP=$'\n--8<-- kenshu-fuzz --8<--\n'
+PATH=$PATH:/usr/sbin:/sbin
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for t in "$TOP"/tests/fuzz/fuzz-*.c; do
+	mkdir -p "$OUT/$(basename "$t" .c)"
+done
+seed() { # TARGET NAME: stdin becomes a seed
+	cat >"$OUT/$1/$2"
+}
+
+# ---- image, parttab: small disks ----
+"$TOP"/images/mkimage.sh "$TOP"/tests/fuzz/seeds/small-windows.recipe "$work/small.img"
+cp "$work/small.img" "$OUT/fuzz-image/small-windows-mbr"
+"$TOP"/images/mkimage.sh "$TOP"/tests/fuzz/seeds/small-gpt.recipe "$OUT/fuzz-image/small-gpt"
+# Partition tables on 256 KiB disks (the table is all the target reads):
+# MBR with an extended chain, GPT with named partitions, a hybrid, bare.
+mkdisk() { # NAME SFDISK_SCRIPT
+	truncate -s 256K "$work/$1"
+	printf '%s\n' "$2" | sfdisk -q --no-reread --no-tell-kernel "$work/$1" >/dev/null 2>&1
+	cp "$work/$1" "$OUT/fuzz-parttab/$1"
+}
+mkdisk mbr-logical $'label: dos\nunit: sectors\nsector-size: 512\nstart=40, size=60, type=7\nstart=120, size=300, type=f\nstart=140, size=40, type=7\nstart=200, size=40, type=ef\n'
+mkdisk mbr-four $'label: dos\nunit: sectors\nstart=8, size=8, type=7\nstart=16, size=8, type=27\nstart=24, size=8, type=83\nstart=32, size=400, type=42\n'
+mkdisk gpt $'label: gpt\nunit: sectors\nfirst-lba: 34\nstart=40, size=40, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE, name="Microsoft reserved partition"\nstart=80, size=300, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="Basic data partition"\n'
+# GPT with its primary header wiped: the backup must be used.
+cp "$work/gpt" "$work/gpt-backup"
+dd if=/dev/zero of="$work/gpt-backup" bs=512 seek=1 count=1 conv=notrunc status=none
+cp "$work/gpt-backup" "$OUT/fuzz-parttab/gpt-backup"
+head -c 65536 "$work/small.img" | seed fuzz-parttab small-head
+# A bare volume: the NTFS boot sector alone.
+dd if="$work/small.img" bs=512 skip=2048 count=8 status=none | seed fuzz-parttab bare-ntfs
+
+# ---- hives ----
+H=$TOP/images/hives
+mkhive() { # NAME REG...
+	local name=$1
+	shift
+	"$TOOLS/mkhive" "$work/$name" "$@"
+	cp "$work/$name" "$OUT/fuzz-hive/$name"
+}
+mkhive software "$H/identity-software.reg" "$H/persist-software.reg"
+mkhive system "$H/identity-system.reg" "$H/persist-system.reg"
+mkhive system-wes7 "$H/posture-wes7-unpatched-system.reg"
+mkhive software-iot "$H/posture-iot-software.reg"
+mkhive ntuser "$H/ntuser-operator.reg" "$H/persist-ntuser.reg"
+mkhive usrclass "$H/persist-usrclass.reg"
+mkhive sam "$H/posture-sam-guest-enabled.reg"
+mkhive hostile "$H/hostile-software.reg"
+
+# ---- the Task Scheduler cache's Actions values, from the .reg text ----
+python3 - "$H/persist-software.reg" "$OUT/fuzz-taskcache-actions" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding='utf-8').read().replace('\\\n', '')
+for i, m in enumerate(re.finditer(r'"Actions"=hex:([0-9a-fA-F,\s]+)', text)):
+    b = bytes(int(x, 16) for x in re.split(r'[,\s]+', m.group(1).strip()) if x)
+    open(f'{sys.argv[2]}/actions-{i}', 'wb').write(b)
+    # versions 1 and 2 share the layout but not the context: both readings
+    for v in (1, 2):
+        open(f'{sys.argv[2]}/actions-{i}-v{v}', 'wb').write(bytes([v, 0]) + b[2:])
+PY
+
+# ---- task files, shortcuts, command lines: the recipes' own sources ----
+n=0
+grep -h '^file .*Tasks/' "$TOP"/images/*.recipe | sed -E 's/^file ("[^"]*"|[^ ]*) //' |
+	while IFS= read -r src; do
+		n=$((n + 1))
+		# text: takes the rest of the line, as in recipes; else one token
+		case $src in text:*) set -- "$src" ;; *) eval "set -- $src" ;; esac
+		"$POP" --cat "$1" >"$OUT/fuzz-task-xml/recipe-$n"
+		# Windows writes task files as UTF-16LE with a BOM.
+		{ printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE <"$OUT/fuzz-task-xml/recipe-$n"; } \
+			>"$OUT/fuzz-task-xml/recipe-$n-utf16" || true
+	done
+n=0
+grep -ho '"lnk:[^"]*"' "$TOP"/images/*.recipe "$TOP"/tests/fuzz/seeds/*.recipe | sort -u |
+	while IFS= read -r src; do
+		n=$((n + 1))
+		eval "set -- $src"
+		"$POP" --cat "$1" >"$OUT/fuzz-lnk/recipe-$n"
+	done
+# Commands as the hives and tasks hold them (REG_SZ text after the '=').
+grep -hoE '^"[^"]+"=(expand:)?"[^"]*"' "$H"/*.reg | sed -E 's/^"[^"]+"=(expand:)?"//; s/"$//; s/\\\\/\\/g' |
+	sort -u | head -200 | split -l 1 -a 3 - "$OUT/fuzz-cmdline/reg-"
+for f in "$OUT"/fuzz-cmdline/reg-*; do printf '%s' "$(cat "$f")" >"$f"; done
+
+# ---- .job files (Task Scheduler 1.0; layout of MS-TSCH 2.4) ----
+python3 - "$OUT/fuzz-task-job" <<'PY'
+import struct, sys
+def ustr(s):
+    if s is None:
+        return struct.pack('<H', 0)
+    u = s.encode('utf-16-le')
+    return struct.pack('<H', len(u) // 2 + 1) + u + b'\0\0'
+def job(app, params, wd, author, comment, flags, triggers):
+    fixed = bytearray(70)
+    struct.pack_into('<HH16s', fixed, 0, 0x0601, 1, bytes(range(0, 256, 17))[:16])
+    struct.pack_into('<HH', fixed, 28, 60, 10)
+    struct.pack_into('<IIIII', fixed, 32, 0x20, 0xfffffffe, 0, 0x41300, flags)
+    var = ustr(app) + ustr(params) + ustr(wd) + ustr(author) + ustr(comment)
+    var += struct.pack('<H', 0) + struct.pack('<H', 8) + bytes(8)
+    struct.pack_into('<H', fixed, 20, 70)
+    struct.pack_into('<H', fixed, 22, 70 + len(var))
+    t = struct.pack('<H', len(triggers))
+    for ttype, interval, tflags in triggers:
+        tr = bytearray(48)
+        struct.pack_into('<HHHHH', tr, 0, 48, 0, 2013, 7, 12)
+        struct.pack_into('<HH', tr, 16, 15, 42)
+        struct.pack_into('<IIII', tr, 20, 1440 if interval else 0, interval, tflags, ttype)
+        struct.pack_into('<H', tr, 36, 1)
+        t += bytes(tr)
+    return bytes(fixed) + var + t
+out = sys.argv[1]
+open(f'{out}/hidden', 'wb').write(job('C:\\TMP\\mim.exe', 'sekurlsa::LogonPasswords exit', 'C:\\TMP', 'SYSTEM', 'x', 0x200, [(1, 0, 0)]))
+open(f'{out}/daily', 'wb').write(job('notepad.exe', None, None, 'Zo\u00eb', 'c', 0x4, [(1, 60, 0), (7, 0, 4)]))
+open(f'{out}/empty', 'wb').write(job('', '', '', '', '', 0, []))
+PY
+
+# ---- PE files: mingw-built, with version resources, and ClamAV's test file ----
+"$TOP"/tests/tools/mkpe.sh "$OUT/fuzz-pe/svchost.exe" "Microsoft Corporation" "Microsoft Windows Operating System" 6.1.7601.23403 exe
+"$TOP"/tests/tools/mkpe.sh "$OUT/fuzz-pe/vendor.dll" "Example Machine Works" "HMI Panel" 3.2.1.0 dll
+"$TOP"/tests/tools/mkpe.sh "$OUT/fuzz-pe/srv.sys" "Microsoft Corporation" "Microsoft Windows Operating System" 6.1.7601.17514 sys
+if [ -r /usr/share/clamav-testfiles/clam.exe ]; then cp /usr/share/clamav-testfiles/clam.exe "$OUT/fuzz-pe/"; fi
+
+# ---- WMI repository ----
+"$TOOLS/mkwmirepo" "$OUT/fuzz-wmi/persist" "$TOP/images/wmi/persist.wmi"
+{ echo md5; echo 'layout other'; cat "$TOP/images/wmi/persist.wmi"; } >"$work/other.wmi"
+"$TOOLS/mkwmirepo" "$OUT/fuzz-wmi/md5-other-layout" "$work/other.wmi"
+
+# ---- WOF: the reparse value, then the logical size and the stream ----
+wofseed() { # NAME FORMAT_NUMBER FORMAT SRC
+	local size
+	size=$("$POP" --cat "$4" | wc -c)
+	{
+		# reparse header (tag 0x80000017, 16 data bytes), WOF_EXTERNAL_INFO
+		# {version 1, provider 2: file}, FILE_PROVIDER_EXTERNAL_INFO_V1
+		# {version 1, format}
+		printf '\x17\x00\x00\x80\x10\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00'
+		printf "\\x$(printf %02x "$2")\\x00\\x00\\x00"
+		printf '%s' "$SEP"
+		printf "\\x$(printf %02x $((size & 255)))\\x$(printf %02x $(((size >> 8) & 255)))\\x$(printf %02x $(((size >> 16) & 255)))\\x00"
+		"$POP" --wof "$3" "$4"
+	} >"$OUT/fuzz-wof/$1"
+}
+wofseed xpress4k 0 xpress4k @/usr/share/common-licenses/Apache-2.0
+wofseed lzx 1 lzx @/usr/share/common-licenses/GPL-2
+wofseed xpress8k 2 xpress8k @/usr/share/common-licenses/LGPL-2.1
+wofseed xpress16k 3 xpress16k random:40000:7
+
+# ---- profiles, IOC feeds ----
+for p in "$TOP"/profiles/*.ini "$TOP"/tests/e2e/cases/*/*.ini; do
+	cp "$p" "$OUT/fuzz-profile/$(basename "$(dirname "$p")")-$(basename "$p")"
+done
+F=$TOP/tests/e2e/cases/0096-scan-ioc-feeds/feeds
+{ printf '[profile]\nname = fuzz\ninclude = inc.ini\n[ioc]\nhash_lists = hashes.txt\nstring_lists = strings.txt\n%s' "$SEP"
+  printf '[files]\nmacros = review\n%s' "$SEP"; cat "$F/isac-hashes.txt"; printf '%s' "$SEP"; cat "$F/cert-strings.txt"; } \
+	>"$OUT/fuzz-profile/with-include-and-feeds"
+{ cat "$F/isac-hashes.txt"; printf '%s' "$SEP"; cat "$F/cert-strings.txt"; } >"$OUT/fuzz-ioc/feeds-0096"
+
+# ---- a baseline report directory: a real scan of the small image ----
+"$TOP"/tests/mkdb.sh "$work/db" >/dev/null
+"$BUILD/kenshu" scan -q --all-autoruns -d "$work/db" -o "$work/rep" "$work/small.img" >/dev/null 2>&1 || true
+"$BUILD/kenshu" scan -q -d "$work/db" -o "$work/rep2" "$OUT/fuzz-image/small-gpt" >/dev/null 2>&1 || true
+if [ -s "$work/rep/report.json" ] && [ -s "$work/rep2/report.json" ]; then
+	{ cat "$work/rep/report.json"; printf '%s' "$SEP"; cat "$work/rep/manifest.jsonl"; } >"$OUT/fuzz-snapshot/small"
+	{ cat "$work/rep/report.json"; printf '%s' "$SEP"; cat "$work/rep/manifest.jsonl"; printf '%s' "$SEP"
+	  cat "$work/rep2/report.json"; printf '%s' "$SEP"; cat "$work/rep2/manifest.jsonl"; } >"$OUT/fuzz-snapshot/two"
+else
+	echo "mkseeds: the seed scan wrote no report" >&2
+	exit 1
+fi
+
+# ---- bundles: archives of files, of an image, nested ----
+mkdir -p "$work/b/docs" "$work/b/img"
+printf 'KENSHU-FUZZ-MARKER\r\n' >"$work/b/docs/readme.txt"
+printf 'WEB\r\n1\r\nhttp://203.0.113.7/q\r\n' >"$work/b/docs/query.iqy"
+cp "$OUT/fuzz-pe/vendor.dll" "$work/b/docs/"
+( cd "$work/b" && bsdtar -c -f "$OUT/fuzz-bundle/docs.zip" --format zip docs )
+( cd "$work/b" && bsdtar -c -J -f "$OUT/fuzz-bundle/docs.tar.xz" docs )
+( cd "$work/b" && bsdtar -c -f "$work/inner.tar" docs && gzip -c "$work/inner.tar" >"$work/b/img/inner.tar.gz" )
+( cd "$work/b" && bsdtar -c -f "$OUT/fuzz-bundle/nested.7z" --format 7zip img )
+gzip -c "$work/b/docs/readme.txt" >"$OUT/fuzz-bundle/single.gz"
+# An image inside a zip is scanned as an image (a 2 MiB bare volume).
+"$TOP"/images/mkimage.sh "$TOP"/tests/fuzz/seeds/tiny-bare.recipe "$work/b/img/disk.img"
+( cd "$work/b/img" && bsdtar -c -f "$OUT/fuzz-bundle/image.zip" --format zip disk.img )
+# bundle.json as kenshu writes it
+"$BUILD/kenshu" scan -q -d "$work/db" -o "$work/brep" "$OUT/fuzz-bundle/docs.zip" >/dev/null 2>&1 || true
+if [ -s "$work/brep/bundle.json" ]; then cp "$work/brep/bundle.json" "$OUT/fuzz-bundle-json/docs"; fi
+printf '{"members":[{"report":"disk.img"},{"path":"a/b"}]}' | seed fuzz-bundle-json members
+
+# ---- dictionaries: the static ones, and JSON keys from the real reports ----
+mkdir -p "$OUT/dict"
+for d in "$TOP"/tests/fuzz/dict/fuzz-*.dict; do cp "$d" "$OUT/dict/"; done
+jsonkeys() { # FILE...: every object key as a dictionary entry, and its quoted form
+	jq -r '[paths | last | strings] | unique[] | "\"\\\"" + . + "\\\":\""' "$@" 2>/dev/null | sort -u
+}
+{ cat "$TOP/tests/fuzz/dict/fuzz-json.dict"; jsonkeys "$work/rep/report.json"
+  head -50 "$work/rep/manifest.jsonl" | jq -s . | jsonkeys /dev/stdin; } >"$OUT/dict/fuzz-snapshot.dict"
+{ cat "$TOP/tests/fuzz/dict/fuzz-json.dict"; [ -s "$work/brep/bundle.json" ] && jsonkeys "$work/brep/bundle.json"; } \
+	>"$OUT/dict/fuzz-bundle-json.dict"
