@@ -5,7 +5,9 @@
  * scanned as images, and the bundle report written as JSON and text.
  *
  * The engine holds one body signature (for "KENSHU-FUZZ-MARKER", which the
- * seeds carry) so detections are reached without a real database. */
+ * seeds carry) so detections are reached without a real database.
+ *
+ * Property: the archive file is byte for byte what it was. */
 #include <kenshu/core.h>
 #include <kenshu/av.h>
 #include <kenshu/scan.h>
@@ -85,5 +87,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bundle_write_text(&br, devnull);
 	}
 	bundle_report_release(&br);
+	fuzz_unchanged(path, data, size);
 	return 0;
 }

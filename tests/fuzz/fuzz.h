@@ -78,6 +78,43 @@ static inline const char *fuzz_write(char *path, size_t pathlen, const char *nam
 	return path;
 }
 
+/* Aborts unless the file at path holds exactly size bytes equal to data:
+ * the inputs kenshu must only read (images, archives) are checked after
+ * every execution, which is a stronger statement than equal hashes. */
+static inline void fuzz_unchanged(const char *path, const void *data, size_t size)
+{
+	static uint8_t *buf;
+	static size_t cap;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0) {
+		perror(path);
+		abort();
+	}
+	if (cap < size + 1) {
+		free(buf);
+		cap = size + 1;
+		buf = malloc(cap);
+		if (!buf)
+			abort();
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + got, cap - got);
+		if (r < 0) {
+			perror(path);
+			abort();
+		}
+		if (r == 0 || (got += (size_t)r) == cap)
+			break;
+	}
+	close(fd);
+	if (got != size || memcmp(buf, data, size) != 0) {
+		fprintf(stderr, "fuzz: %s was changed by the code under test\n", path);
+		abort();
+	}
+}
+
 /* Splits data at FUZZ_SEP into at most max parts; the last part takes the
  * rest. Returns the number of parts (at least 1). */
 static inline size_t fuzz_split(const uint8_t *data, size_t size, const uint8_t **part, size_t *len, size_t max)
