@@ -99,9 +99,13 @@ check-unit: $(UNIT_BINS)
 check-e2e: $(BUILD)/kenshu $(TOOL_BINS)
 	tests/run-all.sh $(BUILD) e2e
 
+# Leak detection with the suppressions of tests/lsan.supp (known leaks of
+# the libraries, each explained there); the slow unwinder, without which no
+# suppression can match a frame inside libntfs-3g (no frame pointers).
 check-sanitize: deps
 	$(MAKE) BUILD=build-san SANITIZE=address,undefined CFLAGS="-O1 -g" all tests
-	ASAN_OPTIONS=detect_leaks=1 tests/run-all.sh build-san
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		tests/run-all.sh build-san
 
 demo: deps
 	$(MAKE) all tests

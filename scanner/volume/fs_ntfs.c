@@ -177,7 +177,8 @@ static struct ntfs_device_operations slice_ops = {
 #define ATTRDEF_MAX 0xffffffLL
 
 /* libntfs-3g 2022.10.3 (Debian 12's) loses the $AttrDef inode and its
- * $DATA attribute (1,248 bytes, 1,160 without the attribute) each time
+ * $DATA attribute (1,248 bytes; 1,160 without the attribute, 5,344 with its
+ * runlist when the read fails) each time
  * ntfs_device_mount fails on $AttrDef: its $DATA cannot be opened, is over
  * 24 bits, or cannot be read in full (volume.c: three "goto error_exit"
  * after ntfs_inode_open(vol, FILE_AttrDef) that close neither; the pointers

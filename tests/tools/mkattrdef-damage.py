@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """mkattrdef-damage.py OUT MODE [MIB] - a bare NTFS volume whose $AttrDef
 makes libntfs-3g's ntfs_device_mount fail, at one of the three places where
-libntfs-3g 2022.10.3 then loses the $AttrDef inode (docs/reliability.md,
+libntfs-3g 2022.10.3 then loses the $AttrDef inode (bytes as LeakSanitizer
+counts them under kenshu's device; docs/reliability.md,
 "libntfs-3g leak on damaged volumes"):
 
   size     its $DATA says 16 MiB, one byte more than the mount accepts
            ("Attribute definition table is too big"): inode and attribute
            lost, 1,248 bytes
   runs     its $DATA's one run starts 2^20 clusters in, far past the end of
-           the volume: the read comes up short, the same 1,248 bytes
+           the volume: the read fails, and its mapped runlist is lost too,
+           5,344 bytes
   nodata   its $DATA is retyped $LOGGED_UTILITY_STREAM (still the last
            attribute, so the record stays in order): there is no $DATA to
-           open, the inode is lost
+           open, the inode is lost, 1,160 bytes
 
 Everything the mount reads before $AttrDef ($MFT, $MFTMirr, $Bitmap,
 $UpCase, $Volume) is left intact, so the mount does reach $AttrDef. The
