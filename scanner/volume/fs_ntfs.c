@@ -178,11 +178,11 @@ static struct ntfs_device_operations slice_ops = {
 
 /* libntfs-3g 2022.10.3 (Debian 12's) loses the $AttrDef inode and its
  * $DATA attribute (1,248 bytes; 1,160 without the attribute, 5,344 with its
- * runlist when the read fails) each time
- * ntfs_device_mount fails on $AttrDef: its $DATA cannot be opened, is over
- * 24 bits, or cannot be read in full (volume.c: three "goto error_exit"
- * after ntfs_inode_open(vol, FILE_AttrDef) that close neither; the pointers
- * are local, nothing can free them afterwards). A fleet run meets many
+ * runlist when the read fails) each time ntfs_device_mount fails on
+ * $AttrDef: its $DATA cannot be opened, is over 24 bits, or cannot be read
+ * in full (volume.c: the "goto error_exit" after ntfs_inode_open(vol,
+ * FILE_AttrDef) close neither; the pointers are local, nothing can free
+ * them afterwards). A fleet run meets many
  * damaged volumes, and a process that scans them one after another grows
  * with each. So before the mount, kenshu takes these same steps itself with
  * the library's own calls, on a volume of its own from ntfs_volume_startup
@@ -200,7 +200,7 @@ static int attrdef_probe(struct img *img, struct ntfs_slice *slice, struct ks_er
 {
 	struct ntfs_device *dev = ntfs_device_alloc(img_path(img), 0, &slice_ops, slice);
 	ntfs_volume *vol;
-	ntfs_inode *ni;
+	ntfs_inode *ni = NULL;
 	ntfs_attr *na = NULL;
 	char buf[16384];
 	int rc = -1;
