@@ -68,6 +68,10 @@ struct job {
 struct worker {
 	struct job *job;
 	struct fs **fs;          /* per volume, opened on first use */
+	char **fs_error;         /* per volume: why it could not be opened, so
+	                            that it is tried once, not once per file (a
+	                            failed NTFS mount can lose memory inside
+	                            libntfs-3g: docs/reliability.md) */
 	unsigned char *buf;
 	size_t buf_alloc;
 	struct sha256 *h;
@@ -243,13 +247,15 @@ static void *worker_main(void *arg)
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->nitems) {
 		struct item *it = &j->items[j->order[i]];
 
-		if (!w->fs[it->vol]) {
+		if (!w->fs[it->vol] && !w->fs_error[it->vol]) {
 			struct ks_err err;
-			if (fs_open(j->img, &j->r->vol[it->vol].v, &w->fs[it->vol], &err) < 0) {
-				it->error = xasprintf("volume cannot be opened again: %s", err.msg);
-				atomic_fetch_add(&j->pc.files_done, 1);
-				continue;
-			}
+			if (fs_open(j->img, &j->r->vol[it->vol].v, &w->fs[it->vol], &err) < 0)
+				w->fs_error[it->vol] = xasprintf("volume cannot be opened again: %s", err.msg);
+		}
+		if (!w->fs[it->vol]) {
+			it->error = xstrdup(w->fs_error[it->vol]);
+			atomic_fetch_add(&j->pc.files_done, 1);
+			continue;
 		}
 		scan_item(w, w->fs[it->vol], it);
 		atomic_fetch_add(&j->pc.files_done, 1);
@@ -575,6 +581,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		for (unsigned k = 0; k < j.nworkers; k++) {
 			ws[k].job = &j;
 			ws[k].fs = xcalloc(r->nvol ? r->nvol : 1, sizeof(*ws[k].fs));
+			ws[k].fs_error = xcalloc(r->nvol ? r->nvol : 1, sizeof(*ws[k].fs_error));
 			ws[k].h = sha256_new();
 			if (pthread_create(&tids[k], NULL, worker_main, &ws[k]) == 0)
 				started++;
@@ -586,9 +593,12 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		for (unsigned k = 0; k < started; k++)
 			pthread_join(tids[k], NULL);
 		for (unsigned k = 0; k < j.nworkers; k++) {
-			for (size_t v = 0; v < r->nvol; v++)
+			for (size_t v = 0; v < r->nvol; v++) {
 				fs_close(ws[k].fs ? ws[k].fs[v] : NULL);
+				free(ws[k].fs_error ? ws[k].fs_error[v] : NULL);
+			}
 			free(ws[k].fs);
+			free(ws[k].fs_error);
 			free(ws[k].buf);
 			sha256_free(ws[k].h);
 		}

@@ -174,6 +174,99 @@ static struct ntfs_device_operations slice_ops = {
 
 /* ---- open / close ---- */
 
+/* The $AttrDef size ntfs_device_mount accepts (it checks for 24 bits). */
+#define ATTRDEF_MAX 0xffffffLL
+
+/* libntfs-3g 2022.10.3 (Debian 12's) loses the $AttrDef inode and its
+ * $DATA attribute (1,248 bytes; 1,160 without the attribute, 5,344 with its
+ * runlist when the read fails) each time ntfs_device_mount fails on
+ * $AttrDef: its $DATA cannot be opened, is over 24 bits, or cannot be read
+ * in full (volume.c: the "goto error_exit" after ntfs_inode_open(vol,
+ * FILE_AttrDef) close neither; the pointers are local, nothing can free
+ * them afterwards). A fleet run meets many
+ * damaged volumes, and a process that scans them one after another grows
+ * with each. So before the mount, kenshu takes these same steps itself with
+ * the library's own calls, on a volume of its own from ntfs_volume_startup
+ * (the public first half of the mount, which cleans up after itself), and
+ * closes everything it opened: a volume whose $AttrDef would fail the
+ * mount is refused here, and nothing is lost. The mount's steps before
+ * $AttrDef set the NTFS version, which the probe does not read: it takes
+ * the permissive one (3.1), so that it never refuses a volume the mount
+ * would accept. What it lets through and the mount then fails on (memory
+ * exhausted, a read that fails only the second time) still leaks once per
+ * open; tests/lsan.supp and docs/reliability.md say so. Returns 0 when
+ * $AttrDef reads, else -1 with the reason in err (also when the startup
+ * fails: the mount would fail there the same way, so it is not tried). */
+static int attrdef_probe(struct img *img, struct ntfs_slice *slice, struct ks_err *err)
+{
+	struct ntfs_device *dev = ntfs_device_alloc(img_path(img), 0, &slice_ops, slice);
+	ntfs_volume *vol;
+	ntfs_inode *ni = NULL;
+	ntfs_attr *na = NULL;
+	char buf[16384];
+	int rc = -1;
+
+	if (!dev)
+		return ks_fail(err, KS_EINPUT, "cannot allocate ntfs device");
+	last_err[0] = '\0';
+	errno = 0;
+	vol = ntfs_volume_startup(dev, NTFS_MNT_RDONLY);
+	if (!vol) {
+		ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: %s",
+			last_err[0] ? last_err : errno ? strerror(errno) : "mount failed");
+		if (NDevOpen(dev))
+			dev_close(dev);
+		ntfs_device_free(dev);
+		slice->pos = 0;
+		return -1;
+	}
+	vol->major_ver = 3;
+	vol->minor_ver = 1;
+	ni = ntfs_inode_open(vol, FILE_AttrDef);
+	if (!ni) {
+		ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: $AttrDef cannot be opened: %s",
+			last_err[0] ? last_err : strerror(errno));
+		goto out;
+	}
+	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		if (errno == ENOENT)
+			ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: $AttrDef has no $DATA attribute");
+		else
+			ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: $AttrDef's $DATA cannot be opened: %s",
+				last_err[0] ? last_err : strerror(errno));
+		goto out;
+	}
+	if ((u64)na->data_size > (u64)ATTRDEF_MAX) {
+		ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: $AttrDef is %lld bytes, more than "
+			"the %lld libntfs-3g accepts", (long long)na->data_size, ATTRDEF_MAX);
+		goto out;
+	}
+	/* Read in pieces: the mount's one buffer of up to 16 MiB is not
+	 * needed to know whether every byte reads. */
+	for (s64 off = 0; off < na->data_size;) {
+		s64 want = na->data_size - off < (s64)sizeof(buf) ? na->data_size - off : (s64)sizeof(buf);
+		s64 got = ntfs_attr_pread(na, off, want, buf);
+		if (got != want) {
+			ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: $AttrDef cannot be read at "
+				"byte %lld of %lld%s%s", (long long)off, (long long)na->data_size,
+				last_err[0] ? ": " : "", last_err);
+			goto out;
+		}
+		off += got;
+	}
+	rc = 0;
+out:
+	if (na)
+		ntfs_attr_close(na);
+	if (ni)
+		ntfs_inode_close(ni);
+	ntfs_umount(vol, FALSE); /* closes and frees dev */
+	/* The mount starts from a device nobody has moved. */
+	slice->pos = 0;
+	return rc;
+}
+
 static int ntfs_fs_open(struct img *img, const struct img_volume *v, void **out,
 			struct ks_err *err)
 {
@@ -182,6 +275,10 @@ static int ntfs_fs_open(struct img *img, const struct img_volume *v, void **out,
 	fs->slice.img = img;
 	fs->slice.offset = v->offset;
 	fs->slice.size = v->size;
+	if (attrdef_probe(img, &fs->slice, err) < 0) {
+		free(fs);
+		return -1;
+	}
 	fs->dev = ntfs_device_alloc(img_path(img), 0, &slice_ops, &fs->slice);
 	if (!fs->dev) {
 		ks_fail(err, KS_EINPUT, "cannot allocate ntfs device");
