@@ -548,6 +548,7 @@ struct posture_inputs {
 	const char *edition;       /* EditionID, may be NULL */
 	const char *product_name;  /* may be NULL */
 	uint32_t control_set;      /* Select\Current; 0 = SYSTEM checks unknown */
+	const char *system_root;   /* "/Windows" as os_info has it; NULL is read as "/Windows" */
 
 	struct hive *system, *software, *sam;
 	const char *system_error, *software_error, *sam_error;
