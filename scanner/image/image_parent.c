@@ -65,6 +65,26 @@ static void set_why(struct img_parent *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The n bytes at s as the printable name (only ASCII kept when they are
+ * not valid UTF-8), cut at a character boundary when longer than the
+ * field. */
+static void set_name(struct img_parent *p, const char *s, size_t n)
+{
+	struct strbuf b = STRBUF_INIT;
+	char *copy = xstrndup(s, n);
+	uint16_t *u = NULL;
+	bool utf8 = strlen(copy) == n && utf8_to_utf16le(copy, &u) >= 0;
+	size_t len;
+
+	free(u);
+	free(copy);
+	strbuf_add_printable(&b, s, n, !utf8);
+	len = b.len < sizeof(p->name) ? b.len : utf8_cut(b.buf, sizeof(p->name) - 1);
+	memcpy(p->name, b.buf, len);
+	p->name[len] = '\0';
+	strbuf_release(&b);
+}
+
 /* n UTF-16LE units (stopping at a NUL) as the printable name. */
 static void set_name_utf16le(struct img_parent *p, const uint8_t *u, size_t n)
 {
@@ -76,11 +96,7 @@ static void set_name_utf16le(struct img_parent *p, const uint8_t *u, size_t n)
 	if (!len)
 		return;
 	char *s = utf16le_to_utf8(u, len, &lossy);
-	struct strbuf b = STRBUF_INIT;
-	strbuf_add_printable(&b, s, strlen(s), false);
-	snprintf(p->name, sizeof(p->name), "%s", b.buf);
-	p->name[utf8_cut(p->name, strlen(p->name))] = '\0';
-	strbuf_release(&b);
+	set_name(p, s, strlen(s));
 	free(s);
 }
 
@@ -296,12 +312,8 @@ static void vmdk_descriptor(const char *d, size_t n, struct img_parent *p)
 		if (vmdk_value(d + i, l, "parentCID", &v, &vl) && !(vl == 8 && !strncasecmp(v, "ffffffff", 8)))
 			p->differencing = true;
 		if (vmdk_value(d + i, l, "parentFileNameHint", &v, &vl) && vl) {
-			struct strbuf b = STRBUF_INIT;
 			p->differencing = true;
-			strbuf_add_printable(&b, v, vl, false);
-			snprintf(p->name, sizeof(p->name), "%s", b.buf);
-			p->name[utf8_cut(p->name, strlen(p->name))] = '\0';
-			strbuf_release(&b);
+			set_name(p, v, vl);
 		}
 		i += l + 1;
 	}

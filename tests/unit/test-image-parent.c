@@ -162,6 +162,14 @@ static void vhd_hostile(void **state)
 	p = parent_of("vhd", &m);
 	assert_true(p.differencing);
 	assert_int_equal(strlen(p.name), 256);
+	/* 256 units of a three-byte character: cut to fit, never mid-character. */
+	for (size_t i = 0; i < 256; i++) {
+		name[2 * i] = 0x30;
+		name[2 * i + 1] = 0x42;   /* U+3042 */
+	}
+	p = parent_of("vhd", &m);
+	assert_int_equal(strlen(p.name), 510);
+	assert_int_equal(strncmp(p.name + 507, "\xE3\x81\x82", 3), 0);
 	/* Bad UTF-16 (a lone surrogate) and control characters: replaced. */
 	memset(name, 0, 512);
 	name[0] = 0xD8; name[1] = 0x00;   /* high surrogate, then 'x' */
@@ -354,6 +362,10 @@ static void vmdk_descriptor(void **state)
 	assert_string_equal(p.name, "..\\\\base\\\\disk.vmdk");
 	m = (struct mem){ (uint8_t *)plain, sizeof(plain) - 1 };
 	assert_false(parent_of("vmdk", &m).differencing);
+	/* A hint that is not UTF-8 is shown as ASCII only. */
+	static const char bad[] = "# Disk DescriptorFile\nparentFileNameHint=\"b\xFF\xC3se\x01.vmdk\"\n";
+	m = (struct mem){ (uint8_t *)bad, sizeof(bad) - 1 };
+	assert_string_equal(parent_of("vmdk", &m).name, "b??se?.vmdk");
 	m = (struct mem){ (uint8_t *)no_hint, sizeof(no_hint) - 1 };
 	p = parent_of("vmdk", &m);
 	assert_true(p.differencing);
