@@ -27,8 +27,8 @@
 #define VHD_TYPE_DIFFERENCING 4u
 #define VHD_NAME_UNITS 256u         /* 512 bytes of UTF-16BE at 64 */
 #define VHD_LOCATORS 8u
-#define LOCATOR_MAX 4096u           /* longer than any Windows path (32767 units is the NT limit,
-                                       but a parent path in a locator is a Win32 one) */
+#define LOCATOR_MAX 4096u           /* bytes: 2048 UTF-16 units, far above the 260 of the Win32
+                                       path a locator holds */
 #define VHDX_REGION_MAX_ENTRIES 2047u
 #define VHDX_METADATA_MAX_ENTRIES 2047u
 #define VHDX_ITEM_MAX (64u << 10)   /* file parameters, parent locator: a few hundred bytes */
