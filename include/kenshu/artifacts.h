@@ -342,6 +342,17 @@ struct cmd_resolution {
 int cmd_resolve(const char *command, const struct cmd_env *env, size_t nenv,
 		cmd_exists_fn exists, void *ctx, struct cmd_resolution *out);
 
+/* A path as Windows stores it in a setting (Tcpip DataBasePath, a profile
+ * folder): one path, no arguments, nothing searched. %VAR%s are expanded
+ * from env, NT prefixes (\??\, \\?\), the drive letter and \SystemRoot\
+ * are read as cmd_resolve() reads them, '.' and '..' folded, separators
+ * made '/', a trailing separator dropped. Returns 1 with *img the path
+ * inside the image ("/Windows/System32/drivers/etc", malloc'd, the case as
+ * written); 0 with *img NULL when it is not on the image volume (another
+ * drive, UNC, a device: CMD_F_NOT_LOCAL) or relative. *flags (may be NULL)
+ * gets the CMD_F_* of the expansion. */
+int cmd_resolve_path(const char *path, const struct cmd_env *env, size_t nenv, char **img, unsigned *flags);
+
 /* Frees what cmd_resolve() allocated and zeroes *r. Accepts a zeroed *r. */
 void cmd_resolution_release(struct cmd_resolution *r);
 

@@ -171,4 +171,25 @@ void parttab_release(struct parttab *pt);
 
 const char *pt_scheme_name(enum pt_scheme s); /* "none", "mbr", "gpt" */
 
+/* image_parent: whether a virtual disk is a differencing disk, read from
+ * the container's own headers (qemu-img does not tell for every format: a
+ * VHD whose parent is missing reads as unallocated, all zeros). */
+struct img_parent {
+	bool differencing;   /* the container says it has a parent: VHD disk type 4;
+	                        VHDX HasParent or a parent locator; VMDK parentCID
+	                        other than ffffffff or a parentFileNameHint */
+	char name[512];      /* the parent it names, printable UTF-8 (control characters
+	                        as '?'), cut to fit; "" when none could be read */
+	char why[160];       /* differencing with no name: why ("its dynamic disk header
+	                        (at byte N) lies outside the file") */
+};
+
+/* Fills *p for the container behind rd (size bytes; the container file,
+ * not the disk). format is the back end's name: "vhd", "vhdx" or "vmdk";
+ * any other leaves *p zeroed. Headers that cannot be read or are not
+ * the format's leave differencing false: damage is qemu-img check's to
+ * report. Never fails; reads at most a few KiB per field, each checked
+ * against size first. */
+void img_parent_read(const char *format, pt_read_fn rd, void *ctx, uint64_t size, struct img_parent *p);
+
 #endif

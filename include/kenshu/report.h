@@ -23,7 +23,7 @@
  * same image gives the same report apart from times and durations.
  */
 
-#define REPORT_SCHEMA_VERSION "1.1"
+#define REPORT_SCHEMA_VERSION "1.2"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */
@@ -114,6 +114,8 @@ struct rep_finding {
 	char *message;             /* one sentence */
 	unsigned volume;           /* 0: not about one volume */
 	char *path;                /* the file, target or hive it is about, or NULL */
+	char *stream;              /* the alternate data stream of path it is about ("payload"
+	                              of readme.txt:payload), or NULL for the file's main data */
 	char *value;               /* registry value, command, signature, indicator, or NULL */
 	char *version;             /* file or database version, or NULL */
 	char *sha256;              /* of the file, or NULL */

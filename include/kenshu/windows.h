@@ -254,6 +254,12 @@ struct autorun_loc {
 	                                (a file type's "%1" %*), an entry when changed */
 	bool empty_matters;     /* an empty value is an entry too: it overrides a default
 	                           (Winlogon Shell); elsewhere empty values start nothing */
+	const char *load_dir;   /* the value names a DLL its loader finds in this folder
+	                           (Windows text, "%SystemRoot%\System32"): a bare name is
+	                           looked for there, not along the search path. "<arch>" is
+	                           the folder of the print environment the key's "<*>"
+	                           matched ("Windows x64" -> x64, "Windows NT x86" -> w32x86) */
+	const char *load_ext;   /* appended by the loader to a name without extension (".dll") */
 	const char *category;
 	const char *technique;  /* MITRE ATT&CK id */
 	const char *why;
@@ -279,6 +285,10 @@ struct autorun {
 	char *location;         /* "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run" */
 	char *name;             /* value name, or subkey name for AR_SUBKEY_VALUE rows */
 	char *command;          /* as stored (one entry per REG_MULTI_SZ string) */
+	char *load_path;        /* rows with load_dir: the file the loader opens, as Windows
+	                           text ("%SystemRoot%\System32\kerberos.dll"); resolved
+	                           instead of command. NULL when the row has none, or for a
+	                           print environment whose folder is unknown */
 	char *user;             /* profile user for AR_NTUSER rows, else NULL */
 	unsigned volume;
 	char *note;             /* e.g. a task's "hidden; TimeTrigger every PT5M", else NULL */
@@ -548,6 +558,7 @@ struct posture_inputs {
 	const char *edition;       /* EditionID, may be NULL */
 	const char *product_name;  /* may be NULL */
 	uint32_t control_set;      /* Select\Current; 0 = SYSTEM checks unknown */
+	const char *system_root;   /* "/Windows" as os_info has it; NULL is read as "/Windows" */
 
 	struct hive *system, *software, *sam;
 	const char *system_error, *software_error, *sam_error;

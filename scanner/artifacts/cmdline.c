@@ -540,6 +540,49 @@ int cmd_resolve(const char *command, const struct cmd_env *env, size_t nenv,
 	return rc;
 }
 
+int cmd_resolve_path(const char *path, const struct cmd_env *env, size_t nenv, char **img, unsigned *flags)
+{
+	struct cmd_rs rs;
+	unsigned f = 0;
+	char *exp, *t;
+	size_t n;
+	int rc = 0;
+
+	*img = NULL;
+	if (!path)
+		return 0;
+	rs_init(&rs, env, env ? nenv : 0, NULL, NULL);
+	exp = expand(&rs, path, &f);
+	t = trimmed(exp);
+	n = strlen(t);
+	/* A setting may be quoted as a whole; a path has no quotes inside. */
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+		memmove(t, t + 1, n - 2);
+		t[n -= 2] = '\0';
+	}
+	switch (to_image(&rs, t, n, img)) {
+	case P_ABS:
+	case P_SYSREL:
+		rc = 1;
+		break;
+	case P_NOT_LOCAL:
+		f |= CMD_F_NOT_LOCAL;
+		break;
+	default:
+		break;
+	}
+	if (rc == 0) {
+		free(*img);
+		*img = NULL;
+	}
+	free(t);
+	free(exp);
+	rs_release(&rs);
+	if (flags)
+		*flags = f;
+	return rc;
+}
+
 void cmd_resolution_release(struct cmd_resolution *r)
 {
 	if (!r)

@@ -304,6 +304,22 @@ int img_open(const char *path, struct img **out, struct ks_err *err)
 	}
 	if (detect_container(img, &img->be, &container, err) < 0)
 		goto fail;
+	if (img->be != &img_backend_raw) {
+		/* A child disk alone is not the vendor's disk: its parent holds
+		 * the blocks it did not change. */
+		struct img_parent par;
+		img_parent_read(img->be->name, img_backend_raw.pread, img->file, img->file_size, &par);
+		if (par.differencing) {
+			if (par.name[0])
+				ks_fail(err, KS_EINPUT, "%s image: it is a differencing disk whose parent is '%s': "
+					"merge the chain into one disk and scan the result",
+					container, par.name);
+			else
+				ks_fail(err, KS_EINPUT, "%s image: it is a differencing disk (%s): merge the chain "
+					"into one disk and scan the result", container, par.why);
+			goto fail;
+		}
+	}
 	if (img->be == &img_backend_raw) {
 		img->size = img->file_size;
 	} else if (img->be->open(path, &img->state, &img->size, err) < 0) {

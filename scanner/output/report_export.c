@@ -28,7 +28,7 @@ unsigned report_export_parse(const char *name)
 
 static const char *const csv_header[] = {
 	"image_path", "image_sha256", "rule", "severity", "message", "volume",
-	"path", "value", "version", "sha256", "waiver",
+	"path", "value", "version", "sha256", "waiver", "stream",
 };
 
 #define NCOLS (sizeof(csv_header) / sizeof(csv_header[0]))
@@ -76,7 +76,7 @@ int report_write_csv(const struct report *r, FILE *f)
 			snprintf(vol, sizeof(vol), "%u", x->volume);
 		const char *cells[NCOLS] = {
 			r->image_path, r->sha256_before, x->rule, severity_name(x->severity),
-			x->message, vol, x->path, x->value, x->version, x->sha256, x->waiver,
+			x->message, vol, x->path, x->value, x->version, x->sha256, x->waiver, x->stream,
 		};
 		if (csv_row(f, cells) < 0)
 			return -1;
@@ -245,15 +245,19 @@ static void indicator(struct stix *s, const struct rep_finding *x)
 			 !strcmp(x->rule, "ioc-hash");
 
 	lower_hex(hex, x->sha256);
-	key = xasprintf("%s\n%s\n%s\n%u\n%s\n%s", s->r->sha256_before, x->rule, hex, x->volume,
-			x->path ? x->path : "", x->value ? x->value : "");
+	/* A stream is named only when there is one: the ids of other
+	 * indicators stay what they were. */
+	key = xasprintf("%s\n%s\n%s\n%u\n%s\n%s%s%s", s->r->sha256_before, x->rule, hex, x->volume,
+			x->path ? x->path : "", x->value ? x->value : "", x->stream ? "\n" : "",
+			x->stream ? x->stream : "");
 	sdo_id(id, "indicator", key);
 	o = sdo_new(s, "indicator", id);
 	json_object_object_add(o, "created_by_ref", json_object_new_string(s->identity));
 	name = xasprintf("%s: %s", x->rule, x->value && *x->value ? x->value : path_base(x->path));
 	add_str(o, "name", name);
-	desc = xasprintf("kenshu rule %s (%s): %s%s%s%s%s", x->rule, severity_name(x->severity),
+	desc = xasprintf("kenshu rule %s (%s): %s%s%s%s%s%s%s", x->rule, severity_name(x->severity),
 			 x->message ? x->message : "", x->path ? " File: " : "", x->path ? x->path : "",
+			 x->path && x->stream ? ":" : "", x->path && x->stream ? x->stream : "",
 			 x->waiver ? " Waived by: " : "", x->waiver ? x->waiver : "");
 	add_str(o, "description", desc);
 	types = json_object_new_array();

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kenshu/version.h>
@@ -234,9 +235,12 @@ static void evidence_cell(FILE *f, const struct rep_finding *x)
 	if (x->volume)
 		fprintf(f, "<span class=\"lbl\">volume</span> %u<br>", x->volume);
 	if (x->path) {
+		/* A stream's hash beside its file's bare path would name the wrong data. */
+		char *p = x->stream ? xasprintf("%s:%s", x->path, x->stream) : NULL;
 		fputs("<span class=\"lbl\">path </span>", f);
-		html_code(f, x->path);
+		html_code(f, p ? p : x->path);
 		fputs("<br>", f);
+		free(p);
 	}
 	if (x->value) {
 		fputs("<span class=\"lbl\">value </span>", f);

@@ -346,6 +346,8 @@ static json_object *findings_json(const struct report *r)
 			add_u64(e, "volume", f->volume);
 		if (f->path)
 			add_str(e, "path", f->path);
+		if (f->stream)
+			add_str(e, "stream", f->stream);
 		if (f->value)
 			add_str(e, "value", f->value);
 		if (f->version)

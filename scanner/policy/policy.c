@@ -23,10 +23,12 @@ struct pctx {
 	const struct ioc *ioc;
 };
 
-/* Where a finding is and what it shows; unset fields are NULL. */
+/* Where a finding is and what it shows; unset fields are NULL. stream
+ * names the alternate data stream of path (the sha256 is then the
+ * stream's): NULL or "" is the main data. */
 struct where {
 	unsigned volume;
-	const char *path, *value, *version, *sha256;
+	const char *path, *value, *version, *sha256, *stream;
 };
 
 static void add(struct pctx *c, const char *rule, enum severity cap, const struct where *w, const char *fmt, ...)
@@ -58,6 +60,7 @@ static void add(struct pctx *c, const char *rule, enum severity cap, const struc
 	f->volume = w ? w->volume : 0;
 	if (w) {
 		f->path = xstrdup_or_null(w->path);
+		f->stream = w->stream && *w->stream ? xstrdup(w->stream) : NULL;
 		f->value = xstrdup_or_null(w->value);
 		f->version = w->version && *w->version ? xstrdup(w->version) : NULL;
 		f->sha256 = w->sha256 && *w->sha256 ? xstrdup(w->sha256) : NULL;
@@ -93,7 +96,7 @@ static void eval_detections(struct pctx *c)
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
 		const struct ioc_entry *e = c->ioc ? ioc_lookup(c->ioc, d->signature) : NULL;
-		struct where w = { d->volume, d->path, d->signature, NULL, d->sha256 };
+		struct where w = { d->volume, d->path, d->signature, NULL, d->sha256, d->stream };
 
 		if (e) {
 			w.value = e->indicator;
@@ -114,7 +117,7 @@ static void eval_coverage(struct pctx *c)
 
 	for (size_t i = 0; i < r->nskip; i++) {
 		const struct rep_skip *s = &r->skip[i];
-		struct where w = { s->volume, s->path[0] ? s->path : NULL, NULL, NULL, NULL };
+		struct where w = { s->volume, s->path[0] ? s->path : NULL, NULL, NULL, NULL, s->stream };
 		if (s->path[0])
 			add(c, "skipped-content", SEV_FAIL, &w, "%s%s%s not fully scanned: %s", s->path,
 			    s->stream[0] ? ":" : "", s->stream, s->reason);
@@ -133,7 +136,7 @@ static void eval_coverage(struct pctx *c)
 			continue;
 		snprintf(where_, sizeof(where_), "bytes %llu-%llu", (unsigned long long)g->offset,
 			 (unsigned long long)(g->offset + g->size));
-		struct where w = { 0, NULL, where_, NULL, NULL };
+		struct where w = { 0, NULL, where_, NULL, NULL, NULL };
 		add(c, "data-outside-partitions", SEV_FAIL, &w,
 		    "%llu bytes at offset %llu lie outside every partition and hold data%s",
 		    (unsigned long long)g->size, (unsigned long long)g->offset, g->sampled ? " (sampled)" : "");
@@ -142,24 +145,24 @@ static void eval_coverage(struct pctx *c)
 		const struct os_info *os = &r->os[i];
 		for (int k = 0; k < 2; k++) {
 			const struct os_hive *h = &os->hives[k];
-			struct where w = { os->volume, h->path, NULL, NULL, NULL };
+			struct where w = { os->volume, h->path, NULL, NULL, NULL, NULL };
 			if (h->name && hive_health_incomplete(&h->health))
 				add(c, "hive-incomplete", SEV_FAIL, &w, "the %s hive %s", h->name,
 				    h->health.opened ? "has transaction logs Windows would replay" : "could not be read");
 		}
 		for (size_t k = 0; k < os->nuser_hives; k++) {
 			const struct os_user_hive *h = &os->user_hives[k];
-			struct where w = { os->volume, h->path, NULL, NULL, NULL };
+			struct where w = { os->volume, h->path, NULL, NULL, NULL, NULL };
 			if (hive_health_incomplete(&h->health))
 				add(c, "hive-incomplete", SEV_FAIL, &w, "%s of %s %s", h->kind, h->user,
 				    h->health.opened ? "has transaction logs Windows would replay" : "could not be read");
 		}
 		if (os->wmi_error) {
-			struct where w = { os->volume, NULL, os->wmi_error, NULL, NULL };
+			struct where w = { os->volume, NULL, os->wmi_error, NULL, NULL, NULL };
 			add(c, "hive-incomplete", SEV_FAIL, &w, "the WMI repository could not be read: %s", os->wmi_error);
 		}
 		if (os->cross_check_differs) {
-			struct where w = { os->volume, os->system_root, os->cross_check, NULL, NULL };
+			struct where w = { os->volume, os->system_root, os->cross_check, NULL, NULL, NULL };
 			add(c, "identity-mismatch", SEV_FAIL, &w, "libguestfs %s", os->cross_check);
 		}
 	}
@@ -188,7 +191,7 @@ static void eval_signatures(struct pctx *c)
 			newest = d;
 	}
 	if (!newest) {
-		struct where w = { 0, NULL, c->dbdir, NULL, NULL };
+		struct where w = { 0, NULL, c->dbdir, NULL, NULL, NULL };
 		add(c, "signature-missing", SEV_FAIL, &w,
 		    "no official ClamAV database (.cvd/.cld) in %s: only custom signatures were used", c->dbdir);
 		return;
@@ -198,7 +201,7 @@ static void eval_signatures(struct pctx *c)
 	if (age > max) {
 		char ver[16];
 		snprintf(ver, sizeof(ver), "%u", newest->version);
-		struct where w = { 0, newest->name, newest->build_time, ver, newest->sha256 };
+		struct where w = { 0, newest->name, newest->build_time, ver, newest->sha256, NULL };
 		add(c, "signature-age", SEV_FAIL, &w, "the newest database, %s version %u, was built %s: %ld days before the scan (at most %ld allowed)",
 		    newest->name, newest->version, newest->build_time, age, max);
 	}
@@ -257,7 +260,7 @@ static void eval_autoruns(struct pctx *c)
 				 a->name ? a->name : "", a->user ? " (user " : "", a->user ? a->user : "");
 			if (a->user)
 				snprintf(where_ + strlen(where_), sizeof(where_) - strlen(where_), ")");
-			struct where w = { a->volume, a->target ? a->target : where_, a->command, NULL, a->target_sha256 };
+			struct where w = { a->volume, a->target ? a->target : where_, a->command, NULL, a->target_sha256, NULL };
 			if (a->pe && a->pe->fixed_version[0])
 				w.version = a->pe->fixed_version;
 			for (size_t f = 0; f < sizeof(flag_rules) / sizeof(flag_rules[0]); f++) {
@@ -293,7 +296,7 @@ static void eval_posture(struct pctx *c)
 		const struct os_info *os = &r->os[i];
 		for (size_t k = 0; k < os->posture.n; k++) {
 			const struct posture_check *pc = &os->posture.c[k];
-			struct where w = { os->volume, NULL, pc->evidence, NULL, NULL };
+			struct where w = { os->volume, NULL, pc->evidence, NULL, NULL, NULL };
 			switch (pc->state) {
 			case POSTURE_UNSAFE:
 			case POSTURE_ABSENT_UNSAFE:
@@ -348,7 +351,7 @@ static void eval_files(struct pctx *c)
 			if (!has_ext(f->path, ext[k]))
 				continue;
 			if (!under(f->path, sys, nsys) && !allowed(c->p, f->path, f->sha256)) {
-				struct where w = { f->volume, f->path, ext[k], NULL, f->sha256 };
+				struct where w = { f->volume, f->path, ext[k], NULL, f->sha256, NULL };
 				add(c, "risky-file-type", SEV_FAIL, &w, "%s: a %s file outside the system folders", f->path, ext[k]);
 			}
 			break;
@@ -360,8 +363,9 @@ static void eval_files(struct pctx *c)
 		const struct rep_detection *m = &r->macros[i];
 		if (allowed(c->p, m->path, m->sha256))
 			continue;
-		struct where w = { m->volume, m->path, m->signature, NULL, m->sha256 };
-		add(c, "risky-file-type", SEV_FAIL, &w, "%s: an Office document with macros (%s)", m->path, m->signature);
+		struct where w = { m->volume, m->path, m->signature, NULL, m->sha256, m->stream };
+		add(c, "risky-file-type", SEV_FAIL, &w, "%s%s%s: an Office document with macros (%s)", m->path,
+		    m->stream[0] ? ":" : "", m->stream, m->signature);
 	}
 }
 
@@ -396,7 +400,7 @@ static void eval_drift_files(struct pctx *c, const struct drift *d)
 	for (size_t i = 0; i < d->nfiles; i++) {
 		const struct drift_file *f = &d->files[i];
 		const char *sha = f->change == DRIFT_REMOVED ? f->old_sha256 : f->new_sha256;
-		struct where w = { f->volume, f->path, f->stream[0] ? f->stream : NULL, NULL, sha };
+		struct where w = { f->volume, f->path, f->stream[0] ? f->stream : NULL, NULL, sha, f->stream };
 		const char *colon = f->stream[0] ? ":" : "";
 
 		if (f->directory || any_match(ign, nign, f->path) || allowed(c->p, f->path, sha))
@@ -427,7 +431,7 @@ static void eval_drift(struct pctx *c)
 	eval_drift_files(c, d);
 	for (size_t i = 0; i < d->nautoruns; i++) {
 		const struct drift_autorun *a = &d->autoruns[i];
-		struct where w = { a->volume, a->target, a->command, NULL, a->target_sha256 };
+		struct where w = { a->volume, a->target, a->command, NULL, a->target_sha256, NULL };
 
 		bool runs_else = false;
 		for (size_t k = 0; k < a->nf; k++)
@@ -495,7 +499,7 @@ static void apply_waivers(struct pctx *c)
 		if (strcmp(rw->status, "expired") != 0)
 			continue;
 		const struct profile_waiver *x = &rw->w;
-		struct where w = { 0, x->path, x->name, NULL, x->sha256 };
+		struct where w = { 0, x->path, x->name, NULL, x->sha256, NULL };
 		add(c, "waiver-expired", SEV_FAIL, &w, "waiver '%s' for %s expired on %s (%s): it no longer applies",
 		    x->name, x->rule, x->expires, x->origin);
 	}

@@ -106,6 +106,7 @@ void report_release(struct report *r)
 		struct rep_finding *x = &r->findings[i];
 		free(x->message);
 		free(x->path);
+		free(x->stream);
 		free(x->value);
 		free(x->version);
 		free(x->sha256);

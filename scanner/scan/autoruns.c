@@ -212,7 +212,12 @@ static void resolve_one(const struct report *r, struct lookup *l, struct autorun
 		/* a file in a Startup folder: it is its own target */
 		target = a->command;
 	} else {
-		if (cmd_resolve(command, env, nenv, exists, l, &res) < 0)
+		/* A DLL its loader finds in its own folder (LSA packages, print
+		 * processors): that file, quoted, as a path is not split at spaces. */
+		char *quoted = a->load_path && !strchr(a->load_path, '"') ? xasprintf("\"%s\"", a->load_path) : NULL;
+		int rc = cmd_resolve(quoted ? quoted : command, env, nenv, exists, l, &res);
+		free(quoted);
+		if (rc < 0)
 			return;
 		a->resolve_flags = res.flags;
 		if (res.host)

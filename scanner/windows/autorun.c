@@ -50,10 +50,60 @@ static void add(struct autorun_list *out, const struct autorun_loc *loc, const c
 	a->clsid = a->shadows = NULL;
 }
 
+/* The spooler's folder of each print environment (the Environments
+ * subkey), below System32\spool\prtprocs and spool\drivers. */
+static const struct {
+	const char *environment;
+	const char *dir;
+} print_arch[] = {
+	{ "Windows 4.0", "win40" },        { "Windows ARM64", "arm64" },
+	{ "Windows IA64", "ia64" },        { "Windows NT Alpha_AXP", "w32alpha" },
+	{ "Windows NT x86", "w32x86" },    { "Windows x64", "x64" },
+};
+
+/* What the row's loader opens for value s (see load_dir); star is the
+ * subkey the key's "<*>" matched, or NULL. */
+static char *load_path(const struct autorun_loc *loc, const char *s, const char *star)
+{
+	const char *arch = NULL, *mark, *base = s;
+	struct strbuf b = STRBUF_INIT;
+
+	if (!loc->load_dir || !*s)
+		return NULL;
+	mark = strstr(loc->load_dir, "<arch>");
+	if (mark) {
+		for (size_t i = 0; star && i < sizeof(print_arch) / sizeof(print_arch[0]) && !arch; i++)
+			if (!strcasecmp(star, print_arch[i].environment))
+				arch = print_arch[i].dir;
+		if (!arch)
+			return NULL;
+	}
+	for (const char *c = s; *c; c++)
+		if (*c == '\\' || *c == '/' || *c == ':')
+			base = NULL;
+	/* A path is loaded as written; only a bare name is the folder's. */
+	if (base) {
+		if (mark) {
+			strbuf_add(&b, loc->load_dir, (size_t)(mark - loc->load_dir));
+			strbuf_addstr(&b, arch);
+			strbuf_addstr(&b, mark + 6);
+		} else {
+			strbuf_addstr(&b, loc->load_dir);
+		}
+		strbuf_addch(&b, '\\');
+	}
+	strbuf_addstr(&b, s);
+	const char *dot = strrchr(s, '.');
+	if (loc->load_ext && (!dot || strpbrk(dot, "\\/")))
+		strbuf_addstr(&b, loc->load_ext);
+	return strbuf_detach(&b, NULL);
+}
+
 /* One entry per string: REG_MULTI_SZ values (BootExecute, LSA packages)
  * list several things that each start. */
 static void add_each(struct autorun_list *out, const struct autorun_loc *loc, const char *location,
-		     const struct hive_value *v, const char *name, const char *user, unsigned volume)
+		     const struct hive_value *v, const char *name, const char *user, unsigned volume,
+		     const char *star)
 {
 	char *copy = xstrdup(v->text), *save = NULL;
 	char seps[3] = { '\n', loc->split, '\0' };
@@ -68,6 +118,7 @@ static void add_each(struct autorun_list *out, const struct autorun_loc *loc, co
 		if (!n || (loc->windows_default && !strcasecmp(s, loc->windows_default)))
 			continue;
 		add(out, loc, location, name, s, user, volume);
+		out->v[out->n - 1].load_path = load_path(loc, s, star);
 		any = true;
 	}
 	/* An empty value starts nothing, unless it overrides a default (an
@@ -80,31 +131,32 @@ static void add_each(struct autorun_list *out, const struct autorun_loc *loc, co
 /* The values of one key that a location counts: all of them (each named
  * by its value name), or the one loc->value (named `name`). */
 static void emit_key(struct hive *h, size_t node, const struct autorun_loc *loc, const char *location,
-		     const char *name, const char *user, unsigned volume, struct autorun_list *out)
+		     const char *name, const char *user, unsigned volume, const char *star,
+		     struct autorun_list *out)
 {
 	size_t n;
 	struct hive_value *v = hive_values(h, node, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		if (!loc->value)
-			add_each(out, loc, location, &v[i], v[i].name, user, volume);
+			add_each(out, loc, location, &v[i], v[i].name, user, volume, star);
 		else if (strchr(loc->value, '*') ? fnmatch(loc->value, v[i].name, FNM_CASEFOLD) == 0
 						   : strcasecmp(v[i].name, loc->value) == 0)
 			add_each(out, loc, location, &v[i], strchr(loc->value, '*') ? v[i].name : name,
-				 user, volume);
+				 user, volume, star);
 	}
 	hive_values_free(v, n);
 }
 
 /* One location at one key that exists. */
 static void collect_at(struct hive *h, size_t node, const struct autorun_loc *loc, const char *location,
-		       const char *user, unsigned volume, struct autorun_list *out)
+		       const char *user, unsigned volume, const char *star, struct autorun_list *out)
 {
 	if (loc->rule == AR_ALL_VALUES || loc->rule == AR_VALUE) {
 		/* A default value is named after its key, not "". */
 		const char *last = strrchr(location, '\\');
 		emit_key(h, node, loc, location, loc->value && *loc->value ? loc->value : last + 1,
-			 user, volume, out);
+			 user, volume, star, out);
 		return;
 	}
 	/* Subkey rules: services, IFEO programs, Active Setup, RunOnceEx steps,
@@ -135,7 +187,7 @@ static void collect_at(struct hive *h, size_t node, const struct autorun_loc *lo
 			snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub ? sub : "?");
 		}
 		if (target)
-			emit_key(h, target, loc, subloc, sub, user, volume, out);
+			emit_key(h, target, loc, subloc, sub, user, volume, star, out);
 		free(sub);
 	}
 	free(kids);
@@ -145,12 +197,12 @@ static void collect_at(struct hive *h, size_t node, const struct autorun_loc *lo
  * visits every subkey. `path` is the key path matched so far. */
 static void collect_glob(struct hive *h, size_t node, const char *rest, char *path, size_t pathlen,
 			 const struct autorun_loc *loc, const char *prefix, const char *user, unsigned volume,
-			 size_t *budget, struct autorun_list *out)
+			 const char *star, size_t *budget, struct autorun_list *out)
 {
 	if (!*rest) {
 		char location[1200];
 		snprintf(location, sizeof(location), "%s\\%s", prefix, path);
-		collect_at(h, node, loc, location, user, volume, out);
+		collect_at(h, node, loc, location, user, volume, star, out);
 		return;
 	}
 	const char *end = strchr(rest, '\\');
@@ -165,7 +217,7 @@ static void collect_glob(struct hive *h, size_t node, const char *rest, char *pa
 			char *name = hive_key_name(h, kids[k]);
 			if (name && used + strlen(name) + 2 < pathlen) {
 				snprintf(path + used, pathlen - used, "%s%s", used ? "\\" : "", name);
-				collect_glob(h, kids[k], next, path, pathlen, loc, prefix, user, volume, budget, out);
+				collect_glob(h, kids[k], next, path, pathlen, loc, prefix, user, volume, name, budget, out);
 				path[used] = '\0';
 			}
 			free(name);
@@ -183,7 +235,7 @@ static void collect_glob(struct hive *h, size_t node, const char *rest, char *pa
 		return;
 	/* The report shows the key as the table spells it. */
 	snprintf(path + used, pathlen - used, "%s%s", used ? "\\" : "", comp);
-	collect_glob(h, child, next, path, pathlen, loc, prefix, user, volume, budget, out);
+	collect_glob(h, child, next, path, pathlen, loc, prefix, user, volume, star, budget, out);
 	path[used] = '\0';
 }
 
@@ -207,7 +259,7 @@ void autorun_collect(struct hive *h, enum ar_hive kind, unsigned control_set, co
 			snprintf(prefix, sizeof(prefix), "%s\\%s_Classes", hive_prefix[kind], user ? user : "?");
 		else
 			snprintf(prefix, sizeof(prefix), "%s", hive_prefix[kind]);
-		collect_glob(h, hive_key(h, ""), key, path, sizeof(path), loc, prefix, user, volume, &budget, out);
+		collect_glob(h, hive_key(h, ""), key, path, sizeof(path), loc, prefix, user, volume, NULL, &budget, out);
 	}
 }
 
@@ -508,6 +560,7 @@ void autorun_list_release(struct autorun_list *l)
 		free(a->location);
 		free(a->name);
 		free(a->command);
+		free(a->load_path);
 		free(a->user);
 		free(a->note);
 		free(a->target);

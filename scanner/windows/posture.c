@@ -338,31 +338,17 @@ static void read_one(struct fs *fs, const char *path, uint64_t max, struct read_
  * the volume; NULL when it points outside it (another drive, a share). */
 static char *hosts_path(struct hive *sys, uint32_t cs, const char *system_root)
 {
-	static const struct {
-		const char *prefix;
-		bool root;
-	} prefixes[] = {
-		{ "%SystemRoot%", true }, { "%windir%", true }, { "%SystemDrive%", false }, { "C:", false },
-	};
 	char *db = pk_text(sys, pk_cs(sys, cs, "Services\\Tcpip\\Parameters"), "DataBasePath");
-	char *out = NULL;
+	char *dir, *out;
 
 	if (!db)
 		return xasprintf("%s/System32/drivers/etc/hosts", system_root);
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && !out; i++) {
-		size_t l = strlen(prefixes[i].prefix);
-		if (strncasecmp(db, prefixes[i].prefix, l) != 0)
-			continue;
-		out = xasprintf("%s%s/hosts", prefixes[i].root ? system_root : "", db + l);
-	}
+	dir = posture_hosts_dir(db, system_root);
 	free(db);
-	for (char *c = out; c && *c; c++)
-		if (*c == '\\')
-			*c = '/';
-	/* "C:\" + "/hosts" and friends: collapse doubled slashes. */
-	for (char *c = out; c && *c; c++)
-		while (c[0] == '/' && c[1] == '/')
-			memmove(c, c + 1, strlen(c));
+	if (!dir)
+		return NULL;
+	out = xasprintf("%s/hosts", strcmp(dir, "/") ? dir : "");
+	free(dir);
 	return out;
 }
 
@@ -386,6 +372,7 @@ void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, t
 	in.edition = os->edition;
 	in.product_name = os->product_name;
 	in.control_set = os->control_set;
+	in.system_root = os->system_root;
 
 	if (os->hives[1].path && hive_open_fs(fs, os->hives[1].path, &system, &hh) < 0)
 		snprintf(sys_err, sizeof(sys_err), "SYSTEM hive not readable: %s", hh.error);

@@ -196,6 +196,50 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\0' || c == '\v' || c == '\f';
 }
 
+char *posture_hosts_dir(const char *db, const char *system_root)
+{
+	/* "/Windows" -> "C:\Windows": the installation sees its volume as C:. */
+	char *windir = xasprintf("C:%s", system_root), *dir = NULL;
+	for (char *c = windir; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	const struct cmd_env env[] = {
+		{ "SystemRoot", windir }, { "windir", windir }, { "SystemDrive", "C:" },
+	};
+
+	cmd_resolve_path(db, env, sizeof(env) / sizeof(env[0]), &dir, NULL);
+	free(windir);
+	return dir;
+}
+
+/* DataBasePath is read as Windows reads it: a value that names the
+ * default folder in other words (C:\windows\system32\drivers\etc,
+ * %systemroot%\...\ETC\) is no redirection. */
+static bool hosts_redirected(const struct posture_inputs *in, const char *db, struct strbuf *ev)
+{
+	const char *root = in->system_root ? in->system_root : "/Windows";
+	char *want = xasprintf("%s/System32/drivers/etc", root);
+	char *dir = posture_hosts_dir(db, root);
+	bool moved = !dir || strcasecmp(dir, want) != 0;
+
+	if (moved) {
+		strbuf_addf(ev, "SYSTEM\\ControlSet%03u\\Services\\Tcpip\\Parameters\\DataBasePath = ", in->control_set);
+		strbuf_add_printable(ev, db, strlen(db), false);
+		if (dir) {
+			strbuf_addstr(ev, " (");
+			strbuf_add_printable(ev, dir, strlen(dir), false);
+			strbuf_addstr(ev, " in the volume, not ");
+			strbuf_add_printable(ev, want, strlen(want), false);
+			strbuf_addstr(ev, ")");
+		} else {
+			strbuf_addstr(ev, " (outside the volume)");
+		}
+	}
+	free(dir);
+	free(want);
+	return moved;
+}
+
 static void check_hosts(const struct posture_inputs *in, struct posture *out)
 {
 	const char *rule = "hosts-tampered";
@@ -209,12 +253,7 @@ static void check_hosts(const struct posture_inputs *in, struct posture *out)
 	strbuf_init(&ev, POSTURE_TEXT_MAX);
 	if (in->system && in->control_set) {
 		db = pk_text(in->system, pk_cs(in->system, in->control_set, "Services\\Tcpip\\Parameters"), "DataBasePath");
-		redirected = db && strcasecmp(db, "%SystemRoot%\\System32\\drivers\\etc") != 0 &&
-			     strcasecmp(db, "%SystemRoot%\\System32\\drivers\\etc\\") != 0;
-		if (redirected) {
-			strbuf_addf(&ev, "SYSTEM\\ControlSet%03u\\Services\\Tcpip\\Parameters\\DataBasePath = ", in->control_set);
-			strbuf_add_printable(&ev, db, strlen(db), false);
-		}
+		redirected = db && hosts_redirected(in, db, &ev);
 	}
 	free(db);
 	if (!h->present || !h->data) {

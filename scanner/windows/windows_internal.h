@@ -62,6 +62,13 @@ int pt_uint(const char *s, size_t n, uint32_t max, uint32_t *out);
 /* The number of '.' in s: a four-part version has 3 (posture_tables.c). */
 int pt_count_dots(const char *s);
 
+/* The folder a Tcpip\Parameters DataBasePath value names, as a path in
+ * the volume of the installation whose system root is system_root
+ * ("/Windows"), resolved as autostart paths are (%SystemRoot%, %windir%,
+ * %SystemDrive%, the drive letter, \??\, case and trailing separators as
+ * written); NULL when it lies outside the volume. Caller frees. */
+char *posture_hosts_dir(const char *db, const char *system_root);
+
 /* The two halves of posture_evaluate. */
 void posture_patch_checks(const struct posture_inputs *in, struct posture *out);
 void posture_hardening_checks(const struct posture_inputs *in, struct posture *out);

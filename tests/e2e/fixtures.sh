@@ -56,6 +56,9 @@ write_at "$FX/badboot.img" 11 "$(printf '%0100d' 0)"
 # A VMDK (sparse extent magic) that must not be read as a raw disk.
 { printf 'KDMV'; head -c 4092 /dev/zero; } >"$FX/disk.vmdk"
 : >"$FX/empty.img"
+# A differencing VHD (case 0037) whose parent is not delivered: qemu reads
+# it as a disk of unallocated blocks, all zeros.
+python3 tests/tools/mkdiffvhd.py "$FX/child.vhd" 8 'C:\VMs\Line3\base.vhd' '.\base.vhd'
 # vendor-wes7 whose operator NTUSER.DAT has a broken base block (checksum
 # wiped): hivex refuses it, so that user's autostart entries cannot be
 # read. The hive is found by the path Windows records in its base block.

@@ -27,7 +27,7 @@ check "scan exit code is a verdict ($rc)" test "$rc" -le 3 -a "$rc" != 2
 check "findings.csv written" test -s "$W/r/findings.csv"
 check "stix.json written" test -s "$W/r/stix.json"
 check "header row" test "$(head -1 "$W/r/findings.csv" | tr -d '\r')" = \
-	"image_path,image_sha256,rule,severity,message,volume,path,value,version,sha256,waiver"
+	"image_path,image_sha256,rule,severity,message,volume,path,value,version,sha256,waiver,stream"
 # Rows: count records with a quote-aware reader (a quoted cell may hold CR LF).
 rows=$(python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline="", encoding="utf-8"))) - 1)' "$W/r/findings.csv")
 check "one row per finding ($rows)" test "$rows" = "$(jq '.findings | length' "$W/r/report.json")"

@@ -153,6 +153,38 @@ echo "host secret" >"$W/secret.bin"
 truncate -s 1M "$W/secret.bin"
 qemu-img create -q -f qcow2 -b "$W/secret.bin" -F raw "$W/overlay.qcow2"
 refused "qcow2-backing-file" "$W/overlay.qcow2" "differencing image"
+# Differencing disks whose parent is not there: refused by the container's
+# own headers, naming the parent (qemu-img says nothing of a VHD's or
+# VHDX's parent, and would serve the VHD as an empty disk).
+mkdir -p "$W/diff"
+qemu-img create -q -f vmdk "$W/diff/base.vmdk" 8M
+qemu-img create -q -f vmdk -b base.vmdk -F vmdk "$W/diff/child.vmdk"
+rm "$W/diff/base.vmdk"
+refused "vmdk-differencing" "$W/diff/child.vmdk" "differencing disk whose parent is 'base.vmdk'"
+python3 tests/tools/mkdiffvhd.py "$W/diff/child.vhd" 8 'D:\VMs\base.vhd'
+refused "vhd-differencing" "$W/diff/child.vhd" "differencing disk whose parent is 'D:.VMs.base.vhd'"
+# A VHDX made by qemu, then marked HasParent in its file parameters as a
+# Hyper-V child is (qemu cannot write one).
+qemu-img create -q -f vhdx "$W/diff/child.vhdx" 8M
+python3 - "$W/diff/child.vhdx" <<'PY'
+import struct, sys, uuid
+f = open(sys.argv[1], 'r+b')
+f.seek(192 << 10)
+rt = f.read(64 << 10)
+meta = uuid.UUID('8B7CA206-4790-4B9A-B8FE-575F050F886E').bytes_le
+params = uuid.UUID('CAA16737-FA36-4D43-B3B6-33F0AA44E76B').bytes_le
+n = struct.unpack_from('<I', rt, 8)[0]
+moff = next(struct.unpack_from('<Q', rt, 16 + 32 * i + 16)[0] for i in range(n) if rt[16 + 32 * i:32 + 32 * i] == meta)
+f.seek(moff)
+md = f.read(64 << 10)
+cnt = struct.unpack_from('<H', md, 10)[0]
+ioff = next(struct.unpack_from('<I', md, 32 + 32 * i + 16)[0] for i in range(cnt) if md[32 + 32 * i:48 + 32 * i] == params)
+f.seek(moff + ioff + 4)
+flags = struct.unpack('<I', f.read(4))[0]
+f.seek(moff + ioff + 4)
+f.write(struct.pack('<I', flags | 2))
+PY
+refused "vhdx-differencing" "$W/diff/child.vhdx" "differencing disk (it has no parent locator)"
 # A VMDK descriptor whose extent is a host file outside its directory.
 mkdir -p "$W/evil"
 cat >"$W/evil/disk.vmdk" <<EOF

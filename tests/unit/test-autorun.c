@@ -196,6 +196,80 @@ static void system_uses_the_current_control_set(void **state)
 	hive_close(h);
 }
 
+static const struct autorun *find_cmd(const struct autorun_list *l, const char *category, const char *command)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].category, category) && !strcmp(l->v[i].command, command))
+			return &l->v[i];
+	return NULL;
+}
+
+/* LSA packages, security providers, print processors and monitors name a
+ * DLL the way their loader finds it: a bare name in System32 (".dll"
+ * added when there is no extension), a print processor in its print
+ * environment's prtprocs folder; a path is loaded as written. */
+static void bare_dll_load_paths(void **state)
+{
+	static const struct {
+		const char *category, *command, *load_path;   /* NULL: none */
+	} want[] = {
+		{ "LSA packages", "kerberos", "%SystemRoot%\\System32\\kerberos.dll" },
+		{ "LSA packages", "schannel", "%SystemRoot%\\System32\\schannel.dll" },
+		{ "LSA packages", "msv1_0", "%SystemRoot%\\System32\\msv1_0.dll" },
+		{ "LSA packages", "scecli", "%SystemRoot%\\System32\\scecli.dll" },
+		{ "LSA packages", "rassfm.dll", "%SystemRoot%\\System32\\rassfm.dll" },
+		{ "LSA packages", "C:\\Users\\Public\\mimilib", "C:\\Users\\Public\\mimilib.dll" },
+		{ "LSA packages", "pku2u", "%SystemRoot%\\System32\\pku2u.dll" },
+		{ "LSA packages", "credssp.dll", "%SystemRoot%\\System32\\credssp.dll" },
+		{ "Print processors", "winprint.dll", "%SystemRoot%\\System32\\spool\\prtprocs\\x64\\winprint.dll" },
+		{ "Print processors", "hpzpp.dll", "%SystemRoot%\\System32\\spool\\prtprocs\\w32x86\\hpzpp.dll" },
+		{ "Print processors", "odd.dll", NULL },
+		{ "Print monitors", "localspl.dll", "%SystemRoot%\\System32\\localspl.dll" },
+		{ "Print monitors", "C:\\Vendor\\Print Mon\\pmon", "C:\\Vendor\\Print Mon\\pmon.dll" },
+	};
+	struct hive *h = hive_from(
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Lsa]\n"
+		"\"Authentication Packages\"=multi:\"msv1_0\",\"C:\\\\Users\\\\Public\\\\mimilib\"\n"
+		"\"Notification Packages\"=multi:\"scecli\",\"rassfm.dll\"\n"
+		"\"Security Packages\"=multi:\"kerberos\",\"schannel\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Lsa\\OSConfig]\n"
+		"\"Security Packages\"=multi:\"pku2u\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\SecurityProviders]\n"
+		"\"SecurityProviders\"=\"credssp.dll\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Print\\Environments\\Windows x64\\Print Processors\\winprint]\n"
+		"\"Driver\"=\"winprint.dll\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Print\\Environments\\windows nt X86\\Print Processors\\hp]\n"
+		"\"Driver\"=\"hpzpp.dll\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Print\\Environments\\Windows Nowhere\\Print Processors\\odd]\n"
+		"\"Driver\"=\"odd.dll\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Print\\Monitors\\Local Port]\n"
+		"\"Driver\"=\"localspl.dll\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Print\\Monitors\\Vendor]\n"
+		"\"Driver\"=\"C:\\\\Vendor\\\\Print Mon\\\\pmon\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\svc]\n"
+		"\"ImagePath\"=\"svc.exe\"\n");
+	struct autorun_list l = { 0 };
+	size_t n = 0;
+
+	autorun_collect(h, AR_SYSTEM, 1, NULL, 1, &l);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct autorun *a = find_cmd(&l, want[i].category, want[i].command);
+
+		if (!a)
+			fail_msg("no %s entry '%s'", want[i].category, want[i].command);
+		if (want[i].load_path ? !a->load_path || strcmp(a->load_path, want[i].load_path) : a->load_path != NULL)
+			fail_msg("%s '%s': load path '%s', expected '%s'", want[i].category, want[i].command,
+				 a->load_path ? a->load_path : "(null)", want[i].load_path ? want[i].load_path : "(null)");
+	}
+	for (size_t i = 0; i < l.n; i++)
+		n += !strcmp(l.v[i].category, "LSA packages");
+	assert_int_equal(n, 8);   /* one entry per string */
+	/* Other locations are resolved from their command, as before. */
+	assert_null(find(&l, "Services and drivers", "svc")->load_path);
+	autorun_list_release(&l);
+	hive_close(h);
+}
+
 static void per_user(void **state)
 {
 	struct hive *h = hive_from(
@@ -616,6 +690,7 @@ int main(void)
 		cmocka_unit_test(table_sorted_unique_documented),
 		cmocka_unit_test(software_locations),
 		cmocka_unit_test(system_uses_the_current_control_set),
+		cmocka_unit_test(bare_dll_load_paths),
 		cmocka_unit_test(per_user),
 		cmocka_unit_test(startup_folders),
 		cmocka_unit_test(com_classes_resolved),

@@ -600,6 +600,57 @@ static void test_encoded_roundtrip(void **state)
 	}
 }
 
+/* A path stored in a setting, not a command: resolved, never searched. */
+static void test_resolve_path(void **state)
+{
+	static const struct {
+		const char *path;
+		int rc;
+		const char *img;      /* when rc is 1 */
+		unsigned flags;
+	} pcases[] = {
+		{ "C:\\windows\\system32\\drivers\\etc", 1, "/windows/system32/drivers/etc", 0 },
+		{ "%SystemRoot%\\System32\\drivers\\etc", 1, "/Windows/System32/drivers/etc", 0 },
+		{ "%systemroot%\\system32\\DRIVERS\\ETC\\", 1, "/Windows/system32/DRIVERS/ETC", 0 },
+		{ "  \"%windir%\\Temp\\\"  ", 1, "/Windows/Temp", 0 },
+		{ "\\??\\C:\\Vendor\\etc", 1, "/Vendor/etc", 0 },
+		{ "\\\\?\\c:\\Vendor\\..\\Vendor\\.\\etc", 1, "/Vendor/etc", 0 },
+		{ "\\SystemRoot\\System32", 1, "/Windows/System32", 0 },
+		{ "%SystemDrive%\\", 1, "/", 0 },
+		{ "C:\\..\\..\\x", 1, "/x", 0 },
+		{ "D:\\Windows\\System32\\drivers\\etc", 0, NULL, CMD_F_NOT_LOCAL },
+		{ "\\\\server\\share\\etc", 0, NULL, CMD_F_NOT_LOCAL },
+		{ "\\??\\UNC\\server\\share", 0, NULL, CMD_F_NOT_LOCAL },
+		{ "%NOSUCH%\\etc", 0, NULL, CMD_F_UNRESOLVED_VAR },
+		{ "drivers\\etc", 0, NULL, 0 },
+		{ "", 0, NULL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
+		char *img = (char *)"untouched";
+		unsigned flags = 0xFFFF;
+		int rc = cmd_resolve_path(pcases[i].path, env_default, sizeof(env_default) / sizeof(env_default[0]),
+					  &img, &flags);
+
+		if (rc != pcases[i].rc || flags != pcases[i].flags ||
+		    (pcases[i].img ? !img || strcmp(img, pcases[i].img) : img != NULL))
+			fail_msg("'%s': rc %d, img '%s', flags %#x; expected %d, '%s', %#x", pcases[i].path, rc,
+				 img ? img : "(null)", flags, pcases[i].rc, pcases[i].img ? pcases[i].img : "(null)",
+				 pcases[i].flags);
+		free(img);
+	}
+	/* Another installation's drive: its C: is not this volume. */
+	char *img = NULL;
+	assert_int_equal(cmd_resolve_path("C:\\WINDOWS", env_d_drive, 2, &img, NULL), 0);
+	assert_null(img);
+	assert_int_equal(cmd_resolve_path("%SystemRoot%\\system32", env_d_drive, 2, &img, NULL), 1);
+	assert_string_equal(img, "/WINDOWS/system32");
+	free(img);
+	assert_int_equal(cmd_resolve_path(NULL, NULL, 0, &img, NULL), 0);
+	assert_null(img);
+}
+
 static uint32_t rng_state;
 
 static uint32_t rng(void)
@@ -670,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_long_input),
 		cmocka_unit_test(test_encoded_roundtrip),
+		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_fuzz),
 	};
 

@@ -54,6 +54,8 @@ static void finding(struct report *r, const char *rule, enum severity sev, const
 	f->message = xstrdup(msg);
 	f->volume = vol;
 	f->path = path ? xstrdup(path) : NULL;
+	/* "/x/@evil.dll" holds its detection in a stream */
+	f->stream = path && !strcmp(path, "/x/@evil.dll") ? xstrdup("ads") : NULL;
 	f->value = value ? xstrdup(value) : NULL;
 	f->version = version ? xstrdup(version) : NULL;
 	f->sha256 = sha ? xstrdup(sha) : NULL;
@@ -180,11 +182,11 @@ static void csv_round_trips(void **state)
 	const char *p = csv;
 	struct row row;
 	static const char *const header[] = { "image_path", "image_sha256", "rule", "severity", "message",
-					      "volume", "path", "value", "version", "sha256", "waiver" };
+					      "volume", "path", "value", "version", "sha256", "waiver", "stream" };
 
 	assert_true(csv_read(&p, &row));
-	assert_int_equal(row.n, 11);
-	for (size_t i = 0; i < 11; i++)
+	assert_int_equal(row.n, 12);
+	for (size_t i = 0; i < 12; i++)
 		assert_string_equal(row.cell[i], header[i]);
 	row_free(&row);
 	for (size_t i = 0; i < r.nfindings; i++) {
@@ -193,7 +195,7 @@ static void csv_round_trips(void **state)
 		if (x->volume)
 			snprintf(vol, sizeof(vol), "%u", x->volume);
 		assert_true(csv_read(&p, &row));
-		assert_int_equal(row.n, 11);
+		assert_int_equal(row.n, 12);
 		assert_cell(row.cell[0], r.image_path);
 		assert_cell(row.cell[1], SHA_A);
 		assert_cell(row.cell[2], x->rule);
@@ -205,6 +207,7 @@ static void csv_round_trips(void **state)
 		assert_cell(row.cell[8], x->version);
 		assert_cell(row.cell[9], x->sha256);
 		assert_cell(row.cell[10], x->waiver);
+		assert_cell(row.cell[11], x->stream);
 		row_free(&row);
 	}
 	assert_false(csv_read(&p, &row));
@@ -213,7 +216,7 @@ static void csv_round_trips(void **state)
 	 * only when they hold a comma, quote, CR or LF. */
 	assert_non_null(strstr(csv, ",'=cmd|' /C calc'!A0,"));
 	assert_non_null(strstr(csv, ",'@SUM(1+1),"));
-	assert_non_null(strstr(csv, ",'-vendor waiver\r\n"));
+	assert_non_null(strstr(csv, ",'-vendor waiver,ads\r\n"));   /* the stream, last */
 	assert_non_null(strstr(csv, ",\"'\rcarriage\","));
 	free(csv);
 	report_release(&r);
@@ -331,6 +334,8 @@ static void stix_bundle_valid(void **state)
 			assert_string_equal(pat + 26 + 64, "']");
 			assert_non_null(str(o, "name"));
 			assert_non_null(strstr(str(o, "description"), "kenshu rule "));
+			if (strstr(str(o, "description"), "@evil.dll"))
+				assert_non_null(strstr(str(o, "description"), " File: /x/@evil.dll:ads"));
 			assert_true(json_object_object_get_ex(o, "indicator_types", &v));
 			assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 0)),
 					    "malicious-activity");

@@ -447,6 +447,52 @@ static void ioc_and_macro_rules(void **state)
 	free(strings);
 }
 
+static const struct rep_finding *first(const struct report *r, const char *rule, const char *path)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (!strcmp(r->findings[i].rule, rule) && r->findings[i].path && !strcmp(r->findings[i].path, path))
+			return &r->findings[i];
+	fail_msg("no %s finding on %s", rule, path);
+	return NULL;
+}
+
+/* A detection in an alternate data stream: the evidence names the
+ * stream beside the file's path (its SHA-256 is the stream's), and the
+ * message says path:stream; the main data of a file has no stream. */
+static void findings_name_the_stream(void **state)
+{
+	const struct av_db *dbs[] = { &custom_db };
+	struct profile *p = load_text("include = default\n");
+	struct report r;
+	const struct rep_finding *x;
+
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	r.nvol = 1;
+	r.vol = xcalloc(1, sizeof(*r.vol));
+	r.vol[0].scanned = true;
+	report_add_detection(&r, 2, "/Users/Public/readme.txt", "payload", "Kenshu.Test.EICAR", "5a", 68);
+	report_add_detection(&r, 2, "/Users/Public/update.com", "", "Kenshu.Test.EICAR", "6b", 68);
+	report_add_macro(&r, 2, "/Users/op/notes.txt", "doc", "Heuristics.OLE2.ContainsMacros.VBA", "7c", 100);
+	report_add_skip(&r, 2, "/Vendor/data.bin", "big", "stream over the size limit", 10);
+	report_finish(&r);
+	test_policy_apply_dbs(p, dbs, 1, "/db", &r);
+
+	x = first(&r, "malware", "/Users/Public/readme.txt");
+	assert_string_equal(x->stream, "payload");
+	assert_string_equal(x->sha256, "5a");
+	assert_non_null(strstr(x->message, "in /Users/Public/readme.txt:payload"));
+	x = first(&r, "malware", "/Users/Public/update.com");
+	assert_null(x->stream);
+	x = first(&r, "risky-file-type", "/Users/op/notes.txt");
+	assert_string_equal(x->stream, "doc");
+	assert_non_null(strstr(x->message, "/Users/op/notes.txt:doc:"));
+	x = first(&r, "skipped-content", "/Vendor/data.bin");
+	assert_string_equal(x->stream, "big");
+	report_release(&r);
+	profile_free(p);
+}
+
 /* Every autostart flag answers to its own rule: one entry per flag, each
  * gives exactly that rule's finding (and autorun-unknown). */
 static void each_autorun_flag_has_a_rule(void **state)
@@ -509,6 +555,7 @@ int main(void)
 		cmocka_unit_test(posture_rules),
 		cmocka_unit_test(each_autorun_flag_has_a_rule),
 		cmocka_unit_test(ioc_and_macro_rules),
+		cmocka_unit_test(findings_name_the_stream),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

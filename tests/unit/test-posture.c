@@ -1191,6 +1191,63 @@ static void hosts_file(void **state)
 	hive_close(in.system);
 }
 
+/* DataBasePath is a path like any other: the default folder written
+ * another way (a Wine prefix writes C:\windows\system32\drivers\etc) is
+ * not a redirection; a folder elsewhere still is, and the tampered file is
+ * judged wherever the value puts it. */
+static void hosts_database_path(void **state)
+{
+	static const struct {
+		const char *reg_value;   /* .reg escaping */
+		const char *system_root;
+		enum posture_state st;
+		const char *evidence;    /* in the evidence, or NULL */
+	} cases[] = {
+		{ "\"C:\\\\windows\\\\system32\\\\drivers\\\\etc\"", NULL, POSTURE_SAFE, NULL },
+		{ "expand:\"%SystemRoot%\\\\System32\\\\drivers\\\\etc\"", NULL, POSTURE_SAFE, NULL },
+		{ "expand:\"%systemroot%\\\\system32\\\\DRIVERS\\\\ETC\\\\\"", NULL, POSTURE_SAFE, NULL },
+		{ "\"\\\\??\\\\C:\\\\Windows\\\\System32\\\\drivers\\\\etc\"", NULL, POSTURE_SAFE, NULL },
+		{ "\"c:/WINDOWS/system32/drivers/etc//\"", NULL, POSTURE_SAFE, NULL },
+		{ "expand:\"%windir%\\\\System32\\\\drivers\\\\etc\"", "/WINNT", POSTURE_SAFE, NULL },
+		{ "\"C:\\\\Vendor\\\\etc\"", NULL, POSTURE_UNSAFE,
+		  "DataBasePath = C:\\Vendor\\etc (/Vendor/etc in the volume, not /Windows/System32/drivers/etc)" },
+		/* Another system root: C:\Windows is not where this installation lives. */
+		{ "\"C:\\\\Windows\\\\System32\\\\drivers\\\\etc\"", "/WINNT", POSTURE_UNSAFE,
+		  "not /WINNT/System32/drivers/etc" },
+		{ "\"D:\\\\Windows\\\\System32\\\\drivers\\\\etc\"", NULL, POSTURE_UNSAFE, "(outside the volume)" },
+		{ "\"\\\\\\\\server\\\\share\\\\etc\"", NULL, POSTURE_UNSAFE, "(outside the volume)" },
+		{ "expand:\"%SystemRoot%\\\\System32\\\\drivers\\\\etc\\\\..\\\\..\\\\etc\"", NULL, POSTURE_UNSAFE,
+		  "/Windows/System32/etc in the volume" },
+	};
+	static const char clean[] = "127.0.0.1 localhost\n";
+	static const char tampered[] = "10.1.2.3 update.microsoft.com\n";
+	struct posture_inputs in;
+	const struct posture_check *c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = xasprintf(SELECT CS "Services\\Tcpip\\Parameters]\n\"DataBasePath\"=%s\n", cases[i].reg_value);
+
+		wes7(&in);
+		in.system_root = cases[i].system_root;
+		in.system = reg(text);
+		c = hosts(&in, clean, sizeof(clean) - 1);
+		if (c->state != cases[i].st)
+			fail_msg("case %zu (%s): %s, expected %s: %s", i, cases[i].reg_value, posture_state_name(c->state),
+				 posture_state_name(cases[i].st), c->evidence);
+		if (cases[i].evidence)
+			assert_has(c->evidence, cases[i].evidence);
+		else
+			assert_null(strstr(c->evidence, "DataBasePath"));
+		/* The default folder does not excuse a tampered file. */
+		c = hosts(&in, tampered, sizeof(tampered) - 1);
+		assert_state(c, POSTURE_UNSAFE);
+		assert_has(c->message, "maps 1 entry other than localhost");
+		hive_close(in.system);
+		free(text);
+	}
+}
+
 static void write_filter(void **state)
 {
 	static const struct hcase cases[] = {
@@ -1256,6 +1313,7 @@ int main(void)
 		cmocka_unit_test(autoplay),
 		cmocka_unit_test(guest),
 		cmocka_unit_test(hosts_file),
+		cmocka_unit_test(hosts_database_path),
 		cmocka_unit_test(write_filter),
 		cmocka_unit_test(system_without_control_set),
 	};

@@ -45,7 +45,7 @@ static const char *const fields[] = {
 	"profile_user", "profile_path", "hive_path", "hive_error", "user_hive_user", "wmi_error",
 	"os_cross_check", "ar_location", "ar_name", "ar_command", "ar_user", "ar_note", "ar_target",
 	"ar_detection", "pe_company", "pe_product", "pe_original", "pe_error", "decoded",
-	"wmi_payload", "default_command", "finding_message", "finding_path", "finding_value",
+	"wmi_payload", "default_command", "finding_message", "finding_path", "finding_stream", "finding_value",
 	"finding_version", "waiver_name", "waiver_reason", "waiver_approver", "waiver_path",
 	"posture_message", "posture_evidence", "dbname",
 };
@@ -233,6 +233,7 @@ static void fill(struct report *r)
 	r->findings[0].message = h("finding_message");
 	r->findings[0].volume = 2;
 	r->findings[0].path = h("finding_path");
+	r->findings[0].stream = h("finding_stream");
 	r->findings[0].value = h("finding_value");
 	r->findings[0].version = h("finding_version");
 	r->findings[0].sha256 = xstrdup("00");

@@ -116,6 +116,23 @@ static void json_escapes_and_round_trips(void **state)
 	d = json_object_array_get_idx(dets, 1);
 	assert_true(json_object_object_get_ex(d, "path", &v));
 	assert_string_equal(json_object_get_string(v), hostile);
+	/* The malware finding on the stream names it beside the file. */
+	json_object *fnd, *e;
+	size_t on_stream = 0;
+	assert_true(json_object_object_get_ex(o, "findings", &fnd));
+	for (size_t i = 0; i < json_object_array_length(fnd); i++) {
+		assert_true(json_object_object_get_ex(json_object_array_get_idx(fnd, i), "evidence", &e));
+		if (!json_object_object_get_ex(e, "path", &v) || strcmp(json_object_get_string(v), hostile) != 0) {
+			assert_false(json_object_object_get_ex(e, "stream", &v));
+			continue;
+		}
+		assert_true(json_object_object_get_ex(e, "stream", &v));
+		assert_string_equal(json_object_get_string(v), "ads");
+		assert_true(json_object_object_get_ex(e, "sha256", &v));
+		assert_string_equal(json_object_get_string(v), "11");
+		on_stream++;
+	}
+	assert_int_equal(on_stream, 1);
 	assert_true(json_object_object_get_ex(o, "verdict", &v));
 	assert_string_equal(json_object_get_string(v), "FAIL");
 	assert_true(json_object_object_get_ex(o, "schema_version", &v));
