@@ -171,6 +171,20 @@ void parttab_release(struct parttab *pt);
 
 const char *pt_scheme_name(enum pt_scheme s); /* "none", "mbr", "gpt" */
 
+/* The container the file behind rd (size bytes) is, by its magic, never
+ * its name, as img_open() judges it: "raw" (no container), "vmdk", "vhd",
+ * "vhdx", "qcow2" or "qcow", with *label the human name ("VHD (fixed)").
+ * NULL, with err set, for a container kenshu refuses (EWF, WIM). */
+const char *img_sniff(pt_read_fn rd, void *ctx, uint64_t size, const char **label, struct ks_err *err);
+
+/* Reads what `qemu-img info --output=json` printed (len bytes at json) for
+ * the container at path: *vsize its virtual size. Returns 0, or -1 with err
+ * set when the output is not what qemu-img prints for a disk kenshu can
+ * read alone (no size, a backing file, an external data file, an extent
+ * outside the descriptor's directory). qemu-img parsed hostile headers to
+ * write it: every field is checked. */
+int img_qemu_info_parse(const char *json, size_t len, const char *path, uint64_t *vsize, struct ks_err *err);
+
 /* image_parent: whether a virtual disk is a differencing disk, read from
  * the container's own headers (qemu-img does not tell for every format: a
  * VHD whose parent is missing reads as unallocated, all zeros). */

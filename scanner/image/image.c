@@ -165,39 +165,49 @@ void img_volume_probe(struct img_volume *v, const void *first, size_t n)
 	classify(v, first, n < PROBE_BYTES ? n : PROBE_BYTES, false);
 }
 
-/* The container the file is, by content: sets *be (raw when none), or
- * fails for a refused format. */
-static int detect_container(struct img *img, const struct img_backend **be, const char **name,
-			    struct ks_err *err)
+const char *img_sniff(pt_read_fn rd, void *ctx, uint64_t size, const char **label, struct ks_err *err)
 {
 	unsigned char buf[32];
 
-	*be = &img_backend_raw;
-	*name = "raw";
+	*label = "raw";
 	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		const struct container_magic *c = &containers[i];
 		uint64_t off;
 
 		if (c->offset < 0) {
-			if (img->file_size < (uint64_t)-c->offset)
+			if (size < (uint64_t)-c->offset)
 				continue;
-			off = img->file_size - (uint64_t)-c->offset;
+			off = size - (uint64_t)-c->offset;
 		} else {
 			off = (uint64_t)c->offset;
 		}
-		if (off + c->len > img->file_size ||
-		    img_backend_raw.pread(img->file, buf, c->len, off) < 0)
+		if (off + c->len > size || rd(ctx, buf, c->len, off) < 0)
 			continue;
 		if (memcmp(buf, c->magic, c->len) != 0)
 			continue;
+		*label = c->name;
 		if (!c->be) {
 			ks_fail(err, KS_EINPUT, "%s: this format is not supported yet (%s)", c->name, c->hint);
-			return -1;
+			return NULL;
 		}
-		*be = c->be;
-		*name = c->name;
-		return 0;
+		return c->be->name;
 	}
+	return "raw";
+}
+
+/* The back end of the container the file is, by content (raw when none),
+ * or -1 for a refused format. */
+static int detect_container(struct img *img, const struct img_backend **be, const char **name,
+			    struct ks_err *err)
+{
+	const char *format = img_sniff(img_backend_raw.pread, img->file, img->file_size, name, err);
+
+	*be = &img_backend_raw;
+	if (!format)
+		return -1;
+	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++)
+		if (containers[i].be && !strcmp(containers[i].be->name, format))
+			*be = containers[i].be;
 	return 0;
 }
 

@@ -197,21 +197,24 @@ static int check(const char *path, const char *format, struct ks_err *err)
 
 /* What qemu says about the container: its virtual size, and every file it
  * would read besides the container itself. */
-static int inspect(const char *path, const char *format, uint64_t *vsize, struct ks_err *err)
+int img_qemu_info_parse(const char *json, size_t len, const char *path, uint64_t *vsize, struct ks_err *err)
 {
-	char fmt[64];
-	snprintf(fmt, sizeof(fmt), "%s", format);
-	char *argv[] = { (char *)"qemu-img", (char *)"info", (char *)"--output=json", (char *)"-f", fmt,
-			 (char *)"-U", (char *)path, NULL };
-	char *out = run_capture(argv, NULL, err);
+	json_tokener *tok = json_tokener_new();
 	json_object *root, *v;
 	int rc = -1;
 
-	if (!out)
-		return -1;
-	root = json_tokener_parse(out);
-	free(out);
-	if (!root || !json_object_object_get_ex(root, "virtual-size", &v)) {
+	if (!tok)
+		ks_oom(sizeof(json_tokener));
+	root = len <= INT_MAX ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+	json_tokener_free(tok);
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		ks_fail(err, KS_EINPUT, "qemu-img info did not give a JSON object");
+		goto done;
+	}
+	/* json-c turns what is not a number into 0 and clamps; a size must be
+	 * a positive integer that fits, whatever qemu-img was made to print. */
+	if (!json_object_object_get_ex(root, "virtual-size", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) <= 0 || json_object_get_int64(v) == INT64_MAX) {
 		ks_fail(err, KS_EINPUT, "qemu-img info gave no virtual size");
 		goto done;
 	}
@@ -234,19 +237,38 @@ static int inspect(const char *path, const char *format, uint64_t *vsize, struct
 		    json_object_is_type(extents, json_type_array)) {
 			for (size_t i = 0; i < json_object_array_length(extents); i++) {
 				json_object *e = json_object_array_get_idx(extents, i), *fn;
-				if (json_object_object_get_ex(e, "filename", &fn) &&
-				    !inside_dir(path, json_object_get_string(fn))) {
+				const char *name;
+				if (!json_object_object_get_ex(e, "filename", &fn))
+					continue;
+				name = json_object_get_string(fn);
+				if (!name || !inside_dir(path, name)) {
 					ks_fail(err, KS_EINPUT, "its extent '%s' lies outside the descriptor's directory",
-						 json_object_get_string(fn));
+						 name ? name : "");
 					goto done;
 				}
 			}
 		}
 	}
-	rc = check(path, format, err);
+	rc = 0;
 done:
 	json_object_put(root);
 	return rc;
+}
+
+static int inspect(const char *path, const char *format, uint64_t *vsize, struct ks_err *err)
+{
+	char fmt[64];
+	snprintf(fmt, sizeof(fmt), "%s", format);
+	char *argv[] = { (char *)"qemu-img", (char *)"info", (char *)"--output=json", (char *)"-f", fmt,
+			 (char *)"-U", (char *)path, NULL };
+	char *out = run_capture(argv, NULL, err);
+	int rc;
+
+	if (!out)
+		return -1;
+	rc = img_qemu_info_parse(out, strlen(out), path, vsize, err);
+	free(out);
+	return rc < 0 ? -1 : check(path, format, err);
 }
 
 static void nbd_state_free(struct nbd *s)

@@ -6,7 +6,8 @@
 # FUZZ_BUILD/fuzz-corpus/TARGET and grow from run to run; what failed is in
 # FUZZ_BUILD/fuzz-artifacts/TARGET. Ends with the table (also written to
 # FUZZ_BUILD/fuzz-table.md): target, executions, coverage (edges), corpus,
-# crashes, timeouts, leaks, OOMs, CPU seconds.
+# crashes, timeouts, leaks, OOMs, CPU seconds. TABLE_ONLY=1 prints the
+# table of the last run again.
 #
 # Each failing input is minimised (-minimize_crash) and belongs, as a text
 # recipe, in tests/fuzz/regress/TARGET/ once its bug is fixed.
@@ -26,8 +27,8 @@ RES=$FUZZ_BUILD/fuzz-results
 SEEDS=$FUZZ_BUILD/fuzz-seeds
 mkdir -p "$RES" "$FUZZ_BUILD/fuzz-corpus" "$FUZZ_BUILD/fuzz-artifacts"
 
-rm -rf "$SEEDS"
-"$TOP/tests/fuzz/mkseeds.sh" "$BUILD" "$SEEDS" >"$RES/seeds.log" 2>&1 || {
+[ -n "${TABLE_ONLY:-}" ] || rm -rf "$SEEDS"
+[ -n "${TABLE_ONLY:-}" ] || "$TOP/tests/fuzz/mkseeds.sh" "$BUILD" "$SEEDS" >"$RES/seeds.log" 2>&1 || {
 	echo "campaign: the seeds could not be built (see $RES/seeds.log)" >&2
 	exit 1
 }
@@ -54,8 +55,10 @@ run_one() { # TARGET
 		"$corpus" "$SEEDS/$t" "$RES/$t.regress" >"$RES/$t.log" 2>&1
 }
 
+# TABLE_ONLY=1: the table of the last runs, without fuzzing.
 running=0
-for t in "${targets[@]}"; do
+[ -n "${TABLE_ONLY:-}" ] && targets_run=() || targets_run=("${targets[@]}")
+for t in "${targets_run[@]}"; do
 	if [ ! -x "$FUZZ_BUILD/fuzz/$t" ]; then
 		echo "campaign: $FUZZ_BUILD/fuzz/$t not built (make fuzz-build)" >&2
 		exit 1

@@ -212,3 +212,22 @@ jsonkeys() { # FILE...: every object key as a dictionary entry, and its quoted f
   head -50 "$work/rep/manifest.jsonl" | jq -s . | jsonkeys /dev/stdin; } >"$OUT/dict/fuzz-snapshot.dict"
 { cat "$TOP/tests/fuzz/dict/fuzz-json.dict"; [ -s "$work/brep/bundle.json" ] && jsonkeys "$work/brep/bundle.json"; } \
 	>"$OUT/dict/fuzz-bundle-json.dict"
+
+# ---- containers: qemu-img's own files, a differencing child, and what
+# qemu-img info says of each (the JSON after the separator) ----
+for f in vpc vhdx vmdk qcow2 qcow; do
+	qemu-img create -q -f "$f" "$work/c.$f" 4M >/dev/null 2>&1 || continue
+	head -c 262144 "$work/c.$f" >"$work/c.$f.head"
+	{ cat "$work/c.$f.head"; printf '%s' "$SEP"; qemu-img info --output=json -U "$work/c.$f"; } \
+		>"$OUT/fuzz-container/$f"
+done
+qemu-img create -q -f vpc -o subformat=fixed "$work/fixed.vhd" 1M >/dev/null 2>&1 &&
+	tail -c 1024 "$work/fixed.vhd" >"$OUT/fuzz-container/vhd-fixed-tail"
+qemu-img create -q -f raw "$work/parent.raw" 1M >/dev/null 2>&1
+qemu-img create -q -f vmdk -b "$work/parent.raw" -F raw "$work/child.vmdk" >/dev/null 2>&1 &&
+	{ head -c 65536 "$work/child.vmdk"; printf '%s' "$SEP"; qemu-img info --output=json -U "$work/child.vmdk"; } \
+		>"$OUT/fuzz-container/vmdk-child"
+python3 "$TOP/tests/tools/mkdiffvhd.py" "$work/child.vhd" 8 "C:\\Gold\\base.vhd" "..\\Gold\\base.vhd" >/dev/null &&
+	head -c 65536 "$work/child.vhd" >"$OUT/fuzz-container/vhd-child"
+printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=12345678\ncreateType="monolithicSparse"\nparentFileNameHint="../gold/base.vmdk"\n' \
+	>"$OUT/fuzz-container/vmdk-descriptor"

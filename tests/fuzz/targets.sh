@@ -6,7 +6,7 @@ fuzz_max_len() {
 	fuzz-image) echo 6291456 ;;   # the 5 MiB GPT seed disk
 	fuzz-bundle) echo 1048576 ;;
 	fuzz-snapshot) echo 524288 ;;
-	fuzz-parttab) echo 300000 ;;  # the 256 KiB seed disks
+	fuzz-parttab | fuzz-container) echo 300000 ;;  # the 256 KiB seed disks and headers
 	fuzz-hive | fuzz-wmi) echo 262144 ;;
 	*) echo 65536 ;;
 	esac
