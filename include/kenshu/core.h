@@ -164,6 +164,11 @@ int cleanup_remove(const char *path);
 void cleanup_run(void);
 /* SIGINT, SIGTERM, SIGHUP: clean up, then die of the same signal. */
 void cleanup_install_signal_handlers(void);
+/* Between hold and release (they nest) those signals wait: one that came
+ * is acted on by the last release. For steps that must not stop halfway,
+ * and only short ones: a kill that waits too long becomes a SIGKILL. */
+void cleanup_hold_signals(void);
+void cleanup_release_signals(void);
 
 /* hash: SHA-256 through OpenSSL's EVP interface. */
 

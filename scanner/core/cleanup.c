@@ -93,8 +93,18 @@ void cleanup_run(void)
 	}
 }
 
+/* A signal that arrives while the renames of a report directory run waits
+ * for them (cleanup_hold_signals): dying halfway would leave a directory
+ * mixing two reports. */
+static atomic_int held;
+static volatile sig_atomic_t pending;
+
 static void on_signal(int sig)
 {
+	if (atomic_load(&held) > 0) {
+		pending = sig;
+		return;
+	}
 	cleanup_run();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -110,4 +120,18 @@ void cleanup_install_signal_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+void cleanup_hold_signals(void)
+{
+	atomic_fetch_add(&held, 1);
+}
+
+void cleanup_release_signals(void)
+{
+	if (atomic_fetch_sub(&held, 1) == 1 && pending) {
+		int sig = pending;
+		pending = 0;
+		on_signal(sig);
+	}
 }

@@ -205,7 +205,9 @@ int bundle_save(const struct bundle_report *br, const struct sign_key *key,
 		{ "bundle.json", write_json, &sc },
 	};
 
-	return report_save_outputs(dir, out, 2, key, "bundle", err);
+	static const char *const owned[] = { "bundle.txt", "bundle.json", NULL };
+
+	return report_save_outputs(dir, out, 2, owned, key, "bundle", err);
 }
 
 int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n, struct ks_err *err)

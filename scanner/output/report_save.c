@@ -2,7 +2,10 @@
  * written under a temporary name, flushed to disk and renamed; report.json
  * is renamed last, so its presence means the rest is there too. A signed
  * directory's report.sig is made from the temporary files' bytes. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +60,11 @@ int report_write_synced(const char *tmp, const char *dir, const char *name,
 
 	if (!f)
 		return ks_fail(err, KS_EIO, "'%s': cannot write: %s", tmp, strerror(errno));
+	/* A writer's failure may leave errno as it was (a short write stdio
+	 * did not retry): not a stale errno from before in the message. */
+	errno = 0;
 	werr = write(ctx, f);
-	e = errno;
+	e = errno ? errno : EIO;
 	/* On disk before the rename makes it visible. */
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		werr = -1, e = errno;
@@ -110,12 +116,157 @@ out:
 	return text;
 }
 
+/* ".NAME.tmp.PID" (a file being written) and ".NAME.old.PID" (an older
+ * report's file while the new one is renamed in): the names a save uses
+ * besides the final ones. */
+static char *side_name(const char *dir, const char *name, const char *what)
+{
+	return xasprintf("%s/.%s.%s.%ld", dir, name, what, (long)getpid());
+}
+
+/* Side names left by a kenshu that was killed (SIGKILL, a power cut):
+ * removed, so that they neither pile up nor look like part of the report.
+ * A live process's are its own business (two scans into one directory). */
+static void sweep_leftovers(const char *dir, const char *const *owned)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name, *tail;
+		char *end;
+		long pid;
+
+		if (n[0] != '.')
+			continue;
+		for (const char *const *o = owned; *o; o++) {
+			size_t ol = strlen(*o);
+			if (strncmp(n + 1, *o, ol) != 0 || n[1 + ol] != '.')
+				continue;
+			tail = n + 1 + ol + 1;
+			if (strncmp(tail, "tmp.", 4) != 0 && strncmp(tail, "old.", 4) != 0)
+				continue;
+			errno = 0;
+			pid = strtol(tail + 4, &end, 10);
+			if (errno || *end || pid <= 0 || pid == (long)getpid() ||
+			    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+				continue;
+			char *p = xasprintf("%s/%s", dir, n);
+			unlink(p);
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* One name of the directory through the commit: its final path, where an
+ * older file of that name waits, and the new file, if any. */
+struct slot {
+	const char *name;
+	char *final, *old, *tmp;
+	bool had_old, placed;
+};
+
+/* Puts the written files in place of the older report, signals held: the
+ * older report's marker goes first (from then on the directory holds no
+ * report), its other files next, then the new files, the marker last.
+ * Any failure puts the older report back; only when even that fails is
+ * the directory left without a report. Allocates nothing, so running out
+ * of memory cannot stop it halfway. slots[nslots - 1] is the marker;
+ * order[] the renaming order of the new files. */
+static int commit(const char *dir, struct slot *slots, size_t nslots, const size_t *order, size_t norder,
+		  struct ks_err *err)
+{
+	struct slot *marker = &slots[nslots - 1], *bad = NULL;
+	bool aside = true;   /* failed setting the older file aside, not placing a new one */
+	int e = 0, rc = 0;
+
+	cleanup_hold_signals();
+	for (size_t k = 0; k < nslots && !bad; k++) {
+		struct slot *s = k == 0 ? marker : &slots[k - 1];
+		if (rename(s->final, s->old) == 0)
+			s->had_old = true;
+		else if (errno != ENOENT)
+			bad = s, e = errno;
+	}
+	if (!bad)
+		aside = false;
+	for (size_t k = 0; k < norder && !bad; k++) {
+		struct slot *s = &slots[order[k]];
+		if (rename(s->tmp, s->final) == 0)
+			s->placed = true;
+		else
+			bad = s, e = errno;
+	}
+	if (!bad) {
+		for (size_t i = 0; i < nslots; i++)
+			if (slots[i].had_old)
+				unlink(slots[i].old);
+		sync_dir(dir);
+		cleanup_release_signals();
+		return 0;
+	}
+	/* Back out: the new files go, the older ones return, marker last. */
+	bool restored = true;
+	for (size_t i = 0; i < nslots; i++)
+		if (slots[i].placed && unlink(slots[i].final) < 0)
+			restored = false;
+	for (size_t k = 0; k < nslots; k++) {
+		struct slot *s = k + 1 < nslots ? &slots[k] : marker;
+		if (s->had_old && rename(s->old, s->final) < 0)
+			restored = false;
+	}
+	if (!restored) {
+		/* Neither report whole: none at all, never a mixture. */
+		unlink(marker->final);
+		for (size_t i = 0; i < nslots; i++) {
+			unlink(slots[i].final);
+			unlink(slots[i].old);
+		}
+	}
+	sync_dir(dir);
+	rc = ks_fail(err, KS_EIO, "'%s/%s': %s: %s; %s", dir, bad->name,
+		     aside ? "cannot set the earlier file aside" : "cannot rename into place", strerror(e),
+		     restored ? "the earlier report in the directory is kept as it was"
+			      : "the directory now holds no report");
+	cleanup_release_signals();
+	return rc;
+}
+
+/* A name once, in the order of the first call that gives it. */
+static void add_slot(struct slot *slots, size_t *n, const char *dir, const char *name, char *tmp)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (!strcmp(slots[k].name, name))
+			return;
+	/* Not registered for cleanup: until the commit ends, an ".old" name
+	 * may hold the only copy of the older report. */
+	slots[*n] = (struct slot){ .name = name, .final = xasprintf("%s/%s", dir, name),
+				   .old = side_name(dir, name, "old"), .tmp = tmp };
+	(*n)++;
+}
+
 int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
-			const struct sign_key *key, const char *kind, struct ks_err *err)
+			const char *const *owned, const struct sign_key *key, const char *kind,
+			struct ks_err *err)
 {
 	/* tmp[n] is report.sig's, when signing. */
-	char **tmp = xcalloc(n + 1, sizeof(*tmp)), *sig = NULL, *final;
-	size_t nt = n;   /* files to rename */
+	char **tmp = xcalloc(n + 1, sizeof(*tmp)), *sig = NULL;
+	size_t nowned = 0, nslots = 0, norder = 0;
+	struct slot *slots = NULL;
+	size_t *order = NULL;
 	int rc = -1;
 
 	if (n == 0)
@@ -124,8 +275,9 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 		free(tmp);
 		return ks_fail(err, KS_EIO, "'%s': cannot create report directory: %s", dir, strerror(errno));
 	}
+	sweep_leftovers(dir, owned);
 	for (size_t i = 0; i < n; i++) {
-		tmp[i] = xasprintf("%s/.%s.tmp.%ld", dir, out[i].name, (long)getpid());
+		tmp[i] = side_name(dir, out[i].name, "tmp");
 		cleanup_add(tmp[i], false);
 		if (report_write_synced(tmp[i], dir, out[i].name, out[i].write, out[i].ctx, err) < 0)
 			goto out;
@@ -133,38 +285,39 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 	if (key) {
 		if (!(sig = sign_outputs(dir, out, tmp, n, key, kind, err)))
 			goto out;
-		tmp[n] = xasprintf("%s/.%s.tmp.%ld", dir, SIGN_FILE, (long)getpid());
-		nt = n + 1;
+		tmp[n] = side_name(dir, SIGN_FILE, "tmp");
 		cleanup_add(tmp[n], false);
 		if (report_write_synced(tmp[n], dir, SIGN_FILE, write_text, sig, err) < 0)
 			goto out;
-	} else {
-		/* A signature left by an earlier signed scan into this directory
-		 * would name files about to be replaced. */
-		final = xasprintf("%s/%s", dir, SIGN_FILE);
-		int gone = unlink(final) == 0 || errno == ENOENT;
-		free(final);
-		if (!gone) {
-			ks_fail(err, KS_EIO, "'%s/%s': cannot remove the old signature: %s", dir, SIGN_FILE, strerror(errno));
-			goto out;
-		}
 	}
-	/* Everything but the last output, then the signature, then the last. */
-	for (size_t k = 0; k < nt; k++) {
-		size_t i = k + 1 < n ? k : k + 1 == nt ? n - 1 : n;
-		const char *name = i == n ? SIGN_FILE : out[i].name;
-		final = xasprintf("%s/%s", dir, name);
-		int ok = rename(tmp[i], final);
-		free(final);
-		if (ok < 0) {
-			ks_fail(err, KS_EIO, "'%s/%s': cannot rename into place: %s", dir, name, strerror(errno));
-			goto out;
-		}
-		cleanup_forget(tmp[i]);
-		free(tmp[i]);
-		tmp[i] = NULL;
+	/* Every name the older report may have used, the marker (the last
+	 * output) last: a file it had and this one does not write (an export
+	 * not asked for again, a signature) goes with it. */
+	while (owned[nowned])
+		nowned++;
+	slots = xcalloc(nowned + n + 1, sizeof(*slots));
+	order = xcalloc(n + 1, sizeof(*order));
+	for (size_t i = 0; i + 1 < n; i++)
+		add_slot(slots, &nslots, dir, out[i].name, tmp[i]);
+	add_slot(slots, &nslots, dir, SIGN_FILE, tmp[n]);
+	for (size_t i = 0; i < nowned; i++)
+		if (strcmp(owned[i], out[n - 1].name) != 0)
+			add_slot(slots, &nslots, dir, owned[i], NULL);
+	add_slot(slots, &nslots, dir, out[n - 1].name, tmp[n - 1]);
+	for (size_t i = 0; i < nslots; i++)
+		if (slots[i].tmp)
+			order[norder++] = i;
+	rc = commit(dir, slots, nslots, order, norder, err);
+	for (size_t i = 0; i < nslots; i++) {
+		free(slots[i].final);
+		free(slots[i].old);
 	}
-	rc = 0;
+	for (size_t i = 0; i <= n; i++)
+		if (tmp[i] && rc == 0) {
+			cleanup_forget(tmp[i]);
+			free(tmp[i]);
+			tmp[i] = NULL;
+		}
 out:
 	for (size_t i = 0; i <= n; i++) {
 		if (tmp[i]) {
@@ -173,6 +326,8 @@ out:
 			free(tmp[i]);
 		}
 	}
+	free(slots);
+	free(order);
 	free(tmp);
 	free(sig);
 	return rc;
@@ -183,7 +338,12 @@ int report_save(const struct report *r, const struct sign_key *key,
 {
 	struct save_ctx sc[NOUT];
 	struct report_output out[NOUT];
+	const char *owned[NOUT + 1];
 	size_t n = 0;
+
+	for (size_t i = 0; i < NOUT; i++)
+		owned[i] = outputs[i].name;
+	owned[NOUT] = NULL;
 
 	for (size_t i = 0; i < NOUT; i++) {
 		if (outputs[i].export && !(r->exports & outputs[i].export))
@@ -192,5 +352,5 @@ int report_save(const struct report *r, const struct sign_key *key,
 		out[n] = (struct report_output){ outputs[i].name, write_output, &sc[n] };
 		n++;
 	}
-	return report_save_outputs(dir, out, n, key, "report", err);
+	return report_save_outputs(dir, out, n, owned, key, "report", err);
 }

@@ -476,7 +476,11 @@ static ssize_t ck_write(void *c, const char *buf, size_t n)
 {
 	ssize_t w = out_write((int)(intptr_t)c, buf, n);
 
-	/* fopencookie: 0 is the error return. */
+	/* stdio does not retry a short cookie write as it retries write(2),
+	 * where the retry is what reports ENOSPC: say it now. fopencookie's
+	 * error return is 0. */
+	if (w >= 0 && (size_t)w < n)
+		errno = ENOSPC;
 	return w < 0 ? 0 : w;
 }
 
