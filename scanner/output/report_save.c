@@ -111,6 +111,12 @@ static char *sign_outputs(const char *dir, const struct report_output *out, char
 		}
 	}
 	text = sign_statement(key, kind, files, n, NULL, err);
+	if (!text) {
+		/* Which directory went unsigned, whatever stopped OpenSSL. */
+		char why[KS_ERR_MAX];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		ks_fail(err, err->code, "'%s/%s': %s", dir, SIGN_FILE, why);
+	}
 out:
 	free(files);
 	return text;

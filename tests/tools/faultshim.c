@@ -32,7 +32,8 @@
  *   KENSHU_FAULT_MALLOC_FAILS=K   ... and the K-1 after it (default 0: every
  *                                 one from then on, as when memory is gone)
  *   KENSHU_FAULT_LOG=FILE         one line per fault injected, so that a test
- *                                 knows its fault was reached
+ *                                 knows its fault was reached; at a normal
+ *                                 exit, how many allocations were counted
  *
  * The allocator is glibc's own (__libc_malloc): no dlsym() in the path,
  * which would recurse (dlsym allocates). Counting is process-wide and
@@ -169,6 +170,13 @@ __attribute__((constructor)) static void faultshim_init(void)
 	if (F.malloc_fail_at > 0 && !F.image)
 		atomic_store(&F.malloc_armed, true);
 	F.ready = true;
+}
+
+/* A test picks its allocation numbers from a run's count. */
+__attribute__((destructor)) static void faultshim_fini(void)
+{
+	if (F.malloc_fail_at > 0)
+		note("malloc: %lld allocations counted\n", (long long)atomic_load(&F.mallocs));
 }
 
 /* ---- allocation ---- */
@@ -479,8 +487,10 @@ static ssize_t ck_write(void *c, const char *buf, size_t n)
 	/* stdio does not retry a short cookie write as it retries write(2),
 	 * where the retry is what reports ENOSPC: say it now. fopencookie's
 	 * error return is 0. */
-	if (w >= 0 && (size_t)w < n)
+	if (w >= 0 && (size_t)w < n) {
+		note("write: ENOSPC after %lld bytes (a short write)\n", F.enospc_after);
 		errno = ENOSPC;
+	}
 	return w < 0 ? 0 : w;
 }
 
