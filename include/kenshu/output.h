@@ -181,6 +181,14 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 			const char *const *owned, const struct sign_key *key, const char *kind,
 			struct ks_err *err);
 
+/* A report (or bundle) directory's save that a killed kenshu left
+ * halfway is undone: the older report is put back whole, or, when there
+ * was none, what was placed is removed; its side names go. Nothing when
+ * dir holds none (or is missing). report_save_outputs() does it first
+ * too; a scan does it before it starts, so even one that fails leaves the
+ * directory whole. */
+void report_dir_recover(const char *dir);
+
 /* Writes report.json, report.txt, report.html and manifest.jsonl, and the
  * exports r->exports asks for (findings.csv, stix.json), into dir with
  * report_save_outputs(), signed when key is not NULL. Returns 0, or -1

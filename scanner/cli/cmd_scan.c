@@ -361,6 +361,7 @@ int cmd_scan(int argc, char **argv)
 		int c;
 
 		say_signal_target(a.images[i], false);
+		report_dir_recover(dir);
 		if (wim_detect(a.images[i])) {
 			c = scan_wim(&a, i, av, &so, dir);
 		} else if (baseline && bundle_detect(a.images[i])) {

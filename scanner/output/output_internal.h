@@ -54,6 +54,9 @@ static inline const char *json_text_checked(const char *s)
 /* Helpers the report writers (report_text.c, report_html.c, drift_write.c) share.
  * Internal to scanner/, like json_fields.h. */
 
+/* The files of a bundle's directory, bundle.json (the marker) last. */
+extern const char *const bundle_owned[];
+
 /* "512 B", "1.5 MiB": one spelling of a size in every human format. */
 void report_human_size(uint64_t n, char *out, size_t len);
 

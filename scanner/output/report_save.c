@@ -16,6 +16,7 @@
 #include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/output.h>
+#include "output_internal.h"
 #include <kenshu/banned.h>
 
 typedef int (*writer_fn)(const struct report *r, FILE *f);
@@ -130,41 +131,100 @@ static char *side_name(const char *dir, const char *name, const char *what)
 	return xasprintf("%s/.%s.%s.%ld", dir, name, what, (long)getpid());
 }
 
-/* Side names left by a kenshu that was killed (SIGKILL, a power cut):
- * removed, so that they neither pile up nor look like part of the report.
- * A live process's are its own business (two scans into one directory). */
-static void sweep_leftovers(const char *dir, const char *const *owned)
+/* The i-th of owned, then report.sig; NULL past the end. */
+static const char *nth_name(const char *const *owned, size_t i)
 {
+	size_t n = 0;
+
+	while (owned[n])
+		n++;
+	return i < n ? owned[i] : i == n ? SIGN_FILE : NULL;
+}
+
+static bool exists(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+/* A killed kenshu's save, by its side names: a commit it left halfway
+ * (the marker gone) is undone as commit() undoes a failed one: every name
+ * with an ".old" copy gets it back, the marker last. A name without one
+ * is the older report's when the renaming in had not begun (the first
+ * output's temporary file is still there: only on a file system without
+ * hard links, where the older files are moved aside one by one), else a
+ * new file: removed. Then its side names go. owned[0] is the first
+ * output, the marker among owned. */
+static void recover(const char *dir, const char *const *owned, const char *marker, long pid)
+{
+	char *mfinal = xasprintf("%s/%s", dir, marker);
+	char *mold = xasprintf("%s/.%s.old.%ld", dir, marker, pid);
+	char *first = xasprintf("%s/.%s.tmp.%ld", dir, owned[0], pid);
+	bool undo = !exists(mfinal), placing = !exists(first);
+	const char *name;
+
+	for (size_t i = 0; (name = nth_name(owned, i)); i++) {
+		char *final = xasprintf("%s/%s", dir, name);
+		char *old = xasprintf("%s/.%s.old.%ld", dir, name, pid);
+		char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, pid);
+
+		if (undo && strcmp(name, marker) != 0) {
+			if (exists(old))
+				rename(old, final);
+			else if (placing)
+				unlink(final);
+		}
+		if (strcmp(name, marker) != 0)
+			unlink(old);
+		unlink(tmp);
+		free(final);
+		free(old);
+		free(tmp);
+	}
+	if (undo)
+		rename(mold, mfinal);
+	unlink(mold);
+	free(first);
+	free(mfinal);
+	free(mold);
+}
+
+/* Side names of a kenshu that was killed (SIGKILL, a power cut): its save
+ * recovered, so that nothing piles up or reads as part of a report. A
+ * live process's are its own business (two scans into one directory). */
+static void recover_leftovers(const char *dir, const char *const *owned, const char *marker)
+{
+	long dead[16];
+	size_t ndead = 0;
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
 	if (!d)
 		return;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name, *tail;
+	while ((de = readdir(d)) && ndead < sizeof(dead) / sizeof(dead[0])) {
+		const char *n = de->d_name;
+		const char *tail = n[0] == '.' ? strrchr(n, '.') : NULL;
 		char *end;
 		long pid;
+		bool ours = false, seen = false;
+		const char *o;
 
-		if (n[0] != '.')
+		if (!tail || tail - n < 5 || (strncmp(tail - 4, ".tmp", 4) && strncmp(tail - 4, ".old", 4)))
 			continue;
-		for (const char *const *o = owned; *o; o++) {
-			size_t ol = strlen(*o);
-			if (strncmp(n + 1, *o, ol) != 0 || n[1 + ol] != '.')
-				continue;
-			tail = n + 1 + ol + 1;
-			if (strncmp(tail, "tmp.", 4) != 0 && strncmp(tail, "old.", 4) != 0)
-				continue;
-			errno = 0;
-			pid = strtol(tail + 4, &end, 10);
-			if (errno || *end || pid <= 0 || pid == (long)getpid() ||
-			    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-				continue;
-			char *p = xasprintf("%s/%s", dir, n);
-			unlink(p);
-			free(p);
-		}
+		for (size_t i = 0; (o = nth_name(owned, i)); i++)
+			ours = ours || ((size_t)(tail - 4 - n) == strlen(o) + 1 && !strncmp(n + 1, o, strlen(o)));
+		errno = 0;
+		pid = strtol(tail + 1, &end, 10);
+		if (!ours || errno || *end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		for (size_t k = 0; k < ndead; k++)
+			seen = seen || dead[k] == pid;
+		if (!seen)
+			dead[ndead++] = pid;
 	}
 	closedir(d);
+	for (size_t k = 0; k < ndead; k++)
+		recover(dir, owned, marker, dead[k]);
 }
 
 static void sync_dir(const char *dir)
@@ -177,44 +237,64 @@ static void sync_dir(const char *dir)
 	}
 }
 
-/* One name of the directory through the commit: its final path, where an
- * older file of that name waits, and the new file, if any. */
+/* One name of the directory through the commit: its final path, the
+ * older file's second name, and the new file, if any. */
 struct slot {
 	const char *name;
 	char *final, *old, *tmp;
-	bool had_old, placed;
+	bool had_old;   /* the older file has its ".old" name */
+	bool moved;     /* ... and only that one (no hard links here) */
+	bool removed;   /* the older file's own name is gone */
+	bool placed;    /* the new file is in place */
 };
 
-/* Puts the written files in place of the older report, signals held: the
- * older report's marker goes first (from then on the directory holds no
- * report), its other files next, then the new files, the marker last.
+/* Puts the written files in place of the older report, with signals held
+ * and nothing allocated (running out of memory cannot stop it halfway):
+ * every older file gets a second, ".old" name (a hard link: the older
+ * report stays whole in place), the older marker goes (from then on the
+ * directory holds no report), then its files this report does not write,
+ * the new files are renamed in, the marker last, and the ".old" names go.
  * Any failure puts the older report back; only when even that fails is
- * the directory left without a report. Allocates nothing, so running out
- * of memory cannot stop it halfway. slots[nslots - 1] is the marker;
- * order[] the renaming order of the new files. */
-static int commit(const char *dir, struct slot *slots, size_t nslots, const size_t *order, size_t norder,
-		  struct ks_err *err)
+ * the directory left without a report. Where the file system has no hard
+ * links (FAT), the older files are renamed aside instead, marker first.
+ * slots[nslots - 1] is the marker; new files are placed in slot order. */
+static int commit(const char *dir, struct slot *slots, size_t nslots, struct ks_err *err)
 {
 	struct slot *marker = &slots[nslots - 1], *bad = NULL;
-	bool aside = true;   /* failed setting the older file aside, not placing a new one */
-	int e = 0, rc = 0;
+	const char *what = "cannot keep a second name of the earlier file";
+	int e = 0, rc;
 
 	cleanup_hold_signals();
 	for (size_t k = 0; k < nslots && !bad; k++) {
 		struct slot *s = k == 0 ? marker : &slots[k - 1];
-		if (rename(s->final, s->old) == 0)
+		if (link(s->final, s->old) == 0) {
 			s->had_old = true;
-		else if (errno != ENOENT)
+		} else if (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK || errno == ENOSYS) {
+			if (rename(s->final, s->old) == 0)
+				s->had_old = s->moved = true;
+			else if (errno != ENOENT)
+				bad = s, e = errno;
+		} else if (errno != ENOENT) {
 			bad = s, e = errno;
+		}
 	}
-	if (!bad)
-		aside = false;
-	for (size_t k = 0; k < norder && !bad; k++) {
-		struct slot *s = &slots[order[k]];
+	for (size_t k = 0; k < nslots && !bad; k++) {
+		struct slot *s = k == 0 ? marker : &slots[k - 1];
+		if (s->had_old && !s->moved && (s == marker || !s->tmp)) {
+			if (unlink(s->final) == 0)
+				s->removed = true;
+			else
+				bad = s, e = errno, what = "cannot remove the earlier file";
+		}
+	}
+	for (size_t i = 0; i < nslots && !bad; i++) {
+		struct slot *s = &slots[i];
+		if (!s->tmp)
+			continue;
 		if (rename(s->tmp, s->final) == 0)
 			s->placed = true;
 		else
-			bad = s, e = errno;
+			bad = s, e = errno, what = "cannot rename into place";
 	}
 	if (!bad) {
 		for (size_t i = 0; i < nslots; i++)
@@ -224,15 +304,22 @@ static int commit(const char *dir, struct slot *slots, size_t nslots, const size
 		cleanup_release_signals();
 		return 0;
 	}
-	/* Back out: the new files go, the older ones return, marker last. */
+	/* Back out, the marker last: the older files return, the new go. */
 	bool restored = true;
-	for (size_t i = 0; i < nslots; i++)
-		if (slots[i].placed && unlink(slots[i].final) < 0)
-			restored = false;
 	for (size_t k = 0; k < nslots; k++) {
 		struct slot *s = k + 1 < nslots ? &slots[k] : marker;
-		if (s->had_old && rename(s->old, s->final) < 0)
+		if (!s->had_old) {
+			if (s->placed && unlink(s->final) < 0)
+				restored = false;
+			continue;
+		}
+		/* Where the older file never left, only its second name goes
+		 * (rename() between two names of one file does nothing); one
+		 * removed comes back as a link, which needs no rename. */
+		if ((s->moved || s->placed) ? rename(s->old, s->final) < 0
+		    : s->removed && link(s->old, s->final) < 0 && rename(s->old, s->final) < 0)
 			restored = false;
+		unlink(s->old);
 	}
 	if (!restored) {
 		/* Neither report whole: none at all, never a mixture. */
@@ -243,8 +330,7 @@ static int commit(const char *dir, struct slot *slots, size_t nslots, const size
 		}
 	}
 	sync_dir(dir);
-	rc = ks_fail(err, KS_EIO, "'%s/%s': %s: %s; %s", dir, bad->name,
-		     aside ? "cannot set the earlier file aside" : "cannot rename into place", strerror(e),
+	rc = ks_fail(err, KS_EIO, "'%s/%s': %s: %s; %s", dir, bad->name, what, strerror(e),
 		     restored ? "the earlier report in the directory is kept as it was"
 			      : "the directory now holds no report");
 	cleanup_release_signals();
@@ -270,9 +356,8 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 {
 	/* tmp[n] is report.sig's, when signing. */
 	char **tmp = xcalloc(n + 1, sizeof(*tmp)), *sig = NULL;
-	size_t nowned = 0, nslots = 0, norder = 0;
+	size_t nowned = 0, nslots = 0;
 	struct slot *slots = NULL;
-	size_t *order = NULL;
 	int rc = -1;
 
 	if (n == 0)
@@ -281,7 +366,7 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 		free(tmp);
 		return ks_fail(err, KS_EIO, "'%s': cannot create report directory: %s", dir, strerror(errno));
 	}
-	sweep_leftovers(dir, owned);
+	recover_leftovers(dir, owned, out[n - 1].name);
 	for (size_t i = 0; i < n; i++) {
 		tmp[i] = side_name(dir, out[i].name, "tmp");
 		cleanup_add(tmp[i], false);
@@ -302,7 +387,6 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 	while (owned[nowned])
 		nowned++;
 	slots = xcalloc(nowned + n + 1, sizeof(*slots));
-	order = xcalloc(n + 1, sizeof(*order));
 	for (size_t i = 0; i + 1 < n; i++)
 		add_slot(slots, &nslots, dir, out[i].name, tmp[i]);
 	add_slot(slots, &nslots, dir, SIGN_FILE, tmp[n]);
@@ -310,10 +394,7 @@ int report_save_outputs(const char *dir, const struct report_output *out, size_t
 		if (strcmp(owned[i], out[n - 1].name) != 0)
 			add_slot(slots, &nslots, dir, owned[i], NULL);
 	add_slot(slots, &nslots, dir, out[n - 1].name, tmp[n - 1]);
-	for (size_t i = 0; i < nslots; i++)
-		if (slots[i].tmp)
-			order[norder++] = i;
-	rc = commit(dir, slots, nslots, order, norder, err);
+	rc = commit(dir, slots, nslots, err);
 	for (size_t i = 0; i < nslots; i++) {
 		free(slots[i].final);
 		free(slots[i].old);
@@ -333,10 +414,25 @@ out:
 		}
 	}
 	free(slots);
-	free(order);
 	free(tmp);
 	free(sig);
 	return rc;
+}
+
+static void report_names(const char *owned[NOUT + 1])
+{
+	for (size_t i = 0; i < NOUT; i++)
+		owned[i] = outputs[i].name;
+	owned[NOUT] = NULL;
+}
+
+void report_dir_recover(const char *dir)
+{
+	const char *owned[NOUT + 1];
+
+	report_names(owned);
+	recover_leftovers(dir, owned, outputs[NOUT - 1].name);
+	recover_leftovers(dir, bundle_owned, "bundle.json");
 }
 
 int report_save(const struct report *r, const struct sign_key *key,
@@ -347,10 +443,7 @@ int report_save(const struct report *r, const struct sign_key *key,
 	const char *owned[NOUT + 1];
 	size_t n = 0;
 
-	for (size_t i = 0; i < NOUT; i++)
-		owned[i] = outputs[i].name;
-	owned[NOUT] = NULL;
-
+	report_names(owned);
 	for (size_t i = 0; i < NOUT; i++) {
 		if (outputs[i].export && !(r->exports & outputs[i].export))
 			continue;

@@ -24,6 +24,11 @@
  *                                 (fsync and close: delayed allocation)
  *   KENSHU_FAULT_RENAME_FAIL_AT=K the K-th rename(2) to a name under DIR fails
  *                                 with ENOSPC (a directory that cannot grow)
+ *   KENSHU_FAULT_KILL_AT_RENAME=K the K-th rename(2) to a name under DIR is
+ *                                 not done: the process gets SIGKILL (a
+ *                                 power cut at that moment)
+ *   KENSHU_FAULT_NO_LINK=1        link(2) to a name under DIR fails with
+ *                                 EPERM, as on FAT
  *   KENSHU_FAULT_MALLOC_FAIL_AT=N the N-th malloc/calloc/realloc fails with
  *                                 ENOMEM, counted from the first open of the
  *                                 image (so the database load, which takes
@@ -47,6 +52,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -81,7 +87,8 @@ static struct {
 	/* output directory */
 	char outdir[4096];
 	size_t outdir_len;
-	long long enospc_after, rename_fail_at;
+	long long enospc_after, rename_fail_at, kill_at_rename;
+	bool no_link;
 	enum enospc_op enospc_on;
 	atomic_llong bytes_written, renames;
 	/* allocation */
@@ -162,6 +169,8 @@ __attribute__((constructor)) static void faultshim_init(void)
 	}
 	F.enospc_after = env_num("KENSHU_FAULT_ENOSPC_AFTER", -1);
 	F.rename_fail_at = env_num("KENSHU_FAULT_RENAME_FAIL_AT", 0);
+	F.kill_at_rename = env_num("KENSHU_FAULT_KILL_AT_RENAME", 0);
+	F.no_link = env_num("KENSHU_FAULT_NO_LINK", 0) != 0;
 	if ((v = getenv("KENSHU_FAULT_ENOSPC_ON")))
 		F.enospc_on = !strcmp(v, "fsync") ? ON_FSYNC : !strcmp(v, "close") ? ON_CLOSE
 			      : !strcmp(v, "rename") ? ON_RENAME : ON_WRITE;
@@ -464,6 +473,10 @@ int rename(const char *from, const char *to)
 
 	if (under_outdir(to)) {
 		long long k = atomic_fetch_add(&F.renames, 1) + 1;
+		if (k == F.kill_at_rename) {
+			note("rename: SIGKILL instead of renaming to %s (rename %lld)\n", to, k);
+			raise(SIGKILL);
+		}
 		if (k == F.rename_fail_at || (F.enospc_on == ON_RENAME && over_budget())) {
 			note("rename: ENOSPC renaming to %s (rename %lld)\n", to, k);
 			errno = ENOSPC;
@@ -471,6 +484,18 @@ int rename(const char *from, const char *to)
 		}
 	}
 	return real_rename(from, to);
+}
+
+int link(const char *from, const char *to)
+{
+	REAL(int, link, (const char *, const char *));
+
+	if (F.no_link && under_outdir(to)) {
+		note("link: EPERM linking to %s\n", to);
+		errno = EPERM;
+		return -1;
+	}
+	return real_link(from, to);
 }
 
 /* Streams for writing under DIR: stdio over the watched descriptor. */
