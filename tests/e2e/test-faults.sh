@@ -287,8 +287,10 @@ for i in 1 2 3 4; do
 		! grep -q "its report was written first" "$C/err" && [ "$RC" = 143 ]; then
 		why="$why the older report changed, yet kenshu says no report was written;"
 	fi
+	kept=""
+	[ "$old" = old ] && kept=" ($(diff -r "$W/older" "$C/out" >/dev/null && echo older report kept || echo older report replaced))"
 	if [ -z "$why" ]; then
-		ok "SIGTERM after ${ms} ms: exit $RC, report $state, no temporary files"
+		ok "SIGTERM after ${ms} ms: exit $RC, one line, report $state$kept, no temporary files"
 	else
 		not_ok "SIGTERM after ${ms} ms:$why"
 	fi
@@ -313,12 +315,14 @@ for i in 1 2 3 4; do
 	for l in $left_tmp; do
 		[[ $l == kenshu-clamav-* ]] || why="$why unexpected in TMPDIR: $l;"
 	done
+	kept=""
+	diff -r -x '.*' "$W/older" "$C/out" >/dev/null && kept=" (older report kept)"
 	TMPDIR=$C/tmp "$KENSHU" scan -q -j 1 -d "$W/db" --sign-key "$W/k.key" -o "$C/out" "$IMG" >/dev/null 2>&1
 	rc2=$?
 	[ "$rc2" = "$REF_RC" ] && [ "$(report_state "$C/out")" = complete ] || why="$why the next scan: exit $rc2, $(report_state "$C/out");"
 	[ -z "$(find "$C/out" -name '.*')" ] || why="$why the next scan left hidden files in OUTDIR;"
 	if [ -z "$why" ]; then
-		ok "SIGKILL after ${ms} ms: exit $RC, report $state; left: ${left_tmp:-nothing in TMPDIR}, $left_out in OUTDIR; the next scan is whole"
+		ok "SIGKILL after ${ms} ms: exit $RC, report $state$kept; left: ${left_tmp:-nothing in TMPDIR}, $left_out in OUTDIR; the next scan is whole"
 	else
 		not_ok "SIGKILL after ${ms} ms:$why"
 	fi
