@@ -1,7 +1,10 @@
-/* Writing a report directory so that it is whole or absent: each file is
- * written under a temporary name, flushed to disk and renamed; report.json
- * is renamed last, so its presence means the rest is there too. A signed
- * directory's report.sig is made from the temporary files' bytes. */
+/* Writing a report directory so that it holds one whole report or none:
+ * each file is written under a temporary name and flushed to disk, then
+ * the older report steps aside and the new files are renamed in,
+ * report.json last, so its presence means the rest is there too; a
+ * failure, or a kill that a later scan finds, puts the older report back
+ * (commit(), recover()). A signed directory's report.sig is made from the
+ * temporary files' bytes. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -214,8 +217,10 @@ static void recover_leftovers(const char *dir, const char *const *owned, const c
 			ours = ours || ((size_t)(tail - 4 - n) == strlen(o) + 1 && !strncmp(n + 1, o, strlen(o)));
 		errno = 0;
 		pid = strtol(tail + 1, &end, 10);
-		if (!ours || errno || *end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
-		    errno != ESRCH)
+		/* Our own pid's are a dead predecessor's that had the same pid:
+		 * this process has no save under way when it looks. */
+		if (!ours || errno || *end || pid <= 0 ||
+		    (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
 			continue;
 		for (size_t k = 0; k < ndead; k++)
 			seen = seen || dead[k] == pid;
