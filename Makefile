@@ -37,8 +37,12 @@ OBJS      := $(SRCS:scanner/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded.o $(BUIL
 LIB_OBJS  := $(filter-out $(BUILD)/obj/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_SRCS := $(wildcard tests/tools/*.c)
-TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+# tests/tools/*shim.c are LD_PRELOAD libraries (BUILD/tools/NAME.so), the
+# other sources fixture programs.
+SHIM_SRCS := $(wildcard tests/tools/*shim.c)
+SHIM_LIBS := $(SHIM_SRCS:tests/tools/%.c=$(BUILD)/tools/%.so)
+TOOL_SRCS := $(filter-out $(SHIM_SRCS),$(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%) $(SHIM_LIBS)
 
 .PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-damaged bench-containers deps install clean \
 	fuzz fuzz-build fuzz-targets check-fuzz
@@ -80,6 +84,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/bytes.h tests/unit/engine.h $(BUILD)
 # Fixture tools stand alone: they build images, they do not use kenshu.
 $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
+
+# Without the packages' flags: _FILE_OFFSET_BITS=64 would rename the
+# interposed open/pread to their 64-bit twins, which the shim defines too.
+$(BUILD)/tools/%.so: tests/tools/%.c | $(BUILD)/tools
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # Tools that measure kenshu itself link its library.
 KENSHU_TOOL_BINS := $(BUILD)/tools/ntfs-open-loop

@@ -162,8 +162,16 @@ void cleanup_forget(const char *path);
 int cleanup_remove(const char *path);
 /* Removes every registered path now. */
 void cleanup_run(void);
-/* SIGINT, SIGTERM, SIGHUP: clean up, then die of the same signal. */
-void cleanup_install_signal_handlers(void);
+/* SIGINT, SIGTERM, SIGHUP: clean up, call say (when not NULL; it must be
+ * async-signal-safe: write(2), no stdio, no allocation) with late true
+ * when the signal waited for held steps to finish, then die of the same
+ * signal. */
+void cleanup_install_signal_handlers(void (*say)(int sig, bool late));
+/* Between hold and release (they nest) those signals wait: one that came
+ * is acted on by the last release. For steps that must not stop halfway,
+ * and only short ones: a kill that waits too long becomes a SIGKILL. */
+void cleanup_hold_signals(void);
+void cleanup_release_signals(void);
 
 /* hash: SHA-256 through OpenSSL's EVP interface. */
 

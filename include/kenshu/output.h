@@ -165,15 +165,29 @@ struct report_output {
 	void *ctx;
 };
 
-/* Writes every output into dir so that the directory is whole or absent:
- * each under a temporary name, fsynced, then renamed in the given order
- * (the last one marks the directory complete). With a key, report.sig
- * (sign.h, of this kind: "report" or "bundle") covers the bytes that were
- * written, read back from the temporary files, and is renamed just before
- * the last output; without one a stale report.sig is removed, since it
- * cannot cover the new files. Returns 0, or -1 with err set. */
+/* Writes every output into dir so that it holds one whole report, never
+ * parts of two: each under a temporary name (".NAME.tmp.PID"), fsynced;
+ * then, with SIGINT, SIGTERM and SIGHUP held, the older report's files
+ * (every name in owned, a NULL-terminated list, and report.sig) step aside
+ * as ".NAME.old.PID", its marker (the last output) first, the new ones are
+ * renamed in, the marker last, and the older ones removed. A failure
+ * before the renames leaves the older report untouched; one during them
+ * puts it back (when even that fails, dir holds no report). With a key,
+ * report.sig (sign.h, of this kind: "report" or "bundle") covers the bytes
+ * written, read back from the temporary files; without one an older
+ * report.sig goes with the older report. Side names of a kenshu that was
+ * killed are removed first. Returns 0, or -1 with err set. */
 int report_save_outputs(const char *dir, const struct report_output *out, size_t n,
-			const struct sign_key *key, const char *kind, struct ks_err *err);
+			const char *const *owned, const struct sign_key *key, const char *kind,
+			struct ks_err *err);
+
+/* A report (or bundle) directory's save that a killed kenshu left
+ * halfway is undone: the older report is put back whole, or, when there
+ * was none, what was placed is removed; its side names go. Nothing when
+ * dir holds none (or is missing). report_save_outputs() does it first
+ * too; a scan does it before it starts, so even one that fails leaves the
+ * directory whole. */
+void report_dir_recover(const char *dir);
 
 /* Writes report.json, report.txt, report.html and manifest.jsonl, and the
  * exports r->exports asks for (findings.csv, stix.json), into dir with

@@ -18,6 +18,11 @@ int error(const char *fmt, ...) KS_PRINTF(1, 2);
 void warning(const char *fmt, ...) KS_PRINTF(1, 2);
 /* An error record a stage filled, printed as error() prints; returns -1. */
 int say_err(const struct ks_err *err);
+/* The image a signal's line names, and whether its report is saved. */
+void say_signal_target(const char *image, bool saved);
+/* The one line of a scan a signal ends (cleanup_install_signal_handlers'
+ * say): "'IMAGE': interrupted by SIGTERM ...", with write(2) alone. */
+void say_signal(int sig, bool late);
 
 /* options.c: one option table per command. From it come getopt_long's
  * struct option[] and optstring, the synopsis lines of the usage block and

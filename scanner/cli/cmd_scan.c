@@ -324,7 +324,7 @@ int cmd_scan(int argc, char **argv)
 	}
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
-	cleanup_install_signal_handlers();
+	cleanup_install_signal_handlers(say_signal);
 	/* A scan never runs on a profile that does not validate. */
 	struct profile *profile;
 	if (profile_load(a.profile, &profile, &err) < 0) {
@@ -360,6 +360,8 @@ int cmd_scan(int argc, char **argv)
 		char *dir = out_dir_for(&a, i);
 		int c;
 
+		say_signal_target(a.images[i], false);
+		report_dir_recover(dir);
 		if (wim_detect(a.images[i])) {
 			c = scan_wim(&a, i, av, &so, dir);
 		} else if (baseline && bundle_detect(a.images[i])) {
@@ -378,6 +380,7 @@ int cmd_scan(int argc, char **argv)
 			if (c == EXIT_ERROR)
 				say_err(&err);
 		}
+		say_signal_target(a.images[i], c != EXIT_ERROR);
 		code = exit_code_combine(code, c);
 		free(dir);
 	}

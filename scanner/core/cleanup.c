@@ -1,4 +1,6 @@
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -41,28 +43,41 @@ void cleanup_forget(const char *path)
 			atomic_store(&slots[i].used, 0);
 }
 
-/* Only unlink/rmdir/opendir/readdir: what a signal handler can afford. */
+/* open, getdents64, unlink, rmdir: what a signal handler can afford, and
+ * no allocation (opendir's is what fails when cleaning up after running
+ * out of memory). Entries removed while listing may hide others from the
+ * same pass: a few passes until rmdir succeeds. */
 static void remove_dir(const char *dir)
 {
-	DIR *d = opendir(dir);
+	char buf[4096] __attribute__((aligned(8)));
 	char p[PATH_MAX];
-	struct dirent *de;
 	size_t dl = strlen(dir);
 
-	if (d) {
-		while ((de = readdir(d))) {
-			size_t nl = strlen(de->d_name);
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || dl + 1 + nl >= sizeof(p))
-				continue;
-			memcpy(p, dir, dl);
-			p[dl] = '/';
-			memcpy(p + dl + 1, de->d_name, nl + 1);
-			if (unlink(p) < 0)
-				remove_dir(p);   /* libclamav makes sub-directories for some archives */
+	for (int pass = 0; pass < 4; pass++) {
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ssize_t n;
+
+		if (fd < 0)
+			break;
+		while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				struct dirent64 *de = (struct dirent64 *)(buf + off);
+				size_t nl = strlen(de->d_name);
+
+				off += de->d_reclen;
+				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || dl + 1 + nl >= sizeof(p))
+					continue;
+				memcpy(p, dir, dl);
+				p[dl] = '/';
+				memcpy(p + dl + 1, de->d_name, nl + 1);
+				if (unlink(p) < 0)
+					remove_dir(p);   /* libclamav makes sub-directories for some archives */
+			}
 		}
-		closedir(d);
+		close(fd);
+		if (rmdir(dir) == 0 || errno != ENOTEMPTY)
+			break;
 	}
-	rmdir(dir);
 }
 
 int cleanup_remove(const char *path)
@@ -93,21 +108,54 @@ void cleanup_run(void)
 	}
 }
 
-static void on_signal(int sig)
+/* A signal that arrives while the renames of a report directory run waits
+ * for them (cleanup_hold_signals): dying halfway would leave a directory
+ * mixing two reports. */
+static atomic_int held;
+static volatile sig_atomic_t pending;
+static void (*said)(int sig, bool late);
+
+static void die_of(int sig, bool late)
 {
 	cleanup_run();
+	if (said)
+		said(sig, late);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-void cleanup_install_signal_handlers(void)
+static void on_signal(int sig)
+{
+	if (atomic_load(&held) > 0) {
+		pending = sig;
+		return;
+	}
+	die_of(sig, false);
+}
+
+void cleanup_install_signal_handlers(void (*say)(int sig, bool late))
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
+	said = say;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+void cleanup_hold_signals(void)
+{
+	atomic_fetch_add(&held, 1);
+}
+
+void cleanup_release_signals(void)
+{
+	if (atomic_fetch_sub(&held, 1) == 1 && pending) {
+		int sig = pending;
+		pending = 0;
+		die_of(sig, true);
+	}
 }

@@ -28,7 +28,11 @@ void ks_oom(size_t n)
 {
 	char line[128];
 
-	snprintf(line, sizeof(line), "kenshu: error: out of memory (allocating %zu bytes)\n", n);
+	/* 0: a library's allocation, of a size it does not say. */
+	if (n)
+		snprintf(line, sizeof(line), "kenshu: error: out of memory (allocating %zu bytes)\n", n);
+	else
+		snprintf(line, sizeof(line), "kenshu: error: out of memory\n");
 	say(line);
 	/* Registered temporary files go with the process: exit runs no
 	 * handlers of ours, and the caller's half-written outputs are only

@@ -194,6 +194,8 @@ static int write_text(void *ctx, FILE *f)
 	return bundle_write_text(((const struct save_ctx *)ctx)->br, f);
 }
 
+const char *const bundle_owned[] = { "bundle.txt", "bundle.json", NULL };
+
 /* Same discipline as report_save(), and bundle.json last so that its
  * presence means bundle.txt (and report.sig) are there too. */
 int bundle_save(const struct bundle_report *br, const struct sign_key *key,
@@ -205,7 +207,7 @@ int bundle_save(const struct bundle_report *br, const struct sign_key *key,
 		{ "bundle.json", write_json, &sc },
 	};
 
-	return report_save_outputs(dir, out, 2, key, "bundle", err);
+	return report_save_outputs(dir, out, 2, bundle_owned, key, "bundle", err);
 }
 
 int bundle_read_report_dirs(const char *bundle_json, char ***dirs, size_t *n, struct ks_err *err)

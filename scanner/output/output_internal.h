@@ -9,11 +9,53 @@
 #include <stdio.h>
 #include <openssl/types.h>
 
+#include <kenshu/core.h>
 #include <kenshu/output.h>
 #include <kenshu/version.h>
 
+/* json-c returns NULL (or -1) when an allocation fails and takes no
+ * allocator, so out of memory would surface as a NULL object added to a
+ * report (an assertion in json-c, a half-built report.json). Every call
+ * the writers make goes through these checks instead: out of memory ends
+ * kenshu as an allocation of its own does (ks_oom: one line, temporary
+ * files removed, exit 2). A macro does not expand inside itself, so each
+ * name below still calls json-c's function. */
+static inline json_object *json_checked(json_object *o)
+{
+	if (!o)
+		ks_oom(0);
+	return o;
+}
+
+static inline void json_added(int rc)
+{
+	if (rc < 0)
+		ks_oom(0);
+}
+
+static inline const char *json_text_checked(const char *s)
+{
+	if (!s)
+		ks_oom(0);
+	return s;
+}
+
+#define json_object_new_object() json_checked(json_object_new_object())
+#define json_object_new_array() json_checked(json_object_new_array())
+#define json_object_new_string(s) json_checked(json_object_new_string(s))
+#define json_object_new_uint64(v) json_checked(json_object_new_uint64(v))
+#define json_object_new_boolean(v) json_checked(json_object_new_boolean(v))
+#define json_object_new_double(v) json_checked(json_object_new_double(v))
+#define json_object_new_double_s(v, s) json_checked(json_object_new_double_s(v, s))
+#define json_object_object_add(o, k, v) json_added(json_object_object_add(o, k, v))
+#define json_object_array_add(a, v) json_added(json_object_array_add(a, v))
+#define json_object_to_json_string_ext(o, fl) json_text_checked(json_object_to_json_string_ext(o, fl))
+
 /* Helpers the report writers (report_text.c, report_html.c, drift_write.c) share.
  * Internal to scanner/, like json_fields.h. */
+
+/* The files of a bundle's directory, bundle.json (the marker) last. */
+extern const char *const bundle_owned[];
 
 /* "512 B", "1.5 MiB": one spelling of a size in every human format. */
 void report_human_size(uint64_t n, char *out, size_t len);

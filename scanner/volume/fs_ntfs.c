@@ -38,11 +38,16 @@ struct ntfs_stream {
 /* libntfs-3g reports through a global log handler; keep its last error per
  * thread so that our own one-line messages can carry the reason. */
 static __thread char last_err[256];
+/* The last error names the structure that could not be loaded; an earlier
+ * one may say why: a failed allocation, which is no damage to the volume. */
+static __thread bool saw_enomem;
 
 __attribute__((format(printf, 6, 0)))
 static int log_to_last(const char *function, const char *file, int line,
 		       u32 level, void *data, const char *format, va_list args)
 {
+	if (errno == ENOMEM)
+		saw_enomem = true;
 	vsnprintf(last_err, sizeof(last_err), format, args);
 	size_t n = strlen(last_err);
 	while (n && (last_err[n - 1] == '\n' || last_err[n - 1] == '.'))
@@ -281,16 +286,20 @@ static int ntfs_fs_open(struct img *img, const struct img_volume *v, void **out,
 	}
 	fs->dev = ntfs_device_alloc(img_path(img), 0, &slice_ops, &fs->slice);
 	if (!fs->dev) {
-		ks_fail(err, KS_EINPUT, "cannot allocate ntfs device");
+		ks_fail(err, KS_EIO, "out of memory opening the NTFS volume");
 		free(fs);
 		return -1;
 	}
 	last_err[0] = '\0';
+	saw_enomem = false;
 	errno = 0;
 	fs->vol = ntfs_device_mount(fs->dev, NTFS_MNT_RDONLY);
 	if (!fs->vol) {
-		ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: %s",
-			 last_err[0] ? last_err : errno ? strerror(errno) : "mount failed");
+		if (saw_enomem || errno == ENOMEM)
+			ks_fail(err, KS_EIO, "out of memory mounting NTFS%s%s", last_err[0] ? ": " : "", last_err);
+		else
+			ks_fail(err, KS_EIO, "corrupt or unreadable NTFS: %s",
+				last_err[0] ? last_err : errno ? strerror(errno) : "mount failed");
 		if (NDevOpen(fs->dev))
 			dev_close(fs->dev);
 		ntfs_device_free(fs->dev);

@@ -97,6 +97,9 @@ static int write_str(void *ctx, FILE *f)
 	return fputs(ctx, f) < 0 ? -1 : 0;
 }
 
+/* The names a directory of these tests may hold. */
+static const char *const owned[] = { "manifest.jsonl", "report.txt", "report.json", NULL };
+
 static char *make_dir(const char *name, const char *keyfile)
 {
 	char *dir = path_in(tmpdir, name);
@@ -109,7 +112,7 @@ static char *make_dir(const char *name, const char *keyfile)
 
 	if (keyfile)
 		assert_int_equal(sign_key_load_private(keyfile, &k, &kerr), 0);
-	assert_int_equal(report_save_outputs(dir, out, 3, k, "report", &kerr), 0);
+	assert_int_equal(report_save_outputs(dir, out, 3, owned, k, "report", &kerr), 0);
 	sign_key_free(k);
 	return dir;
 }
@@ -664,15 +667,19 @@ static void hostile_signature_files(void **state)
 }
 
 /* Saving without a key removes a signature an earlier signed save left:
- * it could not cover the new files. */
+ * it could not cover the new files. The older report's other files go
+ * too: the directory is replaced whole, not overlaid. */
 static void unsigned_save_drops_stale_signature(void **state)
 {
-	char *dir = make_dir("resave", key), *p = path_in(dir, SIGN_FILE);
+	char *dir = make_dir("resave", key), *p = path_in(dir, SIGN_FILE), *m = path_in(dir, "manifest.jsonl");
 	const struct report_output out[] = { { "report.json", write_str, (void *)"{}\n" } };
 
 	assert_int_equal(access(p, F_OK), 0);
-	assert_int_equal(report_save_outputs(dir, out, 1, NULL, "report", &kerr), 0);
+	assert_int_equal(access(m, F_OK), 0);
+	assert_int_equal(report_save_outputs(dir, out, 1, owned, NULL, "report", &kerr), 0);
 	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(m, F_OK), -1);
+	free(m);
 	free(p);
 	free(dir);
 }
