@@ -192,6 +192,10 @@ static struct vlist *vlist_make(struct session *s, const struct img_volume *vol,
 		return NULL;
 	}
 	if (list_files(g, v, err) < 0) {
+		/* Not kept, so nothing would ever unmount it, and the next
+		 * handle's mkmountpoint would fail on the mount point. */
+		guestfs_umount(g, v->mnt);
+		guestfs_rmmountpoint(g, v->mnt);
 		gfs_vlist_free(v);
 		return NULL;
 	}
