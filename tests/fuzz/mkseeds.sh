@@ -210,7 +210,8 @@ G=$work/gfs
 mkdir -p "$G/f/deep"
 export MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
 printf 'hello from a FAT volume\r\n' >"$G/f/hello.txt"
-for k in $(seq 1 12); do cat /usr/share/common-licenses/GPL-3; done | head -c 300000 >"$G/f/big.txt"
+for k in $(seq 1 12); do cat /usr/share/common-licenses/GPL-3; done >"$G/f/big.txt"
+truncate -s 300000 "$G/f/big.txt"
 trimmed() { # SRC NAME: SRC without its trailing zeros becomes seed NAME
 	perl -0777 -pe 's/\0+\z//' "$1" | seed fuzz-guestfs "$2"
 }
