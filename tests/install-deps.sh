@@ -27,6 +27,7 @@ pkgs=(
 	ntfs-3g             # mkntfs, for fixtures built at test time
 	util-linux gdisk    # sfdisk/sgdisk, for fixture partition tables
 	dosfstools          # mkfs.fat, for the EFI system partition fixture
+	mtools exfatprogs   # mcopy/mmd/mattrib, mkfs.exfat: fuzz-guestfs's FAT and exFAT seeds
 	mtools              # mcopy/mmd: files on FAT fixture volumes
 	clamav-testfiles    # real ClamAV test files (clam.exe, clam.zip...)
 	clamav              # clamscan: the peer in `make bench`
