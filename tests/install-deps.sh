@@ -27,7 +27,8 @@ pkgs=(
 	ntfs-3g             # mkntfs, for fixtures built at test time
 	util-linux gdisk    # sfdisk/sgdisk, for fixture partition tables
 	dosfstools          # mkfs.fat, for the EFI system partition fixture
-	mtools              # mcopy/mmd: files on FAT fixture volumes
+	exfatprogs          # mkfs.exfat: fuzz-guestfs's exFAT seed (skipped when absent)
+	mtools              # mcopy/mmd/mattrib: files on FAT fixture volumes and fuzz-guestfs seeds
 	clamav-testfiles    # real ClamAV test files (clam.exe, clam.zip...)
 	clamav              # clamscan: the peer in `make bench`
 	jq                  # golden-report normalisation in the tests

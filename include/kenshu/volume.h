@@ -159,6 +159,19 @@ const char *fs_reader(const struct fs *fs);   /* what reads it, e.g. "libntfs-3g
  * image's scan is over. */
 void fs_release_image(struct img *img);
 
+/* Test seam, for tests/fuzz/fuzz-guestfs.c only (the scanner never calls
+ * it): img's volumes that libguestfs reads (FAT, exFAT, volume managers)
+ * are read through g, an appliance the caller launched, instead of one
+ * started for img. g's first drive (/dev/sda) must hold img's bytes, and
+ * nothing of the caller's may be mounted on /kenshu-vol*. Everything else
+ * is the scanner's own path: fs_discover_volumes(), fs_open() and the
+ * walk, fs_inspect_os() then use g. The handle stays the caller's:
+ * fs_release_image(img) unmounts what kenshu mounted and removes its
+ * mount points, leaving g launched. Call after img_open(), before any of
+ * those. Returns 0, or -1 with err set when img already has an appliance. */
+struct guestfs_h;
+int fs_guestfs_use_handle(struct img *img, struct guestfs_h *g, struct ks_err *err);
+
 /* One operating system libguestfs's inspection (inspect_os) found. */
 struct fs_inspected {
 	char *root;          /* the appliance's device, "/dev/sda2" */

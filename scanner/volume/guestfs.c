@@ -119,7 +119,14 @@ void gfs_vlist_free(struct vlist *v)
 
 static void session_free(struct session *s)
 {
-	if (s->g) {
+	if (s->g && s->borrowed) {
+		/* The caller's appliance goes on: it gets back what it lent,
+		 * nothing mounted and no mount point of kenshu's left. */
+		for (size_t i = 0; i < s->nlists; i++) {
+			guestfs_umount(s->g, s->lists[i]->mnt);
+			guestfs_rmmountpoint(s->g, s->lists[i]->mnt);
+		}
+	} else if (s->g) {
 		guestfs_shutdown(s->g);
 		guestfs_close(s->g);
 	}
@@ -201,6 +208,40 @@ fail:
 out:
 	pthread_mutex_unlock(&sessions_mu);
 	return s;
+}
+
+/* The test seam (volume.h): img's session is g, launched by the caller.
+ * Kept in the table like any session, so that every later
+ * gfs_session_get() of img (fs_open, fs_discover_volumes, fs_inspect_os)
+ * finds it and none starts an appliance. */
+int fs_guestfs_use_handle(struct img *img, struct guestfs_h *g, struct ks_err *err)
+{
+	struct session *s;
+	int rc = -1;
+
+	pthread_mutex_lock(&sessions_mu);
+	for (size_t i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++)
+		if (sessions[i] && sessions[i]->img == img) {
+			ks_fail(err, KS_EINPUT, "the image already has a libguestfs appliance");
+			goto out;
+		}
+	for (size_t i = 0; i < sizeof(sessions) / sizeof(sessions[0]); i++)
+		if (!sessions[i]) {
+			s = xcalloc(1, sizeof(*s));
+			s->img = img;
+			s->g = g;
+			s->borrowed = true;
+			pthread_mutex_init(&s->mu, NULL);
+			guestfs_set_error_handler(g, NULL, NULL);
+			snprintf(s->reader, sizeof(s->reader), "libguestfs appliance (the caller's), read-only");
+			sessions[i] = s;
+			rc = 0;
+			goto out;
+		}
+	ks_fail(err, KS_EINPUT, "too many libguestfs sessions open");
+out:
+	pthread_mutex_unlock(&sessions_mu);
+	return rc;
 }
 
 /* A session outlives its handles: the walk closes its handle before the

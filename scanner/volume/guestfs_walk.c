@@ -77,6 +77,85 @@ static int list_streams(guestfs_h *g, struct vlist *v, const char *full, const c
 	return 0;
 }
 
+/* Bytes of rel before its last '/' (its directory), 0 at the top. */
+static size_t parent_len(const char *rel)
+{
+	const char *s = strrchr(rel, '/');
+
+	return s ? (size_t)(s - rel) : 0;
+}
+
+/* By directory, so that each directory's names are together. */
+static int by_parent(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t lx = parent_len(x), ly = parent_len(y);
+	int c = memcmp(x, y, lx < ly ? lx : ly);
+
+	if (c)
+		return c;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* Adds n names of one directory (plen bytes of each) with their sizes,
+ * and on NTFS their streams: one lstatnslist round trip for all of them
+ * (one lstatns per name only if that fails), since a round trip costs
+ * milliseconds with KVM and far more under TCG, and a hostile volume can
+ * hold hundreds of thousands of names. */
+static void stat_names(guestfs_h *g, struct vlist *v, const char *const *rel, size_t n, size_t plen)
+{
+	char dir[4200], full[4200];
+	char **base = xcalloc(n + 1, sizeof(*base));
+	struct guestfs_statns_list *sl;
+
+	for (size_t k = 0; k < n; k++)
+		base[k] = (char *)rel[k] + (plen ? plen + 1 : 0);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%.*s", v->mnt, (int)plen, rel[0]) >= sizeof(dir))
+		sl = NULL;
+	else
+		sl = guestfs_lstatnslist(g, dir, base);
+	if (sl && sl->len != n) {
+		guestfs_free_statns_list(sl);
+		sl = NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct guestfs_statns *sn, *one = NULL;
+		unsigned type;
+
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", v->mnt, rel[k]) >= sizeof(full)) {
+			add_problem(v, rel[k], xasprintf("not read: its path is longer than libguestfs "
+							 "is asked for (%zu bytes)", sizeof(full) - 1));
+			continue;
+		}
+		sn = sl ? &sl->val[k] : (one = guestfs_lstatns(g, full));
+		/* lstatnslist: st_ino -1 for a name that cannot be lstat'ed. */
+		if (!sn || sn->st_ino == -1) {
+			if (one)
+				guestfs_free_statns(one);
+			continue;
+		}
+		type = (unsigned)(sn->st_mode & S_IFMT);
+		if (type == S_IFREG)
+			add_entry(v, rel[k], "", (uint64_t)sn->st_size, 0);
+		if (one)
+			guestfs_free_statns(one);
+		if (v->ntfs && (type == S_IFREG || type == S_IFDIR) &&
+		    list_streams(g, v, full, rel[k], type == S_IFDIR ? FS_F_DIRECTORY : 0) < 0) {
+			char eb[256];
+			const char *e = gfs_last_error(g, eb, sizeof(eb));
+			add_problem(v, rel[k], xasprintf("alternate data streams not read: libguestfs cannot "
+							 "list them (%s)", e));
+		}
+	}
+	if (sl)
+		guestfs_free_statns_list(sl);
+	free(base);
+}
+
+#define LSTAT_BATCH 1000 /* names per lstatnslist: well inside a guestfs message */
+
 /* Lists every regular file of the mounted volume (find0 writes them to a
  * local file, NUL-separated) with its size, and on NTFS every alternate
  * data stream. */
@@ -86,6 +165,8 @@ static int list_files(guestfs_h *g, struct vlist *v, struct ks_err *err)
 	int fd = mkstemp(tmp);
 	struct stat st;
 	char *buf = NULL;
+	const char **names = NULL;
+	size_t nn = 0, cap = 0;
 	int rc = -1;
 
 	if (fd < 0) {
@@ -112,33 +193,31 @@ static int list_files(guestfs_h *g, struct vlist *v, struct ks_err *err)
 	}
 	buf[st.st_size] = '\0';
 	for (char *p = buf; p < buf + st.st_size; p += strlen(p) + 1) {
-		char full[4200];
-		struct guestfs_statns *sn;
-		unsigned type;
-
 		/* find0 names are relative to the directory; some versions
 		 * start them with '/'. */
 		const char *rel = p + strspn(p, "/");
 		if (!*rel)
 			continue;
-		snprintf(full, sizeof(full), "%s/%s", v->mnt, rel);
-		sn = guestfs_lstatns(g, full);
-		if (!sn)
-			continue;
-		type = (unsigned)(sn->st_mode & S_IFMT);
-		if (type == S_IFREG)
-			add_entry(v, rel, "", (uint64_t)sn->st_size, 0);
-		guestfs_free_statns(sn);
-		if (v->ntfs && (type == S_IFREG || type == S_IFDIR) &&
-		    list_streams(g, v, full, rel, type == S_IFDIR ? FS_F_DIRECTORY : 0) < 0) {
-			char eb[256];
-			const char *e = gfs_last_error(g, eb, sizeof(eb));
-			add_problem(v, rel, xasprintf("alternate data streams not read: libguestfs cannot "
-						      "list them (%s)", e));
+		if (nn == cap) {
+			cap = cap ? 2 * cap : 256;
+			names = xrealloc(names, cap * sizeof(*names));
 		}
+		names[nn++] = rel;
+	}
+	if (nn > 1)
+		qsort(names, nn, sizeof(*names), by_parent);
+	for (size_t i = 0; i < nn;) {
+		size_t plen = parent_len(names[i]), j = i + 1;
+
+		while (j < nn && j - i < LSTAT_BATCH && parent_len(names[j]) == plen &&
+		       !memcmp(names[j], names[i], plen))
+			j++;
+		stat_names(g, v, names + i, j - i, plen);
+		i = j;
 	}
 	rc = 0;
 out:
+	free(names);
 	free(buf);
 	close(fd);
 	unlink(tmp);
@@ -192,6 +271,10 @@ static struct vlist *vlist_make(struct session *s, const struct img_volume *vol,
 		return NULL;
 	}
 	if (list_files(g, v, err) < 0) {
+		/* Not kept, so nothing would ever unmount it, and the next
+		 * handle's mkmountpoint would fail on the mount point. */
+		guestfs_umount(g, v->mnt);
+		guestfs_rmmountpoint(g, v->mnt);
 		gfs_vlist_free(v);
 		return NULL;
 	}

@@ -76,6 +76,8 @@ struct session {
 	pthread_mutex_t mu;
 	unsigned refs;
 	bool tcg;
+	bool borrowed;      /* g is the caller's (fs_guestfs_use_handle): the
+	                       session's end unmounts, never shuts it down */
 	char reader[96];
 	struct vlist **lists;
 	size_t nlists;

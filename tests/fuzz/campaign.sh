@@ -50,7 +50,7 @@ run_one() { # TARGET
 	# there is one, so the image targets do not wear the disk.
 	TMPDIR=${FUZZ_TMPDIR:-/dev/shm} /usr/bin/time -f '%U %S' -o "$RES/$t.cpu" \
 		"$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-		-max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=3072 \
+		-max_total_time="$SECONDS_EACH" -timeout="$(fuzz_timeout "$t" 20)" -rss_limit_mb=3072 \
 		-max_len="$(fuzz_max_len "$t")" "${dict[@]}" -artifact_prefix="$art/" \
 		"$corpus" "$SEEDS/$t" "$RES/$t.regress" >"$RES/$t.log" 2>&1
 }

@@ -8,7 +8,8 @@
  * Containers qemu-nbd serves (VMDK, VHD, VHDX, QCOW) are left to
  * fuzz-container: here they would start a process per input. Volumes that
  * only libguestfs reads (FAT, LVM, LDM) are skipped for the same reason:
- * the appliance takes seconds to start.
+ * the appliance takes seconds to start (fuzz-guestfs reads them through
+ * one appliance kept for the whole run).
  *
  * Property: the image file is byte for byte what it was (kenshu opens
  * images read-only; a write anywhere would be a broken promise). */

@@ -202,6 +202,83 @@ gzip -c "$work/b/docs/readme.txt" >"$OUT/fuzz-bundle/single.gz"
 if [ -s "$work/brep/bundle.json" ]; then cp "$work/brep/bundle.json" "$OUT/fuzz-bundle-json/docs"; fi
 printf '{"members":[{"report":"disk.img"},{"path":"a/b"}]}' | seed fuzz-bundle-json members
 
+# ---- guestfs: FAT12/16/32 and exFAT volumes, bare, partitioned, in LVM, LDM ----
+# mkfs.fat and mtools write them (no root, no mount, no appliance). Trailing
+# zeros are cut: fuzz-guestfs pads every input with zeros to its scratch
+# disk, so the seeds stay small and mutation stays where the bytes are.
+G=$work/gfs
+mkdir -p "$G/f/deep"
+export MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
+printf 'hello from a FAT volume\r\n' >"$G/f/hello.txt"
+for k in $(seq 1 12); do cat /usr/share/common-licenses/GPL-3; done >"$G/f/big.txt"
+truncate -s 300000 "$G/f/big.txt"
+trimmed() { # SRC NAME: SRC without its trailing zeros becomes seed NAME
+	perl -0777 -pe 's/\0+\z//' "$1" | seed fuzz-guestfs "$2"
+}
+populate() { # IMG: files, long and Japanese names, deep directories, hostile names
+	local i=$1 d=:: k
+	mcopy -i "$i" "$G/f/hello.txt" ::/HELLO.TXT
+	mcopy -i "$i" "$G/f/hello.txt" "::/A long file name with spaces.txt"
+	mcopy -i "$i" "$G/f/hello.txt" "::/日本語のファイル名.txt"
+	mcopy -i "$i" "$G/f/hello.txt" "::/-leading dash;semi,comma%s%n.txt"
+	mcopy -i "$i" "$G/f/hello.txt" "::/$(printf 'n%.0s' $(seq 1 200)).txt"
+	mcopy -i "$i" "$G/f/hello.txt" "::/trailing.dots...txt"
+	for k in 1 2 3 4 5 6 7 8 9 10 11 12; do d="$d/d$k"; mmd -i "$i" "$d"; done
+	mcopy -i "$i" "$G/f/hello.txt" "$d/deep.txt"
+	mmd -i "$i" "::/システム"
+	mcopy -i "$i" "$G/f/hello.txt" "::/システム/設定.ini"
+	mcopy -i "$i" "$G/f/hello.txt" ::/HIDDEN.SYS
+	mattrib -i "$i" +h +s +r ::/HIDDEN.SYS
+	mcopy -i "$i" /dev/null ::/EMPTY.TXT
+}
+truncate -s 1M "$G/fat12.img"
+mkfs.fat -F 12 -n FAT12SEED "$G/fat12.img" >/dev/null
+populate "$G/fat12.img"
+trimmed "$G/fat12.img" fat12
+truncate -s 3M "$G/fat16.img"
+mkfs.fat -F 16 -s 1 -n FAT16SEED "$G/fat16.img" >/dev/null
+populate "$G/fat16.img"
+mcopy -i "$G/fat16.img" "$G/f/big.txt" ::/BIG.TXT
+for k in $(seq 1 40); do mcopy -i "$G/fat16.img" "$G/f/hello.txt" "::/d1/file number $k.txt"; done
+trimmed "$G/fat16.img" fat16
+# mtools reads FAT32 only with 65,525 clusters or more: 34 MiB of 512-byte
+# clusters, most of it zeros past the FATs and the files (cut, and beyond
+# the scratch disk: the kernel reads only what the files use).
+truncate -s 34M "$G/fat32.img"
+mkfs.fat -F 32 -s 1 -n FAT32SEED "$G/fat32.img" >/dev/null
+populate "$G/fat32.img"
+trimmed "$G/fat32.img" fat32
+# exFAT: exfatprogs formats it; nothing on the host writes files into one
+# without mounting it, so the seed holds the label, bitmap and up-case table.
+if command -v mkfs.exfat >/dev/null; then
+	truncate -s 1M "$G/exfat.img"
+	mkfs.exfat -b 4096 -L EXFATSEED "$G/exfat.img" >/dev/null
+	trimmed "$G/exfat.img" exfat
+fi
+# MBR with a FAT12 partition (type 0x0c) at 1 MiB: /dev/sda1 in the appliance.
+truncate -s 2M "$G/mbr.img"
+printf 'label: dos\nunit: sectors\nstart=2048, size=2048, type=c\n' |
+	sfdisk -q --no-reread --no-tell-kernel "$G/mbr.img" >/dev/null 2>&1
+dd if="$G/fat12.img" of="$G/mbr.img" bs=512 seek=2048 conv=notrunc status=none
+trimmed "$G/mbr.img" mbr-fat12
+# LVM: an MBR partition 0x8e holding a physical volume of volume group
+# vgf, whose one logical volume (one 4 MiB extent) is a FAT16 volume.
+truncate -s 4M "$G/lv.img"
+mkfs.fat -F 16 -s 1 -n LVMFAT "$G/lv.img" >/dev/null
+mcopy -i "$G/lv.img" "$G/f/hello.txt" "::/in a logical volume.txt"
+truncate -s 8M "$G/lvm.img"
+printf 'label: dos\nunit: sectors\nstart=2048, size=14336, type=8e\n' |
+	sfdisk -q --no-reread --no-tell-kernel "$G/lvm.img" >/dev/null 2>&1
+python3 "$TOP/tests/tools/mklvm.py" "$G/lvm.img" $((2048 * 512)) $((14336 * 512)) vgf fat="$G/lv.img" >/dev/null
+trimmed "$G/lvm.img" lvm-fat16
+# A Windows dynamic disk whose one volume (two extents, reverse order) is FAT12.
+truncate -s 2M "$G/ldmvol.img"
+mkfs.fat -F 12 -n LDMFAT "$G/ldmvol.img" >/dev/null
+mcopy -i "$G/ldmvol.img" "$G/f/hello.txt" "::/on a dynamic disk.txt"
+truncate -s 6M "$G/ldm.img"
+python3 "$TOP/tests/tools/mkldm.py" "$G/ldm.img" "$G/ldmvol.img" >/dev/null
+trimmed "$G/ldm.img" ldm-fat12
+
 # ---- dictionaries: the static ones, and JSON keys from the real reports ----
 mkdir -p "$OUT/dict"
 for d in "$TOP"/tests/fuzz/dict/fuzz-*.dict; do cp "$d" "$OUT/dict/"; done

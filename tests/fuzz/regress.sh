@@ -37,7 +37,7 @@ for src in "$TOP"/tests/fuzz/fuzz-*.c; do
 		echo "not ok - $t: no seed and no regression input"
 		continue
 	fi
-	if (cd "$work" && "$bin" -timeout=60 -rss_limit_mb=3072 "${inputs[@]}") >"$work/$t.log" 2>&1; then
+	if (cd "$work" && "$bin" -timeout="$(fuzz_timeout "$t" 60)" -rss_limit_mb=3072 "${inputs[@]}") >"$work/$t.log" 2>&1; then
 		echo "ok - fuzz target $t: $nseed seeds and $nreg regression inputs run clean"
 	else
 		echo "not ok - fuzz target $t: an input failed"

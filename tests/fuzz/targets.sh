@@ -4,11 +4,24 @@
 fuzz_max_len() {
 	case $1 in
 	fuzz-image) echo 6291456 ;;   # the 5 MiB GPT seed disk
+	fuzz-guestfs) echo 8388608 ;; # its scratch disk in the appliance (longer inputs are cut)
 	fuzz-bundle) echo 1048576 ;;
 	fuzz-snapshot) echo 524288 ;;
 	fuzz-parttab | fuzz-container) echo 300000 ;;  # the 256 KiB seed disks and headers
 	fuzz-hive | fuzz-wmi) echo 262144 ;;
 	*) echo 65536 ;;
+	esac
+}
+# libFuzzer's -timeout for one input, in seconds: the default the caller
+# gives (campaign.sh 20, regress.sh 60), or more for a target whose single
+# input is slow by nature. fuzz-guestfs: every libguestfs call is a round
+# trip to the appliance (0.1-1 s under TCG), one per file listed and per
+# stream read, so a seed takes 3-30 s; a kernel hang inside the appliance
+# has no timeout of libguestfs's own and ends here.
+fuzz_timeout() { # TARGET DEFAULT
+	case $1 in
+	fuzz-guestfs) echo 180 ;;
+	*) echo "$2" ;;
 	esac
 }
 # The sanitizers stop at the first error; LeakSanitizer reads the project's
