@@ -11,37 +11,23 @@
 #include <kenshu/image.h>
 #include "fuzz.h"
 
-struct mem {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int mem_read(void *ctx, void *buf, size_t len, uint64_t off)
-{
-	const struct mem *m = ctx;
-	if (off > m->n || len > m->n - off)
-		return -1;
-	memcpy(buf, m->p + off, len);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *part[2];
 	size_t len[2], n = fuzz_split(data, size, part, len, 2);
-	struct mem m = { part[0], len[0] };
+	struct fuzz_mem m = { part[0], len[0] };
 	const char *label, *format;
 	struct ks_err err = { 0 };
 	struct img_parent par;
 	char path[4096];
 
-	format = img_sniff(mem_read, &m, m.n, &label, &err);
+	format = img_sniff(fuzz_mem_read, &m, m.n, &label, &err);
 	/* Every format the parent reader knows, whatever the magic said: a
 	 * header damaged past its magic must be as safe as a whole one. */
 	static const char *const formats[] = { "vhd", "vhdx", "vmdk", "qcow2", "raw" };
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		memset(&par, 0, sizeof(par));
-		img_parent_read(formats[i], mem_read, &m, m.n, &par);
+		img_parent_read(formats[i], fuzz_mem_read, &m, m.n, &par);
 		if (memchr(par.name, '\0', sizeof(par.name)) == NULL || memchr(par.why, '\0', sizeof(par.why)) == NULL)
 			abort();
 	}

@@ -5,28 +5,14 @@
 #include <kenshu/image.h>
 #include "fuzz.h"
 
-struct mem {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int mem_read(void *ctx, void *buf, size_t len, uint64_t off)
-{
-	const struct mem *m = ctx;
-	if (off > m->n || len > m->n - off)
-		return -1;
-	memcpy(buf, m->p + off, len);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mem m = { data, size };
+	struct fuzz_mem m = { data, size };
 	struct parttab pt;
 	struct ks_err err = { 0 };
 
 	memset(&pt, 0, sizeof(pt));
-	if (parttab_read(&pt, mem_read, &m, size, &err) == 0) {
+	if (parttab_read(&pt, fuzz_mem_read, &m, size, &err) == 0) {
 		for (size_t i = 0; i < pt.n; i++)
 			(void)pt.entries[i];
 		parttab_release(&pt);

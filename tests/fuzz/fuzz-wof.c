@@ -9,22 +9,6 @@
 #include <kenshu/volume.h>
 #include "fuzz.h"
 
-struct mem {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int64_t mem_pread(void *ctx, void *buf, size_t n, uint64_t off)
-{
-	const struct mem *m = ctx;
-	if (off >= m->n)
-		return 0;
-	if (n > m->n - off)
-		n = m->n - off;
-	memcpy(buf, m->p + off, n);
-	return (int64_t)n;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	wof_global_init();
@@ -44,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fmt = (enum wof_format)(len[0] ? part[0][0] % 4 : 0);
 
 	uint64_t logical = load_le32(part[1]) & ((1u << 22) - 1); /* at most 4 MiB */
-	struct mem m = { part[1] + 4, len[1] - 4 };
-	struct wof_source src = { mem_pread, &m, m.n };
+	struct fuzz_mem m = { part[1] + 4, len[1] - 4 };
+	struct wof_source src = { fuzz_mem_pread, &m, m.n };
 	struct wof *w;
 	if (wof_open(fmt, logical, &src, &w, &err) < 0)
 		return 0;

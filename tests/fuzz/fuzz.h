@@ -135,6 +135,34 @@ static inline size_t fuzz_split(const uint8_t *data, size_t size, const uint8_t 
 	return n;
 }
 
+/* Bytes in memory behind the read callbacks the parsers take: fuzz_mem_read
+ * has pt_read_fn's contract (exactly len bytes, else -1), fuzz_mem_pread a
+ * pread's (up to n bytes, 0 at the end). */
+struct fuzz_mem {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline int fuzz_mem_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	const struct fuzz_mem *m = ctx;
+	if (off > m->n || len > m->n - off)
+		return -1;
+	memcpy(buf, m->p + off, len);
+	return 0;
+}
+
+static inline int64_t fuzz_mem_pread(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	const struct fuzz_mem *m = ctx;
+	if (off >= m->n)
+		return 0;
+	if (n > m->n - off)
+		n = m->n - off;
+	memcpy(buf, m->p + off, n);
+	return (int64_t)n;
+}
+
 /* A NUL-terminated copy of bytes, for parsers of text; the caller frees. */
 static inline char *fuzz_strndup(const uint8_t *data, size_t size)
 {
