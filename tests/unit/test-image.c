@@ -376,6 +376,51 @@ static void unreadable_inputs(void **state)
 	free(empty);
 }
 
+/* What qemu-img info prints is written by qemu from hostile headers. */
+static void qemu_info_is_checked(void **state)
+{
+	static const struct {
+		const char *json, *want; /* want NULL: accepted */
+	} cases[] = {
+		{ "{\"virtual-size\": 8388608, \"format\": \"vpc\"}", NULL },
+		{ "{\"virtual-size\": -1}", "no virtual size" },
+		{ "{\"virtual-size\": 0}", "no virtual size" },
+		{ "{\"virtual-size\": \"8388608\"}", "no virtual size" },
+		{ "{\"virtual-size\": 9223372036854775807}", "no virtual size" },
+		{ "{\"virtual-size\": 99999999999999999999999}", "no virtual size" },
+		{ "{\"format\": \"vmdk\"}", "no virtual size" },
+		{ "[8388608]", "not give a JSON object" },
+		{ "{\"virtual-size\": 83", "not give a JSON object" },
+		{ "", "not give a JSON object" },
+		{ "{\"virtual-size\": 1048576, \"backing-filename\": \"base.qcow2\"}", "parent is 'base.qcow2'" },
+		{ "{\"virtual-size\": 1048576, \"format-specific\": {\"data\": {\"data-file\": \"/dev/sda\"}}}",
+		  "external file '/dev/sda'" },
+		{ "{\"virtual-size\": 1048576, \"format-specific\": {\"data\": {\"extents\": "
+		  "[{\"filename\": \"/etc/passwd\"}]}}}", "outside the descriptor's directory" },
+		{ "{\"virtual-size\": 1048576, \"format-specific\": {\"data\": {\"extents\": "
+		  "[{\"filename\": null}]}}}", "outside the descriptor's directory" },
+	};
+	char qdir[] = "/tmp/kenshu-qinfo-XXXXXX";
+	assert_non_null(mkdtemp(qdir));
+	char *path = xasprintf("%s/disk.vmdk", qdir);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ks_err e = { 0 };
+		uint64_t vsize = 0;
+		int rc = img_qemu_info_parse(cases[i].json, strlen(cases[i].json), path, &vsize, &e);
+		if (!cases[i].want) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(vsize, 8388608);
+		} else {
+			assert_int_equal(rc, -1);
+			if (!strstr(e.msg, cases[i].want))
+				fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
+		}
+	}
+	free(path);
+	rmdir(qdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +430,7 @@ int main(void)
 		cmocka_unit_test(dynamic_disk_needs_its_database),
 		cmocka_unit_test(containers_are_refused_by_name),
 		cmocka_unit_test(unreadable_inputs),
+		cmocka_unit_test(qemu_info_is_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
