@@ -29,10 +29,10 @@ endif
 LIBS      := $(PKG_LIBS) -lpthread
 
 # One folder per pipeline stage (docs/architecture.md).
-STAGES    := core artifacts image volume av windows profile report drift policy scan input output cli
+STAGES    := core artifacts image volume av trust windows profile report drift policy scan input output cli
 SRCS      := $(foreach s,$(STAGES),$(wildcard scanner/$(s)/*.c))
 # Shipped profiles and data tables, compiled in (embedded.h).
-EMBEDDED  := $(sort $(wildcard profiles/*.ini profiles/tables/*.tsv))
+EMBEDDED  := $(sort $(wildcard profiles/*.ini profiles/tables/*.tsv profiles/trust/*.pem))
 OBJS      := $(SRCS:scanner/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded.o $(BUILD)/obj/buildinfo.o
 LIB_OBJS  := $(filter-out $(BUILD)/obj/cli/%,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)

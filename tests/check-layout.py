@@ -26,15 +26,16 @@ ALLOWED = {
     'image': {'core'},
     'volume': {'core', 'image'},
     'av': {'core'},
-    'windows': {'core', 'artifacts', 'volume'},
+    'trust': {'core'},
+    'windows': {'core', 'artifacts', 'volume', 'trust'},
     'profile': {'core', 'av'},
-    'report': {'core', 'image', 'windows', 'profile'},
+    'report': {'core', 'image', 'windows', 'profile', 'trust'},
     'drift': {'core', 'report'},
-    'policy': {'core', 'av', 'profile', 'report'},   # av: the IOC feeds' indicators
-    'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'windows', 'profile', 'report', 'drift', 'policy'},
+    'policy': {'core', 'av', 'profile', 'report', 'trust'},   # av: the IOC feeds' indicators
+    'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'trust', 'windows', 'profile', 'report', 'drift', 'policy'},
     'input': {'core', 'av', 'report', 'scan'},
-    'output': {'core', 'artifacts', 'windows', 'profile', 'report', 'input'},
-    'cli': {'core', 'image', 'volume', 'av', 'profile', 'report', 'drift', 'policy', 'scan', 'input', 'output'},
+    'output': {'core', 'artifacts', 'trust', 'windows', 'profile', 'report', 'input'},
+    'cli': {'core', 'image', 'volume', 'av', 'trust', 'profile', 'report', 'drift', 'policy', 'scan', 'input', 'output'},
 }
 # Headers every stage may include: vocabulary, not a stage.
 SHARED = {'version.h', 'rules.h', 'banned.h'}
