@@ -94,7 +94,10 @@ struct trust_anchors;
  * line). */
 int trust_anchors_parse(const char *text, size_t len, const char *name,
 			struct trust_anchors **out, struct ks_err *err);
-/* The anchors shipped in the binary (profiles/trust/microsoft-code-roots.pem). */
+/* The anchors shipped in the binary: the whole root program,
+ * profiles/trust/microsoft-root-program.pem (embedded_file
+ * "trust/microsoft-root-program.pem"); per-root EKUs decide what each may
+ * vouch for. */
 int trust_anchors_builtin(struct trust_anchors **out, struct ks_err *err);
 void trust_anchors_free(struct trust_anchors *a);
 size_t trust_anchors_count(const struct trust_anchors *a);
