@@ -13,6 +13,7 @@
 #include <kenshu/core.h>
 #include <kenshu/rules.h>
 #include <kenshu/image.h>
+#include <kenshu/trust.h>
 #include <kenshu/windows.h>
 #include <kenshu/profile.h>
 
@@ -105,6 +106,28 @@ struct rep_file {              /* one manifest line */
 	unsigned flags;          /* FS_F_* */
 	char *link_of;           /* NULL unless a further hard-link name */
 	char *status;            /* "scanned", "detected", "skipped", "link" */
+	struct sig_result *sig;  /* the code signature of a PE stream (trust.h), owned;
+	                            NULL when the file is not one kenshu checks */
+};
+
+/* A catalog the scan read (Windows\System32\CatRoot) and what its own
+ * signature is. */
+struct rep_catalog {
+	unsigned volume;
+	char *path;
+	struct sig_result sig;   /* the catalog's signature; status ERROR when it did not parse */
+	size_t members;          /* digests it lists */
+};
+
+/* What signatures were judged against: the anchors, the catalogs. */
+struct rep_trust {
+	char *anchors_name;      /* "builtin: Microsoft root program", or the --trust-anchors file */
+	char anchors_sha256[SHA256_HEX_LEN + 1];
+	size_t anchors;          /* roots in the anchor file */
+	struct rep_catalog *cats; size_t ncats;
+	size_t catalog_members;  /* distinct digests indexed */
+	uint64_t pe_checked;     /* PE streams whose signature was judged */
+	uint64_t by_status[6];   /* PE streams per enum sig_status */
 };
 
 /* One rule outcome (the policy engine's output, policy.h). */
@@ -188,6 +211,7 @@ struct report {
 	struct rep_skip *skip; size_t nskip;
 	struct rep_reparse *rp; size_t nrp;
 	struct rep_file *files; size_t nfiles;
+	struct rep_trust trust;   /* signature verification's facts */
 	struct os_info *os; size_t nos;   /* one per Windows install found */
 
 	/* The profile that judged the image (policy_apply). */
@@ -218,6 +242,7 @@ unsigned report_export_parse(const char *name);
 
 void report_init(struct report *r);
 void report_release(struct report *r);
+void rep_trust_release(struct rep_trust *t);
 
 /* Appenders take ownership of nothing: strings are copied. */
 void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,

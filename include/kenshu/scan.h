@@ -34,6 +34,12 @@ struct scan_opts {
 	 * scanned from there; larger ones are hashed in one pass and scanned
 	 * through a read callback (KENSHU_SCAN_BUF_MAX). 0: 64 MiB. */
 	uint64_t buf_max;
+	/* --trust-anchors: the anchor file's text (trust_anchors_parse), its
+	 * name for the report; NULL: the shipped Microsoft root program. The
+	 * CLI has checked that it parses. */
+	const char *anchors_text;
+	size_t anchors_len;
+	const char *anchors_name;
 };
 
 /* The engine's version, databases and limits as report data (report.h);

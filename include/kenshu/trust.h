@@ -195,9 +195,11 @@ void ctl_release(struct ctl *c);
  * (trust_verify_signed_data) and indexes its members. A catalog that does
  * not parse is refused (-1, err); one whose signature fails is indexed
  * with that result, so a member reports "listed in X, whose signature is
- * untrusted". path is what the report will show. */
+ * untrusted". path is what the report will show. sig (may be NULL)
+ * receives the catalog's own signature result (caller releases), members
+ * (may be NULL) the number of digests it lists. */
 int catalog_index_add(struct trust_ctx *t, const char *path, const void *data, size_t size,
-		      struct ks_err *err);
+		      struct sig_result *sig, size_t *members, struct ks_err *err);
 size_t catalog_index_count(const struct catalog_index *ci);     /* catalogs */
 size_t catalog_index_members(const struct catalog_index *ci);   /* digests */
 /* The best catalog listing this digest (a valid one first), or NULL; *res

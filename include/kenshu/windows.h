@@ -14,6 +14,7 @@
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
 #include <kenshu/volume.h>
+#include <kenshu/trust.h>
 
 /* taskcache: the Task Scheduler's registry cache, read from an offline
  * SOFTWARE hive.
@@ -303,6 +304,8 @@ struct autorun {
 	int target_exists;      /* 1 yes, 0 no, -1 not applicable (no file: URL, inline code) */
 	char *target_sha256;    /* from the scan's manifest, NULL if not scanned */
 	char *target_detection; /* signature ClamAV found in the target, NULL if none */
+	struct sig_result *target_sig; /* the target's code signature (a copy of its
+	                           manifest row's), NULL when not checked */
 	char *host;             /* script host or LOLBin that runs the payload */
 	char *payload;          /* what the host runs */
 	char *decoded;          /* powershell -EncodedCommand, decoded */
@@ -337,11 +340,18 @@ struct ar_flag_info {
 extern const struct ar_flag_info ar_flag_info[];
 extern const size_t ar_nflag_info;
 
-/* Is this entry one of Windows' own? Its target is in the system root
- * (e.g. "/Windows"), it raises no flag, and if it is a PE its version
- * information names Microsoft. report.txt counts these instead of listing
- * them. */
+/* Is this entry one of Windows' own? It raises no flag and its target is
+ * validly signed, embedded or through a catalog, by one of Microsoft's
+ * Windows signing certificates (trust_is_windows_signer). Location alone
+ * proves nothing: a trojan can sit in System32. report.txt counts these
+ * instead of listing them (as Autoruns -m). */
 bool autorun_is_windows_default(const struct autorun *a, const char *system_root);
+
+/* Why an entry is not Windows' own, in words for the report line
+ * ("unsigned", "signed by Example KK", "signature invalid: ...",
+ * "not in any catalog"...), into buf; "" when it is Windows' own or has no
+ * file target. */
+const char *autorun_trust_note(const struct autorun *a, char *buf, size_t n);
 
 /* Sets a->flags from its resolved fields (after autorun_resolve). */
 void autorun_judge(struct autorun *a);

@@ -45,6 +45,17 @@ void rep_engine_release(struct rep_engine *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void rep_trust_release(struct rep_trust *t)
+{
+	free(t->anchors_name);
+	for (size_t i = 0; i < t->ncats; i++) {
+		free(t->cats[i].path);
+		sig_result_release(&t->cats[i].sig);
+	}
+	free(t->cats);
+	memset(t, 0, sizeof(*t));
+}
+
 void report_release(struct report *r)
 {
 	rep_engine_release(&r->engine);
@@ -91,8 +102,13 @@ void report_release(struct report *r)
 		free(r->files[i].stream);
 		free(r->files[i].link_of);
 		free(r->files[i].status);
+		if (r->files[i].sig) {
+			sig_result_release(r->files[i].sig);
+			free(r->files[i].sig);
+		}
 	}
 	free(r->files);
+	rep_trust_release(&r->trust);
 	for (size_t i = 0; i < r->nos; i++)
 		os_info_release(&r->os[i]);
 	free(r->os);

@@ -245,6 +245,10 @@ static void resolve_one(const struct report *r, struct lookup *l, struct autorun
 		a->target = xstrdup(f->path);   /* as stored on disk */
 		if (f->sha256[0])
 			a->target_sha256 = xstrdup(f->sha256);
+		if (f->sig) {
+			a->target_sig = xcalloc(1, sizeof(*a->target_sig));
+			sig_result_copy(a->target_sig, f->sig);
+		}
 		for (size_t i = 0; i < r->ndet; i++)
 			if (r->det[i].volume == a->volume && !strcmp(r->det[i].path, f->path) && !a->target_detection)
 				a->target_detection = xstrdup(r->det[i].signature);
@@ -261,6 +265,7 @@ struct pe_cache {
 		char *path;
 		struct autorun_pe *pe;   /* NULL: not a PE, or unreadable */
 		char *error;
+		struct sig_result *flat; /* not a PE: what the catalogs say of its bytes */
 	} *v;
 	size_t n;
 };
@@ -292,7 +297,8 @@ static struct autorun_pe *pe_copy(const struct autorun_pe *pe)
 	return c;
 }
 
-static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const char *path)
+static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const char *path,
+					const struct trust_ctx *trust)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (!strcmp(c->v[i].path, path))
@@ -302,6 +308,7 @@ static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const
 	e->path = xstrdup(path);
 	e->pe = NULL;
 	e->error = NULL;
+	e->flat = NULL;
 
 	struct ks_err err;
 	void *data;
@@ -313,6 +320,16 @@ static struct pe_cache_entry *pe_lookup(struct pe_cache *c, struct fs *fs, const
 	if (pe_parse(data, (size_t)size, &pi, &err) < 0) {
 		if (pi.is_pe)
 			e->error = xstrdup(err.msg);
+	} else if (!pi.is_pe && trust) {
+		/* A script or other file: a catalog may list its flat digest. */
+		e->flat = xcalloc(1, sizeof(*e->flat));
+		trust_verify_buffer(trust, data, (size_t)size, e->flat);
+		if (e->flat->status == SIG_NOT_CHECKED) {
+			/* What an autostart entry runs is judged like a program:
+			 * nothing vouches for these bytes. */
+			e->flat->status = SIG_UNSIGNED;
+			e->flat->reason = xstrdup("not a PE file, and no catalog lists its digest");
+		}
 	} else if (pi.is_pe) {
 		struct autorun_pe *pe = xcalloc(1, sizeof(*pe));
 		pe->company = xstrdup_or_null(pi.company);
@@ -337,11 +354,15 @@ static void pe_cache_release(struct pe_cache *c)
 		free(c->v[i].path);
 		autorun_pe_free(c->v[i].pe);
 		free(c->v[i].error);
+		if (c->v[i].flat) {
+			sig_result_release(c->v[i].flat);
+			free(c->v[i].flat);
+		}
 	}
 	free(c->v);
 }
 
-void autoruns_resolve(const struct walked *w, struct report *r)
+void autoruns_resolve(const struct walked *w, const struct trust_ctx *trust, struct report *r)
 {
 	for (size_t i = 0; i < r->nos; i++) {
 		struct os_info *os = &r->os[i];
@@ -366,9 +387,13 @@ void autoruns_resolve(const struct walked *w, struct report *r)
 			struct autorun *a = &os->autoruns.v[k];
 			resolve_one(r, &l, a, env, sizeof(env) / sizeof(env[0]));
 			if (fs && a->target && a->target_exists == 1) {
-				struct pe_cache_entry *e = pe_lookup(&pc, fs, a->target);
+				struct pe_cache_entry *e = pe_lookup(&pc, fs, a->target, trust);
 				a->pe = pe_copy(e->pe);
 				a->pe_error = xstrdup_or_null(e->error);
+				if (!a->target_sig && e->flat) {
+					a->target_sig = xcalloc(1, sizeof(*a->target_sig));
+					sig_result_copy(a->target_sig, e->flat);
+				}
 			}
 			autorun_judge(a);
 		}

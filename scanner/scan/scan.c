@@ -22,6 +22,7 @@
 #include <kenshu/windows.h>
 #include <kenshu/policy.h>
 #include <kenshu/scan.h>
+#include <kenshu/trust.h>
 #include "scan_internal.h"
 #include <kenshu/banned.h>
 
@@ -47,6 +48,7 @@ struct item {
 	char *error;             /* could not be read */
 	bool scanned;
 	bool reused;             /* the baseline scanned these bytes clean (--baseline) */
+	struct sig_result *sig;  /* a PE's code signature, NULL otherwise; moves to the manifest */
 };
 
 struct job {
@@ -62,6 +64,7 @@ struct job {
 	unsigned nworkers;
 	const struct snapshot *baseline; /* reuse its clean files; NULL: scan everything */
 	struct walked walked;    /* the walk's handles, open until the autostart work is done */
+	struct trust_ctx *trust; /* anchors and the image's catalogs, read before the workers */
 	char reuse_note[256];    /* why the baseline's results cannot be reused */
 };
 
@@ -165,8 +168,10 @@ static char *read_error(int err, uint64_t off)
 			 err ? strerror(err) : "stream shorter than its recorded size");
 }
 
-/* Reads [0, size) in order, hashing it; keeps it in w->buf when keep. */
-static int hash_pass(struct worker *w, struct fs_stream *s, uint64_t size, bool keep, struct item *it)
+/* Reads [0, size) in order, hashing it and feeding the Authenticode
+ * digest (pd) in the same pass; keeps it in w->buf when keep. */
+static int hash_pass(struct worker *w, struct fs_stream *s, uint64_t size, bool keep, struct item *it,
+		     struct pe_digest *pd)
 {
 	uint64_t off = 0;
 
@@ -193,6 +198,7 @@ static int hash_pass(struct worker *w, struct fs_stream *s, uint64_t size, bool 
 			return -1;
 		}
 		sha256_update(w->h, dst, (size_t)got);
+		pe_digest_feed(pd, dst, (size_t)got);
 		off += (uint64_t)got;
 		if (keep)
 			atomic_fetch_add(&w->job->pc.bytes_done, (uint64_t)got);
@@ -205,6 +211,7 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 {
 	struct fs_stream *s = NULL;
 	struct ks_err err;
+	struct pe_digest *pd = NULL;
 	char *name;
 	uint64_t size;
 	bool keep;
@@ -215,9 +222,14 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 	}
 	size = fs_stream_size(s);
 	keep = size <= w->job->buf_max;
-	if (hash_pass(w, s, size, keep, it) < 0)
+	pd = pe_digest_new(size);
+	if (hash_pass(w, s, size, keep, it, pd) < 0)
 		goto out;
 	it->size = size;
+	if (pe_digest_is_pe(pd)) {
+		it->sig = xcalloc(1, sizeof(*it->sig));
+		trust_verify_pe(w->job->trust, pd, it->sig);
+	}
 	if (w->job->baseline && snapshot_clean(w->job->baseline, it->sha256, size)) {
 		/* Same bytes, same engine: the baseline's clean result stands. */
 		it->reused = it->scanned = true;
@@ -235,6 +247,7 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 	free(name);
 	it->scanned = it->res.error == NULL;
 out:
+	pe_digest_free(pd);
 	fs_stream_close(s);
 }
 
@@ -372,6 +385,11 @@ static void collect(struct job *j)
 			status = "partial";
 		report_add_file(r, vi, it->path, it->stream, it->size, it->error ? NULL : it->sha256,
 				it->flags, NULL, status);
+		if (it->sig && !it->error) {
+			sigs_tally(&r->trust, it->sig);
+			r->files[r->nfiles - 1].sig = it->sig;
+			it->sig = NULL;
+		}
 	}
 }
 
@@ -405,6 +423,10 @@ static void job_release(struct job *j)
 		free(j->items[i].key);
 		free(j->items[i].error);
 		av_result_release(&j->items[i].res);
+		if (j->items[i].sig) {
+			sig_result_release(j->items[i].sig);
+			free(j->items[i].sig);
+		}
 	}
 	free(j->items);
 }
@@ -567,6 +589,16 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		}
 	}
 
+	/* The catalogs first: every worker looks unsigned PE files up in them. */
+	progress_phase(prog, "reading catalogs");
+	if (!(j.trust = sigs_begin(o, &day, r, err)))
+		goto out;
+	for (size_t i = 0; i < j.nitems; i++) {
+		const struct item *it = &j.items[i];
+		if (!it->stream[0] && sigs_is_catalog(it->path))
+			sigs_add_catalog(j.trust, j.walked.fs[it->vol], r->vol[it->vol].v.index, it->path, &r->trust);
+	}
+
 	/* Scan. */
 	plan_order(&j);
 	if (o->baseline && snapshot_reuse_ok(o->baseline, &r->engine, j.reuse_note, sizeof(j.reuse_note)))
@@ -608,7 +640,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	r->seconds_scan = now_mono() - t1;
 	collect(&j);
 	autoruns_from_files(&j.walked, r);
-	autoruns_resolve(&j.walked, r);
+	autoruns_resolve(&j.walked, j.trust, r);
 
 	/* Prove the evidence was not touched. */
 	progress_phase(prog, "hashing image again");
@@ -635,6 +667,7 @@ out:
 		fs_close(j.walked.fs[i]);
 	free(j.walked.fs);
 	job_release(&j);
+	trust_ctx_free(j.trust);
 	fs_release_image(j.img);
 	img_close(j.img);
 	if (rc < 0)

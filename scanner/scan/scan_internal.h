@@ -4,6 +4,7 @@
 
 #include <kenshu/report.h>
 #include <kenshu/volume.h>
+#include <kenshu/trust.h>
 
 /* The volumes as the walk opened them, kept open until the autostart work
  * is done: it reads shortcuts, task files, WMI's repository and the
@@ -29,8 +30,28 @@ void autoruns_from_files(const struct walked *w, struct report *r);
 
 /* Resolves each entry's command offline (the install's own environment:
  * SystemRoot, SystemDrive, ProgramFiles...), looks the target up in the
- * scan's manifest and detections, and reads its version information when
- * it is a PE. */
-void autoruns_resolve(const struct walked *w, struct report *r);
+ * scan's manifest and detections (and signature: the manifest's result for
+ * a PE, a catalog lookup by flat digest for another file), and reads its
+ * version information when it is a PE. */
+void autoruns_resolve(const struct walked *w, const struct trust_ctx *trust, struct report *r);
+
+/* signatures.c: the trust context of one scan (anchors, the image's
+ * catalogs) and the report's record of it. */
+struct scan_opts;
+struct trust_ctx;
+
+/* The anchors (--trust-anchors, else the shipped root program) and an
+ * empty catalog index, judging at the scan date; r->trust records the
+ * anchors. NULL with err when the anchor text does not parse. */
+struct trust_ctx *sigs_begin(const struct scan_opts *o, const struct scan_date *day, struct report *r,
+			     struct ks_err *err);
+/* A catalog Windows reads: ...\System32\CatRoot\{GUID}\NAME.cat. */
+bool sigs_is_catalog(const char *path);
+/* Reads, verifies and indexes one catalog; records it (or why it could not
+ * be used) in t->cats. */
+void sigs_add_catalog(struct trust_ctx *ctx, struct fs *fs, unsigned vol, const char *path,
+		      struct rep_trust *t);
+/* Counts one PE stream's result. */
+void sigs_tally(struct rep_trust *t, const struct sig_result *s);
 
 #endif

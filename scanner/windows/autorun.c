@@ -565,6 +565,10 @@ void autorun_list_release(struct autorun_list *l)
 		free(a->note);
 		free(a->target);
 		free(a->target_sha256);
+		if (a->target_sig) {
+			sig_result_release(a->target_sig);
+			free(a->target_sig);
+		}
 		free(a->target_detection);
 		free(a->host);
 		free(a->payload);

@@ -1,5 +1,6 @@
 /* Flags on autostart entries: data tables of places and names, each flag
  * with the reason a person reading the report is given. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -103,18 +104,68 @@ static bool claims_microsoft(const struct autorun_pe *pe)
 	return pe->company && !strncasecmp(pe->company, "Microsoft", 9);
 }
 
-bool autorun_is_windows_default(const struct autorun *a, const char *system_root)
+static bool in_root(const char *path, const char *system_root)
 {
 	size_t rl = strlen(system_root);
 
-	if (a->flags || !a->target || strncasecmp(a->target, system_root, rl) || a->target[rl] != '/')
+	return !strncasecmp(path, system_root, rl) && path[rl] == '/';
+}
+
+bool autorun_is_windows_default(const struct autorun *a, const char *system_root)
+{
+	if (a->flags || !a->target || !in_root(a->target, system_root))
 		return false;
 	/* A file that is itself the entry (a PowerShell profile in System32)
 	 * is nothing Windows ships. */
 	if (a->command[0] == '/')
 		return false;
-	/* A vendor's driver or tool in System32 is the vendor's, not Windows'. */
-	return !a->pe || claims_microsoft(a->pe);
+	/* The version resource is the file's own claim; only Microsoft's
+	 * Windows signature, embedded or through a catalog, is proof. Both
+	 * are required: a Windows-signed program copied outside the Windows
+	 * folder is a LOLBin copy, not Windows' own entry. */
+	return a->target_sig && a->target_sig->status == SIG_VALID && a->target_sig->microsoft_windows;
+}
+
+const char *autorun_trust_note(const struct autorun *a, char *buf, size_t n)
+{
+	const struct sig_result *s = a->target_sig;
+	const char *who = s && s->signer_name ? s->signer_name : "an unnamed signer";
+	const char *why = s && s->reason ? s->reason : "";
+
+	buf[0] = 0;
+	if (!a->target || a->target_exists != 1)
+		return buf;
+	if (!s || s->status == SIG_NOT_CHECKED) {
+		snprintf(buf, n, "not a signed program type (no Authenticode check), not in any catalog");
+		return buf;
+	}
+	switch (s->status) {
+	case SIG_VALID:
+		if (s->microsoft_windows)
+			snprintf(buf, n, "signed by %s%s%s", who,
+				 s->source == SIG_SRC_CATALOG ? " through catalog " : "",
+				 s->source == SIG_SRC_CATALOG && s->catalog ? path_base(s->catalog) : "");
+		else
+			snprintf(buf, n, "signed by %s (not Microsoft Windows)%s%s", who,
+				 s->source == SIG_SRC_CATALOG ? " through catalog " : "",
+				 s->source == SIG_SRC_CATALOG && s->catalog ? path_base(s->catalog) : "");
+		break;
+	case SIG_UNSIGNED:
+		snprintf(buf, n, "unsigned: no embedded signature and not in any catalog");
+		break;
+	case SIG_INVALID:
+		snprintf(buf, n, "signature does not match the file: %s", why);
+		break;
+	case SIG_UNTRUSTED:
+		snprintf(buf, n, "signed by %s, not trusted: %s", who, why);
+		break;
+	case SIG_ERROR:
+		snprintf(buf, n, "signature cannot be read: %s", why);
+		break;
+	case SIG_NOT_CHECKED:
+		break;
+	}
+	return buf;
 }
 
 /* OriginalFilename other than the file's own name. Windows' own files say
