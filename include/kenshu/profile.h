@@ -110,6 +110,7 @@ struct profile_allow {
 	char *name;          /* the section's name after "allow." */
 	char *path;          /* NULL when by hash only */
 	char *sha256;        /* NULL when by path only */
+	char *signer;        /* a valid signature's signer (CN or O), NULL when not by signer */
 	char *vendor, *comment;
 	char *origin;        /* "FILE:LINE" of the section */
 };

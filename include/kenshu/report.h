@@ -24,7 +24,7 @@
  * same image gives the same report apart from times and durations.
  */
 
-#define REPORT_SCHEMA_VERSION "1.2"
+#define REPORT_SCHEMA_VERSION "1.3"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */
@@ -243,6 +243,10 @@ unsigned report_export_parse(const char *name);
 void report_init(struct report *r);
 void report_release(struct report *r);
 void rep_trust_release(struct rep_trust *t);
+/* The manifest line of (vol, path, stream) in a finished (sorted) report,
+ * or NULL. */
+const struct rep_file *report_find_file(const struct report *r, unsigned vol, const char *path,
+					const char *stream);
 
 /* Appenders take ownership of nothing: strings are copied. */
 void report_add_detection(struct report *r, unsigned vol, const char *path, const char *stream,

@@ -15,6 +15,7 @@
 #include <kenshu/report.h>
 #include <kenshu/rules.h>
 #include <kenshu/scan.h>
+#include <kenshu/trust.h>
 #include <kenshu/volume.h>
 #include "cli.h"
 #include <kenshu/banned.h>
@@ -30,7 +31,11 @@ enum {
 	O_EXPORT,
 	O_BASELINE,
 	O_BASELINE_PUB,
+	O_TRUST_ANCHORS,
 };
+
+/* Larger than Microsoft's whole root program (1 MB of PEM). */
+#define ANCHORS_MAX (16u << 20)
 
 /* In the order of the synopsis and of --help. */
 static const struct opt scan_opts[] = {
@@ -61,6 +66,10 @@ static const struct opt scan_opts[] = {
 	  "rescanned" },
 	{ "baseline-pub", O_BASELINE_PUB, OPT_ONCE, "KEY.pub", "baseline",
 	  "refuse the baseline unless its report.sig verifies with this public key" },
+	{ "trust-anchors", O_TRUST_ANCHORS, OPT_ONCE, "FILE", NULL,
+	  "judge code signatures against the root certificates in FILE (PEM, with the root program's "
+	  "constraints as comment lines: docs/trust.md) instead of the shipped Microsoft Trusted Root "
+	  "Program" },
 	{ 0 },
 };
 
@@ -88,6 +97,7 @@ struct scan_args {
 	bool cross_check;
 	const char *sign_key;
 	const char *baseline, *baseline_pub;
+	const char *trust_anchors;
 	unsigned exports;   /* REPORT_EXPORT_* */
 	struct case_meta meta;
 	const char **images;
@@ -129,6 +139,7 @@ static void scan_opt(void *ctx, int id, const char *val)
 	case O_SIGN_KEY: a->sign_key = val; break;
 	case O_BASELINE: a->baseline = val; break;
 	case O_BASELINE_PUB: a->baseline_pub = val; break;
+	case O_TRUST_ANCHORS: a->trust_anchors = val; break;
 	case O_META:
 		if (case_meta_add(&a->meta, val, &err) < 0)
 			usage_error("%s", err.msg);
@@ -285,6 +296,38 @@ static uint64_t scan_buf_max(void)
 	return v;
 }
 
+/* --trust-anchors: read and checked before any scan, like a profile. */
+static int load_anchors(const char *path, char **text, size_t *len, struct ks_err *err)
+{
+	struct trust_anchors *ta;
+	int e = 0;
+
+	switch (hostfile_read(path, 0, ANCHORS_MAX, text, len, &e)) {
+	case HOSTFILE_OK:
+		break;
+	case HOSTFILE_ERRNO:
+		return ks_fail(err, KS_EIO, "'%s': cannot read the trust anchors: %s", path, strerror(e));
+	case HOSTFILE_NOT_REGULAR:
+		return ks_fail(err, KS_EINPUT, "'%s': the trust anchors are not a regular file", path);
+	case HOSTFILE_TOO_LARGE:
+		return ks_fail(err, KS_EINPUT, "'%s': the trust anchors are larger than %u MiB", path,
+			       ANCHORS_MAX >> 20);
+	}
+	if (trust_anchors_parse(*text, *len, path, &ta, err) < 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	if (!trust_anchors_count(ta)) {
+		trust_anchors_free(ta);
+		free(*text);
+		*text = NULL;
+		return ks_fail(err, KS_EINPUT, "'%s': no certificate in the trust anchors", path);
+	}
+	trust_anchors_free(ta);
+	return 0;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
@@ -333,10 +376,20 @@ int cmd_scan(int argc, char **argv)
 		scan_args_release(&a);
 		return EXIT_ERROR;
 	}
+	char *anchors = NULL;
+	size_t anchors_len = 0;
+	if (a.trust_anchors && load_anchors(a.trust_anchors, &anchors, &anchors_len, &err) < 0) {
+		say_err(&err);
+		profile_free(profile);
+		sign_key_free(key);
+		scan_args_release(&a);
+		return EXIT_ERROR;
+	}
 	/* A baseline that cannot be read or does not verify stops the scan
 	 * before it starts, like a bad profile. */
 	struct snapshot *baseline = NULL;
 	if (a.baseline && load_report_dir(a.baseline, a.baseline_pub, &baseline) < 0) {
+		free(anchors);
 		profile_free(profile);
 		sign_key_free(key);
 		scan_args_release(&a);
@@ -344,6 +397,7 @@ int cmd_scan(int argc, char **argv)
 	}
 	if (av_open(a.dbdir, profile_ioc(profile), &limits, &av, &err) < 0) {
 		say_err(&err);
+		free(anchors);
 		snapshot_free(baseline);
 		profile_free(profile);
 		sign_key_free(key);
@@ -354,7 +408,8 @@ int cmd_scan(int argc, char **argv)
 	struct scan_opts so = { .threads = a.jobs, .progress = !a.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
 				.cross_check = a.cross_check, .profile = profile, .meta = &a.meta,
 				.exports = a.exports, .sign_key = key, .baseline = baseline,
-				.scan_date = day_env && *day_env ? &day : NULL, .buf_max = scan_buf_max() };
+				.scan_date = day_env && *day_env ? &day : NULL, .buf_max = scan_buf_max(),
+				.anchors_text = anchors, .anchors_len = anchors_len, .anchors_name = a.trust_anchors };
 	for (int i = 0; i < a.nimages; i++) {
 		struct report r;
 		char *dir = out_dir_for(&a, i);
@@ -385,6 +440,7 @@ int cmd_scan(int argc, char **argv)
 		free(dir);
 	}
 	av_close(av);
+	free(anchors);
 	snapshot_free(baseline);
 	profile_free(profile);
 	sign_key_free(key);

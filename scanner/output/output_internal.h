@@ -164,4 +164,11 @@ bool sign_is_utc_time(const char *s, size_t n);
 /* The padded base64 of n bytes (caller frees): one spelling of a signature. */
 char *sign_b64(const unsigned char *sig, size_t n);
 
+/* report_json_trust.c: a file's "authenticode" object (NULL for NULL),
+ * and report.json's "signatures" record. */
+struct sig_result;
+struct rep_trust;
+json_object *sig_json(const struct sig_result *s);
+json_object *trust_json(const struct rep_trust *t);
+
 #endif

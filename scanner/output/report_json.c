@@ -263,6 +263,7 @@ static json_object *autorun_json(const struct autorun *ar)
 				: json_object_new_boolean(ar->target_exists));
 	add_opt(o, "target_sha256", ar->target_sha256);
 	add_opt(o, "target_detection", ar->target_detection);
+	json_object_object_add(o, "target_authenticode", sig_json(ar->target_sig));
 	if (ar->pe) {
 		json_object *pe = json_object_new_object();
 		add_opt(pe, "company", ar->pe->company);
@@ -451,9 +452,12 @@ static json_object *report_json_object(const struct report *r)
 		add_str(o, "signature", d->signature);
 		add_str(o, "sha256", d->sha256);
 		add_u64(o, "size", d->size);
+		const struct rep_file *df = report_find_file(r, d->volume, d->path, d->stream);
+		json_object_object_add(o, "authenticode", sig_json(df ? df->sig : NULL));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(root, "detections", a);
+	json_object_object_add(root, "signatures", trust_json(&r->trust));
 
 	/* Always present, [] when none: the schema does not change shape. */
 	a = json_object_new_array();
@@ -554,6 +558,8 @@ int report_write_manifest(const struct report *r, FILE *f)
 			json_object_object_add(o, "flags", flags_array(m->flags));
 		if (m->link_of)
 			add_str(o, "link_of", m->link_of);
+		if (m->sig)
+			json_object_object_add(o, "authenticode", sig_json(m->sig));
 		rc = write_all(f, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);

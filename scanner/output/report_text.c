@@ -10,6 +10,46 @@
 #include "output_internal.h"
 #include <kenshu/banned.h>
 
+/* A file's signature in one line: "signed by X (embedded, timestamp T)". */
+static void sig_line(FILE *f, const char *indent, const struct sig_result *s)
+{
+	const char *st = sig_status_name(s->status);
+
+	if (s->status == SIG_NOT_CHECKED)
+		return;
+	fprintf(f, "%ssignature: %s%s%s%s%s%s%s%s%s\n", indent, st,
+		s->signer_name ? ", signer " : "", s->signer_name ? s->signer_name : "",
+		s->source != SIG_SRC_NONE ? ", " : "", s->source != SIG_SRC_NONE ? sig_source_name(s->source) : "",
+		s->catalog ? " " : "", s->catalog ? path_base(s->catalog) : "",
+		s->reason ? ": " : "", s->reason ? s->reason : "");
+}
+
+/* What signatures were judged against, and what came of it. */
+static void signatures_section(FILE *f, const struct rep_trust *t)
+{
+	size_t bad = 0;
+
+	if (!t->anchors_name)
+		return;
+	fprintf(f, "\nSignatures: %llu PE files checked: %llu valid, %llu invalid, %llu untrusted, "
+		"%llu unsigned, %llu unreadable\n", (unsigned long long)t->pe_checked,
+		(unsigned long long)t->by_status[SIG_VALID], (unsigned long long)t->by_status[SIG_INVALID],
+		(unsigned long long)t->by_status[SIG_UNTRUSTED], (unsigned long long)t->by_status[SIG_UNSIGNED],
+		(unsigned long long)t->by_status[SIG_ERROR]);
+	fprintf(f, "  anchors:  %s (%zu roots, sha256 %s)\n", t->anchors_name, t->anchors, t->anchors_sha256);
+	fprintf(f, "  catalogs: %zu read, %zu digests listed\n", t->ncats, t->catalog_members);
+	for (size_t i = 0; i < t->ncats; i++) {
+		const struct rep_catalog *c = &t->cats[i];
+		if (c->sig.status == SIG_VALID)
+			continue;
+		if (bad++ < 20)
+			fprintf(f, "    [vol %u] %s: %s%s%s\n", c->volume, c->path, sig_status_name(c->sig.status),
+				c->sig.reason ? ": " : "", c->sig.reason ? c->sig.reason : "");
+	}
+	if (bad > 20)
+		fprintf(f, "    (%zu more catalogs whose signature is not valid: report.json)\n", bad - 20);
+}
+
 static void print_loc(FILE *f, unsigned vol, const char *path, const char *stream)
 {
 	if (!path[0])
@@ -192,6 +232,9 @@ int report_write_text(const struct report *r, FILE *f)
 		print_loc(f, d->volume, d->path, d->stream);
 		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
 			(unsigned long long)d->size);
+		const struct rep_file *df = report_find_file(r, d->volume, d->path, d->stream);
+		if (df && df->sig)
+			sig_line(f, "      ", df->sig);
 	}
 
 	/* Only when there are some: most images have none. */
@@ -233,6 +276,11 @@ int report_write_text(const struct report *r, FILE *f)
 					a->target_exists == 0 ? " (MISSING)" : "",
 					a->target_detection ? ", DETECTED: " : "",
 					a->target_detection ? a->target_detection : "");
+			if (a->target && a->target_exists == 1) {
+				char why[1024];
+				fprintf(f, "  %-26s   %s%s\n", "", autorun_is_windows_default(a, os->system_root) ?
+					"Windows' own: " : "not Windows' own: ", autorun_trust_note(a, why, sizeof(why)));
+			}
 			if (a->pe)
 				fprintf(f, "  %-26s   version info: %s%s%s%s%s%s%s\n", "",
 					a->pe->company ? a->pe->company : "(no company)",
@@ -254,9 +302,11 @@ int report_write_text(const struct report *r, FILE *f)
 						ar_flag_info[fi].reason);
 		}
 		if (collapsed)
-			fprintf(f, "  (%zu more start programs in %s, none flagged: listed in report.json, "
-				"or here with --all-autoruns)\n", collapsed, os->system_root);
+			fprintf(f, "  (%zu more start programs in %s, signed by Microsoft Windows and none flagged: "
+				"listed in report.json, or here with --all-autoruns)\n", collapsed, os->system_root);
 	}
+
+	signatures_section(f, &r->trust);
 
 	for (size_t i = 0; i < r->nos; i++)
 		if (r->os[i].posture.n)

@@ -12,28 +12,10 @@
 #include <kenshu/core.h>
 #include <kenshu/av.h>
 #include <kenshu/policy.h>
+#include "policy_internal.h"
 #include <kenshu/banned.h>
 
-struct pctx {
-	const struct profile *p;
-	const struct rep_db *dbs;
-	size_t ndbs;
-	const char *dbdir;
-	struct report *r;
-	const struct ioc *ioc;
-};
-
-/* Where a finding is and what it shows; unset fields are NULL. stream
- * names the alternate data stream of path (the sha256 is then the
- * stream's): NULL or "" is the main data. */
-struct where {
-	unsigned volume;
-	const char *path, *value, *version, *sha256, *stream;
-};
-
-static void add(struct pctx *c, const char *rule, enum severity cap, const struct where *w, const char *fmt, ...)
-	KS_PRINTF(5, 6);
-static void add(struct pctx *c, const char *rule, enum severity cap, const struct where *w, const char *fmt, ...)
+void policy_add(struct pctx *c, const char *rule, enum severity cap, const struct where *w, const char *fmt, ...)
 {
 	const struct rule_info *ri = rule_find(rule);
 	enum severity sev;
@@ -74,7 +56,25 @@ static bool sha_eq(const char *a, const char *b)
 
 /* An allowlist entry names this file: path and hash must each match when
  * given. */
-static bool allowed(const struct profile *p, const char *path, const char *sha256)
+/* The signer of a valid signature is named by its CN or by the O of its
+ * subject ("CN=Press HMI, O=Example Press Machinery KK, C=JP"). */
+static bool signer_is(const struct sig_result *s, const char *want)
+{
+	const char *o;
+	size_t wl = strlen(want);
+
+	if (!s || s->status != SIG_VALID)
+		return false;
+	if (s->signer_name && !strcmp(s->signer_name, want))
+		return true;
+	for (o = s->signer; o && (o = strstr(o, "O=")); o += 2)
+		if ((o == s->signer || o[-1] == ' ' || o[-1] == ',') && !strncmp(o + 2, want, wl) &&
+		    (o[2 + wl] == ',' || o[2 + wl] == 0))
+			return true;
+	return false;
+}
+
+bool policy_allowed(const struct profile *p, const char *path, const char *sha256, const struct sig_result *sig)
 {
 	for (size_t i = 0; i < profile_nallows(p); i++) {
 		const struct profile_allow *a = profile_allow(p, i);
@@ -82,9 +82,16 @@ static bool allowed(const struct profile *p, const char *path, const char *sha25
 			continue;
 		if (a->sha256 && !sha_eq(a->sha256, sha256))
 			continue;
+		if (a->signer && !signer_is(sig, a->signer))
+			continue;
 		return true;
 	}
 	return false;
+}
+
+static bool allowed(const struct profile *p, const char *path, const char *sha256)
+{
+	return policy_allowed(p, path, sha256, NULL);
 }
 
 /* --- What was scanned ----------------------------------------------- */
@@ -100,11 +107,11 @@ static void eval_detections(struct pctx *c)
 
 		if (e) {
 			w.value = e->indicator;
-			add(c, e->hash ? "ioc-hash" : "ioc-string", SEV_FAIL, &w, "%s%s%s matches %s %s%s%s (%s line %u)",
+			policy_add(c, e->hash ? "ioc-hash" : "ioc-string", SEV_FAIL, &w, "%s%s%s matches %s %s%s%s (%s line %u)",
 			    d->path, d->stream[0] ? ":" : "", d->stream, e->kind, e->indicator, e->name ? ", " : "",
 			    e->name ? e->name : "", e->feed, e->line);
 		} else {
-			add(c, "malware", SEV_FAIL, &w, "ClamAV detected %s in %s%s%s", d->signature, d->path,
+			policy_add(c, "malware", SEV_FAIL, &w, "ClamAV detected %s in %s%s%s", d->signature, d->path,
 			    d->stream[0] ? ":" : "", d->stream);
 		}
 	}
@@ -119,15 +126,15 @@ static void eval_coverage(struct pctx *c)
 		const struct rep_skip *s = &r->skip[i];
 		struct where w = { s->volume, s->path[0] ? s->path : NULL, NULL, NULL, NULL, s->stream };
 		if (s->path[0])
-			add(c, "skipped-content", SEV_FAIL, &w, "%s%s%s not fully scanned: %s", s->path,
+			policy_add(c, "skipped-content", SEV_FAIL, &w, "%s%s%s not fully scanned: %s", s->path,
 			    s->stream[0] ? ":" : "", s->stream, s->reason);
 		else
-			add(c, "skipped-content", SEV_FAIL, &w, "volume %u not read: %s", s->volume, s->reason);
+			policy_add(c, "skipped-content", SEV_FAIL, &w, "volume %u not read: %s", s->volume, s->reason);
 	}
 	for (size_t i = 0; i < r->nvol; i++)
 		any |= r->vol[i].scanned;
 	if (!any)
-		add(c, "nothing-scanned", SEV_FAIL, NULL,
+		policy_add(c, "nothing-scanned", SEV_FAIL, NULL,
 		    "no volume held a file system kenshu could walk: nothing on the disk was scanned");
 	for (size_t i = 0; i < r->ngaps; i++) {
 		const struct img_gap *g = &r->gaps[i];
@@ -137,7 +144,7 @@ static void eval_coverage(struct pctx *c)
 		snprintf(where_, sizeof(where_), "bytes %llu-%llu", (unsigned long long)g->offset,
 			 (unsigned long long)(g->offset + g->size));
 		struct where w = { 0, NULL, where_, NULL, NULL, NULL };
-		add(c, "data-outside-partitions", SEV_FAIL, &w,
+		policy_add(c, "data-outside-partitions", SEV_FAIL, &w,
 		    "%llu bytes at offset %llu lie outside every partition and hold data%s",
 		    (unsigned long long)g->size, (unsigned long long)g->offset, g->sampled ? " (sampled)" : "");
 	}
@@ -147,23 +154,23 @@ static void eval_coverage(struct pctx *c)
 			const struct os_hive *h = &os->hives[k];
 			struct where w = { os->volume, h->path, NULL, NULL, NULL, NULL };
 			if (h->name && hive_health_incomplete(&h->health))
-				add(c, "hive-incomplete", SEV_FAIL, &w, "the %s hive %s", h->name,
+				policy_add(c, "hive-incomplete", SEV_FAIL, &w, "the %s hive %s", h->name,
 				    h->health.opened ? "has transaction logs Windows would replay" : "could not be read");
 		}
 		for (size_t k = 0; k < os->nuser_hives; k++) {
 			const struct os_user_hive *h = &os->user_hives[k];
 			struct where w = { os->volume, h->path, NULL, NULL, NULL, NULL };
 			if (hive_health_incomplete(&h->health))
-				add(c, "hive-incomplete", SEV_FAIL, &w, "%s of %s %s", h->kind, h->user,
+				policy_add(c, "hive-incomplete", SEV_FAIL, &w, "%s of %s %s", h->kind, h->user,
 				    h->health.opened ? "has transaction logs Windows would replay" : "could not be read");
 		}
 		if (os->wmi_error) {
 			struct where w = { os->volume, NULL, os->wmi_error, NULL, NULL, NULL };
-			add(c, "hive-incomplete", SEV_FAIL, &w, "the WMI repository could not be read: %s", os->wmi_error);
+			policy_add(c, "hive-incomplete", SEV_FAIL, &w, "the WMI repository could not be read: %s", os->wmi_error);
 		}
 		if (os->cross_check_differs) {
 			struct where w = { os->volume, os->system_root, os->cross_check, NULL, NULL, NULL };
-			add(c, "identity-mismatch", SEV_FAIL, &w, "libguestfs %s", os->cross_check);
+			policy_add(c, "identity-mismatch", SEV_FAIL, &w, "libguestfs %s", os->cross_check);
 		}
 	}
 }
@@ -192,7 +199,7 @@ static void eval_signatures(struct pctx *c)
 	}
 	if (!newest) {
 		struct where w = { 0, NULL, c->dbdir, NULL, NULL, NULL };
-		add(c, "signature-missing", SEV_FAIL, &w,
+		policy_add(c, "signature-missing", SEV_FAIL, &w,
 		    "no official ClamAV database (.cvd/.cld) in %s: only custom signatures were used", c->dbdir);
 		return;
 	}
@@ -202,7 +209,7 @@ static void eval_signatures(struct pctx *c)
 		char ver[16];
 		snprintf(ver, sizeof(ver), "%u", newest->version);
 		struct where w = { 0, newest->name, newest->build_time, ver, newest->sha256, NULL };
-		add(c, "signature-age", SEV_FAIL, &w, "the newest database, %s version %u, was built %s: %ld days before the scan (at most %ld allowed)",
+		policy_add(c, "signature-age", SEV_FAIL, &w, "the newest database, %s version %u, was built %s: %ld days before the scan (at most %ld allowed)",
 		    newest->name, newest->version, newest->build_time, age, max);
 	}
 }
@@ -270,17 +277,20 @@ static void eval_autoruns(struct pctx *c)
 				if (flag_rules[f].flag == AR_FLAG_DETECTED && c->ioc && a->target_detection &&
 				    ioc_lookup(c->ioc, a->target_detection))
 					continue;
-				add(c, flag_rules[f].rule, SEV_FAIL, &w, "%s: %s%s%s", where_, flag_reason(flag_rules[f].flag),
+				policy_add(c, flag_rules[f].rule, SEV_FAIL, &w, "%s: %s%s%s", where_, flag_reason(flag_rules[f].flag),
 				    a->target_detection && flag_rules[f].flag == AR_FLAG_DETECTED ? ": " : "",
 				    a->target_detection && flag_rules[f].flag == AR_FLAG_DETECTED ? a->target_detection : "");
 			}
 			for (size_t f = 0; f < sizeof(category_rules) / sizeof(category_rules[0]); f++)
 				if (a->category && !strcmp(a->category, category_rules[f].category) && a->command && *a->command)
-					add(c, category_rules[f].rule, SEV_FAIL, &w, "%s loads %s", where_, a->command);
+					policy_add(c, category_rules[f].rule, SEV_FAIL, &w, "%s loads %s", where_, a->command);
 			if (!autorun_is_windows_default(a, os->system_root) &&
-			    !allowed(c->p, a->target, a->target_sha256))
-				add(c, "autorun-unknown", SEV_FAIL, &w, "%s (%s) runs %s: not Windows' own and not on the allowlist",
-				    where_, a->category, a->command ? a->command : "(nothing)");
+			    !policy_allowed(c->p, a->target, a->target_sha256, a->target_sig)) {
+				char why[1024];
+				autorun_trust_note(a, why, sizeof(why));
+				policy_add(c, "autorun-unknown", SEV_FAIL, &w, "%s (%s) runs %s: not Windows' own%s%s%s and not on the allowlist",
+				    where_, a->category, a->command ? a->command : "(nothing)", why[0] ? " (" : "", why, why[0] ? ")" : "");
+			}
 		}
 	}
 }
@@ -301,11 +311,11 @@ static void eval_posture(struct pctx *c)
 			case POSTURE_UNSAFE:
 			case POSTURE_ABSENT_UNSAFE:
 			case POSTURE_INFO:
-				add(c, pc->rule, SEV_FAIL, &w, "%s", pc->message);
+				policy_add(c, pc->rule, SEV_FAIL, &w, "%s", pc->message);
 				break;
 			case POSTURE_ABSENT_SAFE:
 			case POSTURE_UNKNOWN:
-				add(c, pc->rule, absent, &w, "%s", pc->message);
+				policy_add(c, pc->rule, absent, &w, "%s", pc->message);
 				break;
 			case POSTURE_SAFE:
 			case POSTURE_NOT_APPLICABLE:
@@ -352,7 +362,7 @@ static void eval_files(struct pctx *c)
 				continue;
 			if (!under(f->path, sys, nsys) && !allowed(c->p, f->path, f->sha256)) {
 				struct where w = { f->volume, f->path, ext[k], NULL, f->sha256, NULL };
-				add(c, "risky-file-type", SEV_FAIL, &w, "%s: a %s file outside the system folders", f->path, ext[k]);
+				policy_add(c, "risky-file-type", SEV_FAIL, &w, "%s: a %s file outside the system folders", f->path, ext[k]);
 			}
 			break;
 		}
@@ -364,7 +374,7 @@ static void eval_files(struct pctx *c)
 		if (allowed(c->p, m->path, m->sha256))
 			continue;
 		struct where w = { m->volume, m->path, m->signature, NULL, m->sha256, m->stream };
-		add(c, "risky-file-type", SEV_FAIL, &w, "%s%s%s: an Office document with macros (%s)", m->path,
+		policy_add(c, "risky-file-type", SEV_FAIL, &w, "%s%s%s: an Office document with macros (%s)", m->path,
 		    m->stream[0] ? ":" : "", m->stream, m->signature);
 	}
 }
@@ -407,17 +417,17 @@ static void eval_drift_files(struct pctx *c, const struct drift *d)
 			continue;
 		bool system = under(f->path, sys, nsys), exe = executable(f, ext, next);
 		if (system && f->change == DRIFT_REMOVED)
-			add(c, "drift-changed-system-file", SEV_FAIL, &w, "%s%s%s was removed since the baseline", f->path,
+			policy_add(c, "drift-changed-system-file", SEV_FAIL, &w, "%s%s%s was removed since the baseline", f->path,
 			    colon, f->stream);
 		else if (system && f->change == DRIFT_CHANGED)
-			add(c, "drift-changed-system-file", SEV_FAIL, &w,
+			policy_add(c, "drift-changed-system-file", SEV_FAIL, &w,
 			    "%s%s%s changed since the baseline (SHA-256 %.12s... -> %.12s...)", f->path, colon, f->stream,
 			    f->old_sha256[0] ? f->old_sha256 : "unread", f->new_sha256[0] ? f->new_sha256 : "unread");
 		else if (exe && f->change == DRIFT_ADDED)
-			add(c, "drift-new-executable", SEV_FAIL, &w, "%s%s%s is a new executable since the baseline", f->path,
+			policy_add(c, "drift-new-executable", SEV_FAIL, &w, "%s%s%s is a new executable since the baseline", f->path,
 			    colon, f->stream);
 		else if (exe && f->change == DRIFT_CHANGED)
-			add(c, "drift-new-executable", SEV_FAIL, &w,
+			policy_add(c, "drift-new-executable", SEV_FAIL, &w,
 			    "%s%s%s changed since the baseline: a new executable under an old name", f->path, colon, f->stream);
 	}
 }
@@ -442,13 +452,13 @@ static void eval_drift(struct pctx *c)
 		    (a->target && allowed(c->p, a->target, a->target_sha256)))
 			continue;
 		if (a->change == DRIFT_ADDED) {
-			add(c, "drift-new-autorun", SEV_FAIL, &w, "new autostart entry since the baseline: %s '%s' runs %s",
+			policy_add(c, "drift-new-autorun", SEV_FAIL, &w, "new autostart entry since the baseline: %s '%s' runs %s",
 			    a->location, a->name, a->command);
 		} else {
 			char what[256] = "";
 			for (size_t k = 0, o = 0; k < a->nf && o < sizeof(what); k++)
 				o += (size_t)snprintf(what + o, sizeof(what) - o, "%s%s", k ? ", " : "", a->f[k].name);
-			add(c, "drift-new-autorun", SEV_FAIL, &w, "autostart entry %s '%s' changed since the baseline (%s): now runs %s",
+			policy_add(c, "drift-new-autorun", SEV_FAIL, &w, "autostart entry %s '%s' changed since the baseline (%s): now runs %s",
 			    a->location, a->name, what, a->command);
 		}
 	}
@@ -500,7 +510,7 @@ static void apply_waivers(struct pctx *c)
 			continue;
 		const struct profile_waiver *x = &rw->w;
 		struct where w = { 0, x->path, x->name, NULL, x->sha256, NULL };
-		add(c, "waiver-expired", SEV_FAIL, &w, "waiver '%s' for %s expired on %s (%s): it no longer applies",
+		policy_add(c, "waiver-expired", SEV_FAIL, &w, "waiver '%s' for %s expired on %s (%s): it no longer applies",
 		    x->name, x->rule, x->expires, x->origin);
 	}
 }
@@ -579,7 +589,8 @@ static void scan_date_default(struct report *r)
 
 /* Each part of the report, in rule-table order of the rules it serves. */
 static void (*const evaluators[])(struct pctx *) = {
-	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_posture, eval_files, eval_drift,
+	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_code_signatures, eval_posture,
+	eval_files, eval_drift,
 };
 
 void policy_apply(const struct profile *p, struct report *r)

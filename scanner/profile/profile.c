@@ -317,9 +317,11 @@ static void build_named(struct loader *L)
 		if (seen)
 			continue;
 		const char *path = eff_value(p, e->section, "path"), *sha = eff_value(p, e->section, "sha256");
-		bool bad = !path && !sha;
+		const char *signer = allow ? eff_value(p, e->section, "signer") : NULL;
+		bool bad = !path && !sha && !signer;
 		if (bad)
-			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
+			prof_diag(L, KS_EINPUT, allow ? "%s: [%s] needs path, sha256 or signer" :
+				  "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
 		if (allow && bad)
 			continue;
 		if (allow) {
@@ -328,6 +330,7 @@ static void build_named(struct loader *L)
 			a->name = xstrdup(name);
 			a->path = xstrdup_or_null(path);
 			a->sha256 = xstrdup_or_null(sha);
+			a->signer = xstrdup_or_null(signer);
 			a->vendor = xstrdup_or_null(eff_value(p, e->section, "vendor"));
 			a->comment = xstrdup_or_null(eff_value(p, e->section, "comment"));
 			a->origin = xstrdup(e->origin);
@@ -450,6 +453,7 @@ void profile_free(struct profile *p)
 		free(a->name);
 		free(a->path);
 		free(a->sha256);
+		free(a->signer);
 		free(a->vendor);
 		free(a->comment);
 		free(a->origin);

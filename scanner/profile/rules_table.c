@@ -34,7 +34,8 @@ const struct rule_info rule_table[] = {
 	{ "autorun-task-unregistered", "autostart", SEV_REVIEW, "a task file the Task Scheduler does not register, or a registered task without its file" },
 	{ "autorun-wmi-consumer", "autostart", SEV_REVIEW, "a WMI event subscription runs a command or script" },
 	{ "autorun-renamed", "autostart", SEV_REVIEW, "a target's version information names another original file (a renamed tool)" },
-	{ "autorun-unknown", "autostart", SEV_INFO, "an autostart entry that is not Windows' own and not on the profile's allowlist" },
+	{ "autorun-unknown", "autostart", SEV_INFO, "an autostart entry that is not Windows' own (validly signed by Microsoft Windows, in the Windows folder) and not on the profile's allowlist" },
+	{ "autorun-unsigned", "autostart", SEV_REVIEW, "the file an autostart entry runs is unsigned, or its signature is not trusted (no trusted anchor, EKU or date rule broken), and it is not on the allowlist" },
 	/* Patch level and support. */
 	{ "ms17-010", "patch", SEV_FAIL, "srv.sys (or the servicing store) shows the MS17-010 (EternalBlue) fix is missing" },
 	{ "eol-os", "patch", SEV_INFO, "the installed Windows is past its end of support on the scan date" },
@@ -49,6 +50,9 @@ const struct rule_info rule_table[] = {
 	{ "guest-enabled", "hardening", SEV_REVIEW, "the built-in Guest account is enabled" },
 	{ "hosts-tampered", "hardening", SEV_REVIEW, "the hosts file maps names other than localhost" },
 	{ "write-filter", "hardening", SEV_INFO, "state of the Enhanced/Unified Write Filter (EWF/UWF)" },
+	/* Code signatures (Authenticode, catalogs). */
+	{ "signature-invalid", "signatures", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed" },
+	{ "system-file-unsigned", "signatures", SEV_REVIEW, "a PE file in System32 or SysWOW64 (drivers included) is neither embedded- nor catalog-signed by a trusted signer, and not on the allowlist" },
 	/* Files. */
 	{ "risky-file-type", "files", SEV_REVIEW, "a file type that does not belong on a control PC ([files] risky_extensions outside [files] system_dirs), or an Office document with macros (found by content)" },
 	/* Indicators of compromise from the profile's [ioc] feeds. */

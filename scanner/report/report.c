@@ -368,6 +368,25 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 		qsort(base, n, size, cmp);
 }
 
+const struct rep_file *report_find_file(const struct report *r, unsigned vol, const char *path,
+					const char *stream)
+{
+	size_t lo = 0, hi = r->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rep_file *f = &r->files[mid];
+		int c = cmp_loc(f->volume, f->path, f->stream, vol, path, stream ? stream : "");
+		if (!c)
+			return f;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 void report_finish(struct report *r)
 {
 	sort(r->det, r->ndet, sizeof(*r->det), det_cmp);
