@@ -379,12 +379,14 @@ static void findings_section(const struct report *r, FILE *f)
 
 /* --- Detections ------------------------------------------------------------ */
 
-static void detection_rows(FILE *f, const struct rep_detection *d, size_t n)
+static void detection_rows(const struct report *r, FILE *f, const struct rep_detection *d, size_t n)
 {
 	report_html_table_head(f, NULL, "w4|Volume", "|File", "p25|Signature", "w14|SHA-256", "w7|Size", NULL);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "<tr><td class=\"num\">%u</td><td>", d[i].volume);
 		html_location(f, d[i].path, d[i].stream);
+		const struct rep_file *df = report_find_file(r, d[i].volume, d[i].path, d[i].stream);
+		html_sig_words(f, df ? df->sig : NULL);
 		fputs("</td><td><strong>", f);
 		html_esc(f, d[i].signature);
 		fputs("</strong></td><td class=\"mono small\">", f);
@@ -402,12 +404,12 @@ static void detections_section(const struct report *r, FILE *f)
 	fputs("<p class=\"small\">Files (and alternate data streams, archive members) in which ClamAV "
 	      "found a signature. The signature name is ClamAV's.</p>\n", f);
 	if (r->ndet)
-		detection_rows(f, r->det, r->ndet);
+		detection_rows(r, f, r->det, r->ndet);
 	else
 		fputs("<p>None.</p>\n", f);
 	if (r->nmacros) {
 		fprintf(f, "<h3>Office documents with macros (%zu)</h3>\n", r->nmacros);
-		detection_rows(f, r->macros, r->nmacros);
+		detection_rows(r, f, r->macros, r->nmacros);
 	}
 	fputs("</section>\n", f);
 }
@@ -444,6 +446,7 @@ static void autorun_runs(FILE *f, const struct autorun *a)
 			html_esc(f, a->target_detection);
 			fputs("</strong>", f);
 		}
+		html_sig_words(f, a->target_sig);
 	}
 	if (a->pe) {
 		const char *ver = a->pe->fixed_version[0] ? a->pe->fixed_version : a->pe->file_version;
@@ -543,7 +546,7 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 		/* Hundreds on a real system: folded, they would bury the rest. */
 		fprintf(f, "<details><summary>%zu of Windows' own start entries (programs in ", windows);
 		html_code(f, os->system_root);
-		fputs(" with Microsoft version information, no flag)</summary>\n", f);
+		fputs(" validly signed by Microsoft Windows, no flag)</summary>\n", f);
 		report_html_table_head(f, NULL, "w8|Kind", "p35|Where it is registered", "|What it starts", NULL);
 		for (size_t k = 0; k < l->n; k++)
 			if (autorun_is_windows_default(&l->v[k], os->system_root))
@@ -578,6 +581,7 @@ int report_write_html(const struct report *r, FILE *f)
 	detections_section(r, f);
 	autoruns_section(r, f);
 	html_os_section(r, f);
+	html_signatures_section(r, f);
 	html_volumes_section(r, f);
 	html_evidence_section(r, f);
 	html_not_scanned_section(r, f);
