@@ -33,6 +33,10 @@ POPULATE=$TOOLS/ntfs-populate
 MKHIVE=$TOOLS/mkhive
 MKWMIREPO=$TOOLS/mkwmirepo
 MKPE=$(cd "$(dirname "$0")/.." && pwd)/tests/tools/mkpe.sh
+MKCAT=$TOOLS/mkcat
+# signpe/catalog lines sign with the test PKI (tests/tools/mktestpki.sh).
+PKI=${KENSHU_TEST_PKI:-}
+declare -A PE_HOST   # image path of each pe/signpe file -> its file here
 
 LINENO_RECIPE=0
 die() {
@@ -382,7 +386,72 @@ while IFS= read -r line || [[ -n $line ]]; do
 			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkpe.log")
 			die "${msg% }"
 		fi
+		PE_HOST[$2]=$pe_file
 		script_add "file $(quote_token "$2") $(quote_token "@$pe_file")"
+		;;
+	signpe)
+		# signpe /PATH SIGNER COMPANY PRODUCT VERSION KIND [tamper|truncate]:
+		# a `pe` file signed (Authenticode, SHA-256) by the test PKI's
+		# SIGNER; tamper flips a byte inside its code after signing,
+		# truncate cuts the signature blob short.
+		((cur_fs >= 0)) || die "'signpe' before any 'fs' line"
+		(($# == 7 || $# == 8)) || die "usage: signpe /PATH SIGNER COMPANY PRODUCT VERSION exe|dll|sys [tamper|truncate]"
+		[[ $2 == /* ]] || die "signpe path '$2' must be absolute"
+		[[ -n $PKI && -f $PKI/$3.key ]] || die "signer '$3': set KENSHU_TEST_PKI to a tests/tools/mktestpki.sh directory"
+		command -v osslsigncode >/dev/null || die "osslsigncode is not installed (tests/install-deps.sh)"
+		pe_dir=$TMPDIR_MK/pe$line_no
+		mkdir -p "$pe_dir"
+		pe_file=$pe_dir/${2##*/}
+		if ! "$MKPE" "$pe_dir/unsigned" "$4" "$5" "$6" "$7" 2>"$TMPDIR_MK/mkpe.log"; then
+			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkpe.log")
+			die "${msg% }"
+		fi
+		osslsigncode sign -certs "$PKI/$3.chain.pem" -key "$PKI/$3.key" -h sha256 \
+			-in "$pe_dir/unsigned" -out "$pe_file" >"$TMPDIR_MK/sign.log" 2>&1 ||
+			die "osslsigncode: $(tr '\n' ' ' <"$TMPDIR_MK/sign.log")"
+		case ${8:-} in
+		"") ;;
+		tamper)
+			# A byte of the first section (.text starts at 0x400 in
+			# mingw's layout): the signed digest no longer matches.
+			printf '\xcc' | dd of="$pe_file" bs=1 seek=1040 conv=notrunc status=none
+			;;
+		truncate)
+			truncate -s -64 "$pe_file"
+			;;
+		*) die "signpe: '$8' is not tamper or truncate" ;;
+		esac
+		PE_HOST[$2]=$pe_file
+		script_add "file $(quote_token "$2") $(quote_token "@$pe_file")"
+		;;
+	catalog)
+		# catalog /PATH SIGNER /MEMBER...: a Windows catalog signed by
+		# the test PKI's SIGNER listing the Authenticode SHA-256 digest
+		# of each earlier pe/signpe file MEMBER (as osslsigncode
+		# computes it, not kenshu).
+		((cur_fs >= 0)) || die "'catalog' before any 'fs' line"
+		(($# >= 4)) || die "usage: catalog /PATH SIGNER /MEMBER..."
+		[[ $2 == /* ]] || die "catalog path '$2' must be absolute"
+		[[ -n $PKI && -f $PKI/$3.key ]] || die "signer '$3': set KENSHU_TEST_PKI to a tests/tools/mktestpki.sh directory"
+		[[ -x $MKCAT ]] || die "'$MKCAT' not found: run 'make $MKCAT' or set KENSHU_TOOLS"
+		cat_path=$2 cat_signer=$3
+		shift 3
+		members=()
+		for m in "$@"; do
+			[[ -n ${PE_HOST[$m]:-} ]] || die "catalog member '$m' is not an earlier pe or signpe file"
+			rm -f "$TMPDIR_MK/data.der"
+			osslsigncode extract-data -h sha256 -in "${PE_HOST[$m]}" -out "$TMPDIR_MK/data.der" \
+				>/dev/null 2>&1 || die "osslsigncode extract-data failed for '$m'"
+			hex=$(openssl asn1parse -inform DER -in "$TMPDIR_MK/data.der" |
+				sed -n 's/.*l=  32 prim: OCTET STRING *\[HEX DUMP\]://p' | tail -1)
+			[[ ${#hex} == 64 ]] || die "no SHA-256 digest from osslsigncode for '$m'"
+			members+=("pe:sha256:$hex:${m##*/}")
+		done
+		cat_file=$TMPDIR_MK/cat$line_no.cat
+		"$MKCAT" -key "$PKI/$cat_signer.key" -cert "$PKI/$cat_signer.pem" -chain "$PKI/$cat_signer.chain.pem" \
+			-out "$cat_file" "${members[@]}" 2>"$TMPDIR_MK/mkcat.log" ||
+			die "$(tr '\n' ' ' <"$TMPDIR_MK/mkcat.log")"
+		script_add "file $(quote_token "$cat_path") $(quote_token "@$cat_file")"
 		;;
 	wmirepo)
 		# wmirepo /PATH RECIPE: mkwmirepo writes a WMI repository

@@ -8,6 +8,13 @@ FX=$2
 mkdir -p "$FX"
 export KENSHU_TOOLS=$BUILD/tools
 
+# Code signatures: one test PKI for every signed image and the cases'
+# --trust-anchors (tests/tools/mktestpki.sh: fixed dates, so goldens hold).
+tests/tools/mktestpki.sh "$FX/pki"
+export KENSHU_TEST_PKI=$FX/pki
+for r in vendor-signed vendor-signed-tampered; do
+	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
+done
 for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden vendor-compactos \
 	vendor-wes7-unpatched vendor-wes7-patched vendor-iot-ltsc; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
