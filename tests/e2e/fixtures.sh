@@ -12,6 +12,8 @@ export KENSHU_TOOLS=$BUILD/tools
 # --trust-anchors (tests/tools/mktestpki.sh: fixed dates, so goldens hold).
 tests/tools/mktestpki.sh "$FX/pki"
 export KENSHU_TEST_PKI=$FX/pki
+# An anchor file whose second certificate is cut off (case 0105).
+{ cat "$FX/pki/anchors.pem"; head -c 300 "$FX/pki/vendor.pem"; } >"$FX/damaged-anchors.pem"
 for r in vendor-signed vendor-signed-tampered; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done

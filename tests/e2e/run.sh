@@ -9,6 +9,9 @@
 #                   case's own directory (profiles and feeds it holds)
 #   rc              expected exit code
 #   env             (optional) VAR=value lines set for kenshu
+#   hashes-vary     (optional) the case's images hold files signed at test
+#                   time (new keys each build): SHA-256 and SHA-1 hex strings
+#                   are compared as @SHA256@ / @SHA1@
 #   stderr          (optional) expected stderr, exactly (else it must be empty)
 #   stdout          (optional) expected stdout, normalised like report.txt
 #   report.json, report.txt, manifest.jsonl, bundle.json, bundle.txt
@@ -40,6 +43,13 @@ fi
 
 CASE=/nonexistent
 normalise() { # FILE -> stdout, with run-specific paths replaced
+	if [ -f "$CASE/hashes-vary" ]; then
+		# Files signed at test time: the test PKI's keys are new each
+		# build, so the signed files' hashes (and thumbprints) are too.
+		sed -E -e "s|$FX|@FX@|g" -e "s|$WORK/out|@OUT@|g" -e "s|$CASE|@CASE@|g" \
+			-e 's/\b[0-9a-f]{64}\b/@SHA256@/g' -e 's/\b[0-9a-f]{40}\b/@SHA1@/g' "$1"
+		return
+	fi
 	sed -e "s|$FX|@FX@|g" -e "s|$WORK/out|@OUT@|g" -e "s|$CASE|@CASE@|g" "$1"
 }
 
