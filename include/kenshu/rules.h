@@ -14,7 +14,7 @@ enum severity { SEV_OFF = 0, SEV_INFO, SEV_REVIEW, SEV_FAIL };
 
 struct rule_info {
 	const char *id;        /* "malware", "autorun-lolbin"... */
-	const char *group;     /* "scan", "autostart", "patch", "hardening", "files", "ioc", "policy" */
+	const char *group;     /* "scan", "autostart", "code-signing", "patch", "hardening", "files", "ioc", "drift", "policy" */
 	enum severity def;     /* severity when no profile sets it (default.ini's choice) */
 	const char *summary;   /* one line: what triggers it */
 };
