@@ -82,8 +82,14 @@ static void fill(struct report *r)
 	os.family = xstrdup("Windows 7 / Windows Embedded Standard 7");
 	add_autorun(&os, "Run", "updater", "C:\\Users\\op\\AppData\\upd.exe", "/Users/op/AppData/upd.exe",
 		    AR_FLAG_USER_WRITABLE);
-	add_autorun(&os, "Winlogon", "Userinit", "C:\\Windows\\system32\\userinit.exe,",
-		    "/Windows/System32/userinit.exe", 0);
+	struct autorun *ui = add_autorun(&os, "Winlogon", "Userinit", "C:\\Windows\\system32\\userinit.exe,",
+					 "/Windows/System32/userinit.exe", 0);
+	/* Windows' own: validly signed by Microsoft Windows (through a catalog). */
+	ui->target_sig = xcalloc(1, sizeof(*ui->target_sig));
+	ui->target_sig->status = SIG_VALID;
+	ui->target_sig->source = SIG_SRC_CATALOG;
+	ui->target_sig->signer_name = xstrdup("Microsoft Windows");
+	ui->target_sig->microsoft_windows = true;
 	add_autorun(&os, "Run", "hmi", "\"C:\\Program Files\\ACME\\HMI\\hmi-runtime.exe\"",
 		    "/Program Files/ACME/HMI/hmi-runtime.exe", 0);
 	add_autorun(&os, "AppInit DLLs", "AppInit_DLLs", "C:\\evil.dll", "/evil.dll", 0);
