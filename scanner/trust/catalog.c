@@ -524,7 +524,7 @@ int ctl_parse(const void *data, size_t size, const char *name, struct ctl *out, 
 	content = inner->d.other;
 	if (!content || content->type != V_ASN1_SEQUENCE || !content->value.sequence ||
 	    content->value.sequence->length <= 0) {
-		ks_fail(err, KS_EINPUT, "'%s': the certificate trust list is missing", name);
+		ks_fail(err, KS_EINPUT, "'%s': the certificate trust list is missing or not a sequence", name);
 		goto out;
 	}
 	rc = ctl_body(&ps, &(struct der){ content->value.sequence->data, (size_t)content->value.sequence->length });
