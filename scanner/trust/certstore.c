@@ -98,8 +98,9 @@ static int fill_from_der(const unsigned char *der, size_t len, struct certstore_
 	iso_of(X509_get0_notBefore(x), out->not_before);
 	iso_of(X509_get0_notAfter(x), out->not_after);
 	out->code_signing_eku = allows_code_signing(x);
-	out->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
-			   X509_check_issued(x, x) == X509_V_OK;
+	/* By its own signature, not by names alone: a forged issuer name
+	 * does not make a root. */
+	out->self_signed = X509_self_signed(x, 1) == 1;
 	X509_free(x);
 	return 0;
 }
@@ -129,14 +130,18 @@ int certstore_blob_parse(const void *data, size_t size, struct certstore_cert *o
 	while (off < size) {
 		uint32_t id, len;
 
-		if (size - off < 12)
+		if (size - off < 12) {
+			certstore_cert_release(out);
 			return ks_fail(err, KS_EINPUT, "certificate blob: a property header is cut at byte %zu", off);
+		}
 		id = load_le32(p + off);
 		len = load_le32(p + off + 8);
 		off += 12;
-		if (len > size - off)
+		if (len > size - off) {
+			certstore_cert_release(out);
 			return ks_fail(err, KS_EINPUT,
 				       "certificate blob: property %u claims %u bytes, %zu are left", id, len, size - off);
+		}
 		if (id == PROP_CERT && !der) {
 			der = p + off;
 			der_len = len;
