@@ -80,6 +80,9 @@ struct trust_anchor {
 	bool code_signing;        /* EKU 1.3.6.1.5.5.7.3.3 allowed */
 	bool time_stamping;       /* EKU 1.3.6.1.5.5.7.3.8 allowed */
 	time_t disallowed_after;  /* 0, or: signatures (by timestamp, else scan date) at or after it fail */
+	bool disallowed_not_code_signing; /* the program limits the disallowed date to EKUs
+	                                     that exclude code signing ("Disallowed extended key
+	                                     usages: ['server_auth']"): it does not hold for code */
 	time_t not_before;        /* 0, or: the not-before date of the program (see anchors.c) */
 	bool not_before_code_signing; /* the not-before date applies to code signing */
 };

@@ -308,3 +308,31 @@ python3 "$TOP/tests/tools/mkdiffvhd.py" "$work/child.vhd" 8 "C:\\Gold\\base.vhd"
 	head -c 65536 "$work/child.vhd" >"$OUT/fuzz-container/vhd-child"
 printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=12345678\ncreateType="monolithicSparse"\nparentFileNameHint="../gold/base.vmdk"\n' \
 	>"$OUT/fuzz-container/vmdk-descriptor"
+
+# ---- trust: catalogs by tests/tools/mkcat under a test CA, the shipped
+# authroot.stl (a real root list), certificate store blobs ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" \
+	-subj "/CN=Seed Root CA/O=Kenshu Seeds" -days 3650 \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/leaf.key" -out "$work/leaf.csr" \
+	-subj "/CN=Example Press Machinery KK/O=Example Press Machinery KK" >/dev/null 2>&1
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$work/leaf.ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 3650 \
+	-extfile "$work/leaf.ext" -out "$work/leaf.pem" >/dev/null 2>&1
+D256=06fa542ca0a1626e11e99e79896c9eaa79b5cfc3f9ad0ac8b84d4b2e8c5a292c
+D1=b1e795b69b4c2a901a8bc8e8b36e988c6c05d836
+MKCAT=("$TOOLS/mkcat" -key "$work/leaf.key" -cert "$work/leaf.pem" -chain "$work/ca.pem")
+"${MKCAT[@]}" -out "$OUT/fuzz-ctl/v1.cat" "pe:sha256:$D256:DXCore.dll" "flat:sha1:$D1:oem.inf" "pe:sha1:$D1:a.sys"
+"${MKCAT[@]}" -v2 -out "$OUT/fuzz-ctl/v2.cat" "pe:sha256:$D256:DXCore.dll" "flat:sha256:$D256:b.inf"
+"${MKCAT[@]}" -tamper -out "$OUT/fuzz-ctl/tampered.cat" "pe:sha256:$D256:DXCore.dll"
+cp "$TOP/profiles/trust/authroot.stl" "$OUT/fuzz-ctl/authroot.stl"
+openssl x509 -in "$work/leaf.pem" -outform DER -out "$OUT/fuzz-certstore/bare.der"
+python3 - "$OUT/fuzz-certstore/bare.der" "$OUT/fuzz-certstore" <<'PY'
+import struct, sys
+der = open(sys.argv[1], 'rb').read()
+def prop(i, b):
+    return struct.pack('<III', i, 1, len(b)) + b
+name = 'Vendor Proxy\0'.encode('utf-16-le')
+open(sys.argv[2] + '/blob', 'wb').write(prop(3, b'\x11' * 20) + prop(11, name) + prop(92, b'\x01\x02') + prop(32, der))
+open(sys.argv[2] + '/blob-nocert', 'wb').write(prop(11, name) + prop(3, b'\x11' * 20))
+PY
