@@ -353,10 +353,12 @@ static void test_anchor_file_damage(void **state)
 	expect_bad("", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "does not decode");
 	assert_int_equal(trust_anchors_parse("", 0, "empty.pem", &a, &err), -1);
 	assert_non_null(strstr(err.msg, "no certificate"));
-	text = xstrdup("# Friendly Name: a\0b\n");
-	assert_int_equal(trust_anchors_parse(text, 21, "nul.pem", &a, &err), -1);
-	assert_non_null(strstr(err.msg, "NUL"));
-	free(text);
+	{
+		static const char nul[] = "# Friendly Name: a\0b\n";
+
+		assert_int_equal(trust_anchors_parse(nul, sizeof(nul) - 1, "nul.pem", &a, &err), -1);
+		assert_non_null(strstr(err.msg, "NUL"));
+	}
 	/* CRLF lines and blank separators are fine */
 	text = xasprintf("\r\n# Friendly Name: crlf\r\n%s\r\n", pem);
 	assert_int_equal(trust_anchors_parse(text, strlen(text), "crlf.pem", &a, &err), 0);
