@@ -91,7 +91,7 @@ $(BUILD)/tools/%.so: tests/tools/%.c | $(BUILD)/tools
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # Tools that measure kenshu itself link its library.
-KENSHU_TOOL_BINS := $(BUILD)/tools/ntfs-open-loop
+KENSHU_TOOL_BINS := $(BUILD)/tools/ntfs-open-loop $(BUILD)/tools/trust-verify
 $(KENSHU_TOOL_BINS): $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkenshu.a | $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkenshu.a $(LIBS)
 

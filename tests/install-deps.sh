@@ -33,7 +33,7 @@ pkgs=(
 	clamav              # clamscan: the peer in `make bench`
 	jq                  # golden-report normalisation in the tests
 	gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64  # real PE fixtures with VERSIONINFO
-	osslsigncode        # signed PE fixtures and independent Authenticode digests for the test catalogs
+	osslsigncode openssl # tests/tools/mksigned.sh: Authenticode-signed PE fixtures with a test PKI and an offline timestamp authority
 	python3
 	clang libclang-rt-14-dev  # tests/fuzz: libFuzzer targets with ASan/UBSan (make fuzz-build, make check)
 	xxd time            # tests/fuzz: regression inputs kept as hex; CPU seconds of a campaign

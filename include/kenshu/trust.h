@@ -85,6 +85,7 @@ struct trust_anchor {
 	                                     usages: ['server_auth']"): it does not hold for code */
 	time_t not_before;        /* 0, or: the not-before date of the program (see anchors.c) */
 	bool not_before_code_signing; /* the not-before date applies to code signing */
+	bool not_before_time_stamping; /* ... and to time stamping (a timestamp authority's chain) */
 };
 
 struct trust_anchors;
@@ -128,9 +129,9 @@ struct catalog_index *trust_ctx_catalogs(struct trust_ctx *t);
 
 /* Fed the file's bytes in order, from offset 0, in chunks of any size; it
  * finds the PE headers in the first bytes, and computes the Authenticode
- * digests (SHA-1 and SHA-256: checksum, certificate-table directory entry
- * and the table itself excluded, data after the last section included as
- * Windows does) and keeps a copy of the certificate table (bounded). A file
+ * digests (MD5, SHA-1 and SHA-256, as old signatures sign MD5 ones;
+ * checksum, certificate-table directory entry and the table itself
+ * excluded, data after the last section included as Windows does) and keeps a copy of the certificate table (bounded). A file
  * that is not a PE costs a look at its first bytes only. */
 struct pe_digest;
 

@@ -136,6 +136,21 @@ PY
 "$TOP"/tests/tools/mkpe.sh "$OUT/fuzz-pe/srv.sys" "Microsoft Corporation" "Microsoft Windows Operating System" 6.1.7601.17514 sys
 if [ -r /usr/share/clamav-testfiles/clam.exe ]; then cp /usr/share/clamav-testfiles/clam.exe "$OUT/fuzz-pe/"; fi
 
+# ---- Authenticode: signed PEs from tests/tools/mksigned.sh, each with its
+# anchor file and a chunk-size byte in front ----
+"$TOP"/tests/tools/mksigned.sh "$work/signed" >/dev/null
+for f in valid dual expired expired-ts wrong-eku other-root explicit-ec unsigned; do
+	anchors=$work/signed/anchors.pem
+	[ "$f" = explicit-ec ] && anchors=$work/signed/ec-anchors.pem
+	{
+		printf 'A'
+		printf '# Friendly Name: Kenshu Test Root\n# Extended key usages: [%s]\n' "'code_signing', 'time_stamping'"
+		cat "$anchors"
+		printf '%s' "$SEP"
+		cat "$work/signed/$f.exe"
+	} | seed fuzz-authenticode "$f"
+done
+
 # ---- WMI repository ----
 "$TOOLS/mkwmirepo" "$OUT/fuzz-wmi/persist" "$TOP/images/wmi/persist.wmi"
 { echo md5; echo 'layout other'; cat "$TOP/images/wmi/persist.wmi"; } >"$work/other.wmi"
