@@ -402,12 +402,14 @@ while IFS= read -r line || [[ -n $line ]]; do
 		pe_dir=$TMPDIR_MK/pe$line_no
 		mkdir -p "$pe_dir"
 		pe_file=$pe_dir/${2##*/}
-		if ! "$MKPE" "$pe_dir/unsigned" "$4" "$5" "$6" "$7" 2>"$TMPDIR_MK/mkpe.log"; then
+		# Built under its own name (its OriginalFilename), then signed.
+		mkdir -p "$pe_dir/unsigned"
+		if ! "$MKPE" "$pe_dir/unsigned/${2##*/}" "$4" "$5" "$6" "$7" 2>"$TMPDIR_MK/mkpe.log"; then
 			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkpe.log")
 			die "${msg% }"
 		fi
 		osslsigncode sign -certs "$PKI/$3.chain.pem" -key "$PKI/$3.key" -h sha256 \
-			-in "$pe_dir/unsigned" -out "$pe_file" >"$TMPDIR_MK/sign.log" 2>&1 ||
+			-in "$pe_dir/unsigned/${2##*/}" -out "$pe_file" >"$TMPDIR_MK/sign.log" 2>&1 ||
 			die "osslsigncode: $(tr '\n' ' ' <"$TMPDIR_MK/sign.log")"
 		case ${8:-} in
 		"") ;;

@@ -36,8 +36,10 @@ static void signatures_section(FILE *f, const struct rep_trust *t)
 		(unsigned long long)t->by_status[SIG_VALID], (unsigned long long)t->by_status[SIG_INVALID],
 		(unsigned long long)t->by_status[SIG_UNTRUSTED], (unsigned long long)t->by_status[SIG_UNSIGNED],
 		(unsigned long long)t->by_status[SIG_ERROR]);
-	fprintf(f, "  anchors:  %s (%zu roots, sha256 %s)\n", t->anchors_name, t->anchors, t->anchors_sha256);
-	fprintf(f, "  catalogs: %zu read, %zu digests listed\n", t->ncats, t->catalog_members);
+	fprintf(f, "  anchors:  %s (%zu root%s, sha256 %s)\n", t->anchors_name, t->anchors,
+		t->anchors == 1 ? "" : "s", t->anchors_sha256);
+	fprintf(f, "  catalogs: %zu read, %zu digest%s listed\n", t->ncats, t->catalog_members,
+		t->catalog_members == 1 ? "" : "s");
 	for (size_t i = 0; i < t->ncats; i++) {
 		const struct rep_catalog *c = &t->cats[i];
 		if (c->sig.status == SIG_VALID)

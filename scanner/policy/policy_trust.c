@@ -90,6 +90,14 @@ static void eval_files(struct pctx *c)
 				   f->path, f->stream[0] ? ":" : "", f->stream, words);
 			continue;
 		}
+		/* A certificate table that points outside the file or cannot be
+		 * parsed was damaged or cut short: no proof of tampering, so at
+		 * most review. */
+		if (s->status == SIG_ERROR) {
+			policy_add(c, "signature-invalid", SEV_REVIEW, &w, "%s%s%s: %s (damaged or cut short)",
+				   f->path, f->stream[0] ? ":" : "", f->stream, words);
+			continue;
+		}
 		if (s->status == SIG_VALID || f->stream[0])
 			continue;
 		os = os_of(r, f->volume);

@@ -51,7 +51,7 @@ const struct rule_info rule_table[] = {
 	{ "hosts-tampered", "hardening", SEV_REVIEW, "the hosts file maps names other than localhost" },
 	{ "write-filter", "hardening", SEV_INFO, "state of the Enhanced/Unified Write Filter (EWF/UWF)" },
 	/* Code signatures (Authenticode, catalogs). */
-	{ "signature-invalid", "code-signing", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed" },
+	{ "signature-invalid", "code-signing", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed (review at most when the signature cannot be read at all)" },
 	{ "system-file-unsigned", "code-signing", SEV_REVIEW, "a PE file in System32 or SysWOW64 (drivers included) is neither embedded- nor catalog-signed by a trusted signer, and not on the allowlist" },
 	/* Files. */
 	{ "risky-file-type", "files", SEV_REVIEW, "a file type that does not belong on a control PC ([files] risky_extensions outside [files] system_dirs), or an Office document with macros (found by content)" },

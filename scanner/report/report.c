@@ -309,6 +309,7 @@ void report_add_file(struct report *r, unsigned vol, const char *path, const cha
 	f->flags = flags;
 	f->link_of = xstrdup_or_null(link_of);
 	f->status = xstrdup(status);
+	f->sig = NULL;
 }
 
 void report_add_os(struct report *r, struct os_info *os)

@@ -10,7 +10,8 @@
 #include "trust_internal.h"
 #include <kenshu/banned.h>
 
-int catalog_index_add(struct trust_ctx *t, const char *path, const void *data, size_t size, struct ks_err *err)
+int catalog_index_add(struct trust_ctx *t, const char *path, const void *data, size_t size,
+		      struct sig_result *sig, size_t *members, struct ks_err *err)
 {
 	struct catalog_index *ci = trust_ctx_catalogs(t);
 	struct sig_result res = { 0 };
@@ -31,7 +32,12 @@ int catalog_index_add(struct trust_ctx *t, const char *path, const void *data, s
 	cat = catalog_index_register(ci, path, &res);
 	for (size_t i = 0; i < c.nmembers; i++)
 		catalog_index_insert(ci, cat, c.members[i].digest, c.members[i].digest_len);
-	sig_result_release(&res);
+	if (members)
+		*members = c.nmembers;
+	if (sig)
+		*sig = res;   /* the caller owns it now */
+	else
+		sig_result_release(&res);
 	ctl_release(&c);
 	return 0;
 }

@@ -431,8 +431,14 @@ static void judge_one(struct run *r, PKCS7 *p7, PKCS7_SIGNER_INFO *si)
 		if (dlen != (nid == NID_md5 ? 16 : nid == NID_sha1 ? 20 : 32) || memcmp(mine, dig, (size_t)dlen)) {
 			j = add(r, SIG_INVALID, xasprintf("the file's %s digest does not match the signed one",
 							  md_name(nid)));
-			if (j)
+			if (j) {
+				/* Who signed what the file was: the report names them. */
+				signers = PKCS7_get0_signers(p7, NULL, 0);
+				if (signers && sk_X509_num(signers) == 1 && X509_up_ref(sk_X509_value(signers, 0)))
+					j->leaf = sk_X509_value(signers, 0);
+				sk_X509_free(signers);
 				j->digest_alg = md_name(nid);
+			}
 			return;
 		}
 	} else if (si->digest_alg) {

@@ -6,7 +6,11 @@
 # Every certificate has fixed dates (made under faketime), so a report
 # judged on a pinned KENSHU_SCAN_DATE is the same whatever day, or clock,
 # the suite runs on:
-#   root      CN=kenshu Test Root CA        2020-01-01, 30 years
+#   root      CN=Microsoft Root Certificate Authority (kenshu test PKI)
+#             2020-01-01, 30 years. kenshu calls a signer Windows' own only
+#             when its chain ends at a Microsoft root (a root named
+#             "Microsoft ... Root" in the anchor file): the test root is
+#             named so to stand in for one
 #   vendor    CN=Example Press Machinery KK 2020-01-02, 20 years, codeSigning
 #   windows   CN=Microsoft Windows (O=Microsoft Corporation, issued by the
 #             test root: a plant's own anchor file stands in for Microsoft's)
@@ -69,7 +73,7 @@ leaf() { # NAME SUBJECT ISSUER DATE DAYS EXT
 	cat "$dir/$1.pem" "$dir/$3.pem" >"$dir/$1.chain.pem"
 }
 
-root root "/O=kenshu tests/CN=kenshu Test Root CA" 2020-01-01 10957
+root root "/O=kenshu tests/CN=Microsoft Root Certificate Authority (kenshu test PKI)" 2020-01-01 10957
 leaf vendor "/C=JP/O=Example Press Machinery KK/CN=Example Press Machinery KK" root 2020-01-02 7305 code
 leaf windows "/C=US/ST=Washington/L=Redmond/O=Microsoft Corporation/CN=Microsoft Windows" root 2020-01-02 7305 code
 leaf expired "/O=Example Old Vendor/CN=Example Old Vendor" root 2020-01-02 30 code
@@ -80,7 +84,7 @@ leaf rogue "/O=Rogue/CN=Rogue Signer" rogue-root 2020-01-02 7305 code
 sha1=$(openssl x509 -in "$dir/root.pem" -outform DER | sha1sum | cut -d' ' -f1)
 {
 	echo "# Subject Identifier: $sha1"
-	echo "# Friendly Name: kenshu Test Root CA"
+	echo "# Friendly Name: Microsoft Root Certificate Authority (kenshu test PKI)"
 	echo "# Extended key usages: ['code_signing', 'time_stamping']"
 	cat "$dir/root.pem"
 } >"$dir/anchors.pem"

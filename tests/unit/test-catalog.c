@@ -131,7 +131,7 @@ static void test_valid_catalog(void **state)
 	const char *path;
 
 	(void)state;
-	assert_int_equal(catalog_index_add(t, "C:/Windows/System32/CatRoot/x/test.cat", cat, n, &err), 0);
+	assert_int_equal(catalog_index_add(t, "C:/Windows/System32/CatRoot/x/test.cat", cat, n, NULL, NULL, &err), 0);
 	assert_int_equal(catalog_index_count(trust_ctx_catalogs(t)), 1);
 	assert_int_equal(catalog_index_members(trust_ctx_catalogs(t)), 2);
 	unhex(DXCORE, d);
@@ -161,7 +161,7 @@ static void test_tampered_and_untrusted(void **state)
 	unsigned char *untrusted;
 
 	(void)state;
-	assert_int_equal(catalog_index_add(t, "tampered.cat", tampered, n, &err), 0);
+	assert_int_equal(catalog_index_add(t, "tampered.cat", tampered, n, NULL, NULL, &err), 0);
 	unhex(DXCORE, d);
 	d[0] ^= 1; /* what the tampered catalog lists */
 	assert_non_null(catalog_index_lookup(trust_ctx_catalogs(t), d, 32, &res));
@@ -171,14 +171,14 @@ static void test_tampered_and_untrusted(void **state)
 	free(tampered);
 
 	untrusted = mkcat("other-leaf", "other", "pe:sha256:" DXCORE ":DXCore.dll", &n);
-	assert_int_equal(catalog_index_add(t, "untrusted.cat", untrusted, n, &err), 0);
+	assert_int_equal(catalog_index_add(t, "untrusted.cat", untrusted, n, NULL, NULL, &err), 0);
 	assert_string_equal(catalog_index_lookup(trust_ctx_catalogs(t), d, 32, &res), "untrusted.cat");
 	assert_int_equal(res->status, SIG_UNTRUSTED);
 	free(untrusted);
 
 	/* a valid catalog listing the same digest wins the lookup */
 	untrusted = mkcat("leaf", "ca", "pe:sha256:" DXCORE ":DXCore.dll", &n);
-	assert_int_equal(catalog_index_add(t, "valid.cat", untrusted, n, &err), 0);
+	assert_int_equal(catalog_index_add(t, "valid.cat", untrusted, n, NULL, NULL, &err), 0);
 	assert_string_equal(catalog_index_lookup(trust_ctx_catalogs(t), d, 32, &res), "valid.cat");
 	assert_int_equal(res->status, SIG_VALID);
 	assert_int_equal(catalog_index_count(trust_ctx_catalogs(t)), 3);
@@ -200,14 +200,14 @@ static void test_refused(void **state)
 	const struct sig_result *res = NULL;
 
 	(void)state;
-	assert_int_equal(catalog_index_add(t, "garbage.cat", "not a catalog", 13, &err), -1);
+	assert_int_equal(catalog_index_add(t, "garbage.cat", "not a catalog", 13, NULL, NULL, &err), -1);
 	assert_int_equal(err.code, KS_EINPUT);
 	assert_non_null(strstr(err.msg, "garbage.cat"));
-	assert_int_equal(catalog_index_add(t, "authroot.stl", stl.p, stl.n, &err), -1);
+	assert_int_equal(catalog_index_add(t, "authroot.stl", stl.p, stl.n, NULL, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "not a catalog"));
 	assert_int_equal(catalog_index_count(trust_ctx_catalogs(t)), 0);
 	/* catfiletest.cat's shape: parses, indexed, its signature fails */
-	assert_int_equal(catalog_index_add(t, "unsigned.cat", unsigned_cat.p, unsigned_cat.n, &err), 0);
+	assert_int_equal(catalog_index_add(t, "unsigned.cat", unsigned_cat.p, unsigned_cat.n, NULL, NULL, &err), 0);
 	assert_non_null(catalog_index_lookup(trust_ctx_catalogs(t), (const unsigned char *)"0123456789abcdefghij", 20, &res));
 	assert_true(res->status != SIG_VALID);
 	free(stl.p);
