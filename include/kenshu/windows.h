@@ -619,7 +619,7 @@ void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, t
  * the trust anchors: the scan marks entries with certstores_mark(). */
 
 #define CERTSTORE_MAX_ENTRIES 4096u         /* entries kept per installation */
-#define CERTSTORE_MAX_BLOB (1u << 20)       /* larger Blob values are not parsed */
+#define CERTSTORE_MAX_BLOB (256u << 10)     /* larger Blob values are not parsed (a certificate is a few KiB) */
 
 struct cert_store_entry {
 	const char *scope;    /* static: "machine", "group-policy", "enterprise",
