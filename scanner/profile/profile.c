@@ -317,8 +317,11 @@ static void build_named(struct loader *L)
 		if (seen)
 			continue;
 		const char *path = eff_value(p, e->section, "path"), *sha = eff_value(p, e->section, "sha256");
-		bool bad = !path && !sha;
-		if (bad)
+		const char *thumb = allow ? eff_value(p, e->section, "thumbprint") : NULL;
+		bool bad = !path && !sha && !thumb;
+		if (bad && allow)
+			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both), or a thumbprint", e->origin, e->section);
+		else if (bad)
 			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
 		if (allow && bad)
 			continue;
@@ -328,6 +331,7 @@ static void build_named(struct loader *L)
 			a->name = xstrdup(name);
 			a->path = xstrdup_or_null(path);
 			a->sha256 = xstrdup_or_null(sha);
+			a->thumbprint = xstrdup_or_null(thumb);
 			a->vendor = xstrdup_or_null(eff_value(p, e->section, "vendor"));
 			a->comment = xstrdup_or_null(eff_value(p, e->section, "comment"));
 			a->origin = xstrdup(e->origin);
@@ -450,6 +454,7 @@ void profile_free(struct profile *p)
 		free(a->name);
 		free(a->path);
 		free(a->sha256);
+		free(a->thumbprint);
 		free(a->vendor);
 		free(a->comment);
 		free(a->origin);

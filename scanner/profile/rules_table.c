@@ -49,6 +49,8 @@ const struct rule_info rule_table[] = {
 	{ "guest-enabled", "hardening", SEV_REVIEW, "the built-in Guest account is enabled" },
 	{ "hosts-tampered", "hardening", SEV_REVIEW, "the hosts file maps names other than localhost" },
 	{ "write-filter", "hardening", SEV_INFO, "state of the Enhanced/Unified Write Filter (EWF/UWF)" },
+	/* The image's own certificate stores (report.json os[].certificate_stores). */
+	{ "trusted-root-added", "trust", SEV_REVIEW, "a root store of the image (machine, Group Policy, enterprise or a user's) trusts a certificate the trust anchors do not hold" },
 	/* Files. */
 	{ "risky-file-type", "files", SEV_REVIEW, "a file type that does not belong on a control PC ([files] risky_extensions outside [files] system_dirs), or an Office document with macros (found by content)" },
 	/* Indicators of compromise from the profile's [ioc] feeds. */
