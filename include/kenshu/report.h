@@ -23,7 +23,7 @@
  * same image gives the same report apart from times and durations.
  */
 
-#define REPORT_SCHEMA_VERSION "1.2"
+#define REPORT_SCHEMA_VERSION "1.3"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */

@@ -635,6 +635,8 @@ struct cert_store_entry {
 	bool thumbprint_matches; /* the key name is cert.sha1 (case ignored); false when not parsed */
 	char *error;          /* why the Blob was not parsed, else NULL */
 	bool in_root_program; /* set by certstores_mark: cert.sha1 is one of the anchors */
+	bool windows_required; /* one of the roots Windows itself requires (KB 293781) that
+	                          the root program's list does not carry: never "added" */
 };
 
 struct cert_store_list {
@@ -656,8 +658,9 @@ void certstores_release(struct cert_store_list *l);
 
 /* A store whose certificates Windows trusts as roots (ROOT, AuthRoot, Root). */
 bool cert_store_is_root(const struct cert_store_entry *e);
-/* A root-store entry whose certificate is not in the anchors: the
- * trusted-root-added case. False before certstores_mark. */
+/* A root-store entry whose certificate is not in the anchors and not one
+ * of the roots Windows itself requires: the trusted-root-added case. False
+ * before certstores_mark. */
 bool cert_store_added_root(const struct cert_store_list *l, const struct cert_store_entry *e);
 
 /* Marks every parsed entry of os's stores in_root_program when its SHA-1

@@ -38,6 +38,24 @@ static const struct store_loc user_locs[] = {
 	{ "user-group-policy", "HKU", "Software\\Policies\\Microsoft\\SystemCertificates", other_stores },
 };
 
+/* Roots Windows requires to run ("Required trusted root certificates",
+ * Microsoft KB 293781) that its root program's list (authroot.stl, the
+ * shipped anchors) does not carry: Windows XP to 7 keep them in the
+ * machine's ROOT store from setup on. The others of that article are in
+ * the program. By thumbprint only: a look-alike subject is no match. */
+static const char *const windows_required_roots[] = {
+	"245c97df7514e7cf2df8be72ae957b9e04741e85", /* Copyright (c) 1997 Microsoft Corp. (Microsoft Timestamp Root) */
+	"7f88cd7223f3c813818c994614a89c99fa3b5247", /* Microsoft Authenticode(tm) Root Authority */
+};
+
+static bool windows_required(const char *sha1)
+{
+	for (size_t i = 0; i < sizeof(windows_required_roots) / sizeof(windows_required_roots[0]); i++)
+		if (!strcasecmp(windows_required_roots[i], sha1))
+			return true;
+	return false;
+}
+
 static void add_entry(struct hive *h, size_t node, const struct store_loc *loc, const char *user,
 		      const char *store, struct cert_store_list *out)
 {
@@ -80,6 +98,7 @@ static void add_entry(struct hive *h, size_t node, const struct store_loc *loc, 
 		e->error = xstrdup(err.msg[0] ? err.msg : "damaged Blob");
 	} else {
 		e->parsed = true;
+		e->windows_required = windows_required(e->cert.sha1);
 		e->thumbprint_matches = strlen(e->thumbprint) == 40 && !strcasecmp(e->thumbprint, e->cert.sha1);
 	}
 	free(blob);
@@ -168,7 +187,7 @@ bool cert_store_is_root(const struct cert_store_entry *e)
 
 bool cert_store_added_root(const struct cert_store_list *l, const struct cert_store_entry *e)
 {
-	return l->marked && e->parsed && cert_store_is_root(e) && !e->in_root_program;
+	return l->marked && e->parsed && cert_store_is_root(e) && !e->in_root_program && !e->windows_required;
 }
 
 void certstores_mark(struct os_info *os, const struct trust_anchors *anchors, bool builtin)
