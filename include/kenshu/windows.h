@@ -645,7 +645,8 @@ struct cert_store_list {
 	bool truncated;       /* CERTSTORE_MAX_ENTRIES was reached: entries were not listed */
 	bool marked;          /* certstores_mark ran: in_root_program means something */
 	bool anchors_builtin; /* ... with the shipped root program (else a plant's own file) */
-	char *anchors_name;   /* trust_anchors_name() of the anchors it ran with */
+	char *anchors_name;   /* "shipped:trust/microsoft-root-program.pem", or
+	                         trust_anchors_name() of a plant's own file */
 };
 
 /* Appends the machine stores (the three SOFTWARE scopes) of h. */

@@ -203,5 +203,8 @@ void certstores_mark(struct os_info *os, const struct trust_anchors *anchors, bo
 	l->marked = true;
 	l->anchors_builtin = builtin;
 	free(l->anchors_name);
-	l->anchors_name = xstrdup_or_null(trust_anchors_name(anchors));
+	/* The shipped file by the name profiles use for shipped data, whatever
+	 * name the anchors were parsed under. */
+	l->anchors_name = builtin ? xstrdup("shipped:trust/microsoft-root-program.pem")
+				  : xstrdup_or_null(trust_anchors_name(anchors));
 }

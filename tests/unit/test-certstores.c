@@ -412,6 +412,7 @@ static void stores_read_and_judged(void **state)
 	certstores_mark(&os, a, true);
 	trust_anchors_free(a);
 	assert_true(l->anchors_builtin);
+	assert_string_equal(l->anchors_name, "shipped:trust/microsoft-root-program.pem");
 	assert_true(find(l, "machine", "ROOT", proxy_root.sha1)->in_root_program);
 	assert_false(find(l, "machine", "ROOT", program_root.sha1)->in_root_program);
 	certstores_mark(&os, NULL, true);   /* no anchors: marks kept */
