@@ -259,7 +259,9 @@ static struct trust_anchors *anchors_of(const struct tcert *c)
 	BIO *b = BIO_new(BIO_s_mem());
 	char *pem;
 
-	BIO_puts(b, "# Friendly Name: Kenshu Test Program Root\n# Subject Identifier: 00\n");
+	BIO_puts(b, "# Friendly Name: Kenshu Test Program Root\n# Subject Identifier: ");
+	BIO_puts(b, c->sha1);
+	BIO_puts(b, "\n");
 	PEM_write_bio_X509(b, c->x);
 	long n = BIO_get_mem_data(b, &pem);
 	if (trust_anchors_parse(pem, (size_t)n, "test-anchors.pem", &a, &err) < 0)
