@@ -38,6 +38,7 @@ enum pk_type {
 	PK_RULE,       /* a rule id of the rule table */
 	PK_HASH,       /* SHA-256 (64 hex digits) */
 	PK_PATH,       /* a path inside the image, Windows or '/' separators, '*' globs */
+	PK_THUMBPRINT, /* a certificate's SHA-1 thumbprint (40 hex digits) */
 };
 
 struct profile_key {
@@ -111,6 +112,7 @@ struct profile_allow {
 	char *path;          /* NULL when by hash only */
 	char *sha256;        /* NULL when by path only */
 	char *signer;        /* a valid signature's signer (CN or O), NULL when not by signer */
+	char *thumbprint;    /* a certificate-store entry by SHA-1 (trusted-root-added), else NULL */
 	char *vendor, *comment;
 	char *origin;        /* "FILE:LINE" of the section */
 };

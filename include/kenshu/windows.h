@@ -607,6 +607,77 @@ void posture_evaluate(const struct posture_inputs *in, struct posture *out);
  * os->posture. Never fails: what cannot be read becomes UNKNOWN. */
 void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, time_t scan_day);
 
+/* certstores: the certificate stores the image's own registry keeps.
+ *
+ * Read from the offline SOFTWARE hive:
+ *   Microsoft\SystemCertificates\{ROOT,AuthRoot,CA,TrustedPublisher,
+ *     Disallowed,TrustedPeople}\Certificates\<thumbprint>\Blob  scope "machine"
+ *   Policies\Microsoft\SystemCertificates\{Root,CA,TrustedPublisher,
+ *     Disallowed}\Certificates\<thumbprint>\Blob  scope "group-policy"
+ *   Microsoft\EnterpriseCertificates\{Root,CA,TrustedPublisher,
+ *     Disallowed}\Certificates\<thumbprint>\Blob  scope "enterprise"
+ * and from each profile's NTUSER.DAT:
+ *   Software\Microsoft\SystemCertificates\{Root,CA,TrustedPublisher,
+ *     Disallowed}\...  scope "user"
+ *   Software\Policies\Microsoft\SystemCertificates\...  scope "user-group-policy"
+ *
+ * Windows names each certificate's key by its SHA-1 thumbprint; the key
+ * name is compared with the SHA-1 of the DER the Blob holds, and a key
+ * named otherwise is listed as such (someone wrote the store by hand).
+ * A Blob that does not parse is listed with the reason. Nothing here knows
+ * the trust anchors: the scan marks entries with certstores_mark(). */
+
+#define CERTSTORE_MAX_ENTRIES 4096u         /* entries kept per installation */
+#define CERTSTORE_MAX_BLOB (256u << 10)     /* larger Blob values are not parsed (a certificate is a few KiB) */
+
+struct cert_store_entry {
+	const char *scope;    /* static: "machine", "group-policy", "enterprise",
+	                         "user", "user-group-policy" */
+	char *user;           /* profile name for the user scopes, else NULL */
+	const char *store;    /* static: "ROOT", "AuthRoot", "CA", "TrustedPublisher",
+	                         "Disallowed", "TrustedPeople" (policy, enterprise and
+	                         user stores spell it "Root") */
+	char *key;            /* "HKLM\SOFTWARE\Microsoft\SystemCertificates\ROOT\Certificates\<thumb>" */
+	char *thumbprint;     /* the key's name, as stored */
+	bool parsed;          /* cert holds the parsed certificate */
+	struct certstore_cert cert;
+	bool thumbprint_matches; /* the key name is cert.sha1 (case ignored); false when not parsed */
+	char *error;          /* why the Blob was not parsed, else NULL */
+	bool in_root_program; /* set by certstores_mark: cert.sha1 is one of the anchors */
+	bool windows_required; /* one of the roots Windows itself requires (KB 293781) that
+	                          the root program's list does not carry: never "added" */
+};
+
+struct cert_store_list {
+	struct cert_store_entry *v;
+	size_t n;
+	bool truncated;       /* CERTSTORE_MAX_ENTRIES was reached: entries were not listed */
+	bool marked;          /* certstores_mark ran: in_root_program means something */
+	bool anchors_builtin; /* ... with the shipped root program (else a plant's own file) */
+	char *anchors_name;   /* "shipped:trust/microsoft-root-program.pem", or
+	                         trust_anchors_name() of a plant's own file */
+};
+
+/* Appends the machine stores (the three SOFTWARE scopes) of h. */
+void certstores_collect_machine(struct hive *software, struct cert_store_list *out);
+/* Appends one user's stores from its NTUSER.DAT. */
+void certstores_collect_user(struct hive *ntuser, const char *user, struct cert_store_list *out);
+/* Sorts by scope, user, store, thumbprint: a stable report order. */
+void certstores_sort(struct cert_store_list *l);
+void certstores_release(struct cert_store_list *l);
+
+/* A store whose certificates Windows trusts as roots (ROOT, AuthRoot, Root). */
+bool cert_store_is_root(const struct cert_store_entry *e);
+/* A root-store entry whose certificate is not in the anchors and not one
+ * of the roots Windows itself requires: the trusted-root-added case. False
+ * before certstores_mark. */
+bool cert_store_added_root(const struct cert_store_list *l, const struct cert_store_entry *e);
+
+/* Marks every parsed entry of os's stores in_root_program when its SHA-1
+ * is one of anchors (trust_anchor_find_sha1). builtin: the anchors are the
+ * shipped root program, not a plant's own file (the findings say which). */
+void certstores_mark(struct os_info *os, const struct trust_anchors *anchors, bool builtin);
+
 /* os: which Windows is installed on a volume, from its own registry.
  *
  * The Windows volume is found by content (a SOFTWARE and a SYSTEM hive
@@ -662,6 +733,8 @@ struct os_info {
 	/* Patch level and hardening facts (posture.h), each with its evidence;
 	 * filled by os_inspect, empty when os_read_hive alone was used. */
 	struct posture posture;
+	/* The image's own certificate stores (certstores above), sorted. */
+	struct cert_store_list certstores;
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release

@@ -154,6 +154,83 @@ static void posture_os(const struct os_info *os, FILE *f)
 	fputs("</tbody>\n</table>\n", f);
 }
 
+/* What a person must look at in one installation's stores, as in
+ * report.txt: added roots, trusted publishers, distrusted certificates,
+ * damaged or misnamed entries; the rest are counted per store. */
+static void certstores_os(const struct os_info *os, FILE *f)
+{
+	const struct cert_store_list *l = &os->certstores;
+	size_t added = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		added += cert_store_added_root(l, &l->v[i]);
+	fprintf(f, "<h3>Volume %u: %zu entries%s</h3>\n<p class=\"small\">", os->volume, l->n,
+		l->truncated ? " (more not listed)" : "");
+	if (!l->marked) {
+		fputs("Roots not checked: the scan had no trust anchors.", f);
+	} else {
+		fprintf(f, "%zu root%s not in ", added, added == 1 ? "" : "s");
+		if (l->anchors_builtin)
+			fputs("Microsoft's root program", f);
+		else
+			html_esc_or(f, l->anchors_name, "the trust anchors");
+		fputs(".", f);
+	}
+	fputs(" Per store:", f);
+	for (size_t i = 0, k; i < l->n; i = k) {
+		const struct cert_store_entry *e = &l->v[i];
+		for (k = i; k < l->n && !strcmp(l->v[k].scope, e->scope) && !strcmp(l->v[k].store, e->store) &&
+			    !strcmp(l->v[k].user ? l->v[k].user : "", e->user ? e->user : ""); k++)
+			;
+		fputs(i ? ", " : " ", f);
+		html_esc(f, e->scope);
+		if (e->user)
+			fputs(" ", f), html_esc(f, e->user);
+		fputs(" ", f);
+		html_esc(f, e->store);
+		fprintf(f, " %zu", k - i);
+	}
+	fputs("</p>\n", f);
+	report_html_table_head(f, NULL, "w10|Entry", "w12|Store", "|Certificate", "p30|Thumbprint", NULL);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cert_store_entry *e = &l->v[i];
+		bool added_root = cert_store_added_root(l, e);
+		const char *what = e->error ? "damaged" : added_root ? "ADDED ROOT"
+			: !strcmp(e->store, "TrustedPublisher") ? "trusted publisher"
+			: !strcmp(e->store, "Disallowed") ? "distrusted" : !e->thumbprint_matches ? "misnamed key" : NULL;
+		if (!what)
+			continue;
+		fprintf(f, "<tr><td class=\"%s\">%s</td><td>", added_root || e->error ? "st-bad" : "", what);
+		html_esc(f, e->scope);
+		if (e->user)
+			fputs(" ", f), html_esc(f, e->user);
+		fputs(" ", f);
+		html_esc(f, e->store);
+		fputs("</td><td>", f);
+		if (e->error) {
+			html_esc(f, e->error);
+		} else {
+			html_esc_or(f, e->cert.subject, "(no subject)");
+			fputs("<br><span class=\"muted\">issued by</span> ", f);
+			html_esc_or(f, e->cert.issuer, "unknown");
+			fputs("<br><span class=\"muted\">valid</span> ", f);
+			html_esc(f, e->cert.not_before);
+			fputs(" <span class=\"muted\">to</span> ", f);
+			html_esc(f, e->cert.not_after);
+			if (e->cert.code_signing_eku)
+				fputs(", code signing", f);
+		}
+		fputs("</td><td>", f);
+		html_code(f, e->parsed ? e->cert.sha1 : e->thumbprint);
+		if (e->parsed && !e->thumbprint_matches) {
+			fputs("<br><span class=\"muted\">stored under key</span> ", f);
+			html_code(f, e->thumbprint);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody>\n</table>\n", f);
+}
+
 void html_os_section(const struct report *r, FILE *f)
 {
 	fputs("<section id=\"os\" class=\"page-break\">\n<h2>Windows installation</h2>\n", f);
@@ -167,6 +244,18 @@ void html_os_section(const struct report *r, FILE *f)
 		fputs("<p>Nothing to check: no Windows installation.</p>\n", f);
 	for (size_t i = 0; i < r->nos; i++)
 		posture_os(&r->os[i], f);
+	fputs("</section>\n", f);
+	bool stores = false;
+	for (size_t i = 0; i < r->nos; i++)
+		stores |= r->os[i].certstores.n > 0;
+	if (!stores)
+		return;   /* most images keep no certificates in the registry worth a section */
+	fputs("<section id=\"certstores\">\n<h2>Certificate stores</h2>\n", f);
+	fputs("<p class=\"small\">The certificates the image's own registry trusts or distrusts "
+	      "(report.json lists every entry).</p>\n", f);
+	for (size_t i = 0; i < r->nos; i++)
+		if (r->os[i].certstores.n)
+			certstores_os(&r->os[i], f);
 	fputs("</section>\n", f);
 }
 

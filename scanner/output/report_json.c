@@ -140,6 +140,43 @@ static json_object *volume_json(const struct rep_volume *rv)
 	return o;
 }
 
+/* The image's own certificate stores; in_root_program is null when the
+ * scan had no anchors to mark them with, and the certificate's fields are
+ * null for a Blob that did not parse. */
+static void certstores_json(json_object *o, const struct cert_store_list *l)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cert_store_entry *e = &l->v[i];
+		const struct certstore_cert *c = e->parsed ? &e->cert : NULL;
+		json_object *h = json_object_new_object();
+		add_str(h, "scope", e->scope);
+		add_opt(h, "user", e->user);
+		add_str(h, "store", e->store);
+		add_str(h, "key", e->key);
+		add_str(h, "thumbprint", e->thumbprint);
+		add_opt(h, "sha1", c ? c->sha1 : NULL);
+		add_opt(h, "subject", c ? c->subject : NULL);
+		add_opt(h, "issuer", c ? c->issuer : NULL);
+		add_opt(h, "friendly_name", c ? c->friendly_name : NULL);
+		add_opt(h, "not_before", c && c->not_before[0] ? c->not_before : NULL);
+		add_opt(h, "not_after", c && c->not_after[0] ? c->not_after : NULL);
+		json_object_object_add(h, "code_signing", c ? json_object_new_boolean(c->code_signing_eku) : NULL);
+		json_object_object_add(h, "self_signed", c ? json_object_new_boolean(c->self_signed) : NULL);
+		json_object_object_add(h, "in_root_program",
+				       l->marked && c ? json_object_new_boolean(e->in_root_program) : NULL);
+		add_bool(h, "windows_required", e->windows_required);
+		add_bool(h, "added_root", cert_store_added_root(l, e));
+		add_bool(h, "thumbprint_matches", e->thumbprint_matches);
+		add_opt(h, "error", e->error);
+		json_object_array_add(a, h);
+	}
+	json_object_object_add(o, "certificate_stores", a);
+	add_bool(o, "certificate_stores_truncated", l->truncated);
+	add_opt(o, "certificate_stores_anchors", l->marked ? (l->anchors_name ? l->anchors_name : "") : NULL);
+}
+
 static json_object *os_json(const struct os_info *os)
 {
 	json_object *o = json_object_new_object(), *a, *h;
@@ -229,6 +266,7 @@ static json_object *os_json(const struct os_info *os)
 		json_object_array_add(a, h);
 	}
 	json_object_object_add(o, "posture", a);
+	certstores_json(o, &os->certstores);
 	return o;
 }
 

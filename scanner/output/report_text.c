@@ -140,6 +140,53 @@ static void posture_section(FILE *f, const struct os_info *os)
 	}
 }
 
+/* "Certificate stores": counts per store, then every entry a person must
+ * look at: roots the anchors do not hold, trusted publishers (their code
+ * runs without a prompt), distrusted certificates, damaged Blobs. */
+static void certstores_section(FILE *f, const struct os_info *os)
+{
+	const struct cert_store_list *l = &os->certstores;
+	size_t added = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		added += cert_store_added_root(l, &l->v[i]);
+	fprintf(f, "\nCertificate stores [vol %u]: %zu entries%s, ", os->volume, l->n,
+		l->truncated ? " (more not listed)" : "");
+	if (!l->marked)
+		fprintf(f, "roots not checked (no trust anchors)\n");
+	else
+		fprintf(f, "%zu root%s not in %s\n", added, added == 1 ? "" : "s",
+			l->anchors_builtin ? "Microsoft's root program" : l->anchors_name ? l->anchors_name : "the anchors");
+	for (size_t i = 0, k; i < l->n; i = k) {
+		const struct cert_store_entry *e = &l->v[i];
+		for (k = i; k < l->n && !strcmp(l->v[k].scope, e->scope) && !strcmp(l->v[k].store, e->store) &&
+			    !strcmp(l->v[k].user ? l->v[k].user : "", e->user ? e->user : ""); k++)
+			;
+		fprintf(f, "  %s%s%s %s: %zu\n", e->scope, e->user ? " " : "", e->user ? e->user : "", e->store, k - i);
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cert_store_entry *e = &l->v[i];
+		const char *what = e->error ? "DAMAGED" : cert_store_added_root(l, e) ? "ADDED ROOT"
+			: !strcmp(e->store, "TrustedPublisher") ? "PUBLISHER"
+			: !strcmp(e->store, "Disallowed") ? "DISALLOWED" : NULL;
+		if (!what && e->thumbprint_matches)
+			continue;
+		if (!what)
+			what = "MISNAMED";
+		fprintf(f, "  %-11s %s%s%s %s  %s\n", what, e->scope, e->user ? " " : "", e->user ? e->user : "",
+			e->store, e->error ? e->thumbprint : e->cert.subject ? e->cert.subject : "(no subject)");
+		if (e->error) {
+			fprintf(f, "  %-11s   %s\n", "", e->error);
+			continue;
+		}
+		fprintf(f, "  %-11s   sha1 %s, issued by %s, valid %s to %s%s\n", "", e->cert.sha1,
+			e->cert.issuer ? e->cert.issuer : "?", e->cert.not_before, e->cert.not_after,
+			e->cert.code_signing_eku ? ", code signing" : "");
+		if (!e->thumbprint_matches)
+			fprintf(f, "  %-11s   stored under key %s, not its SHA-1\n", "", e->thumbprint);
+	}
+}
+
 /* Decisive findings first (the list is sorted so), waived ones last. */
 static void findings_text(const struct report *r, FILE *f)
 {
@@ -313,6 +360,10 @@ int report_write_text(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->nos; i++)
 		if (r->os[i].posture.n)
 			posture_section(f, &r->os[i]);
+	/* Only when there are some, as for macros. */
+	for (size_t i = 0; i < r->nos; i++)
+		if (r->os[i].certstores.n)
+			certstores_section(f, &r->os[i]);
 
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {

@@ -78,6 +78,8 @@ bool policy_allowed(const struct profile *p, const char *path, const char *sha25
 {
 	for (size_t i = 0; i < profile_nallows(p); i++) {
 		const struct profile_allow *a = profile_allow(p, i);
+		if (a->thumbprint)
+			continue;   /* names a certificate, not a file */
 		if (a->path && (!path || !profile_path_match(a->path, path)))
 			continue;
 		if (a->sha256 && !sha_eq(a->sha256, sha256))
@@ -321,6 +323,49 @@ static void eval_posture(struct pctx *c)
 			case POSTURE_NOT_APPLICABLE:
 				break;
 			}
+		}
+	}
+}
+
+/* --- The image's own certificate stores (os_info.certstores) --------- */
+
+static bool thumbprint_allowed(const struct profile *p, const char *sha1)
+{
+	for (size_t i = 0; i < profile_nallows(p); i++) {
+		const struct profile_allow *a = profile_allow(p, i);
+		if (a->thumbprint && !strcasecmp(a->thumbprint, sha1))
+			return true;
+	}
+	return false;
+}
+
+/* One finding per root the image trusts that the anchors do not hold. */
+static void eval_certstores(struct pctx *c)
+{
+	const struct report *r = c->r;
+
+	for (size_t i = 0; i < r->nos; i++) {
+		const struct cert_store_list *l = &r->os[i].certstores;
+		for (size_t k = 0; k < l->n; k++) {
+			const struct cert_store_entry *e = &l->v[k];
+			char scope[160], why[320], key_note[128] = "";
+			if (!cert_store_added_root(l, e) || thumbprint_allowed(c->p, e->cert.sha1))
+				continue;
+			if (e->user)
+				snprintf(scope, sizeof(scope), "%s %s", e->scope, e->user);
+			else
+				snprintf(scope, sizeof(scope), "%s", e->scope);
+			if (l->anchors_builtin)
+				snprintf(why, sizeof(why), "not in Microsoft's root program");
+			else
+				snprintf(why, sizeof(why), "not in the trust anchors (%.256s)",
+					 l->anchors_name ? l->anchors_name : "a plant's own file");
+			/* A key not named by the certificate's SHA-1 was written by hand. */
+			if (!e->thumbprint_matches)
+				snprintf(key_note, sizeof(key_note), ", under a key named %.60s, not its SHA-1", e->thumbprint);
+			struct where w = { r->os[i].volume, e->key, e->cert.sha1, NULL, NULL, NULL };
+			policy_add(c, "trusted-root-added", SEV_FAIL, &w, "%s %s store trusts %s (thumbprint %s%s): %s", scope,
+			    e->store, e->cert.subject ? e->cert.subject : "(no subject)", e->cert.sha1, key_note, why);
 		}
 	}
 }
@@ -590,7 +635,7 @@ static void scan_date_default(struct report *r)
 /* Each part of the report, in rule-table order of the rules it serves. */
 static void (*const evaluators[])(struct pctx *) = {
 	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_code_signatures, eval_posture,
-	eval_files, eval_drift,
+	eval_certstores, eval_files, eval_drift,
 };
 
 void policy_apply(const struct profile *p, struct report *r)

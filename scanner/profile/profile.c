@@ -318,10 +318,12 @@ static void build_named(struct loader *L)
 			continue;
 		const char *path = eff_value(p, e->section, "path"), *sha = eff_value(p, e->section, "sha256");
 		const char *signer = allow ? eff_value(p, e->section, "signer") : NULL;
-		bool bad = !path && !sha && !signer;
-		if (bad)
-			prof_diag(L, KS_EINPUT, allow ? "%s: [%s] needs path, sha256 or signer" :
-				  "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
+		const char *thumb = allow ? eff_value(p, e->section, "thumbprint") : NULL;
+		bool bad = !path && !sha && !signer && !thumb;
+		if (bad && allow)
+			prof_diag(L, KS_EINPUT, "%s: [%s] needs path, sha256 or signer, or a thumbprint", e->origin, e->section);
+		else if (bad)
+			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
 		if (allow && bad)
 			continue;
 		if (allow) {
@@ -331,6 +333,7 @@ static void build_named(struct loader *L)
 			a->path = xstrdup_or_null(path);
 			a->sha256 = xstrdup_or_null(sha);
 			a->signer = xstrdup_or_null(signer);
+			a->thumbprint = xstrdup_or_null(thumb);
 			a->vendor = xstrdup_or_null(eff_value(p, e->section, "vendor"));
 			a->comment = xstrdup_or_null(eff_value(p, e->section, "comment"));
 			a->origin = xstrdup(e->origin);
@@ -454,6 +457,7 @@ void profile_free(struct profile *p)
 		free(a->path);
 		free(a->sha256);
 		free(a->signer);
+		free(a->thumbprint);
 		free(a->vendor);
 		free(a->comment);
 		free(a->origin);

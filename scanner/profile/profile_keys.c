@@ -32,10 +32,12 @@ const struct profile_key profile_keys[] = {
 	{ "allow.*", "path", PK_PATH, NULL, 0, 0, false,
 	  "an expected file or autostart target (path inside the image; '*' and '**' globs)" },
 	{ "allow.*", "sha256", PK_HASH, NULL, 0, 0, false,
-	  "its SHA-256; with path, both must match; at least one of path, sha256 and signer" },
+	  "its SHA-256; with path, both must match; at least one of path, sha256, signer and thumbprint" },
 	{ "allow.*", "signer", PK_STRING, NULL, 0, 0, false,
 	  "the signer (certificate CN or O) of a valid code signature, embedded or by catalog: the vendor's "
 	  "signed software is accepted by signer, not by hash; with path or sha256, all must match" },
+	{ "allow.*", "thumbprint", PK_THUMBPRINT, NULL, 0, 0, false,
+	  "an expected certificate in the image's own stores: its SHA-1 thumbprint (trusted-root-added)" },
 	{ "allow.*", "vendor", PK_STRING, NULL, 0, 0, false, "who ships it" },
 	{ "allow.*", "comment", PK_STRING, NULL, 0, 0, false, "why it is expected" },
 	{ "waiver.*", "rule", PK_RULE, NULL, 0, 0, true, "the rule id the waiver lifts" },

@@ -178,6 +178,10 @@ static bool check_value(struct src *s, unsigned line, const char *section, const
 		if (strlen(v) != SHA256_HEX_LEN || strspn(v, "0123456789abcdefABCDEF") != SHA256_HEX_LEN)
 			return fail(s, line, "[%s] %s: '%s' is not a SHA-256 (64 hex digits)", section, key, v);
 		return true;
+	case PK_THUMBPRINT:
+		if (strlen(v) != 40 || strspn(v, "0123456789abcdefABCDEF") != 40)
+			return fail(s, line, "[%s] %s: '%s' is not a SHA-1 thumbprint (40 hex digits)", section, key, v);
+		return true;
 	case PK_PATH: {
 		/* Globs backtrack: a few stars keep matching cheap on hostile paths. */
 		unsigned stars = 0;

@@ -53,6 +53,8 @@ const struct rule_info rule_table[] = {
 	/* Code signatures (Authenticode, catalogs). */
 	{ "signature-invalid", "code-signing", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed (review at most when the signature cannot be read at all)" },
 	{ "system-file-unsigned", "code-signing", SEV_REVIEW, "a PE file in System32 or SysWOW64 (drivers included) is neither embedded- nor catalog-signed by a trusted signer, and not on the allowlist" },
+	/* The image's own certificate stores (report.json os[].certificate_stores). */
+	{ "trusted-root-added", "code-signing", SEV_REVIEW, "a root store of the image (machine, Group Policy, enterprise or a user's) trusts a certificate the trust anchors do not hold" },
 	/* Files. */
 	{ "risky-file-type", "files", SEV_REVIEW, "a file type that does not belong on a control PC ([files] risky_extensions outside [files] system_dirs), or an Office document with macros (found by content)" },
 	/* Indicators of compromise from the profile's [ioc] feeds. */

@@ -19,6 +19,7 @@
 #include <kenshu/core.h>
 #include <kenshu/volume.h>
 #include <kenshu/image.h>
+#include <kenshu/trust.h>
 #include <kenshu/windows.h>
 #include <kenshu/policy.h>
 #include <kenshu/scan.h>
@@ -474,6 +475,22 @@ static void judge(const struct scan_opts *o, const struct job *j, struct report 
 	profile_free(own);
 }
 
+/* The image's own root stores judged against the shipped root program.
+ * Interim: once the scan holds its trust_ctx, its anchors (the profile's
+ * choice) are used instead. Anchors that do not load leave the stores
+ * unmarked: listed, not judged. */
+static void mark_certstores(struct report *r)
+{
+	struct trust_anchors *a = NULL;
+	struct ks_err e;
+
+	if (!r->nos || trust_anchors_builtin(&a, &e) < 0)
+		return;
+	for (size_t i = 0; i < r->nos; i++)
+		certstores_mark(&r->os[i], a, true);
+	trust_anchors_free(a);
+}
+
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r,
 	       struct ks_err *err)
 {
@@ -657,6 +674,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		goto out;
 	}
 	report_finish(r);
+	mark_certstores(r);
 	judge(o, &j, r);
 	now_iso(r->finished, sizeof(r->finished), NULL);
 	r->seconds_total = now_mono() - t0;

@@ -296,6 +296,7 @@ static void read_user_hives(struct fs *fs, struct os_info *os, struct hive *soft
 			size_t from = os->autoruns.n;
 			autorun_collect(h, AR_NTUSER, 0, user, os->volume, &os->autoruns);
 			autorun_resolve_com(&os->autoruns, from, software, classes);
+			certstores_collect_user(h, user, &os->certstores);
 			hive_close(h);
 		}
 		hive_close(classes);
@@ -335,6 +336,7 @@ int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, 
 			if (k == 0) {
 				autorun_resolve_com(&os->autoruns, from, h, NULL);
 				os->has_taskcache = taskcache_read(h, &os->taskcache) == 0;
+				certstores_collect_machine(h, &os->certstores);
 				software = h;   /* kept open: user COM classes are compared with it */
 			} else {
 				hive_close(h);
@@ -351,6 +353,7 @@ int os_inspect(struct fs *fs, unsigned volume, const char *const *ntuser_found, 
 		posture_collect(fs, os, software, scan_day);
 		hive_close(software);
 		autorun_sort(&os->autoruns);
+		certstores_sort(&os->certstores);
 		return 1;
 	}
 	return 0;
@@ -389,5 +392,6 @@ void os_info_release(struct os_info *os)
 	free(os->cross_check);
 	taskcache_release(&os->taskcache);
 	posture_release(&os->posture);
+	certstores_release(&os->certstores);
 	memset(os, 0, sizeof(*os));
 }

@@ -2,7 +2,8 @@
  * stage reads one: hivex through kenshu's hive access, every key and value
  * walked, then each consumer of a hive over it — identity (os_read_hive as
  * SOFTWARE and as SYSTEM), the autostart table for every hive kind, COM
- * resolution, other control sets and the Task Scheduler cache. */
+ * resolution, other control sets, the Task Scheduler cache and the
+ * certificate stores (machine and user layouts, their Blobs parsed). */
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
 #include <kenshu/windows.h>
@@ -70,6 +71,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		autorun_judge(&l.v[i]);
 	autorun_sort(&l);
 	autorun_list_release(&l);
+
+	memset(&os, 0, sizeof(os));
+	certstores_collect_machine(h, &os.certstores);
+	certstores_collect_user(h, "operator", &os.certstores);
+	certstores_sort(&os.certstores);
+	for (size_t i = 0; i < os.certstores.n; i++)
+		(void)cert_store_added_root(&os.certstores, &os.certstores.v[i]);
+	os_info_release(&os);
 	hive_close(h);
 	return 0;
 }

@@ -386,6 +386,109 @@ static void posture_rules(void **state)
 	profile_free(strict);
 }
 
+/* Certificate-store entries as the windows stage leaves them, marked. */
+static void add_cert(struct os_info *os, const char *scope, const char *user, const char *store, char c,
+		     bool in_program, bool matches, bool parsed)
+{
+	struct cert_store_list *l = &os->certstores;
+	struct cert_store_entry *e;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->scope = scope;
+	e->user = user ? xstrdup(user) : NULL;
+	e->store = store;
+	memset(e->cert.sha1, c, 40);
+	e->thumbprint = xstrdup(matches ? e->cert.sha1 : "ABCDEF");
+	e->key = xasprintf("HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\%s\\Certificates\\%s", store, e->thumbprint);
+	e->parsed = parsed;
+	e->error = parsed ? NULL : xstrdup("damaged");
+	if (parsed)
+		e->cert.subject = xasprintf("CN=Root %c, O=Test", c);
+	e->thumbprint_matches = parsed && matches;
+	e->in_root_program = in_program;
+}
+
+/* trusted-root-added: one finding per root-store entry the anchors do not
+ * hold, naming scope, store, subject and thumbprint; not for other stores,
+ * roots of the program, damaged blobs, unmarked stores or allowlisted
+ * thumbprints. */
+static void trusted_root_added(void **state)
+{
+	const struct av_db *dbs[] = { &custom_db };
+	struct profile *def = load_text("include = default\n[allow.plantca]\nthumbprint = EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE\n");
+	struct profile *strict = load_text("include = strict\n");
+	struct profile *off = load_text("include = default\n[rules]\ntrusted-root-added = off\n");
+
+	for (int k = 0; k < 4; k++) {
+		struct report r;
+		struct os_info os;
+		report_init(&r);
+		strcpy(r.started, "2026-11-27T10:00:00Z");
+		memset(&os, 0, sizeof(os));
+		os.volume = 2;
+		os.system_root = xstrdup("/Windows");
+		add_cert(&os, "machine", NULL, "ROOT", 'a', true, true, true);       /* in the program */
+		add_cert(&os, "machine", NULL, "ROOT", 'b', false, true, true);      /* added */
+		add_cert(&os, "machine", NULL, "AuthRoot", 'c', false, false, true); /* added, misnamed key */
+		add_cert(&os, "group-policy", NULL, "Root", 'd', false, true, true); /* added */
+		add_cert(&os, "user", "operator", "Root", 'f', false, true, true);   /* added */
+		add_cert(&os, "machine", NULL, "ROOT", 'e', false, true, true);      /* allowlisted in def */
+		add_cert(&os, "machine", NULL, "TrustedPublisher", '1', false, true, true);
+		add_cert(&os, "machine", NULL, "Disallowed", '2', false, true, true);
+		add_cert(&os, "machine", NULL, "CA", '3', false, true, true);
+		add_cert(&os, "machine", NULL, "ROOT", '4', false, false, false);    /* damaged */
+		os.certstores.marked = k != 3;
+		os.certstores.anchors_builtin = k != 1;
+		os.certstores.anchors_name = xstrdup("plant-anchors.pem");
+		report_add_os(&r, &os);
+		report_finish(&r);
+		test_policy_apply_dbs(k == 1 ? strict : k == 2 ? off : def, dbs, 1, "/db", &r);
+		size_t n = count(&r, "trusted-root-added", SEV_REVIEW, false);
+		if (k == 0) {
+			assert_int_equal(n, 4);
+			assert_int_equal(r.verdict, VERDICT_REVIEW);
+			assert_non_null(strstr(r.verdict_reason, "trusted-root-added (4)"));
+		} else if (k == 1) {
+			assert_int_equal(n, 5);   /* strict: no allowlist entry */
+		} else {
+			assert_int_equal(n, 0);   /* rule off; stores never marked */
+			for (size_t f = 0; f < r.nfindings; f++)
+				assert_string_not_equal(r.findings[f].rule, "trusted-root-added");
+		}
+		for (size_t f = 0; f < r.nfindings; f++) {
+			const struct rep_finding *x = &r.findings[f];
+			if (strcmp(x->rule, "trusted-root-added"))
+				continue;
+			assert_non_null(strstr(x->message, k == 1 ? "not in the trust anchors (plant-anchors.pem)"
+								 : "not in Microsoft's root program"));
+			assert_non_null(x->path);
+			assert_int_equal(strlen(x->value), 40);
+			assert_true(x->value[0] == 'b' || x->value[0] == 'c' || x->value[0] == 'd' || x->value[0] == 'f' ||
+				    (k == 1 && x->value[0] == 'e'));
+			if (x->value[0] == 'b')
+				assert_non_null(strstr(x->message, "machine ROOT store trusts CN=Root b, O=Test (thumbprint bbbb"));
+			if (x->value[0] == 'c')
+				assert_non_null(strstr(x->message, ", under a key named ABCDEF, not its SHA-1"));
+			if (x->value[0] == 'd')
+				assert_non_null(strstr(x->message, "group-policy Root store"));
+			if (x->value[0] == 'f')
+				assert_non_null(strstr(x->message, "user operator Root store"));
+		}
+		report_release(&r);
+	}
+	/* A thumbprint allow entry names a certificate: it allows no file. */
+	struct report r;
+	fill(&r);
+	test_policy_apply_dbs(def, dbs, 1, "/db", &r);
+	assert_int_equal(count(&r, "risky-file-type", SEV_REVIEW, false), 3);
+	report_release(&r);
+	profile_free(def);
+	profile_free(strict);
+	profile_free(off);
+}
+
 /* IOC matches are ioc-hash / ioc-string findings naming feed and line,
  * never malware; macro documents are risky files unless allowed. */
 static void ioc_and_macro_rules(void **state)
@@ -562,6 +665,7 @@ int main(void)
 		cmocka_unit_test(each_autorun_flag_has_a_rule),
 		cmocka_unit_test(ioc_and_macro_rules),
 		cmocka_unit_test(findings_name_the_stream),
+		cmocka_unit_test(trusted_root_added),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -101,6 +101,8 @@ static const struct {
 	{ "[allow.a/b]\npath = x\n", ":1: unknown section [allow.a/b]" },
 	{ "[allow.x]\nvendor = v\n", ":2: [allow.x] needs path or sha256" },
 	{ "[allow.x]\nsha256 = abc\n", ":2: [allow.x] sha256: 'abc' is not a SHA-256" },
+	{ "[allow.x]\nthumbprint = abc\n", ":2: [allow.x] thumbprint: 'abc' is not a SHA-1 thumbprint" },
+	{ "[allow.x]\nthumbprint = 0123456789abcdef0123456789abcdef0123456z\n", ":2: [allow.x] thumbprint: " },
 	{ "[allow.x]\npath = /a*/b*/c*/d*/e*\n", ":2: [allow.x] path: more than 4 '*'" },
 	{ "[waiver.w]\nrule = malware\npath = /x\nreason = r\nexpires = 2027-01-01\n", ":2: [waiver.w] needs approver" },
 	{ "[waiver.w]\nrule = malware\nreason = r\napprover = a\nexpires = 2027-01-01\n", ":2: [waiver.w] needs path or sha256" },

@@ -48,6 +48,7 @@ static const char *const fields[] = {
 	"wmi_payload", "default_command", "finding_message", "finding_path", "finding_stream", "finding_value",
 	"finding_version", "waiver_name", "waiver_reason", "waiver_approver", "waiver_path",
 	"posture_message", "posture_evidence", "dbname",
+	"cert_user", "cert_subject", "cert_issuer", "cert_thumbprint", "cert_error", "cert_anchors",
 };
 
 static const char japanese[] = "/Users/Public/\xE5\x88\xB6\xE5\xBE\xA1/\xE8\xA8\xAD\xE5\xAE\x9A.exe";
@@ -223,6 +224,29 @@ static void fill(struct report *r)
 	os.posture.c[0].state = POSTURE_UNSAFE;
 	os.posture.c[0].message = h("posture_message");
 	os.posture.c[0].evidence = h("posture_evidence");
+	/* Certificate stores: an added root of a user (subject, issuer, user
+	 * and key name from the image), a damaged Blob, checked against a
+	 * plant's own anchor file (its name from the profile). */
+	os.certstores.v = xcalloc(2, sizeof(*os.certstores.v));
+	os.certstores.n = 2;
+	struct cert_store_entry *ce = &os.certstores.v[0];
+	ce->scope = "user";
+	ce->store = "Root";
+	ce->user = h("cert_user");
+	ce->key = xstrdup("HKU\\x\\Software\\Microsoft\\SystemCertificates\\Root\\Certificates\\x");
+	ce->thumbprint = h("cert_thumbprint");
+	ce->parsed = true;
+	memset(ce->cert.sha1, 'b', 40);
+	ce->cert.subject = h("cert_subject");
+	ce->cert.issuer = h("cert_issuer");
+	ce = &os.certstores.v[1];
+	ce->scope = "machine";
+	ce->store = "CA";
+	ce->key = xstrdup("HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\CA\\Certificates\\y");
+	ce->thumbprint = xstrdup("y");
+	ce->error = h("cert_error");
+	os.certstores.marked = true;
+	os.certstores.anchors_name = h("cert_anchors");
 	os.posture.n = 1;
 	report_add_os(r, &os);
 

@@ -278,6 +278,148 @@ static void case_and_host(void **state)
 	report_release(&r);
 }
 
+static struct cert_store_entry *cert(struct os_info *os, const char *scope, const char *user, const char *store,
+				     char c, const char *subject)
+{
+	struct cert_store_list *l = &os->certstores;
+	struct cert_store_entry *e;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->scope = scope;
+	e->user = user ? xstrdup(user) : NULL;
+	e->store = store;
+	memset(e->cert.sha1, c, 40);
+	e->thumbprint = xstrdup(e->cert.sha1);
+	e->key = xasprintf("HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\%s\\Certificates\\%s", store, e->thumbprint);
+	if (subject) {
+		e->parsed = true;
+		e->thumbprint_matches = true;
+		e->cert.subject = xstrdup(subject);
+		e->cert.issuer = xstrdup(subject);
+		e->cert.self_signed = true;
+		strcpy(e->cert.not_before, "2020-01-01T00:00:00Z");
+		strcpy(e->cert.not_after, "2040-01-01T00:00:00Z");
+	} else {
+		e->error = xstrdup("property 32 length 65535 past the end");
+	}
+	return e;
+}
+
+/* os[].certificate_stores in report.json with every documented key, and
+ * the report.txt section listing what a person must look at. */
+static void certificate_stores_written(void **state)
+{
+	struct report r;
+	struct os_info os;
+	char *buf = NULL;
+	size_t n = 0;
+	json_object *root, *arr, *e, *v;
+	FILE *f;
+
+	fill(&r);
+	memset(&os, 0, sizeof(os));
+	os.volume = 2;
+	os.system_root = xstrdup("/Windows");
+	os.family = xstrdup("Windows 7");
+	cert(&os, "machine", NULL, "ROOT", 'a', "CN=Program Root")->in_root_program = true;
+	cert(&os, "machine", NULL, "ROOT", 'b', "CN=Vendor Proxy Root");
+	cert(&os, "machine", NULL, "CA", 'c', NULL);
+	cert(&os, "machine", NULL, "TrustedPublisher", 'd', "CN=Example Press Machinery KK")->cert.code_signing_eku = true;
+	cert(&os, "machine", NULL, "Disallowed", 'e', "CN=Revoked CA");
+	struct cert_store_entry *m = cert(&os, "user", "operator", "Root", 'f', "CN=User Root");
+	free(m->thumbprint);
+	m->thumbprint = xstrdup("0000");
+	m->thumbprint_matches = false;
+	os.certstores.marked = true;
+	os.certstores.anchors_builtin = true;
+	os.certstores.anchors_name = xstrdup("microsoft-root-program.pem");
+	report_add_os(&r, &os);
+	report_finish(&r);
+
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_json(&r, f), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "schema_version", &v));
+	assert_string_equal(json_object_get_string(v), "1.3");
+	assert_true(json_object_object_get_ex(root, "os", &arr));
+	json_object *o = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(o, "certificate_stores_anchors", &v));
+	assert_string_equal(json_object_get_string(v), "microsoft-root-program.pem");
+	assert_true(json_object_object_get_ex(o, "certificate_stores_truncated", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(o, "certificate_stores", &arr));
+	assert_int_equal(json_object_array_length(arr), 6);
+	static const char *const keys[] = { "scope", "user", "store", "key", "thumbprint", "sha1", "subject", "issuer",
+					    "friendly_name", "not_before", "not_after", "code_signing", "self_signed",
+					    "in_root_program", "windows_required", "added_root", "thumbprint_matches",
+					    "error" };
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		assert_int_equal(json_object_object_length(e), sizeof(keys) / sizeof(keys[0]));
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!json_object_object_get_ex(e, keys[k], &v))
+				fail_msg("entry %zu lacks %s", i, keys[k]);
+	}
+	e = json_object_array_get_idx(arr, 1);   /* the proxy root */
+	assert_true(json_object_object_get_ex(e, "added_root", &v) && json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(e, "in_root_program", &v) && !json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(e, "not_after", &v));
+	assert_string_equal(json_object_get_string(v), "2040-01-01T00:00:00Z");
+	e = json_object_array_get_idx(arr, 2);   /* damaged: certificate fields null */
+	assert_true(json_object_object_get_ex(e, "sha1", &v) && v == NULL);
+	assert_true(json_object_object_get_ex(e, "in_root_program", &v) && v == NULL);
+	assert_true(json_object_object_get_ex(e, "code_signing", &v) && v == NULL);
+	assert_true(json_object_object_get_ex(e, "error", &v));
+	assert_non_null(strstr(json_object_get_string(v), "past the end"));
+	e = json_object_array_get_idx(arr, 5);
+	assert_true(json_object_object_get_ex(e, "user", &v));
+	assert_string_equal(json_object_get_string(v), "operator");
+	json_object_put(root);
+	free(buf);
+
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_text(&r, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nCertificate stores [vol 2]: 6 entries, 2 roots not in Microsoft's root program\n"
+				    "  machine ROOT: 2\n  machine CA: 1\n  machine TrustedPublisher: 1\n"
+				    "  machine Disallowed: 1\n  user operator Root: 1\n"));
+	assert_non_null(strstr(buf, "  ADDED ROOT  machine ROOT  CN=Vendor Proxy Root\n"));
+	assert_non_null(strstr(buf, "  DAMAGED     machine CA  cccc"));
+	assert_non_null(strstr(buf, "  PUBLISHER   machine TrustedPublisher  CN=Example Press Machinery KK\n"));
+	assert_non_null(strstr(buf, ", code signing\n"));
+	assert_non_null(strstr(buf, "  DISALLOWED  machine Disallowed  CN=Revoked CA\n"));
+	assert_non_null(strstr(buf, "  ADDED ROOT  user operator Root  CN=User Root\n"));
+	assert_non_null(strstr(buf, "stored under key 0000, not its SHA-1\n"));
+	assert_null(strstr(buf, "CN=Program Root\n"));   /* a root of the program is only counted */
+	free(buf);
+	report_release(&r);
+
+	/* Unmarked stores: listed, the roots said not to be checked. */
+	fill(&r);
+	memset(&os, 0, sizeof(os));
+	os.volume = 3;
+	cert(&os, "machine", NULL, "ROOT", 'b', "CN=Vendor Proxy Root");
+	report_add_os(&r, &os);
+	report_finish(&r);
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_text(&r, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "Certificate stores [vol 3]: 1 entries, roots not checked (no trust anchors)\n"));
+	assert_null(strstr(buf, "ADDED ROOT"));
+	free(buf);
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_json(&r, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"in_root_program\": null"));
+	assert_non_null(strstr(buf, "\"certificate_stores_anchors\": null"));
+	free(buf);
+	report_release(&r);
+}
+
 /* With a baseline, the changes come right after what decided the verdict:
  * in report.txt after the findings and before the image details, in
  * report.html right after the decisive findings; without one, not at all. */
@@ -336,6 +478,7 @@ int main(void)
 		cmocka_unit_test(save_is_whole_or_absent),
 		cmocka_unit_test(case_and_host),
 		cmocka_unit_test(drift_placement),
+		cmocka_unit_test(certificate_stores_written),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
