@@ -479,18 +479,6 @@ static void judge(const struct scan_opts *o, const struct job *j, struct report 
  * Interim: once the scan holds its trust_ctx, its anchors (the profile's
  * choice) are used instead. Anchors that do not load leave the stores
  * unmarked: listed, not judged. */
-static void mark_certstores(struct report *r)
-{
-	struct trust_anchors *a = NULL;
-	struct ks_err e;
-
-	if (!r->nos || trust_anchors_builtin(&a, &e) < 0)
-		return;
-	for (size_t i = 0; i < r->nos; i++)
-		certstores_mark(&r->os[i], a, true);
-	trust_anchors_free(a);
-}
-
 int scan_image(const char *path, const struct av *av, const struct scan_opts *o, struct report *r,
 	       struct ks_err *err)
 {
@@ -674,7 +662,9 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		goto out;
 	}
 	report_finish(r);
-	mark_certstores(r);
+	/* The image's own stores, against the same anchors as every signature. */
+	for (size_t i = 0; i < r->nos; i++)
+		certstores_mark(&r->os[i], trust_ctx_anchors(j.trust), !o->anchors_text);
 	judge(o, &j, r);
 	now_iso(r->finished, sizeof(r->finished), NULL);
 	r->seconds_total = now_mono() - t0;
