@@ -665,23 +665,33 @@ static void version_info_judged(void **state)
 	struct autorun b = { .category = "Run", .name = c2, .command = c2, .target = t2, .target_exists = 1, .pe = &p2 };
 	autorun_judge(&b);
 	assert_int_equal(b.flags, 0);
+	/* Microsoft's version information is a claim: only Windows' signature
+	 * makes the entry Windows' own. */
+	assert_false(autorun_is_windows_default(&b, "/Windows"));
+	struct sig_result ws = { .status = SIG_VALID, .source = SIG_SRC_CATALOG, .microsoft_windows = true };
+	b.target_sig = &ws;
 	assert_true(autorun_is_windows_default(&b, "/Windows"));
 	b.target = t3;
 	b.pe = &p3;
 	autorun_judge(&b);
 	assert_int_equal(b.flags, 0);
 
-	/* A vendor's program in System32 is listed, not counted as Windows'. */
+	/* A vendor's program in System32, signed by the vendor, is listed, not
+	 * counted as Windows'. */
 	char intel[] = "Intel Corporation", t4[] = "/Windows/System32/igfxtray.exe", o4[] = "igfxtray.exe";
 	struct autorun_pe p4 = { .company = intel, .original_filename = o4 };
+	struct sig_result vs = { .status = SIG_VALID, .source = SIG_SRC_EMBEDDED };
 	b.target = t4;
 	b.pe = &p4;
+	b.target_sig = &vs;
 	autorun_judge(&b);
 	assert_int_equal(b.flags, 0);
 	assert_false(autorun_is_windows_default(&b, "/Windows"));
-	/* Not a PE (a script, a random file): judged by place alone. */
+	/* Not a PE (a script, a random file) in the Windows folder: place alone
+	 * no longer makes it Windows' own. */
 	b.pe = NULL;
-	assert_true(autorun_is_windows_default(&b, "/Windows"));
+	b.target_sig = NULL;
+	assert_false(autorun_is_windows_default(&b, "/Windows"));
 }
 
 int main(void)

@@ -69,7 +69,7 @@ static struct autorun *autorun(struct os_info *os, const char *name, const char 
 	a->category = "Services";
 	a->location = xstrdup("HKLM\\SYSTEM\\CurrentControlSet\\Services");
 	a->name = xstrdup(name);
-	a->command = xstrdup(target);
+	a->command = xasprintf("C:%s", target);   /* a command, not a file that is the entry */
 	a->target = xstrdup(target);
 	a->target_exists = 1;
 	a->volume = 2;
@@ -213,7 +213,7 @@ static void strict_and_signer_key(void **state)
 	fputs("include = default\n[allow.empty]\nvendor = nobody\n", f);
 	fclose(f);
 	assert_int_equal(profile_load(path, &bad, &err), -1);
-	assert_non_null(strstr(err.msg, "needs path, sha256 or signer"));
+	assert_non_null(strstr(err.msg, "needs path, sha256 or signer, or a thumbprint"));
 	free(path);
 }
 
