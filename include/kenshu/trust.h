@@ -137,6 +137,10 @@ struct pe_digest;
 
 struct pe_digest *pe_digest_new(uint64_t file_size);
 void pe_digest_feed(struct pe_digest *d, const void *buf, size_t n);
+/* Before the first feed, when the caller holds the whole file: lets the
+ * digest skip MD5 unless the certificate table names it (MD5 is almost
+ * half of the hashing, and only very old signatures use it). */
+void pe_digest_lookahead(struct pe_digest *d, const void *file, size_t size);
 /* After the last byte: true when the file is a PE (MZ + PE header). */
 bool pe_digest_is_pe(const struct pe_digest *d);
 void pe_digest_free(struct pe_digest *d);

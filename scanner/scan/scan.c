@@ -199,12 +199,19 @@ static int hash_pass(struct worker *w, struct fs_stream *s, uint64_t size, bool 
 			return -1;
 		}
 		sha256_update(w->h, dst, (size_t)got);
-		pe_digest_feed(pd, dst, (size_t)got);
+		if (!keep)
+			pe_digest_feed(pd, dst, (size_t)got);
 		off += (uint64_t)got;
 		if (keep)
 			atomic_fetch_add(&w->job->pc.bytes_done, (uint64_t)got);
 	}
 	sha256_final_hex(w->h, it->sha256);
+	if (keep) {
+		/* The whole file is here: its certificate table says which
+		 * digests a signature can need before any is computed. */
+		pe_digest_lookahead(pd, w->buf, (size_t)size);
+		pe_digest_feed(pd, w->buf, (size_t)size);
+	}
 	return 0;
 }
 

@@ -275,6 +275,7 @@ void trust_verify_buffer(const struct trust_ctx *t, const void *data, size_t siz
 	struct pe_digest *d = pe_digest_new(size);
 	unsigned char s256[32], s1[20];
 
+	pe_digest_lookahead(d, data, size);
 	pe_digest_feed(d, data, size);
 	if (pe_digest_is_pe(d)) {
 		trust_verify_pe(t, d, out);

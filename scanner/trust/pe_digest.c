@@ -46,6 +46,7 @@ struct pe_digest {
 	unsigned char *table;
 	size_t table_len;
 	bool pe, finished;
+	bool no_md5;                     /* pe_digest_lookahead: no signature can need MD5 */
 	char error[160];
 	unsigned char d5[16], d1[20], d256[32];
 };
@@ -88,10 +89,47 @@ static void damaged(struct pe_digest *d, const char *fmt, ...)
 	d->hashing = false;
 }
 
+static uint32_t le32(const unsigned char *p);
+
 static void hash(struct pe_digest *d, const void *p, size_t n)
 {
-	if (!EVP_DigestUpdate(d->md5, p, n) || !EVP_DigestUpdate(d->sha1, p, n) || !EVP_DigestUpdate(d->sha256, p, n))
+	if ((d->md5 && !EVP_DigestUpdate(d->md5, p, n)) || !EVP_DigestUpdate(d->sha1, p, n) ||
+	    !EVP_DigestUpdate(d->sha256, p, n))
 		ks_oom(n);
+}
+
+/* The DER of the MD5 OID 1.2.840.113549.2.5: a signature over an MD5
+ * image digest names it in its SpcIndirectDataContent. */
+static const unsigned char md5_oid[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05 };
+
+void pe_digest_lookahead(struct pe_digest *d, const void *file, size_t size)
+{
+	const unsigned char *p = file;
+	uint32_t lfanew, toff, tsize;
+	size_t dir;
+
+	/* Anything unexpected keeps MD5: the sequential pass judges. */
+	if (d->pos || size < 0x40 || p[0] != 'M' || p[1] != 'Z')
+		return;
+	lfanew = (uint32_t)p[0x3c] | (uint32_t)p[0x3d] << 8 | (uint32_t)p[0x3e] << 16 | (uint32_t)p[0x3f] << 24;
+	if ((uint64_t)lfanew + 24 + 2 > size || memcmp(p + lfanew, "PE\0\0", 4))
+		return;
+	switch (p[lfanew + 24] | p[lfanew + 25] << 8) {
+	case 0x10b: dir = (size_t)lfanew + 24 + 128; break;
+	case 0x20b: dir = (size_t)lfanew + 24 + 144; break;
+	default: return;
+	}
+	if (dir + 8 > size)
+		return;
+	toff = le32(p + dir);
+	tsize = le32(p + dir + 4);
+	if (!toff && !tsize) {
+		d->no_md5 = true;   /* unsigned: only the catalogs' SHA-1 and SHA-256 */
+		return;
+	}
+	if (toff > size || tsize > size - toff)
+		return;
+	d->no_md5 = !memmem(p + toff, tsize, md5_oid, sizeof(md5_oid));
 }
 
 /* The n bytes at file offset off, with the excluded ranges left out and
@@ -222,10 +260,10 @@ static void parse_nt(struct pe_digest *d)
 
 static void start_hashing(struct pe_digest *d)
 {
-	d->md5 = EVP_MD_CTX_new();
+	d->md5 = d->no_md5 ? NULL : EVP_MD_CTX_new();
 	d->sha1 = EVP_MD_CTX_new();
 	d->sha256 = EVP_MD_CTX_new();
-	if (!d->md5 || !d->sha1 || !d->sha256 || !EVP_DigestInit_ex(d->md5, EVP_md5(), NULL) ||
+	if ((!d->no_md5 && (!d->md5 || !EVP_DigestInit_ex(d->md5, EVP_md5(), NULL))) || !d->sha1 || !d->sha256 ||
 	    !EVP_DigestInit_ex(d->sha1, EVP_sha1(), NULL) ||
 	    !EVP_DigestInit_ex(d->sha256, EVP_sha256(), NULL))
 		ks_oom(0);
@@ -329,7 +367,8 @@ void pe_digest_finish(struct pe_digest *d, struct pe_digest_out *out)
 			d->hashing = false;
 		}
 		if (d->pe && d->hashing) {
-			if (!EVP_DigestFinal_ex(d->md5, d->d5, NULL) || !EVP_DigestFinal_ex(d->sha1, d->d1, NULL) || !EVP_DigestFinal_ex(d->sha256, d->d256, NULL))
+			if ((d->md5 && !EVP_DigestFinal_ex(d->md5, d->d5, NULL)) || !EVP_DigestFinal_ex(d->sha1, d->d1, NULL) ||
+			    !EVP_DigestFinal_ex(d->sha256, d->d256, NULL))
 				ks_oom(0);
 		}
 	}
@@ -338,6 +377,7 @@ void pe_digest_finish(struct pe_digest *d, struct pe_digest_out *out)
 		return;
 	out->error = d->error[0] ? d->error : NULL;
 	memcpy(out->md5, d->d5, 16);
+	out->have_md5 = d->md5 != NULL;
 	memcpy(out->sha1, d->d1, 20);
 	memcpy(out->sha256, d->d256, 32);
 	if (!out->error && d->table) {

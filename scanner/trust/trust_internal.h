@@ -33,6 +33,7 @@ struct pe_digest_out {
 	bool pe;
 	const char *error;            /* headers or certificate table damaged: why; else NULL */
 	unsigned char md5[16], sha1[20], sha256[32];
+	bool have_md5;                /* false after pe_digest_lookahead found no use for it */
 	const unsigned char *table;   /* the certificate table, NULL when the PE has none */
 	size_t table_len;
 };

@@ -422,7 +422,7 @@ static void judge_one(struct run *r, PKCS7 *p7, PKCS7_SIGNER_INFO *si)
 			add(r, SIG_ERROR, xstrdup("the SpcIndirectDataContent does not parse"));
 			return;
 		}
-		mine = nid == NID_md5 ? r->pe->md5 : nid == NID_sha1 ? r->pe->sha1 : nid == NID_sha256 ? r->pe->sha256 : NULL;
+		mine = nid == NID_md5 ? (r->pe->have_md5 ? r->pe->md5 : NULL) : nid == NID_sha1 ? r->pe->sha1 : nid == NID_sha256 ? r->pe->sha256 : NULL;
 		if (!mine) {
 			add(r, SIG_ERROR, xasprintf("the image digest is %s, which kenshu does not compute",
 						    md_name(nid)));

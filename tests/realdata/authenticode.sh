@@ -46,5 +46,13 @@ check "oem89.cat (signature)" valid -s "$dir/oem89.cat"
 check "oem89.cat, a byte flipped" invalid -s -o 200 "$dir/oem89.cat"
 check "catfiletest.cat (signature)" '!valid' -s "$dir/catfiletest.cat"
 check "115fe...cat (signature)" valid -s "$dir/115fe8649854ad531fb7ecd1318fbee6b33c9cbd78f02ed582092a96d5eb5899.cat"
+# Catalog members: DXCore.dll with its own signature stripped is vouched
+# for by the 115fe... catalog alone; the .inf by oem89.cat's flat digest.
+cat115=$dir/115fe8649854ad531fb7ecd1318fbee6b33c9cbd78f02ed582092a96d5eb5899.cat
+check "DXCore.dll, stripped, + catalog" valid -S -C "$cat115" "$dir/DXCore.dll"
+check "DXCore.dll, stripped, no catalog" unsigned -S "$dir/DXCore.dll"
+check "amdacpbtscoext.inf + oem89.cat" valid -C "$dir/oem89.cat" "$dir/amdacpbtscoext.inf"
+check "amdacpbtscoext.inf, no catalog" not-checked "$dir/amdacpbtscoext.inf"
+check "inf, a byte flipped + oem89.cat" not-checked -o 100 -C "$dir/oem89.cat" "$dir/amdacpbtscoext.inf"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

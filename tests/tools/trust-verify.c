@@ -1,11 +1,15 @@
-/* trust-verify [-a ANCHORS.pem] [-t UNIXTIME] [-f | -o OFFSET] [-s] [-c CHUNK] FILE... — judges each
+/* trust-verify [-a ANCHORS.pem] [-t UNIXTIME] [-C CATALOG]... [-S] [-f | -o OFFSET] [-s] [-c CHUNK] FILE... — judges each
  * file as a scan does (pe_digest fed in CHUNK-byte pieces, then
  * trust_verify_pe; a non-PE by its flat digests) and prints one line each:
  *   FILE<TAB>status<TAB>source<TAB>signatures<TAB>signer_name<TAB>signing_time<TAB>digest_alg<TAB>windows<TAB>reason
  * -a: the anchor file (default: the shipped anchors); -t: the scan time
  * (default now); -o OFFSET: flip one bit of the byte at OFFSET first (a
  * tampered variant; -f: the middle byte); -s: the file is a PKCS#7
- * SignedData (a catalog): trust_verify_signed_data. For tests/realdata/authenticode.sh and by hand.
+ * SignedData (a catalog): trust_verify_signed_data; -C: add CATALOG to the
+ * index first (catalog_index_add; repeatable); -S: strip a PE's
+ * certificate table first (its directory entry zeroed, the table cut off
+ * the end), so only the catalogs can vouch for it. For
+ * tests/realdata/authenticode.sh and by hand.
  * Exit 0, or 2 when the anchors or a file cannot be read. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,35 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A PE whose certificate table ends the file, without it: the Authenticode
+ * digest is unchanged (it never covers the table or its entry). Returns
+ * the new length; a file of another shape is left as it is. */
+static size_t strip_table(unsigned char *p, size_t len)
+{
+	uint32_t lfanew, off, size;
+	size_t dir;
+
+	if (len < 0x40 || p[0] != 'M' || p[1] != 'Z')
+		return len;
+	lfanew = rd32(p + 0x3c);
+	if ((size_t)lfanew + 26 > len)
+		return len;
+	dir = (size_t)lfanew + 24 + ((p[lfanew + 24] | p[lfanew + 25] << 8) == 0x20b ? 144 : 128);
+	if (dir + 8 > len)
+		return len;
+	off = rd32(p + dir);
+	size = rd32(p + dir + 4);
+	if (!off || (size_t)off + size != len)
+		return len;
+	memset(p + dir, 0, 8);
+	return off;
+}
+
 int main(int argc, char **argv)
 {
 	const char *anchors_path = NULL;
@@ -44,12 +77,21 @@ int main(int argc, char **argv)
 	struct trust_ctx *t;
 	struct ks_err err;
 	size_t chunk = 65536;
-	bool flip = false, signed_data = false;
+	bool flip = false, signed_data = false, strip = false;
+	const char *cats[16];
+	int ncats = 0;
 	long long flip_at = -1;
 	int c, rc = 0;
 
-	while ((c = getopt(argc, argv, "a:t:fo:sc:")) != -1) {
+	while ((c = getopt(argc, argv, "a:t:fo:sc:C:S")) != -1) {
 		switch (c) {
+		case 'C':
+			if (ncats < 16)
+				cats[ncats++] = optarg;
+			break;
+		case 'S':
+			strip = true;
+			break;
 		case 'a':
 			anchors_path = optarg;
 			break;
@@ -93,6 +135,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t = trust_ctx_new(a, now);
+	for (int i = 0; i < ncats; i++) {
+		size_t len;
+		char *data = slurp(cats[i], &len);
+
+		if (!data || catalog_index_add(t, cats[i], data, len, NULL, NULL, &err) < 0) {
+			fprintf(stderr, "trust-verify: catalog '%s': %s\n", cats[i], data ? err.msg : "cannot read");
+			free(data);
+			trust_ctx_free(t);
+			return 2;
+		}
+		free(data);
+	}
 	for (int i = optind; i < argc; i++) {
 		size_t len;
 		char *data = slurp(argv[i], &len);
@@ -104,6 +158,8 @@ int main(int argc, char **argv)
 			rc = 2;
 			continue;
 		}
+		if (strip)
+			len = strip_table((unsigned char *)data, len);
 		if (flip && len)
 			data[len / 2] ^= 0x01;
 		if (flip_at >= 0 && (size_t)flip_at < len)
