@@ -98,30 +98,66 @@ static void posture_section(FILE *f, const struct os_info *os)
 	}
 }
 
-/* Decisive findings first (the list is sorted so), waived ones last. */
+static bool info_only(const struct rep_finding *x)
+{
+	return !x->waiver && x->severity == SEV_INFO;
+}
+
+static void finding_line(FILE *f, const struct rep_finding *x)
+{
+	char sev[16];
+
+	snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
+	for (char *c = sev; *c && !x->waiver; c++)
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+	fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
+	if (x->version)
+		fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
+	if (x->waiver)
+		fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
+}
+
+/* What decided the verdict, fail first (the list is sorted so), waived
+ * ones last; findings for information only are counted here and listed
+ * after the inventory (info_findings_text), where they do not stand
+ * between the reader and the summary. */
 static void findings_text(const struct report *r, FILE *f)
 {
+	size_t n[4] = { 0 }, waived = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++) {
+		if (r->findings[i].waiver)
+			waived++;
+		else if ((unsigned)r->findings[i].severity < 4)
+			n[r->findings[i].severity]++;
+	}
 	fprintf(f, "Profile:    %s (%s), effective sha256 %s, judged as of %s\n", r->profile_name,
 		r->profile_source, r->profile_effective_sha256, r->scan_date);
-	fprintf(f, "Findings:   %zu\n", r->nfindings);
-	for (size_t i = 0; i < r->nfindings; i++) {
-		const struct rep_finding *x = &r->findings[i];
-		char sev[16];
-		snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
-		for (char *c = sev; *c && !x->waiver; c++)
-			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
-		fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
-		if (x->version)
-			fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
-		if (x->waiver)
-			fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
-	}
+	fprintf(f, "Findings:   %zu: %zu fail, %zu review, %zu waived; %zu for information only%s\n", r->nfindings,
+		n[SEV_FAIL], n[SEV_REVIEW], waived, n[SEV_INFO], n[SEV_INFO] ? " (listed at the end)" : "");
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (!info_only(&r->findings[i]))
+			finding_line(f, &r->findings[i]);
 	for (size_t i = 0; i < r->nwaivers; i++) {
 		const struct rep_waiver *w = &r->waivers[i];
 		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->w.name,
 			w->w.rule, w->w.approver, w->w.expires, w->status, w->applied, w->applied == 1 ? "" : "s");
 	}
 	fputc('\n', f);
+}
+
+static void info_findings_text(const struct report *r, FILE *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += info_only(&r->findings[i]);
+	if (!n)
+		return;
+	fprintf(f, "\nFor information only (recorded, no effect on the verdict): %zu\n", n);
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (info_only(&r->findings[i]))
+			finding_line(f, &r->findings[i]);
 }
 
 void report_write_case(const struct case_meta *m, FILE *f)
@@ -140,14 +176,8 @@ int report_write_text(const struct report *r, FILE *f)
 	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
 	report_write_case(&r->meta, f);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
-	findings_text(r, f);
-	/* Right after what decided the verdict: on a re-audit what changed
-	 * is the news, the inventory below is mostly what it was. */
-	if (r->drift) {
-		if (drift_write_text(r->drift, f) < 0)
-			return -1;
-		fputc('\n', f);
-	}
+	/* The summary first: which image, which Windows, what ClamAV found;
+	 * then what decided the verdict; then the inventory. */
 	report_human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
 	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
@@ -186,17 +216,26 @@ int report_write_text(const struct report *r, FILE *f)
 
 	if (r->cross_check_note)
 		fprintf(f, "Cross-check: %s\n", r->cross_check_note);
-	fprintf(f, "\nDetections: %zu\n", r->ndet);
+	fprintf(f, "Detections: %zu\n", r->ndet);
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
 		print_loc(f, d->volume, d->path, d->stream);
 		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
 			(unsigned long long)d->size);
 	}
+	fputc('\n', f);
+	findings_text(r, f);
+	/* Right after what decided the verdict: on a re-audit what changed
+	 * is the news, the inventory below is mostly what it was. */
+	if (r->drift) {
+		if (drift_write_text(r->drift, f) < 0)
+			return -1;
+		fputc('\n', f);
+	}
 
 	/* Only when there are some: most images have none. */
 	if (r->nmacros)
-		fprintf(f, "\nDocuments with macros: %zu\n", r->nmacros);
+		fprintf(f, "Documents with macros: %zu\n", r->nmacros);
 	for (size_t i = 0; i < r->nmacros; i++) {
 		const struct rep_detection *d = &r->macros[i];
 		print_loc(f, d->volume, d->path, d->stream);
@@ -204,7 +243,7 @@ int report_write_text(const struct report *r, FILE *f)
 			(unsigned long long)d->size);
 	}
 
-	fprintf(f, "\nNot fully scanned: %zu\n", r->nskip);
+	fprintf(f, "%sNot fully scanned: %zu\n", r->nmacros ? "\n" : "", r->nskip);
 	for (size_t i = 0; i < r->nskip; i++) {
 		const struct rep_skip *s = &r->skip[i];
 		print_loc(f, s->volume, s->path, s->stream);
@@ -297,6 +336,8 @@ int report_write_text(const struct report *r, FILE *f)
 		fprintf(f, "  [vol %u] %s  %s (0x%08X)%s%s\n", p->volume, p->path,
 			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
 	}
+
+	info_findings_text(r, f);
 
 	const struct rep_engine *e = &r->engine;
 	report_human_size(bytes, sz, sizeof(sz));
