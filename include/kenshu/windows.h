@@ -415,7 +415,7 @@ void autorun_pe_free(struct autorun_pe *pe);
  *   rdp-enabled, rdp-no-nla       Terminal Server, RDP-Tcp, policy keys
  *   autologon-cleartext-password  Winlogon DefaultPassword exists (its
  *                                 value is never read into any output)
- *   firewall-disabled  domain|private|public
+ *   firewall-disabled  domain|private|public, profiles alike in one check
  *   defender-disabled, autoplay-enabled, guest-enabled (SAM), hosts-tampered
  *   write-filter                  EWF/FBWF/UWF state, always INFO
  *
@@ -446,7 +446,10 @@ const char *posture_state_name(enum posture_state s);
 struct posture_check {
 	const char *rule;          /* static: "ms17-010", "smb1-enabled", ... */
 	const char *scope;         /* static, NULL when the rule has one check:
-	                              "server"/"client", "domain"/"private"/"public" */
+	                              "server"/"client"; for firewall-disabled the
+	                              profiles in one state for one reason, comma-
+	                              separated ("domain", "private,public",
+	                              "domain,private,public"): one fact, one check */
 	enum posture_state state;
 	char *message;             /* one sentence for an engineer, owned */
 	char *evidence;            /* what decided it: key path + value, file +
@@ -460,7 +463,8 @@ struct posture {
 
 /* Frees every check and zeroes *p. Accepts a zeroed *p. */
 void posture_release(struct posture *p);
-/* The first check of rule (and scope, when scope is non-NULL), or NULL. */
+/* The first check of rule (and covering scope, when scope is non-NULL:
+ * "public" finds the check scoped "private,public"), or NULL. */
 const struct posture_check *posture_find(const struct posture *p, const char *rule, const char *scope);
 
 /* ---- data tables (the .tsv files in profiles/tables/) -------------- */

@@ -77,6 +77,15 @@ static void posture_section(FILE *f, const struct os_info *os)
 		by_default += st == POSTURE_ABSENT_UNSAFE;
 		unknown += st == POSTURE_UNKNOWN;
 	}
+	/* A check of several firewall profiles has a longer name: the
+	 * column widens for it. */
+	int width = 30;
+	for (size_t i = 0; i < os->posture.n; i++) {
+		const struct posture_check *c = &os->posture.c[i];
+		int w = (int)(strlen(c->rule) + (c->scope ? 1 + strlen(c->scope) : 0));
+		if (w > width && w < 64)
+			width = w;
+	}
 	fprintf(f, "\nPatch level and hardening [vol %u]: %zu checks, %zu unsafe, %zu unsafe by default, %zu unknown\n",
 		os->volume, os->posture.n, unsafe, by_default, unknown);
 	for (size_t i = 0; i < os->posture.n; i++) {
@@ -85,7 +94,7 @@ static void posture_section(FILE *f, const struct os_info *os)
 		size_t n = strlen(c->evidence);
 
 		snprintf(name, sizeof(name), "%s%s%s", c->rule, c->scope ? " " : "", c->scope ? c->scope : "");
-		fprintf(f, "  %-30s %-15s %s\n", name, posture_state_name(c->state), c->message);
+		fprintf(f, "  %-*s %-15s %s\n", width, name, posture_state_name(c->state), c->message);
 		if (c->state == POSTURE_SAFE || c->state == POSTURE_ABSENT_SAFE || c->state == POSTURE_NOT_APPLICABLE ||
 		    !n)
 			continue;
@@ -94,7 +103,7 @@ static void posture_section(FILE *f, const struct os_info *os)
 			while (n && ((unsigned char)c->evidence[n] & 0xC0) == 0x80)
 				n--;
 		}
-		fprintf(f, "  %-30s %-15s %.*s%s\n", "", "", (int)n, c->evidence, c->evidence[n] ? " ..." : "");
+		fprintf(f, "  %-*s %-15s %.*s%s\n", width, "", "", (int)n, c->evidence, c->evidence[n] ? " ..." : "");
 	}
 }
 
