@@ -293,6 +293,9 @@ struct autorun {
 	unsigned volume;
 	char *note;             /* e.g. a task's "hidden; TimeTrigger every PT5M", else NULL */
 	unsigned other_control_set; /* N when the entry is only in ControlSet00N, not the current set */
+	bool service;           /* a value of a service's key (ImagePath, ServiceDll, FailureCommand) */
+	bool has_start;         /* service: its Start value was read into start */
+	uint32_t start;         /* 0 boot, 1 system, 2 automatic, 3 on demand, 4 disabled */
 	bool setting;           /* a setting, not a program: no target */
 	char *clsid;            /* "{...}" the entry names, after autorun_resolve_com() */
 	char *shadows;          /* per-user COM class: the machine's server it overrides */
@@ -336,6 +339,16 @@ struct ar_flag_info {
 };
 extern const struct ar_flag_info ar_flag_info[];
 extern const size_t ar_nflag_info;
+
+/* Its target lies in the system root ("/Windows"): what "Windows' own"
+ * means for autorun_missing_reason() until signatures decide it. */
+bool autorun_in_system_root(const struct autorun *a, const char *system_root);
+/* Why a target-missing entry matters, by what is known: a service's start
+ * type (disabled: nothing runs; boot or automatic: fails at every boot),
+ * whether the entry is Windows' own (windows_own, however the caller
+ * decides it), and only for other entries outside Windows that a dropper
+ * may re-create the file. One sentence, allocated. */
+char *autorun_missing_reason(const struct autorun *a, bool windows_own);
 
 /* Is this entry one of Windows' own? Its target is in the system root
  * (e.g. "/Windows"), it raises no flag, and if it is a PE its version

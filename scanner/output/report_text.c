@@ -1,6 +1,7 @@
 /* report.txt: the summary a person reads first. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -296,10 +297,15 @@ int report_write_text(const struct report *r, FILE *f)
 				fprintf(f, "  %-26s   decoded: %s\n", "", a->decoded);
 			if (a->payload && (a->resolve_flags & CMD_F_INLINE) && !a->decoded)
 				script_excerpt(f, a->payload);
-			for (size_t fi = 0; fi < ar_nflag_info; fi++)
-				if (a->flags & ar_flag_info[fi].flag)
-					fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
-						ar_flag_info[fi].reason);
+			for (size_t fi = 0; fi < ar_nflag_info; fi++) {
+				if (!(a->flags & ar_flag_info[fi].flag))
+					continue;
+				char *why = ar_flag_info[fi].flag == AR_FLAG_TARGET_MISSING
+					? autorun_missing_reason(a, autorun_in_system_root(a, os->system_root)) : NULL;
+				fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
+					why ? why : ar_flag_info[fi].reason);
+				free(why);
+			}
 		}
 		if (collapsed)
 			fprintf(f, "  (%zu more start programs in %s, none flagged: listed in report.json, "

@@ -270,9 +270,14 @@ static void eval_autoruns(struct pctx *c)
 				if (flag_rules[f].flag == AR_FLAG_DETECTED && c->ioc && a->target_detection &&
 				    ioc_lookup(c->ioc, a->target_detection))
 					continue;
-				add(c, flag_rules[f].rule, SEV_FAIL, &w, "%s: %s%s%s", where_, flag_reason(flag_rules[f].flag),
+				/* Worded by what is known of the entry, not one sentence for all. */
+				char *why = flag_rules[f].flag == AR_FLAG_TARGET_MISSING
+					? autorun_missing_reason(a, autorun_in_system_root(a, os->system_root)) : NULL;
+				add(c, flag_rules[f].rule, SEV_FAIL, &w, "%s: %s%s%s", where_,
+				    why ? why : flag_reason(flag_rules[f].flag),
 				    a->target_detection && flag_rules[f].flag == AR_FLAG_DETECTED ? ": " : "",
 				    a->target_detection && flag_rules[f].flag == AR_FLAG_DETECTED ? a->target_detection : "");
+				free(why);
 			}
 			for (size_t f = 0; f < sizeof(category_rules) / sizeof(category_rules[0]); f++)
 				if (a->category && !strcmp(a->category, category_rules[f].category) && a->command && *a->command)

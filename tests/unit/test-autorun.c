@@ -156,6 +156,7 @@ static void system_uses_the_current_control_set(void **state)
 		"\"ImagePath\"=\"C:\\\\Users\\\\Public\\\\evil.exe\"\n"
 		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Services\\good]\n"
 		"\"ImagePath\"=expand:\"%SystemRoot%\\\\system32\\\\svchost.exe -k netsvcs\"\n"
+		"\"Start\"=dword:00000004\n"
 		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Services\\good\\Parameters]\n"
 		"\"ServiceDll\"=expand:\"%SystemRoot%\\\\system32\\\\good.dll\"\n"
 		"\"FailureCommand\"=\"not here\"\n"
@@ -168,9 +169,15 @@ static void system_uses_the_current_control_set(void **state)
 	autorun_collect(h, AR_SYSTEM, 2, NULL, 1, &l);
 	autorun_sort(&l);
 	assert_null(find(&l, "Services and drivers", "evil"));   /* ControlSet001 is not current */
-	assert_non_null(find(&l, "Services and drivers", "good"));
+	const struct autorun *svc = find(&l, "Services and drivers", "good");
+	assert_non_null(svc);
+	/* Whether it runs at all: the service's Start, for its DLL too. */
+	assert_true(svc->service && svc->has_start);
+	assert_int_equal(svc->start, 4);
 	const struct autorun *dll = find(&l, "Service DLLs", "good");
 	assert_non_null(dll);
+	assert_true(dll->service && dll->has_start);
+	assert_int_equal(dll->start, 4);
 	assert_string_equal(dll->command, "%SystemRoot%\\system32\\good.dll");
 	assert_string_equal(dll->location, "HKLM\\SYSTEM\\ControlSet002\\Services\\good\\Parameters");
 	assert_null(find(&l, "Service failure command", "good")); /* FailureCommand lives on the service key */
@@ -181,6 +188,9 @@ static void system_uses_the_current_control_set(void **state)
 	}
 	assert_int_equal(boot, 2);   /* one entry per string */
 	assert_int_equal(lsa, 2);
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].category, "Boot execute"))
+			assert_false(l.v[i].service);
 	autorun_list_release(&l);
 
 	/* ControlSet001 is not current: its extra service is reported as a
@@ -189,6 +199,8 @@ static void system_uses_the_current_control_set(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].name, "evil");
 	assert_int_equal(l.v[0].other_control_set, 1);
+	assert_true(l.v[0].service);
+	assert_false(l.v[0].has_start);   /* evil has no Start value */
 	assert_non_null(strstr(l.v[0].note, "only in ControlSet001"));
 	autorun_judge(&l.v[0]);
 	assert_true(l.v[0].flags & AR_FLAG_OTHER_CONTROL_SET);
