@@ -340,6 +340,18 @@ struct ar_flag_info {
 extern const struct ar_flag_info ar_flag_info[];
 extern const size_t ar_nflag_info;
 
+/* The registry value that holds the entry's command ("" the key's default
+ * value), or NULL when the entry is no registry value (a file, a task, a
+ * WMI subscription, a subkey that is the entry by its name). */
+const char *autorun_value_name(const struct autorun *a);
+/* Where the entry is registered, as every report shows it: a registry
+ * value as "KEY [Value]" ("KEY [(default)]"), so a service's
+ * "...\Services\HTTP [ImagePath]" does not read as a subkey HTTP\HTTP; a
+ * file as its path; a task as its file or key with " (task NAME)" when the
+ * name is not already in it; a WMI consumer as "...Class.Name=\"NAME\"".
+ * Allocated. */
+char *autorun_where(const struct autorun *a);
+
 /* Its target lies in the system root ("/Windows"): what "Windows' own"
  * means for autorun_missing_reason() until signatures decide it. */
 bool autorun_in_system_root(const struct autorun *a, const char *system_root);

@@ -416,13 +416,11 @@ static void detections_section(const struct report *r, FILE *f)
 
 static void autorun_entry(FILE *f, const struct autorun *a)
 {
+	/* The same "KEY [Value]" as the findings and report.txt. */
+	char *at = autorun_where(a);
 	fputs("<td>", f);
-	html_code(f, a->location);
-	fputs("<br>", f);
-	if (a->name[0])
-		html_code(f, a->name);
-	else
-		fputs("<span class=\"muted\">(default value)</span>", f);
+	html_code(f, at);
+	free(at);
 	if (a->user) {
 		fputs("<br><span class=\"muted\">user</span> ", f);
 		html_esc(f, a->user);

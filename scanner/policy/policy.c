@@ -256,10 +256,11 @@ static void eval_autoruns(struct pctx *c)
 		for (size_t k = 0; k < os->autoruns.n; k++) {
 			const struct autorun *a = &os->autoruns.v[k];
 			char where_[2048];
-			snprintf(where_, sizeof(where_), "%s%s%s%s%s", a->location, a->name && *a->name ? "\\" : "",
-				 a->name ? a->name : "", a->user ? " (user " : "", a->user ? a->user : "");
-			if (a->user)
-				snprintf(where_ + strlen(where_), sizeof(where_) - strlen(where_), ")");
+			/* "KEY [Value]": a service's ...\Services\HTTP [ImagePath], not a subkey HTTP\HTTP. */
+			char *at = autorun_where(a);
+			snprintf(where_, sizeof(where_), "%s%s%s%s", at, a->user ? " (user " : "", a->user ? a->user : "",
+				 a->user ? ")" : "");
+			free(at);
 			struct where w = { a->volume, a->target ? a->target : where_, a->command, NULL, a->target_sha256, NULL };
 			if (a->pe && a->pe->fixed_version[0])
 				w.version = a->pe->fixed_version;

@@ -120,6 +120,49 @@ bool autorun_is_windows_default(const struct autorun *a, const char *system_root
 	return !a->pe || claims_microsoft(a->pe);
 }
 
+const char *autorun_value_name(const struct autorun *a)
+{
+	const struct autorun_loc *l = a->loc;
+
+	if (!l || !l->key)
+		return NULL;   /* a file, a task, a WMI subscription */
+	switch (l->rule) {
+	case AR_ALL_VALUES:
+	case AR_SUBKEY_ALL_VALUES:
+		return a->name;
+	case AR_VALUE:
+	case AR_SUBKEY_VALUE:
+		return l->value && !strchr(l->value, '*') ? l->value : a->name;
+	case AR_SUBKEY_NAMES:
+		/* The subkey is the entry; a value is shown when it is what was
+		 * read (a CLSID in the default value), not when the name is. */
+		if (l->value && (l->com == AR_COM_DATA || (l->com == AR_COM_NONE && a->command[0])))
+			return l->value;
+		return NULL;
+	}
+	return NULL;
+}
+
+char *autorun_where(const struct autorun *a)
+{
+	const char *vn = autorun_value_name(a), *loc = a->location, *name = a->name ? a->name : "";
+	size_t ll = strlen(loc), nl = strlen(name);
+
+	if (vn)
+		return xasprintf("%s [%s]", loc, *vn ? vn : "(default)");
+	if (a->category && !strcmp(a->category, "WMI event subscription"))
+		return xasprintf("%s.Name=\"%s\"", loc, name);
+	/* A key or file named by the entry already (a BHO's key, a task's file). */
+	if (!nl || (ll > nl && !strcasecmp(loc + ll - nl, name) && strchr("\\/", loc[ll - nl - 1])) ||
+	    (name[0] == '/' && ll >= nl && !strcasecmp(loc + ll - nl, name)))
+		return xstrdup(loc);
+	if (a->category && !strcmp(a->category, "Scheduled task"))
+		return xasprintf("%s (task %s)", loc, name);
+	if (loc[0] == '/')
+		return xasprintf("%s/%s", loc, name);   /* a file in a Startup folder */
+	return xasprintf("%s (%s)", loc, name);
+}
+
 bool autorun_in_system_root(const struct autorun *a, const char *system_root)
 {
 	size_t rl = system_root ? strlen(system_root) : 0;
