@@ -175,8 +175,10 @@ static void verdict_banner(const struct report *r, FILE *f)
 	html_esc(f, r->profile_source);
 	fputs(") as of ", f);
 	html_esc(f, r->scan_date);
-	fputs(", profile SHA-256 <span class=\"mono\">", f);
+	fputs(", profile file SHA-256 <span class=\"mono\">", f);
 	html_esc(f, r->profile_sha256);
+	fputs("</span>, effective profile SHA-256 <span class=\"mono\">", f);
+	html_esc(f, r->profile_effective_sha256);
 	fputs("</span></p>\n</section>\n</header>\n", f);
 
 	count_findings(r, n, &waived);

@@ -341,8 +341,8 @@ void html_evidence_section(const struct report *r, FILE *f)
 	fputs("<h3>Acceptance profile</h3>\n<table class=\"fixed kv\">\n", f);
 	html_kv(f, "Name", r->profile_name);
 	html_kv(f, "Source", r->profile_source);
-	html_hash_row(f, "SHA-256 of the file", r->profile_sha256);
-	html_hash_row(f, "SHA-256 effective", r->profile_effective_sha256);
+	html_hash_row(f, "Profile file SHA-256", r->profile_sha256);
+	html_hash_row(f, "Effective profile SHA-256", r->profile_effective_sha256);
 	html_kv(f, "Rules judged as of", r->scan_date);
 	for (size_t i = 0; i < r->nprofile_files; i++) {
 		const struct profile_file *pf = &r->profile_files[i];

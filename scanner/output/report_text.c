@@ -141,8 +141,11 @@ static void findings_text(const struct report *r, FILE *f)
 		else if ((unsigned)r->findings[i].severity < 4)
 			n[r->findings[i].severity]++;
 	}
-	fprintf(f, "Profile:    %s (%s), effective sha256 %s, judged as of %s\n", r->profile_name,
-		r->profile_source, r->profile_effective_sha256, r->scan_date);
+	/* Both hashes, labelled as report.html labels them: the file as
+	 * written, and the profile in effect after includes. */
+	fprintf(f, "Profile:    %s (%s), judged as of %s\n", r->profile_name, r->profile_source, r->scan_date);
+	fprintf(f, "            profile file SHA-256 %s\n", r->profile_sha256);
+	fprintf(f, "            effective profile SHA-256 %s\n", r->profile_effective_sha256);
 	fprintf(f, "Findings:   %zu: %zu fail, %zu review, %zu waived; %zu for information only%s\n", r->nfindings,
 		n[SEV_FAIL], n[SEV_REVIEW], waived, n[SEV_INFO], n[SEV_INFO] ? " (listed at the end)" : "");
 	for (size_t i = 0; i < r->nfindings; i++)

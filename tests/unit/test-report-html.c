@@ -548,6 +548,26 @@ static void verdict_first_in_words(void **state)
 	release_extra(&r);
 }
 
+/* The banner names both profile hashes, labelled as report.txt does: the
+ * file's and the effective profile's. */
+static void both_profile_hashes_labelled(void **state)
+{
+	struct report r;
+	char *html;
+
+	fill(&r);
+	memset(r.profile_sha256, 'a', 64);
+	memset(r.profile_effective_sha256, 'e', 64);
+	html = render(&r);
+	char *end = strstr(html, "</header>");
+	assert_non_null(end);
+	*end = '\0';
+	assert_non_null(strstr(html, "profile file SHA-256 <span class=\"mono\">" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</span>"));
+	assert_non_null(strstr(html, "effective profile SHA-256 <span class=\"mono\">" "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee</span>"));
+	free(html);
+	release_extra(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +579,7 @@ int main(void)
 		cmocka_unit_test(long_code_is_cut),
 		cmocka_unit_test(same_input_same_bytes),
 		cmocka_unit_test(verdict_first_in_words),
+		cmocka_unit_test(both_profile_hashes_labelled),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

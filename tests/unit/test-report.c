@@ -365,6 +365,14 @@ static void text_summary_first_info_last(void **state)
 		}
 	}
 	assert_true(ninfo > 0);   /* the test database is no official one: signature-missing */
+	/* Both profile hashes, labelled as report.html labels them. */
+	char *pf = xasprintf("\n            profile file SHA-256 %s\n", r.profile_sha256);
+	char *pe = xasprintf("\n            effective profile SHA-256 %s\n", r.profile_effective_sha256);
+	assert_non_null(strstr(buf, pf));
+	assert_non_null(strstr(buf, pe));
+	assert_int_equal(strlen(r.profile_sha256), 64);
+	free(pf);
+	free(pe);
 	char want[64];
 	snprintf(want, sizeof(want), "; %zu for information only (listed at the end)\n", ninfo);
 	assert_non_null(strstr(buf, want));
