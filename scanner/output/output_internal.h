@@ -129,6 +129,7 @@ void html_code(FILE *f, const char *s);        /* as <code> */
 void html_pre_block(FILE *f, const char *s);   /* as <pre>, cut at HTML_MAX_CODE */
 void html_css_string(FILE *f, const char *s, size_t max_chars);   /* inside a CSS string */
 void html_size_cell(FILE *f, uint64_t n);      /* a <td> with the size in words and bytes */
+void html_grouped_number(uint64_t n, char *out, size_t len); /* digits in groups of three (48 bytes hold any) */
 void html_location(FILE *f, const char *path, const char *stream);
 void html_kv(FILE *f, const char *key, const char *val);          /* a two-cell table row */
 void html_hash_row(FILE *f, const char *key, const char *hex);

@@ -54,7 +54,7 @@ static const char *const css =
 	".v-review{background:#fff4cc;border-color:#a86b00}.v-review .word{color:#7a4e00}"
 	".v-pass{background:#e6f4ea;border-color:#1b7f3b}.v-pass .word{color:#1b7f3b}"
 	"table{border-collapse:collapse;width:100%;margin:6px 0 12px}table.fixed{table-layout:fixed}"
-	".w3{width:3em}.w4{width:4.5em}.w5{width:5em}.w6{width:6.5em}.w7{width:7.5em}.w8{width:8.5em}"
+	".w3{width:3em}.w4{width:5.5em}.w5{width:5em}.w6{width:7.5em}.w7{width:7.5em}.w8{width:8.5em}"
 	".w10{width:10em}.w12{width:12em}.w14{width:14em}"
 	".p20{width:20%}.p25{width:25%}.p30{width:30%}.p35{width:35%}.p40{width:40%}.p50{width:50%}"
 	"th,td{border:1px solid #aaa;padding:3px 6px;text-align:left;vertical-align:top}"
@@ -62,6 +62,8 @@ static const char *const css =
 	"tr{break-inside:avoid;page-break-inside:avoid}"
 	"table.kv th{width:14em;background:#f3f3f3;font-weight:600;text-align:left}"
 	"td.num{text-align:right;white-space:nowrap}"
+	/* A byte count may wrap between its digit groups, never run over. */
+	"td.num .bytes{white-space:normal;overflow-wrap:normal;font-size:.9em}"
 	".sev{font-weight:bold;white-space:nowrap}"
 	".sev-fail{background:#b00020;color:#fff}.sev-review{background:#ffd24d}"
 	".sev-info{background:#e3edff}.sev-waived{background:#ddd}"

@@ -140,9 +140,13 @@ static void posture_os(const struct os_info *os, FILE *f)
 		fprintf(f, "<tr><td class=\"%s\">%s</td><td class=\"rule\">", bad ? "st-bad"
 			: c->state == POSTURE_SAFE ? "st-good" : "", st);
 		html_esc(f, c->rule);
-		if (c->scope) {
-			fputs(" ", f);
-			html_esc(f, c->scope);
+		/* "domain,private,public" breaks after each comma in a narrow column. */
+		for (const char *sc = c->scope, *e; sc && *sc; sc = *e ? e + 1 : e) {
+			e = strchr(sc, ',');
+			if (!e)
+				e = sc + strlen(sc);
+			fputs(sc == c->scope ? " " : ", ", f);
+			report_html_escape(f, sc, (size_t)(e - sc));
 		}
 		fputs("</td><td>", f);
 		html_esc(f, c->message);

@@ -568,6 +568,32 @@ static void both_profile_hashes_labelled(void **state)
 	release_extra(&r);
 }
 
+/* Byte counts are grouped by threes with THIN SPACE and may wrap between
+ * groups: a 20-digit count does not run into the next cell (the layout
+ * itself is measured in a browser by tests/e2e/test-html.sh). */
+static void byte_counts_grouped(void **state)
+{
+	struct report r;
+	char *html;
+
+	fill(&r);
+	r.vol[0].v.size = UINT64_MAX;
+	r.vol[1].v.size = 999;
+	r.gaps[0].size = 1000;
+	html = render(&r);
+	char *vol = strstr(html, "<section id=\"volumes\">");
+	assert_non_null(vol);
+	assert_non_null(strstr(vol, "<span class=\"muted bytes\">18\xE2\x80\x89" "446\xE2\x80\x89" "744\xE2\x80\x89"
+				     "073\xE2\x80\x89" "709\xE2\x80\x89" "551\xE2\x80\x89" "615 bytes</span>"));
+	assert_non_null(strstr(vol, "<span class=\"muted bytes\">999 bytes</span>"));
+	assert_non_null(strstr(vol, "<span class=\"muted bytes\">1\xE2\x80\x89" "000 bytes</span>"));
+	assert_null(strstr(html, "18446744073709551615"));
+	/* The style lets the count wrap inside its nowrap cell. */
+	assert_non_null(strstr(html, "td.num .bytes{white-space:normal"));
+	free(html);
+	release_extra(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +606,7 @@ int main(void)
 		cmocka_unit_test(same_input_same_bytes),
 		cmocka_unit_test(verdict_first_in_words),
 		cmocka_unit_test(both_profile_hashes_labelled),
+		cmocka_unit_test(byte_counts_grouped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
