@@ -198,8 +198,9 @@ static void verdict_banner(const struct report *r, FILE *f)
 			unscanned++;
 	}
 	fputs("<table class=\"fixed kv\">\n", f);
-	fprintf(f, "<tr><th>Findings</th><td>%zu reject (fail), %zu need review, %zu for information, "
-		"%zu waived</td></tr>\n", n[SEV_FAIL], n[SEV_REVIEW], n[SEV_INFO], waived);
+	fprintf(f, "<tr><th>Findings</th><td>%zu reject%s (fail), %zu need%s review, %zu for information, "
+		"%zu waived</td></tr>\n", n[SEV_FAIL], plural(n[SEV_FAIL], "s", ""), n[SEV_REVIEW],
+		plural(n[SEV_REVIEW], "s", ""), n[SEV_INFO], waived);
 	fprintf(f, "<tr><th>Malware detections</th><td>%zu</td></tr>\n", r->ndet);
 	fprintf(f, "<tr><th>Start-up programs</th><td>%zu not part of Windows, %zu flagged</td></tr>\n",
 		other, flagged);
@@ -211,8 +212,8 @@ static void verdict_banner(const struct report *r, FILE *f)
 	fprintf(f, "<tr><th>Image unchanged by the scan</th><td>%s</td></tr>\n",
 		strcmp(r->sha256_before, r->sha256_after) == 0 ? "yes (same SHA-256 before and after)"
 							       : "<strong>NO: the SHA-256 differs</strong>");
-	fprintf(f, "<tr><th>Signatures</th><td>libclamav %s, %u signatures</td></tr>\n",
-		r->engine.version ? r->engine.version : "", r->engine.signatures);
+	fprintf(f, "<tr><th>Signatures</th><td>libclamav %s, %u signature%s</td></tr>\n",
+		r->engine.version ? r->engine.version : "", r->engine.signatures, pl_s(r->engine.signatures));
 	fputs("</table>\n", f);
 	fputs("<p class=\"screen-only small\">This page is self-contained: it runs no script and loads "
 	      "nothing from any network. To keep a PDF, print it (Ctrl+P) and choose \"Save as PDF\"; "
@@ -513,9 +514,9 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 
 	fprintf(f, "<h3>Windows on volume %u (", os->volume);
 	html_code(f, os->system_root);
-	fprintf(f, "): %zu entries</h3>\n", l->n);
-	fprintf(f, "<p>%zu flagged, %zu other programs not part of Windows, %zu of Windows' own.</p>\n",
-		flagged, other - flagged, windows);
+	fprintf(f, "): %zu %s</h3>\n", l->n, plural(l->n, "entry", "entries"));
+	fprintf(f, "<p>%zu flagged, %zu other program%s not part of Windows, %zu of Windows' own.</p>\n",
+		flagged, other - flagged, pl_s(other - flagged), windows);
 	if (other) {
 		report_html_table_head(f, NULL, "w12|Flags", "w8|Kind", "p30|Where it is registered", "|What it starts", NULL);
 		/* Flagged entries first: they are the ones to look at. */
@@ -543,7 +544,8 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 	}
 	if (windows) {
 		/* Hundreds on a real system: folded, they would bury the rest. */
-		fprintf(f, "<details><summary>%zu of Windows' own start entries (programs in ", windows);
+		fprintf(f, "<details><summary>%zu of Windows' own start %s (programs in ", windows,
+			plural(windows, "entry", "entries"));
 		html_code(f, os->system_root);
 		fputs(" with Microsoft version information, no flag)</summary>\n", f);
 		report_html_table_head(f, NULL, "w8|Kind", "p35|Where it is registered", "|What it starts", NULL);

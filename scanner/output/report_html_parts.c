@@ -198,7 +198,8 @@ void html_size_cell(FILE *f, uint64_t n)
 
 	report_human_size(n, h, sizeof(h));
 	html_grouped_number(n, g, sizeof(g));
-	fprintf(f, "<td class=\"num\">%s<br><span class=\"muted bytes\">%s bytes</span></td>", h, g);
+	fprintf(f, "<td class=\"num\">%s<br><span class=\"muted bytes\">%s %s</span></td>", h, g,
+		plural(n, "byte", "bytes"));
 }
 
 /* Opens a table with fixed column widths (a printed page is narrow and

@@ -211,8 +211,8 @@ void html_volumes_section(const struct report *r, FILE *f)
 		if (v->scanned) {
 			char b[32];
 			report_human_size(v->bytes, b, sizeof(b));
-			fprintf(f, "</td><td>yes: %llu files, %llu streams, %s",
-				(unsigned long long)v->files, (unsigned long long)v->streams, b);
+			fprintf(f, "</td><td>yes: %llu file%s, %llu stream%s, %s", (unsigned long long)v->files,
+				pl_s(v->files), (unsigned long long)v->streams, pl_s(v->streams), b);
 			if (v->dirty)
 				fputs("<br><strong>marked dirty</strong> (not shut down cleanly)", f);
 		} else {
@@ -284,11 +284,12 @@ void html_evidence_section(const struct report *r, FILE *f)
 	html_kv(f, "Format", r->image_format);
 	html_kv(f, "Read by", r->image_reader);
 	report_human_size(r->image_size, sz, sizeof(sz));
-	fprintf(f, "<tr><th>Size</th><td>%s (%llu bytes)</td></tr>\n", sz, (unsigned long long)r->image_size);
+	fprintf(f, "<tr><th>Size</th><td>%s (%llu byte%s)</td></tr>\n", sz, (unsigned long long)r->image_size,
+		pl_s(r->image_size));
 	if (r->disk_size != r->image_size) {
 		report_human_size(r->disk_size, sz, sizeof(sz));
-		fprintf(f, "<tr><th>Disk inside</th><td>%s (%llu bytes)</td></tr>\n", sz,
-			(unsigned long long)r->disk_size);
+		fprintf(f, "<tr><th>Disk inside</th><td>%s (%llu byte%s)</td></tr>\n", sz,
+			(unsigned long long)r->disk_size, pl_s(r->disk_size));
 	}
 	html_hash_row(f, "SHA-256 before the scan", r->sha256_before);
 	html_hash_row(f, "SHA-256 after the scan", r->sha256_after);
@@ -299,8 +300,8 @@ void html_evidence_section(const struct report *r, FILE *f)
 	fputs("<h3>Scan</h3>\n<table class=\"fixed kv\">\n", f);
 	html_kv(f, "Started (UTC)", r->started);
 	html_kv(f, "Finished (UTC)", r->finished);
-	fprintf(f, "<tr><th>Duration</th><td>%.1f s (hashing %.1f s, scanning %.1f s), %u worker threads"
-		"</td></tr>\n", r->seconds_total, r->seconds_hash, r->seconds_scan, r->threads);
+	fprintf(f, "<tr><th>Duration</th><td>%.1f s (hashing %.1f s, scanning %.1f s), %u worker thread%s"
+		"</td></tr>\n", r->seconds_total, r->seconds_hash, r->seconds_scan, r->threads, pl_s(r->threads));
 	fputs("<tr><th>Tool</th><td>kenshu " KENSHU_VERSION ", commit <span class=\"mono\">", f);
 	html_esc(f, kenshu_commit);
 	fputs("</span></td></tr>\n", f);

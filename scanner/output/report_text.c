@@ -87,8 +87,8 @@ static void posture_section(FILE *f, const struct os_info *os)
 		if (w > width && w < 64)
 			width = w;
 	}
-	fprintf(f, "\nPatch level and hardening [vol %u]: %zu checks, %zu unsafe, %zu unsafe by default, %zu unknown\n",
-		os->volume, os->posture.n, unsafe, by_default, unknown);
+	fprintf(f, "\nPatch level and hardening [vol %u]: %zu check%s, %zu unsafe, %zu unsafe by default, %zu unknown\n",
+		os->volume, os->posture.n, pl_s(os->posture.n), unsafe, by_default, unknown);
 	for (size_t i = 0; i < os->posture.n; i++) {
 		const struct posture_check *c = &os->posture.c[i];
 		char name[64];
@@ -193,12 +193,12 @@ int report_write_text(const struct report *r, FILE *f)
 	 * then what decided the verdict; then the inventory. */
 	report_human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
-	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
-		(unsigned long long)r->image_size, r->scheme);
+	fprintf(f, "            %s, %s (%llu byte%s), partition table: %s\n", r->image_format, sz,
+		(unsigned long long)r->image_size, pl_s(r->image_size), r->scheme);
 	if (strcmp(r->image_format, "raw") != 0) {
 		report_human_size(r->disk_size, sz, sizeof(sz));
-		fprintf(f, "            holds a disk of %s (%llu bytes), read by %s\n", sz,
-			(unsigned long long)r->disk_size, r->image_reader);
+		fprintf(f, "            holds a disk of %s (%llu byte%s), read by %s\n", sz,
+			(unsigned long long)r->disk_size, pl_s(r->disk_size), r->image_reader);
 	}
 	fprintf(f, "SHA-256:    %s\n", r->sha256_before);
 	fprintf(f, "            %s\n", strcmp(r->sha256_before, r->sha256_after) == 0
@@ -213,9 +213,9 @@ int report_write_text(const struct report *r, FILE *f)
 			os->family, os->build ? os->build : "?", os->service_pack ? ", " : "",
 			os->service_pack ? os->service_pack : "", os->architecture ? ", " : "",
 			os->architecture ? os->architecture : "");
-		fprintf(f, "            host %s, time zone %s, installed %s, %zu profiles\n",
+		fprintf(f, "            host %s, time zone %s, installed %s, %zu profile%s\n",
 			os->hostname ? os->hostname : "?", os->time_zone ? os->time_zone : "?",
-			os->install_date ? os->install_date : "?", os->nprofiles);
+			os->install_date ? os->install_date : "?", os->nprofiles, pl_s(os->nprofiles));
 		for (int k = 0; k < 2; k++)
 			if (os->hives[k].name)
 				hive_line(f, os->hives[k].name, "", &os->hives[k].health);
@@ -233,8 +233,8 @@ int report_write_text(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
 		print_loc(f, d->volume, d->path, d->stream);
-		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
-			(unsigned long long)d->size);
+		fprintf(f, "      %s  (sha256 %s, %llu byte%s)\n", d->signature, d->sha256,
+			(unsigned long long)d->size, pl_s(d->size));
 	}
 	fputc('\n', f);
 	findings_text(r, f);
@@ -252,8 +252,8 @@ int report_write_text(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->nmacros; i++) {
 		const struct rep_detection *d = &r->macros[i];
 		print_loc(f, d->volume, d->path, d->stream);
-		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
-			(unsigned long long)d->size);
+		fprintf(f, "      %s  (sha256 %s, %llu byte%s)\n", d->signature, d->sha256,
+			(unsigned long long)d->size, pl_s(d->size));
 	}
 
 	fprintf(f, "%sNot fully scanned: %zu\n", r->nmacros ? "\n" : "", r->nskip);
@@ -311,8 +311,8 @@ int report_write_text(const struct report *r, FILE *f)
 			}
 		}
 		if (collapsed)
-			fprintf(f, "  (%zu more start programs in %s, none flagged: listed in report.json, "
-				"or here with --all-autoruns)\n", collapsed, os->system_root);
+			fprintf(f, "  (%zu more start program%s in %s, none flagged: listed in report.json, "
+				"or here with --all-autoruns)\n", collapsed, pl_s(collapsed), os->system_root);
 	}
 
 	for (size_t i = 0; i < r->nos; i++)
@@ -327,8 +327,9 @@ int report_write_text(const struct report *r, FILE *f)
 		if (v->scanned) {
 			char b[32];
 			report_human_size(v->bytes, b, sizeof(b));
-			fprintf(f, " \"%s\"  %llu files, %llu streams, %s scanned%s\n", v->label,
-				(unsigned long long)v->files, (unsigned long long)v->streams, b,
+			fprintf(f, " \"%s\"  %llu file%s, %llu stream%s, %s scanned%s\n", v->label,
+				(unsigned long long)v->files, pl_s(v->files), (unsigned long long)v->streams,
+				pl_s(v->streams), b,
 				v->dirty ? ", marked dirty (unclean shutdown)" : "");
 			files += v->files;
 			streams += v->streams;
@@ -359,17 +360,19 @@ int report_write_text(const struct report *r, FILE *f)
 
 	const struct rep_engine *e = &r->engine;
 	report_human_size(bytes, sz, sizeof(sz));
-	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
-		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
-	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
-		e->version ? e->version : "", e->signatures, e->ndbs, e->dbdir ? e->dbdir : "");
+	fprintf(f, "\nScanned:    %llu file%s, %llu stream%s, %s in %.1f s (%u worker thread%s)\n",
+		(unsigned long long)files, pl_s(files), (unsigned long long)streams, pl_s(streams), sz,
+		r->seconds_total, r->threads, pl_s(r->threads));
+	fprintf(f, "Engine:     libclamav %s, %u signature%s from %zu database file%s in %s\n",
+		e->version ? e->version : "", e->signatures, pl_s(e->signatures), e->ndbs, pl_s(e->ndbs),
+		e->dbdir ? e->dbdir : "");
 	for (size_t i = 0; i < e->ndbs; i++) {
 		const struct rep_db *d = &e->dbs[i];
 		if (d->version)
-			fprintf(f, "            %s: %u signatures, version %u built %s\n", d->name,
-				d->sigs, d->version, d->build_time);
+			fprintf(f, "            %s: %u signature%s, version %u built %s\n", d->name,
+				d->sigs, pl_s(d->sigs), d->version, d->build_time);
 		else
-			fprintf(f, "            %s: %u signatures\n", d->name, d->sigs);
+			fprintf(f, "            %s: %u signature%s\n", d->name, d->sigs, pl_s(d->sigs));
 	}
 	fprintf(f, "Started:    %s\nFinished:   %s\nHost:       %s\n", r->started, r->finished, r->host ? r->host : "");
 	return ferror(f) ? -1 : 0;

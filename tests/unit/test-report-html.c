@@ -594,6 +594,53 @@ static void byte_counts_grouped(void **state)
 	release_extra(&r);
 }
 
+/* "1 NOUNs" nowhere: s holds no count of exactly 1 before a plural. */
+static void no_one_plural(const char *s, const char *what)
+{
+	static const char *const nouns[] = { "profiles", "files", "streams", "worker threads", "signatures",
+					     "database files", "checks", "entries", "bytes", "programs", "start programs",
+					     "other programs", "need review" };
+
+	for (size_t i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++) {
+		char *needle = xasprintf("1 %s", nouns[i]);
+		for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+			if (p == s || !(p[-1] >= '0' && p[-1] <= '9'))
+				fail_msg("%s says '%s'", what, needle);
+		free(needle);
+	}
+}
+
+/* Counts of one take the singular, in report.txt and report.html. */
+static void one_is_singular(void **state)
+{
+	struct report r;
+	char *html, *txt = NULL;
+	size_t n = 0;
+
+	fill(&r);
+	r.threads = 1;
+	r.vol[1].files = 1;
+	r.vol[1].streams = 1;
+	r.vol[1].v.size = 1;
+	r.engine.signatures = 1;
+	r.image_size = r.disk_size = 1;
+	assert_int_equal(r.os[0].nprofiles, 1);
+	html = render(&r);
+	FILE *f = open_memstream(&txt, &n);
+	assert_int_equal(report_write_text(&r, f), 0);
+	fclose(f);
+	no_one_plural(txt, "report.txt");
+	no_one_plural(html, "report.html");
+	assert_non_null(strstr(txt, ", 1 profile\n"));
+	assert_non_null(strstr(txt, "1 file, 1 stream"));
+	assert_non_null(strstr(txt, "(1 worker thread)"));
+	assert_non_null(strstr(html, "yes: 1 file, 1 stream"));
+	assert_non_null(strstr(html, "1 byte</span>"));
+	free(txt);
+	free(html);
+	release_extra(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +654,7 @@ int main(void)
 		cmocka_unit_test(verdict_first_in_words),
 		cmocka_unit_test(both_profile_hashes_labelled),
 		cmocka_unit_test(byte_counts_grouped),
+		cmocka_unit_test(one_is_singular),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
