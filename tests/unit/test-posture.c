@@ -1141,7 +1141,7 @@ static void guest(void **state)
 		{ 0x1F4, 0x0214, 80, POSTURE_UNSAFE, "RID 500, not 501: RID hijacking?" },
 		{ 0x1F5, 0x0215, 58, POSTURE_SAFE, "(58 bytes)" },
 		{ 0x1F5, 0x0215, 57, POSTURE_UNKNOWN, "is 57 bytes" },
-		{ 0x1F5, 0x0215, 1, POSTURE_UNKNOWN, "is 1 bytes" },
+		{ 0x1F5, 0x0215, 1, POSTURE_UNKNOWN, "is 1 byte," },
 	};
 	struct posture_inputs in;
 
@@ -1219,7 +1219,7 @@ static void hosts_file(void **state)
 	assert_state(c, POSTURE_UNSAFE);
 	assert_has(c->message, "maps 6 entries other than localhost");
 	assert_has(c->evidence, "10.1.2.3 update.microsoft.com (+2 names); 0.0.0.0 definitionupdates.microsoft.com; "
-				"fe80::1%eth0 evil6.example; 127.0.0.1 not-localhost; 192.168.1.1; ::1 localhost (+1 names)");
+				"fe80::1%eth0 evil6.example; 127.0.0.1 not-localhost; 192.168.1.1; ::1 localhost (+1 name)");
 	c = hosts(&in, "# nothing here\n", 15);
 	assert_state(c, POSTURE_SAFE);
 	assert_has(c->message, "holds no entries");
