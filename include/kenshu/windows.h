@@ -294,6 +294,9 @@ struct autorun {
 	unsigned volume;
 	char *note;             /* e.g. a task's "hidden; TimeTrigger every PT5M", else NULL */
 	unsigned other_control_set; /* N when the entry is only in ControlSet00N, not the current set */
+	bool service;           /* a value of a service's key (ImagePath, ServiceDll, FailureCommand) */
+	bool has_start;         /* service: its Start value was read into start */
+	uint32_t start;         /* 0 boot, 1 system, 2 automatic, 3 on demand, 4 disabled */
 	bool setting;           /* a setting, not a program: no target */
 	char *clsid;            /* "{...}" the entry names, after autorun_resolve_com() */
 	char *shadows;          /* per-user COM class: the machine's server it overrides */
@@ -339,6 +342,28 @@ struct ar_flag_info {
 };
 extern const struct ar_flag_info ar_flag_info[];
 extern const size_t ar_nflag_info;
+
+/* The registry value that holds the entry's command ("" the key's default
+ * value), or NULL when the entry is no registry value (a file, a task, a
+ * WMI subscription, a subkey that is the entry by its name). */
+const char *autorun_value_name(const struct autorun *a);
+/* Where the entry is registered, as every report shows it: a registry
+ * value as "KEY [Value]" ("KEY [(default)]"), so a service's
+ * "...\Services\HTTP [ImagePath]" does not read as a subkey HTTP\HTTP; a
+ * file as its path; a task as its file or key with " (task NAME)" when the
+ * name is not already in it; a WMI consumer as "...Class.Name=\"NAME\"".
+ * Allocated. */
+char *autorun_where(const struct autorun *a);
+
+/* Its target lies in the system root ("/Windows"): what "Windows' own"
+ * means for autorun_missing_reason() until signatures decide it. */
+bool autorun_in_system_root(const struct autorun *a, const char *system_root);
+/* Why a target-missing entry matters, by what is known: a service's start
+ * type (disabled: nothing runs; boot or automatic: fails at every boot),
+ * whether the entry is Windows' own (windows_own, however the caller
+ * decides it), and only for other entries outside Windows that a dropper
+ * may re-create the file. One sentence, allocated. */
+char *autorun_missing_reason(const struct autorun *a, bool windows_own);
 
 /* Is this entry one of Windows' own? It raises no flag and its target is
  * validly signed, embedded or through a catalog, by one of Microsoft's
@@ -425,7 +450,7 @@ void autorun_pe_free(struct autorun_pe *pe);
  *   rdp-enabled, rdp-no-nla       Terminal Server, RDP-Tcp, policy keys
  *   autologon-cleartext-password  Winlogon DefaultPassword exists (its
  *                                 value is never read into any output)
- *   firewall-disabled  domain|private|public
+ *   firewall-disabled  domain|private|public, profiles alike in one check
  *   defender-disabled, autoplay-enabled, guest-enabled (SAM), hosts-tampered
  *   write-filter                  EWF/FBWF/UWF state, always INFO
  *
@@ -456,7 +481,10 @@ const char *posture_state_name(enum posture_state s);
 struct posture_check {
 	const char *rule;          /* static: "ms17-010", "smb1-enabled", ... */
 	const char *scope;         /* static, NULL when the rule has one check:
-	                              "server"/"client", "domain"/"private"/"public" */
+	                              "server"/"client"; for firewall-disabled the
+	                              profiles in one state for one reason, comma-
+	                              separated ("domain", "private,public",
+	                              "domain,private,public"): one fact, one check */
 	enum posture_state state;
 	char *message;             /* one sentence for an engineer, owned */
 	char *evidence;            /* what decided it: key path + value, file +
@@ -470,7 +498,8 @@ struct posture {
 
 /* Frees every check and zeroes *p. Accepts a zeroed *p. */
 void posture_release(struct posture *p);
-/* The first check of rule (and scope, when scope is non-NULL), or NULL. */
+/* The first check of rule (and covering scope, when scope is non-NULL:
+ * "public" finds the check scoped "private,public"), or NULL. */
 const struct posture_check *posture_find(const struct posture *p, const char *rule, const char *scope);
 
 /* ---- data tables (the .tsv files in profiles/tables/) -------------- */

@@ -161,8 +161,8 @@ int bundle_write_text(const struct bundle_report *br, FILE *f)
 			continue;
 		fprintf(f, "  %s\n", m->path);
 		for (size_t k = 0; k < m->ndet; k++)
-			fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", m->detections[k], m->sha256,
-				(unsigned long long)m->size);
+			fprintf(f, "      %s  (sha256 %s, %llu %s)\n", m->detections[k], m->sha256,
+				(unsigned long long)m->size, plural(m->size, "byte", "bytes"));
 	}
 	fprintf(f, "\nNot fully scanned: %zu\n", nskip);
 	for (size_t i = 0; i < br->nm; i++) {

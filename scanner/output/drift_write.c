@@ -135,11 +135,11 @@ static void text_reuse(const struct drift *d, FILE *f)
 	if (d->reuse_note) {
 		fputs("Reuse:      none (", f);
 		text(f, d->reuse_note, "");
-		fprintf(f, "); %llu files scanned\n", (unsigned long long)d->files_scanned);
+		fprintf(f, "); %llu file%s scanned\n", (unsigned long long)d->files_scanned, pl_s(d->files_scanned));
 	} else {
-		fprintf(f, "Reused:     %llu files scanned clean in the baseline with the same engine were "
-			"not rescanned; %llu scanned\n", (unsigned long long)d->files_reused,
-			(unsigned long long)d->files_scanned);
+		fprintf(f, "Reused:     %llu file%s scanned clean in the baseline with the same engine %s "
+			"not rescanned; %llu scanned\n", (unsigned long long)d->files_reused, pl_s(d->files_reused),
+			plural(d->files_reused, "was", "were"), (unsigned long long)d->files_scanned);
 	}
 }
 
@@ -260,7 +260,7 @@ static void text_file_side(FILE *f, const char *sha, uint64_t size, const char *
 	} else {
 		fputs("sha256 ", f);
 		text(f, sha[0] ? sha : NULL, "(not read)");
-		fprintf(f, ", %llu bytes", (unsigned long long)size);
+		fprintf(f, ", %llu %s", (unsigned long long)size, plural(size, "byte", "bytes"));
 	}
 	if (status && strcmp(status, "scanned") != 0) {
 		fputs(", ", f);
@@ -289,10 +289,10 @@ static void text_files(const struct drift *d, FILE *f)
 				text(f, x->new_sha256[0] ? x->new_sha256 : NULL, "(not read)");
 			}
 			if (x->old_size != x->new_size)
-				fprintf(f, ", %llu -> %llu bytes", (unsigned long long)x->old_size,
-					(unsigned long long)x->new_size);
+				fprintf(f, ", %llu -> %llu %s", (unsigned long long)x->old_size,
+					(unsigned long long)x->new_size, plural(x->new_size, "byte", "bytes"));
 			else
-				fprintf(f, ", %llu bytes", (unsigned long long)x->new_size);
+				fprintf(f, ", %llu %s", (unsigned long long)x->new_size, plural(x->new_size, "byte", "bytes"));
 			if ((x->old_status || x->new_status) &&
 			    (!x->old_status || !x->new_status || strcmp(x->old_status, x->new_status) != 0)) {
 				fputs(", status ", f);
@@ -435,11 +435,11 @@ static void html_reuse(const struct drift *d, FILE *f)
 	if (d->reuse_note) {
 		fputs("none: ", f);
 		html_esc_or(f, d->reuse_note, "");
-		fprintf(f, "; %llu files scanned", (unsigned long long)d->files_scanned);
+		fprintf(f, "; %llu file%s scanned", (unsigned long long)d->files_scanned, pl_s(d->files_scanned));
 	} else {
-		fprintf(f, "%llu files scanned clean in the baseline with the same engine were not "
-			"rescanned; %llu scanned", (unsigned long long)d->files_reused,
-			(unsigned long long)d->files_scanned);
+		fprintf(f, "%llu file%s scanned clean in the baseline with the same engine %s not "
+			"rescanned; %llu scanned", (unsigned long long)d->files_reused, pl_s(d->files_reused),
+			plural(d->files_reused, "was", "were"), (unsigned long long)d->files_scanned);
 	}
 	fputs("</td></tr>\n", f);
 }
@@ -587,7 +587,8 @@ static void html_file_side(FILE *f, const char *sha, uint64_t size, const char *
 	} else {
 		mono(f, sha, "not read");
 		report_human_size(size, h, sizeof(h));
-		fprintf(f, "<br>%s <span class=\"muted\">(%llu bytes)</span>", h, (unsigned long long)size);
+		fprintf(f, "<br>%s <span class=\"muted\">(%llu %s)</span>", h, (unsigned long long)size,
+			plural(size, "byte", "bytes"));
 	}
 	if (status) {
 		fputs("<br><span class=\"lbl\">status</span> ", f);

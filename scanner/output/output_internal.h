@@ -59,6 +59,16 @@ extern const char *const bundle_owned[];
 
 /* "512 B", "1.5 MiB": one spelling of a size in every human format. */
 void report_human_size(uint64_t n, char *out, size_t len);
+/* The noun's form for a count: "1 profile", "2 profiles", "0 entries". */
+static inline const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+/* "s" or "" after a regular noun. */
+static inline const char *pl_s(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 /* report_html.c's UTF-8 reading, shared with drift_write.c so that the text
  * and the page judge a hostile name alike. report_utf8_decode: the length
@@ -129,6 +139,7 @@ void html_code(FILE *f, const char *s);        /* as <code> */
 void html_pre_block(FILE *f, const char *s);   /* as <pre>, cut at HTML_MAX_CODE */
 void html_css_string(FILE *f, const char *s, size_t max_chars);   /* inside a CSS string */
 void html_size_cell(FILE *f, uint64_t n);      /* a <td> with the size in words and bytes */
+void html_grouped_number(uint64_t n, char *out, size_t len); /* digits in groups of three (48 bytes hold any) */
 void html_location(FILE *f, const char *path, const char *stream);
 void html_kv(FILE *f, const char *key, const char *val);          /* a two-cell table row */
 void html_hash_row(FILE *f, const char *key, const char *hex);

@@ -54,7 +54,7 @@ static const char *const css =
 	".v-review{background:#fff4cc;border-color:#a86b00}.v-review .word{color:#7a4e00}"
 	".v-pass{background:#e6f4ea;border-color:#1b7f3b}.v-pass .word{color:#1b7f3b}"
 	"table{border-collapse:collapse;width:100%;margin:6px 0 12px}table.fixed{table-layout:fixed}"
-	".w3{width:3em}.w4{width:4.5em}.w5{width:5em}.w6{width:6.5em}.w7{width:7.5em}.w8{width:8.5em}"
+	".w3{width:3em}.w4{width:5.5em}.w5{width:5em}.w6{width:7.5em}.w7{width:7.5em}.w8{width:8.5em}"
 	".w10{width:10em}.w12{width:12em}.w14{width:14em}"
 	".p20{width:20%}.p25{width:25%}.p30{width:30%}.p35{width:35%}.p40{width:40%}.p50{width:50%}"
 	"th,td{border:1px solid #aaa;padding:3px 6px;text-align:left;vertical-align:top}"
@@ -62,6 +62,8 @@ static const char *const css =
 	"tr{break-inside:avoid;page-break-inside:avoid}"
 	"table.kv th{width:14em;background:#f3f3f3;font-weight:600;text-align:left}"
 	"td.num{text-align:right;white-space:nowrap}"
+	/* A byte count may wrap between its digit groups, never run over. */
+	"td.num .bytes{white-space:normal;overflow-wrap:normal;font-size:.9em}"
 	".sev{font-weight:bold;white-space:nowrap}"
 	".sev-fail{background:#b00020;color:#fff}.sev-review{background:#ffd24d}"
 	".sev-info{background:#e3edff}.sev-waived{background:#ddd}"
@@ -175,8 +177,10 @@ static void verdict_banner(const struct report *r, FILE *f)
 	html_esc(f, r->profile_source);
 	fputs(") as of ", f);
 	html_esc(f, r->scan_date);
-	fputs(", profile SHA-256 <span class=\"mono\">", f);
+	fputs(", profile file SHA-256 <span class=\"mono\">", f);
 	html_esc(f, r->profile_sha256);
+	fputs("</span>, effective profile SHA-256 <span class=\"mono\">", f);
+	html_esc(f, r->profile_effective_sha256);
 	fputs("</span></p>\n</section>\n</header>\n", f);
 
 	count_findings(r, n, &waived);
@@ -194,8 +198,9 @@ static void verdict_banner(const struct report *r, FILE *f)
 			unscanned++;
 	}
 	fputs("<table class=\"fixed kv\">\n", f);
-	fprintf(f, "<tr><th>Findings</th><td>%zu reject (fail), %zu need review, %zu for information, "
-		"%zu waived</td></tr>\n", n[SEV_FAIL], n[SEV_REVIEW], n[SEV_INFO], waived);
+	fprintf(f, "<tr><th>Findings</th><td>%zu reject%s (fail), %zu need%s review, %zu for information, "
+		"%zu waived</td></tr>\n", n[SEV_FAIL], plural(n[SEV_FAIL], "s", ""), n[SEV_REVIEW],
+		plural(n[SEV_REVIEW], "s", ""), n[SEV_INFO], waived);
 	fprintf(f, "<tr><th>Malware detections</th><td>%zu</td></tr>\n", r->ndet);
 	fprintf(f, "<tr><th>Start-up programs</th><td>%zu not part of Windows, %zu flagged</td></tr>\n",
 		other, flagged);
@@ -207,8 +212,8 @@ static void verdict_banner(const struct report *r, FILE *f)
 	fprintf(f, "<tr><th>Image unchanged by the scan</th><td>%s</td></tr>\n",
 		strcmp(r->sha256_before, r->sha256_after) == 0 ? "yes (same SHA-256 before and after)"
 							       : "<strong>NO: the SHA-256 differs</strong>");
-	fprintf(f, "<tr><th>Signatures</th><td>libclamav %s, %u signatures</td></tr>\n",
-		r->engine.version ? r->engine.version : "", r->engine.signatures);
+	fprintf(f, "<tr><th>Signatures</th><td>libclamav %s, %u signature%s</td></tr>\n",
+		r->engine.version ? r->engine.version : "", r->engine.signatures, pl_s(r->engine.signatures));
 	fputs("</table>\n", f);
 	fputs("<p class=\"screen-only small\">This page is self-contained: it runs no script and loads "
 	      "nothing from any network. To keep a PDF, print it (Ctrl+P) and choose \"Save as PDF\"; "
@@ -418,13 +423,11 @@ static void detections_section(const struct report *r, FILE *f)
 
 static void autorun_entry(FILE *f, const struct autorun *a)
 {
+	/* The same "KEY [Value]" as the findings and report.txt. */
+	char *at = autorun_where(a);
 	fputs("<td>", f);
-	html_code(f, a->location);
-	fputs("<br>", f);
-	if (a->name[0])
-		html_code(f, a->name);
-	else
-		fputs("<span class=\"muted\">(default value)</span>", f);
+	html_code(f, at);
+	free(at);
 	if (a->user) {
 		fputs("<br><span class=\"muted\">user</span> ", f);
 		html_esc(f, a->user);
@@ -514,9 +517,9 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 
 	fprintf(f, "<h3>Windows on volume %u (", os->volume);
 	html_code(f, os->system_root);
-	fprintf(f, "): %zu entries</h3>\n", l->n);
-	fprintf(f, "<p>%zu flagged, %zu other programs not part of Windows, %zu of Windows' own.</p>\n",
-		flagged, other - flagged, windows);
+	fprintf(f, "): %zu %s</h3>\n", l->n, plural(l->n, "entry", "entries"));
+	fprintf(f, "<p>%zu flagged, %zu other program%s not part of Windows, %zu of Windows' own.</p>\n",
+		flagged, other - flagged, pl_s(other - flagged), windows);
 	if (other) {
 		report_html_table_head(f, NULL, "w12|Flags", "w8|Kind", "p30|Where it is registered", "|What it starts", NULL);
 		/* Flagged entries first: they are the ones to look at. */
@@ -544,7 +547,8 @@ static void autoruns_os(const struct os_info *os, FILE *f)
 	}
 	if (windows) {
 		/* Hundreds on a real system: folded, they would bury the rest. */
-		fprintf(f, "<details><summary>%zu of Windows' own start entries (programs in ", windows);
+		fprintf(f, "<details><summary>%zu of Windows' own start %s (programs in ", windows,
+			plural(windows, "entry", "entries"));
 		html_code(f, os->system_root);
 		fputs(" validly signed by Microsoft Windows, no flag)</summary>\n", f);
 		report_html_table_head(f, NULL, "w8|Kind", "p35|Where it is registered", "|What it starts", NULL);

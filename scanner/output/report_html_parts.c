@@ -173,13 +173,33 @@ void html_pre_block(FILE *f, const char *s)
 
 /* --- Shared pieces ------------------------------------------------------ */
 
+/* 1099511627776 as "1 099 511 627 776", the groups apart by THIN SPACE
+ * (U+2009): readable, and a narrow cell wraps between groups instead of
+ * letting the number run into the next one. */
+void html_grouped_number(uint64_t n, char *out, size_t len)
+{
+	char d[24];
+	int nd = snprintf(d, sizeof(d), "%llu", (unsigned long long)n);
+	size_t o = 0;
+
+	for (int i = 0; i < nd && o + 4 < len; i++) {
+		if (i && (nd - i) % 3 == 0) {
+			memcpy(out + o, "\xE2\x80\x89", 3);
+			o += 3;
+		}
+		out[o++] = d[i];
+	}
+	out[o] = '\0';
+}
+
 void html_size_cell(FILE *f, uint64_t n)
 {
-	char h[32];
+	char h[32], g[48];
 
 	report_human_size(n, h, sizeof(h));
-	fprintf(f, "<td class=\"num\">%s<br><span class=\"muted\">%llu bytes</span></td>", h,
-		(unsigned long long)n);
+	html_grouped_number(n, g, sizeof(g));
+	fprintf(f, "<td class=\"num\">%s<br><span class=\"muted bytes\">%s %s</span></td>", h, g,
+		plural(n, "byte", "bytes"));
 }
 
 /* Opens a table with fixed column widths (a printed page is narrow and

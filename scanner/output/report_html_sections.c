@@ -140,9 +140,13 @@ static void posture_os(const struct os_info *os, FILE *f)
 		fprintf(f, "<tr><td class=\"%s\">%s</td><td class=\"rule\">", bad ? "st-bad"
 			: c->state == POSTURE_SAFE ? "st-good" : "", st);
 		html_esc(f, c->rule);
-		if (c->scope) {
-			fputs(" ", f);
-			html_esc(f, c->scope);
+		/* "domain,private,public" breaks after each comma in a narrow column. */
+		for (const char *sc = c->scope, *e; sc && *sc; sc = *e ? e + 1 : e) {
+			e = strchr(sc, ',');
+			if (!e)
+				e = sc + strlen(sc);
+			fputs(sc == c->scope ? " " : ", ", f);
+			report_html_escape(f, sc, (size_t)(e - sc));
 		}
 		fputs("</td><td>", f);
 		html_esc(f, c->message);
@@ -296,8 +300,8 @@ void html_volumes_section(const struct report *r, FILE *f)
 		if (v->scanned) {
 			char b[32];
 			report_human_size(v->bytes, b, sizeof(b));
-			fprintf(f, "</td><td>yes: %llu files, %llu streams, %s",
-				(unsigned long long)v->files, (unsigned long long)v->streams, b);
+			fprintf(f, "</td><td>yes: %llu file%s, %llu stream%s, %s", (unsigned long long)v->files,
+				pl_s(v->files), (unsigned long long)v->streams, pl_s(v->streams), b);
 			if (v->dirty)
 				fputs("<br><strong>marked dirty</strong> (not shut down cleanly)", f);
 		} else {
@@ -369,11 +373,12 @@ void html_evidence_section(const struct report *r, FILE *f)
 	html_kv(f, "Format", r->image_format);
 	html_kv(f, "Read by", r->image_reader);
 	report_human_size(r->image_size, sz, sizeof(sz));
-	fprintf(f, "<tr><th>Size</th><td>%s (%llu bytes)</td></tr>\n", sz, (unsigned long long)r->image_size);
+	fprintf(f, "<tr><th>Size</th><td>%s (%llu byte%s)</td></tr>\n", sz, (unsigned long long)r->image_size,
+		pl_s(r->image_size));
 	if (r->disk_size != r->image_size) {
 		report_human_size(r->disk_size, sz, sizeof(sz));
-		fprintf(f, "<tr><th>Disk inside</th><td>%s (%llu bytes)</td></tr>\n", sz,
-			(unsigned long long)r->disk_size);
+		fprintf(f, "<tr><th>Disk inside</th><td>%s (%llu byte%s)</td></tr>\n", sz,
+			(unsigned long long)r->disk_size, pl_s(r->disk_size));
 	}
 	html_hash_row(f, "SHA-256 before the scan", r->sha256_before);
 	html_hash_row(f, "SHA-256 after the scan", r->sha256_after);
@@ -384,8 +389,8 @@ void html_evidence_section(const struct report *r, FILE *f)
 	fputs("<h3>Scan</h3>\n<table class=\"fixed kv\">\n", f);
 	html_kv(f, "Started (UTC)", r->started);
 	html_kv(f, "Finished (UTC)", r->finished);
-	fprintf(f, "<tr><th>Duration</th><td>%.1f s (hashing %.1f s, scanning %.1f s), %u worker threads"
-		"</td></tr>\n", r->seconds_total, r->seconds_hash, r->seconds_scan, r->threads);
+	fprintf(f, "<tr><th>Duration</th><td>%.1f s (hashing %.1f s, scanning %.1f s), %u worker thread%s"
+		"</td></tr>\n", r->seconds_total, r->seconds_hash, r->seconds_scan, r->threads, pl_s(r->threads));
 	fputs("<tr><th>Tool</th><td>kenshu " KENSHU_VERSION ", commit <span class=\"mono\">", f);
 	html_esc(f, kenshu_commit);
 	fputs("</span></td></tr>\n", f);
@@ -430,8 +435,8 @@ void html_evidence_section(const struct report *r, FILE *f)
 	fputs("<h3>Acceptance profile</h3>\n<table class=\"fixed kv\">\n", f);
 	html_kv(f, "Name", r->profile_name);
 	html_kv(f, "Source", r->profile_source);
-	html_hash_row(f, "SHA-256 of the file", r->profile_sha256);
-	html_hash_row(f, "SHA-256 effective", r->profile_effective_sha256);
+	html_hash_row(f, "Profile file SHA-256", r->profile_sha256);
+	html_hash_row(f, "Effective profile SHA-256", r->profile_effective_sha256);
 	html_kv(f, "Rules judged as of", r->scan_date);
 	for (size_t i = 0; i < r->nprofile_files; i++) {
 		const struct profile_file *pf = &r->profile_files[i];

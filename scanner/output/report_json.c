@@ -291,8 +291,12 @@ static json_object *autorun_json(const struct autorun *ar)
 	add_str(o, "technique", ar->technique);
 	add_str(o, "location", ar->location);
 	add_str(o, "name", ar->name);
+	add_opt(o, "value", autorun_value_name(ar));
 	add_str(o, "command", ar->command);
 	add_opt(o, "user", ar->user);
+	/* A service's Start (0 boot .. 4 disabled): whether its program runs at all. */
+	if (ar->service)
+		json_object_object_add(o, "service_start", ar->has_start ? json_object_new_int64(ar->start) : NULL);
 	add_opt(o, "note", ar->note);
 	add_opt(o, "clsid", ar->clsid);
 	add_opt(o, "overrides_machine_server", ar->shadows);

@@ -1,6 +1,7 @@
 /* report.txt: the summary a person reads first. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -119,15 +120,24 @@ static void posture_section(FILE *f, const struct os_info *os)
 		by_default += st == POSTURE_ABSENT_UNSAFE;
 		unknown += st == POSTURE_UNKNOWN;
 	}
-	fprintf(f, "\nPatch level and hardening [vol %u]: %zu checks, %zu unsafe, %zu unsafe by default, %zu unknown\n",
-		os->volume, os->posture.n, unsafe, by_default, unknown);
+	/* A check of several firewall profiles has a longer name: the
+	 * column widens for it. */
+	int width = 30;
+	for (size_t i = 0; i < os->posture.n; i++) {
+		const struct posture_check *c = &os->posture.c[i];
+		int w = (int)(strlen(c->rule) + (c->scope ? 1 + strlen(c->scope) : 0));
+		if (w > width && w < 64)
+			width = w;
+	}
+	fprintf(f, "\nPatch level and hardening [vol %u]: %zu check%s, %zu unsafe, %zu unsafe by default, %zu unknown\n",
+		os->volume, os->posture.n, pl_s(os->posture.n), unsafe, by_default, unknown);
 	for (size_t i = 0; i < os->posture.n; i++) {
 		const struct posture_check *c = &os->posture.c[i];
 		char name[64];
 		size_t n = strlen(c->evidence);
 
 		snprintf(name, sizeof(name), "%s%s%s", c->rule, c->scope ? " " : "", c->scope ? c->scope : "");
-		fprintf(f, "  %-30s %-15s %s\n", name, posture_state_name(c->state), c->message);
+		fprintf(f, "  %-*s %-15s %s\n", width, name, posture_state_name(c->state), c->message);
 		if (c->state == POSTURE_SAFE || c->state == POSTURE_ABSENT_SAFE || c->state == POSTURE_NOT_APPLICABLE ||
 		    !n)
 			continue;
@@ -136,7 +146,7 @@ static void posture_section(FILE *f, const struct os_info *os)
 			while (n && ((unsigned char)c->evidence[n] & 0xC0) == 0x80)
 				n--;
 		}
-		fprintf(f, "  %-30s %-15s %.*s%s\n", "", "", (int)n, c->evidence, c->evidence[n] ? " ..." : "");
+		fprintf(f, "  %-*s %-15s %.*s%s\n", width, "", "", (int)n, c->evidence, c->evidence[n] ? " ..." : "");
 	}
 }
 
@@ -187,30 +197,69 @@ static void certstores_section(FILE *f, const struct os_info *os)
 	}
 }
 
-/* Decisive findings first (the list is sorted so), waived ones last. */
+static bool info_only(const struct rep_finding *x)
+{
+	return !x->waiver && x->severity == SEV_INFO;
+}
+
+static void finding_line(FILE *f, const struct rep_finding *x)
+{
+	char sev[16];
+
+	snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
+	for (char *c = sev; *c && !x->waiver; c++)
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+	fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
+	if (x->version)
+		fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
+	if (x->waiver)
+		fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
+}
+
+/* What decided the verdict, fail first (the list is sorted so), waived
+ * ones last; findings for information only are counted here and listed
+ * after the inventory (info_findings_text), where they do not stand
+ * between the reader and the summary. */
 static void findings_text(const struct report *r, FILE *f)
 {
-	fprintf(f, "Profile:    %s (%s), effective sha256 %s, judged as of %s\n", r->profile_name,
-		r->profile_source, r->profile_effective_sha256, r->scan_date);
-	fprintf(f, "Findings:   %zu\n", r->nfindings);
+	size_t n[4] = { 0 }, waived = 0;
+
 	for (size_t i = 0; i < r->nfindings; i++) {
-		const struct rep_finding *x = &r->findings[i];
-		char sev[16];
-		snprintf(sev, sizeof(sev), "%s", x->waiver ? "waived" : severity_name(x->severity));
-		for (char *c = sev; *c && !x->waiver; c++)
-			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
-		fprintf(f, "  %-7s %-28s %s\n", sev, x->rule, x->message);
-		if (x->version)
-			fprintf(f, "  %-7s %-28s version %s\n", "", "", x->version);
-		if (x->waiver)
-			fprintf(f, "  %-7s %-28s lifted by waiver '%s'\n", "", "", x->waiver);
+		if (r->findings[i].waiver)
+			waived++;
+		else if ((unsigned)r->findings[i].severity < 4)
+			n[r->findings[i].severity]++;
 	}
+	/* Both hashes, labelled as report.html labels them: the file as
+	 * written, and the profile in effect after includes. */
+	fprintf(f, "Profile:    %s (%s), judged as of %s\n", r->profile_name, r->profile_source, r->scan_date);
+	fprintf(f, "            profile file SHA-256 %s\n", r->profile_sha256);
+	fprintf(f, "            effective profile SHA-256 %s\n", r->profile_effective_sha256);
+	fprintf(f, "Findings:   %zu: %zu fail, %zu review, %zu waived; %zu for information only%s\n", r->nfindings,
+		n[SEV_FAIL], n[SEV_REVIEW], waived, n[SEV_INFO], n[SEV_INFO] ? " (listed at the end)" : "");
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (!info_only(&r->findings[i]))
+			finding_line(f, &r->findings[i]);
 	for (size_t i = 0; i < r->nwaivers; i++) {
 		const struct rep_waiver *w = &r->waivers[i];
 		fprintf(f, "  waiver '%s' (%s, approved by %s, expires %s): %s, %u finding%s lifted\n", w->w.name,
 			w->w.rule, w->w.approver, w->w.expires, w->status, w->applied, w->applied == 1 ? "" : "s");
 	}
 	fputc('\n', f);
+}
+
+static void info_findings_text(const struct report *r, FILE *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		n += info_only(&r->findings[i]);
+	if (!n)
+		return;
+	fprintf(f, "\nFor information only (recorded, no effect on the verdict): %zu\n", n);
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (info_only(&r->findings[i]))
+			finding_line(f, &r->findings[i]);
 }
 
 void report_write_case(const struct case_meta *m, FILE *f)
@@ -229,22 +278,16 @@ int report_write_text(const struct report *r, FILE *f)
 	fprintf(f, "kenshu %s acceptance scan\n\n", KENSHU_VERSION);
 	report_write_case(&r->meta, f);
 	fprintf(f, "VERDICT: %s (%s)\n\n", verdict_name(r->verdict), r->verdict_reason);
-	findings_text(r, f);
-	/* Right after what decided the verdict: on a re-audit what changed
-	 * is the news, the inventory below is mostly what it was. */
-	if (r->drift) {
-		if (drift_write_text(r->drift, f) < 0)
-			return -1;
-		fputc('\n', f);
-	}
+	/* The summary first: which image, which Windows, what ClamAV found;
+	 * then what decided the verdict; then the inventory. */
 	report_human_size(r->image_size, sz, sizeof(sz));
 	fprintf(f, "Image:      %s\n", r->image_path);
-	fprintf(f, "            %s, %s (%llu bytes), partition table: %s\n", r->image_format, sz,
-		(unsigned long long)r->image_size, r->scheme);
+	fprintf(f, "            %s, %s (%llu byte%s), partition table: %s\n", r->image_format, sz,
+		(unsigned long long)r->image_size, pl_s(r->image_size), r->scheme);
 	if (strcmp(r->image_format, "raw") != 0) {
 		report_human_size(r->disk_size, sz, sizeof(sz));
-		fprintf(f, "            holds a disk of %s (%llu bytes), read by %s\n", sz,
-			(unsigned long long)r->disk_size, r->image_reader);
+		fprintf(f, "            holds a disk of %s (%llu byte%s), read by %s\n", sz,
+			(unsigned long long)r->disk_size, pl_s(r->disk_size), r->image_reader);
 	}
 	fprintf(f, "SHA-256:    %s\n", r->sha256_before);
 	fprintf(f, "            %s\n", strcmp(r->sha256_before, r->sha256_after) == 0
@@ -259,9 +302,9 @@ int report_write_text(const struct report *r, FILE *f)
 			os->family, os->build ? os->build : "?", os->service_pack ? ", " : "",
 			os->service_pack ? os->service_pack : "", os->architecture ? ", " : "",
 			os->architecture ? os->architecture : "");
-		fprintf(f, "            host %s, time zone %s, installed %s, %zu profiles\n",
+		fprintf(f, "            host %s, time zone %s, installed %s, %zu profile%s\n",
 			os->hostname ? os->hostname : "?", os->time_zone ? os->time_zone : "?",
-			os->install_date ? os->install_date : "?", os->nprofiles);
+			os->install_date ? os->install_date : "?", os->nprofiles, pl_s(os->nprofiles));
 		for (int k = 0; k < 2; k++)
 			if (os->hives[k].name)
 				hive_line(f, os->hives[k].name, "", &os->hives[k].health);
@@ -275,28 +318,37 @@ int report_write_text(const struct report *r, FILE *f)
 
 	if (r->cross_check_note)
 		fprintf(f, "Cross-check: %s\n", r->cross_check_note);
-	fprintf(f, "\nDetections: %zu\n", r->ndet);
+	fprintf(f, "Detections: %zu\n", r->ndet);
 	for (size_t i = 0; i < r->ndet; i++) {
 		const struct rep_detection *d = &r->det[i];
 		print_loc(f, d->volume, d->path, d->stream);
-		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
-			(unsigned long long)d->size);
+		fprintf(f, "      %s  (sha256 %s, %llu byte%s)\n", d->signature, d->sha256,
+			(unsigned long long)d->size, pl_s(d->size));
 		const struct rep_file *df = report_find_file(r, d->volume, d->path, d->stream);
 		if (df && df->sig)
 			sig_line(f, "      ", df->sig);
 	}
+	fputc('\n', f);
+	findings_text(r, f);
+	/* Right after what decided the verdict: on a re-audit what changed
+	 * is the news, the inventory below is mostly what it was. */
+	if (r->drift) {
+		if (drift_write_text(r->drift, f) < 0)
+			return -1;
+		fputc('\n', f);
+	}
 
 	/* Only when there are some: most images have none. */
 	if (r->nmacros)
-		fprintf(f, "\nDocuments with macros: %zu\n", r->nmacros);
+		fprintf(f, "Documents with macros: %zu\n", r->nmacros);
 	for (size_t i = 0; i < r->nmacros; i++) {
 		const struct rep_detection *d = &r->macros[i];
 		print_loc(f, d->volume, d->path, d->stream);
-		fprintf(f, "      %s  (sha256 %s, %llu bytes)\n", d->signature, d->sha256,
-			(unsigned long long)d->size);
+		fprintf(f, "      %s  (sha256 %s, %llu byte%s)\n", d->signature, d->sha256,
+			(unsigned long long)d->size, pl_s(d->size));
 	}
 
-	fprintf(f, "\nNot fully scanned: %zu\n", r->nskip);
+	fprintf(f, "%sNot fully scanned: %zu\n", r->nmacros ? "\n" : "", r->nskip);
 	for (size_t i = 0; i < r->nskip; i++) {
 		const struct rep_skip *s = &r->skip[i];
 		print_loc(f, s->volume, s->path, s->stream);
@@ -345,14 +397,19 @@ int report_write_text(const struct report *r, FILE *f)
 				fprintf(f, "  %-26s   decoded: %s\n", "", a->decoded);
 			if (a->payload && (a->resolve_flags & CMD_F_INLINE) && !a->decoded)
 				script_excerpt(f, a->payload);
-			for (size_t fi = 0; fi < ar_nflag_info; fi++)
-				if (a->flags & ar_flag_info[fi].flag)
-					fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
-						ar_flag_info[fi].reason);
+			for (size_t fi = 0; fi < ar_nflag_info; fi++) {
+				if (!(a->flags & ar_flag_info[fi].flag))
+					continue;
+				char *why = ar_flag_info[fi].flag == AR_FLAG_TARGET_MISSING
+					? autorun_missing_reason(a, autorun_in_system_root(a, os->system_root)) : NULL;
+				fprintf(f, "  %-26s   FLAG %s: %s\n", "", ar_flag_info[fi].name,
+					why ? why : ar_flag_info[fi].reason);
+				free(why);
+			}
 		}
 		if (collapsed)
-			fprintf(f, "  (%zu more start programs in %s, signed by Microsoft Windows and none flagged: "
-				"listed in report.json, or here with --all-autoruns)\n", collapsed, os->system_root);
+			fprintf(f, "  (%zu more start program%s in %s, signed by Microsoft Windows and none flagged: "
+				"listed in report.json, or here with --all-autoruns)\n", collapsed, pl_s(collapsed), os->system_root);
 	}
 
 	signatures_section(f, &r->trust);
@@ -373,8 +430,9 @@ int report_write_text(const struct report *r, FILE *f)
 		if (v->scanned) {
 			char b[32];
 			report_human_size(v->bytes, b, sizeof(b));
-			fprintf(f, " \"%s\"  %llu files, %llu streams, %s scanned%s\n", v->label,
-				(unsigned long long)v->files, (unsigned long long)v->streams, b,
+			fprintf(f, " \"%s\"  %llu file%s, %llu stream%s, %s scanned%s\n", v->label,
+				(unsigned long long)v->files, pl_s(v->files), (unsigned long long)v->streams,
+				pl_s(v->streams), b,
 				v->dirty ? ", marked dirty (unclean shutdown)" : "");
 			files += v->files;
 			streams += v->streams;
@@ -401,19 +459,23 @@ int report_write_text(const struct report *r, FILE *f)
 			reparse_tag_name(p->tag), p->tag, p->target[0] ? " -> " : "", p->target);
 	}
 
+	info_findings_text(r, f);
+
 	const struct rep_engine *e = &r->engine;
 	report_human_size(bytes, sz, sizeof(sz));
-	fprintf(f, "\nScanned:    %llu files, %llu streams, %s in %.1f s (%u worker threads)\n",
-		(unsigned long long)files, (unsigned long long)streams, sz, r->seconds_total, r->threads);
-	fprintf(f, "Engine:     libclamav %s, %u signatures from %zu database files in %s\n",
-		e->version ? e->version : "", e->signatures, e->ndbs, e->dbdir ? e->dbdir : "");
+	fprintf(f, "\nScanned:    %llu file%s, %llu stream%s, %s in %.1f s (%u worker thread%s)\n",
+		(unsigned long long)files, pl_s(files), (unsigned long long)streams, pl_s(streams), sz,
+		r->seconds_total, r->threads, pl_s(r->threads));
+	fprintf(f, "Engine:     libclamav %s, %u signature%s from %zu database file%s in %s\n",
+		e->version ? e->version : "", e->signatures, pl_s(e->signatures), e->ndbs, pl_s(e->ndbs),
+		e->dbdir ? e->dbdir : "");
 	for (size_t i = 0; i < e->ndbs; i++) {
 		const struct rep_db *d = &e->dbs[i];
 		if (d->version)
-			fprintf(f, "            %s: %u signatures, version %u built %s\n", d->name,
-				d->sigs, d->version, d->build_time);
+			fprintf(f, "            %s: %u signature%s, version %u built %s\n", d->name,
+				d->sigs, pl_s(d->sigs), d->version, d->build_time);
 		else
-			fprintf(f, "            %s: %u signatures\n", d->name, d->sigs);
+			fprintf(f, "            %s: %u signature%s\n", d->name, d->sigs, pl_s(d->sigs));
 	}
 	fprintf(f, "Started:    %s\nFinished:   %s\nHost:       %s\n", r->started, r->finished, r->host ? r->host : "");
 	return ferror(f) ? -1 : 0;

@@ -265,10 +265,11 @@ static void eval_autoruns(struct pctx *c)
 		for (size_t k = 0; k < os->autoruns.n; k++) {
 			const struct autorun *a = &os->autoruns.v[k];
 			char where_[2048];
-			snprintf(where_, sizeof(where_), "%s%s%s%s%s", a->location, a->name && *a->name ? "\\" : "",
-				 a->name ? a->name : "", a->user ? " (user " : "", a->user ? a->user : "");
-			if (a->user)
-				snprintf(where_ + strlen(where_), sizeof(where_) - strlen(where_), ")");
+			/* "KEY [Value]": a service's ...\Services\HTTP [ImagePath], not a subkey HTTP\HTTP. */
+			char *at = autorun_where(a);
+			snprintf(where_, sizeof(where_), "%s%s%s%s", at, a->user ? " (user " : "", a->user ? a->user : "",
+				 a->user ? ")" : "");
+			free(at);
 			struct where w = { a->volume, a->target ? a->target : where_, a->command, NULL, a->target_sha256, NULL };
 			if (a->pe && a->pe->fixed_version[0])
 				w.version = a->pe->fixed_version;
@@ -279,9 +280,14 @@ static void eval_autoruns(struct pctx *c)
 				if (flag_rules[f].flag == AR_FLAG_DETECTED && c->ioc && a->target_detection &&
 				    ioc_lookup(c->ioc, a->target_detection))
 					continue;
-				policy_add(c, flag_rules[f].rule, SEV_FAIL, &w, "%s: %s%s%s", where_, flag_reason(flag_rules[f].flag),
+				/* Worded by what is known of the entry, not one sentence for all. */
+				char *why = flag_rules[f].flag == AR_FLAG_TARGET_MISSING
+					? autorun_missing_reason(a, autorun_in_system_root(a, os->system_root)) : NULL;
+				policy_add(c, flag_rules[f].rule, SEV_FAIL, &w, "%s: %s%s%s", where_,
+				    why ? why : flag_reason(flag_rules[f].flag),
 				    a->target_detection && flag_rules[f].flag == AR_FLAG_DETECTED ? ": " : "",
 				    a->target_detection && flag_rules[f].flag == AR_FLAG_DETECTED ? a->target_detection : "");
+				free(why);
 			}
 			for (size_t f = 0; f < sizeof(category_rules) / sizeof(category_rules[0]); f++)
 				if (a->category && !strcmp(a->category, category_rules[f].category) && a->command && *a->command)

@@ -186,8 +186,19 @@ static void collect_at(struct hive *h, size_t node, const struct autorun_loc *lo
 		} else {
 			snprintf(subloc, sizeof(subloc), "%s\\%s", location, sub ? sub : "?");
 		}
+		size_t first = out->n;
 		if (target)
 			emit_key(h, target, loc, subloc, sub, user, volume, star, out);
+		/* Whether a service's program runs at all is its Start value. */
+		if (loc->hive == AR_SYSTEM && !strcmp(loc->key, "Services")) {
+			uint32_t start = 0;
+			bool has = hive_dword(h, kids[k], "Start", &start) == 0;
+			for (size_t e = first; e < out->n; e++) {
+				out->v[e].service = true;
+				out->v[e].has_start = has;
+				out->v[e].start = start;
+			}
+		}
 		free(sub);
 	}
 	free(kids);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <kenshu/core.h>
 #include <kenshu/windows.h>
 #include <kenshu/artifacts.h>
 #include <kenshu/banned.h>
@@ -12,7 +13,9 @@
 const struct ar_flag_info ar_flag_info[] = {
 	{ AR_FLAG_DETECTED, "target-detected", "ClamAV detected the file this entry starts" },
 	{ AR_FLAG_TARGET_MISSING, "target-missing",
-	  "the file it starts is not on the disk: a leftover of a removed program, or a dropper that will be re-created" },
+	  "the file it starts is not on the disk; what that means depends on the entry (a disabled service does not "
+	  "run, a boot or automatic one fails at every start, a Run key or task outside Windows may be waiting for a "
+	  "dropper to re-create its file): each entry's finding says which" },
 	{ AR_FLAG_USER_WRITABLE, "user-writable-location",
 	  "the file it starts lies where users or any program can write (Users, ProgramData, Temp, Public, Recycle Bin)" },
 	{ AR_FLAG_SCRIPT_HOST, "script-host",
@@ -166,6 +169,103 @@ const char *autorun_trust_note(const struct autorun *a, char *buf, size_t n)
 		break;
 	}
 	return buf;
+}
+
+const char *autorun_value_name(const struct autorun *a)
+{
+	const struct autorun_loc *l = a->loc;
+
+	if (!l || !l->key)
+		return NULL;   /* a file, a task, a WMI subscription */
+	switch (l->rule) {
+	case AR_ALL_VALUES:
+	case AR_SUBKEY_ALL_VALUES:
+		return a->name;
+	case AR_VALUE:
+	case AR_SUBKEY_VALUE:
+		return l->value && !strchr(l->value, '*') ? l->value : a->name;
+	case AR_SUBKEY_NAMES:
+		/* The subkey is the entry; a value is shown when it is what was
+		 * read (a CLSID in the default value), not when the name is. */
+		if (l->value && (l->com == AR_COM_DATA || (l->com == AR_COM_NONE && a->command[0])))
+			return l->value;
+		return NULL;
+	}
+	return NULL;
+}
+
+char *autorun_where(const struct autorun *a)
+{
+	const char *vn = autorun_value_name(a), *loc = a->location, *name = a->name ? a->name : "";
+	size_t ll = strlen(loc), nl = strlen(name);
+
+	if (vn)
+		return xasprintf("%s [%s]", loc, *vn ? vn : "(default)");
+	if (a->category && !strcmp(a->category, "WMI event subscription"))
+		return xasprintf("%s.Name=\"%s\"", loc, name);
+	/* A key or file named by the entry already (a BHO's key, a task's file). */
+	if (!nl || (ll > nl && !strcasecmp(loc + ll - nl, name) && strchr("\\/", loc[ll - nl - 1])) ||
+	    (name[0] == '/' && ll >= nl && !strcasecmp(loc + ll - nl, name)))
+		return xstrdup(loc);
+	if (a->category && !strcmp(a->category, "Scheduled task"))
+		return xasprintf("%s (task %s)", loc, name);
+	if (loc[0] == '/')
+		return xasprintf("%s/%s", loc, name);   /* a file in a Startup folder */
+	return xasprintf("%s (%s)", loc, name);
+}
+
+bool autorun_in_system_root(const struct autorun *a, const char *system_root)
+{
+	size_t rl = system_root ? strlen(system_root) : 0;
+
+	return rl && a->target && !strncasecmp(a->target, system_root, rl) && a->target[rl] == '/';
+}
+
+static const char *start_name(uint32_t start)
+{
+	static const char *const names[] = { "boot", "system", "automatic", "on demand", "disabled" };
+
+	return start < sizeof(names) / sizeof(names[0]) ? names[start] : "unknown";
+}
+
+char *autorun_missing_reason(const struct autorun *a, bool windows_own)
+{
+	static const char missing[] = "the file it starts is not on the disk";
+	const char *why = windows_own ? "a Windows component missing from this image"
+				      : "a leftover of a program removed without its entry";
+
+	if (a->service && !a->has_start)
+		return xasprintf("%s; the service has no Start value, so when it would run is unknown: %s", missing,
+				 why);
+	if (a->service) {
+		switch (a->start) {
+		case 4:
+			return xasprintf("%s, but the service is disabled (Start = 4): nothing runs; %s", missing, why);
+		case 3:
+			return xasprintf("%s; the service starts on demand (Start = 3) and fails when something starts "
+					 "it: %s", missing, why);
+		case 0:
+		case 1:
+		case 2:
+			if (a->other_control_set)
+				return xasprintf("%s; the %s would start at boot (Start = %u, %s) only when Windows "
+						 "boots ControlSet%03u, and fail: %s", missing,
+						 a->start < 2 ? "driver" : "service", a->start, start_name(a->start),
+						 a->other_control_set, why);
+			return xasprintf("%s and the %s starts at every boot (Start = %u, %s), failing each time: %s",
+					 missing, a->start < 2 ? "driver" : "service", a->start, start_name(a->start),
+					 why);
+		default:
+			return xasprintf("%s; the service's Start value %u is none Windows knows: %s", missing, a->start,
+					 why);
+		}
+	}
+	if (windows_own)
+		return xasprintf("%s: %s", missing, why);
+	/* Outside Windows, a Run key or task whose file is gone is how some
+	 * droppers wait (the miner worm's Run key re-creates it). */
+	return xasprintf("%s: a leftover of a removed program, or an entry whose file a dropper may re-create",
+			 missing);
 }
 
 /* OriginalFilename other than the file's own name. Windows' own files say

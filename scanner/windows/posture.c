@@ -44,13 +44,24 @@ void posture_release(struct posture *p)
 	p->n = 0;
 }
 
+/* scope is one of the comma-separated names of list. */
+static bool scope_in(const char *list, const char *scope)
+{
+	size_t n = strlen(scope);
+
+	for (const char *s = list; s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL)
+		if (!strncmp(s, scope, n) && (s[n] == ',' || s[n] == '\0'))
+			return true;
+	return false;
+}
+
 const struct posture_check *posture_find(const struct posture *p, const char *rule, const char *scope)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const struct posture_check *c = &p->c[i];
 		if (strcmp(c->rule, rule) != 0)
 			continue;
-		if (scope && (!c->scope || strcmp(c->scope, scope) != 0))
+		if (scope && (!c->scope || !scope_in(c->scope, scope)))
 			continue;
 		return c;
 	}

@@ -344,37 +344,105 @@ static void check_autologon(const struct posture_inputs *in, struct posture *out
 
 /* ---- firewall-disabled ------------------------------------------------------ */
 
+/* One fact, one check: profiles in the same state for the same reason (a
+ * missing service switches off all three) are one check, whose scope
+ * names them all ("domain,private,public"), not three findings. */
+enum fw_cause { FW_SVC_DISABLED, FW_SVC_MISSING, FW_POLICY, FW_LOCAL, FW_NAN, FW_UNSET };
+
+struct fw_profile {
+	enum posture_state st;
+	enum fw_cause cause;
+	uint32_t value;     /* the EnableFirewall that decided it (FW_POLICY, FW_LOCAL) */
+	char *ev;           /* this profile's own values (policy, local) */
+};
+
+static const char *const fw_scopes[8] = {
+	NULL, "domain", "private", "domain,private", "public", "domain,public", "private,public",
+	"domain,private,public",
+};
+
+/* "the domain profile", "the private and public profiles",
+ * "the domain, private and public profiles". */
+static void fw_names(struct strbuf *b, unsigned mask, const char *word)
+{
+	static const char *const names[] = { "domain", "private", "public" };
+	unsigned n = (unsigned)__builtin_popcount(mask), k = 0;
+
+	strbuf_addstr(b, "the ");
+	for (unsigned i = 0; i < 3; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		k++;
+		strbuf_addf(b, "%s%s", k == 1 ? "" : k == n ? " and " : ", ", names[i]);
+	}
+	strbuf_addf(b, " %s%s", word, n == 1 ? "profile" : "profiles");
+}
+
+static char *fw_message(const struct fw_profile *p, unsigned mask, const char *svcname)
+{
+	struct strbuf b = STRBUF_INIT;
+	bool one = __builtin_popcount(mask) == 1;
+
+	switch (p->cause) {
+	case FW_SVC_DISABLED:
+		strbuf_addf(&b, "the Windows Firewall service (%s) is disabled: ", svcname);
+		fw_names(&b, mask, "");
+		strbuf_addstr(&b, one ? " filters nothing" : " filter nothing");
+		break;
+	case FW_SVC_MISSING:
+		strbuf_addf(&b, "there is no Windows Firewall service (%s): ", svcname);
+		fw_names(&b, mask, "");
+		strbuf_addstr(&b, one ? " filters nothing" : " filter nothing");
+		break;
+	case FW_POLICY:
+		strbuf_addstr(&b, "Group Policy turns ");
+		fw_names(&b, mask, "firewall ");
+		strbuf_addstr(&b, p->value ? " on" : " off");
+		break;
+	case FW_LOCAL:
+		fw_names(&b, mask, "firewall ");
+		strbuf_addf(&b, " %s %s (EnableFirewall = %u)", one ? "is" : "are", p->value ? "on" : "off", p->value);
+		break;
+	case FW_NAN:
+		strbuf_addstr(&b, "EnableFirewall is not a number for ");
+		fw_names(&b, mask, "");
+		break;
+	case FW_UNSET:
+		fw_names(&b, mask, "firewall ");
+		strbuf_addf(&b, " %s not configured: Windows Firewall is on by default", one ? "is" : "are");
+		break;
+	}
+	return strbuf_detach(&b, NULL);
+}
+
 static void check_firewall(const struct posture_inputs *in, struct posture *out)
 {
 	static const struct {
-		const char *scope, *local, *policy, *legacy_policy;
+		const char *local, *policy, *legacy_policy;
 	} profiles[] = {
-		{ "domain", "DomainProfile", "DomainProfile", NULL },
-		{ "private", "StandardProfile", "PrivateProfile", "StandardProfile" },
-		{ "public", "PublicProfile", "PublicProfile", NULL },
+		{ "DomainProfile", "DomainProfile", NULL },
+		{ "StandardProfile", "PrivateProfile", "StandardProfile" },
+		{ "PublicProfile", "PublicProfile", NULL },
 	};
 	const char *rule = "firewall-disabled";
 	const char *svcname = in->major >= 6 ? "MpsSvc" : "SharedAccess";
+	struct fw_profile fp[3];
+	struct strbuf svc_ev;
+	uint32_t svc = 0;
+	unsigned n = in->major == 5 ? 2 : 3;   /* Windows XP/2003 have no public profile */
 
-	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
-		const char *scope = profiles[i].scope;
+	if (!ph_system_ok(in, rule, fw_scopes[7], out))
+		return;
+	strbuf_init(&svc_ev, POSTURE_TEXT_MAX);
+	int src = ph_service_start(in, svcname, &svc);
+	ph_service_ev(&svc_ev, in, svcname, src, svc);
+	for (unsigned i = 0; i < n; i++) {
 		struct strbuf ev;
-		enum posture_state st;
-		char *msg, rel[160], pol[160];
-		uint32_t svc = 0, pv = 0, lv = 0;
+		char rel[160], pol[160];
+		uint32_t pv = 0, lv = 0;
 		int prc = 0;
 
-		if (!ph_system_ok(in, rule, scope, out))
-			continue;
-		if (in->major == 5 && !strcmp(scope, "public")) {
-			posture_add(out, rule, scope, POSTURE_NOT_APPLICABLE,
-				    xstrdup("Windows XP/2003 have no public firewall profile"),
-				    xasprintf("Windows %u.%u", in->major, in->minor));
-			continue;
-		}
 		strbuf_init(&ev, POSTURE_TEXT_MAX);
-		int src = ph_service_start(in, svcname, &svc);
-		ph_service_ev(&ev, in, svcname, src, svc);
 		if (in->software) {
 			snprintf(pol, sizeof(pol), "Policies\\Microsoft\\WindowsFirewall\\%s", profiles[i].policy);
 			prc = pk_dword(in->software, hive_key(in->software, pol), "EnableFirewall", &pv);
@@ -395,28 +463,51 @@ static void check_firewall(const struct posture_inputs *in, struct posture *out)
 		int lrc = pk_dword(in->system, pk_cs(in->system, in->control_set, rel), "EnableFirewall", &lv);
 		dword_ev(&ev, "SYSTEM", in, rel, "EnableFirewall", lrc, lv);
 
-		if (src == 1 && svc == 4) {
-			st = POSTURE_UNSAFE;
-			msg = xasprintf("the Windows Firewall service (%s) is disabled: no profile filters anything", svcname);
-		} else if (src == -1) {
-			st = POSTURE_ABSENT_UNSAFE;
-			msg = xasprintf("there is no Windows Firewall service (%s): the %s profile filters nothing", svcname,
-					scope);
-		} else if (prc == 1) {
-			st = pv ? POSTURE_SAFE : POSTURE_UNSAFE;
-			msg = xasprintf("Group Policy turns the %s firewall profile %s", scope, pv ? "on" : "off");
-		} else if (lrc == 1) {
-			st = lv ? POSTURE_SAFE : POSTURE_UNSAFE;
-			msg = xasprintf("the %s firewall profile is %s (EnableFirewall = %u)", scope, lv ? "on" : "off", lv);
-		} else if (lrc < 0 || prc < 0) {
-			st = POSTURE_UNKNOWN;
-			msg = xasprintf("the %s profile's EnableFirewall is not a number", scope);
-		} else {
-			st = POSTURE_ABSENT_SAFE;
-			msg = xasprintf("the %s firewall profile is not configured: Windows Firewall is on by default", scope);
-		}
-		posture_add(out, rule, scope, st, msg, strbuf_detach(&ev, NULL));
+		struct fw_profile *p = &fp[i];
+		p->value = 0;
+		if (src == 1 && svc == 4)
+			p->st = POSTURE_UNSAFE, p->cause = FW_SVC_DISABLED;
+		else if (src == -1)
+			p->st = POSTURE_ABSENT_UNSAFE, p->cause = FW_SVC_MISSING;
+		else if (prc == 1)
+			p->st = pv ? POSTURE_SAFE : POSTURE_UNSAFE, p->cause = FW_POLICY, p->value = pv;
+		else if (lrc == 1)
+			p->st = lv ? POSTURE_SAFE : POSTURE_UNSAFE, p->cause = FW_LOCAL, p->value = lv;
+		else if (lrc < 0 || prc < 0)
+			p->st = POSTURE_UNKNOWN, p->cause = FW_NAN;
+		else
+			p->st = POSTURE_ABSENT_SAFE, p->cause = FW_UNSET;
+		p->ev = strbuf_detach(&ev, NULL);
 	}
+	/* Groups in the order of their first profile. */
+	unsigned done = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned mask = 0;
+		struct strbuf ev;
+
+		if (done & (1u << i))
+			continue;
+		strbuf_init(&ev, POSTURE_TEXT_MAX);
+		strbuf_addstr(&ev, svc_ev.buf);
+		for (unsigned k = i; k < n; k++) {
+			if ((done & (1u << k)) || fp[k].st != fp[i].st || fp[k].cause != fp[i].cause ||
+			    fp[k].value != fp[i].value)
+				continue;
+			mask |= 1u << k;
+			sb_sep(&ev);
+			strbuf_addstr(&ev, fp[k].ev);
+		}
+		done |= mask;
+		posture_add(out, rule, fw_scopes[mask], fp[i].st, fw_message(&fp[i], mask, svcname),
+			    strbuf_detach(&ev, NULL));
+	}
+	for (unsigned i = 0; i < n; i++)
+		free(fp[i].ev);
+	if (n == 2)
+		posture_add(out, rule, fw_scopes[4], POSTURE_NOT_APPLICABLE,
+			    xstrdup("Windows XP/2003 have no public firewall profile"),
+			    xasprintf("Windows %u.%u", in->major, in->minor));
+	strbuf_release(&svc_ev);
 }
 
 /* ---- defender-disabled ------------------------------------------------------ */

@@ -164,7 +164,7 @@ static void check_guest(const struct posture_inputs *in, struct posture *out)
 	if (!f || n < 0x3A) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN,
 			    xstrdup("the Guest account's F value cannot be read, so whether it is enabled is unknown"),
-			    f ? xasprintf("SAM\\" GUEST_KEY "\\F is %zu bytes, the flags are at byte 56 (80 expected)", n)
+			    f ? xasprintf("SAM\\" GUEST_KEY "\\F is %zu byte%s, the flags are at byte 56 (80 expected)", n, n == 1 ? "" : "s")
 			      : xstrdup("SAM\\" GUEST_KEY "\\F absent or damaged"));
 		free(f);
 		return;
@@ -326,7 +326,7 @@ static void check_hosts(const struct posture_inputs *in, struct posture *out)
 						strbuf_addstr(&list, " ");
 						strbuf_add_printable(&list, tok[1], tl[1] > 100 ? 100 : tl[1], true);
 						if (ntok > 2)
-							strbuf_addf(&list, " (+%d names)", ntok - 2);
+							strbuf_addf(&list, " (+%d name%s)", ntok - 2, ntok - 2 == 1 ? "" : "s");
 					}
 				}
 			}
@@ -335,7 +335,8 @@ static void check_hosts(const struct posture_inputs *in, struct posture *out)
 	}
 	sb_sep(&ev);
 	strbuf_add_printable(&ev, path, strlen(path), false);
-	strbuf_addf(&ev, ": %zu bytes, %zu entries, %zu other than localhost", h->size, entries, bad);
+	strbuf_addf(&ev, ": %zu byte%s, %zu entr%s, %zu other than localhost", h->size, h->size == 1 ? "" : "s",
+		    entries, entries == 1 ? "y" : "ies", bad);
 	if (bad) {
 		strbuf_addf(&ev, ": %s", list.buf);
 		if (bad > shown)

@@ -7,7 +7,8 @@
 # Japanese names must survive; the scan is a re-audit against the clean
 # image, so the names also pass through the drift section. A copy of the
 # page with the escaping undone must trip every one of those checks, so a
-# check that can never fail is caught too. A screenshot and a PDF are kept in BUILD/test-artifacts/.
+# check that can never fail is caught too. No table cell may run over into
+# the next (measured in a scripted copy). A screenshot and a PDF are kept in BUILD/test-artifacts/.
 set -uo pipefail
 BUILD=${1:-build}
 KENSHU=$(cd "$BUILD" && pwd)/kenshu
@@ -203,6 +204,52 @@ dom_check "$W/control.html" >"$W/control.check"
 check_eval "the checks catch a broken page (element from a name, script ran, request attempted)" \
 	'grep -q "^PROBLEM element <img" "$W/control.check" && grep -q "kenshu-control-ran" "$W/control.err" &&
 	 grep -q "203.0.113.9" "$W/control.urls"'
+
+# Layout: no cell's content may run over into the next. A copy of the page
+# gets a script (and no Content-Security-Policy) that measures every table
+# cell once laid out; the volume table's first byte count is made the
+# largest there is (2^64 - 1, grouped as report.html groups it). A control
+# copy writes that count the old way (one unbroken run of digits, nowrap),
+# which must be caught.
+python3 - "$PAGE" "$W/layout.html" "$W/layout-control.html" <<'PY'
+import re, sys
+page = open(sys.argv[1], encoding='utf-8').read()
+page = '\n'.join(l for l in page.split('\n') if 'Content-Security-Policy' not in l)
+vol = page.index('<section id="volumes">')
+m = re.compile(r'<span class="muted bytes">[^<]*</span>').search(page, vol)
+assert m, 'no byte count in the volume table'
+big = '\u2009'.join(['18', '446', '744', '073', '709', '551', '615']) + ' bytes'
+script = """<script>addEventListener('load', () => {
+  const bad = [];
+  for (const td of document.querySelectorAll('td, th')) {
+    const r = td.getBoundingClientRect();
+    let over = td.scrollWidth > td.clientWidth + 1;
+    for (const el of td.querySelectorAll('*')) {
+      const e = el.getBoundingClientRect();
+      if (e.width && e.right > r.right + 0.5) over = true;
+    }
+    if (over) bad.push(td.textContent.slice(0, 60));
+  }
+  const d = document.createElement('pre');
+  d.id = 'layout';
+  d.textContent = bad.length ? 'LAYOUT OVERFLOW ' + bad.join(' | ') : 'LAYOUT OK';
+  document.body.appendChild(d);
+});</script>"""
+def out(path, cell):
+    p = page[:m.start()] + cell + page[m.end():]
+    open(path, 'w', encoding='utf-8').write(p.replace('</body>', script + '</body>', 1))
+out(sys.argv[2], '<span class="muted bytes">' + big + '</span>')
+out(sys.argv[3], '<span class="muted">18446744073709551615 bytes</span>')
+PY
+browse layout --window-size=1280,2000 --virtual-time-budget=3000 --dump-dom "file://$W/layout.html" >"$W/layout.dom" &
+browse layoutc --window-size=1280,2000 --virtual-time-budget=3000 --dump-dom "file://$W/layout-control.html" \
+	>"$W/layout-control.dom" &
+wait
+layout=$(grep -o '<pre id="layout">[^<]*' "$W/layout.dom" | head -1 | cut -c18-300)
+check_eval "layout: no table cell runs over into the next, a 20-digit byte count included (${layout:-no result})" \
+	'[ "$layout" = "LAYOUT OK" ]'
+check_eval "layout: the check catches a byte count that runs over (the old markup)" \
+	'grep -q "<pre id=\"layout\">LAYOUT OVERFLOW [^<]*18446744073709551615" "$W/layout-control.dom"'
 
 check_eval "screenshot kept: test-artifacts/report-html.png" \
 	'[ -s "$ART/report-html.png" ] && [ "$(head -c 4 "$ART/report-html.png" | tail -c 3)" = PNG ]'

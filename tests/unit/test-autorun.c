@@ -156,6 +156,7 @@ static void system_uses_the_current_control_set(void **state)
 		"\"ImagePath\"=\"C:\\\\Users\\\\Public\\\\evil.exe\"\n"
 		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Services\\good]\n"
 		"\"ImagePath\"=expand:\"%SystemRoot%\\\\system32\\\\svchost.exe -k netsvcs\"\n"
+		"\"Start\"=dword:00000004\n"
 		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002\\Services\\good\\Parameters]\n"
 		"\"ServiceDll\"=expand:\"%SystemRoot%\\\\system32\\\\good.dll\"\n"
 		"\"FailureCommand\"=\"not here\"\n"
@@ -168,9 +169,15 @@ static void system_uses_the_current_control_set(void **state)
 	autorun_collect(h, AR_SYSTEM, 2, NULL, 1, &l);
 	autorun_sort(&l);
 	assert_null(find(&l, "Services and drivers", "evil"));   /* ControlSet001 is not current */
-	assert_non_null(find(&l, "Services and drivers", "good"));
+	const struct autorun *svc = find(&l, "Services and drivers", "good");
+	assert_non_null(svc);
+	/* Whether it runs at all: the service's Start, for its DLL too. */
+	assert_true(svc->service && svc->has_start);
+	assert_int_equal(svc->start, 4);
 	const struct autorun *dll = find(&l, "Service DLLs", "good");
 	assert_non_null(dll);
+	assert_true(dll->service && dll->has_start);
+	assert_int_equal(dll->start, 4);
 	assert_string_equal(dll->command, "%SystemRoot%\\system32\\good.dll");
 	assert_string_equal(dll->location, "HKLM\\SYSTEM\\ControlSet002\\Services\\good\\Parameters");
 	assert_null(find(&l, "Service failure command", "good")); /* FailureCommand lives on the service key */
@@ -181,6 +188,9 @@ static void system_uses_the_current_control_set(void **state)
 	}
 	assert_int_equal(boot, 2);   /* one entry per string */
 	assert_int_equal(lsa, 2);
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].category, "Boot execute"))
+			assert_false(l.v[i].service);
 	autorun_list_release(&l);
 
 	/* ControlSet001 is not current: its extra service is reported as a
@@ -189,6 +199,8 @@ static void system_uses_the_current_control_set(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].name, "evil");
 	assert_int_equal(l.v[0].other_control_set, 1);
+	assert_true(l.v[0].service);
+	assert_false(l.v[0].has_start);   /* evil has no Start value */
 	assert_non_null(strstr(l.v[0].note, "only in ControlSet001"));
 	autorun_judge(&l.v[0]);
 	assert_true(l.v[0].flags & AR_FLAG_OTHER_CONTROL_SET);
@@ -694,11 +706,88 @@ static void version_info_judged(void **state)
 	assert_false(autorun_is_windows_default(&b, "/Windows"));
 }
 
+static void where_is(const struct autorun *a, const char *want)
+{
+	char *got;
+
+	assert_non_null(a);
+	got = autorun_where(a);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Every report names where an entry is registered alike: key and value
+ * apart ("KEY [Value]"), so a service's ImagePath does not read as a
+ * subkey named after the service; files and tasks as their path. */
+static void where_key_and_value_apart(void **state)
+{
+	struct hive *h = hive_from(
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run]\n"
+		"\"Updater\"=\"C:\\\\ProgramData\\\\Updater\\\\bankupd.exe\"\n"
+		"@=\"C:\\\\default.exe\"\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\sethc.exe]\n"
+		"\"Debugger\"=\"C:\\\\Windows\\\\System32\\\\cmd.exe\"\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Browser Helper Objects\\{6C1E7A52-9D3B-4F0E-8B41-2A57C0D9E311}]\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnceEx\\0001]\n"
+		"\"step1\"=\"C:\\\\Windows\\\\Temp\\\\s.exe\"\n");
+	struct hive *sys = hive_from(
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\HTTP]\n"
+		"\"ImagePath\"=expand:\"system32\\\\drivers\\\\HTTP.sys\"\n"
+		"\"Start\"=dword:00000003\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\HTTP\\Parameters]\n"
+		"\"ServiceDll\"=expand:\"%SystemRoot%\\\\system32\\\\http.dll\"\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Lsa]\n"
+		"\"Notification Packages\"=multi:\"scecli\"\n");
+	struct autorun_list l = { 0 };
+
+	autorun_collect(h, AR_SOFTWARE, 0, NULL, 2, &l);
+	autorun_collect(sys, AR_SYSTEM, 1, NULL, 2, &l);
+	where_is(find(&l, "Run", "Updater"), "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run [Updater]");
+	where_is(find(&l, "Run", ""), "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run [(default)]");
+	where_is(find(&l, "Image File Execution Options", "sethc.exe"),
+		 "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options\\sethc.exe [Debugger]");
+	where_is(find(&l, "Browser Helper Objects", "{6C1E7A52-9D3B-4F0E-8B41-2A57C0D9E311}"),
+		 "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Browser Helper Objects\\"
+		 "{6C1E7A52-9D3B-4F0E-8B41-2A57C0D9E311}");
+	where_is(find(&l, "RunOnceEx", "step1"), "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnceEx\\0001 [step1]");
+	where_is(find(&l, "Services and drivers", "HTTP"), "HKLM\\SYSTEM\\ControlSet001\\Services\\HTTP [ImagePath]");
+	where_is(find(&l, "Service DLLs", "HTTP"), "HKLM\\SYSTEM\\ControlSet001\\Services\\HTTP\\Parameters [ServiceDll]");
+	where_is(find(&l, "LSA packages", "Notification Packages"),
+		 "HKLM\\SYSTEM\\ControlSet001\\Control\\Lsa [Notification Packages]");
+	assert_string_equal(autorun_value_name(find(&l, "Services and drivers", "HTTP")), "ImagePath");
+	assert_null(autorun_value_name(find(&l, "Browser Helper Objects", "{6C1E7A52-9D3B-4F0E-8B41-2A57C0D9E311}")));
+	autorun_list_release(&l);
+
+	/* Files: a Startup folder's file is its path. */
+	assert_int_equal(autorun_startup_file("/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/HMI Panel.lnk", 2,
+					      &l), 1);
+	where_is(&l.v[0], "/ProgramData/Microsoft/Windows/Start Menu/Programs/Startup/HMI Panel.lnk");
+	assert_null(autorun_value_name(&l.v[0]));
+	autorun_list_release(&l);
+	/* A task: its file, or its cache key with the task's name; a WMI
+	 * consumer by its object path. */
+	struct autorun t = { .category = "Scheduled task", .location = (char *)"/Windows/System32/Tasks/Vendor/Backup",
+			     .name = (char *)"/Vendor/Backup", .command = (char *)"x" };
+	where_is(&t, "/Windows/System32/Tasks/Vendor/Backup");
+	t.location = (char *)"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tasks\\{9B}";
+	where_is(&t, "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tasks\\{9B} "
+		     "(task /Vendor/Backup)");
+	struct autorun w = { .category = "WMI event subscription",
+			     .location = (char *)"/Windows/System32/wbem/Repository/OBJECTS.DATA:ROOT\\subscription\\"
+						 "CommandLineEventConsumer",
+			     .name = (char *)"Updater", .command = (char *)"x" };
+	where_is(&w, "/Windows/System32/wbem/Repository/OBJECTS.DATA:ROOT\\subscription\\CommandLineEventConsumer"
+		     ".Name=\"Updater\"");
+	hive_close(h);
+	hive_close(sys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table_sorted_unique_documented),
 		cmocka_unit_test(software_locations),
+		cmocka_unit_test(where_key_and_value_apart),
 		cmocka_unit_test(system_uses_the_current_control_set),
 		cmocka_unit_test(bare_dll_load_paths),
 		cmocka_unit_test(per_user),

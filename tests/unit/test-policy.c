@@ -628,12 +628,80 @@ static void each_autorun_flag_has_a_rule(void **state)
 			const char *id = r.findings[f].rule;
 			if (!strncmp(id, "autorun-", 8) && strcmp(id, "autorun-unknown") != 0) {
 				rules++;
-				assert_non_null(strstr(r.findings[f].message, ar_flag_info[i].reason));
+				/* target-missing is worded per entry (below). */
+				if (ar_flag_info[i].flag != AR_FLAG_TARGET_MISSING)
+					assert_non_null(strstr(r.findings[f].message, ar_flag_info[i].reason));
+				else
+					assert_non_null(strstr(r.findings[f].message, "not on the disk"));
 			}
 		}
 		if (rules != 1)
 			fail_msg("flag %s gives %zu autostart rule findings", ar_flag_info[i].name, rules);
 		assert_int_equal(count(&r, "autorun-unknown", SEV_INFO, false), 1);
+		report_release(&r);
+	}
+	profile_free(p);
+}
+
+/* autorun-target-missing says what is known: a disabled service runs
+ * nothing, a boot or automatic one fails at every boot, and only an entry
+ * outside Windows that is no service may be waiting for a dropper. */
+static void target_missing_worded_by_what_is_known(void **state)
+{
+	const struct av_db *dbs[] = { &custom_db };
+	struct profile *p = load_text("include = default\n");
+	static const struct {
+		const char *category, *target;
+		bool service, has_start;
+		uint32_t start;
+		unsigned other_set;
+		const char *want, *not;
+	} cases[] = {
+		{ "Services and drivers", "/Windows/System32/drivers/http.sys", true, true, 4, 0,
+		  "but the service is disabled (Start = 4): nothing runs; a Windows component missing", "dropper" },
+		{ "Services and drivers", "/Program Files/Vendor/io.sys", true, true, 4, 0,
+		  "disabled (Start = 4): nothing runs; a leftover of a program removed", "dropper" },
+		{ "Services and drivers", "/Windows/System32/svc.exe", true, true, 2, 0,
+		  "and the service starts at every boot (Start = 2, automatic), failing each time: a Windows component",
+		  "dropper" },
+		{ "Services and drivers", "/Windows/System32/drivers/x.sys", true, true, 0, 0,
+		  "the driver starts at every boot (Start = 0, boot)", "dropper" },
+		{ "Services and drivers", "/Windows/System32/svc.exe", true, true, 2, 2,
+		  "only when Windows boots ControlSet002", "every boot" },
+		{ "Services and drivers", "/Windows/System32/svc.exe", true, true, 3, 0, "starts on demand (Start = 3)",
+		  "dropper" },
+		{ "Services and drivers", "/Windows/System32/svc.exe", true, false, 0, 0, "no Start value", "dropper" },
+		{ "Run", "/Windows/System32/igfxtray.exe", false, false, 0, 0, "a Windows component missing from this image",
+		  "dropper" },
+		{ "Run", "/ProgramData/Miner/dropper.exe", false, false, 0, 0,
+		  "a leftover of a removed program, or an entry whose file a dropper may re-create", "Windows component" },
+		{ "Scheduled task", "/Users/op/AppData/x.exe", false, false, 0, 0, "a dropper may re-create", "Start" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct report r;
+		struct os_info os;
+		report_init(&r);
+		strcpy(r.started, "2026-11-27T10:00:00Z");
+		memset(&os, 0, sizeof(os));
+		os.volume = 2;
+		os.system_root = xstrdup("/Windows");
+		struct autorun *a = add_autorun(&os, cases[i].category, "x", "x", cases[i].target, AR_FLAG_TARGET_MISSING);
+		a->target_exists = 0;
+		a->service = cases[i].service;
+		a->has_start = cases[i].has_start;
+		a->start = cases[i].start;
+		a->other_control_set = cases[i].other_set;
+		report_add_os(&r, &os);
+		report_finish(&r);
+		test_policy_apply_dbs(p, dbs, 1, "/db", &r);
+		const struct rep_finding *f = NULL;
+		for (size_t k = 0; k < r.nfindings; k++)
+			if (!strcmp(r.findings[k].rule, "autorun-target-missing"))
+				f = &r.findings[k];
+		assert_non_null(f);
+		if (!strstr(f->message, cases[i].want) || strstr(f->message, cases[i].not))
+			fail_msg("case %zu: '%s'\n  wants '%s', not '%s'", i, f->message, cases[i].want, cases[i].not);
 		report_release(&r);
 	}
 	profile_free(p);
@@ -663,6 +731,7 @@ int main(void)
 		cmocka_unit_test(signature_age),
 		cmocka_unit_test(posture_rules),
 		cmocka_unit_test(each_autorun_flag_has_a_rule),
+		cmocka_unit_test(target_missing_worded_by_what_is_known),
 		cmocka_unit_test(ioc_and_macro_rules),
 		cmocka_unit_test(findings_name_the_stream),
 		cmocka_unit_test(trusted_root_added),

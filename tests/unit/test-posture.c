@@ -157,7 +157,7 @@ static void every_check_once_and_unknown_without_hives(void **state)
 	static const char *const order[][2] = {
 		{ "ms17-010", NULL }, { "eol-os", NULL }, { "smb1-enabled", "server" }, { "smb1-enabled", "client" },
 		{ "rdp-enabled", NULL }, { "rdp-no-nla", NULL }, { "autologon-cleartext-password", NULL },
-		{ "firewall-disabled", "domain" }, { "firewall-disabled", "private" }, { "firewall-disabled", "public" },
+		{ "firewall-disabled", "domain,private,public" },
 		{ "defender-disabled", NULL }, { "autoplay-enabled", NULL }, { "guest-enabled", NULL },
 		{ "hosts-tampered", NULL }, { "write-filter", NULL },
 	};
@@ -958,6 +958,91 @@ static void firewall(void **state)
 	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* The firewall checks of one image, as "scope state" lines in order. */
+static char *firewall_checks(const char *system, const char *software, uint32_t major)
+{
+	struct posture_inputs in;
+	struct strbuf b = STRBUF_INIT;
+	char *t;
+
+	wes7(&in);
+	if (major)
+		in.major = major, in.minor = 1, in.build = 2600;
+	t = xasprintf(SELECT "%s", system);
+	in.system = reg(t);
+	free(t);
+	in.software = reg(software ? software : "");
+	posture_release(&P);
+	posture_evaluate(&in, &P);
+	for (size_t i = 0; i < P.n; i++)
+		if (!strcmp(P.c[i].rule, "firewall-disabled"))
+			strbuf_addf(&b, "%s %s|", P.c[i].scope, posture_state_name(P.c[i].state));
+	hive_close(in.system);
+	hive_close(in.software);
+	return strbuf_detach(&b, NULL);
+}
+
+/* One fact, one check: profiles in one state for one reason are one check
+ * naming them all, never one per profile. */
+static void firewall_one_fact_one_check(void **state)
+{
+	char *got;
+	const struct posture_check *c;
+
+	/* No firewall service: one check, the three profiles named. */
+	got = firewall_checks("", NULL, 0);
+	assert_string_equal(got, "domain,private,public absent-unsafe|");
+	free(got);
+	c = posture_find(&P, "firewall-disabled", "private");
+	assert_non_null(c);
+	assert_string_equal(c->message, "there is no Windows Firewall service (MpsSvc): the domain, private and public "
+					"profiles filter nothing");
+	/* Two profiles off by the same value: one check naming both, the
+	 * evidence with each profile's value, the service's once. */
+	got = firewall_checks(MPS FWP "DomainProfile]\n\"EnableFirewall\"=dword:1\n\n" FWP
+			      "StandardProfile]\n\"EnableFirewall\"=dword:0\n\n" FWP
+			      "PublicProfile]\n\"EnableFirewall\"=dword:0\n", NULL, 0);
+	assert_string_equal(got, "domain safe|private,public unsafe|");
+	free(got);
+	c = posture_find(&P, "firewall-disabled", "public");
+	assert_string_equal(c->scope, "private,public");
+	assert_string_equal(c->message, "the private and public firewall profiles are off (EnableFirewall = 0)");
+	assert_has(c->evidence, "StandardProfile\\EnableFirewall = 0");
+	assert_has(c->evidence, "PublicProfile\\EnableFirewall = 0");
+	assert_null(strstr(c->evidence, "DomainProfile"));
+	assert_has(c->evidence, "MpsSvc\\Start = 2");
+	assert_null(strstr(strstr(c->evidence, "MpsSvc") + 1, "MpsSvc"));
+	/* Off for two reasons (policy, local value): two facts. */
+	got = firewall_checks(MPS FWP "PublicProfile]\n\"EnableFirewall\"=dword:0\n",
+			      FW_POL "PrivateProfile]\n\"EnableFirewall\"=dword:0\n", 0);
+	assert_string_equal(got, "domain absent-safe|private unsafe|public unsafe|");
+	free(got);
+	assert_string_equal(posture_find(&P, "firewall-disabled", "private")->message,
+			    "Group Policy turns the private firewall profile off");
+	/* The service disabled: one check for every profile. */
+	got = firewall_checks(CS "Services\\MpsSvc]\n\"Start\"=dword:00000004\n", NULL, 0);
+	assert_string_equal(got, "domain,private,public unsafe|");
+	free(got);
+	/* Nothing set: one absent-safe check. */
+	got = firewall_checks(MPS, NULL, 0);
+	assert_string_equal(got, "domain,private,public absent-safe|");
+	free(got);
+	/* Windows XP: two profiles, the public one not applicable. */
+	got = firewall_checks(CS "Services\\SharedAccess]\n\"Start\"=dword:00000002\n", NULL, 5);
+	assert_string_equal(got, "domain,private absent-safe|public not-applicable|");
+	free(got);
+	/* No SYSTEM hive: one unknown check. */
+	struct posture_inputs in;
+	memset(&in, 0, sizeof(in));
+	posture_release(&P);
+	posture_evaluate(&in, &P);
+	size_t n = 0;
+	for (size_t i = 0; i < P.n; i++)
+		n += !strcmp(P.c[i].rule, "firewall-disabled");
+	assert_int_equal(n, 1);
+	posture_release(&P);
+}
+
 #define WD_SVC CS "Services\\WinDefend]\n\"Start\"=dword:00000002\n"
 
 static void defender(void **state)
@@ -1056,7 +1141,7 @@ static void guest(void **state)
 		{ 0x1F4, 0x0214, 80, POSTURE_UNSAFE, "RID 500, not 501: RID hijacking?" },
 		{ 0x1F5, 0x0215, 58, POSTURE_SAFE, "(58 bytes)" },
 		{ 0x1F5, 0x0215, 57, POSTURE_UNKNOWN, "is 57 bytes" },
-		{ 0x1F5, 0x0215, 1, POSTURE_UNKNOWN, "is 1 bytes" },
+		{ 0x1F5, 0x0215, 1, POSTURE_UNKNOWN, "is 1 byte," },
 	};
 	struct posture_inputs in;
 
@@ -1134,7 +1219,7 @@ static void hosts_file(void **state)
 	assert_state(c, POSTURE_UNSAFE);
 	assert_has(c->message, "maps 6 entries other than localhost");
 	assert_has(c->evidence, "10.1.2.3 update.microsoft.com (+2 names); 0.0.0.0 definitionupdates.microsoft.com; "
-				"fe80::1%eth0 evil6.example; 127.0.0.1 not-localhost; 192.168.1.1; ::1 localhost (+1 names)");
+				"fe80::1%eth0 evil6.example; 127.0.0.1 not-localhost; 192.168.1.1; ::1 localhost (+1 name)");
 	c = hosts(&in, "# nothing here\n", 15);
 	assert_state(c, POSTURE_SAFE);
 	assert_has(c->message, "holds no entries");
@@ -1309,6 +1394,7 @@ int main(void)
 		cmocka_unit_test(rdp_and_nla),
 		cmocka_unit_test(autologon_never_prints_the_password),
 		cmocka_unit_test(firewall),
+		cmocka_unit_test(firewall_one_fact_one_check),
 		cmocka_unit_test(defender),
 		cmocka_unit_test(autoplay),
 		cmocka_unit_test(guest),

@@ -572,6 +572,99 @@ static void verdict_first_in_words(void **state)
 	release_extra(&r);
 }
 
+/* The banner names both profile hashes, labelled as report.txt does: the
+ * file's and the effective profile's. */
+static void both_profile_hashes_labelled(void **state)
+{
+	struct report r;
+	char *html;
+
+	fill(&r);
+	memset(r.profile_sha256, 'a', 64);
+	memset(r.profile_effective_sha256, 'e', 64);
+	html = render(&r);
+	char *end = strstr(html, "</header>");
+	assert_non_null(end);
+	*end = '\0';
+	assert_non_null(strstr(html, "profile file SHA-256 <span class=\"mono\">" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</span>"));
+	assert_non_null(strstr(html, "effective profile SHA-256 <span class=\"mono\">" "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee</span>"));
+	free(html);
+	release_extra(&r);
+}
+
+/* Byte counts are grouped by threes with THIN SPACE and may wrap between
+ * groups: a 20-digit count does not run into the next cell (the layout
+ * itself is measured in a browser by tests/e2e/test-html.sh). */
+static void byte_counts_grouped(void **state)
+{
+	struct report r;
+	char *html;
+
+	fill(&r);
+	r.vol[0].v.size = UINT64_MAX;
+	r.vol[1].v.size = 999;
+	r.gaps[0].size = 1000;
+	html = render(&r);
+	char *vol = strstr(html, "<section id=\"volumes\">");
+	assert_non_null(vol);
+	assert_non_null(strstr(vol, "<span class=\"muted bytes\">18\xE2\x80\x89" "446\xE2\x80\x89" "744\xE2\x80\x89"
+				     "073\xE2\x80\x89" "709\xE2\x80\x89" "551\xE2\x80\x89" "615 bytes</span>"));
+	assert_non_null(strstr(vol, "<span class=\"muted bytes\">999 bytes</span>"));
+	assert_non_null(strstr(vol, "<span class=\"muted bytes\">1\xE2\x80\x89" "000 bytes</span>"));
+	assert_null(strstr(html, "18446744073709551615"));
+	/* The style lets the count wrap inside its nowrap cell. */
+	assert_non_null(strstr(html, "td.num .bytes{white-space:normal"));
+	free(html);
+	release_extra(&r);
+}
+
+/* "1 NOUNs" nowhere: s holds no count of exactly 1 before a plural. */
+static void no_one_plural(const char *s, const char *what)
+{
+	static const char *const nouns[] = { "profiles", "files", "streams", "worker threads", "signatures",
+					     "database files", "checks", "entries", "bytes", "programs", "start programs",
+					     "other programs", "need review" };
+
+	for (size_t i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++) {
+		char *needle = xasprintf("1 %s", nouns[i]);
+		for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+			if (p == s || !(p[-1] >= '0' && p[-1] <= '9'))
+				fail_msg("%s says '%s'", what, needle);
+		free(needle);
+	}
+}
+
+/* Counts of one take the singular, in report.txt and report.html. */
+static void one_is_singular(void **state)
+{
+	struct report r;
+	char *html, *txt = NULL;
+	size_t n = 0;
+
+	fill(&r);
+	r.threads = 1;
+	r.vol[1].files = 1;
+	r.vol[1].streams = 1;
+	r.vol[1].v.size = 1;
+	r.engine.signatures = 1;
+	r.image_size = r.disk_size = 1;
+	assert_int_equal(r.os[0].nprofiles, 1);
+	html = render(&r);
+	FILE *f = open_memstream(&txt, &n);
+	assert_int_equal(report_write_text(&r, f), 0);
+	fclose(f);
+	no_one_plural(txt, "report.txt");
+	no_one_plural(html, "report.html");
+	assert_non_null(strstr(txt, ", 1 profile\n"));
+	assert_non_null(strstr(txt, "1 file, 1 stream"));
+	assert_non_null(strstr(txt, "(1 worker thread)"));
+	assert_non_null(strstr(html, "yes: 1 file, 1 stream"));
+	assert_non_null(strstr(html, "1 byte</span>"));
+	free(txt);
+	free(html);
+	release_extra(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +676,9 @@ int main(void)
 		cmocka_unit_test(long_code_is_cut),
 		cmocka_unit_test(same_input_same_bytes),
 		cmocka_unit_test(verdict_first_in_words),
+		cmocka_unit_test(both_profile_hashes_labelled),
+		cmocka_unit_test(byte_counts_grouped),
+		cmocka_unit_test(one_is_singular),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -421,7 +421,8 @@ static void certificate_stores_written(void **state)
 }
 
 /* With a baseline, the changes come right after what decided the verdict:
- * in report.txt after the findings and before the image details, in
+ * in report.txt after the summary and the findings and before the
+ * inventory, in
  * report.html right after the decisive findings; without one, not at all. */
 static void drift_placement(void **state)
 {
@@ -445,12 +446,13 @@ static void drift_placement(void **state)
 	assert_int_equal(report_write_text(&r, f), 0);
 	fclose(f);
 	char *findings = strstr(buf, "\nFindings:"), *changes = strstr(buf, "\nChanges since the baseline\n");
-	char *image = strstr(buf, "\nImage:");
+	char *image = strstr(buf, "\nImage:"), *skipped = strstr(buf, "\nNot fully scanned:");
 	assert_non_null(findings);
 	assert_non_null(changes);
 	assert_non_null(image);
-	assert_true(findings < changes && changes < image);
-	assert_non_null(strstr(changes, "\nNo changes since the baseline.\n\nImage:"));
+	assert_non_null(skipped);
+	assert_true(image < findings && findings < changes && changes < skipped);
+	assert_non_null(strstr(changes, "\nNo changes since the baseline.\n\nNot fully scanned:"));
 	free(buf);
 
 	f = open_memstream(&buf, &n);
@@ -468,6 +470,58 @@ static void drift_placement(void **state)
 	report_release(&r);
 }
 
+/* report.txt: the summary (verdict, image, detections) first, then what
+ * decided the verdict, the inventory, and only then the findings for
+ * information; every finding once. */
+static void text_summary_first_info_last(void **state)
+{
+	struct report r;
+	char *buf = NULL;
+	size_t n = 0, ninfo = 0;
+	FILE *f;
+
+	fill(&r);
+	f = open_memstream(&buf, &n);
+	assert_int_equal(report_write_text(&r, f), 0);
+	fclose(f);
+	const char *order[] = { "\nVERDICT:", "\nImage:", "\nSHA-256:", "\nDetections: 3\n", "\nFindings:",
+				"\nNot fully scanned:", "\nVolumes:", "\nFor information only", "\nScanned:" };
+	const char *at = buf;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *p = strstr(at, order[i]);
+		if (!p)
+			fail_msg("'%s' missing or out of order in:\n%s", order[i], buf);
+		at = p;
+	}
+	const char *info = strstr(buf, "\nFor information only");
+	for (size_t i = 0; i < r.nfindings; i++) {
+		const struct rep_finding *x = &r.findings[i];
+		const char *p = strstr(buf, x->message);
+		assert_non_null(p);
+		assert_null(strstr(p + 1, x->message));
+		if (!x->waiver && x->severity == SEV_INFO) {
+			ninfo++;
+			assert_true(p > info);
+		} else {
+			assert_true(p < info);
+		}
+	}
+	assert_true(ninfo > 0);   /* the test database is no official one: signature-missing */
+	/* Both profile hashes, labelled as report.html labels them. */
+	char *pf = xasprintf("\n            profile file SHA-256 %s\n", r.profile_sha256);
+	char *pe = xasprintf("\n            effective profile SHA-256 %s\n", r.profile_effective_sha256);
+	assert_non_null(strstr(buf, pf));
+	assert_non_null(strstr(buf, pe));
+	assert_int_equal(strlen(r.profile_sha256), 64);
+	free(pf);
+	free(pe);
+	char want[64];
+	snprintf(want, sizeof(want), "; %zu for information only (listed at the end)\n", ninfo);
+	assert_non_null(strstr(buf, want));
+	free(buf);
+	report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +533,7 @@ int main(void)
 		cmocka_unit_test(case_and_host),
 		cmocka_unit_test(drift_placement),
 		cmocka_unit_test(certificate_stores_written),
+		cmocka_unit_test(text_summary_first_info_last),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
