@@ -7,6 +7,7 @@
  * and unsigned or untrusted autostart targets, are what a planted trojan
  * without an antivirus signature looks like (the steel-plate case). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -127,10 +128,11 @@ static void eval_targets(struct pctx *c)
 				continue;
 			sig_words(s, words, sizeof(words));
 			struct where w = { a->volume, a->target, a->command, NULL, a->target_sha256, NULL };
-			policy_add(c, "autorun-unsigned", SEV_FAIL, &w, "%s%s%s%s%s%s%s (%s) runs %s: %s", a->location,
-				   a->name && *a->name ? " [" : "", a->name ? a->name : "",
-				   a->name && *a->name ? "]" : "", a->user ? " (user " : "", a->user ? a->user : "",
-				   a->user ? ")" : "", a->category, a->target, words);
+			char *where_ = autorun_where(a);
+			policy_add(c, "autorun-unsigned", SEV_FAIL, &w, "%s%s%s%s (%s) runs %s: %s", where_,
+				   a->user ? " (user " : "", a->user ? a->user : "", a->user ? ")" : "", a->category,
+				   a->target, words);
+			free(where_);
 		}
 	}
 }

@@ -71,7 +71,7 @@ static void shipped_profiles_load(void **state)
 	profile_free(p);
 	/* The annotated example's allowlist and waiver. */
 	assert_int_equal(profile_load("example-vendor", &p, &err), 0);
-	assert_int_equal(profile_nallows(p), 2);
+	assert_int_equal(profile_nallows(p), 3);   /* by path (2) and by signer */
 	assert_int_equal(profile_nwaivers(p), 1);
 	assert_string_equal(profile_waiver(p, 0)->rule, "smb1-enabled");
 	assert_string_equal(profile_waiver(p, 0)->expires, "2027-03-31");
