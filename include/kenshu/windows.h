@@ -307,8 +307,7 @@ struct autorun {
 	int target_exists;      /* 1 yes, 0 no, -1 not applicable (no file: URL, inline code) */
 	char *target_sha256;    /* from the scan's manifest, NULL if not scanned */
 	char *target_detection; /* signature ClamAV found in the target, NULL if none */
-	struct sig_result *target_sig; /* the target's code signature (a copy of its
-	                           manifest row's), NULL when not checked */
+	struct sig_result *target_sig; /* its code signature (owned copy), NULL if not checked */
 	char *host;             /* script host or LOLBin that runs the payload */
 	char *payload;          /* what the host runs */
 	char *decoded;          /* powershell -EncodedCommand, decoded */
@@ -365,17 +364,14 @@ bool autorun_in_system_root(const struct autorun *a, const char *system_root);
  * may re-create the file. One sentence, allocated. */
 char *autorun_missing_reason(const struct autorun *a, bool windows_own);
 
-/* Is this entry one of Windows' own? It raises no flag and its target is
- * validly signed, embedded or through a catalog, by one of Microsoft's
- * Windows signing certificates (trust_is_windows_signer). Location alone
- * proves nothing: a trojan can sit in System32. report.txt counts these
- * instead of listing them (as Autoruns -m). */
+/* Windows' own: no flag, target in the system root and validly signed by
+ * Microsoft Windows (embedded or catalog); location alone proves nothing.
+ * report.txt counts these instead of listing them (as Autoruns -m). */
 bool autorun_is_windows_default(const struct autorun *a, const char *system_root);
 
-/* Why an entry is not Windows' own, in words for the report line
- * ("unsigned", "signed by Example KK", "signature invalid: ...",
- * "not in any catalog"...), into buf; "" when it is Windows' own or has no
- * file target. */
+/* What its target's signature says, in words for the report line
+ * ("unsigned: ...", "signed by X (not Microsoft Windows)"), into buf; ""
+ * when there is no file target on the disk. */
 const char *autorun_trust_note(const struct autorun *a, char *buf, size_t n);
 
 /* Sets a->flags from its resolved fields (after autorun_resolve). */
@@ -636,19 +632,11 @@ void posture_evaluate(const struct posture_inputs *in, struct posture *out);
  * os->posture. Never fails: what cannot be read becomes UNKNOWN. */
 void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, time_t scan_day);
 
-/* certstores: the certificate stores the image's own registry keeps.
- *
- * Read from the offline SOFTWARE hive:
- *   Microsoft\SystemCertificates\{ROOT,AuthRoot,CA,TrustedPublisher,
- *     Disallowed,TrustedPeople}\Certificates\<thumbprint>\Blob  scope "machine"
- *   Policies\Microsoft\SystemCertificates\{Root,CA,TrustedPublisher,
- *     Disallowed}\Certificates\<thumbprint>\Blob  scope "group-policy"
- *   Microsoft\EnterpriseCertificates\{Root,CA,TrustedPublisher,
- *     Disallowed}\Certificates\<thumbprint>\Blob  scope "enterprise"
- * and from each profile's NTUSER.DAT:
- *   Software\Microsoft\SystemCertificates\{Root,CA,TrustedPublisher,
- *     Disallowed}\...  scope "user"
- *   Software\Policies\Microsoft\SystemCertificates\...  scope "user-group-policy"
+/* certstores: the certificate stores the image's own registry keeps: the
+ * machine's, Group Policy's and the enterprise stores of the SOFTWARE hive
+ * and each profile's NTUSER.DAT (scopes "machine", "group-policy",
+ * "enterprise", "user", "user-group-policy"; the key table is in
+ * certstores.c, the list in docs/report.md).
  *
  * Windows names each certificate's key by its SHA-1 thumbprint; the key
  * name is compared with the SHA-1 of the DER the Blob holds, and a key
