@@ -207,9 +207,13 @@ static int add_cert(struct trust_anchors *a, const char *pem, size_t len, struct
 	struct trust_anchor *t;
 	char sha1[41];
 
+	if (!b)
+		ks_oom(len);
 	BIO_free(b);
-	if (!x)
+	if (!x) {
+		trust_oom_if_malloc_failed();
 		return ks_fail_at(err, KS_EINPUT, name, lineno, "certificate does not decode");
+	}
 	derlen = i2d_X509(x, &der);
 	if (derlen <= 0 || !EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha1(), NULL)) {
 		OPENSSL_free(der);

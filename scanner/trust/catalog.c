@@ -20,6 +20,7 @@
 
 #include <kenshu/core.h>
 #include <kenshu/trust.h>
+#include "trust_internal.h"
 #include <kenshu/banned.h>
 
 /* OIDs as the content bytes of their DER encoding. */
@@ -510,8 +511,10 @@ int ctl_parse(const void *data, size_t size, const char *name, struct ctl *out, 
 	if (size > LONG_MAX)
 		return ks_fail(err, KS_EINPUT, "'%s': too large for a certificate trust list", name);
 	p7 = d2i_PKCS7(NULL, &p, (long)size);
-	if (!p7)
+	if (!p7) {
+		trust_oom_if_malloc_failed();
 		return ks_fail(err, KS_EINPUT, "'%s': not a PKCS#7 structure", name);
+	}
 	if (!PKCS7_type_is_signed(p7) || !p7->d.sign || !(inner = p7->d.sign->contents) || !inner->type) {
 		ks_fail(err, KS_EINPUT, "'%s': not a PKCS#7 SignedData with content", name);
 		goto out;

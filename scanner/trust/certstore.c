@@ -16,6 +16,7 @@
 
 #include <kenshu/core.h>
 #include <kenshu/trust.h>
+#include "trust_internal.h"
 #include <kenshu/banned.h>
 
 enum {
@@ -79,8 +80,10 @@ static int fill_from_der(const unsigned char *der, size_t len, struct certstore_
 	unsigned mdlen = 0;
 	X509 *x;
 
-	if (len > LONG_MAX || !(x = d2i_X509(NULL, &p, (long)len)))
+	if (len > LONG_MAX || !(x = d2i_X509(NULL, &p, (long)len))) {
+		trust_oom_if_malloc_failed();
 		return ks_fail(err, KS_EINPUT, "the certificate is not valid DER");
+	}
 	/* The thumbprint is of the certificate's own bytes, not of what a
 	 * value holds after it. */
 	len = (size_t)(p - der);

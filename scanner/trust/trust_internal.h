@@ -3,6 +3,7 @@
 #ifndef KENSHU_TRUST_INTERNAL_H
 #define KENSHU_TRUST_INTERNAL_H
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include <kenshu/trust.h>
@@ -63,5 +64,15 @@ const struct trust_anchor *trust_anchor_of(const struct trust_anchors *a, X509 *
  * digests (verify.c). */
 void trust_verify_table(const struct trust_ctx *t, const unsigned char *table, size_t len,
 			const struct pe_digest_out *digests, struct sig_result *out);
+
+/* OpenSSL reports a failed allocation like any other error: a decode that
+ * failed for want of memory is not damage in the input, and must not be
+ * reported as such. The queue is left for the caller's message. */
+static inline void trust_oom_if_malloc_failed(void)
+{
+	if (ERR_GET_REASON(ERR_peek_error()) == ERR_R_MALLOC_FAILURE ||
+	    ERR_GET_REASON(ERR_peek_last_error()) == ERR_R_MALLOC_FAILURE)
+		ks_oom(0);
+}
 
 #endif

@@ -532,6 +532,7 @@ static void judge_der(struct run *r, const unsigned char *der, long len, int dep
 	PKCS7 *p7 = len > 0 ? d2i_PKCS7(NULL, &p, len) : NULL;
 
 	if (!p7) {
+		trust_oom_if_malloc_failed();
 		add(r, SIG_ERROR, openssl_reason("the PKCS#7 signature does not parse"));
 		return;
 	}

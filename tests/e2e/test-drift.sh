@@ -67,8 +67,8 @@ same "autostart: the new Run entry; the driver whose file changed" "$(
 same "Windows: UBR 3918 -> 4170 and nothing else" "ubr 3918 4170" \
 	"$(jq -r '.drift.os[] | .fields[] | "\(.name) \(.old) \(.new)"' "$R")"
 same "volumes and detections: none" "0 0" "$(jq -r '"\(.drift.volumes | length) \(.drift.detections | length)"' "$R")"
-same "rule outcomes: the new entry's, the firewall fixed" "$(
-	printf '%s\n' 'added autorun-unknown' 'added autorun-user-writable' 'removed firewall-disabled'
+same "rule outcomes: the new entry's (unknown, unsigned, user-writable), the firewall fixed" "$(
+	printf '%s\n' 'added autorun-unknown' 'added autorun-unsigned' 'added autorun-user-writable' 'removed firewall-disabled'
 )" "$(jq -r '.drift.findings[] | "\(.change) \(.rule)"' "$R")"
 same "drift findings: exactly these (no log, no hive)" "$(
 	cat <<'EOF'
