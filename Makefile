@@ -44,7 +44,7 @@ SHIM_LIBS := $(SHIM_SRCS:tests/tools/%.c=$(BUILD)/tools/%.so)
 TOOL_SRCS := $(filter-out $(SHIM_SRCS),$(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%) $(SHIM_LIBS)
 
-.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-damaged bench-containers deps install clean \
+.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-damaged bench-containers bench-signatures deps install clean \
 	fuzz fuzz-build fuzz-targets check-fuzz
 
 all: $(BUILD)/kenshu
@@ -167,6 +167,17 @@ bench: deps
 bench-damaged: deps
 	$(MAKE) all tests
 	bench/damaged.sh $(BUILD)
+
+# What checking every PE's code signature costs (bench/signatures.sh): a
+# PE-only image scanned by this build and by one of BENCH_OLD, a commit
+# before the check, built from git in $(BUILD)/bench-old.
+BENCH_OLD ?= c1d5b0f
+bench-signatures: deps
+	$(MAKE) all tests
+	rm -rf $(BUILD)/bench-old && mkdir -p $(BUILD)/bench-old/src
+	git archive $(BENCH_OLD) | tar -x -C $(BUILD)/bench-old/src
+	$(MAKE) -C $(BUILD)/bench-old/src BUILD=build all
+	bench/signatures.sh $(BUILD) $(BUILD)/bench-old/src/build
 
 # The container path (qemu-nbd) against raw, and a libguestfs peer.
 bench-containers: deps
