@@ -78,7 +78,7 @@ $(BUILD)/kenshu: $(OBJS)
 $(BUILD)/libkenshu.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/bytes.h tests/unit/engine.h $(BUILD)/libkenshu.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/bytes.h tests/unit/engine.h tests/unit/hives.h $(BUILD)/libkenshu.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkenshu.a $(LIBS) -lcmocka
 
 # Fixture tools stand alone: they build images, they do not use kenshu.
