@@ -52,7 +52,7 @@ struct trust_ctx *sigs_begin(const struct scan_opts *o, const struct scan_date *
 	} else {
 		if (trust_anchors_builtin(&a, err) < 0)
 			return NULL;
-		r->trust.anchors_name = xstrdup("builtin: Microsoft Trusted Root Program (authroot.stl)");
+		r->trust.anchors_name = xstrdup("shipped:trust/microsoft-root-program.pem");
 	}
 	snprintf(r->trust.anchors_sha256, sizeof(r->trust.anchors_sha256), "%s", trust_anchors_sha256(a));
 	r->trust.anchors = trust_anchors_count(a);
