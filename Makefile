@@ -176,7 +176,7 @@ bench-signatures: deps
 	$(MAKE) all tests
 	rm -rf $(BUILD)/bench-old && mkdir -p $(BUILD)/bench-old/src
 	git archive $(BENCH_OLD) | tar -x -C $(BUILD)/bench-old/src
-	$(MAKE) -C $(BUILD)/bench-old/src BUILD=build all
+	$(MAKE) -C $(BUILD)/bench-old/src BUILD=build all tests
 	bench/signatures.sh $(BUILD) $(BUILD)/bench-old/src/build
 
 # The container path (qemu-nbd) against raw, and a libguestfs peer.
