@@ -20,7 +20,9 @@
  *
  * The time a chain is checked at: a valid timestamp's (RFC 3161 genTime, or
  * the PKCS#9 countersigner's signingTime, the countersigner's own chain
- * valid for time stamping at that time); without one, the scan date.
+ * valid for time stamping at that time); without one, or when the leaf
+ * has Microsoft's lifetime-signing EKU (1.3.6.1.4.1.311.10.3.13), the scan
+ * date. An invalid timestamp counts as none.
  *
  * The signed content's digest (messageDigest) covers the content's value
  * without its outer tag and length: Authenticode's rule, also for catalogs. */
@@ -37,6 +39,7 @@
 #include <openssl/rsa.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <kenshu/core.h>
 #include <kenshu/trust.h>
@@ -49,6 +52,7 @@
 #define OID_SPC_INDIRECT "1.3.6.1.4.1.311.2.1.4"
 #define OID_NESTED "1.3.6.1.4.1.311.2.4.1"
 #define OID_RFC3161 "1.3.6.1.4.1.311.3.3.1"
+#define OID_LIFETIME "1.3.6.1.4.1.311.10.3.13"
 
 struct judged {
 	enum sig_status st;
@@ -387,6 +391,19 @@ static time_t timestamp_of(const struct trust_ctx *t, PKCS7 *p7, PKCS7_SIGNER_IN
 	return ts;
 }
 
+/* Microsoft's lifetime-signing EKU: the signature lives only as long as
+ * the certificate, whatever the timestamp says. */
+static bool lifetime_signing(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	bool found = false;
+
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku) && !found; i++)
+		found = oid_is(sk_ASN1_OBJECT_value(eku, i), OID_LIFETIME);
+	EXTENDED_KEY_USAGE_free(eku);
+	return found;
+}
+
 static bool microsoft_root(const struct trust_anchor *a)
 {
 	return a && a->subject && !strncmp(a->subject, "CN=Microsoft ", 13) && strstr(a->subject, "Root");
@@ -477,6 +494,8 @@ static void judge_one(struct run *r, PKCS7 *p7, PKCS7_SIGNER_INFO *si)
 	j->digest_alg = md_name(nid);
 	j->leaf = X509_up_ref(leaf) ? leaf : NULL;
 	j->ts = timestamp_of(r->t, p7, si);
+	if (j->ts && lifetime_signing(leaf))
+		j->ts = 0;
 	j->st = trust_chain_check(r->t, leaf, p7->d.sign->cert, j->ts ? j->ts : trust_ctx_scan_time(r->t),
 				  j->ts != 0, TRUST_CODE_SIGNING, &anchor, &reason);
 	j->reason = reason;

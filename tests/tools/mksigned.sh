@@ -14,6 +14,7 @@
 #   expired.exe         leaf expired a year ago, no timestamp
 #   expired-ts.exe      the same leaf, RFC 3161 timestamp inside its validity
 #   expired-badts.exe   the same leaf, timestamp after it expired
+#   expired-lifetime.exe  like expired-ts.exe, but the leaf has the lifetime-signing EKU
 #   wrong-eku.exe       leaf for serverAuth only
 #   other-root.exe      chain to a root that anchors.pem does not hold
 #   dual.exe            SHA-1 signature with a nested SHA-256 one (-nest)
@@ -76,6 +77,11 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = codeSigning
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[lifetime]
+basicConstraints = CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = codeSigning, 1.3.6.1.4.1.311.10.3.13
+authorityKeyIdentifier = keyid
 [server]
 basicConstraints = CA:false
 keyUsage = critical, digitalSignature
@@ -116,6 +122,8 @@ cert leaf "/CN=Example Press Machinery KK/O=Example Press Machinery KK/C=JP" cod
 	$((now - year)) $((now + 2 * year))
 cert old "/CN=Example Old Signer/O=Example Press Machinery KK/C=JP" codesign inter \
 	$((now - 5 * year)) $((now - year))
+cert oldlife "/CN=Example Lifetime Signer/O=Example Press Machinery KK/C=JP" lifetime inter \
+	$((now - 5 * year)) $((now - year))
 cert server "/CN=www.example.com/O=Example Press Machinery KK/C=JP" server inter $((now - year)) $((now + 2 * year))
 cert tsa "/CN=Kenshu Test Timestamp Authority/O=Kenshu Test/C=JP" tsa root $((now - 10 * year)) $((now + 10 * year))
 cert other "/CN=Kenshu Other Root/O=Elsewhere/C=JP" root self $((now - 20 * year)) $((now + 30 * year))
@@ -128,6 +136,7 @@ cp root.pem anchors.pem
 cp ecroot.pem ec-anchors.pem
 cat leaf.pem inter.pem >leaf-chain.pem
 cat old.pem inter.pem >old-chain.pem
+cat oldlife.pem inter.pem >oldlife-chain.pem
 cat server.pem inter.pem >server-chain.pem
 cat tsa.pem root.pem >tsa-chain.pem
 date -u -d "$(openssl x509 -in leaf.pem -noout -startdate | cut -d= -f2)" +%s >leaf-notbefore
@@ -153,6 +162,8 @@ sign expired-ts.exe old-chain.pem old.key -time $((now - 2 * year)) \
 	-TSA-certs tsa-chain.pem -TSA-key tsa.key -TSA-time $((now - 2 * year))
 sign expired-badts.exe old-chain.pem old.key -time $((now - 2 * year)) \
 	-TSA-certs tsa-chain.pem -TSA-key tsa.key -TSA-time $((now - 30 * day))
+sign expired-lifetime.exe oldlife-chain.pem oldlife.key -time $((now - 2 * year)) \
+	-TSA-certs tsa-chain.pem -TSA-key tsa.key -TSA-time $((now - 2 * year))
 sign wrong-eku.exe server-chain.pem server.key -time "$now"
 sign other-root.exe otherleaf.pem otherleaf.key -time "$now"
 sign explicit-ec.exe ecleaf.pem ecleaf.key -time "$now"

@@ -411,6 +411,7 @@ static const struct expect fixtures[] = {
 	{ "expired.exe", "anchors.pem", SIG_UNTRUSTED, "has expired at", "Example Old Signer", 1, false },
 	{ "expired-ts.exe", "anchors.pem", SIG_VALID, NULL, "Example Old Signer", 1, true },
 	{ "expired-badts.exe", "anchors.pem", SIG_UNTRUSTED, "before the timestamp", "Example Old Signer", 1, true },
+	{ "expired-lifetime.exe", "anchors.pem", SIG_UNTRUSTED, "has expired at", "Example Lifetime Signer", 1, false },
 	{ "wrong-eku.exe", "anchors.pem", SIG_UNTRUSTED, "is not for code signing", "www.example.com", 1, false },
 	{ "other-root.exe", "anchors.pem", SIG_UNTRUSTED, "chain ends at 'C=JP, O=Elsewhere, CN=Kenshu Other Root', "
 	  "not a trusted anchor", "Example Elsewhere Signer", 1, false },
