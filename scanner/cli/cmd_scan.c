@@ -339,6 +339,8 @@ int cmd_scan(int argc, char **argv)
 	int code = EXIT_PASS;
 
 	parse_scan(argc, argv, &a);
+	/* First: a signal from here on gets its one line and its clean-up. */
+	cleanup_install_signal_handlers(say_signal);
 	/* One day for every rule and check: a date that does not parse would
 	 * judge waivers and end of support as of some other day. */
 	struct scan_date day;
@@ -367,7 +369,6 @@ int cmd_scan(int argc, char **argv)
 	}
 	av_default_limits(&limits);
 	fs_ntfs_global_init();
-	cleanup_install_signal_handlers(say_signal);
 	/* A scan never runs on a profile that does not validate. */
 	struct profile *profile;
 	if (profile_load(a.profile, &profile, &err) < 0) {

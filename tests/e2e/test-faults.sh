@@ -260,8 +260,15 @@ interrupt() {
 	wait "$pid" 2>/dev/null
 	RC=$?
 }
-# One moment in each quarter of the reference scan's time.
-at() { echo $((REF_MS * ($1 - 1) / 4 + RANDOM % (REF_MS / 4 + 1))); }
+# One moment in each quarter of the reference scan's time, but not before
+# 50 ms: a signal that arrives while the dynamic loader is still mapping
+# kenshu's libraries meets the kernel's default action (exit 143, nothing
+# printed) before any code of kenshu's runs; under libfaketime that start
+# takes longer still.
+at() {
+	local t=$((REF_MS * ($1 - 1) / 4 + RANDOM % (REF_MS / 4 + 1)))
+	echo $((t < 50 ? 50 : t))
+}
 for i in 1 2 3 4; do
 	ms=$(at $i)
 	old=old
