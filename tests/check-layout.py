@@ -35,7 +35,8 @@ ALLOWED = {
     'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'trust', 'windows', 'profile', 'report', 'drift', 'policy'},
     'input': {'core', 'av', 'report', 'scan'},
     'output': {'core', 'artifacts', 'trust', 'windows', 'profile', 'report', 'input'},
-    'cli': {'core', 'image', 'volume', 'av', 'trust', 'profile', 'report', 'drift', 'policy', 'scan', 'input', 'output'},
+    'fleet': {'core', 'profile', 'report', 'drift', 'output'},
+    'cli': {'core', 'image', 'volume', 'av', 'trust', 'profile', 'report', 'drift', 'policy', 'scan', 'input', 'output', 'fleet'},
 }
 # Headers every stage may include: vocabulary, not a stage.
 SHARED = {'version.h', 'rules.h', 'banned.h'}
