@@ -3,6 +3,7 @@
 #ifndef KENSHU_CLI_H
 #define KENSHU_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <kenshu/core.h>
@@ -107,6 +108,24 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 extern const struct cmd_usage scan_usage, diff_usage, keygen_usage, verify_usage, profile_usage;
+
+/* scan_one.c: one input (disk image, WIM, delivery archive) scanned and
+ * saved into dir, as `kenshu scan` and each fleet worker do it. */
+struct av;
+struct scan_opts;
+struct bundle_caps;
+struct scan_one {
+	const struct av *av;
+	const struct scan_opts *so;     /* so->sign_key signs, so->baseline compares */
+	const struct bundle_caps *caps;
+	bool show;           /* report.txt (bundle.txt) on stdout unless quiet */
+	bool quiet;
+	bool all_autoruns;
+	bool last;           /* the last input: no blank line after it */
+	char error[KS_ERR_MAX];   /* out: the first error said, "" when none */
+};
+/* Returns the input's exit code (EXIT_ERROR after its error lines). */
+int scan_one_input(struct scan_one *s, const char *image, const char *dir);
 
 /* cmd_diff.c: a report directory read back for comparison (diff, scan
  * --baseline), its signature checked first when pub_path is given.

@@ -199,84 +199,6 @@ static char *out_dir_for(const struct scan_args *a, int i)
 	return dup ? xasprintf("%s/%s.%d", a->outdir, base, dup + 1) : xasprintf("%s/%s", a->outdir, base);
 }
 
-/* What every scanned image's report goes through (input.h's image_sink):
- * a disk image given directly, each image of a WIM, each disk image
- * inside a delivery archive. */
-struct scan_run {
-	const struct scan_args *a;
-	const struct sign_key *key;
-	bool show;          /* report.txt on stdout (not for a bundle's members) */
-	const char *sep;    /* printed after "Report: ..." */
-};
-
-static int save_image(void *ctx, struct report *r, const char *dir, struct ks_err *err)
-{
-	const struct scan_run *s = ctx;
-	int c;
-
-	r->all_autoruns = s->a->all_autoruns;
-	if (report_save(r, s->key, dir, err) < 0) {
-		c = EXIT_ERROR;
-	} else {
-		c = verdict_exit_code(r->verdict);
-		if (s->show && !s->a->quiet) {
-			report_write_text(r, stdout);
-			printf("Report:     %s/report.json\n%s", dir, s->sep);
-			fflush(stdout);
-		}
-	}
-	report_release(r);
-	return c;
-}
-
-static void image_failed(void *ctx, const struct ks_err *err)
-{
-	say_err(err);
-}
-
-/* A delivery archive: each member scanned, bundle.json beside the
- * members' image reports. Returns the bundle's exit code. */
-static int scan_bundle(const struct scan_args *a, int i, const struct av *av,
-		       const struct scan_opts *so, const struct bundle_caps *caps, const char *dir)
-{
-	struct scan_run run = { .a = a, .key = so->sign_key, .show = false, .sep = "" };
-	const struct image_sink sink = { save_image, image_failed, &run };
-	struct bundle_report br;
-	struct ks_err err;
-	int c;
-
-	if (bundle_scan(a->images[i], av, so, caps, dir, &sink, &br, &err) < 0)
-		return say_err(&err), EXIT_ERROR;
-	if (bundle_save(&br, so->sign_key, dir, &err) < 0) {
-		say_err(&err);
-		c = EXIT_ERROR;
-	} else {
-		c = br.exit_code;
-		if (!a->quiet) {
-			bundle_write_text(&br, stdout);
-			printf("Report:     %s/bundle.json\n%s", dir, i + 1 < a->nimages ? "\n" : "");
-			fflush(stdout);
-		}
-	}
-	bundle_report_release(&br);
-	return c;
-}
-
-static int scan_wim(const struct scan_args *a, int i, const struct av *av, const struct scan_opts *so,
-		    const char *dir)
-{
-	struct scan_run run = { .a = a, .key = so->sign_key, .show = true, .sep = "\n" };
-	const struct image_sink sink = { save_image, image_failed, &run };
-	struct ks_err err;
-	int code;
-
-	if (wim_scan(a->images[i], av, so, dir, &sink, &code, &err) < 0) {
-		say_err(&err);
-		return exit_code_combine(code, EXIT_ERROR);
-	}
-	return code;
-}
-
 /* KENSHU_SCAN_BUF_MAX (bytes) trades memory for speed; the tests also use
  * it to send small streams down the read-callback path. 0: the default. */
 static uint64_t scan_buf_max(void)
@@ -412,30 +334,13 @@ int cmd_scan(int argc, char **argv)
 				.scan_date = day_env && *day_env ? &day : NULL, .buf_max = scan_buf_max(),
 				.anchors_text = anchors, .anchors_len = anchors_len, .anchors_name = a.trust_anchors };
 	for (int i = 0; i < a.nimages; i++) {
-		struct report r;
+		struct scan_one one = { .av = av, .so = &so, .caps = &caps, .show = true, .quiet = a.quiet,
+					.all_autoruns = a.all_autoruns, .last = i + 1 == a.nimages };
 		char *dir = out_dir_for(&a, i);
 		int c;
 
 		say_signal_target(a.images[i], false);
-		report_dir_recover(dir);
-		if (wim_detect(a.images[i])) {
-			c = scan_wim(&a, i, av, &so, dir);
-		} else if (baseline && bundle_detect(a.images[i])) {
-			error("'%s': a delivery archive: --baseline compares one disk image with its earlier report; "
-				  "scan the archive without it", a.images[i]);
-			c = EXIT_ERROR;
-		} else if (bundle_detect(a.images[i])) {
-			c = scan_bundle(&a, i, av, &so, &caps, dir);
-		} else if (scan_image(a.images[i], av, &so, &r, &err) < 0) {
-			say_err(&err);   /* no report is written */
-			c = EXIT_ERROR;
-		} else {
-			struct scan_run run = { .a = &a, .key = key, .show = true,
-						.sep = i + 1 < a.nimages ? "\n" : "" };
-			c = save_image(&run, &r, dir, &err);
-			if (c == EXIT_ERROR)
-				say_err(&err);
-		}
+		c = scan_one_input(&one, a.images[i], dir);
 		say_signal_target(a.images[i], c != EXIT_ERROR);
 		code = exit_code_combine(code, c);
 		free(dir);

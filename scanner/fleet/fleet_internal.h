@@ -1,0 +1,36 @@
+/* What the files of the fleet stage share; internal to scanner/fleet/. */
+#ifndef KENSHU_FLEET_INTERNAL_H
+#define KENSHU_FLEET_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include <kenshu/core.h>
+#include <kenshu/fleet.h>
+
+/* ---- campaign.c: the campaign directory's files ---------------------- */
+
+/* Caps on the campaign's own files, read back as untrusted input (the
+ * directory is shared by every node and anyone with access to it). */
+#define FLEET_CAMPAIGN_JSON_MAX ((uint64_t)256 << 20)
+#define FLEET_STATE_JSON_MAX ((uint64_t)64 << 10)
+
+/* Writes len bytes as dir/name: a temporary name unique to this host and
+ * process, fsynced, renamed into place (and the directory fsynced), so a
+ * reader sees the old file or the new one, never part of one. */
+int fleet_write_atomic(const char *dir, const char *name, const char *data, size_t len, struct ks_err *err);
+/* The JSON object in path (a regular file of at most max bytes), or NULL
+ * with err "'PATH': problem"; with missing_ok a file that is not there
+ * returns NULL with err->code KS_ENOTFOUND. Caller puts the object. */
+json_object *fleet_json_load(const char *path, uint64_t max, struct ks_err *err);
+/* A member of o as a string (NULL when absent, null or not a string). */
+const char *fleet_json_str(json_object *o, const char *key);
+/* Whether s is an asset id a file may be named after. */
+bool fleet_asset_ok(const char *s);
+/* "HOST.PID": what makes a writer's temporary names its own. */
+const char *fleet_writer_tag(void);
+
+#endif
