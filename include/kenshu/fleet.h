@@ -183,6 +183,11 @@ int fleet_submissions_read(const struct fleet_campaign *c, struct fleet_submissi
 			   struct ks_err *err);
 void fleet_submission_release(struct fleet_submission *s);
 
+/* Writes CAMPAIGN/slurm/NAME (a job script) atomically, executable;
+ * *path is where (caller frees). */
+int fleet_write_script(const struct fleet_campaign *c, const char *name, const char *text, char **path,
+		       struct ks_err *err);
+
 /* A Slurm job (or array task) as squeue/scontrol/sacct last saw it. */
 struct slurm_job {
 	char *id;          /* "12" or "12_3" (array job _ task) */

@@ -4,9 +4,11 @@
 #define KENSHU_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <kenshu/core.h>
+#include <kenshu/report.h>
 
 struct snapshot;
 
@@ -107,7 +109,15 @@ int cmd_diff(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_fleet_run(int argc, char **argv);
+int cmd_fleet_submit(int argc, char **argv);
+int cmd_fleet_resubmit(int argc, char **argv);
+int cmd_fleet_status(int argc, char **argv);
+int cmd_fleet_summary(int argc, char **argv);
+int cmd_fleet_task(int argc, char **argv);
 extern const struct cmd_usage scan_usage, diff_usage, keygen_usage, verify_usage, profile_usage;
+extern const struct cmd_usage fleet_run_usage, fleet_submit_usage, fleet_resubmit_usage, fleet_status_usage,
+	fleet_summary_usage, fleet_task_usage;
 
 /* scan_one.c: one input (disk image, WIM, delivery archive) scanned and
  * saved into dir, as `kenshu scan` and each fleet worker do it. */
@@ -127,9 +137,74 @@ struct scan_one {
 /* Returns the input's exit code (EXIT_ERROR after its error lines). */
 int scan_one_input(struct scan_one *s, const char *image, const char *dir);
 
+/* fleet_work.c: a fleet worker process (a Slurm task, or one of fleet
+ * run's local workers) and fleet run's pool of them. */
+struct fleet_campaign;
+struct fleet_env;
+/* The worker's set-up, once: signing key, trust anchors, limits; profiles
+ * and engines are loaded on first use and kept. submission: 0 local. */
+int fleet_env_init(struct fleet_env **out, const struct fleet_campaign *c, unsigned submission, bool quiet,
+		   struct ks_err *err);
+void fleet_env_release(struct fleet_env *e);
+/* Claims the row, scans it into its report directory, writes its result.
+ * Returns the image's exit code. */
+int fleet_scan_row(struct fleet_env *e, size_t row);
+/* Runs rows[0..n) on jobs worker processes; 0, or EXIT_ERROR when any
+ * row could not complete or a worker died. */
+int fleet_run_local(const struct fleet_campaign *c, const size_t *rows, size_t n, unsigned jobs, bool quiet);
+
+/* cmd_fleet.c: what fleet run and fleet submit share. */
+enum {
+	FO_SIGN_KEY = OPT_LONG_ONLY + 100,
+	FO_BASELINE_PUB,
+	FO_TRUST_ANCHORS,
+	FO_META,
+	FO_EXPORT,
+	FO_LAST,
+};
+#define FLEET_DEFAULT_DBDIR "/var/lib/clamav"
+/* The options a campaign's scans take, as kenshu scan's. */
+#define FLEET_COMMON_OPTS                                                                                       \
+	{ "database", 'd', 0, "DBDIR", NULL, "ClamAV database directory (default " FLEET_DEFAULT_DBDIR ")" },  \
+	{ "profile", 'p', 0, "PROFILE", NULL,                                                                   \
+	  "the acceptance profile of rows without one: a shipped one by name or an INI file (default: default)" }, \
+	{ "sign-key", FO_SIGN_KEY, OPT_ONCE, "KEY", NULL, "sign every machine's report directory with this Ed25519 key" }, \
+	{ "baseline-pub", FO_BASELINE_PUB, OPT_ONCE, "KEY.pub", NULL,                                           \
+	  "refuse a row's baseline unless its report.sig verifies with this public key" },                        \
+	{ "trust-anchors", FO_TRUST_ANCHORS, OPT_ONCE, "FILE", NULL,                                            \
+	  "judge code signatures against these root certificates (as kenshu scan --trust-anchors)" },            \
+	{ "meta", FO_META, OPT_REPEAT, "KEY=VALUE", NULL,                                                       \
+	  "case metadata for every machine (repeatable); a row's meta cell wins for its keys" },                  \
+	{ "export", FO_EXPORT, OPT_REPEAT, "csv|stix", NULL, "also write findings.csv or stix.json per machine (repeatable)" }
+struct fleet_common {
+	const char *manifest, *outdir, *dbdir, *profile;
+	const char *sign_key, *baseline_pub, *trust_anchors;
+	unsigned exports;
+	struct case_meta meta;
+	bool quiet;
+};
+#define FLEET_COMMON_INIT { .dbdir = FLEET_DEFAULT_DBDIR, .profile = "default" }
+struct fleet_manifest;
+enum fleet_mode;
+unsigned fleet_parse_count(const char *opt, const char *s, unsigned lo, unsigned hi);
+void fleet_common_opt(struct fleet_common *f, int id, const char *val);
+void fleet_common_release(struct fleet_common *f);
+/* Loads and checks the manifest (every problem said, nothing made), the
+ * database, key and anchors, then makes the campaign directory. 0 or -1
+ * after the error lines. */
+int fleet_prepare(struct fleet_common *f, enum fleet_mode mode, unsigned threads, struct fleet_campaign *c,
+		  struct fleet_manifest *m, char **text, size_t *len);
+int fleet_write_summary(const struct fleet_campaign *c, const char *previous, bool quiet);
+int fleet_exit_code(const struct fleet_campaign *c);
+
+/* cmd_scan.c: --trust-anchors read and checked (0, or -1 with err). */
+int load_anchors(const char *path, char **text, size_t *len, struct ks_err *err);
+
 /* cmd_diff.c: a report directory read back for comparison (diff, scan
  * --baseline), its signature checked first when pub_path is given.
  * Returns 0, or -1 after one line on stderr. */
 int load_report_dir(const char *dir, const char *pub_path, struct snapshot **out);
+/* The same, with the one line in err instead of on stderr. */
+int load_report_dir_err(const char *dir, const char *pub_path, struct snapshot **out, struct ks_err *err);
 
 #endif

@@ -33,27 +33,33 @@ const struct cmd_usage diff_usage = {
 		       "64 usage.",
 };
 
-int load_report_dir(const char *dir, const char *pub_path, struct snapshot **out)
+int load_report_dir_err(const char *dir, const char *pub_path, struct snapshot **out, struct ks_err *err)
 {
-	struct ks_err err;
-
 	*out = NULL;
 	if (pub_path) {
 		struct sign_key *pub;
 		struct sign_check c;
-		if (sign_key_load_public(pub_path, &pub, &err) < 0)
-			return say_err(&err);
+		if (sign_key_load_public(pub_path, &pub, err) < 0)
+			return -1;
 		int v = sign_verify_dir(dir, pub, pub_path, &c);
 		sign_key_free(pub);
 		if (v < 0) {
-			error("'%s': does not verify with %s: %s%s", dir, pub_path, c.nfailures ? c.failures[0] : "?",
-			      c.nfailures > 1 ? " (and more: see kenshu verify)" : "");
+			ks_fail(err, KS_EINPUT, "'%s': does not verify with %s: %s%s", dir, pub_path,
+				c.nfailures ? c.failures[0] : "?",
+				c.nfailures > 1 ? " (and more: see kenshu verify)" : "");
 			sign_check_release(&c);
 			return -1;
 		}
 		sign_check_release(&c);
 	}
-	if (snapshot_load(dir, out, &err) < 0)
+	return snapshot_load(dir, out, err);
+}
+
+int load_report_dir(const char *dir, const char *pub_path, struct snapshot **out)
+{
+	struct ks_err err;
+
+	if (load_report_dir_err(dir, pub_path, out, &err) < 0)
 		return say_err(&err);
 	return 0;
 }

@@ -219,7 +219,7 @@ static uint64_t scan_buf_max(void)
 }
 
 /* --trust-anchors: read and checked before any scan, like a profile. */
-static int load_anchors(const char *path, char **text, size_t *len, struct ks_err *err)
+int load_anchors(const char *path, char **text, size_t *len, struct ks_err *err)
 {
 	struct trust_anchors *ta;
 	int e = 0;

@@ -17,6 +17,12 @@ const struct cmd_struct commands[] = {
 	{ "keygen", cmd_keygen, &keygen_usage },
 	{ "verify", cmd_verify, &verify_usage },
 	{ "profile", cmd_profile, &profile_usage },
+	{ "fleet run", cmd_fleet_run, &fleet_run_usage },
+	{ "fleet submit", cmd_fleet_submit, &fleet_submit_usage },
+	{ "fleet resubmit", cmd_fleet_resubmit, &fleet_resubmit_usage },
+	{ "fleet status", cmd_fleet_status, &fleet_status_usage },
+	{ "fleet summary", cmd_fleet_summary, &fleet_summary_usage },
+	{ "fleet task", cmd_fleet_task, &fleet_task_usage },
 	{ NULL, NULL, NULL },
 };
 
@@ -34,8 +40,16 @@ int main(int argc, char **argv)
 		print_help();
 		return 0;
 	}
-	for (const struct cmd_struct *c = commands; c->name; c++)
-		if (!strcmp(argv[1], c->name))
+	for (const struct cmd_struct *c = commands; c->name; c++) {
+		/* "fleet run": a command of two words takes argv[1] and argv[2]. */
+		const char *sp = strchr(c->name, ' ');
+		if (!sp && !strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);
+		if (sp && argc > 2 && strlen(argv[1]) == (size_t)(sp - c->name) &&
+		    !strncmp(argv[1], c->name, (size_t)(sp - c->name)) && !strcmp(argv[2], sp + 1))
+			return c->fn(argc - 2, argv + 2);
+	}
+	if (!strcmp(argv[1], "fleet"))
+		usage_error("fleet wants a subcommand: run, submit, resubmit, status, summary or task");
 	usage_error("unknown command '%s'", argv[1]);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,6 +187,19 @@ void fleet_submission_release(struct fleet_submission *s)
 	free(s->partition);
 	free(s->rows);
 	memset(s, 0, sizeof(*s));
+}
+
+int fleet_write_script(const struct fleet_campaign *c, const char *name, const char *text, char **path,
+		       struct ks_err *err)
+{
+	char *dir = xasprintf("%s/slurm", c->dir);
+	int rc = fleet_write_atomic(dir, name, text, strlen(text), err);
+
+	free(dir);
+	*path = xasprintf("%s/slurm/%s", c->dir, name);
+	if (rc == 0 && chmod(*path, 0755) < 0)
+		rc = ks_fail(err, KS_EIO, "'%s': cannot make it executable: %s", *path, strerror(errno));
+	return rc;
 }
 
 /* ---- running Slurm's tools ------------------------------------------ */
