@@ -369,19 +369,20 @@ static bool profile_is_file(const char *s)
 	return strchr(s, '/') || (n >= 4 && strcasecmp(s + n - 4, ".ini") == 0);
 }
 
-/* KEY=VALUE;KEY=VALUE: blanks around each part dropped, one trailing ';'
+/* KEY=VALUE;KEY=VALUE: blanks around each part dropped (line ends too:
+ * a spreadsheet cell may put each entry on a line), one trailing ';'
  * allowed. A value cannot hold ';' (the campaign's --meta can). */
 static int parse_meta(const char *name, unsigned line, char *cell, struct case_meta *meta, struct ks_err *err)
 {
 	char *p = cell;
 
-	if (!*str_trim(cell, " \t"))
+	if (!*str_trim(cell, " \t\r\n"))
 		return 0;
 	for (;;) {
 		char *semi = strchr(p, ';');
 		if (semi)
 			*semi = '\0';
-		char *part = str_trim(p, " \t");
+		char *part = str_trim(p, " \t\r\n");
 		if (!*part) {
 			if (!semi)
 				return 0;   /* after a trailing ';' */
