@@ -39,6 +39,7 @@ pkgs=(
 	xxd time            # tests/fuzz: regression inputs kept as hex; CPU seconds of a campaign
 	faketime            # tests/run-all.sh future: the unit tests and golden cases again with the clock years ahead (no time bomb)
 	chromium            # tests/e2e/test-html.sh: report.html in a real browser (no script runs, no request, screenshot + PDF)
+	slurm-wlm munge     # tests/e2e/test-fleet-slurm.sh: a private single-node Slurm cluster runs a fleet campaign
 	fonts-ipafont-gothic # a Japanese font, so that test's screenshot and PDF show Japanese names, not boxes
 )
 
