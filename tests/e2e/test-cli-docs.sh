@@ -86,9 +86,12 @@ for i, line in enumerate(lines):
         synopsis.append(line)
     if line == '.TP' and i + 1 < len(lines):
         tag = text(lines[i + 1])
-        first = tag.split()[0] if tag.split() else ''
+        words = tag.split()
+        # "fleet run MANIFEST": a command may be two words.
+        first = ' '.join(words[:2]) if ' '.join(words[:2]) in commands else (words[0] if words else '')
         if section != 'OPTIONS' and first in commands:
             command = first
+            tag = ' '.join(tag.split()[len(first.split()):])
         if section == 'ENVIRONMENT':
             for w in tag.replace(',', ' ').split():
                 if re.match(r'^[A-Z][A-Z0-9_]+$', w):
@@ -100,7 +103,10 @@ for i, line in enumerate(lines):
 for chunk in '\n'.join(synopsis).split('\n.br\n'):
     words = ' '.join(text(l) for l in chunk.split('\n') if l.strip()).replace('[', ' ').replace(']', ' ')
     words = words.split()
-    if len(words) >= 2 and words[0] == 'kenshu' and words[1] in commands:
+    if len(words) >= 3 and words[0] == 'kenshu' and ' '.join(words[1:3]) in commands:
+        for f in forms(' '.join(words[3:]).replace('...', '')):
+            print(f'SYNOPSIS\t{" ".join(words[1:3])}\t{f}')
+    elif len(words) >= 2 and words[0] == 'kenshu' and words[1] in commands:
         for f in forms(' '.join(words[2:]).replace('...', '')):
             print(f'SYNOPSIS\t{words[1]}\t{f}')
 for line in lines:
@@ -112,7 +118,7 @@ EOF
 # A command's options as its --help lists them: "LONG<TAB>SHORT<TAB>ARG"
 # (SHORT and ARG may be empty), -h, --help left out.
 help_rows() { # COMMAND
-	"$KENSHU" "$1" --help |
+	"$KENSHU" $1 --help |
 		sed -n -E 's/^  (-([A-Za-z0-9]), |    )--([a-z][a-z0-9-]*)( ([^ ]+))?( .*)?$/\3\t\2\t\5/p' |
 		grep -v '^help	'
 }
@@ -138,20 +144,22 @@ same_set() { # NAME HAVE_NAME HAVE WANT_NAME WANT
 
 "$KENSHU" --help >help.txt
 check "kenshu --help exits 0" test $? = 0
-commands=$(sed -n -E '/^$/q; s/^(usage: |       )kenshu ([a-z][a-z-]*).*/\2/p' help.txt | uniq)
+# A command is a word, or two for fleet's ("fleet run").
+commands=$(sed -n -E '/^$/q; s/^(usage: |       )kenshu (fleet [a-z]+|[a-z][a-z-]*).*/\2/p' help.txt | uniq)
 check "the usage block names the commands" test -n "$commands"
-# shellcheck disable=SC2086
-man_options $commands >man.tsv
+mapfile -t cmd_list <<<"$commands"
+man_options "${cmd_list[@]}" >man.tsv
 check "docs/kenshu.1 is read" test -s man.tsv
 from_man() { # SECTION COMMAND
 	awk -F'\t' -v s="$1" -v c="$2" '($1 == s || s == "*") && $2 == c && $1 != "SYNOPSIS" && $3 !~ /^--?h(elp)?$/ { print $3 }' man.tsv
 }
 
 all_options=""
-for c in $commands; do
-	"$KENSHU" "$c" --help >"help-$c.txt" 2>&1
+for c in "${cmd_list[@]}"; do
+	# shellcheck disable=SC2086 # "fleet run" is two words
+	"$KENSHU" $c --help >"help-$c.txt" 2>&1
 	check "$c --help exits 0" test $? = 0
-	check_eval "$c -h exits 0" '"$KENSHU" "$c" -h >/dev/null 2>&1'
+	check_eval "$c -h exits 0" '"$KENSHU" $c -h >/dev/null 2>&1'
 	check_eval "$c --help lists -h, --help" 'grep -qE "^  -h, --help( |$)" "help-$c.txt"'
 	rows=$(help_rows "$c")
 	opts=$(forms_of "$rows")
@@ -175,12 +183,12 @@ for c in $commands; do
 		[ -z "$form" ] && continue
 		opt=${form%% *}
 		if [ "$opt" != "$form" ]; then
-			"$KENSHU" "$c" "$opt" x >out 2>err
+			"$KENSHU" $c "$opt" x >out 2>err
 			grep -q "unknown option" err && bad+=" $opt(with a value)"
-			"$KENSHU" "$c" "$opt" >out 2>err
+			"$KENSHU" $c "$opt" >out 2>err
 			grep -q "option '$opt' needs a value" err || bad+=" $opt(without a value: $(head -1 err))"
 		else
-			"$KENSHU" "$c" "$opt" >out 2>err
+			"$KENSHU" $c "$opt" >out 2>err
 			grep -q "unknown option\|needs a value" err && bad+=" $opt"
 		fi
 	done <<<"$opts"
