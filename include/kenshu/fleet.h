@@ -49,8 +49,9 @@ struct fleet_manifest {
  * fields. Asset ids are unique ignoring case (they become file names on
  * file systems that ignore it). base_dir resolves relative paths (image,
  * baseline, a profile cell that names a file: one with a '/' or ending in
- * .ini). Syntax only: nothing named is opened. Returns 0, or -1 with err
- * "NAME:LINE: problem" for the first bad row. */
+ * .ini); NULL keeps them as written. Syntax only: nothing named is opened.
+ * Returns 0, or -1 with err "NAME:LINE: problem" for the first bad row
+ * (*m then empty; release it either way). */
 int fleet_manifest_parse(const char *name, const char *base_dir, const char *text, size_t len,
 			 struct fleet_manifest *m, struct ks_err *err);
 /* Reads path (a regular file, at most FLEET_MANIFEST_MAX) and parses it
@@ -59,12 +60,12 @@ int fleet_manifest_load(const char *path, struct fleet_manifest *m, struct ks_er
 void fleet_manifest_release(struct fleet_manifest *m);
 
 /* What a campaign needs of every row, checked before anything runs or is
- * submitted: the image a readable regular file, the baseline a report
- * directory snapshot_load() accepts (and, with baseline_pub, whose
- * report.sig verifies), the profile one profile_load() accepts
- * (default_profile for rows without one). Every problem is one line
- * "NAME:LINE: problem" in *problems (caller frees each and the array).
- * Returns the number of problems. */
+ * submitted: the image a readable regular file (or block device), the
+ * baseline a report directory snapshot_load() accepts (and, with
+ * baseline_pub, whose report.sig verifies), the profile one
+ * profile_load() accepts (default_profile for rows without one). Every
+ * problem is one line "NAME:LINE: problem" in *problems (caller frees
+ * each and the array). Returns the number of problems. */
 size_t fleet_manifest_check(const struct fleet_manifest *m, const char *default_profile,
 			    const char *baseline_pub, char ***problems);
 

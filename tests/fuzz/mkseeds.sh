@@ -187,6 +187,19 @@ F=$TOP/tests/e2e/cases/0096-scan-ioc-feeds/feeds
 	>"$OUT/fuzz-profile/with-include-and-feeds"
 { cat "$F/isac-hashes.txt"; printf '%s' "$SEP"; cat "$F/cert-strings.txt"; } >"$OUT/fuzz-ioc/feeds-0096"
 
+# ---- fleet manifests: the shapes a spreadsheet writes, and refusals ----
+M=fuzz-fleet-manifest
+printf 'asset,image\nPLC-01,disks/plc01.img\nHMI-02,/srv/images/hmi02.vhdx\n' | seed $M minimal
+printf '\xef\xbb\xbfImage,Asset,Baseline,Profile,Meta\r\ndisks/a.img,PRESS-1,base/press-1,strict,po=4500012345;vendor=Acme\r\n\r\n"disks/b, ""new"".img",press_2.b,,plant.ini,\r\n' |
+	seed $M excel-crlf-bom
+printf 'asset,image,meta,profile\nkiosk.7,"k.img","operator=\xe5\xb1\xb1\xe7\x94\xb0;\n  line=3;",profiles/kiosk\nKIOSK-8,k8.img,,default\n' |
+	seed $M multiline-meta
+printf 'asset,image\nPLC-01,a.img\nplc-01,b.img\n' | seed $M duplicate-asset
+printf 'asset,image,owner\na,b,c\n' | seed $M unknown-column
+printf 'asset,image\na,"unterminated\nb,c\n' | seed $M open-quote
+printf 'asset,image\na,b"c\nd,"e"f\n' | seed $M stray-quotes
+printf 'asset,image,baseline\na,b\n.c,d,e,f\n' | seed $M field-count
+
 # ---- a baseline report directory: a real scan of the small image ----
 "$TOP"/tests/mkdb.sh "$work/db" >/dev/null
 "$BUILD/kenshu" scan -q --all-autoruns -d "$work/db" -o "$work/rep" "$work/small.img" >/dev/null 2>&1 || true
