@@ -44,7 +44,7 @@ SHIM_LIBS := $(SHIM_SRCS:tests/tools/%.c=$(BUILD)/tools/%.so)
 TOOL_SRCS := $(filter-out $(SHIM_SRCS),$(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%) $(SHIM_LIBS)
 
-.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-damaged bench-containers bench-signatures deps install clean \
+.PHONY: FORCE all check check-unit check-e2e check-sanitize check-valgrind demo bench bench-damaged bench-containers bench-signatures bench-fleet deps install clean \
 	fuzz fuzz-build fuzz-targets check-fuzz
 
 all: $(BUILD)/kenshu
@@ -178,6 +178,12 @@ bench-signatures: deps
 	git archive $(BENCH_OLD) | tar -x -C $(BUILD)/bench-old/src
 	$(MAKE) -C $(BUILD)/bench-old/src BUILD=build all tests
 	bench/signatures.sh $(BUILD) $(BUILD)/bench-old/src/build
+
+# A fleet campaign of 8 images: the local runner against Slurm on this
+# node, and the engine loads --images-per-task saves (bench/fleet.sh).
+bench-fleet: deps
+	$(MAKE) all tests
+	bench/fleet.sh $(BUILD)
 
 # The container path (qemu-nbd) against raw, and a libguestfs peer.
 bench-containers: deps

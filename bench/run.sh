@@ -467,29 +467,12 @@ check_reuse() { # OUT_DIR BASE_DIR
 
 # ---- 3d. the synthetic big database ----------------------------------------------
 
-# DIR: the test database plus BIGDB_NDB random body signatures (20-40 bytes;
-# every other one with a "??" wildcard byte in the middle, so both of
-# libclamav's matchers, Boyer-Moore and Aho-Corasick, get half) and BIGDB_HSB
-# random SHA-256 hashes with random sizes (1 KiB - 8 MiB), seeded: the same
-# files every run.  No random signature can plausibly match real data.
+# DIR: the test database plus bench/bigdb.py's BIGDB_NDB body and BIGDB_HSB
+# hash signatures (seeded: the same files every run).
 make_bigdb() { # DIR
 	mkdir -p -- "$1"
 	cp -- "$DB"/* "$1"/
-	python3 - "$1" "$BIGDB_NDB" "$BIGDB_HSB" <<'PY' || die "cannot write the big database"
-import random, sys
-d, nndb, nhsb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rnd = random.Random(20261127)
-with open(d + "/bench-big.ndb", "w") as f:
-    for i in range(nndb):
-        h = rnd.randbytes(rnd.randint(20, 40)).hex()
-        if i % 2:
-            m = len(h) // 4 * 2
-            h = h[:m] + "??" + h[m + 2:]
-        f.write("Kenshu.Bench.Body.%d:0:*:%s\n" % (i, h))
-with open(d + "/bench-big.hsb", "w") as f:
-    for i in range(nhsb):
-        f.write("%s:%d:Kenshu.Bench.Hash.%d:73\n" % (rnd.randbytes(32).hex(), rnd.randint(1024, 8 << 20), i))
-PY
+	python3 bench/bigdb.py "$1" "$BIGDB_NDB" "$BIGDB_HSB" || die "cannot write the big database"
 }
 
 : >"$WORK/clamscan.results"
