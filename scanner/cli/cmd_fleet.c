@@ -471,8 +471,14 @@ int cmd_fleet_status(int argc, char **argv)
 	for (size_t i = 0; i < c.nrows; i++) {
 		const struct fleet_status *s = &st[i];
 		counts[s->state]++;
-		printf("%-*s  %-7s  %-11s  %s\n", (int)w, c.rows[i].asset, fleet_state_name(s->state), s->verdict,
-		       s->reason ? s->reason : s->have_result && s->result.finished ? s->result.finished : "");
+		/* A machine still queued or running has no verdict yet. */
+		const char *v = s->state == FLEET_DONE || s->state == FLEET_FAILED ? s->verdict : "-";
+		if (s->reason)
+			printf("%-*s  %-7s  %-11s  %s\n", (int)w, c.rows[i].asset, fleet_state_name(s->state), v, s->reason);
+		else
+			printf("%-*s  %-7s  %-11s  finished %s in %.1f s\n", (int)w, c.rows[i].asset,
+			       fleet_state_name(s->state), v, s->result.finished ? s->result.finished : "?",
+			       s->result.seconds);
 	}
 	printf("%zu machine%s: %zu done, %zu running, %zu failed, %zu pending\n", c.nrows, c.nrows == 1 ? "" : "s",
 	       counts[FLEET_DONE], counts[FLEET_RUNNING], counts[FLEET_FAILED], counts[FLEET_PENDING]);

@@ -84,15 +84,18 @@ static char *stepd_line(const char *dir, const char *task_id)
 		fseek(f, size - (long)TASK_LOG_TAIL, SEEK_SET);
 	else
 		rewind(f);
+	int best_score = 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "slurmstepd"))
-			continue;
-		/* The memory line says more than the CANCELLED one after it. */
-		if (best && strstr(best, "memory") && !strstr(line, "memory"))
+		/* "StepId=9.batch exceeded memory limit (60579840 > 16777216)"
+		 * says more than "Exceeded job memory limit", which says more
+		 * than the CANCELLED line after both. */
+		int score = strstr(line, "exceeded memory limit") ? 3 : strstr(line, "memory") ? 2 : 1;
+		if (!strstr(line, "slurmstepd") || score < best_score)
 			continue;
 		line[strcspn(line, "\r\n")] = '\0';
 		free(best);
 		best = xstrdup(line);
+		best_score = score;
 	}
 	fclose(f);
 	if (best) {

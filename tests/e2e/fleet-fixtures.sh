@@ -5,7 +5,8 @@
 #                        accepted report of ltsc, the drifted one's baseline)
 #   fleet_manifest DIR   the manifest of five machines on stdout: clean,
 #                        infected, drifted (with its baseline), one whose
-#                        image is no disk image, a delivery archive
+#                        image is cut short (could not complete), a
+#                        delivery archive
 fleet_fixtures() {
 	local d=$1
 	mkdir -p "$d/img" "$d/zip"
@@ -25,7 +26,10 @@ fleet_fixtures() {
 		file /data/blob3.bin random:104857600:13
 	EOF
 	images/mkimage.sh "$d/big.recipe" "$d/img/big.img" >/dev/null || return 1
-	head -c 1048576 /dev/urandom >"$d/img/garbage.img"
+	# The vendor's copy did not finish: the partition table points past the
+	# end, which only the scan finds (exit 2, no report).
+	cp "$d/img/clean.img" "$d/img/garbage.img"
+	truncate -s 64M "$d/img/garbage.img"
 	cp "$d/img/clean.img" "$d/zip/vendor-clean.img"
 	"$KENSHU_TOOLS/ntfs-populate" --cat eicar >"$d/zip/eicar.com" || return 1
 	(cd "$d/zip" && bsdtar --format zip -cf "$d/img/delivery.zip" vendor-clean.img eicar.com) || return 1

@@ -54,7 +54,7 @@ same "fleet.json: the machines in manifest order" "plc-clean plc-infected plc-dr
 same "fleet.json: verdicts" "PASS FAIL REVIEW NOT-AUDITED FAIL" "$(jq -r '[.machines[].verdict] | join(" ")' "$F")"
 same "fleet.json: counts" '{"FAIL":2,"NOT-AUDITED":1,"PASS":1,"REVIEW":1}' "$(jq -cS .counts "$F")"
 check_eval "fleet.json: the machine not audited says why" \
-	"jq -er '.machines[3].reason' '$F' | grep -q 'could not complete: .*garbage.img'"
+	"jq -er '.machines[3].reason' '$F' | grep -q 'could not complete: .*garbage.img.*past the end of the disk'"
 check_eval "fleet.json: machines audited have no reason and a report" \
 	"jqe '[.machines[] | select(.verdict != \"NOT-AUDITED\") | (.reason == null and .report != null)] | all' '$F'"
 check_eval "fleet.json: the drifted machine's changes since its baseline" \
