@@ -41,7 +41,7 @@ fleet_manifest() {
 	cat <<-EOF
 		asset,image,baseline,profile,meta
 		plc-clean,img/clean.img,,,line=3;vendor=Example KK
-		plc-infected,img/infected.img,,default,line=3
+		plc-infected,img/infected.img,,default,line=3;note=<script>alert(1)</script>
 		plc-drifted,img/drifted.img,gold,,
 		plc-garbage,img/garbage.img,,,
 		delivery,img/delivery.zip,,,po=PO-4711

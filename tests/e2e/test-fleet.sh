@@ -87,6 +87,8 @@ check_eval "the machine not audited has no report" '[ ! -e "$W/c1/machines/plc-g
 
 H=$W/c1/fleet.html
 check_eval "fleet.html: no script, no remote reference" "! grep -qiE '<script|https?:|src=' '$H'"
+check_eval "fleet.html: a hostile meta value is shown as text" \
+	"grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' '$H'"
 check_eval "fleet.html: links each audited machine's report.html" \
 	"grep -q 'href=\"machines/plc-infected/report.html\"' '$H' && [ -f '$W/c1/machines/plc-infected/report.html' ]"
 check_eval "fleet.html: the machine not audited comes first" \
