@@ -47,3 +47,9 @@ fleet_manifest() {
 		delivery,img/delivery.zip,,,po=PO-4711
 	EOF
 }
+
+# A report.json with what two scans of the same image may differ in blanked
+# (tests/e2e/normalize.jq, and the drift section's scan time).
+fleet_norm() { # REPORT.json
+	jq -S -f tests/e2e/normalize.jq "$1" | jq -S 'if .drift.new? then .drift.new.started = "@TIME@" else . end'
+}

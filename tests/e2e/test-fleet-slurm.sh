@@ -74,8 +74,8 @@ cp "$W/img/clean.img" "$W/img/gone.img"
 rm -f "$W/img/gone.img"
 for a in plc-clean plc-infected plc-drifted; do
 	same "$a: Slurm's report is the local runner's (times aside)" \
-		"$(jq -S -f tests/e2e/normalize.jq "$W/l1/machines/$a/report.json" 2>&1)" \
-		"$(jq -S -f tests/e2e/normalize.jq "$W/s1/machines/$a/report.json" 2>&1)"
+		"$(fleet_norm "$W/l1/machines/$a/report.json" 2>&1)" \
+		"$(fleet_norm "$W/s1/machines/$a/report.json" 2>&1)"
 	same "$a: and its manifest.jsonl" "$(cat "$W/l1/machines/$a/manifest.jsonl")" "$(cat "$W/s1/machines/$a/manifest.jsonl")"
 done
 same "delivery: Slurm's bundle.json is the local runner's" \

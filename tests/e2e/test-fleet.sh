@@ -60,7 +60,7 @@ check_eval "fleet.json: machines audited have no reason and a report" \
 check_eval "fleet.json: the drifted machine's changes since its baseline" \
 	"jqe '.machines[2].drift.files_added + .machines[2].drift.files_changed + .machines[2].drift.autoruns_added > 0' '$F'"
 check_eval "fleet.json: the infected machine's decisive finding is the detection" \
-	"jqe '[.machines[1].decisive_findings[].rule] | index(\"malware-detected\") != null' '$F'"
+	"jqe '[.machines[1].decisive_findings[].rule] | index(\"malware\") != null' '$F'"
 check_eval "fleet.json: a machine without baseline has no drift" "jqe '.machines[0].drift == null' '$F'"
 
 # Each machine's report is the one kenshu scan writes for its image.
@@ -79,8 +79,8 @@ while IFS=, read -r asset image baseline profile meta; do
 			"$(jq -S -f tests/e2e/normalize-bundle.jq "$W/c1/machines/$asset/bundle.json")"
 	else
 		same "$asset: the campaign's report.json is kenshu scan's" \
-			"$(jq -S -f tests/e2e/normalize.jq "$W/direct/$asset/report.json")" \
-			"$(jq -S -f tests/e2e/normalize.jq "$W/c1/machines/$asset/report.json")"
+			"$(fleet_norm "$W/direct/$asset/report.json")" \
+			"$(fleet_norm "$W/c1/machines/$asset/report.json")"
 	fi
 done <"$W/fleet.csv"
 check_eval "the machine not audited has no report" '[ ! -e "$W/c1/machines/plc-garbage/report.json" ]'
