@@ -34,8 +34,7 @@ static void put(const char *path, const char *text)
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	assert_true(fputs(text, f) >= 0 && fclose(f) == 0);
 }
 
 static void mkdirs(const char *path)
@@ -138,6 +137,11 @@ static void camp_put(struct camp *k, const char *asset, const char *file, char *
 	free(text);
 }
 
+static char *mpath(struct camp *k, const char *rel)
+{
+	return xasprintf("%s/machines/%s", k->dir, rel);
+}
+
 static void camp_release(struct camp *k)
 {
 	for (size_t i = 0; i < k->c.nrows; i++) {
@@ -216,9 +220,9 @@ static void build_ordinary(struct camp *k, struct fleet_summary *s)
 			 "{\"path\":\"setup.exe\",\"kind\":\"file\",\"verdict\":\"FAIL\",\"detections\":[\"Eicar-Sig\"]}]}"));
 
 	/* A WIM with two images: worst verdict, counts summed. */
-	char *d = camp_row(k, 5, "wim1", "REVIEW", NULL);
+	free(camp_row(k, 5, "wim1", "REVIEW", NULL));
 	k->c.rows[5].baseline = xstrdup("/base/wim1");
-	char *i1 = xasprintf("%s/image-1", d), *i2 = xasprintf("%s/image-2", d);
+	char *i1 = mpath(k, "wim1/image-1"), *i2 = mpath(k, "wim1/image-2");
 	mkdirs(i1);
 	mkdirs(i2);
 	camp_put(k, "wim1", "image-1/report.json", report("PASS", "clean", "", drift_summary(1, 0, 0, 0, 0, false), 10, 1));
@@ -227,7 +231,6 @@ static void build_ordinary(struct camp *k, struct fleet_summary *s)
 	free(x);
 	free(i1);
 	free(i2);
-	free(d);
 
 	/* A bundle whose scan ended with ERROR: NOT-AUDITED, its words. */
 	free(camp_row(k, 6, "berr", "NOT-AUDITED", "kenshu scan exited with 2"));
@@ -260,10 +263,7 @@ static void ordinary(void **state)
 	assert_int_equal(s.nmachines, 7);
 	assert_string_equal(s.machines[0].asset, "pass1");   /* manifest order */
 	assert_string_equal(s.machines[6].asset, "berr");
-	assert_int_equal(s.counts[0], 1);
-	assert_int_equal(s.counts[1], 2);
-	assert_int_equal(s.counts[2], 2);
-	assert_int_equal(s.counts[3], 2);
+	assert_true(s.counts[0] == 1 && s.counts[1] == 2 && s.counts[2] == 2 && s.counts[3] == 2);
 	assert_int_equal(s.worse, 0);
 
 	m = find(&s, "pass1");
@@ -281,12 +281,8 @@ static void ordinary(void **state)
 	assert_string_equal(m->started, "2026-01-02T03:04:05Z");
 	assert_string_equal(m->finished, "2026-01-02T03:05:00Z");
 	assert_true(m->seconds > 61.49 && m->seconds < 61.51);
-	assert_int_equal(m->detections, 0);
-	assert_false(m->has_drift);
-	assert_int_equal(m->ndecisive, 0);
-	assert_int_equal(m->decisive_total, 0);
-	assert_null(m->previous_verdict);
-	assert_false(m->worse);
+	assert_true(m->detections == 0 && !m->has_drift && m->ndecisive == 0 && m->decisive_total == 0);
+	assert_true(!m->previous_verdict && !m->worse);
 
 	m = find(&s, "fail1");
 	assert_string_equal(m->verdict, "FAIL");
@@ -294,12 +290,9 @@ static void ordinary(void **state)
 	assert_string_equal(m->baseline, "/base/fail1");
 	assert_int_equal(m->detections, 2);
 	assert_true(m->has_drift);
-	assert_int_equal(m->drift.files_added, 3);
-	assert_int_equal(m->drift.files_removed, 1);
-	assert_int_equal(m->drift.files_changed, 2);
-	assert_int_equal(m->drift.autoruns_added, 1);
-	assert_int_equal(m->drift.detections_new, 1);
-	assert_false(m->drift.unchanged);
+	assert_true(m->drift.files_added == 3 && m->drift.files_removed == 1 && m->drift.files_changed == 2);
+	assert_true(m->drift.autoruns_added == 1 && m->drift.autoruns_removed == 0 && m->drift.autoruns_changed == 0);
+	assert_true(m->drift.detections_new == 1 && m->drift.detections_gone == 0 && !m->drift.unchanged);
 	/* fail first (in report order), review after; waived and info never. */
 	assert_int_equal(m->ndecisive, FLEET_MAX_DECISIVE);
 	assert_int_equal(m->decisive_total, 7);
@@ -322,11 +315,7 @@ static void ordinary(void **state)
 	m = find(&s, "na1");
 	assert_string_equal(m->verdict, "NOT-AUDITED");
 	assert_string_equal(m->reason, "the Slurm task was cancelled (scancel) mid-scan");
-	assert_null(m->report);
-	assert_null(m->report_html);
-	assert_null(m->verdict_reason);
-	assert_null(m->started);
-	assert_true(m->seconds < 0);
+	assert_true(!m->report && !m->report_html && !m->verdict_reason && !m->started && m->seconds < 0);
 
 	m = find(&s, "bund1");
 	assert_string_equal(m->verdict, "FAIL");
@@ -406,51 +395,41 @@ static void hostile(void **state)
 	camp_put(&k, "wrongtype", "report.json", xstrdup("{\"verdict\":5}"));
 	camp_put(&k, "badverdict", "report.json", report("MAYBE", "r", "", NULL, 1, 0));
 	camp_put(&k, "mismatch", "report.json", report("FAIL", "r", "", NULL, 1, 0));
-	p = xasprintf("%s/machines/fifo/report.json", k.dir);
-	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(mkfifo(p = mpath(&k, "fifo/report.json"), 0600), 0);
 	free(p);
-	p = xasprintf("%s/machines/symlink/report.json", k.dir);
-	x = xasprintf("%s/machines/mismatch/report.json", k.dir);
-	assert_int_equal(symlink(x, p), 0);
+	x = mpath(&k, "mismatch/report.json");
+	assert_int_equal(symlink(x, p = mpath(&k, "symlink/report.json")), 0);
 	free(p);
 	free(x);
-	p = xasprintf("%s/machines/isdir/report.json", k.dir);
-	mkdirs(p);
+	mkdirs(p = mpath(&k, "isdir/report.json"));
 	free(p);
 	x = finding("malware", "fail", "a\\u0000b", NULL, false);
 	camp_put(&k, "nul", "report.json", report("PASS", "r", x, NULL, 1, 0));
 	free(x);
 	camp_put(&k, "negsec", "report.json", report("PASS", "r", "", NULL, -5, 0));
 	p = report("PASS", "r", "", NULL, 1, 0);
-	x = strstr(p, SHA_A);
-	x[3] = 'G';
+	strstr(p, SHA_A)[3] = 'G';
 	camp_put(&k, "badsha", "report.json", p);
 	x = finding("malware", "fatal", "m", NULL, false);
 	camp_put(&k, "badfind", "report.json", report("PASS", "r", x, NULL, 1, 0));
 	free(x);
-	camp_put(&k, "baddrift", "report.json",
-		 report("PASS", "r", "", "{\"summary\":{\"files_added\":\"3\"}}", 1, 0));
+	camp_put(&k, "baddrift", "report.json", report("PASS", "r", "", "{\"summary\":{\"files_added\":\"3\"}}", 1, 0));
 	for (int i = 0; i < 5000; i++)
 		strbuf_addch(&big, '[');
 	camp_put(&k, "deep", "report.json", strbuf_detach(&big, NULL));
 	p = report("PASS", "r", "", NULL, 1, 0);
-	x = xasprintf("%s{}", p);
+	camp_put(&k, "trailing", "report.json", xasprintf("%s{}", p));
 	free(p);
-	camp_put(&k, "trailing", "report.json", x);
-	p = xasprintf("%s/machines/nodir", k.dir);
-	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(rmdir(p = mpath(&k, "nodir")), 0);
 	free(p);
-	p = xasprintf("%s/machines/linkdir", k.dir);
-	x = xasprintf("%s/machines/good", k.dir);
-	assert_int_equal(rmdir(p), 0);
+	x = mpath(&k, "good");
+	assert_int_equal(rmdir(p = mpath(&k, "linkdir")), 0);
 	assert_int_equal(symlink(x, p), 0);
 	free(p);
 	free(x);
-	p = xasprintf("%s/machines/wimbad/image-1", k.dir);
-	mkdirs(p);
+	mkdirs(p = mpath(&k, "wimbad/image-2"));
 	free(p);
-	p = xasprintf("%s/machines/wimbad/image-2", k.dir);
-	mkdirs(p);
+	mkdirs(p = mpath(&k, "wimbad/image-1"));
 	free(p);
 	camp_put(&k, "wimbad", "image-1/report.json", report("PASS", "r", "", NULL, 1, 0));
 	camp_put(&k, "wimbad", "image-2/report.json", xstrdup("{"));
@@ -634,10 +613,8 @@ static void json_roundtrip(void **state)
 	assert_string_equal(skey(key(c, "manifest"), "sha256"), SHA_B);
 	assert_null(key(c, "previous"));
 	json_object *cn = key(root, "counts");
-	assert_int_equal(json_object_get_int(key(cn, "PASS")), 1);
-	assert_int_equal(json_object_get_int(key(cn, "REVIEW")), 2);
-	assert_int_equal(json_object_get_int(key(cn, "FAIL")), 2);
-	assert_int_equal(json_object_get_int(key(cn, "NOT-AUDITED")), 2);
+	assert_true(json_object_get_int(key(cn, "PASS")) == 1 && json_object_get_int(key(cn, "REVIEW")) == 2 &&
+		    json_object_get_int(key(cn, "FAIL")) == 2 && json_object_get_int(key(cn, "NOT-AUDITED")) == 2);
 	assert_int_equal(json_object_get_int(key(root, "worse")), 0);
 	ms = key(root, "machines");
 	assert_int_equal(json_object_array_length(ms), 7);
@@ -656,9 +633,7 @@ static void json_roundtrip(void **state)
 	}
 	assert_int_equal(i, sizeof(keys) / sizeof(keys[0]));
 	assert_string_equal(skey(m, "asset"), "pass1");
-	assert_null(key(m, "reason"));
-	assert_null(key(m, "drift"));
-	assert_null(key(m, "baseline"));
+	assert_true(!key(m, "reason") && !key(m, "drift") && !key(m, "baseline"));
 	assert_string_equal(skey(key(m, "meta"), "po"), "4500012345");
 	assert_true(json_object_get_double(key(m, "seconds")) > 61.4);
 	assert_false(json_object_get_boolean(key(m, "worse")));
@@ -680,9 +655,7 @@ static void json_roundtrip(void **state)
 	m = json_object_array_get_idx(ms, 3);
 	assert_string_equal(skey(m, "verdict"), "NOT-AUDITED");
 	assert_string_equal(skey(m, "reason"), "the Slurm task was cancelled (scancel) mid-scan");
-	assert_null(key(m, "report"));
-	assert_null(key(m, "report_html"));
-	assert_null(key(m, "seconds"));
+	assert_true(!key(m, "report") && !key(m, "report_html") && !key(m, "seconds"));
 	json_object_put(root);
 
 	/* Saved atomically: both files, no temporary left. */
@@ -695,8 +668,7 @@ static void json_roundtrip(void **state)
 	assert_string_equal(buf, text);
 	free(buf);
 	free(p);
-	p = xasprintf("%s/fleet.html", k.dir);
-	assert_int_equal(access(p, F_OK), 0);
+	assert_int_equal(access(p = xasprintf("%s/fleet.html", k.dir), F_OK), 0);
 	free(p);
 	DIR *dh = opendir(k.dir);
 	struct dirent *de;
@@ -753,9 +725,7 @@ static void html_escaped(void **state)
 	assert_int_equal(s.worse, 1);
 	html = to_text(fleet_summary_write_html, &s);
 
-	assert_null(strstr(html, "<script"));
-	assert_null(strstr(html, "<img"));
-	assert_null(strstr(html, "<iframe"));
+	assert_true(!strstr(html, "<script") && !strstr(html, "<img") && !strstr(html, "<iframe"));
 	assert_null(strstr(html, "://"));
 	assert_null(strstr(html, "\xe2\x80\xae"));   /* the bidi override never reaches the page */
 	assert_null(strstr(html, "\"onmouseover"));
