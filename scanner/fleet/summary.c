@@ -154,7 +154,11 @@ static void merge_image(struct fleet_machine *acc, struct fleet_machine *one, un
 		acc->verdict = one->verdict;
 		one->verdict = NULL;
 	}
-	reason = xasprintf("%s; image %u: %s", acc->verdict_reason, k, one->verdict_reason);
+	/* Capped: a WIM of many images still gives one readable line. */
+	struct strbuf sb;
+	strbuf_init(&sb, 4096);
+	strbuf_addf(&sb, "%s; image %u: %s", acc->verdict_reason, k, one->verdict_reason);
+	reason = strbuf_detach(&sb, NULL);
 	free(acc->verdict_reason);
 	acc->verdict_reason = reason;
 	free(acc->finished);

@@ -231,6 +231,20 @@ gzip -c "$work/b/docs/readme.txt" >"$OUT/fuzz-bundle/single.gz"
 if [ -s "$work/brep/bundle.json" ]; then cp "$work/brep/bundle.json" "$OUT/fuzz-bundle-json/docs"; fi
 printf '{"members":[{"report":"disk.img"},{"path":"a/b"}]}' | seed fuzz-bundle-json members
 
+# ---- fleet summary: a machine's report.json / bundle.json, a previous fleet.json ----
+cp "$work/rep/report.json" "$OUT/fuzz-fleet-report/real"
+# The same image against itself as baseline: a drift section.
+"$BUILD/kenshu" scan -q -d "$work/db" --baseline "$work/rep" -o "$work/rep3" "$work/small.img" >/dev/null 2>&1 || true
+if [ -s "$work/rep3/report.json" ]; then cp "$work/rep3/report.json" "$OUT/fuzz-fleet-report/real-drift"; fi
+if [ -s "$work/brep/bundle.json" ]; then cp "$work/brep/bundle.json" "$OUT/fuzz-fleet-report/bundle"; fi
+sha=$(printf '%064d' 0 | tr 0 a)
+printf '{"verdict":"FAIL","verdict_reason":"rejected by: malware (1)","findings":[{"rule":"malware","severity":"fail","message":"Eicar","evidence":{"volume":1,"path":"/x.exe"},"waived":false,"waiver":null},{"rule":"unsigned-autorun","severity":"review","message":"m","evidence":{},"waived":false,"waiver":null},{"rule":"malware","severity":"fail","message":"w","evidence":{},"waived":true,"waiver":"w1"}],"drift":{"summary":{"files_added":3,"files_removed":1,"files_changed":2,"autoruns_added":1,"autoruns_removed":0,"autoruns_changed":0,"detections_new":1,"detections_gone":0,"unchanged":false}},"image":{"sha256_before":"%s"},"scan":{"started":"2026-01-02T03:04:05Z","finished":"2026-01-02T03:05:00Z","seconds":55.5},"detections":[{"path":"/x.exe"}]}' "$sha" \
+	| seed fuzz-fleet-report synthetic-report
+printf '{"verdict":"ERROR","verdict_reason":"1 images could not be scanned","bundle":{"sha256_before":"%s"},"scan":{"started":"s","finished":"f","seconds":1.5},"members":[{"path":"a.img","kind":"image","verdict":"ERROR","reason":"could not be scanned: x"},{"path":"setup.exe","kind":"file","verdict":"FAIL","detections":["Eicar"]},{"path":"../e","kind":"skipped","verdict":"REVIEW","detections":[],"reason":"r"}]}' "$sha" \
+	| seed fuzz-fleet-report synthetic-bundle
+printf '{"schema":"kenshu-fleet","schema_version":"1.0","campaign":{"dir":"c","created":null,"generated":"g","manifest":{"name":"m.csv","sha256":null},"previous":null},"counts":{"PASS":1,"REVIEW":0,"FAIL":1,"NOT-AUDITED":1},"worse":0,"machines":[{"asset":"b-2","verdict":"FAIL","reason":null},{"asset":"a.1","verdict":"PASS","reason":null,"meta":{"po":"1"}},{"asset":"c_3","verdict":"NOT-AUDITED","reason":"cancelled"}]}' \
+	| seed fuzz-fleet-previous fleet
+
 # ---- guestfs: FAT12/16/32 and exFAT volumes, bare, partitioned, in LVM, LDM ----
 # mkfs.fat and mtools write them (no root, no mount, no appliance). Trailing
 # zeros are cut: fuzz-guestfs pads every input with zeros to its scratch
@@ -318,6 +332,8 @@ jsonkeys() { # FILE...: every object key as a dictionary entry, and its quoted f
   head -50 "$work/rep/manifest.jsonl" | jq -s . | jsonkeys /dev/stdin; } >"$OUT/dict/fuzz-snapshot.dict"
 { cat "$TOP/tests/fuzz/dict/fuzz-json.dict"; [ -s "$work/brep/bundle.json" ] && jsonkeys "$work/brep/bundle.json"; } \
 	>"$OUT/dict/fuzz-bundle-json.dict"
+{ cat "$TOP/tests/fuzz/dict/fuzz-fleet-report.dict"; jsonkeys "$work/rep/report.json"
+  [ -s "$work/brep/bundle.json" ] && jsonkeys "$work/brep/bundle.json"; } >"$OUT/dict/fuzz-fleet-report.dict"
 
 # ---- containers: qemu-img's own files, a differencing child, and what
 # qemu-img info says of each (the JSON after the separator) ----

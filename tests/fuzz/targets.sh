@@ -6,7 +6,7 @@ fuzz_max_len() {
 	fuzz-image) echo 6291456 ;;   # the 5 MiB GPT seed disk
 	fuzz-guestfs) echo 8388608 ;; # its scratch disk in the appliance (longer inputs are cut)
 	fuzz-bundle) echo 1048576 ;;
-	fuzz-snapshot) echo 524288 ;;
+	fuzz-snapshot | fuzz-fleet-report) echo 524288 ;;
 	fuzz-parttab | fuzz-container) echo 300000 ;;  # the 256 KiB seed disks and headers
 	fuzz-hive | fuzz-wmi) echo 262144 ;;
 	fuzz-ctl) echo 262144 ;;        # the shipped authroot.stl seed (190 KiB)
