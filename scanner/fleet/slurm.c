@@ -386,7 +386,11 @@ static void add_job(struct slurm_job **v, size_t *n, const char *id, const char 
 {
 	if (*n >= SLURM_MAX_JOBS)
 		return;
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	/* Doubling (the array is full whenever *n is a power of two): one
+	 * realloc per job copied the whole array each time, minutes for
+	 * SLURM_MAX_JOBS under a sanitizer's allocator. */
+	if ((*n & (*n - 1)) == 0)
+		*v = xrealloc(*v, (*n ? *n * 2 : 1) * sizeof(**v));
 	(*v)[*n] = (struct slurm_job){ xstrdup(id), xstrdup(state && *state ? state : "UNKNOWN"),
 				       reason && *reason && strcmp(reason, "None") ? xstrdup(reason) : NULL,
 				       exit_code && *exit_code ? xstrdup(exit_code) : NULL };
