@@ -2,6 +2,7 @@
  * machine's claim and result, written so that the many processes of a
  * campaign on many nodes never write the same file and never show a
  * reader half of one. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -284,6 +285,18 @@ int fleet_campaign_create(const struct fleet_campaign *c, const char *manifest_t
 			       c->dir);
 	}
 	free(probe);
+	/* Not into a directory that holds something else (-o ~ by mistake):
+	 * the campaign's names would mix with its files. */
+	DIR *d = opendir(c->dir);
+	if (d) {
+		struct dirent *e;
+		bool empty = true;
+		while (empty && (e = readdir(d)))
+			empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+		closedir(d);
+		if (!empty)
+			return ks_fail(err, KS_EUSAGE, "'%s': not empty: give a new directory or an empty one", c->dir);
+	}
 	if (report_mkdir_p(c->dir) < 0)
 		return ks_fail(err, KS_EIO, "'%s': cannot make the campaign directory: %s", c->dir, strerror(errno));
 	if (mkdir_in(c->dir, "machines", err) < 0 || mkdir_in(c->dir, "state", err) < 0 ||

@@ -234,6 +234,16 @@ static void create_refuses_a_campaign(void **state)
 	c.dir = d2;
 	assert_int_equal(fleet_campaign_create(&c, "x", 1, &err), -1);
 	assert_non_null(strstr(err.msg, "already a campaign directory"));
+	/* A directory that holds something else; an empty one is fine. */
+	assert_int_equal(unlink(p2), 0);
+	char *other = xasprintf("%s/notes.txt", d2);
+	write_file(other, "x", 1);
+	assert_int_equal(fleet_campaign_create(&c, "x", 1, &err), -1);
+	assert_non_null(strstr(err.msg, "not empty"));
+	assert_non_null(strstr(err.msg, d2));
+	assert_int_equal(unlink(other), 0);
+	assert_int_equal(fleet_campaign_create(&c, "x", 1, &err), 0);
+	free(other);
 	c.dir = dir;
 	fleet_campaign_release(&c);
 	free(p);
