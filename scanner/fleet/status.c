@@ -56,7 +56,8 @@ static void ask(struct sub_jobs *sj)
 	}
 	sj->answered = true;
 	/* Sorted for bsearch: a campaign asks once per row. */
-	qsort(sj->jobs, sj->n, sizeof(*sj->jobs), by_id);
+	if (sj->n)
+		qsort(sj->jobs, sj->n, sizeof(*sj->jobs), by_id);
 }
 
 static const struct slurm_job *find_job(const struct sub_jobs *sj, const char *id)
