@@ -2,6 +2,7 @@
  * machine's claim and result, written so that the many processes of a
  * campaign on many nodes never write the same file and never show a
  * reader half of one. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -89,25 +90,14 @@ out:
 	return rc;
 }
 
-json_object *fleet_json_load(const char *path, uint64_t max, struct ks_err *err)
+/* The JSON object in len bytes (path only names it in err). */
+static json_object *json_parse(const char *path, const char *buf, size_t len, struct ks_err *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int e = 0;
 	json_object *o;
 	json_tokener *tok;
 
-	switch (hostfile_read(path, HOSTFILE_NOFOLLOW, max, &buf, &len, &e)) {
-	case HOSTFILE_OK:
-		break;
-	case HOSTFILE_ERRNO:
-		ks_fail(err, e == ENOENT ? KS_ENOTFOUND : KS_EIO, "'%s': cannot read: %s", path, strerror(e));
-		return NULL;
-	case HOSTFILE_NOT_REGULAR:
-		ks_fail(err, KS_EINPUT, "'%s': not a regular file", path);
-		return NULL;
-	case HOSTFILE_TOO_LARGE:
-		ks_fail(err, KS_EINPUT, "'%s': larger than %llu bytes", path, (unsigned long long)max);
+	if (len > INT_MAX) {
+		ks_fail(err, KS_EINPUT, "'%s': larger than %d bytes", path, INT_MAX);
 		return NULL;
 	}
 	tok = json_tokener_new_ex(64);
@@ -123,6 +113,37 @@ json_object *fleet_json_load(const char *path, uint64_t max, struct ks_err *err)
 		o = NULL;
 	}
 	json_tokener_free(tok);
+	return o;
+}
+
+/* The bytes of path (a regular file of at most max bytes, not followed
+ * through a symbolic link: the directory is shared), or -1 with err. */
+static int file_read(const char *path, uint64_t max, char **buf, size_t *len, struct ks_err *err)
+{
+	int e = 0;
+
+	switch (hostfile_read(path, HOSTFILE_NOFOLLOW, max, buf, len, &e)) {
+	case HOSTFILE_OK:
+		return 0;
+	case HOSTFILE_ERRNO:
+		return ks_fail(err, e == ENOENT ? KS_ENOTFOUND : KS_EIO, "'%s': cannot read: %s", path, strerror(e));
+	case HOSTFILE_NOT_REGULAR:
+		return ks_fail(err, KS_EINPUT, "'%s': not a regular file", path);
+	case HOSTFILE_TOO_LARGE:
+		return ks_fail(err, KS_EINPUT, "'%s': larger than %llu bytes", path, (unsigned long long)max);
+	}
+	return ks_fail(err, KS_EIO, "'%s': cannot read", path);
+}
+
+json_object *fleet_json_load(const char *path, uint64_t max, struct ks_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	json_object *o;
+
+	if (file_read(path, max, &buf, &len, err) < 0)
+		return NULL;
+	o = json_parse(path, buf, len, err);
 	free(buf);
 	return o;
 }
@@ -264,6 +285,18 @@ int fleet_campaign_create(const struct fleet_campaign *c, const char *manifest_t
 			       c->dir);
 	}
 	free(probe);
+	/* Not into a directory that holds something else (-o ~ by mistake):
+	 * the campaign's names would mix with its files. */
+	DIR *d = opendir(c->dir);
+	if (d) {
+		struct dirent *e;
+		bool empty = true;
+		while (empty && (e = readdir(d)))
+			empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+		closedir(d);
+		if (!empty)
+			return ks_fail(err, KS_EUSAGE, "'%s': not empty: give a new directory or an empty one", c->dir);
+	}
 	if (report_mkdir_p(c->dir) < 0)
 		return ks_fail(err, KS_EIO, "'%s': cannot make the campaign directory: %s", c->dir, strerror(errno));
 	if (mkdir_in(c->dir, "machines", err) < 0 || mkdir_in(c->dir, "state", err) < 0 ||
@@ -289,6 +322,34 @@ static char *dup_req(json_object *o, const char *key, const char *path, struct k
 	return xstrdup(s);
 }
 
+static int by_asset(const void *a, const void *b, void *rows)
+{
+	const struct fleet_row *r = rows;
+	size_t i = *(const size_t *)a, k = *(const size_t *)b;
+	int d = strcasecmp(r[i].asset, r[k].asset);
+
+	return d ? d : (i > k) - (i < k);
+}
+
+/* Asset ids unique ignoring case, found by sorting: comparing every pair
+ * of FLEET_MAX_ROWS machines takes minutes. The one named is the first
+ * row that repeats an earlier one. */
+static int dup_check(const struct fleet_campaign *c, const char *path, struct ks_err *err)
+{
+	size_t *ix = xcalloc(c->nrows, sizeof(*ix)), first = SIZE_MAX;
+
+	for (size_t i = 0; i < c->nrows; i++)
+		ix[i] = i;
+	qsort_r(ix, c->nrows, sizeof(*ix), by_asset, c->rows);
+	for (size_t i = 1; i < c->nrows; i++)
+		if (!strcasecmp(c->rows[ix[i - 1]].asset, c->rows[ix[i]].asset) && ix[i] < first)
+			first = ix[i];
+	free(ix);
+	if (first != SIZE_MAX)
+		return ks_fail(err, KS_EINPUT, "'%s': asset '%s' twice", path, c->rows[first].asset);
+	return 0;
+}
+
 static int rows_read(json_object *arr, struct fleet_campaign *c, const char *path, struct ks_err *err)
 {
 	size_t n = json_object_array_length(arr);
@@ -311,34 +372,26 @@ static int rows_read(json_object *arr, struct fleet_campaign *c, const char *pat
 		if (!fleet_asset_ok(r->asset))
 			return ks_fail(err, KS_EINPUT, "'%s': machine %zu: asset '%s' is not a file name", path, i + 1,
 				       r->asset);
-		for (size_t k = 0; k < i; k++)
-			if (!strcasecmp(c->rows[k].asset, r->asset))
-				return ks_fail(err, KS_EINPUT, "'%s': asset '%s' twice", path, r->asset);
 		r->baseline = xstrdup_or_null(fleet_json_str(o, "baseline"));
 		r->profile = xstrdup_or_null(fleet_json_str(o, "profile"));
 		json_object_object_get_ex(o, "meta", &meta);
 		if (meta_read(meta, &r->meta, path, err) < 0)
 			return -1;
 	}
-	return 0;
+	return dup_check(c, path, err);
 }
 
-int fleet_campaign_open(const char *dir, struct fleet_campaign *c, struct ks_err *err)
+int fleet_campaign_parse(const char *path, const char *text, size_t len, struct fleet_campaign *c,
+			 struct ks_err *err)
 {
-	char *path = xasprintf("%s/campaign.json", dir);
 	json_object *root, *v;
 	const char *s;
 	int64_t n;
 	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
-	c->dir = xstrdup(dir);
-	root = fleet_json_load(path, FLEET_CAMPAIGN_JSON_MAX, err);
-	if (!root) {
-		if (err && err->code == KS_ENOTFOUND)
-			ks_fail(err, KS_ENOTFOUND, "'%s': not a campaign directory (no campaign.json)", dir);
-		goto out;
-	}
+	if (!(root = json_parse(path, text, len, err)))
+		return -1;
 	s = fleet_json_str(root, "kind");
 	if (!s || strcmp(s, CAMPAIGN_KIND) != 0 || !json_int(root, "version", 1, 1, &n)) {
 		ks_fail(err, KS_EINPUT, "'%s': not a kenshu campaign of version %d", path, CAMPAIGN_VERSION);
@@ -384,9 +437,26 @@ int fleet_campaign_open(const char *dir, struct fleet_campaign *c, struct ks_err
 	rc = rows_read(v, c, path, err);
 out:
 	json_object_put(root);
-	free(path);
 	if (rc < 0)
 		fleet_campaign_release(c);
+	return rc;
+}
+
+int fleet_campaign_open(const char *dir, struct fleet_campaign *c, struct ks_err *err)
+{
+	char *path = xasprintf("%s/campaign.json", dir), *buf = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (file_read(path, FLEET_CAMPAIGN_JSON_MAX, &buf, &len, err) < 0) {
+		if (err && err->code == KS_ENOTFOUND)
+			ks_fail(err, KS_ENOTFOUND, "'%s': not a campaign directory (no campaign.json)", dir);
+	} else if ((rc = fleet_campaign_parse(path, buf, len, c, err)) == 0) {
+		c->dir = xstrdup(dir);
+	}
+	free(buf);
+	free(path);
 	return rc;
 }
 

@@ -32,6 +32,11 @@ const char *fleet_json_str(json_object *o, const char *key);
 bool fleet_asset_ok(const char *s);
 /* "HOST.PID": what makes a writer's temporary names its own. */
 const char *fleet_writer_tag(void);
+/* campaign.json's bytes as fleet_campaign_open reads them (path names
+ * them in err); c->dir is left NULL. What tests/fuzz/fuzz-campaign.c
+ * drives. */
+int fleet_campaign_parse(const char *path, const char *text, size_t len, struct fleet_campaign *c,
+			 struct ks_err *err);
 
 /* ---- summary.c, summary_parse.c: the fleet summary ------------------- */
 

@@ -96,12 +96,20 @@ static bool job_id_ok(const char *s)
 	return true;
 }
 
+static int by_asset(const void *a, const void *b, void *rows)
+{
+	const struct fleet_row *r = rows;
+	return strcmp(r[*(const size_t *)a].asset, r[*(const size_t *)b].asset);
+}
+
 static int submission_read(const struct fleet_campaign *c, unsigned number, struct fleet_submission *s,
 			   struct ks_err *err)
 {
 	char *path = xasprintf("%s/slurm/submission-%u.json", c->dir, number);
 	json_object *o = fleet_json_load(path, FLEET_CAMPAIGN_JSON_MAX, err), *arr;
 	uint64_t v[5];
+	size_t *ix = NULL;
+	bool *seen = NULL;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
@@ -132,20 +140,45 @@ static int submission_read(const struct fleet_campaign *c, unsigned number, stru
 		goto out;
 	}
 	s->rows = xcalloc(s->nrows ? s->nrows : 1, sizeof(*s->rows));
+	/* Looked up in a sorted index: a search of every row per asset is
+	 * quadratic, minutes for FLEET_MAX_ROWS. */
+	ix = xcalloc(c->nrows ? c->nrows : 1, sizeof(*ix));
+	seen = xcalloc(c->nrows ? c->nrows : 1, sizeof(*seen));
+	for (size_t k = 0; k < c->nrows; k++)
+		ix[k] = k;
+	qsort_r(ix, c->nrows, sizeof(*ix), by_asset, (void *)c->rows);
 	for (size_t i = 0; i < s->nrows; i++) {
 		json_object *a = json_object_array_get_idx(arr, i);
 		const char *asset = json_object_is_type(a, json_type_string) ? json_object_get_string(a) : NULL;
-		size_t k = 0;
-		while (asset && k < c->nrows && strcmp(c->rows[k].asset, asset) != 0)
-			k++;
-		if (!asset || k == c->nrows) {
+		size_t lo = 0, hi = c->nrows;
+		while (asset && lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int d = strcmp(c->rows[ix[mid]].asset, asset);
+			if (!d) {
+				lo = hi = mid;
+				break;
+			}
+			if (d < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!asset || lo >= c->nrows || strcmp(c->rows[ix[lo]].asset, asset) != 0) {
 			ks_fail(err, KS_EINPUT, "'%s': machine %zu is not one of the campaign's", path, i + 1);
 			goto out;
 		}
-		s->rows[i] = k;
+		/* Twice in one array: two tasks would scan it at once. */
+		if (seen[ix[lo]]) {
+			ks_fail(err, KS_EINPUT, "'%s': machine '%s' twice", path, asset);
+			goto out;
+		}
+		seen[ix[lo]] = true;
+		s->rows[i] = ix[lo];
 	}
 	rc = 0;
 out:
+	free(ix);
+	free(seen);
 	if (rc < 0)
 		fleet_submission_release(s);
 	json_object_put(o);
@@ -353,7 +386,11 @@ static void add_job(struct slurm_job **v, size_t *n, const char *id, const char 
 {
 	if (*n >= SLURM_MAX_JOBS)
 		return;
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	/* Doubling (the array is full whenever *n is a power of two): one
+	 * realloc per job copied the whole array each time, minutes for
+	 * SLURM_MAX_JOBS under a sanitizer's allocator. */
+	if ((*n & (*n - 1)) == 0)
+		*v = xrealloc(*v, (*n ? *n * 2 : 1) * sizeof(**v));
 	(*v)[*n] = (struct slurm_job){ xstrdup(id), xstrdup(state && *state ? state : "UNKNOWN"),
 				       reason && *reason && strcmp(reason, "None") ? xstrdup(reason) : NULL,
 				       exit_code && *exit_code ? xstrdup(exit_code) : NULL };
@@ -373,6 +410,9 @@ static void add_tasks(struct slurm_job **v, size_t *n, const char *array, const 
 	for (char *part = strtok_r(p, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
 		char *end;
 		unsigned long a, b;
+		/* Digits only: strtoul would take "-5" for ULONG_MAX - 4. */
+		if (*part < '0' || *part > '9')
+			continue;
 		errno = 0;
 		a = strtoul(part, &end, 10);
 		b = a;
@@ -380,6 +420,8 @@ static void add_tasks(struct slurm_job **v, size_t *n, const char *array, const 
 			continue;
 		if (*end == '-') {
 			char *e2;
+			if (end[1] < '0' || end[1] > '9')
+				continue;
 			b = strtoul(end + 1, &e2, 10);
 			if (errno || e2 == end + 1 || *e2)
 				continue;
@@ -445,12 +487,14 @@ int slurm_parse_sacct(const char *text, size_t len, struct slurm_job **out, size
 	for (size_t pos = 0; pos < len;) {
 		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - line) : len - pos;
-		char *l = xstrndup(line, ll), *save = NULL;
-		char *id = strtok_r(l, "|", &save), *st = strtok_r(NULL, "|", &save), *ec = strtok_r(NULL, "|", &save);
+		/* strsep, not strtok: an empty field must not shift the next
+		 * one into its place ("12_3||0:0" has no state, not state 0:0). */
+		char *l = xstrndup(line, ll), *rest = l;
+		char *id = strsep(&rest, "|"), *st = strsep(&rest, "|"), *ec = strsep(&rest, "|");
 
 		pos += ll + 1;
 		/* Steps (12_3.batch) are not tasks; "CANCELLED by 0" is CANCELLED. */
-		if (!id || !st || strchr(id, '.')) {
+		if (!id || !*id || !st || strchr(id, '.')) {
 			free(l);
 			continue;
 		}

@@ -2,11 +2,13 @@
  * and, for a Slurm campaign, from what Slurm says of its tasks: the
  * difference between "not yet", "still running" and "will never finish". */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kenshu/core.h>
@@ -32,6 +34,11 @@ struct sub_jobs {
 	char *why;   /* why Slurm could not be asked */
 };
 
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct slurm_job *)a)->id, ((const struct slurm_job *)b)->id);
+}
+
 static void ask(struct sub_jobs *sj)
 {
 	struct ks_err e;
@@ -48,14 +55,16 @@ static void ask(struct sub_jobs *sj)
 		return;
 	}
 	sj->answered = true;
+	/* Sorted for bsearch: a campaign asks once per row. */
+	if (sj->n)
+		qsort(sj->jobs, sj->n, sizeof(*sj->jobs), by_id);
 }
 
 static const struct slurm_job *find_job(const struct sub_jobs *sj, const char *id)
 {
-	for (size_t i = 0; i < sj->n; i++)
-		if (!strcmp(sj->jobs[i].id, id))
-			return &sj->jobs[i];
-	return NULL;
+	struct slurm_job key = { (char *)id, NULL, NULL, NULL };
+
+	return sj->n ? bsearch(&key, sj->jobs, sj->n, sizeof(*sj->jobs), by_id) : NULL;
 }
 
 static bool state_live(const char *st)
@@ -73,13 +82,21 @@ static bool state_live(const char *st)
 static char *stepd_line(const char *dir, const char *task_id)
 {
 	char *path = xasprintf("%s/slurm/task-%s.log", dir, task_id);
-	FILE *f = fopen(path, "r");
+	/* The log is in the shared directory: a FIFO there must not hang
+	 * status, nor a link lead it elsewhere. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	char *best = NULL, line[1024];
+	struct stat st;
+	FILE *f;
 	long size;
 
 	free(path);
-	if (!f)
+	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
 	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > (long)TASK_LOG_TAIL)
 		fseek(f, size - (long)TASK_LOG_TAIL, SEEK_SET);
 	else
@@ -132,36 +149,57 @@ static bool same_host(const char *host)
 	return gethostname(h, sizeof(h) - 1) == 0 && host && !strcmp(h, host);
 }
 
-/* A local claim's process: alive when it exists and is a kenshu. */
+/* A local claim's process: alive when it exists and is a kenshu, its
+ * program's name (argv[0] without its directory) starting "kenshu" — not
+ * any program under a directory of that name, which a reused pid may be. */
 static bool local_alive(long pid)
 {
-	char path[64], buf[256] = "";
+	char path[64], buf[4096] = "";
+	const char *base;
 	FILE *f;
 	size_t n;
 
-	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+	/* Above INT_MAX the cast would name another process, or a group. */
+	if (pid <= 0 || pid > INT_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	if (!(f = fopen(path, "r")))
-		return true;   /* no /proc: believe kill */
+		return access("/proc/self/cmdline", F_OK) != 0;   /* no /proc: believe kill */
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	return strstr(buf, "kenshu") != NULL;
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	return !strncmp(base, "kenshu", 6);
 }
 
-/* The latest submission that has row, or NULL. *task its array index. */
-static struct sub_jobs *sub_of(struct sub_jobs *sj, size_t nsub, size_t row, unsigned *task)
+/* Each row's latest submission (NULL: none) and its task in that array,
+ * found in one pass over the submissions rather than one per row. */
+struct row_sub {
+	struct sub_jobs *sj;
+	unsigned task;
+};
+
+static struct row_sub *subs_of_rows(const struct fleet_campaign *c, struct sub_jobs *sj, size_t nsub)
 {
-	for (size_t k = nsub; k-- > 0;) {
+	struct row_sub *rs = xcalloc(c->nrows ? c->nrows : 1, sizeof(*rs));
+
+	for (size_t k = 0; k < nsub; k++) {
 		const struct fleet_submission *s = sj[k].sub;
 		for (size_t i = 0; i < s->nrows; i++)
-			if (s->rows[i] == row) {
-				*task = (unsigned)(i / (s->images_per_task ? s->images_per_task : 1));
-				return &sj[k];
-			}
+			if (s->rows[i] < c->nrows)
+				rs[s->rows[i]] = (struct row_sub){
+					&sj[k], (unsigned)(i / (s->images_per_task ? s->images_per_task : 1))
+				};
 	}
-	return NULL;
+	return rs;
+}
+
+static bool task_id_ok(const char *s)
+{
+	size_t a = strspn(s, "0123456789"), b = s[a] == '_' ? strspn(s + a + 1, "0123456789") : 0;
+
+	return a && a <= 20 && b && b <= 10 && !s[a + 1 + b];
 }
 
 static void not_audited(struct fleet_status *st, enum fleet_state state, char *reason)
@@ -171,13 +209,13 @@ static void not_audited(struct fleet_status *st, enum fleet_state state, char *r
 	st->reason = reason;
 }
 
-static void one_status(const struct fleet_campaign *c, size_t row, struct sub_jobs *sj, size_t nsub,
+static void one_status(const struct fleet_campaign *c, size_t row, const struct row_sub *rs,
 		       struct fleet_status *st)
 {
 	struct ks_err e;
 	struct fleet_claim cl;
-	unsigned task = 0;
-	struct sub_jobs *s = c->mode == FLEET_SLURM ? sub_of(sj, nsub, row, &task) : NULL;
+	unsigned task = rs->task;
+	struct sub_jobs *s = c->mode == FLEET_SLURM ? rs->sj : NULL;
 	char id[64] = "";
 	int rc;
 
@@ -205,7 +243,8 @@ static void one_status(const struct fleet_campaign *c, size_t row, struct sub_jo
 		not_audited(st, FLEET_FAILED, xasprintf("the claim cannot be read: %s", e.msg));
 		return;
 	}
-	if (rc > 0 && cl.slurm_job) {
+	/* A claim's task id names a log file: only "ARRAYJOB_TASK" is used. */
+	if (rc > 0 && cl.slurm_job && task_id_ok(cl.slurm_job)) {
 		st->slurm_job = xstrdup(cl.slurm_job);
 		snprintf(id, sizeof(id), "%s", cl.slurm_job);
 	}
@@ -258,6 +297,7 @@ int fleet_status_read(const struct fleet_campaign *c, struct fleet_status **out,
 {
 	struct fleet_submission *subs = NULL;
 	struct sub_jobs *sj;
+	struct row_sub *rs;
 	size_t nsub = 0;
 
 	*out = NULL;
@@ -266,9 +306,11 @@ int fleet_status_read(const struct fleet_campaign *c, struct fleet_status **out,
 	sj = xcalloc(nsub ? nsub : 1, sizeof(*sj));
 	for (size_t k = 0; k < nsub; k++)
 		sj[k].sub = &subs[k];
+	rs = subs_of_rows(c, sj, nsub);
 	*out = xcalloc(c->nrows, sizeof(**out));
 	for (size_t i = 0; i < c->nrows; i++)
-		one_status(c, i, sj, nsub, &(*out)[i]);
+		one_status(c, i, &rs[i], &(*out)[i]);
+	free(rs);
 	for (size_t k = 0; k < nsub; k++) {
 		slurm_jobs_free(sj[k].jobs, sj[k].n);
 		free(sj[k].why);

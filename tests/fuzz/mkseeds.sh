@@ -244,6 +244,28 @@ printf '{"verdict":"ERROR","verdict_reason":"1 images could not be scanned","bun
 	| seed fuzz-fleet-report synthetic-bundle
 printf '{"schema":"kenshu-fleet","schema_version":"1.0","campaign":{"dir":"c","created":null,"generated":"g","manifest":{"name":"m.csv","sha256":null},"previous":null},"counts":{"PASS":1,"REVIEW":0,"FAIL":1,"NOT-AUDITED":1},"worse":0,"machines":[{"asset":"b-2","verdict":"FAIL","reason":null},{"asset":"a.1","verdict":"PASS","reason":null,"meta":{"po":"1"}},{"asset":"c_3","verdict":"NOT-AUDITED","reason":"cancelled"}]}' \
 	| seed fuzz-fleet-previous fleet
+# ---- fleet: what Slurm's tools print (first byte 0 scontrol, 1 sacct),
+# and a campaign directory's files (campaign.json, then the first
+# machine's claim and result and submission 1) ----
+SC='JobId=3 ArrayJobId=1 ArrayTaskId=0 ArrayTaskThrottle=2 JobName=job.sh UserId=root(0) GroupId=root(0) JobState=COMPLETED Reason=None Dependency=(null) ExitCode=0:0 RunTime=00:00:01'
+{ printf '\0%s\n' "$SC"; printf '%s\n' "${SC/ArrayTaskId=0 /ArrayTaskId=2-3%2 }" "${SC/ArrayTaskId=0 /ArrayTaskId=[4-7] }"
+  printf 'JobId=9 JobName=summary.sh JobState=PENDING Reason=Dependency ExitCode=0:0\n'; } | seed fuzz-slurm scontrol
+printf '\00112_3|COMPLETED|0:0\n12_3.batch|COMPLETED|0:0\n12_[4-7]|PENDING|0:0\n12_8|CANCELLED by 0|0:15\n13|FAILED|1:0\n' |
+	seed fuzz-slurm sacct
+CJ='{"kind": "kenshu-fleet-campaign", "version": 1, "mode": "slurm", "created": "2026-12-08T00:00:00Z",
+ "manifest": {"name": "m.csv", "sha256": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+ "database": "/db", "profile": "default", "sign_key": null, "baseline_pub": "/k.pub", "trust_anchors": null,
+ "exports": 3, "threads": 2, "meta": {"site": "Osaka"},
+ "machines": [{"line": 2, "asset": "PLC-01", "image": "a.img", "image_path": "/a.img", "baseline": null, "profile": null, "meta": {"line": "L1"}},
+  {"line": 3, "asset": "HMI-02", "image": "b.img", "image_path": "/b.img", "baseline": "/base", "profile": "strict", "meta": {}},
+  {"line": 4, "asset": "IPC-03", "image": "c.img", "image_path": "/c.img"}]}'
+printf '%s\n' "$CJ" | seed fuzz-campaign campaign
+{ printf '%s%s' "$CJ" "$SEP"
+  printf '{"asset": "PLC-01", "host": "node1", "pid": 4242, "slurm_job": "12_0", "submission": 1, "started": "2026-12-08T00:01:00Z"}%s' "$SEP"
+  printf '{"asset": "PLC-01", "exit_code": 2, "verdict": "ERROR", "error": "not a disk image", "started": null, "finished": null, "seconds": 1.5, "host": "node1", "pid": 4242, "slurm_job": "12_0", "submission": 1, "commit": "abc"}%s' "$SEP"
+  printf '{"number": 1, "submitted": "2026-12-08T00:00:30Z", "array_job": "12", "summary_job": "13", "partition": null, "images_per_task": 2, "max_parallel": 4, "cpus_per_task": 1, "mem_mib": 4096, "assets": ["IPC-03", "PLC-01", "HMI-02"]}'
+} | seed fuzz-campaign all-files
+{ printf '%s%s' "$CJ" "$SEP"; printf '{"asset": "PLC-01", "host": "node1", "pid": 1, "slurm_job": null}'; } | seed fuzz-campaign claim
 
 # ---- guestfs: FAT12/16/32 and exFAT volumes, bare, partitioned, in LVM, LDM ----
 # mkfs.fat and mtools write them (no root, no mount, no appliance). Trailing
@@ -334,6 +356,7 @@ jsonkeys() { # FILE...: every object key as a dictionary entry, and its quoted f
 	>"$OUT/dict/fuzz-bundle-json.dict"
 { cat "$TOP/tests/fuzz/dict/fuzz-fleet-report.dict"; jsonkeys "$work/rep/report.json"
   [ -s "$work/brep/bundle.json" ] && jsonkeys "$work/brep/bundle.json"; } >"$OUT/dict/fuzz-fleet-report.dict"
+cat "$TOP/tests/fuzz/dict/fuzz-json.dict" "$TOP/tests/fuzz/dict/fuzz-campaign.dict" >"$OUT/dict/fuzz-campaign.dict"
 
 # ---- containers: qemu-img's own files, a differencing child, and what
 # qemu-img info says of each (the JSON after the separator) ----
