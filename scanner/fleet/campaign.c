@@ -93,26 +93,10 @@ out:
 /* The JSON object in len bytes (path only names it in err). */
 static json_object *json_parse(const char *path, const char *buf, size_t len, struct ks_err *err)
 {
-	json_object *o;
-	json_tokener *tok;
+	json_object *o = fleet_json_parse(buf, len, err);
 
-	if (len > INT_MAX) {
-		ks_fail(err, KS_EINPUT, "'%s': larger than %d bytes", path, INT_MAX);
-		return NULL;
-	}
-	tok = json_tokener_new_ex(64);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)len) {
-		ks_fail(err, KS_EINPUT, "'%s': not JSON: %s", path,
-			o ? "bytes after the object" : json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_object_put(o);
-		o = NULL;
-	} else if (!json_object_is_type(o, json_type_object)) {
-		ks_fail(err, KS_EINPUT, "'%s': not a JSON object", path);
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
+	if (!o)
+		ks_prefix(err, "'%s': ", path);
 	return o;
 }
 
@@ -460,7 +444,7 @@ int fleet_campaign_open(const char *dir, struct fleet_campaign *c, struct ks_err
 	return rc;
 }
 
-static void row_release(struct fleet_row *r)
+void fleet_row_release(struct fleet_row *r)
 {
 	free(r->asset);
 	free(r->image);
@@ -473,7 +457,7 @@ static void row_release(struct fleet_row *r)
 void fleet_campaign_release(struct fleet_campaign *c)
 {
 	for (size_t i = 0; i < c->nrows; i++)
-		row_release(&c->rows[i]);
+		fleet_row_release(&c->rows[i]);
 	free(c->rows);
 	free(c->dir);
 	free(c->created);

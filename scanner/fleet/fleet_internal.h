@@ -30,6 +30,8 @@ json_object *fleet_json_load(const char *path, uint64_t max, struct ks_err *err)
 const char *fleet_json_str(json_object *o, const char *key);
 /* Whether s is an asset id a file may be named after. */
 bool fleet_asset_ok(const char *s);
+/* Frees what a row holds (manifest.c's rows become the campaign's). */
+void fleet_row_release(struct fleet_row *r);
 /* "HOST.PID": what makes a writer's temporary names its own. */
 const char *fleet_writer_tag(void);
 /* campaign.json's bytes as fleet_campaign_open reads them (path names
@@ -40,6 +42,10 @@ int fleet_campaign_parse(const char *path, const char *text, size_t len, struct 
 
 /* ---- summary.c, summary_parse.c: the fleet summary ------------------- */
 
+/* n bytes of JSON (strict, valid UTF-8, no NUL, nothing after it but
+ * blanks) that must be an object; NULL with err ("not valid JSON (...)",
+ * no file name: the caller prefixes it). */
+json_object *fleet_json_parse(const char *buf, size_t n, struct ks_err *err);
 /* 0 PASS, 1 REVIEW, 2 FAIL, 3 NOT-AUDITED (the order of
  * fleet_summary.counts), -1 for anything else (NULL included). */
 int fleet_summary_verdict_index(const char *verdict);
@@ -67,6 +73,8 @@ struct fleet_prev {
 int fleet_summary_parse_previous(const char *text, size_t len, struct fleet_prev **out, size_t *n,
 				 struct ks_err *err);
 void fleet_summary_prev_free(struct fleet_prev *v, size_t n);
+/* Frees n findings and the array. */
+void fleet_findings_free(struct fleet_finding *v, size_t n);
 /* Frees what m holds and empties it. */
 void fleet_summary_machine_release(struct fleet_machine *m);
 

@@ -15,6 +15,7 @@
 #include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/fleet.h>
+#include "fleet_internal.h"
 #include <kenshu/banned.h>
 
 enum col { COL_ASSET, COL_IMAGE, COL_BASELINE, COL_PROFILE, COL_META, COL_N };
@@ -400,16 +401,6 @@ static int parse_meta(const char *name, unsigned line, char *cell, struct case_m
 	}
 }
 
-static void row_release_fleet(struct fleet_row *r)
-{
-	free(r->asset);
-	free(r->image);
-	free(r->image_path);
-	free(r->baseline);
-	free(r->profile);
-	case_meta_release(&r->meta);
-}
-
 /* The row's cells into *out (zeroed first; released by the caller on
  * failure too). */
 static int make_row(const char *name, const char *base_dir, const struct csv_row *r, const int *col_of,
@@ -562,7 +553,7 @@ void fleet_manifest_release(struct fleet_manifest *m)
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->nrows; i++)
-		row_release_fleet(&m->rows[i]);
+		fleet_row_release(&m->rows[i]);
 	free(m->rows);
 	free(m->name);
 	memset(m, 0, sizeof(*m));

@@ -243,13 +243,7 @@ static void drop_report(struct fleet_machine *m)
 	free(m->image_sha256);
 	free(m->started);
 	free(m->finished);
-	for (size_t i = 0; i < m->ndecisive; i++) {
-		free(m->decisive[i].rule);
-		free(m->decisive[i].severity);
-		free(m->decisive[i].message);
-		free(m->decisive[i].path);
-	}
-	free(m->decisive);
+	fleet_findings_free(m->decisive, m->ndecisive);
 	*m = keep;
 	m->seconds = -1;
 	m->detections = 0;

@@ -23,7 +23,26 @@
 /* Strings shown in a parse error (a verdict that is none). */
 #define ERR_QUOTE 40
 
-static json_object *parse_json(const char *buf, size_t n, struct ks_err *err)
+/* The fields a report gives, moved from a parsed one into out (the
+ * rest of out, the row's, stays); *m is left empty. */
+static void move_parsed(struct fleet_machine *out, struct fleet_machine *m)
+{
+	out->verdict = m->verdict;
+	out->verdict_reason = m->verdict_reason;
+	out->image_sha256 = m->image_sha256;
+	out->started = m->started;
+	out->finished = m->finished;
+	out->seconds = m->seconds;
+	out->detections = m->detections;
+	out->has_drift = m->has_drift;
+	out->drift = m->drift;
+	out->decisive = m->decisive;
+	out->ndecisive = m->ndecisive;
+	out->decisive_total = m->decisive_total;
+	memset(m, 0, sizeof(*m));
+}
+
+json_object *fleet_json_parse(const char *buf, size_t n, struct ks_err *err)
 {
 	json_tokener *tok;
 	json_object *o;
@@ -195,6 +214,17 @@ static int get_verdict(json_object *o, const char *const *allowed, char **out, s
 
 /* ---- machines ---------------------------------------------------------- */
 
+void fleet_findings_free(struct fleet_finding *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].rule);
+		free(v[i].severity);
+		free(v[i].message);
+		free(v[i].path);
+	}
+	free(v);
+}
+
 void fleet_summary_machine_release(struct fleet_machine *m)
 {
 	free(m->asset);
@@ -210,13 +240,7 @@ void fleet_summary_machine_release(struct fleet_machine *m)
 	case_meta_release(&m->meta);
 	free(m->started);
 	free(m->finished);
-	for (size_t i = 0; i < m->ndecisive; i++) {
-		free(m->decisive[i].rule);
-		free(m->decisive[i].severity);
-		free(m->decisive[i].message);
-		free(m->decisive[i].path);
-	}
-	free(m->decisive);
+	fleet_findings_free(m->decisive, m->ndecisive);
 	free(m->previous_verdict);
 	memset(m, 0, sizeof(*m));
 	m->seconds = -1;
@@ -359,7 +383,7 @@ int fleet_summary_parse_report(const char *text, size_t len, struct fleet_machin
 	json_object *root, *o;
 	int rc = -1;
 
-	if (!(root = parse_json(text, len, err)))
+	if (!(root = fleet_json_parse(text, len, err)))
 		return -1;
 	if (get_verdict(root, verdicts, &m.verdict, err) < 0 ||
 	    get_text(root, "", "verdict_reason", false, TEXT_CAP, &m.verdict_reason, err) < 0 ||
@@ -375,19 +399,7 @@ int fleet_summary_parse_report(const char *text, size_t len, struct fleet_machin
 	m.detections = json_object_array_length(o) > UINT32_MAX ? UINT32_MAX : (unsigned)json_object_array_length(o);
 	if (report_drift(&m, root, err) < 0 || report_findings(&m, root, err) < 0)
 		goto out;
-	out->verdict = m.verdict;
-	out->verdict_reason = m.verdict_reason;
-	out->image_sha256 = m.image_sha256;
-	out->started = m.started;
-	out->finished = m.finished;
-	out->seconds = m.seconds;
-	out->detections = m.detections;
-	out->has_drift = m.has_drift;
-	memcpy(&out->drift, &m.drift, sizeof(m.drift));
-	out->decisive = m.decisive;
-	out->ndecisive = m.ndecisive;
-	out->decisive_total = m.decisive_total;
-	memset(&m, 0, sizeof(m));
+	move_parsed(out, &m);
 	rc = 0;
 out:
 	fleet_summary_machine_release(&m);
@@ -467,7 +479,7 @@ int fleet_summary_parse_bundle(const char *text, size_t len, struct fleet_machin
 	uint64_t detections = 0;
 	int rc = -1, rank;
 
-	if (!(root = parse_json(text, len, err)))
+	if (!(root = fleet_json_parse(text, len, err)))
 		return -1;
 	if (get_verdict(root, verdicts, &m.verdict, err) < 0 ||
 	    get_text(root, "", "verdict_reason", false, TEXT_CAP, &m.verdict_reason, err) < 0 ||
@@ -493,17 +505,7 @@ int fleet_summary_parse_bundle(const char *text, size_t len, struct fleet_machin
 			if (rank == want && take_member(&m, mb, i, rank, err) < 0)
 				goto out;
 		}
-	out->verdict = m.verdict;
-	out->verdict_reason = m.verdict_reason;
-	out->image_sha256 = m.image_sha256;
-	out->started = m.started;
-	out->finished = m.finished;
-	out->seconds = m.seconds;
-	out->detections = m.detections;
-	out->decisive = m.decisive;
-	out->ndecisive = m.ndecisive;
-	out->decisive_total = m.decisive_total;
-	memset(&m, 0, sizeof(m));
+	move_parsed(out, &m);
 	rc = 0;
 out:
 	fleet_summary_machine_release(&m);
@@ -538,7 +540,7 @@ int fleet_summary_parse_previous(const char *text, size_t len, struct fleet_prev
 
 	*out = NULL;
 	*nout = 0;
-	if (!(root = parse_json(text, len, err)))
+	if (!(root = fleet_json_parse(text, len, err)))
 		return -1;
 	if (need(root, "", "schema", json_type_string, false, &v, err) < 0)
 		goto out;

@@ -313,25 +313,25 @@ static void hostile_campaign_json(void **state)
 	assert_int_equal(c.nrows, 2);
 	fleet_campaign_release(&c);
 
-	open_text("", 0, "not JSON");
-	open_text("not json", 8, "not JSON");
-	open_text("{\"kind\": ", 9, "not JSON");
+	open_text("", 0, "not valid JSON");
+	open_text("not json", 8, "not valid JSON");
+	open_text("{\"kind\": ", 9, "not valid JSON");
 	open_text("[1, 2]", 6, "not a JSON object");
 	open_text("\"s\"", 3, "not a JSON object");
 	char *t = xasprintf("%s{}", good);
-	open_text(t, strlen(t), "bytes after the object");
+	open_text(t, strlen(t), "not valid JSON");
 	free(t);
 	t = xmalloc(strlen(good) + 8);
 	memcpy(t, good, strlen(good));
 	memcpy(t + strlen(good), "\0garbage", 8);
-	open_text(t, strlen(good) + 8, "not JSON");
+	open_text(t, strlen(good) + 8, "holds a NUL byte");
 	free(t);
 	/* Nesting deeper than the tokener's 64 levels. */
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addf(&sb, "{\"a\": ");
 	for (int i = 0; i < 10000; i++)
 		strbuf_add(&sb, "[", 1);
-	open_text(sb.buf, sb.len, "not JSON");
+	open_text(sb.buf, sb.len, "not valid JSON");
 	strbuf_release(&sb);
 
 	open_variant("kenshu-fleet-campaign", "kenshu-report", "not a kenshu campaign of version 1");
@@ -593,8 +593,8 @@ static void hostile_state(void **state)
 	result_refused(&c, "{\"asset\": \"plc-01\", \"exit_code\": 0, \"verdict\": \"PASS\"}",
 		       "not the result of asset 'PLC-01'");
 	result_refused(&c, "{\"exit_code\": 0, \"verdict\": \"PASS\"}", "not the result of asset 'PLC-01'");
-	result_refused(&c, "{\"asset\": \"PLC-01\"", "not JSON");
-	result_refused(&c, "{\"asset\": \"PLC-01\", \"exit_code\": 0, \"verdict\": \"PASS\"} {}", "bytes after the object");
+	result_refused(&c, "{\"asset\": \"PLC-01\"", "not valid JSON");
+	result_refused(&c, "{\"asset\": \"PLC-01\", \"exit_code\": 0, \"verdict\": \"PASS\"} {}", "not valid JSON");
 	result_refused(&c, "[]", "not a JSON object");
 	/* Fields a result may lack come back as unknown. */
 	state_text(&c, "PLC-01.result",

@@ -454,7 +454,7 @@ static void hostile_submissions(void **state)
 	submission_refused(&c, SUB("1", "\"12\"", "{}"), "damaged submission record");
 	submission_refused(&c, "{\"images_per_task\": 1}", "damaged submission record");
 	submission_refused(&c, "[]", "not a JSON object");
-	submission_refused(&c, "", "not JSON");
+	submission_refused(&c, "", "not valid JSON");
 	/* A FIFO is refused at once. */
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(mkfifo(path, 0600), 0);
