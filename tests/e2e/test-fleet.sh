@@ -104,6 +104,19 @@ rc=$?
 check_eval "fleet run into an existing campaign: exit 2, nothing touched" \
 	"[ $rc = 2 ] && grep -q 'already a campaign directory' '$W/err'"
 
+# ---- signed: every machine's report directory, as scan --sign-key ------
+"$KENSHU" keygen "$W/key" >/dev/null
+printf 'asset,image\nsig-1,img/clean.img\nsig-2,img/delivery.zip\n' >"$W/sig.csv"
+"$KENSHU" fleet run -q --sign-key "$W/key" --export csv -d "$W/db" -o "$W/cs" "$W/sig.csv" >/dev/null 2>&1
+check_eval "signed: each machine's report verifies with the public key" \
+	"'$KENSHU' verify --pub '$W/key.pub' '$W/cs/machines/sig-1' '$W/cs/machines/sig-2' >/dev/null"
+check_eval "signed: the export asked for is there, and covered" \
+	"[ -f '$W/cs/machines/sig-1/findings.csv' ] && grep -q 'findings.csv' '$W/cs/machines/sig-1/report.sig'"
+chmod 0644 "$W/key"
+"$KENSHU" fleet run -q --sign-key "$W/key" -d "$W/db" -o "$W/cs2" "$W/sig.csv" 2>"$W/err"
+rc=$?
+check_eval "a key others may read: exit 2 before anything is made" "[ $rc = 2 ] && [ ! -e '$W/cs2' ] && [ \$(wc -l <'$W/err') = 1 ]"
+
 # ---- a worker killed mid-scan --------------------------------------------
 # SIGKILL: nothing of kenshu runs after it, so what the campaign shows is
 # what the files say.
