@@ -41,6 +41,8 @@ struct cctx {
 	const char *root;      /* NULL: every include is refused */
 	const char *refused;   /* why the last include was refused */
 	char *refused_name;
+	const char *text;      /* the file being compiled, for errors at its end */
+	size_t len;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -96,6 +98,13 @@ static void on_compile(int level, const char *file, int line, const YR_RULE *rul
 
 	if (level != YARA_ERROR_LEVEL_ERROR)
 		return;   /* warnings ("may slow down scanning") do not refuse a set */
+	if (line <= 0 && c->text) {
+		/* libyara says line 0 when the text ends inside a rule: that is
+		 * its last line. */
+		line = 1;
+		for (size_t i = 0; i + 1 < c->len; i++)
+			line += c->text[i] == '\n';
+	}
 	if (c->refused && strstr(msg, "include")) {
 		diag(c->d, "%s:%d: include \"%s\" refused: %s", file ? file : "(rules)", line,
 		     c->refused_name ? c->refused_name : "", c->refused);
@@ -192,16 +201,22 @@ static YR_COMPILER *new_compiler(struct cctx *c)
 }
 
 /* One file of text into cc under its name; returns its error count. */
-static int add_text(YR_COMPILER *cc, const char *name, const char *text, size_t len)
+static int add_text(YR_COMPILER *cc, struct cctx *c, const char *name, const char *text, size_t len)
 {
-	/* From the bytes already read (and hashed): the file is not opened twice. */
-	FILE *f = fmemopen((void *)text, len ? len : 1, "r");
+	FILE *f;
 	int n;
 
+	if (len == 0)
+		return 0;   /* no rules; fmemopen cannot open an empty buffer */
+	c->text = text;
+	c->len = len;
+	/* From the bytes already read (and hashed): the file is not opened twice. */
+	f = fmemopen((void *)text, len, "r");
 	if (!f)
 		BUG("fmemopen: %s", strerror(errno));
 	n = yr_compiler_add_file(cc, f, NULL, name);
 	fclose(f);
+	c->text = NULL;
 	return n;
 }
 
@@ -221,7 +236,7 @@ int yara_check_text(const char *name, const char *text, size_t len, struct yara_
 		return -1;
 	}
 	cc = new_compiler(&c);
-	n = add_text(cc, name, len ? text : "", len);
+	n = add_text(cc, &c, name, text, len);
 	yr_compiler_destroy(cc);
 	free(c.refused_name);
 	return n ? -1 : 0;
@@ -324,7 +339,7 @@ static int compile_set(struct yset *s, struct yara_diags *d)
 			failed = true;
 			continue;
 		}
-		if (add_text(cc, f, s->texts[i], len)) {
+		if (add_text(cc, &c, f, s->texts[i], len)) {
 			/* libyara refuses more input into a compiler that failed:
 			 * the remaining files get compilers of their own, so that
 			 * every file's errors are reported. */
