@@ -51,6 +51,9 @@
 #                       big database (100,000 .ndb + 200,000 .hsb signatures,
 #                       seeded; generated in a few seconds); default 0
 #   BENCH_BIGDB_NDB, BENCH_BIGDB_HSB   its signature counts (100000, 200000)
+#   BENCH_PROFILE       an acceptance profile every kenshu run is given (-p),
+#                       e.g. one whose [yara] rules names a directory of N
+#                       rule files: YARA then scans in the same read
 set -euo pipefail
 
 PROG=bench
@@ -404,6 +407,10 @@ run_kenshu() { # RUN [TAG DB BASELINE_DIR]
 	if [[ -n $base ]]; then
 		extra=(--baseline "$base")
 		what=" --baseline ${base#"$WORK"/}"
+	fi
+	if [[ -n ${BENCH_PROFILE-} ]]; then
+		extra+=(-p "$BENCH_PROFILE")
+		what+=" -p $BENCH_PROFILE"
 	fi
 	warm_cache
 	wait_idle

@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(
 	build-essential pkg-config
 	libclamav-dev       # the scan engine
+	libyara-dev         # YARA, the second engine: published rules need its pe/math/hash modules, which libclamav's YARA subset lacks
 	ntfs-3g-dev         # NTFS reader (libntfs-3g)
 	libjson-c-dev       # report.json / manifest.jsonl writer
 	libssl-dev          # SHA-256 (and later Ed25519 signing)

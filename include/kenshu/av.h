@@ -1,4 +1,4 @@
-/* av: the libclamav engine and the IOC feeds compiled into it.
+/* av: the libclamav engine, the IOC feeds compiled into it, and YARA.
  *
  * One public header per stage (docs/architecture.md): the sections below
  * are the stage's parts. */
@@ -195,5 +195,95 @@ int av_scan_fd_outer(const struct av *av, int fd, uint64_t size, const char *nam
 void av_result_release(struct av_result *res);
 
 const char *av_match_kind_name(enum av_match_kind k);
+
+/* yara: YARA (libyara 4.2) as the second engine. The profile's [yara]
+ * rules entries (files, or directories whose *.yar / *.yara files count,
+ * sorted) are each compiled once into a rule set of their own, so the time
+ * spent per set can be told apart; every worker thread has its own scanner
+ * per set over the shared compiled rules, and scans the very buffer the
+ * worker read for libclamav (no second read).
+ *
+ * Includes: a rule file may include only files in its own directory tree
+ * (the directory of the rules = file, or the rules = directory): an
+ * absolute path, a '..' or a symbolic link that leaves it is refused and is
+ * a compile error. Nested includes resolve against the same directory. */
+
+struct yara;
+struct yara_scanner;
+
+/* Defaults of the profile's [yara] max_file_size and timeout. */
+#define YARA_DEFAULT_MAX_FILE_SIZE (64ull << 20)
+#define YARA_DEFAULT_TIMEOUT 10
+/* A rule file or an include larger than this is refused. */
+#define YARA_MAX_RULE_FILE (64u << 20)
+/* A set that spends more than this per stream on average is named too slow. */
+#define YARA_SLOW_SET_SECONDS 0.05
+/* Compile errors kept; one more line says the list stopped. */
+#define YARA_MAX_DIAGS 1000
+
+struct yara_set {
+	char *path;            /* the rules = entry, as the profile resolved it */
+	char **files;          /* the rule files compiled (a directory's, sorted) */
+	size_t nfiles;
+	char sha256[SHA256_HEX_LEN + 1]; /* of the files' bytes, concatenated in order */
+	unsigned rules;
+};
+
+/* Every compile error, one "FILE:LINE: message" line each. */
+struct yara_diags {
+	char **v;
+	size_t n;
+};
+
+/* Compiles every entry. Returns 0 and *out (yara_free), or -1 with every
+ * error in *d (which the caller releases either way with
+ * yara_diags_release) and the first in err. */
+int yara_load(const char *const *paths, size_t n, struct yara **out, struct yara_diags *d,
+	      struct ks_err *err);
+void yara_free(struct yara *y);
+void yara_diags_release(struct yara_diags *d);
+
+/* Compiles rule text (named name in messages) with every include refused,
+ * only to report its errors into *d: 0 when it compiles. The fuzz target's
+ * and the tests' entry point. */
+int yara_check_text(const char *name, const char *text, size_t len, struct yara_diags *d);
+
+/* Where include name, written in a rule file of directory dir, leads:
+ * 0 and *resolved (caller frees; the real path, inside dir), or -1 and
+ * *why (static text). */
+int yara_include_resolve(const char *dir, const char *name, char **resolved, const char **why);
+
+const char *yara_version(void);
+size_t yara_set_count(const struct yara *y);
+const struct yara_set *yara_set(const struct yara *y, size_t i);   /* borrowed */
+/* The source text of rule `rule` of set `set` as its file wrote it (caller
+ * frees), or NULL when it cannot be told apart. */
+char *yara_rule_text(const struct yara *y, size_t set, const char *rule);
+
+struct yara_match {
+	size_t set;            /* index of the set whose rule matched */
+	char *rule;
+	char *tags;            /* space-separated, "" when none */
+	char *author, *reference, *date;  /* the rule's meta, NULL when absent */
+	bool meta_fail;        /* meta severity = "fail" */
+};
+
+struct yara_result {
+	struct yara_match *m;
+	size_t n;
+	char *incomplete;      /* non-NULL: "not fully scanned: ..." */
+	bool timed_out;        /* that was the timeout of set timed_out_set */
+	size_t timed_out_set;
+	double *seconds;       /* per set: time this stream took (yara_set_count entries) */
+};
+
+/* One per worker thread: a scanner per set over the shared rules, each with
+ * the per-stream timeout. NULL y: NULL. */
+struct yara_scanner *yara_scanner_new(const struct yara *y, unsigned timeout_s);
+void yara_scanner_free(struct yara_scanner *s);
+/* Scans the whole stream in memory with every set. A timeout or an error
+ * of one set sets res->incomplete; the other sets' matches stand. */
+void yara_scan_mem(struct yara_scanner *s, const void *data, size_t n, struct yara_result *res);
+void yara_result_release(struct yara_result *res);
 
 #endif

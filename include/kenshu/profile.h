@@ -25,6 +25,7 @@
 
 struct profile;
 struct ioc;
+struct yara;
 
 enum pk_type {
 	PK_STRING = 0,
@@ -134,6 +135,9 @@ const struct profile_waiver *profile_waiver(const struct profile *p, size_t i);
 
 /* The IOC feeds the profile names, compiled (NULL when it names none). */
 const struct ioc *profile_ioc(const struct profile *p);
+/* The [yara] rule sets, compiled once at load (NULL when it names none, or
+ * p is NULL). */
+const struct yara *profile_yara(const struct profile *p);
 
 /* Appends the effective profile to sb as INI text, every key with its
  * value (defaults included), with "; FILE:LINE" comments when origins.

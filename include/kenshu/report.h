@@ -24,7 +24,7 @@
  * same image gives the same report apart from times and durations.
  */
 
-#define REPORT_SCHEMA_VERSION "1.3"
+#define REPORT_SCHEMA_VERSION "1.4"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */
@@ -183,6 +183,41 @@ struct rep_waiver {
 	unsigned applied;          /* findings it lifted */
 };
 
+/* YARA, the second engine (av.h): the rule sets it scanned with and what
+ * matched (report.json "yara"). Filled by the scan, judged as yara-match. */
+struct rep_yara_set {
+	char *path;                /* the profile's rules = entry */
+	char sha256[SHA256_HEX_LEN + 1]; /* of its files' bytes, in order */
+	size_t files;              /* rule files compiled */
+	unsigned rules;
+	uint64_t streams;          /* streams it scanned */
+	uint64_t timeouts;         /* streams it did not finish in time */
+	double seconds;            /* spent scanning, every worker summed */
+	bool too_slow;             /* seconds per stream above YARA_SLOW_SET_SECONDS, or a timeout */
+};
+struct rep_yara_match {
+	unsigned volume;
+	char *path, *stream;
+	char sha256[SHA256_HEX_LEN + 1];
+	uint64_t size;
+	char *rule;
+	char *set;                 /* the rule set's path */
+	char *tags;                /* space-separated, "" when none */
+	char *author, *reference, *date; /* the rule's meta, NULL when absent */
+	char *text;                /* the rule's source (for the STIX export), NULL when unknown */
+	bool meta_fail;            /* meta severity = "fail" */
+};
+struct rep_yara {
+	bool enabled;              /* the profile named [yara] rules */
+	char *version;             /* libyara's */
+	uint64_t max_file_size;
+	unsigned timeout;          /* seconds per stream and set */
+	double slow_seconds;       /* the too_slow threshold per stream */
+	struct rep_yara_set *sets; size_t nsets;
+	struct rep_yara_match *m; size_t nm;
+	uint64_t over_limit;       /* streams larger than max_file_size (not scanned with YARA) */
+};
+
 struct report {
 	char *image_path;
 	char *image_format;
@@ -229,6 +264,7 @@ struct report {
 	enum verdict verdict;
 	char *verdict_reason;
 	bool all_autoruns;   /* report.txt lists Windows' own entries too */
+	struct rep_yara yara;      /* YARA's rule sets and matches (enabled false: none) */
 	unsigned exports;    /* REPORT_EXPORT_*: extra files report_save() writes (--export) */
 };
 
@@ -386,5 +422,11 @@ void drift_count(const struct drift *d, struct drift_counts *c);
  * none (major 0). */
 #define REPORT_OS_VERSION_MAX 24
 const char *report_os_version(const struct os_info *os, char *buf, size_t len);
+
+
+/* YARA (struct rep_yara above). */
+void rep_yara_release(struct rep_yara *y);
+/* Copies every string of m into a new match of r->yara. */
+void report_add_yara_match(struct report *r, const struct rep_yara_match *m);
 
 #endif

@@ -62,4 +62,12 @@ int ioc_parse_hash(const struct ioc_pos *p, char *tok, const char **kind);
  * (caller frees) gets it as the feed wrote it, when that differs. */
 int ioc_parse_string(const struct ioc_pos *p, char **sp, const char **kind, char **orig);
 
+/* ---- yara_text.c ---- */
+
+/* The text of rule `rule` in a rule file's text, from its modifiers
+ * ("private", "global") to its closing brace (caller frees); NULL when no
+ * rule of that name stands there. Comments and strings are skipped when
+ * looking for the braces. */
+char *yara_find_rule_text(const char *text, const char *rule);
+
 #endif

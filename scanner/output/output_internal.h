@@ -185,4 +185,12 @@ struct rep_trust;
 json_object *sig_json(const struct sig_result *s);
 json_object *trust_json(const struct rep_trust *t);
 
+/* report_json_yara.c: report.json's "yara" object. */
+struct rep_yara;
+json_object *yara_json(const struct rep_yara *y);
+/* report_yara.c: the same in report.txt and report.html (nothing when
+ * YARA was not used). */
+void report_yara_text(const struct report *r, FILE *f);
+void report_yara_html(const struct report *r, FILE *f);
+
 #endif

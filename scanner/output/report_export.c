@@ -286,6 +286,63 @@ static void indicator(struct stix *s, const struct rep_finding *x)
 	free(key);
 }
 
+/* One indicator per YARA rule that matched: the rule itself is the
+ * pattern (pattern_type "yara"), its text when the rule file let it be
+ * told apart, else its name; the files it matched are observed. */
+static void yara_indicators(struct stix *s)
+{
+	const struct rep_yara *y = &s->r->yara;
+
+	for (size_t i = 0; i < y->nm; i++) {
+		const struct rep_yara_match *m = &y->m[i];
+		char *nm = m->stream[0] ? xasprintf("%s:%s", path_base(m->path), m->stream) : xstrdup(path_base(m->path));
+		file_sco(s, nm, m->sha256, m->size, m->volume, m->path, NULL);
+		free(nm);
+	}
+	for (size_t i = 0; i < y->nm; i++) {
+		const struct rep_yara_match *m = &y->m[i];
+		char id[80], rid[80], *key = xasprintf("%s\nyara\n%s\n%s", s->r->sha256_before, m->set, m->rule);
+		struct strbuf d = STRBUF_INIT;
+		json_object *o, *types;
+
+		sdo_id(id, "indicator", key);
+		free(key);
+		if (json_object_object_get_ex(s->seen, id, NULL))
+			continue;   /* the rule's first match made it */
+		o = sdo_new(s, "indicator", id);
+		json_object_object_add(o, "created_by_ref", json_object_new_string(s->identity));
+		key = xasprintf("yara-match: %s", m->rule);
+		add_str(o, "name", key);
+		free(key);
+		strbuf_addf(&d, "YARA rule %s of rule set %s matched:", m->rule, m->set);
+		for (size_t k = i; k < y->nm; k++)
+			if (!strcmp(y->m[k].rule, m->rule) && !strcmp(y->m[k].set, m->set))
+				strbuf_addf(&d, " %s%s%s (sha256 %s);", y->m[k].path, y->m[k].stream[0] ? ":" : "",
+					    y->m[k].stream, y->m[k].sha256);
+		add_str(o, "description", d.buf);
+		strbuf_release(&d);
+		types = json_object_new_array();
+		json_object_array_add(types, json_object_new_string(m->meta_fail ? "malicious-activity"
+										   : "anomalous-activity"));
+		json_object_object_add(o, "indicator_types", types);
+		add_str(o, "pattern", m->text ? m->text : m->rule);
+		add_str(o, "pattern_type", "yara");
+		add_str(o, "valid_from", s->r->started);
+		if (stix_add(s, id, o)) {
+			char *rkey = xasprintf("%s\nbased-on\n%s", id, s->observed);
+			json_object *rel;
+			sdo_id(rid, "relationship", rkey);
+			rel = sdo_new(s, "relationship", rid);
+			json_object_object_add(rel, "created_by_ref", json_object_new_string(s->identity));
+			add_str(rel, "relationship_type", "based-on");
+			add_str(rel, "source_ref", id);
+			add_str(rel, "target_ref", s->observed);
+			stix_add(s, rid, rel);
+			free(rkey);
+		}
+	}
+}
+
 static json_object *stix_bundle(const struct report *r)
 {
 	struct stix s = { .r = r, .objects = json_object_new_array(), .seen = json_object_new_object(),
@@ -333,6 +390,7 @@ static json_object *stix_bundle(const struct report *r)
 		if (indicator_rule(x) && is_sha256(x->sha256))
 			indicator(&s, x);
 	}
+	yara_indicators(&s);
 
 	add_str(bundle, "type", "bundle");
 	add_str(bundle, "id", bid);

@@ -583,6 +583,7 @@ int report_write_html(const struct report *r, FILE *f)
 	if (r->drift && drift_write_html(r->drift, f) < 0)
 		return -1;
 	detections_section(r, f);
+	report_yara_html(r, f);
 	autoruns_section(r, f);
 	html_os_section(r, f);
 	html_signatures_section(r, f);

@@ -499,6 +499,7 @@ static json_object *report_json_object(const struct report *r)
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(root, "detections", a);
+	json_object_object_add(root, "yara", yara_json(&r->yara));
 	json_object_object_add(root, "signatures", trust_json(&r->trust));
 
 	/* Always present, [] when none: the schema does not change shape. */

@@ -328,6 +328,7 @@ int report_write_text(const struct report *r, FILE *f)
 		if (df && df->sig)
 			sig_line(f, "      ", df->sig);
 	}
+	report_yara_text(r, f);
 	fputc('\n', f);
 	findings_text(r, f);
 	/* Right after what decided the verdict: on a re-audit what changed

@@ -36,4 +36,7 @@ bool policy_allowed(const struct profile *p, const char *path, const char *sha25
 /* policy_trust.c: signature-invalid, autorun-unsigned, system-file-unsigned. */
 void eval_code_signatures(struct pctx *c);
 
+/* policy_yara.c: yara-match. */
+void eval_yara(struct pctx *c);
+
 #endif

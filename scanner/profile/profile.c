@@ -406,6 +406,25 @@ static int load(const char *name_or_path, struct profile **out, struct profile_d
 		}
 	}
 
+	size_t ny;
+	const char *const *yl = profile_list(p, "yara", "rules", &ny);
+	if (ny) {
+		/* Compiled here, once: a rule that does not compile refuses the
+		 * profile (exit 2) before any image is opened, and every worker
+		 * of every image then shares the one compiled set. */
+		struct yara_diags yd = { 0 };
+		struct ks_err why;
+		if (yara_load(yl, ny, &p->yara, &yd, &why) < 0) {
+			for (size_t i = 0; i < yd.n; i++)
+				prof_diag(&L, KS_EINPUT, "%s", yd.v[i]);
+			if (!yd.n)
+				prof_diag(&L, why.code, "%s", why.msg);
+			yara_diags_release(&yd);
+			goto fail;
+		}
+		yara_diags_release(&yd);
+	}
+
 	/* The effective hash: the canonical text without origins. */
 	struct strbuf canon = STRBUF_INIT;
 	profile_format(p, &canon, false);
@@ -468,6 +487,7 @@ void profile_free(struct profile *p)
 	free(p->waivers);
 	if (p->ioc)
 		ioc_free(p->ioc);
+	yara_free(p->yara);
 	free(p);
 }
 
@@ -506,6 +526,7 @@ const struct profile_allow *profile_allow(const struct profile *p, size_t i) { r
 size_t profile_nwaivers(const struct profile *p) { return p->nwaivers; }
 const struct profile_waiver *profile_waiver(const struct profile *p, size_t i) { return &p->waivers[i]; }
 const struct ioc *profile_ioc(const struct profile *p) { return p->ioc; }
+const struct yara *profile_yara(const struct profile *p) { return p ? p->yara : NULL; }
 
 enum severity profile_severity(const struct profile *p, const char *rule)
 {

@@ -45,6 +45,7 @@ struct profile {
 	struct profile_waiver *waivers;
 	size_t nwaivers;
 	struct ioc *ioc;
+	struct yara *yara;            /* [yara] rules, compiled; NULL when none */
 };
 
 /* One load: the files being read (for include cycles) and every

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <kenshu/core.h>
+#include <kenshu/av.h>
 #include <kenshu/profile.h>
 #include "profile_internal.h"
 #include <kenshu/banned.h>
@@ -28,7 +29,11 @@ static void format_key(struct strbuf *sb, const struct profile *p, const char *s
 		for (size_t i = 0; i < cnt; i++) {
 			char hex[SHA256_HEX_LEN + 1];
 			uint64_t size;
-			if (sha256_file(items[i], hex, &size) < 0)
+			const struct yara_set *ys = !strcmp(section, "yara") ? yara_set(p->yara, i) : NULL;
+			/* A rule directory stands by its files' hash. */
+			if (ys)
+				memcpy(hex, ys->sha256, sizeof(hex));
+			else if (sha256_file(items[i], hex, &size) < 0)
 				snprintf(hex, sizeof(hex), "unreadable");
 			strbuf_addf(sb, "%ssha256:%s", i ? ", " : "", hex);
 		}

@@ -60,6 +60,8 @@ const struct rule_info rule_table[] = {
 	/* Indicators of compromise from the profile's [ioc] feeds. */
 	{ "ioc-hash", "ioc", SEV_FAIL, "a file's SHA-256, SHA-1 or MD5 is on an [ioc] hash_list" },
 	{ "ioc-string", "ioc", SEV_REVIEW, "a file contains a domain, URL, IP address or string of an [ioc] string_list (ASCII or UTF-16LE)" },
+	/* YARA rules of the profile's [yara] rule sets. */
+	{ "yara-match", "yara", SEV_REVIEW, "a rule of a [yara] rule set matched a stream (fails when the rule's meta says severity = \"fail\" or one of its tags is in [yara] fail_tags)" },
 	/* Changes since a baseline (scan --baseline). */
 	{ "drift-changed-system-file", "drift", SEV_REVIEW, "--baseline: a file under [files] system_dirs changed or was removed since the baseline (outside [drift] ignore)" },
 	{ "drift-new-autorun", "drift", SEV_REVIEW, "--baseline: an autostart entry that is not in the baseline, or whose command, target or target's content changed" },

@@ -59,6 +59,7 @@ void rep_trust_release(struct rep_trust *t)
 void report_release(struct report *r)
 {
 	rep_engine_release(&r->engine);
+	rep_yara_release(&r->yara);
 	free(r->image_path);
 	free(r->host);
 	case_meta_release(&r->meta);

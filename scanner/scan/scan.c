@@ -50,6 +50,8 @@ struct item {
 	bool scanned;
 	bool reused;             /* the baseline scanned these bytes clean (--baseline) */
 	struct sig_result *sig;  /* a PE's code signature, NULL otherwise; moves to the manifest */
+	struct yara_result yres; /* YARA's matches in the same buffer */
+	bool yara_over;          /* larger than [yara] max_file_size: not scanned with YARA */
 };
 
 struct job {
@@ -67,6 +69,9 @@ struct job {
 	struct walked walked;    /* the walk's handles, open until the autostart work is done */
 	struct trust_ctx *trust; /* anchors and the image's catalogs, read before the workers */
 	char reuse_note[256];    /* why the baseline's results cannot be reused */
+	const struct yara *yara; /* the profile's compiled rule sets, NULL when none */
+	uint64_t yara_max;       /* [yara] max_file_size */
+	unsigned yara_timeout;   /* [yara] timeout */
 };
 
 struct worker {
@@ -79,6 +84,7 @@ struct worker {
 	unsigned char *buf;
 	size_t buf_alloc;
 	struct sha256 *h;
+	struct yara_scanner *ys; /* this thread's scanners over j->yara */
 };
 
 /* ---- walking ---- */
@@ -229,7 +235,9 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 		return;
 	}
 	size = fs_stream_size(s);
-	keep = size <= w->job->buf_max;
+	/* A stream YARA is to scan stays in memory whole, so that both engines
+	 * scan the one read. */
+	keep = size <= w->job->buf_max || (w->job->yara && size <= w->job->yara_max);
 	pd = pe_digest_new(size);
 	if (hash_pass(w, s, size, keep, it, pd) < 0)
 		goto out;
@@ -237,6 +245,14 @@ static void scan_item(struct worker *w, struct fs *fs, struct item *it)
 	if (pe_digest_is_pe(pd)) {
 		it->sig = xcalloc(1, sizeof(*it->sig));
 		trust_verify_pe(w->job->trust, pd, it->sig);
+	}
+	if (w->job->yara) {
+		/* Before the baseline's reuse: that says ClamAV found nothing in
+		 * these bytes, not what today's rules find. */
+		if (keep && size <= w->job->yara_max)
+			yara_scan_mem(w->ys, w->buf, (size_t)size, &it->yres);
+		else
+			it->yara_over = true;
 	}
 	if (w->job->baseline && snapshot_clean(w->job->baseline, it->sha256, size)) {
 		/* Same bytes, same engine: the baseline's clean result stands. */
@@ -265,6 +281,7 @@ static void *worker_main(void *arg)
 	struct job *j = w->job;
 	size_t i;
 
+	w->ys = yara_scanner_new(j->yara, j->yara_timeout);
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->nitems) {
 		struct item *it = &j->items[j->order[i]];
 
@@ -281,6 +298,8 @@ static void *worker_main(void *arg)
 		scan_item(w, w->fs[it->vol], it);
 		atomic_fetch_add(&j->pc.files_done, 1);
 	}
+	yara_scanner_free(w->ys);
+	w->ys = NULL;
 	return NULL;
 }
 
@@ -389,6 +408,9 @@ static void collect(struct job *j)
 				break;
 			}
 		}
+		if (j->yara && !it->error)
+			partial |= scan_yara_collect(j->yara, r, vi, it->path, it->stream, it->sha256, it->size,
+						     &it->yres, it->yara_over);
 		if (partial && strcmp(status, "scanned") == 0)
 			status = "partial";
 		report_add_file(r, vi, it->path, it->stream, it->size, it->error ? NULL : it->sha256,
@@ -431,6 +453,7 @@ static void job_release(struct job *j)
 		free(j->items[i].key);
 		free(j->items[i].error);
 		av_result_release(&j->items[i].res);
+		yara_result_release(&j->items[i].yres);
 		if (j->items[i].sig) {
 			sig_result_release(j->items[i].sig);
 			free(j->items[i].sig);
@@ -521,6 +544,11 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	r->disk_size = img_size(j.img);
 	r->threads = j.nworkers;
 	scan_engine_facts(av, &r->engine);
+	if ((j.yara = profile_yara(o->profile))) {
+		j.yara_max = (uint64_t)profile_int(o->profile, "yara", "max_file_size");
+		j.yara_timeout = (unsigned)profile_int(o->profile, "yara", "timeout");
+		scan_yara_facts(j.yara, j.yara_max, j.yara_timeout, &r->yara);
+	}
 
 	j.pc.bytes_total = r->image_size;
 	prog = progress_start(o->progress, path_base(path), "hashing image", &j.pc);
@@ -651,6 +679,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	}
 	r->seconds_scan = now_mono() - t1;
 	collect(&j);
+	scan_yara_finish(&r->yara);
 	autoruns_from_files(&j.walked, r);
 	autoruns_resolve(&j.walked, j.trust, r);
 

@@ -54,4 +54,17 @@ void sigs_add_catalog(struct trust_ctx *ctx, struct fs *fs, unsigned vol, const 
 /* Counts one PE stream's result. */
 void sigs_tally(struct rep_trust *t, const struct sig_result *s);
 
+/* yara_results.c: YARA's part of the report. */
+struct yara;
+struct yara_result;
+
+/* The rule sets as the report records them (r->yara), before the scan. */
+void scan_yara_facts(const struct yara *y, uint64_t max_file_size, unsigned timeout, struct rep_yara *out);
+/* One stream's YARA result into r: its matches, the time per set, and why
+ * it was not fully scanned (then returns true: a skip was added). */
+bool scan_yara_collect(const struct yara *y, struct report *r, unsigned vol, const char *path, const char *stream,
+		       const char *sha256, uint64_t size, const struct yara_result *res, bool over);
+/* After every stream: which sets were too slow. */
+void scan_yara_finish(struct rep_yara *y);
+
 #endif

@@ -12,3 +12,4 @@
 | .scan.seconds = 0
 | .scan.seconds_hashing = 0
 | .scan.seconds_scanning = 0
+| if .yara then .yara.rule_sets |= map(.seconds = 0) else . end

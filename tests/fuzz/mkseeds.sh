@@ -187,6 +187,16 @@ F=$TOP/tests/e2e/cases/0096-scan-ioc-feeds/feeds
 	>"$OUT/fuzz-profile/with-include-and-feeds"
 { cat "$F/isac-hashes.txt"; printf '%s' "$SEP"; cat "$F/cert-strings.txt"; } >"$OUT/fuzz-ioc/feeds-0096"
 
+# ---- YARA rule files: the e2e case's and hostile shapes ----
+for y in "$TOP"/tests/e2e/cases/0106-yara-rules/rules/*.yar "$TOP"/tests/e2e/cases/0106-yara-rules/rules-slow/*.yar; do
+	cp "$y" "$OUT/fuzz-yara-rules/$(basename "$y")"
+done
+printf 'rule a { condition: foo }\nrule b { condition: bar }\n' | seed fuzz-yara-rules two-errors
+printf 'include "/etc/passwd"\nrule c { condition: true }\n' | seed fuzz-yara-rules include-refused
+printf 'private rule p { condition: filesize > 0 }\nrule q : t1 t2 { meta: s = "}{" strings: $r = /a{2}/ $h = { 4D [1-3] 5A } condition: p and ($r or $h) }\n' |
+	seed fuzz-yara-rules braces-in-strings
+printf 'rule unterminated {\n condition: true and\n' | seed fuzz-yara-rules unterminated
+
 # ---- fleet manifests: the shapes a spreadsheet writes, and refusals ----
 M=fuzz-fleet-manifest
 printf 'asset,image\nPLC-01,disks/plc01.img\nHMI-02,/srv/images/hmi02.vhdx\n' | seed $M minimal
