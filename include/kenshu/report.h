@@ -24,7 +24,7 @@
  * same image gives the same report apart from times and durations.
  */
 
-#define REPORT_SCHEMA_VERSION "1.3"
+#define REPORT_SCHEMA_VERSION "1.4"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */

@@ -122,6 +122,15 @@ static void hex_reg(FILE *f, const char *name, const uint8_t *p, size_t n, const
 	fputc('\n', f);
 }
 
+/* how to write the file again */
+static void print_args(FILE *f, int argc, char **argv)
+{
+	fputs("; mksam", f);
+	for (int i = 1; i < argc; i++)
+		fprintf(f, strpbrk(argv[i], " !*$") ? " '%s'" : " %s", argv[i]);
+	fputc('\n', f);
+}
+
 struct account {
 	uint32_t rid, acb, logons;
 	char *name, *password, *full;
@@ -214,6 +223,7 @@ usage:
 	if (!(f = fopen(sys_out, "w")))
 		die("%s: cannot write", sys_out);
 	fprintf(f, "Windows Registry Editor Version 5.00\n\n; written by tests/tools/mksam: the boot key in the Lsa class names\n");
+	print_args(f, argc, argv);
 	static const char *const parts[] = { "JD", "Skew1", "GBG", "Data" };
 	for (int i = 0; i < 4; i++)
 		fprintf(f, "\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet%03u\\Control\\Lsa\\%s]\nclass:\"%02x%02x%02x%02x\"\n", cs,
@@ -229,6 +239,7 @@ usage:
 		die("%s: cannot write", sam_out);
 	fprintf(f, "Windows Registry Editor Version 5.00\n\n; written by tests/tools/mksam (%s format)\n",
 		rc4_format ? "RC4, revision 1" : "AES, revision 2");
+	print_args(f, argc, argv);
 
 	uint8_t af[0xB0];
 	size_t aflen;
