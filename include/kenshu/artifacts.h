@@ -75,6 +75,9 @@ struct hive_value {
 /* All values of node; *n their count. Free with hive_values_free(). */
 struct hive_value *hive_values(struct hive *h, size_t node, size_t *n);
 void hive_values_free(struct hive_value *v, size_t n);
+/* A key's class name (UTF-8, caller frees), NULL when it has none or the
+ * record is damaged. */
+char *hive_key_class(struct hive *h, size_t node);
 
 /* pe: headers and version resource of a Windows PE file (.exe, .dll, .sys)
  * held in memory: what Explorer shows as CompanyName, ProductName, File
@@ -512,5 +515,79 @@ int wmi_scan_objects(const void *data, size_t size, struct wmi_subscriptions *ou
 
 /* Frees what wmi_scan_objects filled in and zeroes *s; safe to call twice. */
 void wmi_subscriptions_release(struct wmi_subscriptions *s);
+
+
+/* sam: the local accounts of the SAM hive. Each Users\<RID> key's F value
+ * (fixed record: times, RID, account-control flags, logon count) and V
+ * value (a table of offset/length pairs, offsets from 0xCC, then the
+ * names and hash entries), the Names keys, and the Builtin aliases
+ * Administrators (0x220) and Remote Desktop Users (0x22B). Whether the
+ * password is empty needs the NT hash decrypted: the boot key from the
+ * SYSTEM hive's Lsa class names, the hashed boot key from the Account F
+ * value (RC4 or AES), then the entry (RC4 or AES, then DES by RID). No
+ * hash ever leaves this file: only sam_password. Every offset, length and
+ * count comes from an untrusted hive and is checked. */
+
+#define SAM_ACB_DISABLED        0x0001u
+#define SAM_ACB_PW_NOT_REQUIRED 0x0004u
+#define SAM_ACB_NORMAL          0x0010u
+#define SAM_ACB_PW_NEVER_EXPIRES 0x0200u
+#define SAM_ACB_LOCKED          0x0400u
+
+#define SAM_MAX_ACCOUNTS 4096   /* more Users subkeys than this: the rest are not read */
+
+enum sam_password {
+	SAM_PW_UNKNOWN = 0,   /* a hash is stored but could not be decrypted */
+	SAM_PW_NONE,          /* no NT hash stored */
+	SAM_PW_EMPTY,         /* the NT hash of the empty password */
+	SAM_PW_SET,           /* any other hash */
+};
+/* "unknown", "none", "empty", "set": the report's spelling. */
+const char *sam_password_name(enum sam_password p);
+
+struct sam_account {
+	uint32_t rid;             /* from the key name (the F record's is checked against it) */
+	char *name;               /* UTF-8, owned; from V, else Names; never NULL */
+	char *full_name, *comment;/* owned, NULL when empty or unreadable */
+	bool has_f;               /* F was read: the fields below it are valid */
+	uint16_t acb;             /* SAM_ACB_* */
+	uint16_t logon_count;
+	time_t last_logon, password_last_set, account_expires; /* 0: never */
+	bool admin, rdp;          /* member of Administrators / Remote Desktop Users */
+	enum sam_password password;
+	char *note;               /* what could not be read, owned, NULL when all was */
+};
+
+struct sam_accounts {
+	struct sam_account *v;    /* sorted by RID */
+	size_t n;
+	bool truncated;           /* SAM_MAX_ACCOUNTS reached */
+	char *key_note;           /* why passwords are unknown (no boot key...), owned, NULL */
+};
+
+/* The boot key from SYSTEM ControlSet00N\Control\Lsa {JD,Skew1,GBG,Data}
+ * class names. 0, or -1 with a reason in err. */
+int sam_boot_key(struct hive *system, uint32_t control_set, uint8_t key[16], struct ks_err *err);
+/* Reads every account of the SAM hive into *out (release with
+ * sam_accounts_release). boot_key NULL: passwords "unknown" unless absent.
+ * 0, or -1 with err when the hive holds no SAM\Domains\Account\Users. */
+int sam_read(struct hive *sam, const uint8_t *boot_key, struct sam_accounts *out, struct ks_err *err);
+void sam_accounts_release(struct sam_accounts *a);
+/* The account of rid, or NULL. */
+const struct sam_account *sam_find(const struct sam_accounts *a, uint32_t rid);
+
+/* The byte-level parts, exposed for tests and the fuzz target. Each
+ * returns 0, or -1 with a reason in err; nothing is read outside [p, p+n). */
+int sam_parse_f(const uint8_t *p, size_t n, struct sam_account *a, struct ks_err *err);
+int sam_parse_v(const uint8_t *p, size_t n, struct sam_account *a, const uint8_t **nt, size_t *ntlen,
+		struct ks_err *err);
+int sam_hashed_boot_key(const uint8_t *f, size_t n, const uint8_t boot_key[16], uint8_t out[16],
+			struct ks_err *err);
+enum sam_password sam_nt_password(const uint8_t *entry, size_t n, uint32_t rid, const uint8_t hbk[16]);
+/* The member RIDs of an alias C value that belong to domain_sid (the
+ * machine's S-1-5-21-a-b-c, 24 bytes; NULL: any S-1-5-21 account). *rids
+ * is malloc'd (free it); returns the count, or -1 with err. */
+long sam_alias_members(const uint8_t *p, size_t n, const uint8_t *domain_sid, uint32_t **rids,
+		       struct ks_err *err);
 
 #endif

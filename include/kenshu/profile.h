@@ -114,6 +114,7 @@ struct profile_allow {
 	char *sha256;        /* NULL when by path only */
 	char *signer;        /* a valid signature's signer (CN or O), NULL when not by signer */
 	char *thumbprint;    /* a certificate-store entry by SHA-1 (trusted-root-added), else NULL */
+	char *account;       /* a local account by name (account-admin-extra), else NULL */
 	char *vendor, *comment;
 	char *origin;        /* "FILE:LINE" of the section */
 };

@@ -597,6 +597,7 @@ struct posture_inputs {
 
 	struct hive *system, *software, *sam;
 	const char *system_error, *software_error, *sam_error;
+	const struct sam_accounts *accounts;     /* sam_read's, NULL when it failed */
 	const struct posture_user_hive *users;   /* NTUSER.DAT of each profile */
 	size_t nusers;
 
@@ -752,6 +753,8 @@ struct os_info {
 	struct posture posture;
 	/* The image's own certificate stores (certstores above), sorted. */
 	struct cert_store_list certstores;
+	struct sam_accounts accounts;      /* the SAM's local accounts, read by posture_collect */
+	char *accounts_error;              /* why none were read (no SAM...), NULL when they were */
 };
 
 /* Looks for a Windows system root on fs. Returns 1 and fills *os (release

@@ -10,11 +10,11 @@
 
 #include <kenshu/core.h>
 #include <kenshu/artifacts.h>
-#include <kenshu/banned.h>
 
 struct hive {
 	hive_h *h;
 	int fd;
+	size_t size;   /* of the hive in the memfd, for hive_key_class's bounds */
 };
 
 int hive_open_mem(const void *data, size_t size, struct hive **out, struct hive_health *health)
@@ -61,6 +61,7 @@ int hive_open_mem(const void *data, size_t size, struct hive **out, struct hive_
 	h = xmalloc(sizeof(*h));
 	h->h = hx;
 	h->fd = fd;
+	h->size = size;
 	health->opened = true;
 	*out = h;
 	return 0;
@@ -251,3 +252,44 @@ void hive_values_free(struct hive_value *v, size_t n)
 	}
 	free(v);
 }
+
+/* hivex 1.3 has no call for a key's class name (the SYSTEM Lsa keys keep
+ * the boot key there), so the nk record is read from the hive's bytes: a
+ * node handle is the nk cell's offset in the file, the class offset (from
+ * the first hbin) sits at 0x30 past the cell's size field, its byte length
+ * at 0x4A. Everything is bounds-checked against the hive. */
+char *hive_key_class(struct hive *h, size_t node)
+{
+	uint8_t nk[0x50], sz[4];
+	uint32_t coff;
+	uint16_t clen;
+	uint8_t *buf;
+	char *out;
+
+	if (!node || node > h->size || h->size - node < sizeof(nk))
+		return NULL;
+	if (pread(h->fd, nk, sizeof(nk), (off_t)node) != (ssize_t)sizeof(nk) || memcmp(nk + 4, "nk", 2) != 0)
+		return NULL;
+	coff = load_le32(nk + 4 + 0x30);
+	clen = (uint16_t)(nk[4 + 0x4A] | nk[4 + 0x4B] << 8);
+	if (coff == 0xFFFFFFFFu || clen == 0 || (clen & 1))
+		return NULL;
+	uint64_t cell = (uint64_t)coff + 0x1000;
+	if (cell + 4 + clen > h->size)
+		return NULL;
+	if (pread(h->fd, sz, 4, (off_t)cell) != 4)
+		return NULL;
+	/* a used cell has a negative size that must hold the class */
+	int32_t csize = (int32_t)load_le32(sz);
+	if (csize >= 0 || (uint32_t)-(int64_t)csize < 4u + clen)
+		return NULL;
+	buf = xmalloc(clen);
+	if (pread(h->fd, buf, clen, (off_t)(cell + 4)) != (ssize_t)clen) {
+		free(buf);
+		return NULL;
+	}
+	out = utf16le_to_utf8(buf, clen / 2, NULL);
+	free(buf);
+	return out;
+}
+#include <kenshu/banned.h>

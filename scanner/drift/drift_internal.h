@@ -37,7 +37,7 @@ enum {
 enum {
 	SNAP_OS_SYSTEM_ROOT, SNAP_OS_PRODUCT_NAME, SNAP_OS_EDITION, SNAP_OS_CURRENT_VERSION, SNAP_OS_VERSION,
 	SNAP_OS_BUILD, SNAP_OS_UBR, SNAP_OS_SERVICE_PACK, SNAP_OS_ARCHITECTURE, SNAP_OS_HOSTNAME, SNAP_OS_USERS,
-	SNAP_OS_N
+	SNAP_OS_ACCOUNTS, SNAP_OS_N
 };
 enum {
 	SNAP_AR_CATEGORY, SNAP_AR_LOCATION, SNAP_AR_NAME, SNAP_AR_USER, SNAP_AR_COMMAND, SNAP_AR_TARGET,
@@ -48,7 +48,7 @@ enum {
 	SNAP_FND_RULE, SNAP_FND_PATH, SNAP_FND_VALUE, SNAP_FND_SEVERITY, SNAP_FND_WAIVER, SNAP_FND_MESSAGE,
 	SNAP_FND_N
 };
-#define SNAP_MAX_FIELDS 11
+#define SNAP_MAX_FIELDS 12
 
 /* One item of a list: its volume and its properties as report.json's
  * text: strings as they are, numbers in decimal, booleans "true" or
@@ -135,6 +135,12 @@ char *snap_join(const char *const *v, size_t n);
 /* An installation's users as compared: the names sorted, joined. Sorts v.
  * Caller frees. */
 char *snap_users(const char **v, size_t n);
+/* One local account as the drift shows it: "NAME (RID N, enabled, admin,
+ * rdp, password set)"; enabled -1 when unknown. Caller frees. */
+char *snap_account(const char *name, uint64_t rid, int enabled, bool admin, bool rdp, const char *password);
+/* The accounts joined in RID order (v[i] owned, freed here); NULL when n
+ * is 0: an image without a SAM and a baseline from before accounts agree. */
+char *snap_accounts(char **v, const uint64_t *rids, size_t n);
 /* Orders struct snap_file by volume, path, stream (the manifest's key). */
 int snap_file_cmp(const void *a, const void *b);
 

@@ -34,6 +34,7 @@ static const struct snap_field os_fields[SNAP_OS_N] = {
 	[SNAP_OS_HOSTNAME] = { "hostname", SNAP_COMPARED },
 	/* The user profiles' names: an account added to a gold image is drift. */
 	[SNAP_OS_USERS] = { "users", SNAP_COMPARED | SNAP_DERIVED },
+	[SNAP_OS_ACCOUNTS] = { "accounts", SNAP_COMPARED | SNAP_DERIVED },
 };
 static const struct snap_field autorun_fields[SNAP_AR_N] = {
 	[SNAP_AR_CATEGORY] = { "category", 0 },
@@ -131,6 +132,36 @@ char *snap_users(const char **v, size_t n)
 	if (n > 1)
 		qsort(v, n, sizeof(*v), str_ptr_cmp);
 	return snap_join(v, n);
+}
+
+char *snap_account(const char *name, uint64_t rid, int enabled, bool admin, bool rdp, const char *password)
+{
+	return xasprintf("%s (RID %llu, %s%s%s, password %s)", name, (unsigned long long)rid,
+			 enabled < 0 ? "state unknown" : enabled ? "enabled" : "disabled", admin ? ", admin" : "",
+			 rdp ? ", rdp" : "", password);
+}
+
+char *snap_accounts(char **v, const uint64_t *rids, size_t n)
+{
+	char *out;
+
+	if (!n)
+		return NULL;
+	/* few accounts: an insertion sort by RID keeps v and rids together */
+	uint64_t *r = xcalloc(n, sizeof(*r));
+	memcpy(r, rids, n * sizeof(*r));
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && r[k - 1] > r[k]; k--) {
+			uint64_t t = r[k];
+			char *s = v[k];
+			r[k] = r[k - 1], r[k - 1] = t;
+			v[k] = v[k - 1], v[k - 1] = s;
+		}
+	out = snap_join((const char *const *)v, n);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(r);
+	return out;
 }
 
 int snap_file_cmp(const void *a, const void *b)

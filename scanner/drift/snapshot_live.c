@@ -107,6 +107,18 @@ static void os(struct snapshot *s, const struct os_info *o)
 		users[i] = o->profiles[i].user ? o->profiles[i].user : "";
 	it->v[SNAP_OS_USERS] = snap_users(users, o->nprofiles);
 	free(users);
+	/* report.json's os[].accounts, each as snap_account() spells it */
+	char **acc = xcalloc(o->accounts.n ? o->accounts.n : 1, sizeof(*acc));
+	uint64_t *rids = xcalloc(o->accounts.n ? o->accounts.n : 1, sizeof(*rids));
+	for (size_t i = 0; i < o->accounts.n; i++) {
+		const struct sam_account *a = &o->accounts.v[i];
+		rids[i] = a->rid;
+		acc[i] = snap_account(a->name ? a->name : "", a->rid, a->has_f ? !(a->acb & SAM_ACB_DISABLED) : -1,
+				      a->admin, a->rdp, sam_password_name(a->password));
+	}
+	it->v[SNAP_OS_ACCOUNTS] = snap_accounts(acc, rids, o->accounts.n);
+	free(acc);
+	free(rids);
 }
 
 static void autorun(struct snapshot *s, const struct autorun *a)

@@ -255,6 +255,43 @@ static int check_elements(json_object *a, const char *what, const struct shape *
 	return 0;
 }
 
+static bool json_is_array(json_object *o)
+{
+	return json_object_is_type(o, json_type_array);
+}
+
+/* os[].accounts (schema 1.4): absent in older reports; when there, every
+ * element's name, rid, enabled, admin, rdp and password as written. */
+static const struct shape account_shape[] = {
+	{ "rid", json_type_int, false }, { "name", json_type_string, false },
+	{ "enabled", json_type_boolean, true }, { "admin", json_type_boolean, false },
+	{ "rdp", json_type_boolean, false }, { "password", json_type_string, false }, { NULL, 0, false },
+};
+
+static int check_accounts(json_object *os, struct ks_err *why)
+{
+	char what[48];
+
+	for (size_t i = 0; i < json_object_array_length(os); i++) {
+		json_object *o = json_object_array_get_idx(os, i), *a;
+		if (!json_object_object_get_ex(o, "accounts", &a))
+			continue;
+		snprintf(what, sizeof(what), "os[%zu].accounts", i);
+		if (!json_is_array(a)) {
+			ks_fail(why, KS_EINPUT, "%s is not an array", what);
+			return -1;
+		}
+		if (check_elements(a, what, account_shape, why) < 0)
+			return -1;
+		for (size_t k = 0; k < json_object_array_length(a); k++)
+			if (json_object_get_int64(snap_get(json_object_array_get_idx(a, k), "rid")) > UINT32_MAX) {
+				ks_fail(why, KS_EINPUT, "%s[%zu].rid is out of range", what, k);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static int validate(json_object *root, struct ks_err *why)
 {
 	json_object *img, *eng, *dbs, *tool;
@@ -308,6 +345,8 @@ static int validate(json_object *root, struct ks_err *why)
 		if (check_elements(a, lists[i].key, lists[i].shape, why) < 0)
 			return -1;
 	}
+	if (check_accounts(snap_get(root, "os"), why) < 0)
+		return -1;
 	json_object *f = snap_get(root, "findings");
 	for (size_t i = 0; i < json_object_array_length(f); i++) {
 		json_object *e = snap_get(json_object_array_get_idx(f, i), "evidence");
@@ -623,6 +662,21 @@ static void fill_derived(enum snap_list l, json_object *o, struct snap_item *it)
 		}
 		it->v[SNAP_OS_USERS] = snap_users(v, n);
 		free(v);
+		/* validate() checked every element's shape */
+		json_object *a = snap_get(o, "accounts");
+		n = json_is_array(a) ? json_object_array_length(a) : 0;
+		char **acc = xcalloc(n ? n : 1, sizeof(*acc));
+		uint64_t *rids = xcalloc(n ? n : 1, sizeof(*rids));
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(a, i), *en = snap_get(e, "enabled");
+			rids[i] = int_u64(snap_get(e, "rid"));
+			acc[i] = snap_account(snap_str(e, "name"), rids[i], en ? json_object_get_boolean(en) : -1,
+					      json_object_get_boolean(snap_get(e, "admin")),
+					      json_object_get_boolean(snap_get(e, "rdp")), snap_str(e, "password"));
+		}
+		it->v[SNAP_OS_ACCOUNTS] = snap_accounts(acc, rids, n);
+		free(acc);
+		free(rids);
 	}
 }
 

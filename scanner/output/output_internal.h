@@ -152,6 +152,8 @@ void html_hash_row(FILE *f, const char *key, const char *hex);
  * was not fully scanned (report_html_sections.c). */
 void html_os_section(const struct report *r, FILE *f);
 void html_volumes_section(const struct report *r, FILE *f);
+/* report_html_accounts.c: the SAM's local accounts, when there is a SAM. */
+void html_accounts_section(const struct report *r, FILE *f);
 /* report_html_trust.c */
 void html_sig_words(FILE *f, const struct sig_result *s);   /* "<br>signature ..." or nothing */
 void html_signatures_section(const struct report *r, FILE *f);

@@ -586,6 +586,7 @@ int report_write_html(const struct report *r, FILE *f)
 	report_yara_html(r, f);
 	autoruns_section(r, f);
 	html_os_section(r, f);
+	html_accounts_section(r, f);
 	html_signatures_section(r, f);
 	html_volumes_section(r, f);
 	html_evidence_section(r, f);

@@ -177,6 +177,52 @@ static void certstores_json(json_object *o, const struct cert_store_list *l)
 	add_opt(o, "certificate_stores_anchors", l->marked ? (l->anchors_name ? l->anchors_name : "") : NULL);
 }
 
+static void add_time(json_object *o, const char *k, time_t t)
+{
+	char iso[32];
+
+	ks_iso_time(t, iso, sizeof(iso));
+	add_opt(o, k, iso[0] ? iso : NULL);
+}
+
+/* The SAM's local accounts (schema 1.4): flags and times from F, names
+ * from V, memberships from the aliases, and of the password only the
+ * judgement (never a hash). Flags are null when F could not be read. */
+static void accounts_json(json_object *o, const struct os_info *os)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < os->accounts.n; i++) {
+		const struct sam_account *u = &os->accounts.v[i];
+		json_object *h = json_object_new_object();
+		bool f = u->has_f;
+		add_u64(h, "rid", u->rid);
+		add_str(h, "name", u->name);
+		add_opt(h, "full_name", u->full_name);
+		add_opt(h, "comment", u->comment);
+		json_object_object_add(h, "enabled", f ? json_object_new_boolean(!(u->acb & SAM_ACB_DISABLED)) : NULL);
+		json_object_object_add(h, "password_required",
+				       f ? json_object_new_boolean(!(u->acb & SAM_ACB_PW_NOT_REQUIRED)) : NULL);
+		json_object_object_add(h, "password_never_expires",
+				       f ? json_object_new_boolean(u->acb & SAM_ACB_PW_NEVER_EXPIRES) : NULL);
+		json_object_object_add(h, "locked", f ? json_object_new_boolean(u->acb & SAM_ACB_LOCKED) : NULL);
+		json_object_object_add(h, "account_control", f ? json_object_new_int(u->acb) : NULL);
+		add_time(h, "last_logon", u->last_logon);
+		add_time(h, "password_last_set", u->password_last_set);
+		add_time(h, "account_expires", u->account_expires);
+		json_object_object_add(h, "logon_count", f ? json_object_new_int(u->logon_count) : NULL);
+		add_bool(h, "admin", u->admin);
+		add_bool(h, "rdp", u->rdp);
+		add_str(h, "password", sam_password_name(u->password));
+		add_opt(h, "note", u->note);
+		json_object_array_add(a, h);
+	}
+	json_object_object_add(o, "accounts", a);
+	add_bool(o, "accounts_truncated", os->accounts.truncated);
+	add_opt(o, "accounts_error", os->accounts_error);
+	add_opt(o, "accounts_password_note", os->accounts.key_note);
+}
+
 static json_object *os_json(const struct os_info *os)
 {
 	json_object *o = json_object_new_object(), *a, *h;
@@ -267,6 +313,7 @@ static json_object *os_json(const struct os_info *os)
 	}
 	json_object_object_add(o, "posture", a);
 	certstores_json(o, &os->certstores);
+	accounts_json(o, os);
 	return o;
 }
 

@@ -197,6 +197,47 @@ static void certstores_section(FILE *f, const struct os_info *os)
 	}
 }
 
+/* "Local accounts": one line per SAM account, flags first; of the
+ * password only the judgement. */
+static void accounts_section(FILE *f, const struct os_info *os)
+{
+	const struct sam_accounts *l = &os->accounts;
+	size_t enabled = 0, admins = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		bool on = l->v[i].has_f && !(l->v[i].acb & SAM_ACB_DISABLED);
+		enabled += on;
+		admins += on && l->v[i].admin;
+	}
+	fprintf(f, "\nLocal accounts [vol %u]: ", os->volume);
+	if (os->accounts_error) {
+		fprintf(f, "not read (%s)\n", os->accounts_error);
+		return;
+	}
+	fprintf(f, "%zu account%s%s, %zu enabled, %zu enabled administrator%s\n", l->n, pl_s(l->n),
+		l->truncated ? " (more not listed)" : "", enabled, admins, pl_s(admins));
+	if (l->key_note)
+		fprintf(f, "  passwords stored could not be judged: %s\n", l->key_note);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sam_account *a = &l->v[i];
+		char t1[32], t2[32];
+		ks_iso_time(a->last_logon, t1, sizeof(t1));
+		ks_iso_time(a->password_last_set, t2, sizeof(t2));
+		fprintf(f, "  %5u %-20s %-8s %-9s password %s%s%s%s%s\n", a->rid, a->name,
+			!a->has_f ? "?" : a->acb & SAM_ACB_DISABLED ? "disabled" : "enabled",
+			a->admin && a->rdp ? "admin,rdp" : a->admin ? "admin" : a->rdp ? "rdp" : "-",
+			sam_password_name(a->password),
+			a->has_f && (a->acb & SAM_ACB_PW_NOT_REQUIRED) ? ", not required" : "",
+			a->has_f && (a->acb & SAM_ACB_LOCKED) ? ", locked out" : "",
+			a->full_name ? "  " : "", a->full_name ? a->full_name : "");
+		if (a->has_f)
+			fprintf(f, "        last logon %s, password set %s, %u logon%s\n", t1[0] ? t1 : "never",
+				t2[0] ? t2 : "never", a->logon_count, pl_s(a->logon_count));
+		if (a->note)
+			fprintf(f, "        %s\n", a->note);
+	}
+}
+
 static bool info_only(const struct rep_finding *x)
 {
 	return !x->waiver && x->severity == SEV_INFO;
@@ -422,6 +463,11 @@ int report_write_text(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->nos; i++)
 		if (r->os[i].certstores.n)
 			certstores_section(f, &r->os[i]);
+	/* Accounts, or why the SAM that is there could not be read. */
+	for (size_t i = 0; i < r->nos; i++)
+		if (r->os[i].accounts.n ||
+		    (r->os[i].accounts_error && strncmp(r->os[i].accounts_error, "no SAM hive", 11)))
+			accounts_section(f, &r->os[i]);
 
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {

@@ -35,6 +35,8 @@ bool policy_allowed(const struct profile *p, const char *path, const char *sha25
 
 /* policy_trust.c: signature-invalid, autorun-unsigned, system-file-unsigned. */
 void eval_code_signatures(struct pctx *c);
+/* policy_accounts.c: account-blank-password, account-admin-extra. */
+void eval_accounts(struct pctx *c);
 
 /* policy_yara.c: yara-match. */
 void eval_yara(struct pctx *c);

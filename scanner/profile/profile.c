@@ -319,9 +319,11 @@ static void build_named(struct loader *L)
 		const char *path = eff_value(p, e->section, "path"), *sha = eff_value(p, e->section, "sha256");
 		const char *signer = allow ? eff_value(p, e->section, "signer") : NULL;
 		const char *thumb = allow ? eff_value(p, e->section, "thumbprint") : NULL;
-		bool bad = !path && !sha && !signer && !thumb;
+		const char *account = allow ? eff_value(p, e->section, "account") : NULL;
+		bool bad = !path && !sha && !signer && !thumb && !account;
 		if (bad && allow)
-			prof_diag(L, KS_EINPUT, "%s: [%s] needs path, sha256 or signer, or a thumbprint", e->origin, e->section);
+			prof_diag(L, KS_EINPUT, "%s: [%s] needs path, sha256 or signer, a thumbprint or an account", e->origin,
+				  e->section);
 		else if (bad)
 			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
 		if (allow && bad)
@@ -334,6 +336,7 @@ static void build_named(struct loader *L)
 			a->sha256 = xstrdup_or_null(sha);
 			a->signer = xstrdup_or_null(signer);
 			a->thumbprint = xstrdup_or_null(thumb);
+			a->account = xstrdup_or_null(account);
 			a->vendor = xstrdup_or_null(eff_value(p, e->section, "vendor"));
 			a->comment = xstrdup_or_null(eff_value(p, e->section, "comment"));
 			a->origin = xstrdup(e->origin);
@@ -477,6 +480,7 @@ void profile_free(struct profile *p)
 		free(a->sha256);
 		free(a->signer);
 		free(a->thumbprint);
+		free(a->account);
 		free(a->vendor);
 		free(a->comment);
 		free(a->origin);

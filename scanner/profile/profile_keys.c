@@ -46,6 +46,9 @@ const struct profile_key profile_keys[] = {
 	  "signed software is accepted by signer, not by hash; with path or sha256, all must match" },
 	{ "allow.*", "thumbprint", PK_THUMBPRINT, NULL, 0, 0, false,
 	  "an expected certificate in the image's own stores: its SHA-1 thumbprint (trusted-root-added)" },
+	{ "allow.*", "account", PK_STRING, NULL, 0, 0, false,
+	  "an expected local account by its name (account-admin-extra: a vendor's service administrator); "
+	  "allows no file, autostart or certificate" },
 	{ "allow.*", "vendor", PK_STRING, NULL, 0, 0, false, "who ships it" },
 	{ "allow.*", "comment", PK_STRING, NULL, 0, 0, false, "why it is expected" },
 	{ "waiver.*", "rule", PK_RULE, NULL, 0, 0, true, "the rule id the waiver lifts" },

@@ -50,6 +50,9 @@ const struct rule_info rule_table[] = {
 	{ "guest-enabled", "hardening", SEV_REVIEW, "the built-in Guest account is enabled" },
 	{ "hosts-tampered", "hardening", SEV_REVIEW, "the hosts file maps names other than localhost" },
 	{ "write-filter", "hardening", SEV_INFO, "state of the Enhanced/Unified Write Filter (EWF/UWF)" },
+	/* Local accounts (report.json os[].accounts). */
+	{ "account-blank-password", "accounts", SEV_FAIL, "an enabled local account has an empty password (its NT hash is the empty password's), or none is required (PASSWD_NOTREQD without a password)" },
+	{ "account-admin-extra", "accounts", SEV_REVIEW, "an enabled local account other than the built-in Administrator (RID 500) is a member of Administrators, and no [allow.*] account names it" },
 	/* Code signatures (Authenticode, catalogs). */
 	{ "signature-invalid", "code-signing", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed (review at most when the signature cannot be read at all)" },
 	{ "system-file-unsigned", "code-signing", SEV_REVIEW, "a PE file in System32 or SysWOW64 (drivers included) is neither embedded- nor catalog-signed by a trusted signer, and not on the allowlist" },

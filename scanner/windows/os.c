@@ -393,5 +393,7 @@ void os_info_release(struct os_info *os)
 	taskcache_release(&os->taskcache);
 	posture_release(&os->posture);
 	certstores_release(&os->certstores);
+	sam_accounts_release(&os->accounts);
+	free(os->accounts_error);
 	memset(os, 0, sizeof(*os));
 }

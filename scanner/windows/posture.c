@@ -363,6 +363,40 @@ static char *hosts_path(struct hive *sys, uint32_t cs, const char *system_root)
 	return out;
 }
 
+/* The local accounts (sam.c), with the boot key when SYSTEM gives it: the
+ * passwords are judged here, once, and only the judgement is kept. */
+static void read_accounts(struct os_info *os, struct hive *system, struct hive *sam, const char *sam_error)
+{
+	struct ks_err err;
+	uint8_t key[16];
+	bool have_key = false;
+	char *why = NULL;
+
+	sam_accounts_release(&os->accounts);
+	free(os->accounts_error);
+	os->accounts_error = NULL;
+	if (!sam) {
+		os->accounts_error = xstrdup(sam_error ? sam_error : "no SAM hive");
+		return;
+	}
+	if (!system)
+		why = xstrdup("the SYSTEM hive (which holds the boot key) could not be read");
+	else if (sam_boot_key(system, os->control_set, key, &err) < 0)
+		why = xasprintf("no boot key: %s", err.msg);
+	else
+		have_key = true;
+	if (sam_read(sam, have_key ? key : NULL, &os->accounts, &err) < 0) {
+		os->accounts_error = xasprintf("SAM: %s", err.msg);
+		free(why);
+		return;
+	}
+	if (why) {
+		free(os->accounts.key_note);
+		os->accounts.key_note = why;
+	}
+	memset(key, 0, sizeof(key));
+}
+
 void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, time_t scan_day)
 {
 	struct posture_inputs in;
@@ -402,6 +436,8 @@ void posture_collect(struct fs *fs, struct os_info *os, struct hive *software, t
 	free(path);
 	in.sam = sam;
 	in.sam_error = sam_err[0] ? sam_err : NULL;
+	read_accounts(os, system, sam, in.sam_error);
+	in.accounts = os->accounts_error ? NULL : &os->accounts;
 
 	users = xcalloc(os->nuser_hives ? os->nuser_hives : 1, sizeof(*users));
 	for (size_t i = 0; i < os->nuser_hives; i++) {

@@ -134,12 +134,38 @@ static void check_autoplay(const struct posture_inputs *in, struct posture *out)
 
 #define GUEST_KEY "SAM\\Domains\\Account\\Users\\000001F5"
 
+/* From the accounts sam_read parsed (RID 501 and its account-control
+ * flags); false when they cannot tell, and the F value is read below. */
+static bool guest_from_accounts(const struct posture_inputs *in, struct posture *out)
+{
+	const struct sam_account *g = sam_find(in->accounts, 0x1F5);
+	bool disabled, hijack;
+
+	if (!g) {
+		posture_add(out, "guest-enabled", NULL, POSTURE_SAFE, xstrdup("there is no Guest account (RID 501)"),
+			    xstrdup("SAM\\" GUEST_KEY " absent"));
+		return true;
+	}
+	if (!g->has_f)
+		return false;
+	disabled = g->acb & SAM_ACB_DISABLED;
+	hijack = g->note && strstr(g->note, "RID hijacking");
+	posture_add(out, "guest-enabled", NULL, disabled ? POSTURE_SAFE : POSTURE_UNSAFE,
+		    xasprintf("the Guest account is %s%s", disabled ? "disabled" : "enabled",
+			      hijack ? ", and its F record carries another account's RID" : ""),
+		    xasprintf("SAM\\" GUEST_KEY "\\F: account '%s', account control flags 0x%04X, disabled bit %s%s%s",
+			      g->name, g->acb, disabled ? "set" : "clear", hijack ? "; " : "", hijack ? g->note : ""));
+	return true;
+}
+
 static void check_guest(const struct posture_inputs *in, struct posture *out)
 {
 	const char *rule = "guest-enabled";
 	size_t users, guest, n = 0;
 	uint8_t *f;
 
+	if (in->accounts && guest_from_accounts(in, out))
+		return;
 	if (!in->sam) {
 		posture_add(out, rule, NULL, POSTURE_UNKNOWN, xstrdup("the SAM hive could not be read"),
 			    xstrdup(in->sam_error ? in->sam_error : "no SAM hive"));

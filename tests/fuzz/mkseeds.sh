@@ -61,6 +61,26 @@ mkhive software-certstores "$H/certstores-software.reg"
 mkhive ntuser "$H/ntuser-operator.reg" "$H/persist-ntuser.reg"
 mkhive usrclass "$H/persist-usrclass.reg"
 mkhive sam "$H/posture-sam-guest-enabled.reg"
+mkhive sam-accounts "$H/accounts-sam.reg"
+# fuzz-sam: the SAM with encrypted hashes, the SYSTEM with its boot key,
+# both formats; then F, V and C values alone, cut from the .reg text.
+cp "$OUT/fuzz-hive/sam-accounts" "$OUT/fuzz-sam/sam-aes"
+"$TOOLS/mkhive" "$work/sam-system" "$H/accounts-system.reg"
+cp "$work/sam-system" "$OUT/fuzz-sam/system-lsa"
+# both in one hive: the target finds the boot key and decrypts every hash
+"$TOOLS/mkhive" "$work/sam-both" "$H/accounts-sam.reg" "$H/accounts-system.reg"
+cp "$work/sam-both" "$OUT/fuzz-sam/sam-and-lsa"
+"$TOOLS/mksam" -1 -k 00112233445566778899aabbccddeeff -o "$work/rc4.reg" -s "$work/rc4-sys.reg" \
+	'500:Administrator:0x0210:pw:admin' '501:Guest:0x0215:-' '1001:hmi:0x0214::rdp'
+"$TOOLS/mkhive" "$work/sam-rc4" "$work/rc4.reg"
+cp "$work/sam-rc4" "$OUT/fuzz-sam/sam-rc4"
+# each "F"/"V"/"C" value of the AES .reg text as raw bytes
+python3 - "$H/accounts-sam.reg" "$OUT/fuzz-sam" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().replace("\\\n", "")
+for i, (name, hexs) in enumerate(re.findall(r'^"([FVC])"=hex:([0-9a-f, ]*)', text, re.M)):
+    open("%s/value-%02d-%s" % (sys.argv[2], i, name), "wb").write(bytes.fromhex(hexs.replace(",", "")))
+PY
 mkhive hostile "$H/hostile-software.reg"
 
 # ---- the Task Scheduler cache's Actions values, from the .reg text ----

@@ -11,7 +11,8 @@
  * order, commits, and renames the result to OUT.
  *
  * The .reg dialect is regedit's "Windows Registry Editor Version 5.00"
- * format (UTF-8) plus a few shorthands (qword:, expand:, multi:); it is
+ * format (UTF-8) plus a few shorthands (qword:, expand:, multi:, and
+ * class:"TEXT" for the key's class name, which hivex cannot set); it is
  * documented in images/README.  Errors are one line,
  * `mkhive: FILE:LINE: message`, exit status 1, and OUT is not created.
  *
@@ -86,6 +87,16 @@ struct buf {
 };
 
 static const char *tmp_path;		/* removed on every failure */
+
+/* class:"TEXT" lines: hivex cannot write class names, so finish_hive
+ * stores them in an hbin of its own after hivex_commit (an nk cell stays
+ * where hivex put it, so its handle is its offset in the file). */
+struct key_class {
+	hive_node_h node;
+	char *text;
+};
+static struct key_class *classes;
+static size_t nclasses;
 static locale_t utf8_locale;		/* for the Windows name hash */
 
 static void fail(struct ctx *c, const char *fmt, ...)
@@ -576,6 +587,51 @@ static bool fix_lh_hashes(unsigned char *b, size_t size, const char **why)
 }
 
 /*
+ * Appends one hbin holding a used cell with each class name (UTF-16LE, no
+ * NUL) and points each nk record at its cell: class offset at 0x30 and
+ * length at 0x4A of the record (after the cell's size field).
+ */
+static unsigned char *add_classes(unsigned char *b, size_t *size)
+{
+	struct buf cells = { 0 };
+	size_t hbin_off = BASE_SIZE + (size_t)get32(b + 0x28), hsz;
+
+	if (hbin_off != *size)
+		die("the hive's bins end at %zu, the file at %zu", hbin_off, *size);
+	for (size_t i = 0; i < nclasses; i++) {
+		struct buf t = { 0 };
+		size_t units = utf16_append(&t, classes[i].text);
+		size_t cell = round8(4 + 2 * units);
+		size_t at = HBIN_HDR + cells.len;	/* from the hbin start */
+		unsigned char *nk = b + classes[i].node;
+		unsigned char hdr[4];
+
+		if (classes[i].node + 0x50 > hbin_off || memcmp(nk + 4, "nk", 2))
+			die("class for a key that is no longer there");
+		put_cell_size(hdr, cell, true);
+		buf_add(&cells, hdr, 4);
+		buf_add(&cells, t.p, 2 * units);
+		while (cells.len % 8)
+			buf_add(&cells, "", 1);
+		put32(nk + 4 + 0x30, (uint32_t)(hbin_off - BASE_SIZE + at));
+		put16(nk + 4 + 0x4A, (uint32_t)(2 * units));
+		free(t.p);
+	}
+	hsz = (HBIN_HDR + cells.len + 8 + HBIN_SIZE - 1) / HBIN_SIZE * HBIN_SIZE;
+	b = xrealloc(b, *size + hsz);
+	memset(b + *size, 0, hsz);
+	memcpy(b + *size, "hbin", 4);
+	put32(b + *size + 4, (uint32_t)(hbin_off - BASE_SIZE));
+	put32(b + *size + 8, (uint32_t)hsz);
+	memcpy(b + *size + HBIN_HDR, cells.p, cells.len);
+	put_cell_size(b + *size + HBIN_HDR + cells.len, hsz - HBIN_HDR - cells.len, false);
+	*size += hsz;
+	put32(b + 0x28, (uint32_t)(*size - BASE_SIZE));
+	free(cells.p);
+	return b;
+}
+
+/*
  * Post-processes what hivex_commit wrote: Windows-correct lh hashes, and a
  * header checksum that is neither 0 nor 0xFFFFFFFF (Windows stores those as
  * 1 and 0xFFFFFFFE, which hivex would then reject; bump the sequence
@@ -601,6 +657,11 @@ static void finish_hive(const char *path)
 		die("%s: read: %s", path, strerror(errno));
 	if (!fix_lh_hashes(b, (size_t)st.st_size, &why))
 		die("%s: hivex wrote a hive we cannot walk: %s", path, why);
+	if (nclasses) {
+		size_t size = (size_t)st.st_size;
+		b = add_classes(b, &size);
+		st.st_size = (off_t)size;
+	}
 	for (sum = base_checksum(b); sum == 0 || sum == 0xFFFFFFFFu;
 			sum = base_checksum(b)) {
 		seq = get32(b + 4) + 1;
@@ -1119,6 +1180,41 @@ out:
 	return ok;
 }
 
+/* class:"TEXT": the current key's class name (the boot key's hiding place) */
+static bool class_line(struct ctx *c, const char *s)
+{
+	const char *p = s + strlen("class:");
+	char *text;
+
+	if (!c->key) {
+		fail(c, "class: before any [key] line");
+		return false;
+	}
+	p = skip_blanks(p);
+	text = parse_quoted(c, &p);
+	if (!text)
+		return false;
+	if (!expect_end(c, p)) {
+		free(text);
+		return false;
+	}
+	if (utf16_units(text) > 0xFFFF / 2) {
+		free(text);
+		fail(c, "class name too long");
+		return false;
+	}
+	for (size_t i = 0; i < nclasses; i++)
+		if (classes[i].node == c->key) {
+			free(classes[i].text);
+			classes[i].text = text;
+			return true;
+		}
+	classes = xrealloc(classes, (nclasses + 1) * sizeof(*classes));
+	classes[nclasses].node = c->key;
+	classes[nclasses++].text = text;
+	return true;
+}
+
 /* Value lines continue onto the next line after a trailing backslash. */
 static bool continues(const char *s)
 {
@@ -1241,6 +1337,8 @@ static bool apply_file(struct ctx *c, const char *file)
 			ok = key_line(c, s);
 		else if (*s == '"' || *s == '@')
 			ok = value_line(c, s);
+		else if (!strncmp(s, "class:", 6))
+			ok = class_line(c, s);
 		else {
 			fail(c, "expected [key], \"name\"=value, @=value or "
 					"a ; comment");

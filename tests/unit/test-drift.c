@@ -381,6 +381,20 @@ static void hostile_report_types(void **state)
 	       "\"current_version\":null,\"version\":null,\"build\":null,\"ubr\":null,\"service_pack\":null,"
 	       "\"architecture\":null,\"hostname\":null,\"profiles\":[{\"path\":\"/Users/op\"}]}]";
 	expect_report_fail("os-profile", &x, "os[0].profiles[0] is malformed");
+	x.os = "[{\"volume\":2,\"system_root\":\"/Windows\",\"product_name\":null,\"edition\":null,"
+	       "\"current_version\":null,\"version\":null,\"build\":null,\"ubr\":null,\"service_pack\":null,"
+	       "\"architecture\":null,\"hostname\":null,\"profiles\":[],\"accounts\":{}}]";
+	expect_report_fail("os-accounts", &x, "os[0].accounts is not an array");
+	x.os = "[{\"volume\":2,\"system_root\":\"/Windows\",\"product_name\":null,\"edition\":null,"
+	       "\"current_version\":null,\"version\":null,\"build\":null,\"ubr\":null,\"service_pack\":null,"
+	       "\"architecture\":null,\"hostname\":null,\"profiles\":[],\"accounts\":[{\"rid\":500,"
+	       "\"name\":\"a\",\"enabled\":true,\"admin\":true,\"rdp\":false}]}]";
+	expect_report_fail("os-account-password", &x, "os[0].accounts[0] has no \"password\"");
+	x.os = "[{\"volume\":2,\"system_root\":\"/Windows\",\"product_name\":null,\"edition\":null,"
+	       "\"current_version\":null,\"version\":null,\"build\":null,\"ubr\":null,\"service_pack\":null,"
+	       "\"architecture\":null,\"hostname\":null,\"profiles\":[],\"accounts\":[{\"rid\":4294967296,"
+	       "\"name\":\"a\",\"enabled\":null,\"admin\":true,\"rdp\":false,\"password\":\"set\"}]}]";
+	expect_report_fail("os-account-rid", &x, "os[0].accounts[0].rid is out of range");
 	x.os = NULL;
 	x.macros = "{}";
 	expect_report_fail("macros", &x, "\"macro_documents\" is missing or not an array");
@@ -1432,6 +1446,15 @@ static void rich_os(struct report *r)
 	ar_add(&os, "Services", "HKLM\\SYSTEM\\CurrentControlSet\\Services", "dup", NULL, "x2.exe", "/x2.exe", NULL, 0);
 	ar_add(&os, "Services", "HKLM\\SYSTEM\\CurrentControlSet\\Services", "dup", NULL, "x1.exe", "/x1.exe", NULL, 0);
 	ar_add(&os, "Scheduled Tasks", "/Windows/System32/Tasks/" "\xE8\xA8\xAD", evil, NULL, "", "", "", 0);
+	/* Local accounts: out of RID order, an unreadable F, a hostile name. */
+	os.accounts.v = xcalloc(3, sizeof(*os.accounts.v));
+	os.accounts.n = 3;
+	os.accounts.v[0] = (struct sam_account){ .rid = 1001, .name = xstrdup(evil), .has_f = true, .acb = 0x0210,
+						 .admin = true, .rdp = true, .password = SAM_PW_EMPTY };
+	os.accounts.v[1] = (struct sam_account){ .rid = 500, .name = xstrdup("Administrator"), .has_f = true,
+						 .acb = 0x0211, .admin = true, .password = SAM_PW_SET };
+	os.accounts.v[2] = (struct sam_account){ .rid = 1002, .name = xstrdup("(RID 1002)"),
+						 .password = SAM_PW_UNKNOWN, .note = xstrdup("F: absent") };
 	report_add_os(r, &os);
 
 	/* Nothing known but where it is. */
@@ -1707,6 +1730,12 @@ static void live_snapshot_matches_report_json(void **state)
 		assert_null(bare->v[SNAP_OS_UBR]);
 		assert_null(bare->v[SNAP_OS_PRODUCT_NAME]);
 		assert_string_equal(bare->v[SNAP_OS_USERS], "");
+		char *acc = xasprintf("Administrator (RID 500, disabled, admin, password set), %s (RID 1001, enabled, "
+				      "admin, rdp, password empty), (RID 1002) (RID 1002, state unknown, password unknown)",
+				      evil);
+		assert_string_equal(os->v[SNAP_OS_ACCOUNTS], acc);
+		free(acc);
+		assert_null(bare->v[SNAP_OS_ACCOUNTS]);   /* no SAM: absent, as in a 1.3 baseline */
 		assert_string_equal(vol->v[SNAP_VOL_SIZE], "1099511627776");
 		assert_string_equal(vol->v[SNAP_VOL_SCANNED], "true");
 		assert_string_equal(mem->lists[SNAP_VOLUMES].v[2].v[SNAP_VOL_FILESYSTEM], "");

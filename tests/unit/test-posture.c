@@ -1125,6 +1125,30 @@ static void guest(void **state)
 	in.sam = NULL;
 	in.sam_error = "no SAM hive at /Windows/System32/config/SAM";
 	assert_has(eval(&in, "guest-enabled", NULL)->evidence, "no SAM hive at");
+
+	/* From the parsed accounts when there are some (sam.c), the raw F
+	 * value only when they cannot tell. */
+	struct sam_account acc[2] = {
+		{ .rid = 500, .name = (char *)"Administrator", .has_f = true, .acb = 0x0210 },
+		{ .rid = 501, .name = (char *)"Gast", .has_f = true, .acb = 0x0214 },
+	};
+	struct sam_accounts list = { .v = acc, .n = 2 };
+	in.accounts = &list;
+	const struct posture_check *c = eval(&in, "guest-enabled", NULL);
+	assert_state(c, POSTURE_UNSAFE);
+	assert_has(c->evidence, "account 'Gast', account control flags 0x0214, disabled bit clear");
+	acc[1].acb = 0x0215;
+	assert_state(eval(&in, "guest-enabled", NULL), POSTURE_SAFE);
+	acc[1].note = (char *)"F: F names RID 500, the key 501 (RID hijacking?)";
+	c = eval(&in, "guest-enabled", NULL);
+	assert_has(c->message, "carries another account's RID");
+	acc[1].note = NULL;
+	list.n = 1;   /* no RID 501 */
+	assert_state(eval(&in, "guest-enabled", NULL), POSTURE_SAFE);
+	list.n = 2;
+	acc[1].has_f = false;   /* F unreadable: the old way, here without a SAM */
+	assert_state(eval(&in, "guest-enabled", NULL), POSTURE_UNKNOWN);
+	in.accounts = NULL;
 }
 
 static const struct posture_check *hosts(struct posture_inputs *in, const char *text, size_t n)
