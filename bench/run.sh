@@ -51,6 +51,12 @@
 #                       big database (100,000 .ndb + 200,000 .hsb signatures,
 #                       seeded; generated in a few seconds); default 0
 #   BENCH_BIGDB_NDB, BENCH_BIGDB_HSB   its signature counts (100000, 200000)
+#   BENCH_YARA          N (default 500): also time a kenshu scan with N YARA
+#                       rules loaded (bench/yararules.py, seeded, shaped like
+#                       published rule sets: strings, hex with jumps, pe,
+#                       math, hash, regular expressions), same image and
+#                       database, in the same sitting as clamscan, and check
+#                       that it found the same detections; 0: skip it
 #   BENCH_PROFILE       an acceptance profile every kenshu run is given (-p),
 #                       e.g. one whose [yara] rules names a directory of N
 #                       rule files: YARA then scans in the same read
@@ -86,6 +92,7 @@ IDLE_WAIT=${BENCH_IDLE_WAIT:-120}
 RUNS=${BENCH_RUNS:-1}
 REAUDIT=${BENCH_REAUDIT:-1}
 BIGDB=${BENCH_BIGDB:-0}
+YARA_N=${BENCH_YARA:-500}
 BIGDB_NDB=${BENCH_BIGDB_NDB:-100000}
 BIGDB_HSB=${BENCH_BIGDB_HSB:-200000}
 TICK=$(getconf CLK_TCK)
@@ -100,6 +107,7 @@ TARGET_RATIO=2
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 [[ $REAUDIT == [01] ]] || die "BENCH_REAUDIT must be 0 or 1"
 [[ $BIGDB == [01] ]] || die "BENCH_BIGDB must be 0 or 1"
+[[ $YARA_N =~ ^[0-9]+$ ]] || die "BENCH_YARA must be a number of rules"
 [[ $BIGDB_NDB =~ ^[0-9]+$ && $BIGDB_HSB =~ ^[0-9]+$ ]] || die "BENCH_BIGDB_NDB and BENCH_BIGDB_HSB must be numbers"
 
 # ---- prerequisites ---------------------------------------------------------
@@ -401,16 +409,16 @@ run_clamscan() {
 # files_reused and files_scanned, "-" without a baseline).  TAG names the
 # files: TAG.RUN.time, TAG-out.RUN (report directory); default "kenshu"
 # with the test database and no baseline.
-run_kenshu() { # RUN [TAG DB BASELINE_DIR]
-	local i=$1 tag=${2:-kenshu} db=${3:-$DB} base=${4-} rc=0 c0 c1 k0 k1 wall cpu rss load hs ru
+run_kenshu() { # RUN [TAG DB BASELINE_DIR PROFILE]
+	local i=$1 tag=${2:-kenshu} db=${3:-$DB} base=${4-} prof=${5:-${BENCH_PROFILE-}} rc=0 c0 c1 k0 k1 wall cpu rss load hs ru
 	local extra=() what=''
 	if [[ -n $base ]]; then
 		extra=(--baseline "$base")
 		what=" --baseline ${base#"$WORK"/}"
 	fi
-	if [[ -n ${BENCH_PROFILE-} ]]; then
-		extra+=(-p "$BENCH_PROFILE")
-		what+=" -p $BENCH_PROFILE"
+	if [[ -n $prof ]]; then
+		extra+=(-p "$prof")
+		what+=" -p ${prof#"$WORK"/}"
 	fi
 	warm_cache
 	wait_idle
@@ -502,9 +510,25 @@ if ((BIGDB)); then
 		: >"$WORK/kenshu-bigdb-reaudit.results"
 	fi
 fi
+if ((YARA_N)); then
+	# The rule set and a profile that adds it to the one every run uses.
+	python3 bench/yararules.py "$WORK/yara" "$YARA_N" || die "cannot write the YARA rules"
+	{
+		echo "; make bench: kenshu with $YARA_N YARA rules (bench/yararules.py)"
+		echo "include = ${BENCH_PROFILE:-default}"
+		echo "[profile]"
+		echo "name = bench-yara-$YARA_N"
+		echo "[yara]"
+		echo "rules = $WORK/yara"
+	} >"$WORK/yara.ini"
+	: >"$WORK/kenshu-yara.results"
+fi
 for ((run = 1; run <= RUNS; run++)); do
 	run_clamscan "$run"
 	run_kenshu "$run"
+	if ((YARA_N)); then
+		run_kenshu "$run" kenshu-yara "$DB" "" "$WORK/yara.ini"
+	fi
 	if ((REAUDIT)); then
 		run_kenshu "$run" kenshu-reaudit "$DB" "$WORK/kenshu-out.1"
 		check_reuse "$WORK/kenshu-reaudit-out.$run" "$WORK/kenshu-out.1"
@@ -557,8 +581,25 @@ printf '%s\n' "${PLANT_PATHS[@]}" | LC_ALL=C sort -u |
 if [[ -n ${BENCH_IMAGE-} ]] && ! grep -q '^# planted detections' "$RECIPE" 2>/dev/null; then
 	: >"$WORK/planted.missed" # an image from elsewhere: no planted list to check
 fi
+# The YARA runs must find what the plain runs found (YARA adds, never hides).
+: >"$WORK/yara.missed"
+if ((YARA_N)); then
+	for ((run = 1; run <= RUNS; run++)); do
+		jq -r '[.detections[] | if .stream == "" then .path else "\(.path):\(.stream)" end] | unique[]' \
+			"$WORK/kenshu-yara-out.$run/report.json" | LC_ALL=C sort -u |
+			LC_ALL=C comm -23 "$WORK/kenshu.found.streams" - >>"$WORK/yara.missed"
+	done
+	YARA_MATCHES=$(jq '.yara.matches | length' "$WORK/kenshu-yara-out.1/report.json")
+	YARA_RULES=$(jq '[.yara.rule_sets[].rules] | add' "$WORK/kenshu-yara-out.1/report.json")
+	YARA_SECS=$(jq '[.yara.rule_sets[].seconds] | add' "$WORK/kenshu-yara-out.1/report.json")
+	YARA_SLOW=$(jq '[.yara.rule_sets[] | select(.too_slow)] | length' "$WORK/kenshu-yara-out.1/report.json")
+fi
 STATUS=0
 {
+	if [[ -s $WORK/yara.missed ]]; then
+		echo "$PROG: FAILED: with YARA rules loaded kenshu did not report:"
+		LC_ALL=C sort -u "$WORK/yara.missed" | sed 's/^/  /'
+	fi
 	if [[ -s $WORK/missed ]]; then
 		echo "$PROG: FAILED: clamscan found $(wc -l <"$WORK/missed") file(s) that kenshu did not report:"
 		sed 's/^/  /' "$WORK/missed"
@@ -639,6 +680,13 @@ rows=(
 		awk '{ l = l (NR == 1 ? ": " : ", ") $0 } END { print NR l }')"
 	"Target: kenshu >= ${TARGET_RATIO}x faster on $(nproc) cores|$TARGET"
 )
+if ((YARA_N)); then
+	read -r yw yc yr yh ys _ _ yw_all < <(best_of kenshu-yara)
+	YRATIO=$(ratio "$CLAM_WALL" "$yw")
+	rows+=("kenshu with $YARA_N YARA rules: wall|${yw} s$( ((RUNS > 1)) && echo " (fastest of $RUNS runs: ${yw_all//,/, } s)"); phases: hashing the image twice ${yh} s, scanning files ${ys} s"
+		"kenshu with $YARA_N YARA rules: CPU, peak RSS|${yc} s, $(fmt_rss "$yr"); YARA's own time (every thread summed) ${YARA_SECS} s; $YARA_RULES rules compiled, $YARA_SLOW set(s) too slow, $YARA_MATCHES matches"
+		"Speed ratio clamscan/kenshu with $YARA_N YARA rules (wall)|**${YRATIO}x** ($(awk -v r="$YRATIO" -v t="$TARGET_RATIO" 'BEGIN { print ((r + 0 >= t) ? "MET" : "NOT MET") }') against ${TARGET_RATIO}x); YARA costs $(ratio "$yw" "$K_WALL")x wall, $(ratio "$yc" "$K_CPU")x CPU of kenshu alone")
+fi
 : >"$WORK/reaudit.md"
 if ((REAUDIT || BIGDB)); then
 	((REAUDIT)) && reaudit_rows "test DB (2 signatures)" kenshu kenshu-reaudit

@@ -33,7 +33,7 @@ ALLOWED = {
     'drift': {'core', 'report'},
     'policy': {'core', 'av', 'profile', 'report', 'trust'},   # av: the IOC feeds' indicators
     'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'trust', 'windows', 'profile', 'report', 'drift', 'policy'},
-    'input': {'core', 'av', 'report', 'scan'},
+    'input': {'core', 'av', 'profile', 'report', 'scan'},   # profile: the YARA rule sets
     'output': {'core', 'artifacts', 'trust', 'windows', 'profile', 'report', 'input'},
     'fleet': {'core', 'profile', 'report', 'drift', 'output'},
     'cli': {'core', 'image', 'volume', 'av', 'trust', 'profile', 'report', 'drift', 'policy', 'scan', 'input', 'output', 'fleet'},

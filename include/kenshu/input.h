@@ -103,6 +103,8 @@ struct bundle_member {
 	char sha256[SHA256_HEX_LEN + 1];  /* "" when not read whole */
 	char **detections;       /* signature names */
 	size_t ndet;
+	char **yara;             /* YARA rules that matched a loose member: "RULE (rule set SET[; tags T])" */
+	size_t nyara;
 	char *reason;            /* why not (fully) scanned, or NULL */
 	int exit_code;           /* this member's EXIT_* (PASS, FAIL, ERROR, REVIEW) */
 	char *verdict_reason;    /* an image's verdict_reason */

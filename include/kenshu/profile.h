@@ -139,6 +139,10 @@ const struct ioc *profile_ioc(const struct profile *p);
 /* The [yara] rule sets, compiled once at load (NULL when it names none, or
  * p is NULL). */
 const struct yara *profile_yara(const struct profile *p);
+/* A YARA match that fails whatever yara-match's severity: the rule's meta
+ * says severity = "fail", or one of its space-separated tags is in
+ * [yara] fail_tags ("*": any). */
+bool profile_yara_decisive(const struct profile *p, bool meta_fail, const char *tags);
 
 /* Appends the effective profile to sb as INI text, every key with its
  * value (defaults included), with "; FILE:LINE" comments when origins.

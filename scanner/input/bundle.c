@@ -19,6 +19,7 @@
 #include <kenshu/core.h>
 #include <kenshu/report.h>
 #include <kenshu/rules.h>
+#include "input_internal.h"
 #include <kenshu/banned.h>
 
 #define BLOCK (64u << 10)
@@ -53,6 +54,9 @@ static void member_release(struct bundle_member *m)
 	for (size_t i = 0; i < m->ndet; i++)
 		free(m->detections[i]);
 	free(m->detections);
+	for (size_t i = 0; i < m->nyara; i++)
+		free(m->yara[i]);
+	free(m->yara);
 	free(m->reason);
 	free(m->verdict_reason);
 	free(m->report_dir);
@@ -86,6 +90,7 @@ struct ctx {
 	unsigned seq;
 	bool stop;               /* a cap over the whole bundle was reached */
 	struct bundle_report *br;
+	struct bundle_yara *yara; /* the profile's rule sets, NULL when none */
 };
 
 /* A member's bytes as read so far: in memory until mem_max, then in a
@@ -328,6 +333,7 @@ static void av_member(struct ctx *c, struct data *d, struct bundle_member *m)
 		av_scan_memory(c->av, d->buf, d->size, base, &res);
 	add_detections(m, &res);
 	av_result_release(&res);
+	bundle_yara_member(c->yara, d->fd >= 0 ? NULL : d->buf, d->fd, d->size, m);
 }
 
 static char *unique_dir(struct ctx *c, const char *member_path)
@@ -611,7 +617,7 @@ static int read_archive(struct ctx *c, struct archive *a, const char *prefix, un
  * not read or nothing was there to scan. */
 static void decide(struct bundle_report *br)
 {
-	size_t det = 0, err = 0, skipped = 0, review = 0;
+	size_t det = 0, yara = 0, err = 0, skipped = 0, review = 0;
 	char reason[512] = "";
 	size_t o = 0;
 
@@ -620,6 +626,7 @@ static void decide(struct bundle_report *br)
 		const struct bundle_member *m = &br->m[i];
 		br->exit_code = exit_code_combine(br->exit_code, m->exit_code);
 		det += m->ndet ? 1 : 0;
+		yara += m->nyara ? 1 : 0;
 		err += m->exit_code == EXIT_ERROR;
 		skipped += m->reason != NULL && m->exit_code != EXIT_ERROR;
 		review += m->kind == BUNDLE_IMAGE && m->exit_code == EXIT_REVIEW;
@@ -629,6 +636,8 @@ static void decide(struct bundle_report *br)
 #define SAY(...) (o += (size_t)snprintf(reason + o, o < sizeof(reason) ? sizeof(reason) - o : 0, __VA_ARGS__))
 	if (det)
 		SAY("%smalware detected in %zu member%s", o ? "; " : "", det, det == 1 ? "" : "s");
+	if (yara)
+		SAY("%sYARA rules matched %zu member%s", o ? "; " : "", yara, yara == 1 ? "" : "s");
 	if (err)
 		SAY("%s%zu image%s could not be scanned", o ? "; " : "", err, err == 1 ? "" : "s");
 	if (skipped)
@@ -715,6 +724,7 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 		ks_fail(err, KS_EIO, "'%s': cannot register temporary directory for removal", c.tmpdir);
 		goto out;
 	}
+	c.yara = bundle_yara_new(so->profile);
 	a = archive_new();
 	if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK ||
 	    read_archive(&c, a, "", 1, &fmt) < 0 || (!fmt && br->nm == 0 && !archive_format(a))) {
@@ -737,6 +747,7 @@ int bundle_scan(const char *path, const struct av *av, const struct scan_opts *s
 	rc = 0;
 out:
 	free(fmt);
+	bundle_yara_free(c.yara);
 	if (a)
 		archive_read_free(a);
 	if (cleanup_remove(c.tmpdir) < 0)

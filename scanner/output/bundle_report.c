@@ -39,6 +39,12 @@ static json_object *member_json(const struct bundle_member *m)
 			json_object_array_add(d, json_object_new_string(m->detections[i]));
 		json_object_object_add(o, "detections", d);
 	}
+	if (m->nyara) {
+		d = json_object_new_array();
+		for (size_t i = 0; i < m->nyara; i++)
+			json_object_array_add(d, json_object_new_string(m->yara[i]));
+		json_object_object_add(o, "yara", d);
+	}
 	if (m->reason)
 		add_str(o, "reason", m->reason);
 	return o;
@@ -163,6 +169,17 @@ int bundle_write_text(const struct bundle_report *br, FILE *f)
 		for (size_t k = 0; k < m->ndet; k++)
 			fprintf(f, "      %s  (sha256 %s, %llu %s)\n", m->detections[k], m->sha256,
 				(unsigned long long)m->size, plural(m->size, "byte", "bytes"));
+	}
+	for (size_t i = 0, first = 1; i < br->nm; i++) {
+		const struct bundle_member *m = &br->m[i];
+		if (!m->nyara)
+			continue;
+		if (first)
+			fprintf(f, "\nYARA matches (the profile's [yara] rules):\n");
+		first = 0;
+		fprintf(f, "  %s  (sha256 %s)\n", m->path, m->sha256);
+		for (size_t k = 0; k < m->nyara; k++)
+			fprintf(f, "      %s\n", m->yara[k]);
 	}
 	fprintf(f, "\nNot fully scanned: %zu\n", nskip);
 	for (size_t i = 0; i < br->nm; i++) {

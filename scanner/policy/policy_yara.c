@@ -3,41 +3,20 @@
  * every other match is for a person to decide. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <kenshu/core.h>
 #include <kenshu/policy.h>
 #include "policy_internal.h"
 #include <kenshu/banned.h>
 
-/* One of the space-separated tags is in the list ("*": any). */
-static bool tag_listed(const char *tags, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(list[i]);
-		if (!strcmp(list[i], "*"))
-			return true;
-		for (const char *t = tags; t && *t; ) {
-			const char *e = strchr(t, ' ');
-			size_t tl = e ? (size_t)(e - t) : strlen(t);
-			if (tl == l && !strncasecmp(t, list[i], l))
-				return true;
-			t = e ? e + 1 : NULL;
-		}
-	}
-	return false;
-}
-
 void eval_yara(struct pctx *c)
 {
 	const struct rep_yara *y = &c->r->yara;
-	size_t nft;
-	const char *const *ft = profile_list(c->p, "yara", "fail_tags", &nft);
 
 	for (size_t i = 0; i < y->nm; i++) {
 		const struct rep_yara_match *m = &y->m[i];
 		struct where w = { m->volume, m->path, m->rule, NULL, m->sha256, m->stream };
-		bool decisive = m->meta_fail || tag_listed(m->tags, ft, nft);
+		bool decisive = profile_yara_decisive(c->p, m->meta_fail, m->tags);
 		size_t before = c->r->nfindings;
 
 		policy_add(c, "yara-match", SEV_FAIL, &w,

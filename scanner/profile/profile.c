@@ -532,6 +532,32 @@ const struct profile_waiver *profile_waiver(const struct profile *p, size_t i) {
 const struct ioc *profile_ioc(const struct profile *p) { return p->ioc; }
 const struct yara *profile_yara(const struct profile *p) { return p ? p->yara : NULL; }
 
+/* One of the space-separated tags is in the list ("*": any). */
+static bool tag_listed(const char *tags, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(list[i]);
+		if (!strcmp(list[i], "*"))
+			return true;
+		for (const char *t = tags; t && *t; ) {
+			const char *e = strchr(t, ' ');
+			size_t tl = e ? (size_t)(e - t) : strlen(t);
+			if (tl == l && !strncasecmp(t, list[i], l))
+				return true;
+			t = e ? e + 1 : NULL;
+		}
+	}
+	return false;
+}
+
+bool profile_yara_decisive(const struct profile *p, bool meta_fail, const char *tags)
+{
+	size_t nft;
+	const char *const *ft = profile_list(p, "yara", "fail_tags", &nft);
+
+	return meta_fail || tag_listed(tags, ft, nft);
+}
+
 enum severity profile_severity(const struct profile *p, const char *rule)
 {
 	int i = rule_index(rule);

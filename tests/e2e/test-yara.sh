@@ -4,7 +4,9 @@
 # exit 2 before it opens the image); includes of host files outside the
 # rule directory (absolute, '..', a symbolic link) are refused; 20,000
 # rules compile and scan; a rule slower than [yara] timeout and a stream
-# over [yara] max_file_size leave the stream "not fully scanned".
+# over [yara] max_file_size leave the stream "not fully scanned"; a
+# bundle's loose members are matched by the same rules (REVIEW, FAIL for a
+# decisive rule, "not fully scanned" over max_file_size).
 set -uo pipefail
 BUILD=${1:-build}
 KENSHU=$(cd "$BUILD" && pwd)/kenshu
@@ -124,5 +126,49 @@ profile two "inc/ok.yar, huge"
 "$KENSHU" scan -q -j 2 -p "$W/two.ini" -d "$W/db" -o "$W/r-two" "$W/disk.img"
 check "two entries, two sets" jqe '(.yara.rule_sets | length) == 2 and .yara.rule_sets[1].rules == 20000 and (.yara.rule_sets | all(has("seconds")))' "$W/r-two/report.json"
 check "an include inside the directory works (x4 matches)" jqe '[.yara.matches[] | select(.rule == "x4")] | length == 5' "$W/r-two/report.json"
+
+# --- a bundle's loose members get the same rules as an image's files ---
+mkdir -p "$W/brules" "$W/bsrc/tools"
+cat >"$W/brules/b.yar" <<'YAR'
+rule kenshu_bundle_marker : vendor_tool
+{
+	meta:
+		author = "kenshu tests"
+	strings:
+		$a = "KENSHU-BUNDLE-MARKER" wide
+	condition:
+		$a
+}
+rule kenshu_bundle_decisive
+{
+	meta:
+		severity = "fail"
+	strings:
+		$a = "KENSHU-DECISIVE-MARKER"
+	condition:
+		$a
+}
+YAR
+printf 'K\0E\0N\0S\0H\0U\0-\0B\0U\0N\0D\0L\0E\0-\0M\0A\0R\0K\0E\0R\0' >"$W/bsrc/tools/setup.cfg"
+printf 'nothing to see\n' >"$W/bsrc/readme.txt"
+(cd "$W/bsrc" && bsdtar -a -cf "$W/delivery.zip" tools readme.txt)
+profile bundle brules
+"$KENSHU" scan -q -j 2 -p "$W/bundle.ini" -d "$W/db" -o "$W/r-bundle" "$W/delivery.zip"
+rc=$?
+check "bundle: a YARA match in a loose member is REVIEW ($rc)" test "$rc" = 3
+check "bundle: bundle.json names the rule on the member" jqe '[.members[] | select(.path == "tools/setup.cfg") | .yara[] | select(startswith("kenshu_bundle_marker (rule set ") and endswith("; tags vendor_tool)"))] | length == 1' "$W/r-bundle/bundle.json"
+check "bundle: the member is REVIEW, the others PASS" jqe '([.members[] | select(.path == "tools/setup.cfg")][0].verdict == "REVIEW") and ([.members[] | select(.path == "readme.txt")][0] | .verdict == "PASS" and (has("yara") | not))' "$W/r-bundle/bundle.json"
+check "bundle: the verdict reason says so" jqe '.verdict_reason | contains("YARA rules matched 1 member")' "$W/r-bundle/bundle.json"
+check "bundle: bundle.txt lists the match" grep -q "kenshu_bundle_marker (rule set" "$W/r-bundle/bundle.txt"
+printf 'xx KENSHU-DECISIVE-MARKER xx' >"$W/bsrc/readme.txt"
+rm -f "$W/delivery.zip"
+(cd "$W/bsrc" && bsdtar -a -cf "$W/delivery.zip" tools readme.txt)
+"$KENSHU" scan -q -j 2 -p "$W/bundle.ini" -d "$W/db" -o "$W/r-bundle2" "$W/delivery.zip"
+rc=$?
+check "bundle: a rule with severity fail fails the bundle ($rc)" test "$rc" = 1
+check "bundle: that member is FAIL" jqe '[.members[] | select(.path == "readme.txt")][0].verdict == "FAIL"' "$W/r-bundle2/bundle.json"
+profile bundle-small brules "max_file_size = 10"
+"$KENSHU" scan -q -j 2 -p "$W/bundle-small.ini" -d "$W/db" -o "$W/r-bundle3" "$W/delivery.zip"
+check "bundle: a member over max_file_size is not fully scanned" jqe '[.members[] | select(.reason // "" | startswith("not fully scanned: ") and contains("larger than the YARA limit"))] | length == 2' "$W/r-bundle3/bundle.json"
 
 tap_summary
