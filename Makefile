@@ -29,7 +29,7 @@ endif
 LIBS      := $(PKG_LIBS) -lpthread
 
 # One folder per pipeline stage (docs/architecture.md).
-STAGES    := core artifacts image volume av trust windows profile report drift policy scan input output fleet cli
+STAGES    := core artifacts image volume av trust windows evidence profile report drift policy scan input output fleet cli
 SRCS      := $(foreach s,$(STAGES),$(wildcard scanner/$(s)/*.c))
 # Shipped profiles and data tables, compiled in (embedded.h).
 EMBEDDED  := $(sort $(wildcard profiles/*.ini profiles/tables/*.tsv profiles/trust/*.pem))

@@ -28,13 +28,14 @@ ALLOWED = {
     'av': {'core'},
     'trust': {'core'},
     'windows': {'core', 'artifacts', 'volume', 'trust'},
+    'evidence': {'core', 'artifacts', 'volume', 'windows'},
     'profile': {'core', 'av'},
-    'report': {'core', 'image', 'windows', 'profile', 'trust'},
+    'report': {'core', 'image', 'windows', 'evidence', 'profile', 'trust'},
     'drift': {'core', 'report'},
-    'policy': {'core', 'av', 'profile', 'report', 'trust'},   # av: the IOC feeds' indicators
-    'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'trust', 'windows', 'profile', 'report', 'drift', 'policy'},
+    'policy': {'core', 'av', 'evidence', 'profile', 'report', 'trust'},   # av: the IOC feeds' indicators
+    'scan': {'core', 'artifacts', 'image', 'volume', 'av', 'trust', 'windows', 'evidence', 'profile', 'report', 'drift', 'policy'},
     'input': {'core', 'av', 'profile', 'report', 'scan'},   # profile: the YARA rule sets
-    'output': {'core', 'artifacts', 'trust', 'windows', 'profile', 'report', 'input'},
+    'output': {'core', 'artifacts', 'trust', 'windows', 'evidence', 'profile', 'report', 'input'},
     'fleet': {'core', 'profile', 'report', 'drift', 'output'},
     'cli': {'core', 'image', 'volume', 'av', 'trust', 'profile', 'report', 'drift', 'policy', 'scan', 'input', 'output', 'fleet'},
 }

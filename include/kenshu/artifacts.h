@@ -590,4 +590,55 @@ enum sam_password sam_nt_password(const uint8_t *entry, size_t n, uint32_t rid, 
 long sam_alias_members(const uint8_t *p, size_t n, const uint8_t *domain_sid, uint32_t **rids,
 		       struct ks_err *err);
 
+/* ---- event logs (evtx.c through libevtx, evt.c through libevt) ------- */
+
+/* One EventData/UserData item. name is "" for positional strings (.evt
+ * logs, or EventData without Name attributes). */
+struct evt_data {
+	char *name;
+	char *value;
+};
+
+/* One event record, as the log holds it: nothing judged here. */
+struct evt_record {
+	uint64_t record_id;
+	uint32_t event_id;         /* without qualifiers (low 16 bits) */
+	char *provider;            /* Provider Name (.evtx) or source name (.evt) */
+	char *channel;             /* Channel; for .evt the log's name ("System"); never NULL */
+	char *computer;            /* never NULL, "" when absent */
+	char *user_sid;            /* "S-1-5-18", "" when absent */
+	int64_t time;              /* written time, Unix seconds UTC; EVT_TIME_UNKNOWN when absent */
+	struct evt_data *data;
+	size_t ndata;
+	bool recovered;            /* from a damaged chunk or a recovered (deleted) area: marked in the report */
+};
+#define EVT_TIME_UNKNOWN INT64_MIN
+
+enum evt_format { EVT_FORMAT_EVTX, EVT_FORMAT_EVT };
+
+struct evt_log {
+	enum evt_format format;
+	bool dirty;                /* header says the log was not closed cleanly */
+	bool full;                 /* header says the log is full */
+	unsigned chunks;           /* chunks (.evtx); 0 for .evt */
+	unsigned chunks_bad;       /* chunks whose header or CRC failed */
+	unsigned records_bad;      /* records that could not be read */
+	bool truncated;            /* EVT_MAX_RECORDS reached */
+	char *damage;              /* one line: what was wrong with the log, NULL when nothing */
+	struct evt_record *rec;
+	size_t nrec;
+};
+/* Bounds a hostile log cannot get past. */
+#define EVT_MAX_RECORDS 1000000u
+#define EVT_MAX_VALUE   (1u << 20)   /* bytes of one data value; longer ones are cut */
+
+/* Parses the event log held in [data, data+len) (name: for messages only).
+ * Returns 0 with *out filled (release with evt_log_release) — a damaged or
+ * dirty log is 0 with its damage recorded and what could be read kept —
+ * or -1 with err when the bytes are not an event log at all. */
+int evt_log_parse(const void *data, size_t len, const char *name, struct evt_log *out, struct ks_err *err);
+void evt_log_release(struct evt_log *log);
+/* The value of the data item called name (case-sensitive), or NULL. */
+const char *evt_data_get(const struct evt_record *r, const char *name);
+
 #endif

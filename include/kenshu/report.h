@@ -15,6 +15,7 @@
 #include <kenshu/image.h>
 #include <kenshu/trust.h>
 #include <kenshu/windows.h>
+#include <kenshu/evidence.h>
 #include <kenshu/profile.h>
 
 /* report: what one image scan found, and the files that record it.
@@ -248,6 +249,7 @@ struct report {
 	struct rep_file *files; size_t nfiles;
 	struct rep_trust trust;   /* signature verification's facts */
 	struct os_info *os; size_t nos;   /* one per Windows install found */
+	struct os_evidence *evidence;     /* nos of them: evidence[i] is what os[i] recorded */
 
 	/* The profile that judged the image (policy_apply). */
 	char *profile_name, *profile_source;

@@ -110,9 +110,13 @@ void report_release(struct report *r)
 	}
 	free(r->files);
 	rep_trust_release(&r->trust);
-	for (size_t i = 0; i < r->nos; i++)
+	for (size_t i = 0; i < r->nos; i++) {
 		os_info_release(&r->os[i]);
+		if (r->evidence)
+			evidence_release(&r->evidence[i]);
+	}
 	free(r->os);
+	free(r->evidence);
 	free(r->verdict_reason);
 	free(r->profile_name);
 	free(r->profile_source);
@@ -319,6 +323,8 @@ void report_add_os(struct report *r, struct os_info *os)
 
 	*o = *os;
 	memset(os, 0, sizeof(*os));
+	r->evidence = xrealloc(r->evidence, r->nos * sizeof(*r->evidence));
+	memset(&r->evidence[r->nos - 1], 0, sizeof(*r->evidence));
 }
 
 /* Byte order of the UTF-8 paths: stable across locales and runs. */

@@ -21,6 +21,7 @@
 #include <kenshu/image.h>
 #include <kenshu/trust.h>
 #include <kenshu/windows.h>
+#include <kenshu/evidence.h>
 #include <kenshu/policy.h>
 #include <kenshu/scan.h>
 #include <kenshu/trust.h>
@@ -604,8 +605,10 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		struct walk_ctx wc = { .job = &j, .vol = i, .rv = rv };
 		int wr = fs_walk(fs, on_entry, &wc, &verr);
 		struct os_info os;
-		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, day.midnight, &os) == 1)
+		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, day.midnight, &os) == 1) {
 			report_add_os(r, &os);
+			evidence_collect(fs, &r->os[r->nos - 1], &r->evidence[r->nos - 1]);
+		}
 		for (size_t k = 0; k < wc.nntuser; k++)
 			free(wc.ntuser[k]);
 		free(wc.ntuser);
