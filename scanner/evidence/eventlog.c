@@ -423,7 +423,7 @@ static void join_blocks(struct ev_eventlogs *el, const char *path, struct part *
 			s = &select_table[i];
 	qsort(p, n, sizeof(*p), part_cmp);
 	for (size_t a = 0, b; a < n; a = b) {
-		for (b = a + 1; b < n && !strcmp(p[a].id, p[b].id); b++)
+		for (b = a + 1; b < n && *p[a].id && !strcmp(p[a].id, p[b].id); b++)
 			;
 		add_block(el, s, path, p + a, b - a, payloads);
 	}
