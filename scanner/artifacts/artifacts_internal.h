@@ -262,6 +262,9 @@ struct evtl_build {
 	size_t used, budget;    /* bytes kept, at most about 16 x the input */
 	size_t cut;             /* values cut at EVT_MAX_VALUE */
 	const char *open_failed; /* the library refused the file: why, static */
+	bool header_bad;        /* .evtx: the file header's CRC failed */
+	uint64_t *bad_ids;      /* .evtx: identifiers of the records in bad chunks, sorted */
+	size_t nbad_ids, bad_cap;
 };
 
 void evtl_budget_init(struct evtl_build *b, size_t input_len);

@@ -101,8 +101,10 @@ void evtl_finish_record(struct evt_record *r)
 void evtl_damage(struct evt_log *log, const struct evtl_build *b)
 {
 	struct strbuf s = STRBUF_INIT;
+	if (b->header_bad)
+		strbuf_addstr(&s, "the file header failed its checksum");
 	if (log->chunks_bad)
-		strbuf_addf(&s, "%u of %u chunks failed their checksum", log->chunks_bad, log->chunks);
+		strbuf_addf(&s, "%s%u of %u chunks failed their checksum", s.len ? "; " : "", log->chunks_bad, log->chunks);
 	if (b->open_failed)
 		strbuf_addf(&s, "%s%s", s.len ? "; " : "", b->open_failed);
 	if (log->records_bad)
@@ -143,7 +145,37 @@ static uint32_t crc32_le(uint32_t crc, const uint8_t *p, size_t n)
 /* Counts the chunks and the bad ones: signature, header CRC (bytes 0-119
  * and 128-511), free-space offset, records CRC. An all-zero chunk is space
  * Windows allocated and never used: neither. */
-static void check_chunks(const uint8_t *d, size_t len, struct evt_log *log)
+/* The identifiers of the records a bad chunk seems to hold, walked by
+ * their size fields: libevtx gives no record's offset, so this is how its
+ * records are known to come from that chunk. */
+static void note_bad_chunk(struct evtl_build *b, const uint8_t *c, size_t avail)
+{
+	size_t off = EVTX_CHUNK_RECORDS;
+	while (off + 28 <= avail && memcmp(c + off, "**\0\0", 4) == 0) {
+		uint32_t size = load_le32(c + off + 4);
+		if (size < 28 || size > avail - off)
+			break;
+		if (b->nbad_ids == b->bad_cap) {
+			b->bad_cap = b->bad_cap ? b->bad_cap * 2 : 64;
+			b->bad_ids = xrealloc(b->bad_ids, b->bad_cap * sizeof(*b->bad_ids));
+		}
+		b->bad_ids[b->nbad_ids++] = load_le64(c + off + 8);
+		off += size;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool in_bad_chunk(const struct evtl_build *b, uint64_t id)
+{
+	return b->nbad_ids && bsearch(&id, b->bad_ids, b->nbad_ids, sizeof(id), cmp_u64);
+}
+
+static void check_chunks(const uint8_t *d, size_t len, struct evt_log *log, struct evtl_build *b)
 {
 	for (size_t off = EVTX_FILE_HEADER; off < len; off += EVTX_CHUNK) {
 		size_t avail = len - off < EVTX_CHUNK ? len - off : EVTX_CHUNK;
@@ -161,14 +193,17 @@ static void check_chunks(const uint8_t *d, size_t len, struct evt_log *log)
 		log->chunks++;
 		if (avail < EVTX_CHUNK) {
 			log->chunks_bad++;
+			note_bad_chunk(b, c, avail);
 			continue;
 		}
 		uint32_t crc = crc32_le(0, c, 120);
 		crc = crc32_le(crc, c + 128, 384);
 		uint32_t free_off = load_le32(c + 48);
 		if (crc != load_le32(c + 124) || free_off < EVTX_CHUNK_RECORDS || free_off > EVTX_CHUNK ||
-		    crc32_le(0, c + EVTX_CHUNK_RECORDS, free_off - EVTX_CHUNK_RECORDS) != load_le32(c + 52))
+		    crc32_le(0, c + EVTX_CHUNK_RECORDS, free_off - EVTX_CHUNK_RECORDS) != load_le32(c + 52)) {
 			log->chunks_bad++;
+			note_bad_chunk(b, c, avail);
+		}
 	}
 }
 
@@ -467,7 +502,8 @@ static int read_record(struct evtl_build *b, struct evt_log *log, libevtx_record
 	}
 	r->record_id = id;
 	r->time = evtl_filetime(ft);
-	r->recovered = recovered;
+	/* libevtx reads a chunk whose CRCs fail as if it were sound */
+	r->recovered = recovered || in_bad_chunk(b, id);
 	if (!xml || record_from_xml(b, r, (const char *)xml, n) != 0) {
 		/* what the XML gave is dropped: the getters give it all again */
 		for (size_t i = 0; i < r->ndata; i++) {
@@ -512,7 +548,10 @@ static int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt
 	struct evtl_build b;
 	evtl_budget_init(&b, len);
 	out->format = EVT_FORMAT_EVTX;
-	check_chunks(d, len, out);
+	b.header_bad = len < 128 || crc32_le(0, d, 120) != load_le32(d + 124);
+	check_chunks(d, len, out, &b);
+	if (b.nbad_ids)
+		qsort(b.bad_ids, b.nbad_ids, sizeof(*b.bad_ids), cmp_u64);
 
 	libbfio_handle_t *io = NULL;
 	libbfio_error_t *be = NULL;
@@ -550,6 +589,7 @@ static int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt
 	}
 	libevtx_file_free(&f, NULL);
 	libbfio_handle_free(&io, NULL);
+	free(b.bad_ids);
 	evtl_damage(out, &b);
 	return 0;
 }
