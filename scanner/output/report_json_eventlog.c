@@ -1,7 +1,7 @@
 /* report.json's event-log evidence (schema 1.5), in each os[] object:
  * "event_logs" (every log file found and its state) and "events" (every
- * kept event with its own data), "events_summary" (per kind: seen and
- * dropped by the cap). */
+ * kept event with its own data), "events_summary" (per kind seen: how
+ * many, and how many the cap dropped). */
 #include <stdio.h>
 
 #include <kenshu/evidence.h>
@@ -86,6 +86,8 @@ void eventlog_json(json_object *os, const struct os_evidence *ev)
 		json_object_array_add(a, event_json(&el->events[i]));
 	json_object_object_add(os, "events", a);
 	for (int k = 0; k < EV_NKINDS; k++) {
+		if (!el->seen[k])
+			continue;   /* only the kinds the logs hold */
 		json_object *o = json_object_new_object();
 		add_u64(o, "seen", el->seen[k]);
 		add_u64(o, "dropped", el->dropped[k]);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <kenshu/evidence.h>
 #include <kenshu/report.h>
@@ -80,7 +81,10 @@ char *eventlog_summary(const struct ev_event *e)
 	case EV_DEFENDER_ACTION:
 		add_line(&sb, val(e, "Threat Name", "a threat"), 100);
 		strbuf_addstr(&sb, " in ");
-		add_line(&sb, val(e, "Path", "an unnamed resource"), 160);
+		{
+			const char *path = val(e, "Path", "an unnamed resource");
+			add_line(&sb, !strncasecmp(path, "file:_", 6) ? path + 6 : path, 160);   /* Defender's prefix */
+		}
 		if (get(e, "Action Name")) {
 			strbuf_addstr(&sb, ", action ");
 			add_line(&sb, val(e, "Action Name", "?"), 40);
