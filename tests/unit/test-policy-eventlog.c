@@ -13,7 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <json-c/json.h>
+
 #include <kenshu/core.h>
+#include <kenshu/output.h>
 #include <kenshu/policy.h>
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
@@ -318,6 +321,115 @@ static void nothing_without_logs(void **state)
 	profile_free(p);
 }
 
+__attribute__((noinline)) static char *written(const struct report *r, int (*fn)(const struct report *, FILE *))
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	assert_int_equal(fn(r, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* The three writers: every kept event in report.json, a few of each kind
+ * with "and N more" in report.txt and report.html, and the log's own text
+ * escaped in the page and blanked of controls in the text. */
+static void writers(void **state)
+{
+	struct profile *p = load_text("include = default\n");
+	struct report r;
+	struct os_info os;
+
+	(void)state;
+	report_init(&r);
+	strcpy(r.started, "2026-11-27T10:00:00Z");
+	strcpy(r.finished, "2026-11-27T10:00:09Z");
+	r.image_path = xstrdup("/tmp/x.img");
+	r.image_format = xstrdup("raw");
+	r.image_reader = xstrdup("kenshu");
+	r.scheme = xstrdup("gpt");
+	r.disk_guid = xstrdup("");
+	memset(r.sha256_before, 'a', 64);
+	memset(r.sha256_after, 'a', 64);
+	r.nvol = 1;
+	r.vol = xcalloc(1, sizeof(*r.vol));
+	r.vol[0].scanned = true;
+	r.vol[0].v.index = 2;
+	r.vol[0].v.part_type = "Microsoft basic data";
+	r.vol[0].v.fs = "ntfs";
+	r.vol[0].label = xstrdup("OS");
+	r.vol[0].fs_version = xstrdup("3.1");
+	r.vol[0].reader = xstrdup("libntfs-3g");
+	memset(&os, 0, sizeof(os));
+	os.volume = 2;
+	os.system_root = xstrdup("/Windows");
+	report_add_os(&r, &os);
+	struct ev_eventlogs *el = &r.evidence[0].eventlogs;
+	for (int i = 0; i < 25; i++)
+		ev(el, EV_RDP_LOGON, 1149, LOGS "rcm.evtx", 100 - (uint64_t)i, 1764000000 - i, "Param1", "eng", "Param3",
+		   "192.0.2.1", NULL);
+	el->seen[EV_RDP_LOGON] = 25;
+	svc(el, 7, "<script>alert(1)</script>", "C:\\Users\\x\n\x1b[31mevil.exe", false, false);
+	el->seen[EV_SERVICE_INSTALLED] = 1;
+	el->events[el->nevents - 1].recovered = true;
+	add_log(el, LOGS "rcm.evtx", false, "chunk 1: <b>CRC</b>", NULL, 1);
+	ev_eventlogs_finish(el);
+	report_finish(&r);
+	policy_apply(p, &r);
+
+	char *json = written(&r, report_write_json);
+	json_object *root = json_tokener_parse(json), *a, *o, *v;
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "schema_version", &v));
+	assert_string_equal(json_object_get_string(v), "1.5");
+	assert_true(json_object_object_get_ex(root, "os", &a));
+	o = json_object_array_get_idx(a, 0);
+	assert_true(json_object_object_get_ex(o, "events", &v));
+	assert_int_equal(json_object_array_length(v), 26);
+	json_object *e = json_object_array_get_idx(v, 0);   /* service-installed sorts first */
+	assert_true(json_object_object_get_ex(e, "kind", &a));
+	assert_string_equal(json_object_get_string(a), "service-installed");
+	assert_true(json_object_object_get_ex(e, "service_present", &a));
+	assert_false(json_object_get_boolean(a));
+	assert_true(json_object_object_get_ex(e, "recovered", &a));
+	assert_true(json_object_get_boolean(a));
+	assert_true(json_object_object_get_ex(e, "data", &a));
+	assert_true(json_object_object_get_ex(a, "ServiceName", &a));
+	assert_string_equal(json_object_get_string(a), "<script>alert(1)</script>");
+	assert_true(json_object_object_get_ex(o, "event_logs", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(v, 0), "damage", &a));
+	assert_string_equal(json_object_get_string(a), "chunk 1: <b>CRC</b>");
+	assert_true(json_object_object_get_ex(o, "events_summary", &v));
+	assert_true(json_object_object_get_ex(v, "rdp-logon", &a));
+	assert_false(json_object_object_get_ex(v, "log-cleared", NULL));
+	json_object_put(root);
+	free(json);
+
+	char *txt = written(&r, report_write_text);
+	assert_non_null(strstr(txt, "Event-log evidence [vol 2]: 1 log, 26 selected events (26 kept)"));
+	assert_non_null(strstr(txt, "  rdp-logon: 25\n"));
+	assert_non_null(strstr(txt, "    and 5 more (in report.json)\n"));
+	assert_non_null(strstr(txt, "System.evtx record 7 (recovered)"));
+	const char *from = strstr(txt, "Event-log evidence [vol 2]");
+	assert_non_null(from);
+	size_t len = strcspn(from, "V");   /* up to "Volumes:" */
+	assert_null(memchr(from, 0x1b, len));   /* the section's own lines; findings quote as they do */
+	assert_non_null(strstr(txt, "C:\\Users\\x  [31mevil.exe; installed and later removed"));
+	free(txt);
+
+	char *html = written(&r, report_write_html);
+	assert_non_null(strstr(html, "<h2>Event-log evidence</h2>"));
+	assert_null(strstr(html, "<script>alert"));
+	assert_null(strstr(html, "<b>CRC"));
+	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(html, "and 5 more (report.json has them all)"));
+	free(html);
+	report_release(&r);
+	profile_free(p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -340,6 +452,7 @@ int main(void)
 		cmocka_unit_test(strict_rules),
 		cmocka_unit_test(allowlists_and_waivers),
 		cmocka_unit_test(nothing_without_logs),
+		cmocka_unit_test(writers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
