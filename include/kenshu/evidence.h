@@ -152,6 +152,10 @@ void ev_eventlogs_add(struct ev_eventlogs *el, const char *path, const struct ev
 void ev_eventlogs_finish(struct ev_eventlogs *el);
 void ev_eventlogs_release(struct ev_eventlogs *el);
 
+/* A Defender resource ("file:_C:\\x.exe", "containerfile:_C:\\a.zip") without
+ * its kind prefix; absent when r is NULL or empty. Points into r. */
+const char *ev_defender_resource(const char *r, const char *absent);
+
 /* A service image (ImagePath as written) is Windows' own: it resolves
  * into system_root's System32 (drivers included), outside the folders
  * there that users can write, and runs no script host with a payload

@@ -250,6 +250,17 @@ static void keep_event(struct ev_eventlogs *el, struct ev_event *e)
 		trim_kind(el, e->kind, EV_MAX_PER_KIND);
 }
 
+const char *ev_defender_resource(const char *r, const char *absent)
+{
+	const char *p = r;
+
+	if (!r || !*r)
+		return absent;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+		p++;
+	return p > r && p[0] == ':' && p[1] == '_' ? p + 2 : r;
+}
+
 /* ---- service installs ----------------------------------------------------- */
 
 /* Folders inside System32 that any user can write to (the usual AppLocker

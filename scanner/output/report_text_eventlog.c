@@ -81,11 +81,8 @@ char *eventlog_summary(const struct ev_event *e)
 	case EV_DEFENDER_ACTION:
 		add_line(&sb, val(e, "Threat Name", "a threat"), 100);
 		strbuf_addstr(&sb, " in ");
-		{
-			const char *path = val(e, "Path", "an unnamed resource");
-			add_line(&sb, !strncasecmp(path, "file:_", 6) ? path + 6 : path, 160);   /* Defender's prefix */
-		}
-		if (get(e, "Action Name")) {
+		add_line(&sb, ev_defender_resource(get(e, "Path"), "an unnamed resource"), 160);
+		if (get(e, "Action Name") && strncmp(get(e, "Action Name"), "%%", 2)) {
 			strbuf_addstr(&sb, ", action ");
 			add_line(&sb, val(e, "Action Name", "?"), 40);
 		}

@@ -88,11 +88,7 @@ static void cleared(struct pctx *c, const struct os_info *os, const struct ev_ev
 
 static const char *threat_path(const struct ev_event *e)
 {
-	const char *p = get(e, "Path");
-
-	if (p && !strncasecmp(p, "file:_", 6))
-		p += 6;   /* Defender's resource prefix */
-	return p && *p ? p : "an unnamed resource";
+	return ev_defender_resource(get(e, "Path"), "an unnamed resource");
 }
 
 static bool detected_earlier(const struct ev_eventlogs *el, const struct ev_event *act)
@@ -113,6 +109,9 @@ static void detection(struct pctx *c, const struct os_info *os, const struct ev_
 	char t[32], wb[80];
 	struct where w = where_of(os, e, wb, sizeof(wb));
 	const char *threat = get(e, "Threat Name"), *action = dash(get(e, "Action Name"));
+
+	if (action && !strncmp(action, "%%", 2))
+		action = NULL;   /* a message id the log did not resolve ("%%887": not applicable) */
 
 	/* 1117 is the action on what 1116 reported: one finding per threat */
 	if (e->kind == EV_DEFENDER_ACTION && detected_earlier(el, e))

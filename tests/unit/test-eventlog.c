@@ -382,6 +382,12 @@ static void wanted_paths(void **state)
 	assert_false(ev_log_path_wanted(""));
 	assert_true(evidence_wants("/Windows/System32/winevt/Logs/Security.evtx"));
 	assert_string_equal(ev_kind_name(EV_RDP_LOGON), "rdp-logon");
+	assert_string_equal(ev_defender_resource("file:_C:\\x.exe", "-"), "C:\\x.exe");
+	assert_string_equal(ev_defender_resource("containerfile:_C:\\a.zip", "-"), "C:\\a.zip");
+	assert_string_equal(ev_defender_resource("C:\\y.exe", "-"), "C:\\y.exe");
+	assert_string_equal(ev_defender_resource(":_x", "-"), ":_x");
+	assert_string_equal(ev_defender_resource("", "-"), "-");
+	assert_string_equal(ev_defender_resource(NULL, "-"), "-");
 	assert_string_equal(ev_kind_name(EV_NKINDS), "unknown");
 }
 
