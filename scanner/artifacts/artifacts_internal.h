@@ -276,6 +276,9 @@ void evtl_add_data(struct evtl_build *b, struct evt_record *r, const char *name,
 void evtl_finish_record(struct evt_record *r);
 void evtl_damage(struct evt_log *log, const struct evtl_build *b);
 int64_t evtl_filetime(uint64_t ft);
+/* A libbfio handle (libbfio_handle_t *) reading [d, d+len) and nothing
+ * past it, or NULL; libbfio_handle_free frees it. */
+intptr_t *evtl_bfio(const uint8_t *d, size_t len);
 int evt_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err);
 
 #endif

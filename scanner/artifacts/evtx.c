@@ -1,7 +1,9 @@
 /* evtx: Windows event logs (.evtx through libevtx; .evt in evt.c).
  *
- * The log is opened from memory through a libbfio memory-range handle: no
- * temporary file. Each record's fields come from the XML libevtx renders
+ * The log is opened from memory through a libbfio handle of our own
+ * (evtl_bfio): no temporary file. Not libbfio's memory-range handle:
+ * libbfio 20170123 copies past the range when asked to read at its very
+ * end (fuzz-evtx found it through libevt), so reads are bounded here. Each record's fields come from the XML libevtx renders
  * for it (libevtx's own getters lose EventData's Name attributes), parsed
  * by libxml2 with NONET and without entity substitution, DTD loading or
  * HUGE, so a hostile value cannot reach the network, the files or the
@@ -17,6 +19,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +130,133 @@ int64_t evtl_filetime(uint64_t ft)
 	if (ft == 0)
 		return EVT_TIME_UNKNOWN;
 	return (int64_t)(ft / 10000000u) - 11644473600LL;
+}
+
+/* ---- the bytes, as libbfio reads them ---- */
+
+struct evtl_mem {
+	const uint8_t *d;
+	size_t len;
+	size_t off;
+	bool open;
+};
+
+static int mem_free(intptr_t **io, libbfio_error_t **e)
+{
+	(void)e;
+	if (io) {
+		free(*io);
+		*io = NULL;
+	}
+	return 1;
+}
+
+static int mem_clone(intptr_t **dst, intptr_t *src, libbfio_error_t **e)
+{
+	(void)e;
+	if (!dst)
+		return -1;
+	if (!src) {
+		*dst = NULL;
+		return 1;
+	}
+	struct evtl_mem *m = xmalloc(sizeof(*m));
+	*m = *(const struct evtl_mem *)(void *)src;
+	m->open = false;
+	m->off = 0;
+	*dst = (intptr_t *)(void *)m;
+	return 1;
+}
+
+static int mem_open(intptr_t *io, int flags, libbfio_error_t **e)
+{
+	(void)e;
+	struct evtl_mem *m = (struct evtl_mem *)(void *)io;
+	if (flags & LIBBFIO_ACCESS_FLAG_WRITE)
+		return -1;
+	m->open = true;
+	m->off = 0;
+	return 1;
+}
+
+static int mem_close(intptr_t *io, libbfio_error_t **e)
+{
+	(void)e;
+	((struct evtl_mem *)(void *)io)->open = false;
+	return 0;
+}
+
+static ssize_t mem_read(intptr_t *io, uint8_t *buf, size_t size, libbfio_error_t **e)
+{
+	(void)e;
+	struct evtl_mem *m = (struct evtl_mem *)(void *)io;
+	if (!m->open || !buf || size > (size_t)SSIZE_MAX)
+		return -1;
+	if (m->off >= m->len)
+		return 0;
+	size_t n = m->len - m->off < size ? m->len - m->off : size;
+	memcpy(buf, m->d + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t mem_write(intptr_t *io, const uint8_t *buf, size_t size, libbfio_error_t **e)
+{
+	(void)io;
+	(void)buf;
+	(void)size;
+	(void)e;
+	return -1;
+}
+
+static off64_t mem_seek(intptr_t *io, off64_t offset, int whence, libbfio_error_t **e)
+{
+	(void)e;
+	struct evtl_mem *m = (struct evtl_mem *)(void *)io;
+	off64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (off64_t)m->off
+				 : whence == SEEK_END ? (off64_t)m->len : -1;
+	if (base < 0 || (offset > 0 && offset > INT64_MAX - base) || base + offset < 0)
+		return -1;
+	m->off = (uint64_t)(base + offset) > SIZE_MAX ? SIZE_MAX : (size_t)(base + offset);
+	return base + offset;
+}
+
+static int mem_exists(intptr_t *io, libbfio_error_t **e)
+{
+	(void)io;
+	(void)e;
+	return 1;
+}
+
+static int mem_is_open(intptr_t *io, libbfio_error_t **e)
+{
+	(void)e;
+	return ((struct evtl_mem *)(void *)io)->open ? 1 : 0;
+}
+
+static int mem_size(intptr_t *io, size64_t *size, libbfio_error_t **e)
+{
+	(void)e;
+	*size = ((struct evtl_mem *)(void *)io)->len;
+	return 1;
+}
+
+intptr_t *evtl_bfio(const uint8_t *d, size_t len)
+{
+	struct evtl_mem *m = xcalloc(1, sizeof(*m));
+	libbfio_handle_t *h = NULL;
+	libbfio_error_t *e = NULL;
+	m->d = d;
+	m->len = len;
+	if (libbfio_handle_initialize(&h, (intptr_t *)(void *)m, mem_free, mem_clone, mem_open, mem_close, mem_read,
+				      mem_write, mem_seek, mem_exists, mem_is_open, mem_size,
+				      LIBBFIO_FLAG_IO_HANDLE_MANAGED | LIBBFIO_FLAG_IO_HANDLE_CLONE_BY_FUNCTION,
+				      &e) != 1) {
+		libbfio_error_free(&e);
+		free(m);
+		return NULL;
+	}
+	return h;
 }
 
 /* ---- chunk headers ---- */
@@ -553,29 +683,23 @@ static int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt
 	if (b.nbad_ids)
 		qsort(b.bad_ids, b.nbad_ids, sizeof(*b.bad_ids), cmp_u64);
 
-	libbfio_handle_t *io = NULL;
-	libbfio_error_t *be = NULL;
+	libbfio_handle_t *io = evtl_bfio(d, len);
 	libevtx_file_t *f = NULL;
 	libevtx_error_t *e = NULL;
-	if (libbfio_memory_range_initialize(&io, &be) != 1 ||
-	    /* read only: the handle is opened for reading alone */
-	    libbfio_memory_range_set(io, (uint8_t *)(uintptr_t)d, len, &be) != 1) {
-		libbfio_error_free(&be);
-		libbfio_handle_free(&io, NULL);
+	if (!io) {
+		free(b.bad_ids);
 		return ks_fail(err, KS_EIO, "'%s': cannot set up libbfio", name);
 	}
 	if (libevtx_file_initialize(&f, &e) != 1) {
 		libevtx_error_free(&e);
 		libbfio_handle_free(&io, NULL);
+		free(b.bad_ids);
 		return ks_fail(err, KS_EIO, "'%s': cannot set up libevtx", name);
 	}
 	if (libevtx_file_open_file_io_handle(f, io, LIBEVTX_OPEN_READ, &e) != 1) {
-		char msg[256] = "";
-		libevtx_error_sprint(e, msg, sizeof(msg));
 		libevtx_error_free(&e);
 		/* the signature was there: a damaged log, kept as such */
 		b.open_failed = "the file header could not be read";
-		(void)msg;
 	} else {
 		uint32_t flags = 0;
 		if (libevtx_file_get_flags(f, &flags, &e) == 1) {
