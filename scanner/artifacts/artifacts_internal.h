@@ -253,8 +253,8 @@ void cmd_set_payload_text(struct cmd_resolution *out, const char *s, unsigned fl
  * or without ".exe"), or NULL. Static storage. */
 const struct cmd_host *cmd_host_lookup(const char *tok, size_t n);
 
-/* ---- event logs: evtx.c (.evtx, the entry points, what both share),
- * evt.c (.evt) ---- */
+/* ---- event logs: evtlog.c (the entry points, what both share), evtx.c
+ * (.evtx), evt.c (.evt) ---- */
 
 /* What one parse has built so far, against the bounds of artifacts.h. */
 struct evtl_build {
@@ -276,6 +276,10 @@ void evtl_add_data(struct evtl_build *b, struct evt_record *r, const char *name,
 void evtl_finish_record(struct evt_record *r);
 void evtl_damage(struct evt_log *log, const struct evtl_build *b);
 int64_t evtl_filetime(uint64_t ft);
+/* A libbfio handle (libbfio_handle_t *) reading [d, d+len) and nothing
+ * past it, or NULL; libbfio_handle_free frees it. */
+intptr_t *evtl_bfio(const uint8_t *d, size_t len);
+int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err);
 int evt_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* evt: XP/2003-era event logs (.evt, "LfLe") through libevt, opened from
- * memory like the .evtx ones (evtx.c holds the entry points). A .evt record
+ * memory through evtl_bfio like the .evtx ones (evtx.c holds the entry points). A .evt record
  * has no channel: the log's file name gives it (SysEvent -> System). */
 #include "artifacts_internal.h"
 
@@ -129,17 +129,11 @@ int evt_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *ou
 	evtl_budget_init(&b, len);
 	out->format = EVT_FORMAT_EVT;
 
-	libbfio_handle_t *io = NULL;
-	libbfio_error_t *be = NULL;
+	libbfio_handle_t *io = evtl_bfio(d, len);
 	libevt_file_t *f = NULL;
 	libevt_error_t *e = NULL;
-	if (libbfio_memory_range_initialize(&io, &be) != 1 ||
-	    /* read only: the handle is opened for reading alone */
-	    libbfio_memory_range_set(io, (uint8_t *)(uintptr_t)d, len, &be) != 1) {
-		libbfio_error_free(&be);
-		libbfio_handle_free(&io, NULL);
+	if (!io)
 		return ks_fail(err, KS_EIO, "'%s': cannot set up libbfio", name);
-	}
 	if (libevt_file_initialize(&f, &e) != 1) {
 		libevt_error_free(&e);
 		libbfio_handle_free(&io, NULL);

@@ -1,7 +1,7 @@
 /* evtx: Windows event logs (.evtx through libevtx; .evt in evt.c).
  *
- * The log is opened from memory through a libbfio memory-range handle: no
- * temporary file. Each record's fields come from the XML libevtx renders
+ * The log is opened from memory through evtl_bfio's bounded libbfio
+ * handle (evtlog.c): no temporary file. Each record's fields come from the XML libevtx renders
  * for it (libevtx's own getters lose EventData's Name attributes), parsed
  * by libxml2 with NONET and without entity substitution, DTD loading or
  * HUGE, so a hostile value cannot reach the network, the files or the
@@ -34,100 +34,6 @@
 #define EVTX_CHUNK_RECORDS 512u       /* first record of a chunk */
 #define EVTX_MAX_XML (8u << 20)       /* a record's rendered XML; more is not a real record */
 #define EVTX_XML_DEPTH 64
-
-/* ---- shared with evt.c (artifacts_internal.h) ---- */
-
-/* Output grows in proportion to the input, whatever templates make of it. */
-void evtl_budget_init(struct evtl_build *b, size_t input_len)
-{
-	memset(b, 0, sizeof(*b));
-	b->budget = input_len * 16 + (4u << 20);
-}
-
-char *evtl_value(struct evtl_build *b, const char *s, size_t n)
-{
-	if (n > EVT_MAX_VALUE) {
-		n = EVT_MAX_VALUE;
-		/* not inside a UTF-8 sequence */
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-		b->cut++;
-	}
-	b->used += n + 1;
-	return xstrndup(s, n);
-}
-
-struct evt_record *evtl_add(struct evtl_build *b, struct evt_log *log)
-{
-	if (log->nrec >= EVT_MAX_RECORDS || b->used > b->budget) {
-		log->truncated = true;
-		return NULL;
-	}
-	if (log->nrec == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 64;
-		log->rec = xrealloc(log->rec, b->cap * sizeof(*log->rec));
-	}
-	struct evt_record *r = &log->rec[log->nrec++];
-	memset(r, 0, sizeof(*r));
-	r->time = EVT_TIME_UNKNOWN;
-	b->used += sizeof(*r);
-	return r;
-}
-
-void evtl_add_data(struct evtl_build *b, struct evt_record *r, const char *name, const char *value, size_t vlen)
-{
-	if (b->used > b->budget)
-		return;
-	r->data = xrealloc(r->data, (r->ndata + 1) * sizeof(*r->data));
-	r->data[r->ndata].name = evtl_value(b, name, strlen(name));
-	r->data[r->ndata].value = evtl_value(b, value, vlen);
-	r->ndata++;
-	b->used += sizeof(*r->data);
-}
-
-/* Fields the parser left empty get "" (the interface promises non-NULL). */
-void evtl_finish_record(struct evt_record *r)
-{
-	if (!r->provider)
-		r->provider = xstrdup("");
-	if (!r->channel)
-		r->channel = xstrdup("");
-	if (!r->computer)
-		r->computer = xstrdup("");
-	if (!r->user_sid)
-		r->user_sid = xstrdup("");
-}
-
-void evtl_damage(struct evt_log *log, const struct evtl_build *b)
-{
-	struct strbuf s = STRBUF_INIT;
-	if (b->header_bad)
-		strbuf_addstr(&s, "the file header failed its checksum");
-	if (log->chunks_bad)
-		strbuf_addf(&s, "%s%u of %u chunks failed their checksum", s.len ? "; " : "", log->chunks_bad, log->chunks);
-	if (b->open_failed)
-		strbuf_addf(&s, "%s%s", s.len ? "; " : "", b->open_failed);
-	if (log->records_bad)
-		strbuf_addf(&s, "%s%u record%s could not be read", s.len ? "; " : "", log->records_bad,
-			    log->records_bad == 1 ? "" : "s");
-	if (log->truncated)
-		strbuf_addf(&s, "%sonly the first %zu records were read (a limit)", s.len ? "; " : "", log->nrec);
-	if (b->cut)
-		strbuf_addf(&s, "%s%zu value%s cut at %u bytes", s.len ? "; " : "", b->cut, b->cut == 1 ? "" : "s",
-			    EVT_MAX_VALUE);
-	if (log->dirty)
-		strbuf_addf(&s, "%sthe log was not closed cleanly (dirty)", s.len ? "; " : "");
-	log->damage = s.len ? strbuf_detach(&s, NULL) : NULL;
-	strbuf_release(&s);
-}
-
-/* 0: FILETIME absent */
-int64_t evtl_filetime(uint64_t ft)
-{
-	if (ft == 0)
-		return EVT_TIME_UNKNOWN;
-	return (int64_t)(ft / 10000000u) - 11644473600LL;
-}
 
 /* ---- chunk headers ---- */
 
@@ -246,13 +152,15 @@ static void node_text(const xmlNode *n, struct strbuf *out)
 			strbuf_addstr(out, (const char *)c->content);
 }
 
-static char *attr(const xmlNode *n, const char *name)
+static char *attr(struct evtl_build *b, const xmlNode *n, const char *name)
 {
 	for (const xmlAttr *a = n->properties; a; a = a->next)
 		if (a->name && strcmp((const char *)a->name, name) == 0) {
 			struct strbuf s = STRBUF_INIT;
 			node_text((const xmlNode *)a, &s);
-			return strbuf_detach(&s, NULL);
+			char *v = evtl_value(b, s.buf, s.len);
+			strbuf_release(&s);
+			return v;
 		}
 	return NULL;
 }
@@ -301,7 +209,7 @@ static void xml_system(struct evtl_build *b, struct evt_record *r, const xmlNode
 {
 	for (const xmlNode *n = sys->children; n; n = n->next) {
 		if (is_el(n, "TimeCreated")) {
-			char *v = attr(n, "SystemTime");
+			char *v = attr(b, n, "SystemTime");
 			xs->time = iso_time(v);
 			free(v);
 		} else if (is_el(n, "EventRecordID")) {
@@ -311,7 +219,7 @@ static void xml_system(struct evtl_build *b, struct evt_record *r, const xmlNode
 				xs->record_id = id;
 			free(v);
 		} else if (is_el(n, "Provider")) {
-			char *v = attr(n, "Name");
+			char *v = attr(b, n, "Name");
 			if (v)
 				set_once(&r->provider, v);
 		} else if (is_el(n, "EventID")) {
@@ -323,7 +231,7 @@ static void xml_system(struct evtl_build *b, struct evt_record *r, const xmlNode
 		} else if (is_el(n, "Computer")) {
 			set_once(&r->computer, text_of(b, n));
 		} else if (is_el(n, "Security")) {
-			char *v = attr(n, "UserID");
+			char *v = attr(b, n, "UserID");
 			if (v)
 				set_once(&r->user_sid, v);
 		}
@@ -365,7 +273,7 @@ static void xml_eventdata(struct evtl_build *b, struct evt_record *r, const xmlN
 			continue;
 		struct strbuf s = STRBUF_INIT;
 		node_text(c, &s);
-		char *name = is_el(c, "Data") ? attr(c, "Name") : xstrdup((const char *)c->name);
+		char *name = is_el(c, "Data") ? attr(b, c, "Name") : xstrdup((const char *)c->name);
 		evtl_add_data(b, r, name ? name : "", s.buf ? s.buf : "", s.len);
 		free(name);
 		strbuf_release(&s);
@@ -543,7 +451,7 @@ static void read_records(struct evtl_build *b, struct evt_log *log, libevtx_file
 	}
 }
 
-static int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err)
+int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err)
 {
 	struct evtl_build b;
 	evtl_budget_init(&b, len);
@@ -553,29 +461,23 @@ static int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt
 	if (b.nbad_ids)
 		qsort(b.bad_ids, b.nbad_ids, sizeof(*b.bad_ids), cmp_u64);
 
-	libbfio_handle_t *io = NULL;
-	libbfio_error_t *be = NULL;
+	libbfio_handle_t *io = evtl_bfio(d, len);
 	libevtx_file_t *f = NULL;
 	libevtx_error_t *e = NULL;
-	if (libbfio_memory_range_initialize(&io, &be) != 1 ||
-	    /* read only: the handle is opened for reading alone */
-	    libbfio_memory_range_set(io, (uint8_t *)(uintptr_t)d, len, &be) != 1) {
-		libbfio_error_free(&be);
-		libbfio_handle_free(&io, NULL);
+	if (!io) {
+		free(b.bad_ids);
 		return ks_fail(err, KS_EIO, "'%s': cannot set up libbfio", name);
 	}
 	if (libevtx_file_initialize(&f, &e) != 1) {
 		libevtx_error_free(&e);
 		libbfio_handle_free(&io, NULL);
+		free(b.bad_ids);
 		return ks_fail(err, KS_EIO, "'%s': cannot set up libevtx", name);
 	}
 	if (libevtx_file_open_file_io_handle(f, io, LIBEVTX_OPEN_READ, &e) != 1) {
-		char msg[256] = "";
-		libevtx_error_sprint(e, msg, sizeof(msg));
 		libevtx_error_free(&e);
 		/* the signature was there: a damaged log, kept as such */
 		b.open_failed = "the file header could not be read";
-		(void)msg;
 	} else {
 		uint32_t flags = 0;
 		if (libevtx_file_get_flags(f, &flags, &e) == 1) {
@@ -592,50 +494,4 @@ static int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt
 	free(b.bad_ids);
 	evtl_damage(out, &b);
 	return 0;
-}
-
-int evt_log_parse(const void *data, size_t len, const char *name, struct evt_log *out, struct ks_err *err)
-{
-	const uint8_t *d = data;
-	memset(out, 0, sizeof(*out));
-	if (!name)
-		name = "event log";
-	if (!d || len < 8)
-		return ks_fail(err, KS_EINPUT, "'%s': too short to be an event log (%zu bytes)", name, len);
-	if (memcmp(d, "ElfFile", 8) == 0)
-		return evtx_parse(d, len, name, out, err);
-	if (memcmp(d + 4, "LfLe", 4) == 0)
-		return evt_parse(d, len, name, out, err);
-	return ks_fail(err, KS_EINPUT, "'%s': not an event log (no ElfFile or LfLe signature)", name);
-}
-
-void evt_log_release(struct evt_log *log)
-{
-	if (!log)
-		return;
-	for (size_t i = 0; i < log->nrec; i++) {
-		struct evt_record *r = &log->rec[i];
-		free(r->provider);
-		free(r->channel);
-		free(r->computer);
-		free(r->user_sid);
-		for (size_t k = 0; k < r->ndata; k++) {
-			free(r->data[k].name);
-			free(r->data[k].value);
-		}
-		free(r->data);
-	}
-	free(log->rec);
-	free(log->damage);
-	memset(log, 0, sizeof(*log));
-}
-
-const char *evt_data_get(const struct evt_record *r, const char *name)
-{
-	if (!r || !name)
-		return NULL;
-	for (size_t i = 0; i < r->ndata; i++)
-		if (strcmp(r->data[i].name, name) == 0)
-			return r->data[i].value;
-	return NULL;
 }

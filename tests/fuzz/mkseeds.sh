@@ -177,6 +177,16 @@ done
 { echo md5; echo 'layout other'; cat "$TOP/images/wmi/persist.wmi"; } >"$work/other.wmi"
 "$TOOLS/mkwmirepo" "$OUT/fuzz-wmi/md5-other-layout" "$work/other.wmi"
 
+# ---- event logs: the sample recipes, a broken chunk, leftover records, .evt ----
+for r in "$TOP"/images/evtx/*.txt; do
+	"$TOOLS/mkevtx" "$r" "$OUT/fuzz-evtx/$(basename "$r" .txt)"
+done
+{ cat "$TOP/images/evtx/vendor-system.txt"; echo chunk; cat "$TOP/images/evtx/vendor-security.txt"
+  echo leftover; echo 'event 4624 provider=Deleted'; echo 'data LogonType=3'; echo 'corrupt-chunk 0'; } >"$work/evtx-damaged.txt"
+"$TOOLS/mkevtx" "$work/evtx-damaged.txt" "$OUT/fuzz-evtx/damaged"
+{ echo 'format evt'; echo 'flags dirty'; cat "$TOP/images/evtx/vendor-system.txt"; } >"$work/evt.txt"
+"$TOOLS/mkevtx" "$work/evt.txt" "$OUT/fuzz-evtx/sysevent-evt"
+
 # ---- WOF: the reparse value, then the logical size and the stream ----
 wofseed() { # NAME FORMAT_NUMBER FORMAT SRC
 	local size

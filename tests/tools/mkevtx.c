@@ -71,7 +71,7 @@ struct event {
 static const char *recipe_name = "-";
 static unsigned line_no;
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -23,7 +23,7 @@
 
 #define CHUNK 65536u
 #define HDR 4096u
-#define MUTATIONS 3000
+#define MUTATIONS 1000
 
 static char dir[] = "/tmp/kenshu-test-evtx-XXXXXX";
 static unsigned nfixture;
