@@ -312,7 +312,7 @@ static void damaged(struct pctx *c, const struct os_info *os, const struct ev_ev
 		const struct ev_log *l = &el->logs[i];
 		struct where w = { os->volume, l->path, NULL, NULL, NULL, NULL };
 		if (l->error) {
-			policy_add(c, "eventlog-damaged", SEV_REVIEW, &w, "the event log was not read: %.300s", l->error);
+			policy_add(c, "eventlog-damaged", SEV_REVIEW, &w, "the event log could not be used: %.300s", l->error);
 			continue;
 		}
 		if (l->damage || l->chunks_bad || l->records_bad || l->truncated)

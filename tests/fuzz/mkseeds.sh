@@ -186,6 +186,19 @@ done
 "$TOOLS/mkevtx" "$work/evtx-damaged.txt" "$OUT/fuzz-evtx/damaged"
 { echo 'format evt'; echo 'flags dirty'; cat "$TOP/images/evtx/vendor-system.txt"; } >"$work/evt.txt"
 "$TOOLS/mkevtx" "$work/evt.txt" "$OUT/fuzz-evtx/sysevent-evt"
+# the evidence over parsed logs: the same logs, and script blocks in parts
+mkdir -p "$OUT/fuzz-eventlog"
+cp "$OUT"/fuzz-evtx/* "$OUT/fuzz-eventlog/"
+{ echo 'channel Microsoft-Windows-PowerShell/Operational'
+  for n in 2 1 3; do
+	echo "event 4104 provider=Microsoft-Windows-PowerShell time=2026-01-02T06:00:0${n}Z"
+	echo "data MessageNumber=$n"; echo 'data MessageTotal=3'; echo "data ScriptBlockText=part $n;"
+	echo 'data ScriptBlockId={aa}'
+  done
+  echo 'channel System'
+  echo 'event 7045 provider="Service Control Manager"'
+  echo 'data ServiceName=x'; echo 'data ImagePath=%COMSPEC% /c "powershell -enc SQBFAFgA"'; } >"$work/ps-parts.txt"
+"$TOOLS/mkevtx" "$work/ps-parts.txt" "$OUT/fuzz-eventlog/ps-parts"
 
 # ---- WOF: the reparse value, then the logical size and the stream ----
 wofseed() { # NAME FORMAT_NUMBER FORMAT SRC
