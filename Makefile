@@ -5,7 +5,7 @@
 PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= gcc
-PKGS      := libclamav libntfs-3g json-c libcrypto hivex libxml-2.0 libnbd wimlib libguestfs libarchive inih yara
+PKGS      := libclamav libntfs-3g json-c libcrypto hivex libxml-2.0 libnbd wimlib libguestfs libarchive inih yara libevtx libevt libbfio
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

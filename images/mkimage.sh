@@ -32,6 +32,7 @@ TOOLS=${KENSHU_TOOLS:-build/tools}
 POPULATE=$TOOLS/ntfs-populate
 MKHIVE=$TOOLS/mkhive
 MKWMIREPO=$TOOLS/mkwmirepo
+MKEVTX=$TOOLS/mkevtx
 MKPE=$(cd "$(dirname "$0")/.." && pwd)/tests/tools/mkpe.sh
 MKCAT=$TOOLS/mkcat
 # signpe/catalog lines sign with the test PKI (tests/tools/mktestpki.sh).
@@ -471,6 +472,23 @@ while IFS= read -r line || [[ -n $line ]]; do
 			die "$3: ${msg#mkwmirepo: }"
 		fi
 		script_add "file $(quote_token "$2") $(quote_token "@$wmi_file")"
+		;;
+	evtx)
+		# evtx /PATH RECIPE: mkevtx writes an event log (.evtx, or .evt
+		# when the recipe says `format evt`) from RECIPE (the recipe
+		# directory's) now, and the volume gets it as `file /PATH @tempfile`.
+		((cur_fs >= 0)) || die "'evtx' before any 'fs' line"
+		(($# == 3)) || die "usage: evtx /PATH RECIPE"
+		[[ $2 == /* ]] || die "evtx path '$2' must be absolute"
+		[[ -x $MKEVTX ]] || die "'$MKEVTX' not found: run 'make $MKEVTX' or set KENSHU_TOOLS"
+		[[ $MKEVTX == /* ]] || MKEVTX=$PWD/$MKEVTX
+		evtx_file=$TMPDIR_MK/evtx$line_no
+		if ! (cd "$RECIPE_DIR" && "$MKEVTX" "$3" "$evtx_file") 2>"$TMPDIR_MK/mkevtx.log"; then
+			msg=$(tr '\n' ' ' <"$TMPDIR_MK/mkevtx.log")
+			msg=${msg% }
+			die "${msg#mkevtx: }"
+		fi
+		script_add "file $(quote_token "$2") $(quote_token "@$evtx_file")"
 		;;
 	*)
 		die "unknown keyword '$1'"

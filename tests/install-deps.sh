@@ -14,6 +14,7 @@ pkgs=(
 	libhivex-dev        # offline registry hives
 	libxml2-dev         # scheduled task XML (Task Scheduler 2.0)
 	libinih-dev         # acceptance profiles (INI)
+	libevtx-dev libevt-dev libbfio-dev  # Windows event logs (.evtx, XP-era .evt), read from memory through a libbfio memory range
 	libnbd-dev          # reads VMDK/VHD/VHDX/QCOW2 disks served by qemu-nbd
 	libarchive-dev      # vendor bundles: zip, 7z, tar(.gz/.xz...), ISO 9660, CAB
 	libarchive-tools    # bsdtar, builds the zip/7z/tar.xz/ISO bundle fixtures

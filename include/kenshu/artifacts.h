@@ -590,7 +590,8 @@ enum sam_password sam_nt_password(const uint8_t *entry, size_t n, uint32_t rid, 
 long sam_alias_members(const uint8_t *p, size_t n, const uint8_t *domain_sid, uint32_t **rids,
 		       struct ks_err *err);
 
-/* ---- event logs (evtx.c through libevtx, evt.c through libevt) ------- */
+/* ---- event logs (evtx.c through libevtx, evt.c through libevt, evtlog.c
+ * the entry points) ---- */
 
 /* One EventData/UserData item. name is "" for positional strings (.evt
  * logs, or EventData without Name attributes). */
@@ -622,9 +623,12 @@ struct evt_log {
 	bool full;                 /* header says the log is full */
 	unsigned chunks;           /* chunks (.evtx); 0 for .evt */
 	unsigned chunks_bad;       /* chunks whose header or CRC failed */
-	unsigned records_bad;      /* records that could not be read */
-	bool truncated;            /* EVT_MAX_RECORDS reached */
-	char *damage;              /* one line: what was wrong with the log, NULL when nothing */
+	unsigned records_bad;      /* records that could not be read (not counting
+	                              unreadable remnants in a chunk's slack) */
+	bool truncated;            /* EVT_MAX_RECORDS, or the memory bound (16 x the input), reached */
+	char *damage;              /* one line: what was wrong with the log, NULL when nothing:
+	                              "1 of 2 chunks failed their checksum; 3 records could
+	                              not be read; the log was not closed cleanly (dirty)" */
 	struct evt_record *rec;
 	size_t nrec;
 };

@@ -48,18 +48,141 @@ void ev_payloads_release(struct ev_payloads *l);
 
 /* ---- event logs (evidence/eventlog*.c) -------------------------------- */
 
+/* Caps against logs that hold millions of records. */
+#define EV_LOG_MAX_BYTES (256ull << 20)   /* a bigger log file is listed as not read */
+#define EV_MAX_LOGS 1024                  /* log files read per installation */
+#define EV_MAX_PER_KIND 1000u             /* events kept per kind: the last ones in log order */
+#define EV_MAX_DATA_TEXT (16u << 10)      /* bytes of one kept data value (the payload has all) */
+#define EV_MAX_SCRIPT_BYTES (16u << 20)   /* one joined script block */
+#define EV_MAX_PAYLOAD_BYTES (128u << 20) /* all script blocks of an installation */
+
+/* What an event is evidence of; ev_kind_name() gives the report's name. */
+enum ev_kind {
+	EV_SERVICE_INSTALLED,      /* System 7045, Security 4697 */
+	EV_LOG_CLEARED,            /* System 104, Security 1102 (517 on XP) */
+	EV_ACCOUNT_CREATED,        /* 4720 (624 on XP) */
+	EV_ACCOUNT_ENABLED,        /* 4722 (626 on XP) */
+	EV_GROUP_MEMBER_ADDED,     /* 4728, 4732, 4756 (632, 636, 660 on XP) */
+	EV_DEFENDER_DETECTION,     /* Defender 1116 */
+	EV_DEFENDER_ACTION,        /* Defender 1117 */
+	EV_DEFENDER_CONFIG_CHANGED, /* Defender 5007 */
+	EV_DEFENDER_PROTECTION_OFF, /* Defender 5001, 5010, 5012 */
+	EV_RDP_LOGON,              /* RemoteConnectionManager 1149, Security 4624 type 10 */
+	EV_POWERSHELL_SCRIPT_BLOCK, /* PowerShell 4104, its parts joined */
+	EV_NKINDS
+};
+const char *ev_kind_name(enum ev_kind k);   /* "service-installed"...; static */
+
+struct ev_kv {
+	char *name;                /* the data item's name; "1", "2"... for positional strings */
+	char *value;               /* cut at EV_MAX_DATA_TEXT bytes (on a UTF-8 boundary) */
+};
+
+/* One selected event. */
+struct ev_event {
+	enum ev_kind kind;
+	uint32_t event_id;
+	char *log;                 /* the log file inside the volume, "/Windows/System32/winevt/Logs/System.evtx" */
+	char *provider, *channel;
+	uint64_t record_id;
+	int64_t time;              /* Unix seconds UTC, EVT_TIME_UNKNOWN */
+	char *computer;
+	char *user;                /* the record's user SID, "" when none */
+	bool recovered;            /* read from a damaged chunk or a deleted area */
+	struct ev_kv *data;        /* the event's own data, as the log holds it */
+	size_t ndata;
+	/* EV_SERVICE_INSTALLED: */
+	char *service;             /* ServiceName, NULL for other kinds */
+	char *image;               /* ImagePath (4697: ServiceFileName) as written, NULL when none */
+	char *image_file;          /* image resolved inside the volume, NULL when it is not there */
+	bool windows_image;        /* image is Windows' own (ev_image_windows_own) */
+	bool service_present;      /* the installation's SYSTEM hive still has the service */
+	/* EV_POWERSHELL_SCRIPT_BLOCK: */
+	unsigned parts, parts_total; /* parts found and MessageTotal; the text joins those found */
+	size_t script_len;         /* bytes of the joined text (ScriptBlockText holds at most
+	                              EV_MAX_DATA_TEXT of them; the payload has them all) */
+};
+
+/* One log file found on the installation. */
+struct ev_log {
+	char *path;
+	enum evt_format format;
+	uint64_t size;
+	bool read;                 /* parsed; false: error says why */
+	char *error;               /* not read: too large, unreadable, not an event log */
+	size_t records;
+	bool dirty, full, truncated;
+	unsigned chunks, chunks_bad, records_bad;
+	size_t recovered;          /* records marked recovered */
+	char *damage;              /* the parser's one line, NULL when nothing was wrong */
+};
+
+struct ev_eventlogs {
+	struct ev_log *logs;       /* in path order */
+	size_t nlogs;
+	size_t logs_skipped;       /* past EV_MAX_LOGS */
+	struct ev_event *events;   /* sorted: by kind, newest first (unknown times last) */
+	size_t nevents;
+	size_t seen[EV_NKINDS];    /* events of each kind in the logs */
+	size_t dropped[EV_NKINDS]; /* of those, not kept (EV_MAX_PER_KIND) */
+	size_t scripts_unscanned;  /* script blocks past EV_MAX_PAYLOAD_BYTES: not scanned */
+	uint64_t payload_bytes;    /* script-block bytes handed to the scan */
+};
+
+/* The walk's part: true for a file the event logs are read from, a
+ * "/ROOT/System32/winevt/Logs/NAME.evtx" or "/ROOT/System32/config/NAME.evt"
+ * (case-insensitive). The system root is not known during the walk. */
+bool ev_log_path_wanted(const char *path);
+
+/* Reads the logs among found (ev_log_path_wanted paths) that lie in os's
+ * system root, in path order, into *out (zeroed first), and adds each
+ * joined script block to payloads. */
+void eventlog_collect(struct fs *fs, const struct os_info *os, const char *const *found, size_t nfound,
+		      struct ev_eventlogs *out, struct ev_payloads *payloads);
+
+/* The selection over one parsed log (eventlog_collect's work for one file,
+ * exposed for tests): adds the events the selection table names, joins
+ * the log's script blocks (adding each to payloads), and judges service
+ * installs against os (its autoruns: still there? its system root:
+ * Windows' own?). exists (may be NULL: nothing exists) probes the volume
+ * for the image path. Call ev_eventlogs_finish once after the last log. */
+void ev_eventlogs_add(struct ev_eventlogs *el, const char *path, const struct evt_log *log,
+		      const struct os_info *os, cmd_exists_fn exists, void *ctx, struct ev_payloads *payloads);
+/* Flattens the kept events into el->events, sorted. */
+void ev_eventlogs_finish(struct ev_eventlogs *el);
+void ev_eventlogs_release(struct ev_eventlogs *el);
+
+/* A Defender resource ("file:_C:\\x.exe", "containerfile:_C:\\a.zip") without
+ * its kind prefix; absent when r is NULL or empty. Points into r. */
+const char *ev_defender_resource(const char *r, const char *absent);
+
+/* A service image (ImagePath as written) is Windows' own: it resolves
+ * into system_root's System32 (drivers included), outside the folders
+ * there that users can write, and runs no script host with a payload
+ * (cmd /c, powershell...). *file (may be NULL) gets the resolved path
+ * (malloc'd, NULL when not on the volume). */
+bool ev_image_windows_own(const char *image, const char *system_root, cmd_exists_fn exists, void *ctx,
+			  char **file);
+
 /* ---- Defender (evidence/defender*.c) ---------------------------------- */
 
 /* ---- one installation's evidence ------------------------------------- */
 
 struct os_evidence {
+	struct ev_eventlogs eventlogs; /* the logs read and the events selected */
 	struct ev_payloads payloads;   /* scanned by the scan stage after the walk */
 };
+
+/* The files the evidence reads that no fixed path names (each part's
+ * predicate, e.g. ev_log_path_wanted): the scan's walk passes every main
+ * stream's path for which this is true to evidence_collect as found. */
+bool evidence_wants(const char *path);
 
 /* Reads what the installation os (found on fs by os_inspect) recorded.
  * Never fails: what cannot be read is recorded in *out (release with
  * evidence_release). */
-void evidence_collect(struct fs *fs, const struct os_info *os, struct os_evidence *out);
+void evidence_collect(struct fs *fs, const struct os_info *os, const char *const *found, size_t nfound,
+		      struct os_evidence *out);
 void evidence_release(struct os_evidence *ev);
 
 #endif

@@ -115,6 +115,7 @@ struct profile_allow {
 	char *signer;        /* a valid signature's signer (CN or O), NULL when not by signer */
 	char *thumbprint;    /* a certificate-store entry by SHA-1 (trusted-root-added), else NULL */
 	char *account;       /* a local account by name (account-admin-extra), else NULL */
+	char *service;       /* a service by name (eventlog-service-installed), else NULL */
 	char *vendor, *comment;
 	char *origin;        /* "FILE:LINE" of the section */
 };

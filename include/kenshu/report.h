@@ -25,7 +25,7 @@
  * same image gives the same report apart from times and durations.
  */
 
-#define REPORT_SCHEMA_VERSION "1.4"
+#define REPORT_SCHEMA_VERSION "1.5"
 
 struct sign_key;   /* sign.h */
 struct drift;      /* drift.h */

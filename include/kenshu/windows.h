@@ -354,6 +354,10 @@ const char *autorun_value_name(const struct autorun *a);
  * Allocated. */
 char *autorun_where(const struct autorun *a);
 
+/* path (inside the volume) lies where users can write: Users,
+ * ProgramData, Temp, Public, the Recycle Bin (the autorun-user-writable
+ * list). */
+bool autorun_path_user_writable(const char *path);
 /* Its target lies in the system root ("/Windows"): what "Windows' own"
  * means for autorun_missing_reason() until signatures decide it. */
 bool autorun_in_system_root(const struct autorun *a, const char *system_root);

@@ -253,4 +253,33 @@ void cmd_set_payload_text(struct cmd_resolution *out, const char *s, unsigned fl
  * or without ".exe"), or NULL. Static storage. */
 const struct cmd_host *cmd_host_lookup(const char *tok, size_t n);
 
+/* ---- event logs: evtlog.c (the entry points, what both share), evtx.c
+ * (.evtx), evt.c (.evt) ---- */
+
+/* What one parse has built so far, against the bounds of artifacts.h. */
+struct evtl_build {
+	size_t cap;             /* of log->rec */
+	size_t used, budget;    /* bytes kept, at most about 16 x the input */
+	size_t cut;             /* values cut at EVT_MAX_VALUE */
+	const char *open_failed; /* the library refused the file: why, static */
+	bool header_bad;        /* .evtx: the file header's CRC failed */
+	uint64_t *bad_ids;      /* .evtx: identifiers of the records in bad chunks, sorted */
+	size_t nbad_ids, bad_cap;
+};
+
+void evtl_budget_init(struct evtl_build *b, size_t input_len);
+/* s[0..n) cut at EVT_MAX_VALUE (on a UTF-8 boundary), allocated. */
+char *evtl_value(struct evtl_build *b, const char *s, size_t n);
+/* A new record in log, or NULL (log->truncated set) past the bounds. */
+struct evt_record *evtl_add(struct evtl_build *b, struct evt_log *log);
+void evtl_add_data(struct evtl_build *b, struct evt_record *r, const char *name, const char *value, size_t vlen);
+void evtl_finish_record(struct evt_record *r);
+void evtl_damage(struct evt_log *log, const struct evtl_build *b);
+int64_t evtl_filetime(uint64_t ft);
+/* A libbfio handle (libbfio_handle_t *) reading [d, d+len) and nothing
+ * past it, or NULL; libbfio_handle_free frees it. */
+intptr_t *evtl_bfio(const uint8_t *d, size_t len);
+int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err);
+int evt_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err);
+
 #endif

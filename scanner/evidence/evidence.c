@@ -34,15 +34,21 @@ void ev_payloads_release(struct ev_payloads *l)
 	memset(l, 0, sizeof(*l));
 }
 
-void evidence_collect(struct fs *fs, const struct os_info *os, struct os_evidence *out)
+bool evidence_wants(const char *path)
+{
+	return ev_log_path_wanted(path);
+}
+
+void evidence_collect(struct fs *fs, const struct os_info *os, const char *const *found, size_t nfound,
+		      struct os_evidence *out)
 {
 	memset(out, 0, sizeof(*out));
-	(void)fs;
-	(void)os;
+	eventlog_collect(fs, os, found, nfound, &out->eventlogs, &out->payloads);
 }
 
 void evidence_release(struct os_evidence *ev)
 {
+	ev_eventlogs_release(&ev->eventlogs);
 	ev_payloads_release(&ev->payloads);
 	memset(ev, 0, sizeof(*ev));
 }

@@ -195,4 +195,21 @@ json_object *yara_json(const struct rep_yara *y);
 void report_yara_text(const struct report *r, FILE *f);
 void report_yara_html(const struct report *r, FILE *f);
 
+/* report_json_eventlog.c: os[]'s "event_logs", "events" and their
+ * summary; report_text_eventlog.c / report_html_eventlog.c: the
+ * "Event-log evidence" section (nothing when no log was found). */
+struct os_evidence;
+struct ev_event;
+struct ev_log;
+void eventlog_json(json_object *os, const struct os_evidence *ev);
+/* Events of one kind shown in report.txt/html; the rest are counted. */
+#define REPORT_EVENTS_SHOWN 20
+/* One line on an event / a log's state (allocated; controls blanked),
+ * and an event's time or "(time unknown)". */
+char *eventlog_summary(const struct ev_event *e);
+char *eventlog_state(const struct ev_log *l);
+void eventlog_when(const struct ev_event *e, char *buf, size_t n);
+void report_eventlog_text(const struct report *r, FILE *f);
+void report_eventlog_html(const struct report *r, FILE *f);
+
 #endif

@@ -78,8 +78,8 @@ bool policy_allowed(const struct profile *p, const char *path, const char *sha25
 {
 	for (size_t i = 0; i < profile_nallows(p); i++) {
 		const struct profile_allow *a = profile_allow(p, i);
-		if (a->thumbprint || a->account)
-			continue;   /* names a certificate or an account, not a file */
+		if (a->thumbprint || a->account || a->service)
+			continue;   /* names a certificate, an account or a service, not a file */
 		if (a->path && (!path || !profile_path_match(a->path, path)))
 			continue;
 		if (a->sha256 && !sha_eq(a->sha256, sha256))
@@ -641,7 +641,7 @@ static void scan_date_default(struct report *r)
 /* Each part of the report, in rule-table order of the rules it serves. */
 static void (*const evaluators[])(struct pctx *) = {
 	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_code_signatures, eval_posture,
-	eval_accounts, eval_certstores, eval_files, eval_yara, eval_drift,
+	eval_accounts, eval_certstores, eval_files, eval_yara, eval_eventlogs, eval_drift,
 };
 
 void policy_apply(const struct profile *p, struct report *r)

@@ -41,4 +41,9 @@ void eval_accounts(struct pctx *c);
 /* policy_yara.c: yara-match. */
 void eval_yara(struct pctx *c);
 
+/* policy_eventlog.c: eventlog-cleared, -defender-detection,
+ * -defender-disabled, -service-installed, -account-added, -remote-logon,
+ * -damaged. */
+void eval_eventlogs(struct pctx *c);
+
 #endif

@@ -320,9 +320,10 @@ static void build_named(struct loader *L)
 		const char *signer = allow ? eff_value(p, e->section, "signer") : NULL;
 		const char *thumb = allow ? eff_value(p, e->section, "thumbprint") : NULL;
 		const char *account = allow ? eff_value(p, e->section, "account") : NULL;
-		bool bad = !path && !sha && !signer && !thumb && !account;
+		const char *service = allow ? eff_value(p, e->section, "service") : NULL;
+		bool bad = !path && !sha && !signer && !thumb && !account && !service;
 		if (bad && allow)
-			prof_diag(L, KS_EINPUT, "%s: [%s] needs path, sha256 or signer, a thumbprint or an account", e->origin,
+			prof_diag(L, KS_EINPUT, "%s: [%s] needs path, sha256 or signer, a thumbprint, an account or a service", e->origin,
 				  e->section);
 		else if (bad)
 			prof_diag(L, KS_EINPUT, "%s: [%s] needs path or sha256 (or both)", e->origin, e->section);
@@ -337,6 +338,7 @@ static void build_named(struct loader *L)
 			a->signer = xstrdup_or_null(signer);
 			a->thumbprint = xstrdup_or_null(thumb);
 			a->account = xstrdup_or_null(account);
+			a->service = xstrdup_or_null(service);
 			a->vendor = xstrdup_or_null(eff_value(p, e->section, "vendor"));
 			a->comment = xstrdup_or_null(eff_value(p, e->section, "comment"));
 			a->origin = xstrdup(e->origin);
@@ -481,6 +483,7 @@ void profile_free(struct profile *p)
 		free(a->signer);
 		free(a->thumbprint);
 		free(a->account);
+		free(a->service);
 		free(a->vendor);
 		free(a->comment);
 		free(a->origin);

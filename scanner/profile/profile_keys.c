@@ -49,6 +49,9 @@ const struct profile_key profile_keys[] = {
 	{ "allow.*", "account", PK_STRING, NULL, 0, 0, false,
 	  "an expected local account by its name (account-admin-extra: a vendor's service administrator); "
 	  "allows no file, autostart or certificate" },
+	{ "allow.*", "service", PK_STRING, NULL, 0, 0, false,
+	  "an expected service by its name as the install event gives it (eventlog-service-installed: a vendor's "
+	  "updater); allows no file, autostart or account" },
 	{ "allow.*", "vendor", PK_STRING, NULL, 0, 0, false, "who ships it" },
 	{ "allow.*", "comment", PK_STRING, NULL, 0, 0, false, "why it is expected" },
 	{ "waiver.*", "rule", PK_RULE, NULL, 0, 0, true, "the rule id the waiver lifts" },

@@ -65,6 +65,14 @@ const struct rule_info rule_table[] = {
 	{ "ioc-string", "ioc", SEV_REVIEW, "a file contains a domain, URL, IP address or string of an [ioc] string_list (ASCII or UTF-16LE)" },
 	/* YARA rules of the profile's [yara] rule sets. */
 	{ "yara-match", "yara", SEV_REVIEW, "a rule of a [yara] rule set matched a stream (fails when the rule's meta says severity = \"fail\" or one of its tags is in [yara] fail_tags)" },
+	/* Event logs (report.json os[].event_logs, os[].events). */
+	{ "eventlog-cleared", "eventlog", SEV_REVIEW, "an event log was cleared (System 104, Security 1102; 517 on XP)" },
+	{ "eventlog-defender-detection", "eventlog", SEV_FAIL, "Windows Defender's own log records a detection of malware on this machine (1116, or 1117 without it)" },
+	{ "eventlog-defender-disabled", "eventlog", SEV_REVIEW, "Windows Defender's protection was switched off (5001, 5010, 5012), or a configuration change added an exclusion or turned a feature off (5007)" },
+	{ "eventlog-service-installed", "eventlog", SEV_REVIEW, "a service was installed (7045, 4697) whose image is not Windows' own (in System32, outside its user-writable folders, no script host), and no [allow.*] service names it; says when it was removed since" },
+	{ "eventlog-account-added", "eventlog", SEV_REVIEW, "an account was created or enabled (4720, 4722), or added to Administrators, Remote Desktop Users or Domain/Schema/Enterprise Admins (4728, 4732, 4756), and no [allow.*] account names it" },
+	{ "eventlog-remote-logon", "eventlog", SEV_INFO, "Remote Desktop logons (RemoteConnectionManager 1149, Security 4624 logon type 10), one finding per user and source address" },
+	{ "eventlog-damaged", "eventlog", SEV_REVIEW, "an event log could not be read, is damaged (chunks failing their CRC, unreadable records) or was not closed cleanly, or script blocks went unscanned" },
 	/* Changes since a baseline (scan --baseline). */
 	{ "drift-changed-system-file", "drift", SEV_REVIEW, "--baseline: a file under [files] system_dirs changed or was removed since the baseline (outside [drift] ignore)" },
 	{ "drift-new-autorun", "drift", SEV_REVIEW, "--baseline: an autostart entry that is not in the baseline, or whose command, target or target's content changed" },

@@ -98,6 +98,8 @@ struct walk_ctx {
 	bool any;
 	char **ntuser;       /* every NTUSER.DAT seen: profiles ProfileList may not name */
 	size_t nntuser;
+	char **found;        /* files the evidence reads (evidence_wants) */
+	size_t nfound;
 };
 
 static int on_entry(void *ctx, const struct fs_entry *e)
@@ -136,6 +138,10 @@ static int on_entry(void *ctx, const struct fs_entry *e)
 	if (base && !*e->stream && !strcasecmp(base + 1, "NTUSER.DAT")) {
 		w->ntuser = xrealloc(w->ntuser, (w->nntuser + 1) * sizeof(*w->ntuser));
 		w->ntuser[w->nntuser++] = xstrdup(e->path);
+	}
+	if (!*e->stream && evidence_wants(e->path)) {
+		w->found = xrealloc(w->found, (w->nfound + 1) * sizeof(*w->found));
+		w->found[w->nfound++] = xstrdup(e->path);
 	}
 
 	struct job *j = w->job;
@@ -607,11 +613,15 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 		struct os_info os;
 		if (wr >= 0 && os_inspect(fs, rv->v.index, (const char *const *)wc.ntuser, wc.nntuser, day.midnight, &os) == 1) {
 			report_add_os(r, &os);
-			evidence_collect(fs, &r->os[r->nos - 1], &r->evidence[r->nos - 1]);
+			evidence_collect(fs, &r->os[r->nos - 1], (const char *const *)wc.found, wc.nfound,
+					 &r->evidence[r->nos - 1]);
 		}
 		for (size_t k = 0; k < wc.nntuser; k++)
 			free(wc.ntuser[k]);
 		free(wc.ntuser);
+		for (size_t k = 0; k < wc.nfound; k++)
+			free(wc.found[k]);
+		free(wc.found);
 		j.walked.fs[i] = fs;
 		if (wr < 0) {
 			ks_fail(err, verr.code, "'%s': volume %u: %s", path, rv->v.index, verr.msg);

@@ -42,11 +42,21 @@ const struct ar_flag_info ar_flag_info[] = {
 };
 const size_t ar_nflag_info = sizeof(ar_flag_info) / sizeof(ar_flag_info[0]);
 
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Path prefixes anyone (or any user) can write to. */
 static const char *const writable[] = {
 	"/Users/", "/ProgramData/", "/Windows/Temp/", "/Temp/", "/$Recycle.Bin/", "/RECYCLER/",
 	"/Documents and Settings/",
 };
+
+bool autorun_path_user_writable(const char *path)
+{
+	for (size_t i = 0; i < N(writable); i++)
+		if (!strncasecmp(path, writable[i], strlen(writable[i])))
+			return true;
+	return false;
+}
 
 static const char *const system_names[] = {
 	"csrss.exe", "explorer.exe", "lsass.exe", "lsm.exe", "rundll32.exe", "services.exe",
@@ -67,7 +77,6 @@ static const struct {
 	{ "Userinit", "C:\\Windows\\system32\\userinit.exe" },
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Levenshtein distance up to 1, case-insensitive: svchosts.exe, scvhost.exe... */
 static int one_off(const char *a, const char *b)
@@ -301,9 +310,8 @@ void autorun_judge(struct autorun *a)
 	/* A file in a Startup folder is where it has to be; what it starts is judged. */
 	int self = t && a->command[0] == '/' && !strcmp(t, a->command);
 	if (t && !self)
-		for (size_t i = 0; i < N(writable); i++)
-			if (!strncasecmp(t, writable[i], strlen(writable[i])))
-				f |= AR_FLAG_USER_WRITABLE;
+		if (autorun_path_user_writable(t))
+			f |= AR_FLAG_USER_WRITABLE;
 	if (a->resolve_flags & (CMD_F_SCRIPT | CMD_F_URL | CMD_F_INLINE))
 		f |= AR_FLAG_SCRIPT_HOST;
 	if (a->resolve_flags & CMD_F_ENCODED)

@@ -177,6 +177,29 @@ done
 { echo md5; echo 'layout other'; cat "$TOP/images/wmi/persist.wmi"; } >"$work/other.wmi"
 "$TOOLS/mkwmirepo" "$OUT/fuzz-wmi/md5-other-layout" "$work/other.wmi"
 
+# ---- event logs: the sample recipes, a broken chunk, leftover records, .evt ----
+for r in "$TOP"/images/evtx/*.txt; do
+	"$TOOLS/mkevtx" "$r" "$OUT/fuzz-evtx/$(basename "$r" .txt)"
+done
+{ cat "$TOP/images/evtx/vendor-system.txt"; echo chunk; cat "$TOP/images/evtx/vendor-security.txt"
+  echo leftover; echo 'event 4624 provider=Deleted'; echo 'data LogonType=3'; echo 'corrupt-chunk 0'; } >"$work/evtx-damaged.txt"
+"$TOOLS/mkevtx" "$work/evtx-damaged.txt" "$OUT/fuzz-evtx/damaged"
+{ echo 'format evt'; echo 'flags dirty'; cat "$TOP/images/evtx/vendor-system.txt"; } >"$work/evt.txt"
+"$TOOLS/mkevtx" "$work/evt.txt" "$OUT/fuzz-evtx/sysevent-evt"
+# the evidence over parsed logs: the same logs, and script blocks in parts
+mkdir -p "$OUT/fuzz-eventlog"
+cp "$OUT"/fuzz-evtx/* "$OUT/fuzz-eventlog/"
+{ echo 'channel Microsoft-Windows-PowerShell/Operational'
+  for n in 2 1 3; do
+	echo "event 4104 provider=Microsoft-Windows-PowerShell time=2026-01-02T06:00:0${n}Z"
+	echo "data MessageNumber=$n"; echo 'data MessageTotal=3'; echo "data ScriptBlockText=part $n;"
+	echo 'data ScriptBlockId={aa}'
+  done
+  echo 'channel System'
+  echo 'event 7045 provider="Service Control Manager"'
+  echo 'data ServiceName=x'; echo 'data ImagePath=%COMSPEC% /c "powershell -enc SQBFAFgA"'; } >"$work/ps-parts.txt"
+"$TOOLS/mkevtx" "$work/ps-parts.txt" "$OUT/fuzz-eventlog/ps-parts"
+
 # ---- WOF: the reparse value, then the logical size and the stream ----
 wofseed() { # NAME FORMAT_NUMBER FORMAT SRC
 	local size

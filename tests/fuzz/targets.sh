@@ -9,6 +9,7 @@ fuzz_max_len() {
 	fuzz-snapshot | fuzz-fleet-report) echo 524288 ;;
 	fuzz-parttab | fuzz-container) echo 300000 ;;  # the 256 KiB seed disks and headers
 	fuzz-hive | fuzz-wmi) echo 262144 ;;
+	fuzz-evtx | fuzz-eventlog) echo 204800 ;; # a header and three chunks: the damaged seed has two
 	fuzz-ctl) echo 262144 ;;        # the shipped authroot.stl seed (190 KiB)
 	*) echo 65536 ;;
 	esac

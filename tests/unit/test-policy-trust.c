@@ -213,7 +213,7 @@ static void strict_and_signer_key(void **state)
 	fputs("include = default\n[allow.empty]\nvendor = nobody\n", f);
 	fclose(f);
 	assert_int_equal(profile_load(path, &bad, &err), -1);
-	assert_non_null(strstr(err.msg, "needs path, sha256 or signer, a thumbprint or an account"));
+	assert_non_null(strstr(err.msg, "needs path, sha256 or signer, a thumbprint, an account or a service"));
 	free(path);
 }
 

@@ -99,7 +99,7 @@ static const struct {
 	{ "[rules\nmalware = fail\n", ":1: section header without ']'" },
 	{ "[allow.]\npath = x\n", ":1: unknown section [allow.]" },
 	{ "[allow.a/b]\npath = x\n", ":1: unknown section [allow.a/b]" },
-	{ "[allow.x]\nvendor = v\n", ":2: [allow.x] needs path, sha256 or signer, a thumbprint or an account" },
+	{ "[allow.x]\nvendor = v\n", ":2: [allow.x] needs path, sha256 or signer, a thumbprint, an account or a service" },
 	{ "[allow.x]\nsha256 = abc\n", ":2: [allow.x] sha256: 'abc' is not a SHA-256" },
 	{ "[allow.x]\nthumbprint = abc\n", ":2: [allow.x] thumbprint: 'abc' is not a SHA-1 thumbprint" },
 	{ "[allow.x]\nthumbprint = 0123456789abcdef0123456789abcdef0123456z\n", ":2: [allow.x] thumbprint: " },
@@ -433,7 +433,7 @@ static void every_error_in_line_order(void **state)
 		":2: [waiver.w] needs reason",
 		":2: [waiver.w] needs approver",
 		":2: [waiver.w] needs expires",
-		":4: [allow.a] needs path, sha256 or signer, a thumbprint or an account",
+		":4: [allow.a] needs path, sha256 or signer, a thumbprint, an account or a service",
 	};
 	assert_int_equal(profile_check(path, &p, &d, &err), -1);
 	expect_diags(path, &d, w4, 5);

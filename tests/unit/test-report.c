@@ -344,7 +344,7 @@ static void certificate_stores_written(void **state)
 	root = json_tokener_parse(buf);
 	assert_non_null(root);
 	assert_true(json_object_object_get_ex(root, "schema_version", &v));
-	assert_string_equal(json_object_get_string(v), "1.4");
+	assert_string_equal(json_object_get_string(v), "1.5");
 	assert_true(json_object_object_get_ex(root, "os", &arr));
 	json_object *o = json_object_array_get_idx(arr, 0);
 	assert_true(json_object_object_get_ex(o, "certificate_stores_anchors", &v));
