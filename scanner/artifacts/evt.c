@@ -141,7 +141,7 @@ int evt_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *ou
 	}
 	if (libevt_file_open_file_io_handle(f, io, LIBEVT_OPEN_READ, &e) != 1) {
 		libevt_error_free(&e);
-		b.open_failed = "the file header could not be read";
+		b.open_failed = "libevt could not open the log";
 	} else {
 		uint32_t flags = 0;
 		if (libevt_file_get_flags(f, &flags, &e) == 1) {

@@ -81,36 +81,55 @@ static bool in_bad_chunk(const struct evtl_build *b, uint64_t id)
 	return b->nbad_ids && bsearch(&id, b->bad_ids, b->nbad_ids, sizeof(id), cmp_u64);
 }
 
+enum chunk_state { CHUNK_UNUSED, CHUNK_GOOD, CHUNK_BAD };
+
+static enum chunk_state chunk_state(const uint8_t *c, size_t avail)
+{
+	if (avail < 8 || memcmp(c, "ElfChnk", 8) != 0) {
+		for (size_t i = 0; i < avail && i < EVTX_CHUNK_RECORDS; i++)
+			if (c[i] != 0)
+				return CHUNK_BAD;
+		return CHUNK_UNUSED;
+	}
+	if (avail < EVTX_CHUNK)
+		return CHUNK_BAD;
+	uint32_t crc = crc32_le(0, c, 120);
+	crc = crc32_le(crc, c + 128, 384);
+	uint32_t free_off = load_le32(c + 48);
+	if (crc != load_le32(c + 124) || free_off < EVTX_CHUNK_RECORDS || free_off > EVTX_CHUNK ||
+	    crc32_le(0, c + EVTX_CHUNK_RECORDS, free_off - EVTX_CHUNK_RECORDS) != load_le32(c + 52))
+		return CHUNK_BAD;
+	return CHUNK_GOOD;
+}
+
 static void check_chunks(const uint8_t *d, size_t len, struct evt_log *log, struct evtl_build *b)
 {
 	for (size_t off = EVTX_FILE_HEADER; off < len; off += EVTX_CHUNK) {
 		size_t avail = len - off < EVTX_CHUNK ? len - off : EVTX_CHUNK;
-		const uint8_t *c = d + off;
-		if (avail < 8 || memcmp(c, "ElfChnk", 8) != 0) {
-			bool zero = true;
-			for (size_t i = 0; i < avail && i < EVTX_CHUNK_RECORDS && zero; i++)
-				zero = c[i] == 0;
-			if (!zero) {
-				log->chunks++;
-				log->chunks_bad++;
-			}
+		enum chunk_state st = chunk_state(d + off, avail);
+		if (st == CHUNK_UNUSED)
 			continue;
-		}
 		log->chunks++;
-		if (avail < EVTX_CHUNK) {
+		if (st == CHUNK_BAD) {
 			log->chunks_bad++;
-			note_bad_chunk(b, c, avail);
-			continue;
-		}
-		uint32_t crc = crc32_le(0, c, 120);
-		crc = crc32_le(crc, c + 128, 384);
-		uint32_t free_off = load_le32(c + 48);
-		if (crc != load_le32(c + 124) || free_off < EVTX_CHUNK_RECORDS || free_off > EVTX_CHUNK ||
-		    crc32_le(0, c + EVTX_CHUNK_RECORDS, free_off - EVTX_CHUNK_RECORDS) != load_le32(c + 52)) {
-			log->chunks_bad++;
-			note_bad_chunk(b, c, avail);
+			if (avail >= 8 && memcmp(d + off, "ElfChnk", 8) == 0)
+				note_bad_chunk(b, d + off, avail);
 		}
 	}
+}
+
+/* The log with its bad chunks zeroed (unused space to libevtx), for when
+ * libevtx refuses the whole file over one of them. */
+static uint8_t *without_bad_chunks(const uint8_t *d, size_t len)
+{
+	uint8_t *copy = xmalloc(len);
+	memcpy(copy, d, len);
+	for (size_t off = EVTX_FILE_HEADER; off < len; off += EVTX_CHUNK) {
+		size_t avail = len - off < EVTX_CHUNK ? len - off : EVTX_CHUNK;
+		if (chunk_state(d + off, avail) == CHUNK_BAD)
+			memset(copy + off, 0, avail);
+	}
+	return copy;
 }
 
 /* ---- XML of one record ---- */
@@ -451,6 +470,39 @@ static void read_records(struct evtl_build *b, struct evt_log *log, libevtx_file
 	}
 }
 
+/* 1: read; 0: libevtx would not open it; -1: libevtx/libbfio not set up */
+static int open_and_read(struct evtl_build *b, struct evt_log *out, const uint8_t *d, size_t len)
+{
+	libbfio_handle_t *io = evtl_bfio(d, len);
+	libevtx_file_t *f = NULL;
+	libevtx_error_t *e = NULL;
+	int rc = 1;
+	if (!io)
+		return -1;
+	if (libevtx_file_initialize(&f, &e) != 1) {
+		libevtx_error_free(&e);
+		libbfio_handle_free(&io, NULL);
+		return -1;
+	}
+	if (libevtx_file_open_file_io_handle(f, io, LIBEVTX_OPEN_READ, &e) != 1) {
+		libevtx_error_free(&e);
+		rc = 0;
+	} else {
+		uint32_t flags = 0;
+		if (libevtx_file_get_flags(f, &flags, &e) == 1) {
+			out->dirty = (flags & LIBEVTX_FILE_FLAG_IS_DIRTY) != 0;
+			out->full = (flags & LIBEVTX_FILE_FLAG_IS_FULL) != 0;
+		}
+		libevtx_error_free(&e);
+		read_records(b, out, f, false);
+		read_records(b, out, f, true);
+		libevtx_file_close(f, NULL);
+	}
+	libevtx_file_free(&f, NULL);
+	libbfio_handle_free(&io, NULL);
+	return rc;
+}
+
 int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *out, struct ks_err *err)
 {
 	struct evtl_build b;
@@ -461,37 +513,20 @@ int evtx_parse(const uint8_t *d, size_t len, const char *name, struct evt_log *o
 	if (b.nbad_ids)
 		qsort(b.bad_ids, b.nbad_ids, sizeof(*b.bad_ids), cmp_u64);
 
-	libbfio_handle_t *io = evtl_bfio(d, len);
-	libevtx_file_t *f = NULL;
-	libevtx_error_t *e = NULL;
-	if (!io) {
-		free(b.bad_ids);
-		return ks_fail(err, KS_EIO, "'%s': cannot set up libbfio", name);
+	int rc = open_and_read(&b, out, d, len);
+	if (rc == 0 && out->chunks_bad) {
+		/* libevtx gives up on the whole file over a chunk whose offsets
+		 * are impossible: the others are read without it */
+		uint8_t *copy = without_bad_chunks(d, len);
+		rc = open_and_read(&b, out, copy, len);
+		free(copy);
 	}
-	if (libevtx_file_initialize(&f, &e) != 1) {
-		libevtx_error_free(&e);
-		libbfio_handle_free(&io, NULL);
-		free(b.bad_ids);
-		return ks_fail(err, KS_EIO, "'%s': cannot set up libevtx", name);
-	}
-	if (libevtx_file_open_file_io_handle(f, io, LIBEVTX_OPEN_READ, &e) != 1) {
-		libevtx_error_free(&e);
-		/* the signature was there: a damaged log, kept as such */
-		b.open_failed = "the file header could not be read";
-	} else {
-		uint32_t flags = 0;
-		if (libevtx_file_get_flags(f, &flags, &e) == 1) {
-			out->dirty = (flags & LIBEVTX_FILE_FLAG_IS_DIRTY) != 0;
-			out->full = (flags & LIBEVTX_FILE_FLAG_IS_FULL) != 0;
-		}
-		libevtx_error_free(&e);
-		read_records(&b, out, f, false);
-		read_records(&b, out, f, true);
-		libevtx_file_close(f, NULL);
-	}
-	libevtx_file_free(&f, NULL);
-	libbfio_handle_free(&io, NULL);
 	free(b.bad_ids);
+	if (rc < 0)
+		return ks_fail(err, KS_EIO, "'%s': cannot set up libevtx", name);
+	if (rc == 0)
+		/* the signature was there: a damaged log, kept as such */
+		b.open_failed = "libevtx could not open the log";
 	evtl_damage(out, &b);
 	return 0;
 }

@@ -9,8 +9,8 @@
  * offset 52), empty string and template tables, and records whose BinXML
  * is written with plain element/attribute/value tokens (no templates):
  * libevtx renders them as the XML Windows would show. .evt: the "LfLe"
- * header, records (source, computer, SID, positional strings) and the end
- * of file record.
+ * header, records (source, computer, SID, positional strings: the data
+ * values in order, names and userdata dropped) and the end-of-file record.
  *
  * Recipe: one statement a line; a line whose first non-blank is '#' is a
  * comment. In `data`/`userdata` the value is everything after the first
