@@ -37,13 +37,13 @@ void ev_payloads_release(struct ev_payloads *l)
 void evidence_collect(struct fs *fs, const struct os_info *os, struct os_evidence *out)
 {
 	memset(out, 0, sizeof(*out));
-	(void)fs;
-	(void)os;
+	defender_collect(fs, os, &out->defender);
 }
 
 void evidence_release(struct os_evidence *ev)
 {
 	ev_payloads_release(&ev->payloads);
+	defender_release(&ev->defender);
 	memset(ev, 0, sizeof(*ev));
 }
 
