@@ -587,6 +587,7 @@ int report_write_html(const struct report *r, FILE *f)
 	autoruns_section(r, f);
 	html_os_section(r, f);
 	html_accounts_section(r, f);
+	report_defender_html(r, f);
 	html_signatures_section(r, f);
 	html_volumes_section(r, f);
 	html_evidence_section(r, f);

@@ -524,8 +524,11 @@ static json_object *report_json_object(const struct report *r)
 		add_str(root, "cross_check_note", r->cross_check_note);
 
 	a = json_object_new_array();
-	for (size_t i = 0; i < r->nos; i++)
-		json_object_array_add(a, os_json(&r->os[i]));
+	for (size_t i = 0; i < r->nos; i++) {
+		json_object *oj = os_json(&r->os[i]);
+		defender_json(oj, r->evidence ? &r->evidence[i].defender : NULL);
+		json_object_array_add(a, oj);
+	}
 	json_object_object_add(root, "os", a);
 
 	a = json_object_new_array();

@@ -642,6 +642,7 @@ static void scan_date_default(struct report *r)
 static void (*const evaluators[])(struct pctx *) = {
 	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_code_signatures, eval_posture,
 	eval_accounts, eval_certstores, eval_files, eval_yara, eval_drift,
+	eval_defender,
 };
 
 void policy_apply(const struct profile *p, struct report *r)
