@@ -127,6 +127,8 @@ struct os_defender {
 /* Reads exclusions and policy from the installation's SOFTWARE hive. */
 void defender_collect(struct fs *fs, const struct os_info *os, struct os_defender *out);
 void defender_release(struct os_defender *d);
+/* defender_collect's work on an open SOFTWARE hive (exposed for tests). */
+void defender_read_hive(struct hive *h, const char *system_root, struct os_defender *out);
 /* path (in the volume) is an Entries file of Defender's quarantine. */
 bool defender_is_quarantine_entry(const char *path);
 /* Reads one Entries file, its ResourceData files, appends the resources to

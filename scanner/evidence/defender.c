@@ -235,12 +235,17 @@ void defender_collect(struct fs *fs, const struct os_info *os, struct os_defende
 				       path ? health.error : "");
 		return;
 	}
+	defender_read_hive(h, os->system_root, out);
+	hive_close(h);
+}
+
+void defender_read_hive(struct hive *h, const char *system_root, struct os_defender *out)
+{
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		read_kind(h, DEF_KEY, false, k, os->system_root, out);
-		read_kind(h, DEF_POLICY_KEY, true, k, os->system_root, out);
+		read_kind(h, DEF_KEY, false, k, system_root, out);
+		read_kind(h, DEF_POLICY_KEY, true, k, system_root, out);
 	}
 	read_policy(h, &out->policy);
-	hive_close(h);
 }
 
 void defender_release(struct os_defender *d)
