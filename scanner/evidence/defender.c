@@ -76,7 +76,9 @@ static void place_path(struct def_exclusion *x, const char *system_root)
 			x->note = xstrdup("a %VARIABLE% in it is not known offline and was left as written");
 	} else {
 		free(img);
-		x->note = xstrdup("not on the installation's volume (another drive, a network path or a relative path)");
+		x->note = xstrdup(flags & CMD_F_UNRESOLVED_VAR ?
+				  "a %VARIABLE% in it is not known offline: where it points is unknown" :
+				  "not on the installation's volume (another drive, a network path or a relative path)");
 	}
 	free(windir);
 }
@@ -147,7 +149,8 @@ bool defender_exclusion_covers(const struct def_exclusion *x, const char *path)
 	case DEF_PATH:
 	case DEF_TEMP_PATH:
 		/* the file itself, or any folder above it: a folder exclusion
-		 * covers everything below */
+		 * covers everything below (the volume's root all of it) */
+		hit = !strcmp(x->pattern, "/");
 		for (char *c = l + 1; !hit; c++) {
 			char keep = *c;
 			if (keep != '/' && keep != '\0')
