@@ -49,6 +49,15 @@ static void read_quarantine(const struct walked *w, struct report *r, size_t i)
 	}
 }
 
+/* The file is an autostart target: listed as such already. */
+static bool autorun_target(const struct os_info *os, const char *path)
+{
+	for (size_t k = 0; k < os->autoruns.n; k++)
+		if (os->autoruns.v[k].target && !strcasecmp(os->autoruns.v[k].target, path))
+			return true;
+	return false;
+}
+
 static void find_covers(struct report *r, size_t i)
 {
 	const struct os_info *os = &r->os[i];
@@ -71,7 +80,8 @@ static void find_covers(struct report *r, size_t i)
 		}
 		for (size_t k = 0; k < r->nfiles; k++) {
 			const struct rep_file *f = &r->files[k];
-			if (f->volume == os->volume && executable(f) && defender_exclusion_covers(e, f->path)) {
+			if (f->volume == os->volume && executable(f) && defender_exclusion_covers(e, f->path) &&
+			    !autorun_target(os, f->path)) {
 				char *what = xasprintf("file: %s", f->path);
 				defender_exclusion_add_cover(e, what, false);
 				free(what);

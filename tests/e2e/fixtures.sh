@@ -18,7 +18,7 @@ for r in vendor-signed vendor-signed-tampered; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden vendor-compactos \
-	vendor-wes7-unpatched vendor-wes7-patched vendor-iot-ltsc vendor-certstores vendor-yara vendor-accounts; do
+	vendor-wes7-unpatched vendor-wes7-patched vendor-iot-ltsc vendor-certstores vendor-yara vendor-accounts vendor-defender; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 tests/mkdb.sh "$FX/db"
