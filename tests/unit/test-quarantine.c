@@ -469,6 +469,83 @@ static void test_filetime(void **state)
 	assert_string_equal(b, "");
 }
 
+static void *slurp_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *d = NULL;
+	size_t cap = 0;
+
+	assert_non_null(f);
+	*n = 0;
+	for (int c; (c = fgetc(f)) != EOF;) {
+		if (*n == cap)
+			d = xrealloc(d, cap = cap * 2 + 256);
+		d[(*n)++] = (uint8_t)c;
+	}
+	fclose(f);
+	return d;
+}
+
+/* Files tools/mkquarantine wrote with OpenSSL's RC4 read back here. */
+static void test_mkquarantine_files(void **state)
+{
+	const char *tools = getenv("KENSHU_TOOLS");
+	char dir[] = "/tmp/kenshu-test-quarantine-XXXXXX", *cmd, *path;
+	struct quar_entry e;
+	struct ks_err err;
+	unsigned char *out;
+	size_t n, len;
+	uint8_t *d;
+	FILE *f;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/payload", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs("payload bytes", f);
+	fclose(f);
+	cmd = xasprintf("'%s/mkquarantine' -time 116444736000000000 '%s/Q' 'Trojan:Win32/Tool' "
+			"'C:\\ProgramData\\t.exe' '%s' >'%s/ids'", tools ? tools : "build/tools", dir, path, dir);
+	if (system(cmd) != 0)
+		fail_msg("mkquarantine failed: %s", cmd);
+	free(cmd);
+	free(path);
+	/* the tool prints the GUID and the id it named the files by */
+	cmd = xasprintf("%s/ids", dir);
+	d = slurp_file(cmd, &n);
+	free(cmd);
+	{
+		char guid[64], id[64];
+		d = xrealloc(d, n + 1);
+		d[n] = 0;
+		assert_int_equal(sscanf((char *)d, "%63s %63s", guid, id), 2);
+		free(d);
+		path = xasprintf("%s/Q/Entries/%s", dir, guid);
+		d = slurp_file(path, &n);
+		free(path);
+		assert_int_equal(quar_entry_parse(d, n, &e, &err), 0);
+		free(d);
+		assert_string_equal(e.detection, "Trojan:Win32/Tool");
+		assert_int_equal(e.time, 116444736000000000ull);
+		assert_int_equal(e.n, 1);
+		assert_string_equal(e.v[0].path, "C:\\ProgramData\\t.exe");
+		assert_string_equal(e.v[0].id, id);
+		path = xasprintf("%s/Q/ResourceData/%.2s/%s", dir, id, id);
+		quar_entry_release(&e);
+	}
+	d = slurp_file(path, &n);
+	free(path);
+	assert_int_equal(quar_resource_decode(d, n, &out, &len, &err), 0);
+	assert_int_equal(len, strlen("payload bytes"));
+	assert_memory_equal(out, "payload bytes", len);
+	free(out);
+	free(d);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_resources),
 		cmocka_unit_test(test_hostile_resource_data),
 		cmocka_unit_test(test_filetime),
+		cmocka_unit_test(test_mkquarantine_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
