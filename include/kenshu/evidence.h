@@ -60,6 +60,7 @@ void ev_payloads_release(struct ev_payloads *l);
 #define DEF_MAX_QUARANTINE 4096u     /* quarantined resources kept per installation */
 #define DEF_MAX_ENTRY_FILE (16u << 20)       /* larger Entries files are not read */
 #define DEF_MAX_PAYLOAD (256ull << 20)       /* larger ResourceData files are not decoded */
+#define DEF_MAX_PAYLOAD_TOTAL (1ull << 30)   /* decoded bytes held per installation until the scan */
 
 enum def_kind { DEF_PATH, DEF_EXTENSION, DEF_PROCESS, DEF_IP, DEF_TEMP_PATH };
 
@@ -119,6 +120,7 @@ struct os_defender {
 	struct def_quarantined *quar;
 	size_t nquar;
 	bool quar_truncated;
+	uint64_t payload_bytes; /* decoded so far (DEF_MAX_PAYLOAD_TOTAL) */
 	char **quar_errors;     /* Entries files that could not be read, "PATH: why" */
 	size_t nquar_errors;
 	char *error;            /* why the SOFTWARE hive could not be read, NULL when it was */

@@ -37,7 +37,8 @@ static void add_error(struct os_defender *d, const char *path, const char *why)
 	d->quar_errors[d->nquar_errors++] = xasprintf("%s: %s", path, why);
 }
 
-static void decode_payload(struct fs *fs, struct def_quarantined *q, struct ev_payloads *payloads)
+static void decode_payload(struct fs *fs, struct os_defender *d, struct def_quarantined *q,
+			   struct ev_payloads *payloads)
 {
 	void *raw = NULL;
 	uint64_t rsize = 0;
@@ -51,7 +52,12 @@ static void decode_payload(struct fs *fs, struct def_quarantined *q, struct ev_p
 	}
 	if (quar_resource_decode(raw, (size_t)rsize, &pl, &plen, &err) < 0) {
 		q->error = xstrdup(err.msg);
+	} else if (plen > DEF_MAX_PAYLOAD_TOTAL - d->payload_bytes) {
+		/* every payload stays in memory until the scan reads it */
+		q->error = xasprintf("the quarantine's decoded payloads would exceed %llu bytes: left out",
+				     (unsigned long long)DEF_MAX_PAYLOAD_TOTAL);
 	} else {
+		d->payload_bytes += plen;
 		struct sha256 *h = sha256_new();
 		char *stream = xasprintf("quarantine: %s", q->original_path);
 
@@ -119,7 +125,7 @@ void defender_quarantine_read(struct fs *fs, const char *entry_path, struct os_d
 			q->error = xstrdup("the entry names no ResourceData file for it");
 			continue;
 		}
-		decode_payload(fs, q, payloads);
+		decode_payload(fs, d, q, payloads);
 	}
 	quar_entry_release(&e);
 }
