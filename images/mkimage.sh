@@ -35,6 +35,7 @@ MKWMIREPO=$TOOLS/mkwmirepo
 MKEVTX=$TOOLS/mkevtx
 MKPE=$(cd "$(dirname "$0")/.." && pwd)/tests/tools/mkpe.sh
 MKCAT=$TOOLS/mkcat
+MKQUARANTINE=$TOOLS/mkquarantine
 # signpe/catalog lines sign with the test PKI (tests/tools/mktestpki.sh).
 PKI=${KENSHU_TEST_PKI:-}
 declare -A PE_HOST   # image path of each pe/signpe file -> its file here
@@ -489,6 +490,28 @@ while IFS= read -r line || [[ -n $line ]]; do
 			die "${msg#mkevtx: }"
 		fi
 		script_add "file $(quote_token "$2") $(quote_token "@$evtx_file")"
+	quarantine)
+		# quarantine /QUARANTINE_DIR THREAT ORIGINAL_PATH SRC: a Windows
+		# Defender quarantine entry (tests/tools/mkquarantine, the
+		# published RC4 scheme) for the file SRC (a populate source:
+		# eicar, text:..., @file) that Defender found at ORIGINAL_PATH
+		# as THREAT; the volume gets Entries/{GUID} and
+		# ResourceData/XX/<SHA-1> below QUARANTINE_DIR.
+		((cur_fs >= 0)) || die "'quarantine' before any 'fs' line"
+		(($# == 5)) || die "usage: quarantine /QUARANTINE_DIR THREAT ORIGINAL_PATH SRC"
+		[[ $2 == /* ]] || die "quarantine path '$2' must be absolute"
+		[[ -x $MKQUARANTINE ]] || die "'$MKQUARANTINE' not found: run 'make $MKQUARANTINE' or set KENSHU_TOOLS"
+		q_dir=$TMPDIR_MK/q$line_no
+		q_pop=$POPULATE
+		[[ $q_pop == /* ]] || q_pop=$PWD/$q_pop
+		# relative @paths are the recipe directory's, as for populate lines
+		(cd "${NTFS_POPULATE_SRCDIR:-$RECIPE_DIR}" && "$q_pop" --cat "$5") >"$TMPDIR_MK/q$line_no.src" \
+			2>"$TMPDIR_MK/q.log" || die "quarantine source '$5': $(tr '\n' ' ' <"$TMPDIR_MK/q.log")"
+		"$MKQUARANTINE" "$q_dir" "$3" "$4" "$TMPDIR_MK/q$line_no.src" >"$TMPDIR_MK/q.out" 2>"$TMPDIR_MK/q.log" ||
+			die "$(tr '\n' ' ' <"$TMPDIR_MK/q.log")"
+		read -r q_guid q_id <"$TMPDIR_MK/q.out"
+		script_add "file $(quote_token "$2/Entries/$q_guid") $(quote_token "@$q_dir/Entries/$q_guid")"
+		script_add "file $(quote_token "$2/ResourceData/${q_id:0:2}/$q_id") $(quote_token "@$q_dir/ResourceData/${q_id:0:2}/$q_id")"
 		;;
 	*)
 		die "unknown keyword '$1'"

@@ -166,11 +166,110 @@ bool ev_image_windows_own(const char *image, const char *system_root, cmd_exists
 
 /* ---- Defender (evidence/defender*.c) ---------------------------------- */
 
+/* Defender's own traces: its exclusions and policy switches (SOFTWARE
+ * hive: Microsoft\Windows Defender and Policies\Microsoft\Windows Defender)
+ * and what it put in quarantine (ProgramData\Microsoft\Windows Defender\
+ * Quarantine, read with artifacts' quar_* parser). */
+
+#define DEF_MAX_EXCLUSIONS 4096u     /* exclusions kept per installation */
+#define DEF_MAX_COVERS 20u           /* things listed under one exclusion (all are counted) */
+#define DEF_MAX_QUARANTINE 4096u     /* quarantined resources kept per installation */
+#define DEF_MAX_ENTRY_FILE (16u << 20)       /* larger Entries files are not read */
+#define DEF_MAX_PAYLOAD (256ull << 20)       /* larger ResourceData files are not decoded */
+#define DEF_MAX_PAYLOAD_TOTAL (1ull << 30)   /* decoded bytes held per installation until the scan */
+
+enum def_kind { DEF_PATH, DEF_EXTENSION, DEF_PROCESS, DEF_IP, DEF_TEMP_PATH };
+
+struct def_exclusion {
+	enum def_kind kind;
+	const char *kind_name;  /* static: "path", "extension", "process", "ip-address", "temporary-path" */
+	char *value;            /* the value name, as stored */
+	char *source;           /* "HKLM\SOFTWARE\...\Exclusions\Paths" */
+	bool policy;            /* from Policies\Microsoft\Windows Defender (Group Policy) */
+	char *pattern;          /* paths and processes with a folder: where in the volume,
+	                           lower-case, '/'-separated, %VAR%s expanded, "*"/"?" kept;
+	                           extensions: the extension lower-case without "*."/"."; a
+	                           bare process name: the name lower-case. NULL: not on this
+	                           volume (another drive, UNC) or an IP address */
+	char *note;             /* why pattern is NULL, or that a %VAR% was unknown; else NULL */
+	bool risky_extension;   /* an extension of code: exe dll ps1 bat cmd vbs js scr */
+	/* What lies under it, filled by the scan stage (defender_exclusion_covers) */
+	char **covers;          /* "autostart: KEY [Value] -> /path", "file: /path" */
+	size_t ncovers;         /* listed (at most DEF_MAX_COVERS) */
+	size_t covers_total;    /* counted */
+	bool covers_autorun;    /* one of them is an autostart target */
+};
+
+/* The policy switches that turn Defender off (facts; the rule is
+ * defender-disabled-policy). has_*: the value exists. */
+struct def_policy {
+	bool has_disable_antispyware, has_disable_antivirus, has_disable_realtime,
+	     has_disable_behavior;
+	uint32_t disable_antispyware;   /* Policies\...\Windows Defender DisableAntiSpyware */
+	uint32_t disable_antivirus;     /* ... DisableAntiVirus */
+	uint32_t disable_realtime;      /* ...\Real-Time Protection DisableRealtimeMonitoring */
+	uint32_t disable_behavior;      /* ...\Real-Time Protection DisableBehaviorMonitoring */
+};
+
+/* One quarantined resource (one Entries file may hold several). */
+struct def_quarantined {
+	char *entry;            /* the Entries file in the volume */
+	char *guid;             /* its name, "{...}" */
+	char *threat;           /* the detection name, e.g. "Trojan:Win32/Foo.A!ml" */
+	char time[24];          /* ISO 8601 of the quarantine, "" when none */
+	uint64_t threat_id;
+	char *original_path;    /* where the file was, Windows text */
+	char *type;             /* "file", "regkey", ... */
+	char *resource_id;      /* the ResourceData id (SHA-1 hex), NULL if none */
+	char *resource_path;    /* ResourceData\XX\<id> in the volume, NULL if none */
+	bool decoded;           /* the payload was decoded and handed to the scan */
+	uint64_t size;          /* decoded payload bytes */
+	char sha256[SHA256_HEX_LEN + 1];   /* of the payload, "" when not decoded */
+	char *error;            /* why the payload was not decoded, NULL when it was */
+};
+
+struct os_defender {
+	struct def_exclusion *excl;
+	size_t nexcl;
+	bool excl_truncated;
+	struct def_policy policy;
+	struct def_quarantined *quar;
+	size_t nquar;
+	bool quar_truncated;
+	uint64_t payload_bytes; /* decoded so far (DEF_MAX_PAYLOAD_TOTAL) */
+	char **quar_errors;     /* Entries files that could not be read, "PATH: why" */
+	size_t nquar_errors;
+	char *error;            /* why the SOFTWARE hive could not be read, NULL when it was */
+};
+
+/* Reads exclusions and policy from the installation's SOFTWARE hive. */
+void defender_collect(struct fs *fs, const struct os_info *os, struct os_defender *out);
+void defender_release(struct os_defender *d);
+/* defender_collect's work on an open SOFTWARE hive (exposed for tests). */
+void defender_read_hive(struct hive *h, const char *system_root, struct os_defender *out);
+/* path (in the volume) is an Entries file of Defender's quarantine. */
+bool defender_is_quarantine_entry(const char *path);
+/* Reads one Entries file, its ResourceData files, appends the resources to
+ * d and every decoded payload to payloads (path = the ResourceData file,
+ * stream = "quarantine: <original path>"). */
+void defender_quarantine_read(struct fs *fs, const char *entry_path, struct os_defender *d,
+			      struct ev_payloads *payloads);
+/* The exclusion covers the file at path (in the volume, '/'-separated):
+ * it lies in or below an excluded folder (wildcards, case ignored), has an
+ * excluded extension, or is an excluded process. IP addresses cover nothing. */
+bool defender_exclusion_covers(const struct def_exclusion *x, const char *path);
+/* Records what lies under x (copied; counted past DEF_MAX_COVERS). */
+void defender_exclusion_add_cover(struct def_exclusion *x, const char *what, bool autorun);
+/* For tests: fills x's pattern from kind and value for an installation
+ * whose Windows folder is system_root ("/Windows"). */
+void defender_exclusion_place(struct def_exclusion *x, const char *system_root);
+
 /* ---- one installation's evidence ------------------------------------- */
 
 struct os_evidence {
 	struct ev_eventlogs eventlogs; /* the logs read and the events selected */
 	struct ev_payloads payloads;   /* scanned by the scan stage after the walk */
+	struct os_defender defender;   /* Defender's exclusions, policy and quarantine */
 };
 
 /* The files the evidence reads that no fixed path names (each part's

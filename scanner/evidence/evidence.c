@@ -44,12 +44,14 @@ void evidence_collect(struct fs *fs, const struct os_info *os, const char *const
 {
 	memset(out, 0, sizeof(*out));
 	eventlog_collect(fs, os, found, nfound, &out->eventlogs, &out->payloads);
+	defender_collect(fs, os, &out->defender);
 }
 
 void evidence_release(struct os_evidence *ev)
 {
 	ev_eventlogs_release(&ev->eventlogs);
 	ev_payloads_release(&ev->payloads);
+	defender_release(&ev->defender);
 	memset(ev, 0, sizeof(*ev));
 }
 

@@ -187,6 +187,15 @@ struct rep_trust;
 json_object *sig_json(const struct sig_result *s);
 json_object *trust_json(const struct rep_trust *t);
 
+/* report_json_defender.c: os[].defender (exclusions, policy, quarantine);
+ * d NULL (a report without evidence) writes null. */
+struct os_defender;
+void defender_json(json_object *os, const struct os_defender *d);
+/* report_defender.c: the "Windows Defender" section of report.txt and
+ * report.html (nothing when no installation has a trace). */
+void report_defender_text(const struct report *r, FILE *f);
+void report_defender_html(const struct report *r, FILE *f);
+
 /* report_json_yara.c: report.json's "yara" object. */
 struct rep_yara;
 json_object *yara_json(const struct rep_yara *y);

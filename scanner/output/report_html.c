@@ -588,6 +588,7 @@ int report_write_html(const struct report *r, FILE *f)
 	html_os_section(r, f);
 	html_accounts_section(r, f);
 	report_eventlog_html(r, f);
+	report_defender_html(r, f);
 	html_signatures_section(r, f);
 	html_volumes_section(r, f);
 	html_evidence_section(r, f);

@@ -528,6 +528,7 @@ static json_object *report_json_object(const struct report *r)
 		json_object *oj = os_json(&r->os[i]);
 		if (r->evidence)
 			eventlog_json(oj, &r->evidence[i]);
+		defender_json(oj, r->evidence ? &r->evidence[i].defender : NULL);
 		json_object_array_add(a, oj);
 	}
 	json_object_object_add(root, "os", a);

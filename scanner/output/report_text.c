@@ -469,6 +469,7 @@ int report_write_text(const struct report *r, FILE *f)
 		    (r->os[i].accounts_error && strncmp(r->os[i].accounts_error, "no SAM hive", 11)))
 			accounts_section(f, &r->os[i]);
 	report_eventlog_text(r, f);
+	report_defender_text(r, f);
 
 	fprintf(f, "\nVolumes: %zu\n", r->nvol);
 	for (size_t i = 0; i < r->nvol; i++) {

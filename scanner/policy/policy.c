@@ -641,7 +641,7 @@ static void scan_date_default(struct report *r)
 /* Each part of the report, in rule-table order of the rules it serves. */
 static void (*const evaluators[])(struct pctx *) = {
 	eval_detections, eval_coverage, eval_signatures, eval_autoruns, eval_code_signatures, eval_posture,
-	eval_accounts, eval_certstores, eval_files, eval_yara, eval_eventlogs, eval_drift,
+	eval_accounts, eval_defender, eval_certstores, eval_files, eval_yara, eval_eventlogs, eval_drift,
 };
 
 void policy_apply(const struct profile *p, struct report *r)

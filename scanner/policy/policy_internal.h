@@ -38,6 +38,10 @@ void eval_code_signatures(struct pctx *c);
 /* policy_accounts.c: account-blank-password, account-admin-extra. */
 void eval_accounts(struct pctx *c);
 
+/* policy_defender.c: defender-exclusion, defender-disabled-policy,
+ * defender-quarantine. */
+void eval_defender(struct pctx *c);
+
 /* policy_yara.c: yara-match. */
 void eval_yara(struct pctx *c);
 

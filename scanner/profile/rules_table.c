@@ -53,6 +53,10 @@ const struct rule_info rule_table[] = {
 	/* Local accounts (report.json os[].accounts). */
 	{ "account-blank-password", "accounts", SEV_FAIL, "an enabled local account has an empty password (its NT hash is the empty password's), or none is required (PASSWD_NOTREQD without a password)" },
 	{ "account-admin-extra", "accounts", SEV_REVIEW, "an enabled local account other than the built-in Administrator (RID 500) is a member of Administrators, and no [allow.*] account names it" },
+	/* Windows Defender's own traces (report.json os[].defender). */
+	{ "defender-exclusion", "defender", SEV_REVIEW, "a Defender exclusion (its own or Group Policy's) covers a folder, process or file where executables or autostart targets lie, or excludes an extension of code (exe dll ps1 bat cmd vbs js scr)" },
+	{ "defender-disabled-policy", "defender", SEV_REVIEW, "Group Policy turns Defender or part of it off (DisableAntiSpyware, DisableAntiVirus, Real-Time Protection DisableRealtimeMonitoring or DisableBehaviorMonitoring = 1)" },
+	{ "defender-quarantine", "defender", SEV_REVIEW, "Defender quarantined something on this machine that kenshu's engines do not detect (a payload they detect is a malware finding)" },
 	/* Code signatures (Authenticode, catalogs). */
 	{ "signature-invalid", "code-signing", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed (review at most when the signature cannot be read at all)" },
 	{ "system-file-unsigned", "code-signing", SEV_REVIEW, "a PE file in System32 or SysWOW64 (drivers included) is neither embedded- nor catalog-signed by a trusted signer, and not on the allowlist" },

@@ -695,6 +695,7 @@ int scan_image(const char *path, const struct av *av, const struct scan_opts *o,
 	scan_yara_finish(&r->yara);
 	autoruns_from_files(&j.walked, r);
 	autoruns_resolve(&j.walked, j.trust, r);
+	scan_evidence(&j.walked, av, j.yara, j.yara_max, j.yara_timeout, r);
 
 	/* Prove the evidence was not touched. */
 	progress_phase(prog, "hashing image again");

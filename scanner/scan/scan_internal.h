@@ -67,4 +67,16 @@ bool scan_yara_collect(const struct yara *y, struct report *r, unsigned vol, con
 /* After every stream: which sets were too slow. */
 void scan_yara_finish(struct rep_yara *y);
 
+
+/* evidence_scan.c: the evidence's part of the scan, after the workers and
+ * the autostart work: Defender's quarantine is read (its Entries files are
+ * in the manifest), every exclusion learns what lies under it, and every
+ * payload of every installation's evidence (quarantined files, PowerShell
+ * script blocks) is scanned with libclamav (the IOC strings included) and
+ * YARA like a file: a match is a detection or YARA match at the payload's
+ * path and stream. */
+struct av;
+void scan_evidence(const struct walked *w, const struct av *av, const struct yara *y, uint64_t yara_max,
+		   unsigned yara_timeout, struct report *r);
+
 #endif

@@ -19,7 +19,7 @@ for r in vendor-signed vendor-signed-tampered; do
 done
 for r in vendor-infected vendor-clean vendor-mbr bare-ntfs vendor-uefi vendor-edge vendor-wes7 vendor-persist vendor-hidden vendor-compactos \
 	vendor-wes7-unpatched vendor-wes7-patched vendor-iot-ltsc vendor-certstores vendor-yara vendor-accounts \
-	vendor-eventlogs vendor-eventlogs-damaged; do
+	vendor-eventlogs vendor-eventlogs-damaged vendor-defender; do
 	images/mkimage.sh "images/$r.recipe" "$FX/$r.img"
 done
 tests/mkdb.sh "$FX/db"

@@ -457,3 +457,13 @@ name = 'Vendor Proxy\0'.encode('utf-16-le')
 open(sys.argv[2] + '/blob', 'wb').write(prop(3, b'\x11' * 20) + prop(11, name) + prop(92, b'\x01\x02') + prop(32, der))
 open(sys.argv[2] + '/blob-nocert', 'wb').write(prop(11, name) + prop(3, b'\x11' * 20))
 PY
+
+# ---- Defender quarantine (mkquarantine -plain: the target encrypts) ----
+printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR' >"$work/qpay"
+"$TOOLS/mkquarantine" -plain "$work/q1" "Virus:DOS/EICAR_Test_File" 'C:\Users\op\Downloads\eicar.com' "$work/qpay"
+cp "$work/q1/entry.plain" "$OUT/fuzz-quarantine/entry"
+cp "$work/q1/resource.plain" "$OUT/fuzz-quarantine/resource"
+: >"$work/qempty"
+"$TOOLS/mkquarantine" -plain "$work/q2" "Trojan:Win32/Empty" '\\?\C:\Program Files\Vendor\e.dll' "$work/qempty"
+cp "$work/q2/entry.plain" "$OUT/fuzz-quarantine/entry-nt-path"
+cp "$work/q2/resource.plain" "$OUT/fuzz-quarantine/resource-empty"
