@@ -490,6 +490,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 			die "${msg#mkevtx: }"
 		fi
 		script_add "file $(quote_token "$2") $(quote_token "@$evtx_file")"
+		;;
 	quarantine)
 		# quarantine /QUARANTINE_DIR THREAT ORIGINAL_PATH SRC: a Windows
 		# Defender quarantine entry (tests/tools/mkquarantine, the
