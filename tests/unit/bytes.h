@@ -7,8 +7,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kenshu/core.h>
 
@@ -110,6 +112,45 @@ static inline size_t put_utf16(struct buf *b, const char *s, bool nul)
 		put16(b, 0);
 	free(u);
 	return (size_t)n;
+}
+
+/* A fixture made by one of tests/tools' recipe programs: recipe is written
+ * to DIR/recipeN.txt, the program (KENSHU_TOOLS, else build/tools) run as
+ * "TOOL RECIPE OUT" or, out_first, "TOOL OUT RECIPE", and OUT's bytes
+ * returned (free them; *n their count, never 0). Both files are removed. */
+static inline uint8_t *tool_fixture(const char *dir, unsigned seq, const char *tool, bool out_first,
+				    const char *recipe, size_t *n)
+{
+	const char *tools = getenv("KENSHU_TOOLS");
+	char *rpath = xasprintf("%s/recipe%u.txt", dir, seq);
+	char *opath = xasprintf("%s/out%u", dir, seq);
+	char *cmd = xasprintf("'%s/%s' '%s' '%s'", tools ? tools : "build/tools", tool,
+			      out_first ? opath : rpath, out_first ? rpath : opath);
+	uint8_t *p;
+	FILE *f;
+	long len;
+
+	f = fopen(rpath, "w");
+	assert_non_null(f);
+	assert_true(fputs(recipe, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(opath, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+	p = xmalloc((size_t)len);
+	*n = (size_t)len;
+	assert_int_equal(fread(p, 1, *n, f), *n);
+	fclose(f);
+	unlink(rpath);
+	unlink(opath);
+	free(rpath);
+	free(opath);
+	free(cmd);
+	return p;
 }
 
 #endif

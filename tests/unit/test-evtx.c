@@ -37,35 +37,9 @@ struct blob {
 
 static struct blob build(const char *recipe)
 {
-	const char *tools = getenv("KENSHU_TOOLS");
-	char *rpath = xasprintf("%s/recipe%u.txt", dir, nfixture);
-	char *opath = xasprintf("%s/log%u", dir, nfixture);
-	char *cmd = xasprintf("'%s/mkevtx' '%s' '%s'", tools ? tools : "build/tools", rpath, opath);
 	struct blob b;
-	FILE *f;
-	long n;
 
-	nfixture++;
-	f = fopen(rpath, "w");
-	assert_non_null(f);
-	assert_true(fputs(recipe, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(opath, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	b.p = xmalloc((size_t)n);
-	b.size = (size_t)n;
-	assert_int_equal(fread(b.p, 1, b.size, f), b.size);
-	fclose(f);
-	unlink(rpath);
-	unlink(opath);
-	free(rpath);
-	free(opath);
-	free(cmd);
+	b.p = tool_fixture(dir, nfixture++, "mkevtx", false, recipe, &b.size);
 	return b;
 }
 

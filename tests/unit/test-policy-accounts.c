@@ -17,24 +17,9 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include <kenshu/windows.h>
+#include "policy-test.h"
 
 static char dir[] = "/tmp/kenshu-test-policy-accounts-XXXXXX";
-
-static struct profile *load_text(const char *text)
-{
-	char *path = xasprintf("%s/p.ini", dir);
-	struct ks_err err;
-	FILE *f = fopen(path, "w");
-	struct profile *p;
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	if (profile_load(path, &p, &err) < 0)
-		fail_msg("profile: %s", err.msg);
-	free(path);
-	return p;
-}
 
 static void account(struct os_info *os, uint32_t rid, const char *name, bool has_f, uint16_t acb, bool admin,
 		    enum sam_password pw)
@@ -72,44 +57,27 @@ static void fill(struct report *r)
 	report_finish(r);
 }
 
-static size_t count(const struct report *r, const char *rule, const char *needle)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nfindings; i++)
-		n += !strcmp(r->findings[i].rule, rule) && (!needle || strstr(r->findings[i].message, needle));
-	return n;
-}
-
-static enum severity sev_of(const struct report *r, const char *rule)
-{
-	for (size_t i = 0; i < r->nfindings; i++)
-		if (!strcmp(r->findings[i].rule, rule))
-			return r->findings[i].severity;
-	return SEV_OFF;
-}
-
 static void default_rules(void **state)
 {
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	struct report r;
 
 	fill(&r);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "account-blank-password", NULL), 3);
-	assert_int_equal(count(&r, "account-blank-password", "'hmi' (RID 1002) has an empty password"), 1);
-	assert_int_equal(count(&r, "account-blank-password", "'kiosk' (RID 1003) needs no password"), 1);
-	assert_int_equal(count(&r, "account-blank-password", "'maint' (RID 1007) needs no password (password not "
+	assert_int_equal(count_findings(&r, "account-blank-password", NULL), 3);
+	assert_int_equal(count_findings(&r, "account-blank-password", "'hmi' (RID 1002) has an empty password"), 1);
+	assert_int_equal(count_findings(&r, "account-blank-password", "'kiosk' (RID 1003) needs no password"), 1);
+	assert_int_equal(count_findings(&r, "account-blank-password", "'maint' (RID 1007) needs no password (password not "
 				"required) and whether it has one is unknown; it is an administrator"), 1);
-	assert_int_equal(count(&r, "account-blank-password", "'svc'"), 0);
-	assert_int_equal(count(&r, "account-blank-password", "'old'"), 0);
-	assert_int_equal(count(&r, "account-blank-password", "'lost'"), 0);
-	assert_int_equal(sev_of(&r, "account-blank-password"), SEV_FAIL);
-	assert_int_equal(count(&r, "account-admin-extra", NULL), 2);
-	assert_int_equal(count(&r, "account-admin-extra", "'support' (RID 1001)"), 1);
-	assert_int_equal(count(&r, "account-admin-extra", "'maint'"), 1);
-	assert_int_equal(count(&r, "account-admin-extra", "Administrator'"), 0);
-	assert_int_equal(sev_of(&r, "account-admin-extra"), SEV_REVIEW);
+	assert_int_equal(count_findings(&r, "account-blank-password", "'svc'"), 0);
+	assert_int_equal(count_findings(&r, "account-blank-password", "'old'"), 0);
+	assert_int_equal(count_findings(&r, "account-blank-password", "'lost'"), 0);
+	assert_int_equal(severity_of(&r, "account-blank-password"), SEV_FAIL);
+	assert_int_equal(count_findings(&r, "account-admin-extra", NULL), 2);
+	assert_int_equal(count_findings(&r, "account-admin-extra", "'support' (RID 1001)"), 1);
+	assert_int_equal(count_findings(&r, "account-admin-extra", "'maint'"), 1);
+	assert_int_equal(count_findings(&r, "account-admin-extra", "Administrator'"), 0);
+	assert_int_equal(severity_of(&r, "account-admin-extra"), SEV_REVIEW);
 	assert_int_equal(r.verdict, VERDICT_FAIL);
 	/* where: the user key */
 	for (size_t i = 0; i < r.nfindings; i++)
@@ -122,31 +90,31 @@ static void default_rules(void **state)
 static void allow_by_name(void **state)
 {
 	/* case-insensitive, as Windows compares names; a file allow does not count */
-	struct profile *p = load_text("include = default\n[allow.support]\naccount = SUPPORT\n"
+	struct profile *p = load_text_in(dir, "include = default\n[allow.support]\naccount = SUPPORT\n"
 				      "[allow.file]\npath = /maint\n");
 	struct report r;
 
 	fill(&r);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "account-admin-extra", "'support'"), 0);
-	assert_int_equal(count(&r, "account-admin-extra", "'maint'"), 1);
-	assert_int_equal(count(&r, "account-blank-password", NULL), 3);   /* never lifted by an allow */
+	assert_int_equal(count_findings(&r, "account-admin-extra", "'support'"), 0);
+	assert_int_equal(count_findings(&r, "account-admin-extra", "'maint'"), 1);
+	assert_int_equal(count_findings(&r, "account-blank-password", NULL), 3);   /* never lifted by an allow */
 	report_release(&r);
 	profile_free(p);
 
 	/* an account allow is an allow of its own: the profile loads with it alone */
-	p = load_text("include = default\n[allow.x]\naccount = hmi\n");
+	p = load_text_in(dir, "include = default\n[allow.x]\naccount = hmi\n");
 	assert_int_equal(profile_nallows(p), 1);
 	assert_string_equal(profile_allow(p, 0)->account, "hmi");
 	assert_null(profile_allow(p, 0)->path);
 	profile_free(p);
 
 	/* off and strict */
-	p = load_text("include = default\n[rules]\naccount-blank-password = off\naccount-admin-extra = fail\n");
+	p = load_text_in(dir, "include = default\n[rules]\naccount-blank-password = off\naccount-admin-extra = fail\n");
 	fill(&r);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "account-blank-password", NULL), 0);
-	assert_int_equal(sev_of(&r, "account-admin-extra"), SEV_FAIL);
+	assert_int_equal(count_findings(&r, "account-blank-password", NULL), 0);
+	assert_int_equal(severity_of(&r, "account-admin-extra"), SEV_FAIL);
 	report_release(&r);
 	profile_free(p);
 }

@@ -20,24 +20,9 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include <kenshu/windows.h>
+#include "policy-test.h"
 
 static char dir[] = "/tmp/kenshu-test-policy-defender-XXXXXX";
-
-static struct profile *load_text(const char *text)
-{
-	char *path = xasprintf("%s/p.ini", dir);
-	struct ks_err err;
-	FILE *f = fopen(path, "w");
-	struct profile *p;
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	if (profile_load(path, &p, &err) < 0)
-		fail_msg("profile: %s", err.msg);
-	free(path);
-	return p;
-}
 
 static void excl(struct os_defender *d, enum def_kind kind, const char *value, const char *cover, bool autorun)
 {
@@ -112,84 +97,67 @@ static void fill(struct report *r, bool policy_on)
 	report_finish(r);
 }
 
-static size_t count(const struct report *r, const char *rule, const char *needle)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nfindings; i++)
-		n += !strcmp(r->findings[i].rule, rule) && (!needle || strstr(r->findings[i].message, needle));
-	return n;
-}
-
-static enum severity sev_of(const struct report *r, const char *rule)
-{
-	for (size_t i = 0; i < r->nfindings; i++)
-		if (!strcmp(r->findings[i].rule, rule))
-			return r->findings[i].severity;
-	return SEV_OFF;
-}
-
 static void default_rules(void **state)
 {
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	struct report r;
 	(void)state;
 
 	fill(&r, true);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "defender-exclusion", NULL), 3);
-	assert_int_equal(count(&r, "defender-exclusion", "'C:\\ProgramData\\Vendor' (HKLM\\SOFTWARE\\Microsoft\\Windows "
+	assert_int_equal(count_findings(&r, "defender-exclusion", NULL), 3);
+	assert_int_equal(count_findings(&r, "defender-exclusion", "'C:\\ProgramData\\Vendor' (HKLM\\SOFTWARE\\Microsoft\\Windows "
 				"Defender\\Exclusions\\Paths) covers 1 item(s), autostart targets among them: autostart: "), 1);
-	assert_int_equal(count(&r, "defender-exclusion", "'.ps1'"), 1);
-	assert_int_equal(count(&r, "defender-exclusion", "hides every .ps1 file"), 1);
-	assert_int_equal(count(&r, "defender-exclusion", "'tool.exe'"), 1);
-	assert_int_equal(count(&r, "defender-exclusion", "C:\\Data"), 0);
-	assert_int_equal(count(&r, "defender-exclusion", ".log"), 0);
-	assert_int_equal(sev_of(&r, "defender-exclusion"), SEV_REVIEW);
-	assert_int_equal(count(&r, "defender-disabled-policy", NULL), 2);
-	assert_int_equal(count(&r, "defender-disabled-policy", "[DisableAntiSpyware] = 1"), 1);
-	assert_int_equal(count(&r, "defender-disabled-policy", "[DisableRealtimeMonitoring] = 1"), 1);
-	assert_int_equal(sev_of(&r, "defender-disabled-policy"), SEV_REVIEW);
+	assert_int_equal(count_findings(&r, "defender-exclusion", "'.ps1'"), 1);
+	assert_int_equal(count_findings(&r, "defender-exclusion", "hides every .ps1 file"), 1);
+	assert_int_equal(count_findings(&r, "defender-exclusion", "'tool.exe'"), 1);
+	assert_int_equal(count_findings(&r, "defender-exclusion", "C:\\Data"), 0);
+	assert_int_equal(count_findings(&r, "defender-exclusion", ".log"), 0);
+	assert_int_equal(severity_of(&r, "defender-exclusion"), SEV_REVIEW);
+	assert_int_equal(count_findings(&r, "defender-disabled-policy", NULL), 2);
+	assert_int_equal(count_findings(&r, "defender-disabled-policy", "[DisableAntiSpyware] = 1"), 1);
+	assert_int_equal(count_findings(&r, "defender-disabled-policy", "[DisableRealtimeMonitoring] = 1"), 1);
+	assert_int_equal(severity_of(&r, "defender-disabled-policy"), SEV_REVIEW);
 	/* the detected payload is malware, not defender-quarantine */
-	assert_int_equal(count(&r, "malware", "quarantine: C:\\Users\\op\\eicar.com"), 1);
-	assert_int_equal(sev_of(&r, "malware"), SEV_FAIL);
-	assert_int_equal(count(&r, "defender-quarantine", NULL), 2);
-	assert_int_equal(count(&r, "defender-quarantine", "EICAR"), 0);
-	assert_int_equal(count(&r, "defender-quarantine", "'C:\\Tools\\harmless.exe' as HackTool:Win32/Harmless on "
+	assert_int_equal(count_findings(&r, "malware", "quarantine: C:\\Users\\op\\eicar.com"), 1);
+	assert_int_equal(severity_of(&r, "malware"), SEV_FAIL);
+	assert_int_equal(count_findings(&r, "defender-quarantine", NULL), 2);
+	assert_int_equal(count_findings(&r, "defender-quarantine", "EICAR"), 0);
+	assert_int_equal(count_findings(&r, "defender-quarantine", "'C:\\Tools\\harmless.exe' as HackTool:Win32/Harmless on "
 				"2024-01-02T03:04:05Z (entry {E}); our engines find nothing in the payload"), 1);
-	assert_int_equal(count(&r, "defender-quarantine", "payload not decoded: its ResourceData"), 1);
-	assert_int_equal(sev_of(&r, "defender-quarantine"), SEV_REVIEW);
+	assert_int_equal(count_findings(&r, "defender-quarantine", "payload not decoded: its ResourceData"), 1);
+	assert_int_equal(severity_of(&r, "defender-quarantine"), SEV_REVIEW);
 	assert_int_equal(r.verdict, VERDICT_FAIL);
 	report_release(&r);
 
 	/* switches at 0 are no finding */
 	fill(&r, false);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "defender-disabled-policy", NULL), 0);
+	assert_int_equal(count_findings(&r, "defender-disabled-policy", NULL), 0);
 	report_release(&r);
 	profile_free(p);
 }
 
 static void profile_severities(void **state)
 {
-	struct profile *p = load_text("include = default\n[rules]\ndefender-exclusion = off\n"
+	struct profile *p = load_text_in(dir, "include = default\n[rules]\ndefender-exclusion = off\n"
 				      "defender-quarantine = fail\ndefender-disabled-policy = info\n");
 	struct report r;
 	(void)state;
 
 	fill(&r, true);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "defender-exclusion", NULL), 0);
-	assert_int_equal(sev_of(&r, "defender-quarantine"), SEV_FAIL);
-	assert_int_equal(sev_of(&r, "defender-disabled-policy"), SEV_INFO);
+	assert_int_equal(count_findings(&r, "defender-exclusion", NULL), 0);
+	assert_int_equal(severity_of(&r, "defender-quarantine"), SEV_FAIL);
+	assert_int_equal(severity_of(&r, "defender-disabled-policy"), SEV_INFO);
 	report_release(&r);
 	profile_free(p);
 
-	p = load_text("include = strict\n");
+	p = load_text_in(dir, "include = strict\n");
 	fill(&r, true);
 	policy_apply(p, &r);
-	assert_int_equal(sev_of(&r, "defender-exclusion"), SEV_REVIEW);
-	assert_int_equal(sev_of(&r, "defender-disabled-policy"), SEV_REVIEW);
+	assert_int_equal(severity_of(&r, "defender-exclusion"), SEV_REVIEW);
+	assert_int_equal(severity_of(&r, "defender-disabled-policy"), SEV_REVIEW);
 	report_release(&r);
 	profile_free(p);
 }
@@ -198,7 +166,7 @@ static void profile_severities(void **state)
  * without Defender findings. */
 static void no_evidence(void **state)
 {
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	struct report r;
 	(void)state;
 
@@ -206,7 +174,7 @@ static void no_evidence(void **state)
 	strcpy(r.started, "2026-12-08T10:00:00Z");
 	report_finish(&r);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "defender-exclusion", NULL) + count(&r, "defender-quarantine", NULL), 0);
+	assert_int_equal(count_findings(&r, "defender-exclusion", NULL) + count_findings(&r, "defender-quarantine", NULL), 0);
 	report_release(&r);
 	profile_free(p);
 }

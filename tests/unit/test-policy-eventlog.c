@@ -21,26 +21,11 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include <kenshu/windows.h>
+#include "policy-test.h"
 
 #define LOGS "/Windows/System32/winevt/Logs/"
 
 static char dir[] = "/tmp/kenshu-test-policy-eventlog-XXXXXX";
-
-static struct profile *load_text(const char *text)
-{
-	char *path = xasprintf("%s/p.ini", dir);
-	struct ks_err err;
-	FILE *f = fopen(path, "w");
-	struct profile *p;
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	if (profile_load(path, &p, &err) < 0)
-		fail_msg("profile: %s", err.msg);
-	free(path);
-	return p;
-}
 
 static struct ev_event *ev(struct ev_eventlogs *el, enum ev_kind k, uint32_t id, const char *log, uint64_t rid,
 			   int64_t t, ...)
@@ -168,23 +153,6 @@ static void fill(struct report *r)
 	report_finish(r);
 }
 
-static size_t count(const struct report *r, const char *rule, const char *needle)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->nfindings; i++)
-		n += !strcmp(r->findings[i].rule, rule) && (!needle || strstr(r->findings[i].message, needle));
-	return n;
-}
-
-static enum severity sev_of(const struct report *r, const char *rule)
-{
-	for (size_t i = 0; i < r->nfindings; i++)
-		if (!strcmp(r->findings[i].rule, rule))
-			return r->findings[i].severity;
-	return SEV_OFF;
-}
-
 static const struct rep_finding *find(const struct report *r, const char *rule, const char *needle)
 {
 	for (size_t i = 0; i < r->nfindings; i++)
@@ -195,58 +163,58 @@ static const struct rep_finding *find(const struct report *r, const char *rule, 
 
 static void default_rules(void **state)
 {
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	struct report r;
 	const struct rep_finding *f;
 
 	(void)state;
 	fill(&r);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "eventlog-cleared", NULL), 2);
+	assert_int_equal(count_findings(&r, "eventlog-cleared", NULL), 2);
 	f = find(&r, "eventlog-cleared", "the Application log was cleared at 2025-11-24T16:00:00Z by HMI-07\\vendor");
 	assert_non_null(f);
 	assert_string_equal(f->path, LOGS "System.evtx");
 	assert_string_equal(f->value, "record 7 (event 104)");
 	assert_int_equal(f->volume, 2);
 	assert_non_null(find(&r, "eventlog-cleared", "the Security log was cleared"));
-	assert_int_equal(sev_of(&r, "eventlog-cleared"), SEV_REVIEW);
+	assert_int_equal(severity_of(&r, "eventlog-cleared"), SEV_REVIEW);
 
-	assert_int_equal(count(&r, "eventlog-defender-detection", NULL), 2);
+	assert_int_equal(count_findings(&r, "eventlog-defender-detection", NULL), 2);
 	assert_non_null(find(&r, "eventlog-defender-detection", "Trojan:Win32/Steel.A in C:\\Tools\\plc-sync.exe"));
 	assert_non_null(find(&r, "eventlog-defender-detection", "HackTool:Win32/Mimikatz in C:\\Users\\v\\m.exe"));
 	assert_non_null(find(&r, "eventlog-defender-detection", "action: Remove"));
-	assert_int_equal(sev_of(&r, "eventlog-defender-detection"), SEV_FAIL);
+	assert_int_equal(severity_of(&r, "eventlog-defender-detection"), SEV_FAIL);
 
-	assert_int_equal(count(&r, "eventlog-defender-disabled", NULL), 3);
+	assert_int_equal(count_findings(&r, "eventlog-defender-disabled", NULL), 3);
 	assert_non_null(find(&r, "eventlog-defender-disabled", "real-time protection was disabled"));
 	assert_non_null(find(&r, "eventlog-defender-disabled", "an exclusion was added"));
 	assert_non_null(find(&r, "eventlog-defender-disabled", "a feature was turned off"));
-	assert_int_equal(count(&r, "eventlog-defender-disabled", "ScheduleTime"), 0);
+	assert_int_equal(count_findings(&r, "eventlog-defender-disabled", "ScheduleTime"), 0);
 
-	assert_int_equal(count(&r, "eventlog-service-installed", NULL), 2);
+	assert_int_equal(count_findings(&r, "eventlog-service-installed", NULL), 2);
 	assert_non_null(find(&r, "eventlog-service-installed", "'PSEXESVC' (image %SystemRoot%\\PSEXESVC.exe)"));
 	assert_non_null(find(&r, "eventlog-service-installed", "installed and later removed"));
-	assert_int_equal(count(&r, "eventlog-service-installed", "VendorUpdater"), 1);
-	assert_int_equal(count(&r, "eventlog-service-installed", "later removed"), 1);
-	assert_int_equal(count(&r, "eventlog-service-installed", "'disk'"), 0);
+	assert_int_equal(count_findings(&r, "eventlog-service-installed", "VendorUpdater"), 1);
+	assert_int_equal(count_findings(&r, "eventlog-service-installed", "later removed"), 1);
+	assert_int_equal(count_findings(&r, "eventlog-service-installed", "'disk'"), 0);
 
-	assert_int_equal(count(&r, "eventlog-account-added", NULL), 3);
+	assert_int_equal(count_findings(&r, "eventlog-account-added", NULL), 3);
 	assert_non_null(find(&r, "eventlog-account-added", "the account 'svc2' was created"));
 	assert_non_null(find(&r, "eventlog-account-added", "the account 'support' was enabled"));
 	/* the member's name from the SAM by its RID */
 	assert_non_null(find(&r, "eventlog-account-added", "svc2 (S-1-5-21-1-2-3-1005) was added to Administrators"));
-	assert_int_equal(count(&r, "eventlog-account-added", "Users at"), 0);
+	assert_int_equal(count_findings(&r, "eventlog-account-added", "Users at"), 0);
 
 	/* one per user and address, user names without case */
-	assert_int_equal(count(&r, "eventlog-remote-logon", NULL), 2);
+	assert_int_equal(count_findings(&r, "eventlog-remote-logon", NULL), 2);
 	f = find(&r, "eventlog-remote-logon", "2 Remote Desktop logons of 'vendor' from 192.0.2.7");
 	assert_non_null(f);
 	assert_non_null(strstr(f->message, "first at"));
 	assert_string_equal(f->value, "record 50 (event 1149)");
 	assert_non_null(find(&r, "eventlog-remote-logon", "1 Remote Desktop logon of 'op' from 10.1.1.1"));
-	assert_int_equal(sev_of(&r, "eventlog-remote-logon"), SEV_INFO);
+	assert_int_equal(severity_of(&r, "eventlog-remote-logon"), SEV_INFO);
 
-	assert_int_equal(count(&r, "eventlog-damaged", NULL), 3);
+	assert_int_equal(count_findings(&r, "eventlog-damaged", NULL), 3);
 	assert_non_null(find(&r, "eventlog-damaged", "chunk 2: CRC mismatch (1 of 4 chunks bad"));
 	assert_non_null(find(&r, "eventlog-damaged", "not read: larger than 256 MiB"));
 	assert_non_null(find(&r, "eventlog-damaged", "2 event logs were not closed cleanly"));
@@ -258,23 +226,23 @@ static void default_rules(void **state)
 
 static void strict_rules(void **state)
 {
-	struct profile *p = load_text("include = strict\n");
+	struct profile *p = load_text_in(dir, "include = strict\n");
 	struct report r;
 
 	(void)state;
 	fill(&r);
 	policy_apply(p, &r);
-	assert_int_equal(sev_of(&r, "eventlog-remote-logon"), SEV_REVIEW);
-	assert_int_equal(sev_of(&r, "eventlog-defender-detection"), SEV_FAIL);
-	assert_int_equal(sev_of(&r, "eventlog-cleared"), SEV_REVIEW);
-	assert_int_equal(sev_of(&r, "eventlog-service-installed"), SEV_REVIEW);
+	assert_int_equal(severity_of(&r, "eventlog-remote-logon"), SEV_REVIEW);
+	assert_int_equal(severity_of(&r, "eventlog-defender-detection"), SEV_FAIL);
+	assert_int_equal(severity_of(&r, "eventlog-cleared"), SEV_REVIEW);
+	assert_int_equal(severity_of(&r, "eventlog-service-installed"), SEV_REVIEW);
 	report_release(&r);
 	profile_free(p);
 }
 
 static void allowlists_and_waivers(void **state)
 {
-	struct profile *p = load_text("include = default\n"
+	struct profile *p = load_text_in(dir, "include = default\n"
 				      "[allow.updater]\nservice = vendorupdater\n"
 				      "[allow.svc]\naccount = SVC2\n"
 				      "[waiver.defender]\nrule = eventlog-defender-detection\n"
@@ -285,10 +253,10 @@ static void allowlists_and_waivers(void **state)
 	(void)state;
 	fill(&r);
 	policy_apply(p, &r);
-	assert_int_equal(count(&r, "eventlog-service-installed", NULL), 1);
-	assert_int_equal(count(&r, "eventlog-service-installed", "VendorUpdater"), 0);
-	assert_int_equal(count(&r, "eventlog-account-added", "svc2"), 0);
-	assert_int_equal(count(&r, "eventlog-account-added", "support"), 1);
+	assert_int_equal(count_findings(&r, "eventlog-service-installed", NULL), 1);
+	assert_int_equal(count_findings(&r, "eventlog-service-installed", "VendorUpdater"), 0);
+	assert_int_equal(count_findings(&r, "eventlog-account-added", "svc2"), 0);
+	assert_int_equal(count_findings(&r, "eventlog-account-added", "support"), 1);
 	/* waived findings are kept, marked */
 	for (size_t i = 0; i < r.nfindings; i++)
 		if (!strcmp(r.findings[i].rule, "eventlog-defender-detection"))
@@ -300,7 +268,7 @@ static void allowlists_and_waivers(void **state)
 
 static void nothing_without_logs(void **state)
 {
-	struct profile *p = load_text("include = strict\n");
+	struct profile *p = load_text_in(dir, "include = strict\n");
 	struct report r;
 	struct os_info os;
 
@@ -337,7 +305,7 @@ __attribute__((noinline)) static char *written(const struct report *r, int (*fn)
  * escaped in the page and blanked of controls in the text. */
 static void writers(void **state)
 {
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	struct report r;
 	struct os_info os;
 

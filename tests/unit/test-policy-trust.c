@@ -18,24 +18,9 @@
 #include <kenshu/trust.h>
 #include <kenshu/windows.h>
 #include "engine.h"
+#include "policy-test.h"
 
 static char dir[] = "/tmp/kenshu-test-policy-trust-XXXXXX";
-
-static struct profile *load_text(const char *text)
-{
-	char *path = xasprintf("%s/p.ini", dir);
-	struct ks_err err;
-	FILE *f = fopen(path, "w");
-	struct profile *p;
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	if (profile_load(path, &p, &err) < 0)
-		fail_msg("profile: %s", err.msg);
-	free(path);
-	return p;
-}
 
 static struct sig_result *sig(enum sig_status st, const char *name, const char *subject, bool windows)
 {
@@ -135,7 +120,7 @@ static const struct rep_finding *find(const struct report *r, const char *rule, 
 static void default_rules(void **state)
 {
 	struct report r;
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 
 	fill(&r);
 	policy_apply(p, &r);
@@ -174,7 +159,7 @@ static void allow_by_signer(void **state)
 {
 	struct report r;
 	/* By O of the subject; a second entry by CN combined with a path. */
-	struct profile *p = load_text("include = default\n"
+	struct profile *p = load_text_in(dir, "include = default\n"
 				      "[allow.vendor]\nsigner = Example Press Machinery KK\n"
 				      "[allow.old]\npath = /Windows/System32/drivers/oldio.sys\n"
 				      "[allow.rogue]\nsigner = Rogue Signer\n");
@@ -195,7 +180,7 @@ static void allow_by_signer(void **state)
 static void strict_and_signer_key(void **state)
 {
 	struct report r;
-	struct profile *p = load_text("include = strict\n");
+	struct profile *p = load_text_in(dir, "include = strict\n");
 	struct ks_err err;
 	struct profile *bad;
 	char *path = xasprintf("%s/bad.ini", dir);

@@ -20,24 +20,9 @@
 #include <kenshu/profile.h>
 #include <kenshu/report.h>
 #include "engine.h"
+#include "policy-test.h"
 
 static char dir[] = "/tmp/kenshu-test-policy-XXXXXX";
-
-static struct profile *load_text(const char *text)
-{
-	char *path = xasprintf("%s/p.ini", dir);
-	struct ks_err err;
-	FILE *f = fopen(path, "w");
-	struct profile *p;
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	if (profile_load(path, &p, &err) < 0)
-		fail_msg("profile: %s", err.msg);
-	free(path);
-	return p;
-}
 
 static struct autorun *add_autorun(struct os_info *os, const char *category, const char *name,
 				   const char *command, const char *target, unsigned flags)
@@ -114,7 +99,7 @@ static const struct av_db custom_db = { .name = (char *)"kenshu-test.ndb", .offi
 static void default_profile_rules(void **state)
 {
 	struct report r;
-	struct profile *p = load_text("include = default\n"
+	struct profile *p = load_text_in(dir, "include = default\n"
 				      "[allow.hmi]\npath = C:\\Program Files\\ACME\\HMI\\hmi-runtime.exe\n"
 				      "[allow.scripts]\npath = /ACME/Scripts/*.vbs\n");
 	const struct av_db *dbs[] = { &custom_db };
@@ -152,7 +137,7 @@ static void severities_follow_profile(void **state)
 	struct report r;
 	const struct av_db *dbs[] = { &custom_db };
 	/* Turn the decisive rules down: the verdict follows. */
-	struct profile *p = load_text("include = default\n[rules]\nmalware = review\nautorun-encoded-command = info\n"
+	struct profile *p = load_text_in(dir, "include = default\n[rules]\nmalware = review\nautorun-encoded-command = info\n"
 				      "skipped-content = off\nrisky-file-type = off\nautorun-user-writable = info\n"
 				      "autorun-lolbin = info\nautorun-appinit = off\n");
 
@@ -167,7 +152,7 @@ static void severities_follow_profile(void **state)
 	profile_free(p);
 
 	/* Nothing left above info: PASS, and the reason says how many infos. */
-	p = load_text("include = default\n[rules]\nmalware = info\nautorun-encoded-command = info\n"
+	p = load_text_in(dir, "include = default\n[rules]\nmalware = info\nautorun-encoded-command = info\n"
 		      "skipped-content = off\nrisky-file-type = off\nautorun-user-writable = off\n"
 		      "autorun-lolbin = off\nautorun-appinit = off\n");
 	fill(&r);
@@ -182,7 +167,7 @@ static void waivers_valid_and_expired(void **state)
 {
 	struct report r;
 	const struct av_db *dbs[] = { &custom_db };
-	struct profile *p = load_text(
+	struct profile *p = load_text_in(dir, 
 		"include = default\n"
 		"[waiver.eicar]\nrule = malware\npath = /Users/*/Downloads/eicar.com\nreason = test file\n"
 		"approver = QA\nexpires = 2026-11-27\n"
@@ -231,7 +216,7 @@ static void coverage_rules(void **state)
 {
 	struct report r;
 	const struct av_db *dbs[] = { &custom_db };
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
@@ -274,7 +259,7 @@ static void signature_age(void **state)
 	struct av_db fresh = { .name = (char *)"main.cvd", .official = true, .version = 62,
 			       .build_time = "2026-11-25T08:00:00Z" };
 	const struct av_db *only_old[] = { &old, &custom_db }, *both[] = { &old, &fresh };
-	struct profile *def = load_text("include = default\n");
+	struct profile *def = load_text_in(dir, "include = default\n");
 
 	/* 17 days old against 7 allowed: review; no signature-missing. */
 	report_init(&r);
@@ -293,7 +278,7 @@ static void signature_age(void **state)
 	report_release(&r);
 	profile_free(def);
 	/* strict: 3 days and fail; custom-only databases fail too. */
-	struct profile *strict = load_text("include = strict\n");
+	struct profile *strict = load_text_in(dir, "include = strict\n");
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
 	report_finish(&r);
@@ -354,8 +339,8 @@ static void posture_rules(void **state)
 		{ "autoplay-enabled", POSTURE_ABSENT_UNSAFE, SEV_REVIEW, SEV_REVIEW },
 		{ "rdp-no-nla", POSTURE_UNSAFE, SEV_REVIEW, SEV_REVIEW },
 	};
-	struct profile *def = load_text("include = default\n");
-	struct profile *strict = load_text("include = strict\n");
+	struct profile *def = load_text_in(dir, "include = default\n");
+	struct profile *strict = load_text_in(dir, "include = strict\n");
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (int k = 0; k < 2; k++) {
@@ -417,9 +402,9 @@ static void add_cert(struct os_info *os, const char *scope, const char *user, co
 static void trusted_root_added(void **state)
 {
 	const struct av_db *dbs[] = { &custom_db };
-	struct profile *def = load_text("include = default\n[allow.plantca]\nthumbprint = EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE\n");
-	struct profile *strict = load_text("include = strict\n");
-	struct profile *off = load_text("include = default\n[rules]\ntrusted-root-added = off\n");
+	struct profile *def = load_text_in(dir, "include = default\n[allow.plantca]\nthumbprint = EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE\n");
+	struct profile *strict = load_text_in(dir, "include = strict\n");
+	struct profile *off = load_text_in(dir, "include = default\n[rules]\ntrusted-root-added = off\n");
 
 	for (int k = 0; k < 4; k++) {
 		struct report r;
@@ -501,7 +486,7 @@ static void ioc_and_macro_rules(void **state)
 	f = fopen(strings, "w");
 	fputs("; CERT domains\n\nbad-c2[.]example\n", f);
 	fclose(f);
-	struct profile *p = load_text("include = default\n[ioc]\nhash_list = hashes.txt\nstring_list = strings.txt\n"
+	struct profile *p = load_text_in(dir, "include = default\n[ioc]\nhash_list = hashes.txt\nstring_list = strings.txt\n"
 				      "[allow.macro]\npath = /Vendor/Docs/allowed.xlsm\n");
 	const struct ioc *ioc = profile_ioc(p);
 	assert_non_null(ioc);
@@ -538,7 +523,7 @@ static void ioc_and_macro_rules(void **state)
 	profile_free(p);
 
 	/* macros = no: macro documents are not held against the image. */
-	p = load_text("include = default\n[files]\nmacros = no\n");
+	p = load_text_in(dir, "include = default\n[files]\nmacros = no\n");
 	report_init(&r);
 	strcpy(r.started, "2026-11-27T10:00:00Z");
 	report_add_macro(&r, 2, "/Users/op/invoice.doc", "", "Heuristics.OLE2.ContainsMacros.VBA", "bb", 100);
@@ -571,7 +556,7 @@ static const struct rep_finding *first(const struct report *r, const char *rule,
 static void findings_name_the_stream(void **state)
 {
 	const struct av_db *dbs[] = { &custom_db };
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	struct report r;
 	const struct rep_finding *x;
 
@@ -607,7 +592,7 @@ static void findings_name_the_stream(void **state)
 static void each_autorun_flag_has_a_rule(void **state)
 {
 	const struct av_db *dbs[] = { &custom_db };
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 
 	for (size_t i = 0; i < ar_nflag_info; i++) {
 		struct report r;
@@ -649,7 +634,7 @@ static void each_autorun_flag_has_a_rule(void **state)
 static void target_missing_worded_by_what_is_known(void **state)
 {
 	const struct av_db *dbs[] = { &custom_db };
-	struct profile *p = load_text("include = default\n");
+	struct profile *p = load_text_in(dir, "include = default\n");
 	static const struct {
 		const char *category, *target;
 		bool service, has_start;

@@ -35,35 +35,10 @@ struct repo {
 
 static struct repo build(const char *recipe)
 {
-	const char *tools = getenv("KENSHU_TOOLS");
-	char *rpath = xasprintf("%s/recipe%u.txt", dir, nfixture);
-	char *opath = xasprintf("%s/objects%u.data", dir, nfixture);
-	char *cmd = xasprintf("'%s/mkwmirepo' '%s' '%s'", tools ? tools : "build/tools", opath, rpath);
 	struct repo r;
-	FILE *f;
-	long n;
 
-	nfixture++;
-	f = fopen(rpath, "w");
-	assert_non_null(f);
-	assert_true(fputs(recipe, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(opath, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0 && n % PAGE == 0);
-	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-	r.p = xmalloc((size_t)n);
-	r.size = (size_t)n;
-	assert_int_equal(fread(r.p, 1, r.size, f), r.size);
-	fclose(f);
-	unlink(rpath);
-	unlink(opath);
-	free(rpath);
-	free(opath);
-	free(cmd);
+	r.p = tool_fixture(dir, nfixture++, "mkwmirepo", true, recipe, &r.size);
+	assert_true(r.size % PAGE == 0);
 	return r;
 }
 
