@@ -109,6 +109,15 @@ static inline void add_bool(json_object *o, const char *k, bool v)
 	json_object_object_add(o, k, json_object_new_boolean(v));
 }
 
+/* A duration in seconds: millisecond precision is all it means here. */
+static inline void add_seconds(json_object *o, const char *k, double v)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%.3f", v);
+	json_object_object_add(o, k, json_object_new_double_s(v, text));
+}
+
 /* "tool": which kenshu wrote the file (name, version, git commit). */
 static inline void add_tool(json_object *root)
 {

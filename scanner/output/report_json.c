@@ -29,15 +29,6 @@ static const struct {
 	{ FS_F_WOF, "wof-compressed" },
 };
 
-static void add_double(json_object *o, const char *k, double v)
-{
-	char text[32];
-
-	/* Millisecond precision is all a duration here means. */
-	snprintf(text, sizeof(text), "%.3f", v);
-	json_object_object_add(o, k, json_object_new_double_s(v, text));
-}
-
 /* Every finding starts with where it is. */
 static json_object *located(unsigned volume, const char *path, const char *stream)
 {
@@ -490,9 +481,9 @@ static json_object *report_json_object(const struct report *r)
 	add_str(o, "started", r->started);
 	add_str(o, "finished", r->finished);
 	add_str(o, "host", r->host);
-	add_double(o, "seconds", r->seconds_total);
-	add_double(o, "seconds_hashing", r->seconds_hash);
-	add_double(o, "seconds_scanning", r->seconds_scan);
+	add_seconds(o, "seconds", r->seconds_total);
+	add_seconds(o, "seconds_hashing", r->seconds_hash);
+	add_seconds(o, "seconds_scanning", r->seconds_scan);
 	add_u64(o, "threads", r->threads);
 	json_object_object_add(root, "scan", o);
 

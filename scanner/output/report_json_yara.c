@@ -7,14 +7,6 @@
 #include "output_internal.h"
 #include <kenshu/banned.h>
 
-static void add_seconds(json_object *o, const char *k, double v)
-{
-	char text[32];
-
-	snprintf(text, sizeof(text), "%.3f", v);
-	json_object_object_add(o, k, json_object_new_double_s(v, text));
-}
-
 json_object *yara_json(const struct rep_yara *y)
 {
 	json_object *root = json_object_new_object(), *a, *o;
