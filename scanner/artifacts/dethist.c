@@ -6,6 +6,7 @@
  * only its position counts. */
 #include <kenshu/artifacts.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +51,16 @@ static const char *const categories[] = {
 	"BEHAVIOR", "VULNERABILITY", "POLICY", "EUS", "RANSOM", "ASR",
 };
 
-static void damage(struct dh_record *r, const char *fmt, size_t a)
+static void damage(struct dh_record *r, const char *fmt, ...) KS_PRINTF(2, 3);
+static void damage(struct dh_record *r, const char *fmt, ...)
 {
-	if (!r->damage[0])
-		snprintf(r->damage, sizeof(r->damage), fmt, a);
+	va_list ap;
+
+	if (r->damage[0])
+		return;     /* the first damage says where reading stopped */
+	va_start(ap, fmt);
+	vsnprintf(r->damage, sizeof(r->damage), fmt, ap);
+	va_end(ap);
 }
 
 /* UTF-16LE of n bytes, cut at its first NUL unit or at DH_MAX_TEXT units;
@@ -246,7 +253,7 @@ static void tracking(struct dh_resource *res, const uint8_t *p, size_t n, struct
 			break;
 		default:
 			free(key);
-			damage(r, "a threat tracking value has the unknown type %zu", type);
+			damage(r, "a threat tracking value has the unknown type %u", type);
 			return;
 		}
 		if (vlen > end - off) {
