@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 		guid[i] = (unsigned char)(h >> 56);
 	}
 	guid[7] = (unsigned char)((guid[7] & 0x0F) | 0x40);   /* a version-4 GUID, as Defender makes */
+	guid[8] = (unsigned char)((guid[8] & 0x3F) | 0x80);
 	snprintf(gtext, sizeof(gtext), "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",
 		 guid[3], guid[2], guid[1], guid[0], guid[5], guid[4], guid[7], guid[6], guid[8], guid[9], guid[10],
 		 guid[11], guid[12], guid[13], guid[14], guid[15]);
