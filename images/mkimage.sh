@@ -36,6 +36,7 @@ MKEVTX=$TOOLS/mkevtx
 MKPE=$(cd "$(dirname "$0")/.." && pwd)/tests/tools/mkpe.sh
 MKCAT=$TOOLS/mkcat
 MKQUARANTINE=$TOOLS/mkquarantine
+MKDETHIST=$TOOLS/mkdethist
 # signpe/catalog lines sign with the test PKI (tests/tools/mktestpki.sh).
 PKI=${KENSHU_TEST_PKI:-}
 declare -A PE_HOST   # image path of each pe/signpe file -> its file here
@@ -513,6 +514,32 @@ while IFS= read -r line || [[ -n $line ]]; do
 		read -r q_guid q_id <"$TMPDIR_MK/q.out"
 		script_add "file $(quote_token "$2/Entries/$q_guid") $(quote_token "@$q_dir/Entries/$q_guid")"
 		script_add "file $(quote_token "$2/ResourceData/${q_id:0:2}/$q_id") $(quote_token "@$q_dir/ResourceData/${q_id:0:2}/$q_id")"
+		;;
+	dethist)
+		# dethist /DIR [OPTIONS] THREAT TYPE:LOCATION...: a Windows
+		# Defender DetectionHistory file (tests/tools/mkdethist, whose
+		# options -time, -user, -process, -sha256... pass through) that
+		# records THREAT in each resource; the volume gets DIR/<GUID>.
+		((cur_fs >= 0)) || die "'dethist' before any 'fs' line"
+		(($# >= 4)) || die "usage: dethist /DIR [OPTIONS] THREAT TYPE:LOCATION..."
+		[[ $2 == /* ]] || die "dethist path '$2' must be absolute"
+		[[ -x $MKDETHIST ]] || die "'$MKDETHIST' not found: run 'make $MKDETHIST' or set KENSHU_TOOLS"
+		dh_dir=$TMPDIR_MK/dh$line_no
+		mkdir -p "$dh_dir"
+		dh_at=$2
+		shift 2
+		# options come first and take a value, except the flags
+		dh_opts=()
+		while (($#)) && [[ $1 == -* ]]; do
+			case $1 in
+			-header|-extra|-no-magic|-no-state) dh_opts+=("$1"); shift ;;
+			*) (($# >= 2)) || die "dethist option '$1' needs a value"; dh_opts+=("$1" "$2"); shift 2 ;;
+			esac
+		done
+		"$MKDETHIST" "${dh_opts[@]}" "$dh_dir" "$@" >"$TMPDIR_MK/dh.out" 2>"$TMPDIR_MK/dh.log" ||
+			die "$(tr '\n' ' ' <"$TMPDIR_MK/dh.log")"
+		read -r dh_guid <"$TMPDIR_MK/dh.out"
+		script_add "file $(quote_token "$dh_at/$dh_guid") $(quote_token "@$dh_dir/$dh_guid")"
 		;;
 	*)
 		die "unknown keyword '$1'"

@@ -714,4 +714,79 @@ int quar_resource_decode(const void *data, size_t size, unsigned char **payload,
 /* "YYYY-MM-DDTHH:MM:SSZ" of a FILETIME into buf (n >= 21); "" for 0 or out of range. */
 void quar_filetime_iso(uint64_t ft, char *buf, size_t n);
 
+/* dethist: Windows Defender's detection history (Windows 10 and later),
+ * ProgramData\Microsoft\Windows Defender\Scans\History\Service\
+ * DetectionHistory\<NN>\<GUID>: one file per detection, kept after the
+ * quarantine and the event log are cleared. Bytes in, struct out.
+ *
+ * Layout (libyal dtformats "Windows Defender scan DetectionHistory file
+ * format" and detection_history.yaml; plaso's windefender_history parser;
+ * Orange Cyberdefense CERT, "Digging into Windows Defender Detection
+ * History (WDDH)" and its wddh-parser doc.md): the file is a run of values,
+ * each u32 data size, u32 data type, the data, padding to 8 bytes. Types:
+ * 0x00/0x05/0x06 u32, 0x08 u64, 0x0A FILETIME, 0x15 UTF-16LE string
+ * (NUL-terminated within its size), 0x1E GUID, 0x28 binary. Strings
+ * "Magic.Version:1.2" separate sets of values:
+ *   set 1: [0] u64 threat id, [1] GUID detection id (the file's name);
+ *   set 2: [1] threat name, [4] category (MSFT_MpThreat CategoryID);
+ *   set 3, one per resource: [1] resource type ("file", "containerfile",
+ *     "webfile", "process", "regkey"...), [2] its location, [5] the threat
+ *     tracking data: an optional 20-byte header (u32 1, header size, values
+ *     size, total size, u32) or a u32 total size, then values, each u32 key
+ *     size, UTF-16LE key, u32 type (3 u32, 4 u64, 5 u8, 6 u32 size +
+ *     UTF-16LE, 7 u32 size + bytes): ThreatTrackingSha256, ...Sha1, ...MD5,
+ *     ...Size, ...StartTime (FILETIME);
+ *   after a resource's tracking data Defender writes the detection's state:
+ *     [6] FILETIME last status change, then (after optional values the
+ *     sources do not explain) the FILETIME InitialDetectionTime, with the
+ *     domain user 6 values and the process name 4 values before it, and
+ *     the FILETIME RemediationTime 2 values after it. These are found
+ *     anchored on that FILETIME rather than by a fixed index, because the
+ *     optional block moves them.
+ * Server 2016 may leave out the first separator; the threat name then
+ * follows the GUID directly. Everything is hostile: every size is checked
+ * against what is left, counts are capped, strings are cut. */
+
+#define DH_MAX_VALUES 65536u        /* values read per file; more: truncated */
+#define DH_MAX_RESOURCES 256u       /* resources kept per detection */
+#define DH_MAX_TEXT 32767u          /* UTF-16 units kept of one string */
+
+struct dh_resource {
+	char *type;              /* "file", "containerfile", ...; "" when not given */
+	char *location;          /* as Defender wrote it (UTF-8); "" when not given */
+	char sha256[65], sha1[41], md5[33];   /* from the tracking data, lower-case hex; "" */
+	bool has_size;
+	uint64_t size;           /* ThreatTrackingSize */
+	uint64_t tracking_start; /* ThreatTrackingStartTime (FILETIME), 0 */
+};
+
+struct dh_record {
+	uint64_t threat_id;
+	char detection_id[39];   /* "{XXXXXXXX-...}", "" when not given */
+	char *threat;            /* the threat's name, "" when not given */
+	bool has_category;
+	uint32_t category;
+	const char *category_name; /* static ("TROJAN", "VIRUS"...), NULL when not known */
+	struct dh_resource *res;
+	size_t nres;
+	uint64_t initial_time;   /* InitialDetectionTime (FILETIME), 0 */
+	uint64_t change_time;    /* LastThreatStatusChangeTime, 0 */
+	uint64_t remediation_time; /* RemediationTime, 0 when none */
+	char *user;              /* "DOMAIN\user", NULL when not given */
+	char *process;           /* the process that touched the resource, NULL */
+	bool truncated;          /* DH_MAX_VALUES or DH_MAX_RESOURCES reached */
+	bool lossy;              /* some UTF-16 became U+FFFD */
+	char damage[160];        /* "" unless part of the file could not be read */
+};
+
+/* Parses one DetectionHistory file. Returns 0 with *out filled (a file
+ * damaged after its first values keeps what was read, damage says where),
+ * or -1 with err when it does not begin as one (a u64 threat id, then a
+ * GUID); *out is then zeroed. Release with dh_record_release(). */
+int dh_parse(const void *data, size_t size, struct dh_record *out, struct ks_err *err);
+void dh_record_release(struct dh_record *r);
+/* The detection's time: InitialDetectionTime, else the first resource's
+ * ThreatTrackingStartTime, else the last status change; 0 when none. */
+uint64_t dh_time(const struct dh_record *r);
+
 #endif

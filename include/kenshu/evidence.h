@@ -228,6 +228,37 @@ struct def_quarantined {
 	char *error;            /* why the payload was not decoded, NULL when it was */
 };
 
+/* Defender's detection history (ProgramData\Microsoft\Windows Defender\
+ * Scans\History\Service\DetectionHistory\<NN>\<GUID>, read with
+ * artifacts' dh_* parser): one record per file, kept by Defender after the
+ * quarantine and the event log are gone. */
+#define DEF_MAX_HISTORY 4096u          /* DetectionHistory files read per installation */
+#define DEF_MAX_HISTORY_FILE (4u << 20) /* larger ones are not read */
+
+struct def_det_resource {
+	char *kind;             /* "file", "containerfile", "webfile", "process", "regkey"... */
+	char *location;         /* as Defender wrote it */
+	char *path;             /* a file-like resource (file, containerfile, webfile) placed in
+	                           the volume ("/Users/x/a.exe"; a container's own file for
+	                           "a.zip->inner"), NULL when it is not on the volume or not a file */
+	char sha256[65];        /* from the tracking data, "" when none */
+};
+
+struct def_detection {
+	char *file;             /* the DetectionHistory file in the volume */
+	char *threat;           /* "" when the file names none */
+	char *detection_id;     /* "{GUID}" */
+	uint64_t threat_id;
+	const char *category;   /* static, NULL when unknown */
+	char time[24];          /* ISO 8601 of the detection (dh_time), "" when none */
+	char remediated[24];    /* ISO 8601 of the remediation, "" when none */
+	char *user, *process;   /* NULL when not given */
+	struct def_det_resource *res;
+	size_t nres;
+	bool res_truncated;
+	char *damage;           /* the parser's one line, NULL when nothing was wrong */
+};
+
 struct os_defender {
 	struct def_exclusion *excl;
 	size_t nexcl;
@@ -239,6 +270,11 @@ struct os_defender {
 	uint64_t payload_bytes; /* decoded so far (DEF_MAX_PAYLOAD_TOTAL) */
 	char **quar_errors;     /* Entries files that could not be read, "PATH: why" */
 	size_t nquar_errors;
+	struct def_detection *hist;  /* the detection history, newest first (unknown times last) */
+	size_t nhist;
+	bool hist_truncated;    /* DEF_MAX_HISTORY reached */
+	char **hist_errors;     /* DetectionHistory files that could not be read, "PATH: why" */
+	size_t nhist_errors;
 	char *error;            /* why the SOFTWARE hive could not be read, NULL when it was */
 };
 
@@ -247,6 +283,17 @@ void defender_collect(struct fs *fs, const struct os_info *os, struct os_defende
 void defender_release(struct os_defender *d);
 /* defender_collect's work on an open SOFTWARE hive (exposed for tests). */
 void defender_read_hive(struct hive *h, const char *system_root, struct os_defender *out);
+/* path (in the volume) is a file of Defender's detection history. */
+bool defender_is_detection_history(const char *path);
+/* Reads one DetectionHistory file into d (a file not read goes to
+ * hist_errors). Call defender_history_finish once after the last. */
+void defender_history_read(struct fs *fs, const char *path, struct os_defender *d);
+/* defender_history_read's work on the file's bytes (exposed for tests). */
+void defender_history_add(struct os_defender *d, const char *path, const void *data, size_t len);
+/* Sorts the history: newest first, unknown times last. */
+void defender_history_finish(struct os_defender *d);
+/* Frees the history's part of d (defender_release calls it). */
+void defender_history_release(struct os_defender *d);
 /* path (in the volume) is an Entries file of Defender's quarantine. */
 bool defender_is_quarantine_entry(const char *path);
 /* Reads one Entries file, its ResourceData files, appends the resources to

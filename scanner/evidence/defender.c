@@ -279,6 +279,7 @@ void defender_release(struct os_defender *d)
 	for (size_t i = 0; i < d->nquar_errors; i++)
 		free(d->quar_errors[i]);
 	free(d->quar_errors);
+	defender_history_release(d);
 	free(d->error);
 	memset(d, 0, sizeof(*d));
 }

@@ -1,6 +1,7 @@
 /* The "Windows Defender" section of report.txt and report.html: every
  * exclusion (with its source and what lies under it), the policy switches
- * set, and every quarantined resource. Only when an installation has any. */
+ * set, every quarantined resource and every detection of the detection
+ * history. Only when an installation has any. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 static bool has_traces(const struct os_defender *d)
 {
 	const struct def_policy *p = &d->policy;
-	return d->nexcl || d->nquar || d->nquar_errors || p->has_disable_antispyware || p->has_disable_antivirus ||
+	return d->nexcl || d->nquar || d->nquar_errors || d->nhist || d->nhist_errors || p->has_disable_antispyware || p->has_disable_antivirus ||
 	       p->has_disable_realtime || p->has_disable_behavior;
 }
 
@@ -48,6 +49,79 @@ static void policy_lines(FILE *f, const struct def_policy *p)
 			fprintf(f, "  policy %s = %u%s\n", s[i].name, s[i].v, s[i].v == 1 ? " (off by Group Policy)" : "");
 }
 
+static void history_text(FILE *f, const struct os_defender *d)
+{
+	for (size_t k = 0; k < d->nhist; k++) {
+		const struct def_detection *h = &d->hist[k];
+		fputs("  detected ", f);
+		put(f, h->threat[0] ? h->threat : "(no threat name)");
+		fprintf(f, " (%s%s", h->time[0] ? h->time : "time unknown", h->user ? ", user " : "");
+		put(f, h->user);
+		if (h->process) {
+			fputs(", process ", f);
+			put(f, h->process);
+		}
+		fputs(", ", f);
+		put(f, h->file);
+		fputs(")\n", f);
+		for (size_t c = 0; c < h->nres; c++) {
+			fputs("      ", f);
+			put(f, h->res[c].kind);
+			fputs(": ", f);
+			put(f, h->res[c].location);
+			fputc('\n', f);
+		}
+		if (h->damage) {
+			fputs("      damaged: ", f);
+			put(f, h->damage);
+			fputc('\n', f);
+		}
+	}
+	for (size_t k = 0; k < d->nhist_errors; k++) {
+		fputs("  detection history file not read: ", f);
+		put(f, d->hist_errors[k]);
+		fputc('\n', f);
+	}
+}
+
+static void history_html(FILE *f, const struct os_defender *d)
+{
+	if (d->nhist) {
+		report_html_table_head(f, NULL, "w10|Detected", "p25|Resources", "w8|Time", "|User, process", NULL);
+		for (size_t k = 0; k < d->nhist; k++) {
+			const struct def_detection *h = &d->hist[k];
+			fputs("<tr><td class=\"st-bad\">", f);
+			html_esc(f, h->threat);
+			fputs("</td><td>", f);
+			for (size_t c = 0; c < h->nres; c++) {
+				html_esc(f, h->res[c].kind);
+				fputs(": ", f);
+				html_code(f, h->res[c].location);
+				fputs("<br>", f);
+			}
+			fputs("<span class=\"small\">", f);
+			html_esc(f, h->file);
+			if (h->damage) {
+				fputs("; damaged: ", f);
+				html_esc(f, h->damage);
+			}
+			fputs("</span></td><td class=\"mono\">", f);
+			html_esc(f, h->time);
+			fputs("</td><td class=\"small\">", f);
+			html_esc_or(f, h->user, "");
+			fputs("<br>", f);
+			html_esc_or(f, h->process, "");
+			fputs("</td></tr>\n", f);
+		}
+		fputs("</tbody>\n</table>\n", f);
+	}
+	for (size_t k = 0; k < d->nhist_errors; k++) {
+		fputs("<p class=\"small\">Detection history file not read: ", f);
+		html_esc(f, d->hist_errors[k]);
+		fputs("</p>\n", f);
+	}
+}
+
 void report_defender_text(const struct report *r, FILE *f)
 {
 	if (!any_traces(r))
@@ -57,9 +131,11 @@ void report_defender_text(const struct report *r, FILE *f)
 
 		if (!has_traces(d))
 			continue;
-		fprintf(f, "\nWindows Defender [vol %u]: %zu exclusion%s%s, %zu quarantined resource%s%s\n", r->os[i].volume,
+		fprintf(f, "\nWindows Defender [vol %u]: %zu exclusion%s%s, %zu quarantined resource%s%s, "
+			"%zu detection%s in its history%s\n", r->os[i].volume,
 			d->nexcl, pl_s(d->nexcl), d->excl_truncated ? " (more not listed)" : "", d->nquar, pl_s(d->nquar),
-			d->quar_truncated ? " (more not listed)" : "");
+			d->quar_truncated ? " (more not listed)" : "", d->nhist, pl_s(d->nhist),
+			d->hist_truncated ? " (more not listed)" : "");
 		policy_lines(f, &d->policy);
 		for (size_t k = 0; k < d->nexcl; k++) {
 			const struct def_exclusion *x = &d->excl[k];
@@ -101,6 +177,7 @@ void report_defender_text(const struct report *r, FILE *f)
 			put(f, d->quar_errors[k]);
 			fputc('\n', f);
 		}
+		history_text(f, d);
 	}
 }
 
@@ -110,7 +187,7 @@ void report_defender_html(const struct report *r, FILE *f)
 		return;
 	fputs("<section id=\"defender\">\n<h2>Windows Defender</h2>\n", f);
 	fputs("<p class=\"small\">Exclusions and policy from the SOFTWARE hive; quarantined payloads decoded and "
-	      "scanned like files.</p>\n", f);
+	      "scanned like files; the detection history as Defender kept it.</p>\n", f);
 	for (size_t i = 0; i < r->nos; i++) {
 		const struct os_defender *d = &r->evidence[i].defender;
 		const struct def_policy *p = &d->policy;
@@ -182,6 +259,7 @@ void report_defender_html(const struct report *r, FILE *f)
 			html_esc(f, d->quar_errors[k]);
 			fputs("</p>\n", f);
 		}
+		history_html(f, d);
 	}
 	fputs("</section>\n", f);
 }

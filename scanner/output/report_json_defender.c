@@ -11,6 +11,41 @@ static void add_switch(json_object *o, const char *k, bool has, uint32_t v)
 	json_object_object_add(o, k, has ? json_object_new_uint64(v) : NULL);
 }
 
+/* One object per DetectionHistory file, newest first. */
+static json_object *history_json(const struct os_defender *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < d->nhist; i++) {
+		const struct def_detection *h = &d->hist[i];
+		json_object *e = json_object_new_object(), *res = json_object_new_array();
+
+		add_str(e, "threat", h->threat);
+		add_opt(e, "time", h->time[0] ? h->time : NULL);
+		add_opt(e, "remediation_time", h->remediated[0] ? h->remediated : NULL);
+		add_str(e, "file", h->file);
+		add_str(e, "detection_id", h->detection_id);
+		add_u64(e, "threat_id", h->threat_id);
+		add_opt(e, "category", h->category);
+		add_opt(e, "user", h->user);
+		add_opt(e, "process", h->process);
+		for (size_t k = 0; k < h->nres; k++) {
+			const struct def_det_resource *r = &h->res[k];
+			json_object *o = json_object_new_object();
+			add_str(o, "kind", r->kind);
+			add_str(o, "location", r->location);
+			add_opt(o, "path", r->path);
+			add_opt(o, "sha256", r->sha256[0] ? r->sha256 : NULL);
+			json_object_array_add(res, o);
+		}
+		json_object_object_add(e, "resources", res);
+		add_bool(e, "resources_truncated", h->res_truncated);
+		add_opt(e, "damage", h->damage);
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
 void defender_json(json_object *os, const struct os_defender *d)
 {
 	json_object *o, *a, *e, *c;
@@ -71,6 +106,12 @@ void defender_json(json_object *os, const struct os_defender *d)
 	for (size_t i = 0; i < d->nquar_errors; i++)
 		json_object_array_add(a, json_object_new_string(d->quar_errors[i]));
 	json_object_object_add(o, "quarantine_errors", a);
+	json_object_object_add(o, "detection_history", history_json(d));
+	add_bool(o, "detection_history_truncated", d->hist_truncated);
+	a = json_object_new_array();
+	for (size_t i = 0; i < d->nhist_errors; i++)
+		json_object_array_add(a, json_object_new_string(d->hist_errors[i]));
+	json_object_object_add(o, "detection_history_errors", a);
 	add_opt(o, "error", d->error);
 	json_object_object_add(os, "defender", o);
 }

@@ -1,10 +1,12 @@
 /* Defender's own traces (report.json os[].defender): exclusions that hide
- * code from it, Group Policy switching it off, and what it quarantined
- * that our engines no longer call malware. A quarantined payload our
+ * code from it, Group Policy switching it off, what it quarantined that
+ * our engines no longer call malware, and what its detection history
+ * says it detected. A quarantined payload our
  * engines still detect is a detection (rule malware, its stream saying
  * "quarantine: ..."), not judged again here. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <kenshu/core.h>
 #include <kenshu/evidence.h>
@@ -91,6 +93,60 @@ static void eval_quarantine(struct pctx *c, unsigned vol, const struct os_defend
 	}
 }
 
+/* Case-insensitive lookups (a linear pass each) per installation: Defender
+ * writes a path as it was opened, so the exact lookup usually finds it. */
+#define HISTORY_CI_LOOKUPS 64u
+
+static const struct rep_file *find_file(const struct report *r, unsigned vol, const char *path, unsigned *budget)
+{
+	const struct rep_file *f = report_find_file(r, vol, path, "");
+
+	if (f || !*budget)
+		return f;
+	(*budget)--;
+	for (size_t k = 0; k < r->nfiles; k++)
+		if (r->files[k].volume == vol && !r->files[k].stream[0] && !strcasecmp(r->files[k].path, path))
+			return &r->files[k];
+	return NULL;
+}
+
+static void eval_history(struct pctx *c, unsigned vol, const struct os_defender *d)
+{
+	unsigned budget = HISTORY_CI_LOOKUPS;
+
+	for (size_t k = 0; k < d->nhist; k++) {
+		const struct def_detection *h = &d->hist[k];
+		const struct def_det_resource *res = NULL;
+		const struct rep_file *f = NULL;
+		char state[600] = "", more[48] = "";
+
+		for (size_t i = 0; i < h->nres && !res; i++)
+			if (h->res[i].path)
+				res = &h->res[i];
+		if (res)
+			f = find_file(c->r, vol, res->path, &budget);
+		else if (h->nres)
+			res = &h->res[0];
+		if (f)
+			snprintf(state, sizeof(state), "; the file is still in the image as %s%s", f->path,
+				 res->sha256[0] && f->sha256[0] && !strcmp(res->sha256, f->sha256) ?
+				 " (same SHA-256 as Defender recorded)" : "");
+		else if (res && res->path)
+			snprintf(state, sizeof(state), "; the file is gone from the image (%s)", res->path);
+		else if (res)
+			snprintf(state, sizeof(state), "; not a file on this volume");
+		if (h->nres > 1)
+			snprintf(more, sizeof(more), " and %zu more resource%s", h->nres - 1, h->nres > 2 ? "s" : "");
+
+		struct where w = { vol, f ? f->path : h->file, h->threat, NULL, f && f->sha256[0] ? f->sha256 : NULL,
+				   NULL };
+		policy_add(c, "defender-history", SEV_FAIL, &w,
+			   "Windows Defender's detection history records %s in %s %s%s at %s (%s)%s",
+			   h->threat[0] ? h->threat : "an unnamed threat", res ? res->kind : "an unnamed",
+			   res ? res->location : "resource", more, h->time[0] ? h->time : "an unknown time", h->file, state);
+	}
+}
+
 void eval_defender(struct pctx *c)
 {
 	const struct report *r = c->r;
@@ -100,6 +156,7 @@ void eval_defender(struct pctx *c)
 		eval_exclusions(c, r->os[i].volume, d);
 		eval_policy(c, r->os[i].volume, &d->policy);
 		eval_quarantine(c, r->os[i].volume, d);
+		eval_history(c, r->os[i].volume, d);
 	}
 }
 #include <kenshu/banned.h>

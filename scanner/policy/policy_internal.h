@@ -39,7 +39,7 @@ void eval_code_signatures(struct pctx *c);
 void eval_accounts(struct pctx *c);
 
 /* policy_defender.c: defender-exclusion, defender-disabled-policy,
- * defender-quarantine. */
+ * defender-quarantine, defender-history. */
 void eval_defender(struct pctx *c);
 
 /* policy_yara.c: yara-match. */

@@ -57,6 +57,7 @@ const struct rule_info rule_table[] = {
 	{ "defender-exclusion", "defender", SEV_REVIEW, "a Defender exclusion (its own or Group Policy's) covers a folder, process or file where executables or autostart targets lie, or excludes an extension of code (exe dll ps1 bat cmd vbs js scr)" },
 	{ "defender-disabled-policy", "defender", SEV_REVIEW, "Group Policy turns Defender or part of it off (DisableAntiSpyware, DisableAntiVirus, Real-Time Protection DisableRealtimeMonitoring or DisableBehaviorMonitoring = 1)" },
 	{ "defender-quarantine", "defender", SEV_REVIEW, "Defender quarantined something on this machine that kenshu's engines do not detect (a payload they detect is a malware finding)" },
+	{ "defender-history", "defender", SEV_FAIL, "Windows Defender's detection history (Scans\\History\\Service\\DetectionHistory) records a detection on this machine: threat, resource, time, and whether the file is still in the image" },
 	/* Code signatures (Authenticode, catalogs). */
 	{ "signature-invalid", "code-signing", SEV_FAIL, "an executable's signature does not match its content or does not verify: the file was changed after it was signed (review at most when the signature cannot be read at all)" },
 	{ "system-file-unsigned", "code-signing", SEV_REVIEW, "a PE file in System32 or SysWOW64 (drivers included) is neither embedded- nor catalog-signed by a trusted signer, and not on the allowlist" },

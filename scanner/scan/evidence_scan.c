@@ -1,6 +1,6 @@
-/* The evidence's part of the scan (scan_internal.h): Defender's quarantine
- * and exclusions against the finished manifest, then the payloads through
- * the same engines as every file. */
+/* The evidence's part of the scan (scan_internal.h): Defender's quarantine,
+ * detection history and exclusions against the finished manifest, then
+ * the payloads through the same engines as every file. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,7 +46,11 @@ static void read_quarantine(const struct walked *w, struct report *r, size_t i)
 		if (f->volume == r->os[i].volume && !f->stream[0] && !f->link_of &&
 		    defender_is_quarantine_entry(f->path))
 			defender_quarantine_read(fs, f->path, &r->evidence[i].defender, &r->evidence[i].payloads);
+		else if (f->volume == r->os[i].volume && !f->stream[0] && !f->link_of &&
+			 defender_is_detection_history(f->path))
+			defender_history_read(fs, f->path, &r->evidence[i].defender);
 	}
+	defender_history_finish(&r->evidence[i].defender);
 }
 
 /* The file is an autostart target: listed as such already. */

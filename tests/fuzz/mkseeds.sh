@@ -467,3 +467,10 @@ cp "$work/q1/resource.plain" "$OUT/fuzz-quarantine/resource"
 "$TOOLS/mkquarantine" -plain "$work/q2" "Trojan:Win32/Empty" '\\?\C:\Program Files\Vendor\e.dll' "$work/qempty"
 cp "$work/q2/entry.plain" "$OUT/fuzz-quarantine/entry-nt-path"
 cp "$work/q2/resource.plain" "$OUT/fuzz-quarantine/resource-empty"
+
+# ---- Defender detection history (mkdethist: the files as Defender writes them) ----
+"$TOOLS/mkdethist" -sha256 275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F -size 68 \
+	"$OUT/fuzz-dethist/file" "Virus:DOS/EICAR_Test_File" 'file:_C:\Users\op\Downloads\eicar.com'
+"$TOOLS/mkdethist" -header -extra "$OUT/fuzz-dethist/header-extra" "HackTool:Win32/Mimikatz" \
+	'containerfile:_C:\Tools\m.zip' 'file:_C:\Tools\m.zip->(Zip)m.exe' 'webfile:_C:\Tools\m.zip|https://x/m.zip|pid:4'
+"$TOOLS/mkdethist" -no-magic -no-state "$OUT/fuzz-dethist/server2016" "Trojan:Win32/Old" 'process:_pid:4,ProcessStart:1'
